@@ -1,0 +1,181 @@
+//! Errors: every failure a user can cause names the file, and where it can, the row, the
+//! column, the value found and the form expected.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// The result type of the library.
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// An error of the engine. The kind is boxed so that `Result<T>` stays small on hot paths.
+#[derive(Debug)]
+pub struct Error(Box<ErrorKind>);
+
+impl Error {
+    /// What went wrong.
+    pub fn kind(&self) -> &ErrorKind {
+        &self.0
+    }
+
+    /// Turns the error into its kind.
+    pub fn into_kind(self) -> ErrorKind {
+        *self.0
+    }
+
+    pub(crate) fn io(path: &Path, source: std::io::Error) -> Error {
+        ErrorKind::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+        .into()
+    }
+
+    pub(crate) fn design(file: &str, key: &str, message: impl Into<String>) -> Error {
+        ErrorKind::Design {
+            file: file.to_string(),
+            key: key.to_string(),
+            message: message.into(),
+        }
+        .into()
+    }
+
+    pub(crate) fn usage(message: impl Into<String>) -> Error {
+        ErrorKind::Usage(message.into()).into()
+    }
+}
+
+impl From<ErrorKind> for Error {
+    fn from(kind: ErrorKind) -> Error {
+        Error(Box::new(kind))
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &*self.0 {
+            ErrorKind::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+/// One cell that could not be used, with where it is and what was expected there.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CellProblem {
+    /// The file, as the user named it.
+    pub file: String,
+    /// The row, counting the header as row 1 (as a spreadsheet does).
+    pub row: u64,
+    /// The column's header in the file.
+    pub column: String,
+    /// The value found (trimmed).
+    pub value: String,
+    /// What is wrong and what form is expected.
+    pub reason: String,
+}
+
+impl fmt::Display for CellProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: row {}, column `{}`: {} (found {:?})",
+            self.file, self.row, self.column, self.reason, self.value
+        )
+    }
+}
+
+/// The kinds of error.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// A file could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A cell of an input file has a value that cannot be used.
+    #[error("{0}")]
+    Cell(CellProblem),
+    /// A file is not well-formed CSV, XLSX, TOML or JSON.
+    #[error("{file}: {location}{message}")]
+    Malformed {
+        /// The file.
+        file: String,
+        /// `row N: ` or empty.
+        location: String,
+        /// What the parser said.
+        message: String,
+    },
+    /// Required columns are missing from an input file.
+    #[error(
+        "{file}: missing required column(s) {}; the header has: {}. \
+         If your export names them differently, map them with --columns (e.g. --columns record_id=MaHoSo)",
+        quoted(missing),
+        quoted(found)
+    )]
+    MissingColumns {
+        /// The file.
+        file: String,
+        /// The required columns not found.
+        missing: Vec<String>,
+        /// The header as read.
+        found: Vec<String>,
+    },
+    /// A design (or other plan) is invalid.
+    #[error("{file}: {key}: {message}")]
+    Design {
+        /// The design file.
+        file: String,
+        /// The setting, e.g. `[size] e`.
+        key: String,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+    /// Rows were rejected and `--strict` was given.
+    #[error(
+        "{file}: {count} row(s) rejected and --strict was given; the first: {}",
+        first.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; ")
+    )]
+    Strict {
+        /// The records file.
+        file: String,
+        /// How many rows were rejected.
+        count: usize,
+        /// The first few rejections.
+        first: Vec<CellProblem>,
+    },
+    /// An output would overwrite an existing sample.
+    #[error("{}: already exists; an official sample is never overwritten: choose another --out or pass --force", path.display())]
+    OutputExists {
+        /// The existing file.
+        path: PathBuf,
+    },
+    /// A manifest cannot be used.
+    #[error("{file}: {message}")]
+    Manifest {
+        /// The manifest file.
+        file: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The command line is inconsistent.
+    #[error("{0}")]
+    Usage(String),
+}
+
+fn quoted(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -1,0 +1,325 @@
+//! The frame: who may be surveyed. Eligible records (returned inside the window) grouped by
+//! stratum, applicants de-duplicated within a stratum (the latest record is the one they
+//! evaluate; the count of their records is kept).
+//!
+//! The frame is built in one streaming pass over the records; a second pass happens only when
+//! the file holds a duplicated `record_id`, so that every copy can be rejected whatever their
+//! order. Memory grows with the number of frame members, not with the number of rows.
+
+use chrono::NaiveDate;
+use rustc_hash::{FxHashMap, FxHashSet};
+use sha2::{Digest, Sha256};
+use xxhash_rust::xxh3::xxh3_128;
+
+use crate::error::{CellProblem, Result};
+use crate::records::{ApplicantType, RecordLayout};
+use crate::table::Table;
+
+/// What happened to the rows of a records file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RecordCounts {
+    /// Data rows read (blank rows excluded).
+    pub rows: u64,
+    /// Rows rejected (see the rejected-rows report).
+    pub rejected: u64,
+    /// Accepted rows without a returned date: not eligible.
+    pub not_returned: u64,
+    /// Accepted rows returned outside the window: not eligible.
+    pub outside_window: u64,
+    /// Eligible records.
+    pub eligible: u64,
+    /// Blank rows skipped (every cell empty).
+    pub blank: u64,
+}
+
+/// One applicant of one stratum.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Member {
+    /// The applicant's identifier.
+    pub applicant_id: Box<str>,
+    /// The record they evaluate: their latest in the stratum.
+    pub record_id: Box<str>,
+    /// Its returned date.
+    pub returned: NaiveDate,
+    /// How many eligible records they have in the stratum.
+    pub record_count: u32,
+    /// Person or organisation, when the records say.
+    pub applicant_type: Option<ApplicantType>,
+    /// The row of the evaluated record.
+    pub row: u64,
+    /// Where to read that row again.
+    pub locator: u64,
+}
+
+/// One stratum of the frame.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stratum {
+    /// The values of the stratum columns, in the design's order.
+    pub values: Vec<String>,
+    /// The members, ordered by `applicant_id` (UTF-8 bytes).
+    pub members: Vec<Member>,
+}
+
+impl Stratum {
+    /// The label used in output files: the values joined by `|`.
+    pub fn label(&self) -> String {
+        self.values.join("|")
+    }
+
+    /// `N_h`.
+    pub fn size(&self) -> u64 {
+        self.members.len() as u64
+    }
+
+    /// The SHA-256 of this stratum's members (`docs/draw-algorithm.md` §7).
+    pub fn digest(&self) -> [u8; 32] {
+        let mut h = Sha256::new();
+        self.feed(&mut h);
+        h.finalize().into()
+    }
+
+    fn feed(&self, h: &mut Sha256) {
+        let mut count = String::new();
+        for m in &self.members {
+            put_values(h, &self.values);
+            put(h, &m.applicant_id);
+            put(h, &m.record_id);
+            count.clear();
+            use std::fmt::Write;
+            write!(count, "{}", m.record_count).expect("writing to a String");
+            put(h, &count);
+        }
+    }
+}
+
+/// The frame: strata ordered by their values.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Frame {
+    /// The strata, ordered by their values (UTF-8 bytes, component by component).
+    pub strata: Vec<Stratum>,
+    /// What happened to the rows.
+    pub counts: RecordCounts,
+    /// Every rejected row, ordered by row, with its reason.
+    pub rejections: Vec<CellProblem>,
+}
+
+impl Frame {
+    /// The SHA-256 of the whole frame (`docs/draw-algorithm.md` §7).
+    pub fn digest(&self) -> [u8; 32] {
+        let mut h = Sha256::new();
+        for s in &self.strata {
+            s.feed(&mut h);
+        }
+        h.finalize().into()
+    }
+
+    /// The number of frame members over all strata.
+    pub fn members(&self) -> u64 {
+        self.strata.iter().map(Stratum::size).sum()
+    }
+
+    /// Builds the frame from a records table. Rows are checked with `layout`; records returned
+    /// inside `window` (both ends included) are eligible.
+    pub fn build(
+        table: &mut Table,
+        layout: &RecordLayout,
+        window: (NaiveDate, NaiveDate),
+    ) -> Result<Frame> {
+        let first = scan(table, layout, window, None)?;
+        let (mut pass, duplicated) = first;
+        if !duplicated.is_empty() {
+            // Every copy of a duplicated record_id is rejected, wherever it stands: build again
+            // without them. The rejections are those of the first pass.
+            table.rewind()?;
+            let rejections = std::mem::take(&mut pass.rejections);
+            let (again, _) = scan(table, layout, window, Some(&duplicated))?;
+            pass = again;
+            pass.rejections = rejections;
+        }
+        Ok(pass.finish())
+    }
+}
+
+fn put(h: &mut Sha256, s: &str) {
+    h.update((s.len() as u32).to_le_bytes());
+    h.update(s.as_bytes());
+}
+
+fn put_values(h: &mut Sha256, values: &[String]) {
+    h.update((values.len() as u32).to_le_bytes());
+    for v in values {
+        put(h, v);
+    }
+}
+
+struct Acc {
+    record_id: Box<str>,
+    returned: NaiveDate,
+    record_count: u32,
+    applicant_type: Option<ApplicantType>,
+    row: u64,
+    locator: u64,
+}
+
+#[derive(Default)]
+struct Pass {
+    strata_index: FxHashMap<Box<str>, u32>,
+    strata_values: Vec<Vec<String>>,
+    members: Vec<FxHashMap<Box<str>, Acc>>,
+    counts: RecordCounts,
+    rejections: Vec<CellProblem>,
+}
+
+impl Pass {
+    fn finish(self) -> Frame {
+        let mut strata: Vec<Stratum> = self
+            .strata_values
+            .into_iter()
+            .zip(self.members)
+            .map(|(values, map)| {
+                let mut members: Vec<Member> = map
+                    .into_iter()
+                    .map(|(applicant_id, a)| Member {
+                        applicant_id,
+                        record_id: a.record_id,
+                        returned: a.returned,
+                        record_count: a.record_count,
+                        applicant_type: a.applicant_type,
+                        row: a.row,
+                        locator: a.locator,
+                    })
+                    .collect();
+                members.sort_unstable_by(|a, b| a.applicant_id.cmp(&b.applicant_id));
+                Stratum { values, members }
+            })
+            .collect();
+        strata.sort_unstable_by(|a, b| a.values.cmp(&b.values));
+        let mut rejections = self.rejections;
+        // A row found duplicated after it was rejected for another reason keeps one reason:
+        // the duplicate.
+        rejections.sort_by_key(|p| (p.row, !p.reason.starts_with("record_id")));
+        rejections.dedup_by_key(|p| p.row);
+        let mut counts = self.counts;
+        counts.rejected = rejections.len() as u64;
+        Frame {
+            strata,
+            counts,
+            rejections,
+        }
+    }
+}
+
+/// One pass over the rows. Returns the pass and the hashes of the duplicated record ids.
+fn scan(
+    table: &mut Table,
+    layout: &RecordLayout,
+    (from, to): (NaiveDate, NaiveDate),
+    skip: Option<&FxHashSet<u128>>,
+) -> Result<(Pass, FxHashSet<u128>)> {
+    let mut pass = Pass::default();
+    // record_id hash -> the row that first carried it, and whether that row was reported.
+    let mut seen: FxHashMap<u128, (u64, bool)> = FxHashMap::default();
+    let mut duplicated: FxHashSet<u128> = FxHashSet::default();
+    let mut key = String::new();
+    while let Some(row) = table.next_row()? {
+        if row.is_blank() {
+            pass.counts.blank += 1;
+            continue;
+        }
+        pass.counts.rows += 1;
+        if let Err(p) = layout.check_shape(&row) {
+            pass.rejections.push(p);
+            continue;
+        }
+        let record_id = row.get(layout.record_id);
+        if !record_id.is_empty() {
+            let h = xxh3_128(record_id.as_bytes());
+            if let Some(skip) = skip {
+                if skip.contains(&h) {
+                    continue;
+                }
+            } else {
+                match seen.get_mut(&h) {
+                    None => {
+                        seen.insert(h, (row.number(), false));
+                    }
+                    Some((first, reported)) => {
+                        let first = *first;
+                        if !*reported {
+                            *reported = true;
+                            duplicated.insert(h);
+                            let mut p = layout.problem(
+                                &row,
+                                layout.record_id,
+                                format!(
+                                    "record_id also on row {}: every copy is rejected",
+                                    row.number()
+                                ),
+                            );
+                            p.row = first;
+                            pass.rejections.push(p);
+                        }
+                        pass.rejections.push(layout.problem(
+                            &row,
+                            layout.record_id,
+                            format!("record_id already on row {first}: every copy is rejected"),
+                        ));
+                        continue;
+                    }
+                }
+            }
+        }
+        let checked = match layout.check(&row) {
+            Ok(c) => c,
+            Err(p) => {
+                pass.rejections.push(p);
+                continue;
+            }
+        };
+        let Some(returned) = checked.returned else {
+            pass.counts.not_returned += 1;
+            continue;
+        };
+        if returned < from || returned > to {
+            pass.counts.outside_window += 1;
+            continue;
+        }
+        pass.counts.eligible += 1;
+
+        layout.stratum_key(&row, &checked, &mut key);
+        let s = match pass.strata_index.get(key.as_str()) {
+            Some(&s) => s as usize,
+            None => {
+                let s = pass.strata_values.len();
+                pass.strata_index.insert(key.as_str().into(), s as u32);
+                pass.strata_values
+                    .push(layout.stratum_values(&row, &checked));
+                pass.members.push(FxHashMap::default());
+                s
+            }
+        };
+        let applicant = row.get(layout.applicant_id);
+        let fresh = || Acc {
+            record_id: record_id.into(),
+            returned,
+            record_count: 0,
+            applicant_type: checked.applicant_type,
+            row: row.number(),
+            locator: row.locator(),
+        };
+        let acc = match pass.members[s].get_mut(applicant) {
+            Some(acc) => acc,
+            None => pass.members[s]
+                .entry(applicant.into())
+                .or_insert_with(fresh),
+        };
+        acc.record_count += 1;
+        if (returned, record_id) > (acc.returned, &*acc.record_id) {
+            *acc = Acc {
+                record_count: acc.record_count,
+                ..fresh()
+            };
+        }
+    }
+    Ok((pass, duplicated))
+}

@@ -1,0 +1,253 @@
+//! The `chiso` command: parses arguments, calls the library, prints errors (exit 2) and
+//! verification differences (exit 1).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand};
+
+use chiso::design::Design;
+use chiso::records::ColumnMap;
+use chiso::sample::{SampleRequest, draw_sample};
+use chiso::{demo, verify};
+
+#[derive(Parser)]
+#[command(
+    name = "chiso",
+    version,
+    about = "SIPAS sampling and satisfaction indices (chỉ số)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build the frame from transaction records and draw official and reserve lists.
+    Sample {
+        /// Records file (CSV or XLSX).
+        #[arg(long)]
+        records: PathBuf,
+        /// Design file (TOML).
+        #[arg(long)]
+        design: PathBuf,
+        /// The published seed (any text, e.g. a lottery result).
+        #[arg(long)]
+        seed: String,
+        /// Output directory for sample.csv, manifest.json and rejected.csv.
+        #[arg(long)]
+        out: PathBuf,
+        /// Sheet to read from a spreadsheet (default: the first).
+        #[arg(long)]
+        sheet: Option<String>,
+        /// Map engine column names to your export's headers: record_id=MaHoSo,unit_code=MaDV.
+        #[arg(long, default_value = "")]
+        columns: String,
+        /// Refuse the records file if any row is rejected.
+        #[arg(long)]
+        strict: bool,
+        /// Replace an existing sample in --out.
+        #[arg(long)]
+        force: bool,
+        /// Threads for the draw (the lists do not depend on it).
+        #[arg(long)]
+        threads: Option<usize>,
+    },
+    /// Re-draw a sample from its manifest and compare (exit 0 identical, 1 different).
+    Verify {
+        /// Records file (CSV or XLSX).
+        #[arg(long)]
+        records: PathBuf,
+        /// The manifest.json written by `chiso sample`.
+        #[arg(long)]
+        manifest: PathBuf,
+        /// The published sample.csv to compare too.
+        #[arg(long)]
+        sample: Option<PathBuf>,
+        /// Sheet to read from a spreadsheet (default: the manifest's, or the first).
+        #[arg(long)]
+        sheet: Option<String>,
+        /// Threads for the re-draw.
+        #[arg(long)]
+        threads: Option<usize>,
+    },
+    /// Run the whole pipeline on a built-in synthetic province.
+    Demo {
+        /// Output directory (re-created files are the demo's own).
+        #[arg(long, default_value = "chiso-demo")]
+        out: PathBuf,
+        /// Approximate number of records to generate.
+        #[arg(long, default_value_t = 300_000)]
+        records: usize,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli.command) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn threads(t: Option<usize>) -> usize {
+    t.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+fn run(command: Command) -> chiso::Result<ExitCode> {
+    match command {
+        Command::Sample {
+            records,
+            design,
+            seed,
+            out,
+            sheet,
+            columns,
+            strict,
+            force,
+            threads: t,
+        } => {
+            // Refuse before any work if the sample exists.
+            chiso::output::Staged::new(&out, force, &["sample.csv", "manifest.json"])?;
+            let req = SampleRequest {
+                records,
+                sheet,
+                columns: ColumnMap::parse(&columns)?,
+                design: Design::load(&design)?,
+                seed,
+                threads: threads(t),
+                strict,
+            };
+            let started = Instant::now();
+            let drawn = draw_sample(&req)?;
+            drawn.write(&out, force)?;
+            print_sample_summary(&drawn, &out, started);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Verify {
+            records,
+            manifest,
+            sample,
+            sheet,
+            threads: t,
+        } => {
+            let report = verify::verify(
+                &records,
+                &manifest,
+                sample.as_deref(),
+                sheet.as_deref(),
+                threads(t),
+            )?;
+            print!("{report}");
+            Ok(if report.identical() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        Command::Demo { out, records } => run_demo(&out, records),
+    }
+}
+
+fn print_sample_summary(drawn: &chiso::sample::SampleOutput, out: &Path, started: Instant) {
+    let m = &drawn.manifest;
+    let c = &m.records.counts;
+    println!(
+        "records: {} rows read, {} rejected, {} not returned, {} outside the window, {} eligible",
+        c.rows, c.rejected, c.not_returned, c.outside_window, c.eligible
+    );
+    println!(
+        "frame:   {} applicants in {} strata (frame_digest {})",
+        m.totals.frame_size,
+        m.totals.strata,
+        &m.frame_digest[..16]
+    );
+    println!(
+        "sample:  {} official and {} reserve (seed {:?}, sample_digest {})",
+        m.totals.sample_size,
+        m.totals.reserve_size,
+        m.seed,
+        &m.sample_digest[..16]
+    );
+    if c.rejected > 0 {
+        println!(
+            "rejected rows are listed with their reasons in {}",
+            out.join("rejected.csv").display()
+        );
+    }
+    println!(
+        "wrote {} and {} in {:.1} s",
+        out.join("sample.csv").display(),
+        out.join("manifest.json").display(),
+        started.elapsed().as_secs_f64()
+    );
+}
+
+fn run_demo(out: &Path, records: usize) -> chiso::Result<ExitCode> {
+    let started = Instant::now();
+    std::fs::create_dir_all(out).map_err(|e| chiso::ErrorKind::Io {
+        path: out.to_path_buf(),
+        source: e,
+    })?;
+    let spec = demo::ProvinceSpec {
+        records,
+        ..demo::ProvinceSpec::default()
+    };
+    let records_path = out.join("records.csv");
+    let design_path = out.join("design.toml");
+    let io = |p: &Path| {
+        let p = p.to_path_buf();
+        move |e| chiso::Error::from(chiso::ErrorKind::Io { path: p, source: e })
+    };
+    let file = std::fs::File::create(&records_path).map_err(io(&records_path))?;
+    let n = demo::write_records(&spec, std::io::BufWriter::new(file)).map_err(io(&records_path))?;
+    std::fs::write(&design_path, demo::DEMO_DESIGN).map_err(io(&design_path))?;
+    println!(
+        "demo province: {} departments, {} districts, {} communes; {n} records in {}",
+        spec.departments,
+        spec.districts,
+        spec.communes,
+        records_path.display()
+    );
+
+    let sample_dir = out.join("sample");
+    let req = SampleRequest {
+        records: records_path.clone(),
+        sheet: None,
+        columns: ColumnMap::default(),
+        design: Design::load(&design_path)?,
+        seed: demo::DEMO_SEED.to_string(),
+        threads: threads(None),
+        strict: true,
+    };
+    let drawn = draw_sample(&req)?;
+    // The demo's own files: re-running the demo replaces them.
+    drawn.write(&sample_dir, true)?;
+    print_sample_summary(&drawn, &sample_dir, started);
+
+    let report = verify::verify(
+        &records_path,
+        &sample_dir.join("manifest.json"),
+        Some(&sample_dir.join("sample.csv")),
+        None,
+        threads(None),
+    )?;
+    print!("verify:  {report}");
+    println!("\nan auditor re-draws the same lists with:");
+    println!(
+        "  chiso verify --records {} --manifest {} --sample {}",
+        records_path.display(),
+        sample_dir.join("manifest.json").display(),
+        sample_dir.join("sample.csv").display()
+    );
+    Ok(if report.identical() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

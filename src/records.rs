@@ -1,0 +1,352 @@
+//! Transaction records (hồ sơ) from the one-stop software: which columns mean what, and the
+//! checks that accept or reject one row.
+//!
+//! The column names are those of `CONTRACT.md`; an export that names them differently is read
+//! through a [`ColumnMap`]. Unknown columns are kept (they may be stratum columns), never
+//! refused.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{CellProblem, Error, ErrorKind, Result};
+use crate::table::Row;
+
+/// Columns every records file must have.
+pub const REQUIRED: [&str; 4] = ["record_id", "unit_code", "applicant_id", "returned_date"];
+
+/// Columns with personal data: written only to the interviewers' list (`sample.csv`).
+pub const CONTACT: [&str; 3] = ["applicant_name", "phone", "address"];
+
+/// Optional descriptive columns carried from the evaluated record into `sample.csv`.
+pub const DESCRIPTIVE: [&str; 10] = [
+    "unit_name",
+    "unit_group",
+    "applicant_type",
+    "officer_id",
+    "procedure_code",
+    "field",
+    "channel",
+    "received_date",
+    "returned_date",
+    "due_date",
+];
+
+/// Maps the engine's column names to the headers of an export (`record_id=MaHoSo`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ColumnMap(BTreeMap<String, String>);
+
+impl ColumnMap {
+    /// Parses `name=Header,name=Header`. An empty text is the identity map.
+    pub fn parse(spec: &str) -> Result<ColumnMap> {
+        let mut map = BTreeMap::new();
+        for pair in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (name, header) = pair.split_once('=').ok_or_else(|| {
+                Error::usage(format!(
+                    "--columns: {pair:?} is not of the form name=Header (e.g. record_id=MaHoSo)"
+                ))
+            })?;
+            let (name, header) = (name.trim(), header.trim());
+            if name.is_empty() || header.is_empty() {
+                return Err(Error::usage(format!(
+                    "--columns: {pair:?} has an empty name or header"
+                )));
+            }
+            if map.insert(name.to_string(), header.to_string()).is_some() {
+                return Err(Error::usage(format!("--columns: {name} is mapped twice")));
+            }
+        }
+        Ok(ColumnMap(map))
+    }
+
+    /// The header that holds the column `name`.
+    pub fn header<'a>(&'a self, name: &'a str) -> &'a str {
+        self.0.get(name).map(String::as_str).unwrap_or(name)
+    }
+
+    /// Whether no column is renamed.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// Whether an applicant is a person or an organisation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ApplicantType {
+    /// A person (cá nhân).
+    Citizen,
+    /// An organisation (tổ chức).
+    Organization,
+}
+
+impl ApplicantType {
+    /// Reads the accepted spellings (any letter case); `None` if it is none of them.
+    pub fn parse(s: &str) -> Option<ApplicantType> {
+        match s.to_lowercase().as_str() {
+            "citizen" | "individual" | "person" | "ca_nhan" | "cá nhân" | "canhan" => {
+                Some(ApplicantType::Citizen)
+            }
+            "organization" | "organisation" | "org" | "to_chuc" | "tổ chức" | "tochuc" => {
+                Some(ApplicantType::Organization)
+            }
+            _ => None,
+        }
+    }
+
+    /// The canonical spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApplicantType::Citizen => "citizen",
+            ApplicantType::Organization => "organization",
+        }
+    }
+}
+
+impl fmt::Display for ApplicantType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Parses `YYYY-MM-DD` or `DD/MM/YYYY` (day and month of one or two digits in the second form).
+/// A time of day after a space or `T` is ignored.
+///
+/// ```
+/// use chiso::records::parse_date;
+/// assert_eq!(parse_date("2024-09-30"), parse_date("30/9/2024"));
+/// assert_eq!(parse_date("2024-09-30 14:05:00"), parse_date("2024-09-30"));
+/// assert!(parse_date("2024-02-30").is_none());
+/// ```
+pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    let d = s.split([' ', 'T']).next()?;
+    let digits = |p: &str, min: usize, max: usize| {
+        (min..=max).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit())
+    };
+    let (y, m, day) = if let Some((y, rest)) = d.split_once('-') {
+        let (m, day) = rest.split_once('-')?;
+        if !(digits(y, 4, 4) && digits(m, 2, 2) && digits(day, 2, 2)) {
+            return None;
+        }
+        (y, m, day)
+    } else {
+        let (day, rest) = d.split_once('/')?;
+        let (m, y) = rest.split_once('/')?;
+        if !(digits(y, 4, 4) && digits(m, 1, 2) && digits(day, 1, 2)) {
+            return None;
+        }
+        (y, m, day)
+    };
+    NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, day.parse().ok()?)
+}
+
+/// A column used as (part of) the stratum.
+#[derive(Clone, Debug)]
+struct StratumColumn {
+    index: usize,
+    normalise_type: bool,
+}
+
+/// Where the columns of a records file are, resolved once from its header.
+#[derive(Clone, Debug)]
+pub struct RecordLayout {
+    file: String,
+    headers: Vec<String>,
+    /// Index of `record_id`.
+    pub record_id: usize,
+    /// Index of `unit_code`.
+    pub unit_code: usize,
+    /// Index of `applicant_id`.
+    pub applicant_id: usize,
+    /// Index of `returned_date`.
+    pub returned_date: usize,
+    applicant_type: Option<usize>,
+    received_date: Option<usize>,
+    due_date: Option<usize>,
+    strata: Vec<StratumColumn>,
+}
+
+/// What the checks of one accepted row found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Checked {
+    /// The returned date, if any.
+    pub returned: Option<NaiveDate>,
+    /// The applicant type, if the column is present and filled.
+    pub applicant_type: Option<ApplicantType>,
+}
+
+impl RecordLayout {
+    /// Resolves the columns of a header. `strata` names the stratum columns (engine names,
+    /// mapped through `map`, or any header of the file).
+    pub fn new(
+        file: &str,
+        headers: &[String],
+        map: &ColumnMap,
+        strata: &[String],
+    ) -> Result<RecordLayout> {
+        let find = |name: &str| headers.iter().position(|h| h == map.header(name));
+        let missing: Vec<String> = REQUIRED
+            .iter()
+            .filter(|c| find(c).is_none())
+            .map(|c| map.header(c).to_string())
+            .collect();
+        if !missing.is_empty() {
+            return Err(ErrorKind::MissingColumns {
+                file: file.to_string(),
+                missing,
+                found: headers.to_vec(),
+            }
+            .into());
+        }
+        let applicant_type = find("applicant_type");
+        let mut strata_cols = Vec::with_capacity(strata.len());
+        for s in strata {
+            let index = find(s).ok_or_else(|| {
+                Error::design(
+                    "design",
+                    "[frame] strata",
+                    format!(
+                        "stratum column `{s}` is not in {file}; its columns are: {}",
+                        headers.join(", ")
+                    ),
+                )
+            })?;
+            strata_cols.push(StratumColumn {
+                index,
+                normalise_type: Some(index) == applicant_type,
+            });
+        }
+        Ok(RecordLayout {
+            file: file.to_string(),
+            headers: headers.to_vec(),
+            record_id: find("record_id").expect("checked"),
+            unit_code: find("unit_code").expect("checked"),
+            applicant_id: find("applicant_id").expect("checked"),
+            returned_date: find("returned_date").expect("checked"),
+            applicant_type,
+            received_date: find("received_date"),
+            due_date: find("due_date"),
+            strata: strata_cols,
+        })
+    }
+
+    /// The header of the file.
+    pub fn headers(&self) -> &[String] {
+        &self.headers
+    }
+
+    /// The index of the column named `name` (an engine name or a header), if present.
+    pub fn find(&self, map: &ColumnMap, name: &str) -> Option<usize> {
+        self.headers.iter().position(|h| h == map.header(name))
+    }
+
+    /// How many stratum columns there are.
+    pub fn strata_len(&self) -> usize {
+        self.strata.len()
+    }
+
+    /// A problem at `column` of `row`.
+    pub fn problem(&self, row: &Row<'_>, column: usize, reason: impl Into<String>) -> CellProblem {
+        CellProblem {
+            file: self.file.clone(),
+            row: row.number(),
+            column: self.headers.get(column).cloned().unwrap_or_default(),
+            value: row.get(column).to_string(),
+            reason: reason.into(),
+        }
+    }
+
+    /// The first check of a non-blank row: it has as many cells as the header. It comes before
+    /// every other check (the duplicate `record_id` check included).
+    pub fn check_shape(&self, row: &Row<'_>) -> std::result::Result<(), CellProblem> {
+        if row.len() != self.headers.len() {
+            return Err(CellProblem {
+                file: self.file.clone(),
+                row: row.number(),
+                column: String::new(),
+                value: String::new(),
+                reason: format!(
+                    "the row has {} cells but the header has {}",
+                    row.len(),
+                    self.headers.len()
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// The checks of section 2 of `docs/draw-algorithm.md` after [`RecordLayout::check_shape`],
+    /// other than the duplicate `record_id` check, which needs the whole file.
+    pub fn check(&self, row: &Row<'_>) -> std::result::Result<Checked, CellProblem> {
+        if row.get(self.record_id).is_empty() {
+            return Err(self.problem(row, self.record_id, "record_id is empty"));
+        }
+        if row.get(self.applicant_id).is_empty() {
+            return Err(self.problem(row, self.applicant_id, "applicant_id is empty"));
+        }
+        let date = |col: usize| -> std::result::Result<Option<NaiveDate>, CellProblem> {
+            let v = row.get(col);
+            if v.is_empty() {
+                return Ok(None);
+            }
+            parse_date(v).map(Some).ok_or_else(|| {
+                self.problem(row, col, "not a date: expected YYYY-MM-DD or DD/MM/YYYY")
+            })
+        };
+        let returned = date(self.returned_date)?;
+        for col in [self.received_date, self.due_date].into_iter().flatten() {
+            date(col)?;
+        }
+        let applicant_type = match self.applicant_type {
+            Some(col) if !row.get(col).is_empty() => {
+                Some(ApplicantType::parse(row.get(col)).ok_or_else(|| {
+                    self.problem(
+                        row,
+                        col,
+                        "unknown applicant_type: expected citizen or organization",
+                    )
+                })?)
+            }
+            _ => None,
+        };
+        for s in &self.strata {
+            if row.get(s.index).is_empty() {
+                return Err(self.problem(row, s.index, "stratum column is empty"));
+            }
+        }
+        Ok(Checked {
+            returned,
+            applicant_type,
+        })
+    }
+
+    /// The stratum value in column position `i` of an accepted row.
+    fn stratum_value<'r>(&self, row: &Row<'r>, checked: &Checked, i: usize) -> &'r str {
+        let s = &self.strata[i];
+        match (s.normalise_type, checked.applicant_type) {
+            (true, Some(t)) => t.as_str(),
+            _ => row.get(s.index),
+        }
+    }
+
+    /// Writes an unambiguous key of the stratum of an accepted row into `key`.
+    pub fn stratum_key(&self, row: &Row<'_>, checked: &Checked, key: &mut String) {
+        key.clear();
+        for i in 0..self.strata.len() {
+            let v = self.stratum_value(row, checked, i);
+            key.push_str(&v.len().to_string());
+            key.push(':');
+            key.push_str(v);
+        }
+    }
+
+    /// The stratum values of an accepted row.
+    pub fn stratum_values(&self, row: &Row<'_>, checked: &Checked) -> Vec<String> {
+        (0..self.strata.len())
+            .map(|i| self.stratum_value(row, checked, i).to_string())
+            .collect()
+    }
+}

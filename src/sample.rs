@@ -1,0 +1,369 @@
+//! The sample: a frame, its sizes and its draw, and the files that publish them
+//! (`sample.csv`, `manifest.json`, `rejected.csv`).
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::design::{Design, StratumSize};
+use crate::draw::{self, SeedKey, StratumDraw};
+use crate::error::{ErrorKind, Result};
+use crate::frame::Frame;
+use crate::manifest::{self, Manifest, RecordsInfo, StratumEntry, Totals};
+use crate::output::Staged;
+use crate::records::{CONTACT, ColumnMap, DESCRIPTIVE, RecordLayout};
+use crate::table::{self, Table};
+
+/// The role of a selected applicant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Role {
+    /// On the official list.
+    Official,
+    /// On the reserve list, used in rank order.
+    Reserve,
+}
+
+impl Role {
+    /// `official` or `reserve`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Official => "official",
+            Role::Reserve => "reserve",
+        }
+    }
+}
+
+/// One selected applicant: where it stands in the frame and in its list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pick {
+    /// Index of the stratum in the frame.
+    pub stratum: usize,
+    /// Index of the member in the stratum.
+    pub member: usize,
+    /// Official or reserve.
+    pub role: Role,
+    /// Rank within stratum and role, from 1.
+    pub rank: u64,
+}
+
+/// A frame with its sizes and its draw.
+#[derive(Clone, Debug)]
+pub struct Lists {
+    /// The frame.
+    pub frame: Frame,
+    /// The sizes, in frame order.
+    pub sizes: Vec<StratumSize>,
+    /// The draws, in frame order.
+    pub draws: Vec<StratumDraw>,
+}
+
+impl Lists {
+    /// Computes the sizes of `frame` under `design` and draws it with `seed`.
+    pub fn draw(frame: Frame, design: &Design, seed: &str, threads: usize) -> Result<Lists> {
+        let labelled: Vec<(String, u64)> =
+            frame.strata.iter().map(|s| (s.label(), s.size())).collect();
+        let sizes = design.sizes(&labelled)?;
+        let draws = draw::draw(&frame, &sizes, &SeedKey::new(seed), threads);
+        Ok(Lists {
+            frame,
+            sizes,
+            draws,
+        })
+    }
+
+    /// Every selected applicant in sample order: strata in order; officials by rank, then
+    /// reserves by rank.
+    pub fn picks(&self) -> impl Iterator<Item = Pick> + '_ {
+        self.draws.iter().enumerate().flat_map(|(s, d)| {
+            let official = d.official.iter().enumerate().map(move |(i, &m)| Pick {
+                stratum: s,
+                member: m as usize,
+                role: Role::Official,
+                rank: i as u64 + 1,
+            });
+            let reserve = d.reserve.iter().enumerate().map(move |(i, &m)| Pick {
+                stratum: s,
+                member: m as usize,
+                role: Role::Reserve,
+                rank: i as u64 + 1,
+            });
+            official.chain(reserve)
+        })
+    }
+
+    /// The SHA-256 of the lists (`docs/draw-algorithm.md` §7), as hexadecimal.
+    pub fn digest(&self) -> String {
+        let mut h = Sha256::new();
+        let put = |h: &mut Sha256, s: &str| {
+            h.update((s.len() as u32).to_le_bytes());
+            h.update(s.as_bytes());
+        };
+        for p in self.picks() {
+            let s = &self.frame.strata[p.stratum];
+            let m = &s.members[p.member];
+            h.update((s.values.len() as u32).to_le_bytes());
+            for v in &s.values {
+                put(&mut h, v);
+            }
+            put(&mut h, p.role.as_str());
+            put(&mut h, &p.rank.to_string());
+            put(&mut h, &m.applicant_id);
+            put(&mut h, &m.record_id);
+        }
+        hex::encode(h.finalize())
+    }
+
+    /// The manifest's per-stratum entries.
+    pub fn entries(&self) -> Vec<StratumEntry> {
+        self.frame
+            .strata
+            .iter()
+            .zip(&self.sizes)
+            .map(|(s, z)| StratumEntry {
+                stratum: s.label(),
+                values: s.values.clone(),
+                frame_size: s.size(),
+                sample_size: z.n,
+                reserve_size: z.reserve,
+                frame_digest: hex::encode(s.digest()),
+            })
+            .collect()
+    }
+}
+
+/// What `chiso sample` needs.
+#[derive(Clone, Debug)]
+pub struct SampleRequest {
+    /// The records file.
+    pub records: PathBuf,
+    /// The sheet, for a spreadsheet.
+    pub sheet: Option<String>,
+    /// Column mapping.
+    pub columns: ColumnMap,
+    /// The design.
+    pub design: Design,
+    /// The published seed.
+    pub seed: String,
+    /// Threads for the draw (the result does not depend on it).
+    pub threads: usize,
+    /// Turn any rejected row into an error.
+    pub strict: bool,
+}
+
+/// A drawn sample, ready to be written.
+#[derive(Debug)]
+pub struct SampleOutput {
+    /// The lists.
+    pub lists: Lists,
+    /// The manifest.
+    pub manifest: Manifest,
+    /// `sample.csv`.
+    pub sample_csv: Vec<u8>,
+    /// `rejected.csv`.
+    pub rejected_csv: Vec<u8>,
+}
+
+/// Reads the records and builds the frame of `design` (used by `sample` and `verify`).
+pub fn read_frame(
+    records: &Path,
+    sheet: Option<&str>,
+    columns: &ColumnMap,
+    design: &Design,
+) -> Result<(Table, RecordLayout, Frame)> {
+    let mut table = Table::open(records, sheet)?;
+    let layout = RecordLayout::new(table.name(), table.headers(), columns, &design.strata)
+        .map_err(|e| match e.into_kind() {
+            ErrorKind::Design { key, message, .. } => crate::Error::from(ErrorKind::Design {
+                file: "design".into(),
+                key,
+                message,
+            }),
+            other => crate::Error::from(other),
+        })?;
+    let frame = Frame::build(&mut table, &layout, design.window)?;
+    Ok((table, layout, frame))
+}
+
+/// Draws a sample: frame, sizes, lists, and the files that publish them.
+pub fn draw_sample(req: &SampleRequest) -> Result<SampleOutput> {
+    let (mut table, layout, frame) = read_frame(
+        &req.records,
+        req.sheet.as_deref(),
+        &req.columns,
+        &req.design,
+    )?;
+    if req.strict && !frame.rejections.is_empty() {
+        return Err(ErrorKind::Strict {
+            file: table.name().to_string(),
+            count: frame.rejections.len(),
+            first: frame.rejections.iter().take(5).cloned().collect(),
+        }
+        .into());
+    }
+    let records_info = RecordsInfo {
+        file: req
+            .records
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        sheet: req.sheet.clone(),
+        sha256: table::file_sha256(&req.records)?,
+        counts: frame.counts,
+    };
+    let lists = Lists::draw(frame, &req.design, &req.seed, req.threads)?;
+    let sample_csv = write_sample_csv(&lists, &mut table, &layout, &req.columns)?;
+    let rejected_csv = write_rejected_csv(&lists.frame);
+    let entries = lists.entries();
+    let totals = Totals {
+        strata: entries.len() as u64,
+        frame_size: entries.iter().map(|e| e.frame_size).sum(),
+        sample_size: entries.iter().map(|e| e.sample_size).sum(),
+        reserve_size: entries.iter().map(|e| e.reserve_size).sum(),
+    };
+    let manifest = Manifest {
+        format: manifest::FORMAT.to_string(),
+        algorithm: draw::ALGORITHM.to_string(),
+        engine_version: env!("CARGO_PKG_VERSION").to_string(),
+        seed: req.seed.clone(),
+        design: req.design.spec().clone(),
+        columns: req.columns.clone(),
+        records: records_info,
+        frame_digest: hex::encode(lists.frame.digest()),
+        sample_digest: lists.digest(),
+        sample_file_sha256: hex::encode(Sha256::digest(&sample_csv)),
+        totals,
+        strata: entries,
+    };
+    Ok(SampleOutput {
+        lists,
+        manifest,
+        sample_csv,
+        rejected_csv,
+    })
+}
+
+impl SampleOutput {
+    /// Writes `sample.csv`, `rejected.csv` and `manifest.json` into `dir` atomically; refuses
+    /// to replace an existing sample unless `force`.
+    pub fn write(&self, dir: &Path, force: bool) -> Result<Vec<PathBuf>> {
+        let mut staged = Staged::new(dir, force, &["sample.csv", "manifest.json"])?;
+        staged.add("sample.csv", self.sample_csv.clone());
+        staged.add("rejected.csv", self.rejected_csv.clone());
+        staged.add("manifest.json", self.manifest.to_json());
+        staged.commit()
+    }
+}
+
+/// The fixed columns of `sample.csv` (CONTRACT.md), before the record's own.
+pub const SAMPLE_COLUMNS: [&str; 14] = [
+    "stratum",
+    "role",
+    "rank",
+    "applicant_id",
+    "record_id",
+    "unit_code",
+    "frame_size",
+    "sample_size",
+    "inclusion_prob",
+    "base_weight",
+    "reserve_size",
+    "record_count",
+    "applicant_type",
+    "draw_key",
+];
+
+fn write_sample_csv(
+    lists: &Lists,
+    table: &mut Table,
+    layout: &RecordLayout,
+    columns: &ColumnMap,
+) -> Result<Vec<u8>> {
+    // The record's own columns present in the file: descriptive ones, then contact details.
+    let extra: Vec<(&str, usize)> = DESCRIPTIVE
+        .iter()
+        .filter(|c| **c != "applicant_type")
+        .chain(CONTACT.iter())
+        .filter_map(|c| layout.find(columns, c).map(|i| (*c, i)))
+        .collect();
+    let picks: Vec<Pick> = lists.picks().collect();
+    // Read the selected rows again, in file order, keeping only the cells written out.
+    let mut order: Vec<usize> = (0..picks.len()).collect();
+    let member = |p: &Pick| &lists.frame.strata[p.stratum].members[p.member];
+    order.sort_by_key(|&i| member(&picks[i]).locator);
+    let mut cells: Vec<Vec<String>> = vec![Vec::new(); picks.len()];
+    let mut units: Vec<String> = vec![String::new(); picks.len()];
+    for i in order {
+        let m = member(&picks[i]);
+        let row = table.fetch(m.locator, m.row)?;
+        if row.get(layout.record_id) != &*m.record_id {
+            return Err(ErrorKind::Malformed {
+                file: table.name().to_string(),
+                location: format!("row {}: ", m.row),
+                message: "the file changed while it was being read".into(),
+            }
+            .into());
+        }
+        units[i] = row.get(layout.unit_code).to_string();
+        cells[i] = extra.iter().map(|(_, c)| row.get(*c).to_string()).collect();
+    }
+
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    let header: Vec<&str> = SAMPLE_COLUMNS
+        .iter()
+        .copied()
+        .chain(extra.iter().map(|(c, _)| *c))
+        .collect();
+    w.write_record(&header).expect("writing to memory");
+    let mut rec: Vec<String> = Vec::with_capacity(header.len());
+    for (i, p) in picks.iter().enumerate() {
+        let s = &lists.frame.strata[p.stratum];
+        let m = &s.members[p.member];
+        let z = lists.sizes[p.stratum];
+        let big_n = s.size();
+        rec.clear();
+        rec.push(s.label());
+        rec.push(p.role.as_str().into());
+        rec.push(p.rank.to_string());
+        rec.push(m.applicant_id.to_string());
+        rec.push(m.record_id.to_string());
+        rec.push(std::mem::take(&mut units[i]));
+        rec.push(big_n.to_string());
+        rec.push(z.n.to_string());
+        rec.push(format_ratio(z.n, big_n));
+        rec.push(format_ratio(big_n, z.n));
+        rec.push(z.reserve.to_string());
+        rec.push(m.record_count.to_string());
+        rec.push(m.applicant_type.map(|t| t.as_str()).unwrap_or("").into());
+        let mut key = String::new();
+        write!(key, "{:016x}", lists.draws[p.stratum].keys[p.member]).expect("string");
+        rec.push(key);
+        rec.extend(std::mem::take(&mut cells[i]));
+        w.write_record(&rec).expect("writing to memory");
+    }
+    Ok(w.into_inner().expect("writing to memory"))
+}
+
+/// `a / b` in the shortest form that reads back exactly; empty when `b` is 0.
+fn format_ratio(a: u64, b: u64) -> String {
+    if b == 0 {
+        String::new()
+    } else {
+        format!("{}", a as f64 / b as f64)
+    }
+}
+
+fn write_rejected_csv(frame: &Frame) -> Vec<u8> {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    w.write_record(["row", "column", "value", "reason"])
+        .expect("memory");
+    for p in &frame.rejections {
+        w.write_record([p.row.to_string().as_str(), &p.column, &p.value, &p.reason])
+            .expect("memory");
+    }
+    w.into_inner().expect("memory")
+}

@@ -1,0 +1,360 @@
+//! Tabular input: CSV (UTF-8, with or without BOM) or a spreadsheet (XLSX, XLS, ODS: the first
+//! sheet, or a named one), chosen by the file's extension, read row by row.
+//!
+//! Every cell comes out as text with leading and trailing ASCII white space removed; spreadsheet
+//! numbers are written in their shortest decimal form and date cells as `YYYY-MM-DD`. Rows are
+//! numbered as a spreadsheet numbers them: the header is row 1. CSV is streamed (a file of tens
+//! of millions of rows is never held in memory); a spreadsheet is loaded whole, as its format
+//! requires.
+
+use std::fs::File;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use calamine::{Data, Reader as _};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// An open table: a header and rows.
+pub struct Table {
+    name: String,
+    path: PathBuf,
+    headers: Vec<String>,
+    source: Source,
+}
+
+enum Source {
+    Csv {
+        reader: csv::Reader<File>,
+        record: csv::StringRecord,
+        row: u64,
+    },
+    Sheet {
+        cells: Vec<Vec<String>>,
+        first_row: u64,
+        next: usize,
+    },
+}
+
+/// One row of a table, borrowed from the reader.
+pub struct Row<'a> {
+    number: u64,
+    locator: u64,
+    cells: Cells<'a>,
+}
+
+enum Cells<'a> {
+    Csv(&'a csv::StringRecord),
+    Sheet(&'a [String]),
+}
+
+impl<'a> Row<'a> {
+    /// The row number, counting the header as row 1.
+    pub fn number(&self) -> u64 {
+        self.number
+    }
+
+    /// An opaque position with which [`Table::fetch`] reads this row again.
+    pub fn locator(&self) -> u64 {
+        self.locator
+    }
+
+    /// How many cells the row has.
+    pub fn len(&self) -> usize {
+        match &self.cells {
+            Cells::Csv(r) => r.len(),
+            Cells::Sheet(c) => c.len(),
+        }
+    }
+
+    /// Whether the row has no cells.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The trimmed text of cell `i`, or `""` past the end of the row.
+    pub fn get(&self, i: usize) -> &'a str {
+        let s = match &self.cells {
+            Cells::Csv(r) => r.get(i).unwrap_or(""),
+            Cells::Sheet(c) => c.get(i).map(String::as_str).unwrap_or(""),
+        };
+        s.trim_ascii()
+    }
+
+    /// Whether every cell is empty (a blank line in a spreadsheet).
+    pub fn is_blank(&self) -> bool {
+        (0..self.len()).all(|i| self.get(i).is_empty())
+    }
+}
+
+impl Table {
+    /// Opens `path`: CSV for `.csv` and `.txt`, a spreadsheet for `.xlsx`, `.xlsm`, `.xls` and
+    /// `.ods` (the sheet named `sheet`, or the first).
+    pub fn open(path: &Path, sheet: Option<&str>) -> Result<Table> {
+        let name = path.display().to_string();
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(|e| e.to_ascii_lowercase())
+            .unwrap_or_default();
+        match ext.as_str() {
+            "csv" | "txt" => Table::open_csv(path, name),
+            "xlsx" | "xlsm" | "xls" | "ods" => Table::open_sheet(path, name, sheet),
+            _ => Err(ErrorKind::Malformed {
+                file: name,
+                location: String::new(),
+                message: format!(
+                    "unknown file type {ext:?}: expected a .csv file (UTF-8) or a spreadsheet (.xlsx, .xls, .ods)"
+                ),
+            }
+            .into()),
+        }
+    }
+
+    fn open_csv(path: &Path, name: String) -> Result<Table> {
+        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .buffer_capacity(1 << 20)
+            .from_reader(file);
+        let headers = reader
+            .headers()
+            .map_err(|e| csv_error(&name, e))?
+            .iter()
+            .map(|h| h.trim_ascii().to_string())
+            .collect();
+        Ok(Table {
+            name,
+            path: path.to_path_buf(),
+            headers,
+            source: Source::Csv {
+                reader,
+                record: csv::StringRecord::new(),
+                row: 1,
+            },
+        })
+    }
+
+    fn open_sheet(path: &Path, name: String, sheet: Option<&str>) -> Result<Table> {
+        let malformed = |message: String| -> Error {
+            ErrorKind::Malformed {
+                file: name.clone(),
+                location: String::new(),
+                message,
+            }
+            .into()
+        };
+        let mut book = calamine::open_workbook_auto(path)
+            .map_err(|e| malformed(format!("cannot open as a spreadsheet: {e}")))?;
+        let names = book.sheet_names();
+        let wanted = match sheet {
+            Some(s) => s.to_string(),
+            None => names
+                .first()
+                .cloned()
+                .ok_or_else(|| malformed("the workbook has no sheet".into()))?,
+        };
+        if !names.contains(&wanted) {
+            return Err(malformed(format!(
+                "no sheet named {wanted:?}; the sheets are: {}",
+                names.join(", ")
+            )));
+        }
+        let range = book
+            .worksheet_range(&wanted)
+            .map_err(|e| malformed(format!("cannot read sheet {wanted:?}: {e}")))?;
+        let (first_row, first_col) = range.start().unwrap_or((0, 0));
+        let mut rows = range.rows().map(|r| {
+            // Keep absolute columns: pad on the left if the used range does not start at A.
+            let mut cells = vec![String::new(); first_col as usize];
+            cells.extend(r.iter().map(cell_text));
+            cells
+        });
+        let headers: Vec<String> = rows
+            .next()
+            .map(|h| h.into_iter().map(|c| c.trim_ascii().to_string()).collect())
+            .unwrap_or_default();
+        Ok(Table {
+            name,
+            path: path.to_path_buf(),
+            headers,
+            source: Source::Sheet {
+                cells: rows.collect(),
+                first_row: u64::from(first_row) + 2,
+                next: 0,
+            },
+        })
+    }
+
+    /// The file's name as the user gave it (for messages).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The path of the file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The header row, trimmed.
+    pub fn headers(&self) -> &[String] {
+        &self.headers
+    }
+
+    /// The index of the column whose header is `name`.
+    pub fn column(&self, name: &str) -> Option<usize> {
+        self.headers.iter().position(|h| h == name)
+    }
+
+    /// Reads the next row, or `None` at the end.
+    pub fn next_row(&mut self) -> Result<Option<Row<'_>>> {
+        match &mut self.source {
+            Source::Csv {
+                reader,
+                record,
+                row,
+            } => {
+                let locator = reader.position().byte();
+                *row += 1;
+                let more = reader
+                    .read_record(record)
+                    .map_err(|e| csv_error(&self.name, e))?;
+                Ok(more.then_some(Row {
+                    number: *row,
+                    locator,
+                    cells: Cells::Csv(record),
+                }))
+            }
+            Source::Sheet {
+                cells,
+                first_row,
+                next,
+            } => {
+                let i = *next;
+                *next += 1;
+                Ok(cells.get(i).map(|c| Row {
+                    number: *first_row + i as u64,
+                    locator: i as u64,
+                    cells: Cells::Sheet(c),
+                }))
+            }
+        }
+    }
+
+    /// Reads again the row at `locator` (from [`Row::locator`]) whose number is `number`.
+    pub fn fetch(&mut self, locator: u64, number: u64) -> Result<Row<'_>> {
+        match &mut self.source {
+            Source::Csv { reader, record, .. } => {
+                let mut pos = csv::Position::new();
+                pos.set_byte(locator).set_record(number.saturating_sub(2));
+                reader.seek(pos).map_err(|e| csv_error(&self.name, e))?;
+                if !reader
+                    .read_record(record)
+                    .map_err(|e| csv_error(&self.name, e))?
+                {
+                    return Err(ErrorKind::Malformed {
+                        file: self.name.clone(),
+                        location: format!("row {number}: "),
+                        message: "the file changed while it was being read".into(),
+                    }
+                    .into());
+                }
+                Ok(Row {
+                    number,
+                    locator,
+                    cells: Cells::Csv(record),
+                })
+            }
+            Source::Sheet { cells, .. } => Ok(Row {
+                number,
+                locator,
+                cells: Cells::Sheet(&cells[locator as usize]),
+            }),
+        }
+    }
+
+    /// Goes back to the first data row, for a second pass.
+    pub fn rewind(&mut self) -> Result<()> {
+        match &mut self.source {
+            Source::Csv { reader, row, .. } => {
+                let mut pos = csv::Position::new();
+                pos.set_byte(0).set_line(1).set_record(0);
+                reader.seek(pos).map_err(|e| csv_error(&self.name, e))?;
+                // Skip the header again.
+                let mut header = csv::StringRecord::new();
+                reader
+                    .read_record(&mut header)
+                    .map_err(|e| csv_error(&self.name, e))?;
+                *row = 1;
+                Ok(())
+            }
+            Source::Sheet { next, .. } => {
+                *next = 0;
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The SHA-256 of a file's bytes, as lowercase hexadecimal.
+pub fn file_sha256(path: &Path) -> Result<String> {
+    let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = io::Read::read(&mut file, &mut buf).map_err(|e| Error::io(path, e))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hex::encode(hasher.finalize()))
+}
+
+fn csv_error(name: &str, e: csv::Error) -> Error {
+    let location = e
+        .position()
+        .map(|p| format!("row {}: ", p.record() + 1))
+        .unwrap_or_default();
+    let message = match e.kind() {
+        csv::ErrorKind::Utf8 { err, .. } => format!(
+            "the text is not UTF-8 (field {}); save the file as \"CSV UTF-8\"",
+            err.field() + 1
+        ),
+        _ => e.to_string(),
+    };
+    ErrorKind::Malformed {
+        file: name.to_string(),
+        location,
+        message,
+    }
+    .into()
+}
+
+fn cell_text(cell: &Data) -> String {
+    match cell {
+        Data::Empty => String::new(),
+        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+        Data::Int(i) => i.to_string(),
+        Data::Float(f) => {
+            if f.fract() == 0.0 && f.abs() < 1e15 {
+                format!("{}", *f as i64)
+            } else {
+                format!("{f}")
+            }
+        }
+        Data::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
+        Data::DateTime(dt) => match dt.as_datetime() {
+            Some(t) if dt.is_datetime() => {
+                if t.time() == chrono::NaiveTime::MIN {
+                    t.date().format("%Y-%m-%d").to_string()
+                } else {
+                    t.format("%Y-%m-%d %H:%M:%S").to_string()
+                }
+            }
+            _ => format!("{}", dt.as_f64()),
+        },
+        Data::Error(e) => format!("#{e:?}"),
+    }
+}

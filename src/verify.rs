@@ -1,0 +1,324 @@
+//! Verification: re-draw a sample from the records and its manifest and say whether it is
+//! the same, and if not, exactly what differs.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::path::Path;
+
+use crate::design::Design;
+use crate::draw::ALGORITHM;
+use crate::error::{ErrorKind, Result};
+use crate::manifest::Manifest;
+use crate::sample::{Lists, read_frame};
+use crate::table::{self, Table};
+
+/// At most this many rows of one kind of difference are listed (the rest are counted).
+const LISTED: usize = 20;
+
+/// The outcome of a verification.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Report {
+    /// Differences: any one means the sample cannot be reproduced as published.
+    pub differences: Vec<String>,
+    /// Facts worth knowing that do not change the lists (e.g. a re-saved records file).
+    pub notes: Vec<String>,
+    /// Number of strata compared.
+    pub strata: usize,
+    /// Number of list rows compared.
+    pub rows: usize,
+}
+
+impl Report {
+    /// Whether the re-draw is identical.
+    pub fn identical(&self) -> bool {
+        self.differences.is_empty()
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for n in &self.notes {
+            writeln!(f, "note: {n}")?;
+        }
+        for d in &self.differences {
+            writeln!(f, "DIFFERENT: {d}")?;
+        }
+        if self.identical() {
+            writeln!(
+                f,
+                "IDENTICAL: {} strata and {} list rows re-drawn exactly as in the manifest",
+                self.strata, self.rows
+            )
+        } else {
+            writeln!(f, "{} difference(s) found", self.differences.len())
+        }
+    }
+}
+
+/// Re-draws from `records` with the manifest's design, seed and column mapping and compares
+/// with the manifest, and with the published `sample` file when one is given.
+pub fn verify(
+    records: &Path,
+    manifest_path: &Path,
+    sample: Option<&Path>,
+    sheet: Option<&str>,
+    threads: usize,
+) -> Result<Report> {
+    let manifest = Manifest::load(manifest_path)?;
+    let mname = manifest_path.display().to_string();
+    if manifest.algorithm != ALGORITHM {
+        return Err(ErrorKind::Manifest {
+            file: mname,
+            message: format!(
+                "the sample was drawn with algorithm {:?}; this chiso draws with {ALGORITHM:?}: use the chiso version named in engine_version ({})",
+                manifest.algorithm, manifest.engine_version
+            ),
+        }
+        .into());
+    }
+    let design = Design::from_spec(manifest.design.clone(), &format!("{mname} (design)"))?;
+    let mut report = Report::default();
+    if manifest.engine_version != env!("CARGO_PKG_VERSION") {
+        report.notes.push(format!(
+            "the sample was drawn by chiso {}; this is chiso {}",
+            manifest.engine_version,
+            env!("CARGO_PKG_VERSION")
+        ));
+    }
+    let sheet = sheet.or(manifest.records.sheet.as_deref());
+    let (_table, _layout, frame) = read_frame(records, sheet, &manifest.columns, &design)?;
+
+    let sha = table::file_sha256(records)?;
+    if sha != manifest.records.sha256 {
+        report.notes.push(format!(
+            "{} is not byte-for-byte the file the sample was drawn from (SHA-256 {} , manifest {}); what matters is the frame, compared below",
+            records.display(),
+            short(&sha),
+            short(&manifest.records.sha256)
+        ));
+    }
+    if frame.counts != manifest.records.counts {
+        report.notes.push(format!(
+            "row counts differ: now {:?}, manifest {:?}",
+            frame.counts, manifest.records.counts
+        ));
+    }
+
+    let lists = Lists::draw(frame, &design, &manifest.seed, threads)?;
+    let entries = lists.entries();
+    report.strata = entries.len();
+
+    // The frame, stratum by stratum.
+    let published: BTreeMap<&str, _> = manifest
+        .strata
+        .iter()
+        .map(|e| (e.stratum.as_str(), e))
+        .collect();
+    let now: BTreeMap<&str, _> = entries.iter().map(|e| (e.stratum.as_str(), e)).collect();
+    let frame_digest = hex::encode(lists.frame.digest());
+    if frame_digest != manifest.frame_digest {
+        report.differences.push(format!(
+            "the frame differs from the one the sample was drawn from (frame_digest {} , manifest {})",
+            short(&frame_digest),
+            short(&manifest.frame_digest)
+        ));
+    }
+    let mut listed = Listed::default();
+    for (label, p) in &published {
+        match now.get(label) {
+            None => listed.push(
+                &mut report,
+                "stratum in the manifest has no eligible record now",
+                label,
+            ),
+            Some(n) => {
+                if n.frame_digest != p.frame_digest {
+                    listed.push(
+                        &mut report,
+                        "stratum's records changed",
+                        &format!(
+                            "{label} (frame size now {}, manifest {})",
+                            n.frame_size, p.frame_size
+                        ),
+                    );
+                }
+                if (n.sample_size, n.reserve_size) != (p.sample_size, p.reserve_size) {
+                    listed.push(
+                        &mut report,
+                        "stratum's sizes differ",
+                        &format!(
+                            "{label}: design gives n = {}, reserves = {}; manifest says {}, {}",
+                            n.sample_size, n.reserve_size, p.sample_size, p.reserve_size
+                        ),
+                    );
+                }
+            }
+        }
+    }
+    for label in now.keys() {
+        if !published.contains_key(label) {
+            listed.push(&mut report, "stratum not in the manifest", label);
+        }
+    }
+    listed.finish(&mut report);
+
+    let digest = lists.digest();
+    report.rows = lists.picks().count();
+    if digest != manifest.sample_digest {
+        report.differences.push(format!(
+            "the re-drawn lists differ from the manifest (sample_digest {} , manifest {})",
+            short(&digest),
+            short(&manifest.sample_digest)
+        ));
+    }
+
+    if let Some(path) = sample {
+        compare_sample_file(&mut report, &lists, path, &manifest)?;
+    }
+    Ok(report)
+}
+
+/// Compares a published `sample.csv` with the re-drawn lists.
+fn compare_sample_file(
+    report: &mut Report,
+    lists: &Lists,
+    path: &Path,
+    manifest: &Manifest,
+) -> Result<()> {
+    let sha = table::file_sha256(path)?;
+    if sha != manifest.sample_file_sha256 {
+        report.differences.push(format!(
+            "{} is not the file written with this manifest (SHA-256 {} , manifest {}): it was edited or replaced",
+            path.display(),
+            short(&sha),
+            short(&manifest.sample_file_sha256)
+        ));
+    }
+    let mut table = Table::open(path, None)?;
+    let need = ["stratum", "role", "rank", "applicant_id", "record_id"];
+    let cols: Vec<Option<usize>> = need.iter().map(|c| table.column(c)).collect();
+    if cols.iter().any(Option::is_none) {
+        return Err(ErrorKind::MissingColumns {
+            file: table.name().to_string(),
+            missing: need
+                .iter()
+                .zip(&cols)
+                .filter(|(_, c)| c.is_none())
+                .map(|(n, _)| n.to_string())
+                .collect(),
+            found: table.headers().to_vec(),
+        }
+        .into());
+    }
+    let cols: Vec<usize> = cols.into_iter().map(|c| c.expect("checked")).collect();
+    // (stratum, applicant) -> (role, rank, record) in the file, and in the re-draw.
+    type Entry = (String, String, String);
+    let tname = table.name().to_string();
+    let mut file: HashMap<(String, String), Entry> = HashMap::new();
+    let mut file_order: Vec<(String, String)> = Vec::new();
+    while let Some(row) = table.next_row()? {
+        if row.is_blank() {
+            continue;
+        }
+        let key = (row.get(cols[0]).to_string(), row.get(cols[3]).to_string());
+        let val = (
+            row.get(cols[1]).to_string(),
+            row.get(cols[2]).to_string(),
+            row.get(cols[4]).to_string(),
+        );
+        if file.insert(key.clone(), val).is_some() {
+            report.differences.push(format!(
+                "{}: row {}: applicant {} appears twice in stratum {}",
+                tname,
+                row.number(),
+                key.1,
+                key.0
+            ));
+        }
+        file_order.push(key);
+    }
+    let mut listed = Listed::default();
+    for p in lists.picks() {
+        let s = &lists.frame.strata[p.stratum];
+        let m = &s.members[p.member];
+        let key = (s.label(), m.applicant_id.to_string());
+        let want = (
+            p.role.as_str().to_string(),
+            p.rank.to_string(),
+            m.record_id.to_string(),
+        );
+        match file.remove(&key) {
+            None => listed.push(
+                report,
+                "missing from the sample file",
+                &format!("{} {} rank {} in stratum {}", key.1, want.0, want.1, key.0),
+            ),
+            Some(got) if got.0 != want.0 => listed.push(
+                report,
+                "role changed",
+                &format!(
+                    "{} in stratum {}: {} in the file, {} in the re-draw",
+                    key.1, key.0, got.0, want.0
+                ),
+            ),
+            Some(got) if got.1 != want.1 => listed.push(
+                report,
+                "re-ordered",
+                &format!(
+                    "{} in stratum {}: {} rank {} in the file, rank {} in the re-draw",
+                    key.1, key.0, got.0, got.1, want.1
+                ),
+            ),
+            Some(got) if got.2 != want.2 => listed.push(
+                report,
+                "evaluated record changed",
+                &format!(
+                    "{} in stratum {}: record {} in the file, {} in the re-draw",
+                    key.1, key.0, got.2, want.2
+                ),
+            ),
+            Some(_) => {}
+        }
+    }
+    for key in file_order {
+        if let Some(got) = file.get(&key) {
+            listed.push(
+                report,
+                "extra in the sample file (not drawn)",
+                &format!("{} {} rank {} in stratum {}", key.1, got.0, got.1, key.0),
+            );
+        }
+    }
+    listed.finish(report);
+    Ok(())
+}
+
+/// Lists the first [`LISTED`] differences of each kind and counts the rest.
+#[derive(Default)]
+struct Listed {
+    counts: BTreeMap<&'static str, usize>,
+}
+
+impl Listed {
+    fn push(&mut self, report: &mut Report, kind: &'static str, what: &str) {
+        let c = self.counts.entry(kind).or_default();
+        *c += 1;
+        if *c <= LISTED {
+            report.differences.push(format!("{kind}: {what}"));
+        }
+    }
+
+    fn finish(self, report: &mut Report) {
+        for (kind, c) in self.counts {
+            if c > LISTED {
+                report
+                    .differences
+                    .push(format!("{kind}: … and {} more ({c} in all)", c - LISTED));
+            }
+        }
+    }
+}
+
+fn short(hex: &str) -> &str {
+    &hex[..hex.len().min(16)]
+}

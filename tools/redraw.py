@@ -1,0 +1,359 @@
+#!/usr/bin/env python3
+"""Independent re-draw of a `chiso sample` draw (algorithm chiso-keyed-chacha20-v1).
+
+An auditor who does not trust the chiso binary runs this script on the same records file
+and the manifest that `chiso sample` wrote. It rebuilds the frame, the draw keys and the
+official/reserve lists from docs/draw-algorithm.md alone, using the Python 3.11 standard
+library only (SHA-256 from hashlib; ChaCha20 is written out below), and compares the
+digests with the manifest's.
+
+Usage:
+  python3 tools/redraw.py --records RECORDS.csv --manifest manifest.json [--out lists.csv] [--seed TEXT]
+  python3 tools/redraw.py --keys --seed TEXT [--value C1 --value C2 ...] --applicant ID
+  python3 tools/redraw.py --self-test
+
+Exit status: 0 identical, 1 different (or self-test failed), 2 bad usage or bad input.
+Section numbers (§) below refer to docs/draw-algorithm.md.
+"""
+import argparse
+import csv
+import datetime
+import hashlib
+import json
+import re
+import struct
+import sys
+
+ALGORITHM = "chiso-keyed-chacha20-v1"
+
+# ---------------------------------------------------------------------------------------
+# ChaCha20, original (DJB) variant: 64-bit block counter in words 12-13, 64-bit nonce in
+# words 14-15, 20 rounds.
+# ---------------------------------------------------------------------------------------
+MASK32 = 0xFFFFFFFF
+CONSTANTS = (0x61707865, 0x3320646E, 0x79622D32, 0x6B206574)  # "expand 32-byte k"
+
+
+def chacha20_block(key, counter, nonce):
+    """Return the 16 output words of the ChaCha20 block for (key, counter, nonce)."""
+    state = [*CONSTANTS, *struct.unpack("<8I", key),
+             counter & MASK32, counter >> 32, nonce & MASK32, nonce >> 32]
+    x = list(state)
+
+    def quarter_round(a, b, c, d):
+        x[a] = (x[a] + x[b]) & MASK32; x[d] ^= x[a]; x[d] = ((x[d] << 16) | (x[d] >> 16)) & MASK32
+        x[c] = (x[c] + x[d]) & MASK32; x[b] ^= x[c]; x[b] = ((x[b] << 12) | (x[b] >> 20)) & MASK32
+        x[a] = (x[a] + x[b]) & MASK32; x[d] ^= x[a]; x[d] = ((x[d] << 8) | (x[d] >> 24)) & MASK32
+        x[c] = (x[c] + x[d]) & MASK32; x[b] ^= x[c]; x[b] = ((x[b] << 7) | (x[b] >> 25)) & MASK32
+
+    for _ in range(10):  # 10 double rounds = 20 rounds
+        quarter_round(0, 4, 8, 12); quarter_round(1, 5, 9, 13)    # columns
+        quarter_round(2, 6, 10, 14); quarter_round(3, 7, 11, 15)
+        quarter_round(0, 5, 10, 15); quarter_round(1, 6, 11, 12)  # diagonals
+        quarter_round(2, 7, 8, 13); quarter_round(3, 4, 9, 14)
+    return [(x[i] + state[i]) & MASK32 for i in range(16)]
+
+
+# ---------------------------------------------------------------------------------------
+# Keys (§5) and the length-prefixed encoding used by keys and digests (Notation, §7)
+# ---------------------------------------------------------------------------------------
+def enc(text):
+    """enc(s) = u32le(len(bytes(s))) || bytes(s), UTF-8, no normalisation."""
+    data = text.encode("utf-8")
+    return struct.pack("<I", len(data)) + data
+
+
+def values_prefix(values):
+    """u32le(k) || enc(c_1) || ... || enc(c_k): the stratum part of keys and digests."""
+    return struct.pack("<I", len(values)) + b"".join(enc(v) for v in values)
+
+
+def seed_key(seed):
+    """K = SHA256("chiso-draw-v1" || 0x00 || seed)."""
+    return hashlib.sha256(b"chiso-draw-v1\x00" + seed.encode("utf-8")).digest()
+
+
+def draw_key(key, values, applicant_id):
+    """The member's u64 draw key: first 64 bits of ChaCha20(K, counter 0, nonce stream)."""
+    m = hashlib.sha256(b"chiso-member-v1\x00" + values_prefix(values) + enc(applicant_id)).digest()
+    stream = struct.unpack("<Q", m[:8])[0]
+    words = chacha20_block(key, 0, stream)
+    return words[0] | (words[1] << 32)
+
+
+# ---------------------------------------------------------------------------------------
+# Reading cells (§1)
+# ---------------------------------------------------------------------------------------
+ASCII_WS = " \t\n\f\r"  # str.strip() alone would also strip Unicode spaces: not the spec
+DATE_RE = re.compile(r"(?:([0-9]{4})-([0-9]{2})-([0-9]{2})|([0-9]{1,2})/([0-9]{1,2})/([0-9]{4}))"
+                     r"(?:[ T].*)?", re.DOTALL)  # an optional time of day, ignored
+APPLICANT_TYPES = {s: "citizen" for s in ("citizen", "individual", "person", "ca_nhan", "cá nhân", "canhan")}
+APPLICANT_TYPES.update({s: "organization" for s in
+                        ("organization", "organisation", "org", "to_chuc", "tổ chức", "tochuc")})
+
+
+def parse_date(text):
+    """YYYY-MM-DD or D/M/YYYY (DD/MM), optionally followed by ' time' or 'Ttime'; else None."""
+    m = DATE_RE.fullmatch(text)
+    if not m:
+        return None
+    y, mo, d = (m.group(1), m.group(2), m.group(3)) if m.group(1) else (m.group(6), m.group(5), m.group(4))
+    try:
+        return datetime.date(int(y), int(mo), int(d))
+    except ValueError:  # e.g. 31/02/2024
+        return None
+
+
+class InputError(Exception):
+    """Bad input: reported, exit status 2."""
+
+
+def find_column(header, columns, canonical, required):
+    """Index of a canonical column, via the manifest's `columns` renaming; None if absent."""
+    name = columns.get(canonical, canonical)
+    if name in header:  # headers match exactly (after trimming), as in chiso
+        return header.index(name)
+    if required:
+        raise InputError(f"records file has no column {name!r} (for {canonical})")
+    return None
+
+
+# ---------------------------------------------------------------------------------------
+# Rejection, eligibility (§2) and the frame (§3)
+# ---------------------------------------------------------------------------------------
+def build_frame(path, columns, strata_cols, window):
+    """Return (frame, stats, rejected) where frame = {values tuple: {applicant_id:
+    [returned_date, record_id, record_count]}} holds the kept record of every member."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            rows = list(csv.reader(f))
+    except (OSError, UnicodeDecodeError, csv.Error) as e:
+        raise InputError(f"cannot read records file: {e}")
+    if not rows:
+        raise InputError("records file is empty")
+    header = [h.strip(ASCII_WS) for h in rows[0]]
+    col = {c: find_column(header, columns, c, True) for c in ("record_id", "applicant_id", "returned_date")}
+    for c in ("received_date", "due_date", "applicant_type"):
+        col[c] = find_column(header, columns, c, False)
+    for c in strata_cols:
+        col[c] = find_column(header, columns, c, True)
+
+    # Row numbers count the header as row 1. A row whose cells are all empty is skipped; a
+    # row with more or fewer cells than the header is rejected.
+    data, short = [], []
+    for number, row in enumerate(rows[1:], start=2):
+        cells = [c.strip(ASCII_WS) for c in row]
+        if not any(cells):
+            continue
+        if len(cells) != len(header):
+            short.append((number, [("", f"{len(cells)} cells, header has {len(header)}")]))
+            continue
+        data.append((number, {c: cells[i] for c, i in col.items() if i is not None}))
+
+    # A record_id on more than one row rejects every such row (counted over all rows).
+    id_count = {}
+    for _, cell in data:
+        if cell["record_id"]:
+            id_count[cell["record_id"]] = id_count.get(cell["record_id"], 0) + 1
+
+    frame, rejected = {}, list(short)
+    stats = {"rows": len(data) + len(short), "rejected": len(short), "ineligible": 0, "eligible": 0}
+    for number, cell in data:
+        reasons = []
+        for c in ("record_id", "applicant_id"):
+            if not cell[c]:
+                reasons.append((c, "empty"))
+        returned = parse_date(cell["returned_date"]) if cell["returned_date"] else None
+        if cell["returned_date"] and returned is None:
+            reasons.append(("returned_date", "not a date"))
+        for c in ("received_date", "due_date"):  # checked only when the column exists
+            if cell.get(c) and parse_date(cell[c]) is None:
+                reasons.append((c, "not a date"))
+        if cell.get("applicant_type"):
+            normalised = APPLICANT_TYPES.get(cell["applicant_type"].lower())
+            if normalised is None:
+                reasons.append(("applicant_type", "unknown applicant type"))
+            else:
+                cell["applicant_type"] = normalised  # also the stratum value, if a stratum column
+        for c in strata_cols:
+            if not cell[c]:
+                reasons.append((c, "empty stratum value"))
+        if cell["record_id"] and id_count[cell["record_id"]] > 1:
+            reasons.append(("record_id", "duplicate record_id"))
+        if reasons:
+            stats["rejected"] += 1
+            rejected.append((number, reasons))
+            continue
+        if returned is None or not window[0] <= returned <= window[1]:
+            stats["ineligible"] += 1
+            continue
+        stats["eligible"] += 1
+        # One member per (stratum, applicant_id); keep the latest returned_date, then the
+        # greatest record_id (Python compares str by code point = UTF-8 byte order).
+        members = frame.setdefault(tuple(cell[c] for c in strata_cols), {})
+        member = members.get(cell["applicant_id"])
+        if member is None:
+            members[cell["applicant_id"]] = [returned, cell["record_id"], 1]
+        else:
+            if (returned, cell["record_id"]) > (member[0], member[1]):
+                member[0], member[1] = returned, cell["record_id"]
+            member[2] += 1
+    return frame, stats, rejected
+
+
+# ---------------------------------------------------------------------------------------
+# Selection (§6), digests (§7) and the comparison with the manifest
+# ---------------------------------------------------------------------------------------
+def redraw(args):
+    try:
+        with open(args.manifest, encoding="utf-8") as f:
+            manifest = json.load(f)
+        if manifest.get("algorithm") != ALGORITHM:
+            raise InputError(f"algorithm is {manifest.get('algorithm')!r}, this script does {ALGORITHM!r}")
+        frame_design = manifest["design"]["frame"]
+        window = [parse_date(d) for d in frame_design["window"]]
+        if len(window) != 2 or None in window:
+            raise InputError(f"bad window {frame_design['window']!r}")
+        strata_cols = list(frame_design["strata"])
+        columns = manifest.get("columns") or {}
+        planned = {tuple(s["values"]): s for s in manifest["strata"]}
+        for plan in planned.values():
+            plan["sample_size"], plan["reserve_size"] = int(plan["sample_size"]), int(plan["reserve_size"])
+        seed = args.seed if args.seed is not None else manifest["seed"]
+    except (OSError, ValueError) as e:
+        raise InputError(f"bad manifest: {e}")
+    except (KeyError, TypeError) as e:
+        raise InputError(f"manifest lacks a field: {e}")
+
+    frame, stats, rejected = build_frame(args.records, columns, strata_cols, window)
+    print(f"rows {stats['rows']}: rejected {stats['rejected']}, ineligible {stats['ineligible']}, "
+          f"eligible {stats['eligible']}; {len(frame)} strata")
+    for number, reasons in rejected[:20]:
+        print(f"  rejected row {number}: " + "; ".join(f"{c}: {why}" for c, why in reasons))
+    if len(rejected) > 20:
+        print(f"  ... and {len(rejected) - 20} more rejected rows")
+
+    key = seed_key(seed)
+    frame_hash, sample_hash = hashlib.sha256(), hashlib.sha256()
+    differences, out_rows = [], []
+    for values in sorted(frame):  # strata in order of their values tuples
+        members = frame[values]
+        label, prefix = "|".join(values), values_prefix(values)
+        stratum_hash = hashlib.sha256()
+        for applicant_id in sorted(members):
+            _, record_id, count = members[applicant_id]
+            item = prefix + enc(applicant_id) + enc(record_id) + enc(str(count))
+            stratum_hash.update(item)
+            frame_hash.update(item)
+        plan = planned.get(values)
+        if plan is None:
+            differences.append(f"stratum {label!r}: in the frame ({len(members)} members), not in the manifest")
+            continue
+        if plan.get("frame_size") != len(members):
+            differences.append(f"stratum {label!r}: frame_size {len(members)}, manifest {plan.get('frame_size')}")
+        if plan.get("frame_digest") not in (None, stratum_hash.hexdigest()):
+            differences.append(f"stratum {label!r}: frame_digest {stratum_hash.hexdigest()}, "
+                               f"manifest {plan['frame_digest']}")
+        # Sort by (key, applicant_id); cut after n officials, then r reserves.
+        order = sorted((draw_key(key, values, a), a) for a in members)
+        n, r = plan["sample_size"], plan["reserve_size"]
+        lists = [("official", order[:n]), ("reserve", order[n:n + r])]
+        for role, chosen in lists:
+            for rank, (_, applicant_id) in enumerate(chosen, start=1):
+                record_id = members[applicant_id][1]
+                out_rows.append([label, role, rank, applicant_id, record_id])
+                sample_hash.update(prefix + enc(role) + enc(str(rank)) + enc(applicant_id) + enc(record_id))
+    for values in sorted(set(planned) - set(frame)):
+        differences.append(f"stratum {'|'.join(values)!r}: in the manifest, not in the frame")
+
+    if args.out:
+        try:
+            with open(args.out, "w", encoding="utf-8", newline="") as f:
+                writer = csv.writer(f, lineterminator="\n")
+                writer.writerow(["stratum", "role", "rank", "applicant_id", "record_id"])
+                writer.writerows(out_rows)
+        except OSError as e:
+            raise InputError(f"cannot write {args.out}: {e}")
+
+    frame_digest, sample_digest = frame_hash.hexdigest(), sample_hash.hexdigest()
+    for name, mine in (("frame_digest", frame_digest), ("sample_digest", sample_digest)):
+        theirs = manifest.get(name)
+        print(f"{name}: {mine}  {'matches' if mine == theirs else 'manifest: ' + str(theirs)}")
+        if mine != theirs:
+            differences.append(f"{name} differs")
+    for d in differences:
+        print("  " + d)
+    print("DIFFERENT" if differences else "IDENTICAL")
+    return 1 if differences else 0
+
+
+# ---------------------------------------------------------------------------------------
+# Self-test
+# ---------------------------------------------------------------------------------------
+def self_test():
+    """Check ChaCha20 against published vectors of the original construction and the key
+    derivation against values computed with rand_chacha 0.10 (ChaCha20Rng::from_seed(K),
+    set_stream(stream), next_u64()) and sha2. Return True if all pass."""
+    def keystream(key, counter, nonce):
+        return struct.pack("<16I", *chacha20_block(key, counter, nonce)).hex()
+    zero, one = bytes(32), bytes(31) + b"\x01"
+    chacha_vectors = [  # (key, counter, nonce as u64 from its 8 little-endian bytes, block)
+        (zero, 0, 0, "76b8e0ada0f13d90405d6ae55386bd28bdd219b8a08ded1aa836efcc8b770dc7"
+                     "da41597c5157488d7724e03fb8d84a376a43b8f41518a11cc387b669b2ee6586"),
+        (zero, 1, 0, "9f07e7be5551387a98ba977c732d080dcb0f29a048e3656912c6533e32ee7aed"
+                     "29b721769ce64e43d57133b074d839d531ed1f28510afb45ace10a1f4b794d6f"),
+        (one, 0, 0, "4540f05a9f1fb296d7736e7b208e3c96eb4fe1834688d2604f450952ed432d41"
+                    "bbe2a0b6ea7566d2a5d1e7e20d42af2c53d792b1c43fea817e9ad275ae546963"),
+        (zero, 0, 1 << 56, "de9cba7bf3d69ef5e786dc63973f653a0b49e015adbff7134fcb7df137821031"  # nonce 00..01
+                           "e85a050278a7084527214f73efc7fa5b5277062eb7a0433e445f41e31afab757"),
+    ]
+    key_vectors = [  # (seed, stratum values, applicant_id, draw key)
+        ("20240101-12345", ["UBND-01"], "A001", 6897598764896803395),
+        ("KQXS 2024-06-30: 123456", ["Sở Nội vụ", "citizen"], "079123456789", 15945551218531448735),
+        ("", [], "x", 2968545371148693439),
+    ]
+    ok = True
+    for key, counter, nonce, expected in chacha_vectors:
+        got = keystream(key, counter, nonce)
+        if got != expected:
+            print(f"FAIL chacha20 key={key.hex()} counter={counter} nonce={nonce}: {got}")
+            ok = False
+    for seed, values, applicant_id, expected in key_vectors:
+        got = draw_key(seed_key(seed), values, applicant_id)
+        if got != expected:
+            print(f"FAIL draw key seed={seed!r} values={values} applicant={applicant_id!r}: {got} != {expected}")
+            ok = False
+    print(f"self-test: {len(chacha_vectors)} ChaCha20 vectors, {len(key_vectors)} key vectors: "
+          + ("ok" if ok else "FAILED"))
+    return ok
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="Independent re-draw of a chiso sample.")
+    parser.add_argument("--records", help="records CSV file (UTF-8)")
+    parser.add_argument("--manifest", help="manifest.json written by `chiso sample`")
+    parser.add_argument("--out", help="write the official and reserve lists to this CSV")
+    parser.add_argument("--seed", help="seed text (default: the manifest's)")
+    parser.add_argument("--keys", action="store_true", help="print one member's draw key")
+    parser.add_argument("--value", action="append", default=[], help="stratum value (repeat, in order)")
+    parser.add_argument("--applicant", help="applicant_id, with --keys")
+    parser.add_argument("--self-test", action="store_true", help="run the built-in test vectors")
+    args = parser.parse_args(argv)
+    if args.self_test:
+        return 0 if self_test() else 1
+    if args.keys:
+        if args.seed is None or args.applicant is None:
+            parser.error("--keys needs --seed and --applicant")
+        print(draw_key(seed_key(args.seed), args.value, args.applicant))
+        return 0
+    if not args.records or not args.manifest:
+        parser.error("--records and --manifest are required")
+    try:
+        return redraw(args)
+    except InputError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
