@@ -1,0 +1,168 @@
+//! The independent re-implementation (`tools/redraw.py`, Python standard library only) must
+//! re-draw byte-identical lists from the same inputs.
+
+use std::process::Command;
+
+use crate::util::*;
+
+fn redraw(args: &[&str]) -> std::process::Output {
+    Command::new("python3")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tools/redraw.py"))
+        .args(args)
+        .output()
+        .expect("python3 is needed for the auditor tests")
+}
+
+#[test]
+fn python_chacha20_passes_its_self_test() {
+    let o = redraw(&["--self-test"]);
+    assert!(o.status.success(), "{:?}", text(&o));
+}
+
+#[test]
+fn python_and_rust_keys_agree() {
+    let k = chiso::draw::SeedKey::new("KQXS 01/10/2024 — giải đặc biệt 123456");
+    for (values, applicant) in [
+        (vec!["XA001"], "079201001234"),
+        (vec!["SO01", "organization"], "MST0101234567"),
+        (vec!["Huyện Đắk Song", "a|b"], "Nguyễn, \"Văn\" A"),
+        (vec![], ""),
+    ] {
+        let mut args = vec!["--keys", "--seed", "KQXS 01/10/2024 — giải đặc biệt 123456"];
+        for v in &values {
+            args.extend(["--value", v]);
+        }
+        args.extend(["--applicant", applicant]);
+        let o = redraw(&args);
+        let (out, err) = text(&o);
+        assert!(o.status.success(), "{err}");
+        assert_eq!(out.trim(), k.member_key(&values, applicant).to_string());
+    }
+}
+
+/// Draws with the binary, re-draws with Python, and compares the lists byte for byte.
+fn same_lists(records_text: &str, design: &str) {
+    let dir = Dir::new();
+    let rec = dir.write("records.csv", records_text);
+    let d = dir.write("design.toml", design);
+    let out = dir.path("out");
+    let o = chiso(&[
+        "sample",
+        "--records",
+        p(&rec),
+        "--design",
+        p(&d),
+        "--seed",
+        "kiểm tra 42",
+        "--out",
+        p(&out),
+    ]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let lists = dir.path("lists.csv");
+    let o = redraw(&[
+        "--records",
+        p(&rec),
+        "--manifest",
+        p(&dir.path("out/manifest.json")),
+        "--out",
+        p(&lists),
+    ]);
+    let (stdout, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{stdout}{err}");
+    assert!(stdout.contains("IDENTICAL"), "{stdout}");
+    // The first five columns of sample.csv, written the same way, are the Python lists.
+    let mut rdr = csv::Reader::from_path(dir.path("out/sample.csv")).unwrap();
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    w.write_record(["stratum", "role", "rank", "applicant_id", "record_id"])
+        .unwrap();
+    for r in rdr.records() {
+        let r = r.unwrap();
+        w.write_record(r.iter().take(5)).unwrap();
+    }
+    let ours = String::from_utf8(w.into_inner().unwrap()).unwrap();
+    assert_eq!(ours, dir.read("lists.csv"));
+}
+
+#[test]
+fn python_redraws_the_test_vector_frame() {
+    same_lists(&records(3), DESIGN);
+}
+
+#[test]
+fn python_redraws_a_generated_province_with_two_strata_columns_and_rejections() {
+    let mut t = Vec::new();
+    chiso::demo::write_records(
+        &chiso::demo::ProvinceSpec {
+            records: 6_000,
+            ..Default::default()
+        },
+        &mut t,
+    )
+    .unwrap();
+    let mut t = String::from_utf8(t).unwrap();
+    // A few broken rows: both implementations must reject the same ones.
+    let first_id = t
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .next()
+        .unwrap()
+        .to_string();
+    let dup = t.lines().nth(2).unwrap().replacen(
+        t.lines().nth(2).unwrap().split(',').next().unwrap(),
+        &first_id,
+        1,
+    );
+    t.push_str(&dup);
+    t.push('\n');
+    t.push_str("X1,SO01,,,,,,,,,,,,,,2024-02-02\nX2,SO01,Z,,,,,,,,,,,,,2024-02-31\nX3,SO01\n");
+    let design = r#"
+[frame]
+window = ["2024-01-01", "2024-09-30"]
+strata = ["unit_group", "applicant_type"]
+[size]
+mode = "allocate"
+total = 500
+allocation = "neyman"
+min = 10
+[reserve]
+ratio = 0.3
+"#;
+    same_lists(&t, design);
+}
+
+#[test]
+fn python_redraws_the_documented_test_vectors() {
+    let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/test-vectors"));
+    let tmp = Dir::new();
+    let out = tmp.path("out");
+    let o = chiso(&[
+        "sample",
+        "--records",
+        p(&dir.join("records.csv")),
+        "--design",
+        p(&dir.join("design.toml")),
+        "--seed",
+        "chiso test vector 1",
+        "--out",
+        p(&out),
+    ]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let lists = tmp.path("lists.csv");
+    let o = redraw(&[
+        "--records",
+        p(&dir.join("records.csv")),
+        "--manifest",
+        p(&out.join("manifest.json")),
+        "--out",
+        p(&lists),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    assert_eq!(
+        std::fs::read_to_string(&lists).unwrap(),
+        std::fs::read_to_string(dir.join("lists.csv")).unwrap()
+    );
+}

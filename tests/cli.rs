@@ -1,0 +1,363 @@
+//! The command line as a user meets it: each test in its own directory, the real binary.
+
+use crate::util::*;
+
+fn sample(dir: &Dir, records: &str, extra: &[&str]) -> std::process::Output {
+    let design = dir.write("design.toml", DESIGN);
+    let rec = dir.path(records);
+    let out = dir.path("out");
+    let mut args = vec![
+        "sample",
+        "--records",
+        p(&rec),
+        "--design",
+        p(&design),
+        "--seed",
+        "KQXS 2024-10-01",
+        "--out",
+        p(&out),
+    ];
+    args.extend_from_slice(extra);
+    chiso(&args)
+}
+
+fn verify(dir: &Dir, records: &str, with_sample: bool) -> std::process::Output {
+    let rec = dir.path(records);
+    let man = dir.path("out/manifest.json");
+    let smp = dir.path("out/sample.csv");
+    let mut args = vec!["verify", "--records", p(&rec), "--manifest", p(&man)];
+    if with_sample {
+        args.extend(["--sample", p(&smp)]);
+    }
+    chiso(&args)
+}
+
+#[test]
+fn sample_then_verify_is_identical() {
+    let dir = Dir::new();
+    dir.write("records.csv", &records(4));
+    let o = sample(&dir, "records.csv", &[]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert_eq!(
+        dir.files("out"),
+        ["manifest.json", "rejected.csv", "sample.csv"]
+    );
+    let s = dir.read("out/sample.csv");
+    assert!(s.starts_with(
+        "stratum,role,rank,applicant_id,record_id,unit_code,frame_size,sample_size,inclusion_prob,base_weight,"
+    ));
+    // 4 strata × (3 official + 2 reserves).
+    assert_eq!(s.lines().count(), 1 + 4 * 5);
+    let m: serde_json::Value = serde_json::from_str(&dir.read("out/manifest.json")).unwrap();
+    for key in [
+        "algorithm",
+        "engine_version",
+        "seed",
+        "design",
+        "frame_digest",
+        "sample_digest",
+        "strata",
+    ] {
+        assert!(m.get(key).is_some(), "manifest has {key}");
+    }
+    // No personal data in the manifest.
+    assert!(!dir.read("out/manifest.json").contains("Nguyễn"));
+    let o = verify(&dir, "records.csv", true);
+    let (out, _) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains("IDENTICAL"), "{out}");
+}
+
+#[test]
+fn an_existing_sample_is_never_overwritten_without_force() {
+    let dir = Dir::new();
+    dir.write("records.csv", &records(2));
+    assert!(sample(&dir, "records.csv", &[]).status.success());
+    let before = dir.read("out/sample.csv");
+    dir.write("records.csv", &records(3));
+    let o = sample(&dir, "records.csv", &[]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        err.contains("already exists") && err.contains("--force"),
+        "{err}"
+    );
+    assert_eq!(dir.read("out/sample.csv"), before);
+    let o = sample(&dir, "records.csv", &["--force"]);
+    assert!(o.status.success());
+    assert_ne!(dir.read("out/sample.csv"), before);
+}
+
+#[test]
+fn verify_reports_a_changed_records_file_by_stratum() {
+    let dir = Dir::new();
+    let text0 = records(3);
+    dir.write("records.csv", &text0);
+    assert!(sample(&dir, "records.csv", &[]).status.success());
+    // Remove one applicant of unit U01: its stratum changes, the others do not.
+    let edited: String = text0
+        .lines()
+        .filter(|l| !l.contains(",A01-001,"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    dir.write("records.csv", &edited);
+    let o = verify(&dir, "records.csv", false);
+    let (out, _) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("stratum's records changed: U01"), "{out}");
+    assert!(
+        !out.contains("changed: U00") && !out.contains("changed: U02"),
+        "{out}"
+    );
+}
+
+#[test]
+fn reordered_rows_are_a_note_not_a_difference() {
+    let dir = Dir::new();
+    let text0 = records(3);
+    dir.write("records.csv", &text0);
+    assert!(sample(&dir, "records.csv", &[]).status.success());
+    let mut lines: Vec<&str> = text0.lines().collect();
+    lines[1..].reverse();
+    dir.write("records.csv", &(lines.join("\n") + "\n"));
+    let o = verify(&dir, "records.csv", true);
+    let (out, _) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("note:") && out.contains("not byte-for-byte"),
+        "{out}"
+    );
+}
+
+#[test]
+fn verify_reports_missing_extra_and_reordered_rows_of_an_edited_sample() {
+    let dir = Dir::new();
+    dir.write("records.csv", &records(2));
+    assert!(sample(&dir, "records.csv", &[]).status.success());
+    let s = dir.read("out/sample.csv");
+    let mut lines: Vec<String> = s.lines().map(String::from).collect();
+    // Swap the ranks of the first two officials of the first stratum.
+    let swap = |l: &str, to: &str| {
+        let mut f: Vec<String> = l.split(',').map(String::from).collect();
+        f[2] = to.into();
+        f.join(",")
+    };
+    lines[1] = swap(&lines[1], "2");
+    lines[2] = swap(&lines[2], "1");
+    // Drop one row and invent another.
+    lines.remove(3);
+    let mut fake: Vec<String> = lines[4].split(',').map(String::from).collect();
+    fake[3] = "INVENTED".into();
+    lines.push(fake.join(","));
+    dir.write("out/sample.csv", &(lines.join("\n") + "\n"));
+    let o = verify(&dir, "records.csv", true);
+    let (out, _) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    for want in [
+        "re-ordered",
+        "missing from the sample file",
+        "extra in the sample file",
+        "edited or replaced",
+    ] {
+        assert!(out.contains(want), "{want}: {out}");
+    }
+}
+
+#[test]
+fn broken_rows_are_rejected_with_row_and_column_and_counted() {
+    let dir = Dir::new();
+    let mut t = records(2);
+    t.push_str("R90001,U00,,2024-03-01,citizen,X,1\n"); // row: empty applicant_id
+    t.push_str("R90002,U00,B1,2024-13-01,citizen,X,1\n"); // bad date
+    t.push_str("R00001,U01,B2,2024-03-01,citizen,X,1\n"); // duplicate of the first record
+    t.push_str("R90003,U00,B3,2024-03-01,company,X,1\n"); // unknown applicant type
+    t.push_str("R90004,U00,B4\n"); // too few cells
+    dir.write("records.csv", &t);
+    let rows = t.lines().count() as u64; // header is row 1, so the last row's number
+    let o = sample(&dir, "records.csv", &[]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let rej = dir.read("out/rejected.csv");
+    let lines: Vec<&str> = rej.lines().collect();
+    assert_eq!(lines[0], "row,column,value,reason");
+    assert_eq!(lines.len(), 1 + 6, "{rej}");
+    assert!(
+        rej.contains("\n2,record_id,R00001,"),
+        "the first copy is rejected too: {rej}"
+    );
+    assert!(
+        rej.contains(&format!(
+            "\n{},applicant_id,,applicant_id is empty",
+            rows - 4
+        )),
+        "{rej}"
+    );
+    assert!(
+        rej.contains(&format!(
+            "\n{},returned_date,2024-13-01,not a date",
+            rows - 3
+        )),
+        "{rej}"
+    );
+    assert!(
+        rej.contains(&format!(
+            "\n{},record_id,R00001,record_id already on row 2",
+            rows - 2
+        )),
+        "{rej}"
+    );
+    assert!(
+        rej.contains(&format!("\n{},applicant_type,company,", rows - 1)),
+        "{rej}"
+    );
+    assert!(
+        rej.contains(&format!(
+            "\n{},,,the row has 3 cells but the header has 7",
+            rows
+        )),
+        "{rej}"
+    );
+    let m: serde_json::Value = serde_json::from_str(&dir.read("out/manifest.json")).unwrap();
+    assert_eq!(m["records"]["rejected"], 6);
+    assert_eq!(m["records"]["rows"], rows - 1);
+    // The auditor re-draws the same lists from the same (broken) file.
+    assert_eq!(verify(&dir, "records.csv", true).status.code(), Some(0));
+}
+
+#[test]
+fn strict_turns_a_rejection_into_an_error_and_leaves_nothing() {
+    let dir = Dir::new();
+    let mut t = records(2);
+    t.push_str("R90002,U00,B1,31/02/2024,citizen,X,1\n");
+    dir.write("records.csv", &t);
+    let o = sample(&dir, "records.csv", &["--strict"]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2));
+    let row = t.lines().count();
+    assert!(
+        err.contains(&format!("row {row}, column `returned_date`")),
+        "{err}"
+    );
+    assert!(
+        err.contains("31/02/2024") && err.contains("YYYY-MM-DD"),
+        "{err}"
+    );
+    assert!(
+        dir.files("out").is_empty(),
+        "no output: {:?}",
+        dir.files("out")
+    );
+}
+
+#[test]
+fn missing_columns_are_named_with_what_was_found() {
+    let dir = Dir::new();
+    dir.write("records.csv", "record_id,unit,applicant_id\nR1,U1,A1\n");
+    let o = sample(&dir, "records.csv", &[]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        err.contains("records.csv")
+            && err.contains("`unit_code`")
+            && err.contains("`returned_date`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("the header has: `record_id`, `unit`, `applicant_id`"),
+        "{err}"
+    );
+    assert!(dir.files("out").is_empty());
+}
+
+#[test]
+fn an_export_with_other_headers_is_read_through_a_column_map() {
+    let dir = Dir::new();
+    let t = records(2)
+        .replacen("record_id", "MaHoSo", 1)
+        .replacen("unit_code", "MaDonVi", 1);
+    dir.write("export.csv", &t);
+    dir.write("records.csv", &records(2));
+    let o = sample(
+        &dir,
+        "export.csv",
+        &["--columns", "record_id=MaHoSo,unit_code=MaDonVi"],
+    );
+    assert!(o.status.success(), "{:?}", text(&o));
+    let mapped = dir.read("out/manifest.json");
+    assert!(mapped.contains("\"record_id\": \"MaHoSo\""));
+    let m: serde_json::Value = serde_json::from_str(&mapped).unwrap();
+    // The same records under the engine's names give the same lists.
+    let lists = draw_file(&dir.path("records.csv"), DESIGN, "KQXS 2024-10-01");
+    assert_eq!(m["sample_digest"], lists.digest());
+    assert_eq!(verify(&dir, "export.csv", true).status.code(), Some(0));
+}
+
+#[test]
+fn invalid_designs_and_strata_are_refused_and_nothing_is_written() {
+    let dir = Dir::new();
+    dir.write("records.csv", &records(2));
+    for (design, words) in [
+        (
+            DESIGN.replace("n = 3", "n = -3"),
+            "[size] n: -3 is negative",
+        ),
+        (
+            DESIGN.replace("\"unit_code\"]", "\"district\"]"),
+            "stratum column `district` is not in",
+        ),
+        (
+            DESIGN.replace("n = 3", "n = 3\nnn = 4"),
+            "unknown field `nn`",
+        ),
+    ] {
+        let d = dir.write("bad.toml", &design);
+        let out = dir.path("out");
+        let o = chiso(&[
+            "sample",
+            "--records",
+            p(&dir.path("records.csv")),
+            "--design",
+            p(&d),
+            "--seed",
+            "s",
+            "--out",
+            p(&out),
+        ]);
+        let (_, err) = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(err.contains(words), "{words}: {err}");
+        assert!(!out.exists());
+    }
+}
+
+#[test]
+fn a_bom_and_a_spreadsheet_give_the_same_lists_as_plain_csv() {
+    let dir = Dir::new();
+    let t = records(3);
+    dir.write("records.csv", &t);
+    dir.write("bom.csv", &format!("\u{feff}{t}"));
+    csv_to_xlsx(&t, &dir.path("records.xlsx"));
+    let a = draw_file(&dir.path("records.csv"), DESIGN, "s");
+    let b = draw_file(&dir.path("bom.csv"), DESIGN, "s");
+    let c = draw_file(&dir.path("records.xlsx"), DESIGN, "s");
+    assert_eq!(a.frame.counts.eligible, c.frame.counts.eligible);
+    assert_eq!(lines(&a), lines(&b));
+    assert_eq!(lines(&a), lines(&c));
+    assert_eq!(a.digest(), c.digest());
+    // And through the command line, verified against the CSV.
+    assert!(sample(&dir, "records.xlsx", &[]).status.success());
+    assert_eq!(verify(&dir, "records.csv", false).status.code(), Some(0));
+}
+
+#[test]
+fn the_demo_runs_and_verifies() {
+    let dir = Dir::new();
+    let out = dir.path("demo");
+    let o = chiso(&["demo", "--out", p(&out), "--records", "4000"]);
+    let (stdout, err) = text(&o);
+    assert!(o.status.success(), "{stdout}{err}");
+    assert!(stdout.contains("IDENTICAL"), "{stdout}");
+    assert_eq!(
+        dir.files("demo/sample"),
+        ["manifest.json", "rejected.csv", "sample.csv"]
+    );
+}

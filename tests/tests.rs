@@ -1,0 +1,8 @@
+//! The integration tests: one binary, a module per concern.
+
+mod util;
+
+mod auditor;
+mod cli;
+mod golden;
+mod props;

@@ -1,0 +1,157 @@
+//! Helpers shared by the integration tests.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use chiso::design::{Design, DesignSpec};
+use chiso::records::ColumnMap;
+use chiso::sample::Lists;
+
+pub const HEADER: &str =
+    "record_id,unit_code,applicant_id,returned_date,applicant_type,applicant_name,phone";
+
+pub const DESIGN: &str = r#"
+[frame]
+window = ["2024-01-01", "2024-09-30"]
+strata = ["unit_code"]
+[size]
+mode = "fixed"
+n = 3
+[reserve]
+count = 2
+"#;
+
+/// A temporary directory for one test.
+pub struct Dir(pub tempfile::TempDir);
+
+impl Dir {
+    pub fn new() -> Dir {
+        Dir(tempfile::tempdir().unwrap())
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.0.path().join(name)
+    }
+
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.path(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    pub fn read(&self, name: &str) -> String {
+        std::fs::read_to_string(self.path(name)).unwrap()
+    }
+
+    /// The names of the files in `sub` (empty if it does not exist).
+    pub fn files(&self, sub: &str) -> Vec<String> {
+        match std::fs::read_dir(self.path(sub)) {
+            Err(_) => Vec::new(),
+            Ok(rd) => {
+                let mut v: Vec<String> = rd
+                    .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                    .collect();
+                v.sort();
+                v
+            }
+        }
+    }
+}
+
+/// Runs the real binary.
+pub fn chiso(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_chiso"))
+        .args(args)
+        .output()
+        .expect("the chiso binary runs")
+}
+
+pub fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+pub fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+/// A records CSV: `n_units` units, unit `u` has `5 + 3u` applicants, some with two records.
+pub fn records(n_units: usize) -> String {
+    let mut s = String::from(HEADER);
+    s.push('\n');
+    let mut id = 0;
+    for u in 0..n_units {
+        for a in 0..(5 + 3 * u) {
+            for r in 0..(1 + (a % 3 == 0) as usize) {
+                id += 1;
+                s.push_str(&format!(
+                    "R{id:05},U{u:02},A{u:02}-{a:03},2024-0{}-1{},citizen,Nguyễn Văn {a},09{id:08}\n",
+                    1 + (a + r) % 9,
+                    r
+                ));
+            }
+        }
+    }
+    s
+}
+
+pub fn design(text: &str) -> Design {
+    Design::from_spec(toml::from_str::<DesignSpec>(text).unwrap(), "design.toml").unwrap()
+}
+
+/// Draws with the library from a records file.
+pub fn draw_file(path: &Path, design_text: &str, seed: &str) -> Lists {
+    let d = design(design_text);
+    let (_, _, frame) = chiso::sample::read_frame(path, None, &ColumnMap::default(), &d).unwrap();
+    Lists::draw(frame, &d, seed, 1).unwrap()
+}
+
+/// The lists as `stratum/role/rank/applicant/record` lines.
+pub fn lines(lists: &Lists) -> Vec<String> {
+    lists
+        .picks()
+        .map(|pk| {
+            let s = &lists.frame.strata[pk.stratum];
+            let m = &s.members[pk.member];
+            format!(
+                "{}/{}/{}/{}/{}",
+                s.label(),
+                pk.role.as_str(),
+                pk.rank,
+                m.applicant_id,
+                m.record_id
+            )
+        })
+        .collect()
+}
+
+/// Writes a CSV text as an XLSX file, with cells that look like dates written as dates.
+pub fn csv_to_xlsx(csv_text: &str, path: &Path) {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    let date_fmt = Format::new().set_num_format("dd/mm/yyyy");
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(csv_text.as_bytes());
+    for (r, rec) in rdr.records().enumerate() {
+        for (c, v) in rec.unwrap().iter().enumerate() {
+            let (r, c) = (r as u32, c as u16);
+            match chiso::records::parse_date(v) {
+                Some(d) if r > 0 => {
+                    use chrono::Datelike;
+                    let dt =
+                        ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)
+                            .unwrap();
+                    ws.write_datetime_with_format(r, c, &dt, &date_fmt).unwrap();
+                }
+                _ => {
+                    ws.write_string(r, c, v).unwrap();
+                }
+            }
+        }
+    }
+    wb.save(path).unwrap();
+}
