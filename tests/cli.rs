@@ -361,3 +361,83 @@ fn the_demo_runs_and_verifies() {
         ["manifest.json", "rejected.csv", "sample.csv"]
     );
 }
+
+#[test]
+fn an_overrides_file_sets_one_stratum_and_is_recorded_in_the_manifest() {
+    let dir = Dir::new();
+    dir.write("records.csv", &records(3));
+    dir.write("overrides.csv", "stratum,n,reserve\nU02,6,1\n");
+    let design = dir.write(
+        "design.toml",
+        &format!("{DESIGN}\n[overrides]\nfile = \"overrides.csv\"\n"),
+    );
+    let out = dir.path("out");
+    let o = chiso(&[
+        "sample",
+        "--records",
+        p(&dir.path("records.csv")),
+        "--design",
+        p(&design),
+        "--seed",
+        "s",
+        "--out",
+        p(&out),
+    ]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let m: serde_json::Value = serde_json::from_str(&dir.read("out/manifest.json")).unwrap();
+    assert_eq!(m["strata"][2]["sample_size"], 6);
+    assert_eq!(m["strata"][2]["reserve_size"], 1);
+    assert_eq!(m["strata"][0]["sample_size"], 3);
+    assert_eq!(m["design"]["override"][0]["stratum"], "U02");
+    // The auditor needs only the records and the manifest.
+    std::fs::remove_file(dir.path("overrides.csv")).unwrap();
+    assert_eq!(verify(&dir, "records.csv", true).status.code(), Some(0));
+    // A bad overrides cell names its row and column.
+    dir.write("overrides.csv", "stratum,n\nU02,six\n");
+    let o = chiso(&[
+        "sample",
+        "--records",
+        p(&dir.path("records.csv")),
+        "--design",
+        p(&design),
+        "--seed",
+        "s",
+        "--out",
+        p(&dir.path("o2")),
+    ]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        err.contains("overrides.csv: row 2, column `n`") && err.contains("whole number"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unreadable_inputs_name_the_file_and_the_row() {
+    let dir = Dir::new();
+    let mut bytes = records(1).into_bytes();
+    bytes.extend_from_slice(b"R9,U00,A\xff,2024-01-02,citizen,x,1\n");
+    std::fs::write(dir.path("latin1.csv"), &bytes).unwrap();
+    let o = sample(&dir, "latin1.csv", &[]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        err.contains("latin1.csv: row 9") && err.contains("UTF-8"),
+        "{err}"
+    );
+
+    csv_to_xlsx(&records(1), &dir.path("r.xlsx"));
+    let o = sample(&dir, "r.xlsx", &["--sheet", "Records"]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        err.contains("no sheet named \"Records\"") && err.contains("Sheet1"),
+        "{err}"
+    );
+
+    dir.write("records.json", "{}");
+    let (_, err) = text(&sample(&dir, "records.json", &[]));
+    assert!(err.contains("expected a .csv file"), "{err}");
+    assert!(dir.files("out").is_empty());
+}

@@ -189,3 +189,29 @@ fn inclusion_frequencies_match_n_over_big_n() {
     // And the first reserve is a uniform pick among the non-official members too.
     assert_eq!(hits.iter().sum::<u32>(), 3 * seeds);
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn removing_one_applicant_moves_at_most_it_and_one_neighbour(
+        big_n in 2usize..80, n in 1u64..40, gone in any::<prop::sample::Index>(), seed in "[a-z]{1,8}",
+    ) {
+        let n = n.min(big_n as u64 - 1);
+        let full = stratum(&["U"], big_n);
+        let mut less = full.clone();
+        let removed = less.members.remove(gone.index(big_n)).applicant_id;
+        let k = SeedKey::new(&seed);
+        let size = StratumSize { n, reserve: 0 };
+        let ids = |s: &Stratum, d: &chiso::draw::StratumDraw| -> std::collections::BTreeSet<String> {
+            d.official.iter().map(|&i| s.members[i as usize].applicant_id.to_string()).collect()
+        };
+        let a = ids(&full, &draw_stratum(&k, &full, size));
+        let b = ids(&less, &draw_stratum(&k, &less, size));
+        let changed: Vec<&String> = a.symmetric_difference(&b).collect();
+        prop_assert!(changed.len() <= 2, "{:?}", changed);
+        if changed.len() == 2 {
+            prop_assert!(changed.iter().any(|c| **c == *removed));
+        }
+    }
+}
