@@ -221,22 +221,23 @@ fn scan(
     let mut seen: FxHashMap<u128, (u64, bool)> = FxHashMap::default();
     let mut duplicated: FxHashSet<u128> = FxHashSet::default();
     let mut key = String::new();
-    while let Some(row) = table.next_row()? {
-        if row.is_blank() {
+    table.for_each_row(|row| {
+        // Only a row without a record id can be blank.
+        if row.is_empty_at(layout.record_id) && row.is_blank() {
             pass.counts.blank += 1;
-            continue;
+            return Ok(());
         }
         pass.counts.rows += 1;
         if let Err(p) = layout.check_shape(&row) {
             pass.rejections.push(p);
-            continue;
+            return Ok(());
         }
         let record_id = row.get(layout.record_id);
         if !record_id.is_empty() {
             let h = xxh3_128(record_id.as_bytes());
             if let Some(skip) = skip {
                 if skip.contains(&h) {
-                    continue;
+                    return Ok(());
                 }
             } else {
                 match seen.get_mut(&h) {
@@ -264,7 +265,7 @@ fn scan(
                             layout.record_id,
                             format!("record_id already on row {first}: every copy is rejected"),
                         ));
-                        continue;
+                        return Ok(());
                     }
                 }
             }
@@ -273,16 +274,16 @@ fn scan(
             Ok(c) => c,
             Err(p) => {
                 pass.rejections.push(p);
-                continue;
+                return Ok(());
             }
         };
         let Some(returned) = checked.returned else {
             pass.counts.not_returned += 1;
-            continue;
+            return Ok(());
         };
         if returned < from || returned > to {
             pass.counts.outside_window += 1;
-            continue;
+            return Ok(());
         }
         pass.counts.eligible += 1;
 
@@ -320,6 +321,7 @@ fn scan(
                 ..fresh()
             };
         }
-    }
+        Ok(())
+    })?;
     Ok((pass, duplicated))
 }

@@ -86,6 +86,11 @@ pub enum ApplicantType {
 impl ApplicantType {
     /// Reads the accepted spellings (any letter case); `None` if it is none of them.
     pub fn parse(s: &str) -> Option<ApplicantType> {
+        match s {
+            "citizen" => return Some(ApplicantType::Citizen),
+            "organization" => return Some(ApplicantType::Organization),
+            _ => {}
+        }
         match s.to_lowercase().as_str() {
             "citizen" | "individual" | "person" | "ca_nhan" | "cá nhân" | "canhan" => {
                 Some(ApplicantType::Citizen)
@@ -337,7 +342,8 @@ impl RecordLayout {
         key.clear();
         for i in 0..self.strata.len() {
             let v = self.stratum_value(row, checked, i);
-            key.push_str(&v.len().to_string());
+            // Length-prefixed, so that no choice of values can make two strata collide.
+            key.push_str(itoa::Buffer::new().format(v.len()));
             key.push(':');
             key.push_str(v);
         }

@@ -29,6 +29,9 @@ enum Source {
         reader: csv::Reader<File>,
         record: csv::StringRecord,
         row: u64,
+        /// A second reader with a small buffer for [`Table::fetch`]: a seek discards the
+        /// buffer, so re-reading a few rows must not refill a large one each time.
+        fetcher: Option<csv::Reader<File>>,
     },
     Sheet {
         cells: Vec<Vec<String>>,
@@ -86,6 +89,11 @@ impl<'a> Row<'a> {
     pub fn is_blank(&self) -> bool {
         (0..self.len()).all(|i| self.get(i).is_empty())
     }
+
+    /// Whether cell `i` is empty (after trimming).
+    pub fn is_empty_at(&self, i: usize) -> bool {
+        self.get(i).is_empty()
+    }
 }
 
 impl Table {
@@ -132,6 +140,7 @@ impl Table {
                 reader,
                 record: csv::StringRecord::new(),
                 row: 1,
+                fetcher: None,
             },
         })
     }
@@ -214,6 +223,7 @@ impl Table {
                 reader,
                 record,
                 row,
+                ..
             } => {
                 let locator = reader.position().byte();
                 *row += 1;
@@ -242,10 +252,112 @@ impl Table {
         }
     }
 
+    /// Calls `f` on every remaining row, in order, stopping at the first error. A CSV file is
+    /// parsed on a second thread, in batches, while `f` runs on this one; the rows and their
+    /// order are exactly those of [`Table::next_row`].
+    pub fn for_each_row(&mut self, mut f: impl FnMut(&Row<'_>) -> Result<()>) -> Result<()> {
+        let Source::Csv { reader, row, .. } = &mut self.source else {
+            while let Some(r) = self.next_row()? {
+                f(&r)?;
+            }
+            return Ok(());
+        };
+        const BATCH: usize = 2048;
+        struct Batch {
+            records: Vec<csv::StringRecord>,
+            locators: Vec<u64>,
+            len: usize,
+        }
+        let (full_tx, full_rx) =
+            std::sync::mpsc::sync_channel::<std::result::Result<Batch, csv::Error>>(4);
+        let (empty_tx, empty_rx) = std::sync::mpsc::sync_channel::<Batch>(8);
+        for _ in 0..6 {
+            let batch = Batch {
+                records: Vec::new(),
+                locators: Vec::new(),
+                len: 0,
+            };
+            empty_tx.send(batch).expect("the receiver is alive");
+        }
+        let name = &self.name;
+        std::thread::scope(|scope| {
+            scope.spawn(move || {
+                while let Ok(mut b) = empty_rx.recv() {
+                    b.len = 0;
+                    while b.len < BATCH {
+                        if b.records.len() == b.len {
+                            b.records.push(csv::StringRecord::new());
+                            b.locators.push(0);
+                        }
+                        let locator = reader.position().byte();
+                        match reader.read_record(&mut b.records[b.len]) {
+                            Ok(true) => {
+                                b.locators[b.len] = locator;
+                                b.len += 1;
+                            }
+                            Ok(false) => break,
+                            Err(e) => {
+                                let _ = full_tx.send(Err(e));
+                                return;
+                            }
+                        }
+                    }
+                    let last = b.len < BATCH;
+                    if full_tx.send(Ok(b)).is_err() || last {
+                        return;
+                    }
+                }
+            });
+            // Runs until the parser hangs up (end of file or error), or `f` fails; dropping
+            // both channel ends on the way out stops the parser wherever it waits.
+            let mut result = Ok(());
+            'batches: for msg in full_rx.iter() {
+                let b = match msg {
+                    Ok(b) => b,
+                    Err(e) => {
+                        result = Err(csv_error(name, e));
+                        break;
+                    }
+                };
+                for i in 0..b.len {
+                    *row += 1;
+                    let r = Row {
+                        number: *row,
+                        locator: b.locators[i],
+                        cells: Cells::Csv(&b.records[i]),
+                    };
+                    if let Err(e) = f(&r) {
+                        result = Err(e);
+                        break 'batches;
+                    }
+                }
+                let _ = empty_tx.send(b);
+            }
+            drop(full_rx);
+            drop(empty_tx);
+            result
+        })
+    }
+
     /// Reads again the row at `locator` (from [`Row::locator`]) whose number is `number`.
     pub fn fetch(&mut self, locator: u64, number: u64) -> Result<Row<'_>> {
         match &mut self.source {
-            Source::Csv { reader, record, .. } => {
+            Source::Csv {
+                fetcher, record, ..
+            } => {
+                let reader = match fetcher {
+                    Some(r) => r,
+                    None => {
+                        let file = File::open(&self.path).map_err(|e| Error::io(&self.path, e))?;
+                        fetcher.insert(
+                            csv::ReaderBuilder::new()
+                                .flexible(true)
+                                .has_headers(false)
+                                .buffer_capacity(8 << 10)
+                                .from_reader(file),
+                        )
+                    }
+                };
                 let mut pos = csv::Position::new();
                 pos.set_byte(locator).set_record(number.saturating_sub(2));
                 reader.seek(pos).map_err(|e| csv_error(&self.name, e))?;
