@@ -228,7 +228,7 @@ fn scan(
             return Ok(());
         }
         pass.counts.rows += 1;
-        if let Err(p) = layout.check_shape(&row) {
+        if let Err(p) = layout.check_shape(row) {
             pass.rejections.push(p);
             return Ok(());
         }
@@ -250,7 +250,7 @@ fn scan(
                             *reported = true;
                             duplicated.insert(h);
                             let mut p = layout.problem(
-                                &row,
+                                row,
                                 layout.record_id,
                                 format!(
                                     "record_id also on row {}: every copy is rejected",
@@ -261,7 +261,7 @@ fn scan(
                             pass.rejections.push(p);
                         }
                         pass.rejections.push(layout.problem(
-                            &row,
+                            row,
                             layout.record_id,
                             format!("record_id already on row {first}: every copy is rejected"),
                         ));
@@ -270,7 +270,7 @@ fn scan(
                 }
             }
         }
-        let checked = match layout.check(&row) {
+        let checked = match layout.check(row) {
             Ok(c) => c,
             Err(p) => {
                 pass.rejections.push(p);
@@ -287,14 +287,14 @@ fn scan(
         }
         pass.counts.eligible += 1;
 
-        layout.stratum_key(&row, &checked, &mut key);
+        layout.stratum_key(row, &checked, &mut key);
         let s = match pass.strata_index.get(key.as_str()) {
             Some(&s) => s as usize,
             None => {
                 let s = pass.strata_values.len();
                 pass.strata_index.insert(key.as_str().into(), s as u32);
                 pass.strata_values
-                    .push(layout.stratum_values(&row, &checked));
+                    .push(layout.stratum_values(row, &checked));
                 pass.members.push(FxHashMap::default());
                 s
             }
