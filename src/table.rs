@@ -31,7 +31,7 @@ enum Source {
         row: u64,
         /// A second reader with a small buffer for [`Table::fetch`]: a seek discards the
         /// buffer, so re-reading a few rows must not refill a large one each time.
-        fetcher: Option<csv::Reader<File>>,
+        fetcher: Option<Box<csv::Reader<File>>>,
     },
     Sheet {
         cells: Vec<Vec<String>>,
@@ -349,13 +349,13 @@ impl Table {
                     Some(r) => r,
                     None => {
                         let file = File::open(&self.path).map_err(|e| Error::io(&self.path, e))?;
-                        fetcher.insert(
+                        fetcher.insert(Box::new(
                             csv::ReaderBuilder::new()
                                 .flexible(true)
                                 .has_headers(false)
                                 .buffer_capacity(8 << 10)
                                 .from_reader(file),
-                        )
+                        ))
                     }
                 };
                 let mut pos = csv::Position::new();
