@@ -1,5 +1,6 @@
 //! Verification: re-draw a sample from the records and its manifest and say whether it is
-//! the same, and if not, exactly what differs.
+//! the same, and if not, exactly what differs. Rows are named by stratum, role, rank and
+//! `record_id`, never by the applicant's identifier (which may be an ID card number).
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -228,10 +229,9 @@ fn compare_sample_file(
         );
         if file.insert(key.clone(), val).is_some() {
             report.differences.push(format!(
-                "{}: row {}: applicant {} appears twice in stratum {}",
+                "{}: row {}: an applicant appears twice in stratum {}",
                 tname,
                 row.number(),
-                key.1,
                 key.0
             ));
         }
@@ -251,30 +251,33 @@ fn compare_sample_file(
             None => listed.push(
                 report,
                 "missing from the sample file",
-                &format!("{} {} rank {} in stratum {}", key.1, want.0, want.1, key.0),
+                &format!(
+                    "record {} ({} rank {}) in stratum {}",
+                    want.2, want.0, want.1, key.0
+                ),
             ),
             Some(got) if got.0 != want.0 => listed.push(
                 report,
                 "role changed",
                 &format!(
-                    "{} in stratum {}: {} in the file, {} in the re-draw",
-                    key.1, key.0, got.0, want.0
+                    "record {} in stratum {}: {} in the file, {} in the re-draw",
+                    want.2, key.0, got.0, want.0
                 ),
             ),
             Some(got) if got.1 != want.1 => listed.push(
                 report,
                 "re-ordered",
                 &format!(
-                    "{} in stratum {}: {} rank {} in the file, rank {} in the re-draw",
-                    key.1, key.0, got.0, got.1, want.1
+                    "record {} in stratum {}: {} rank {} in the file, rank {} in the re-draw",
+                    want.2, key.0, got.0, got.1, want.1
                 ),
             ),
             Some(got) if got.2 != want.2 => listed.push(
                 report,
                 "evaluated record changed",
                 &format!(
-                    "{} in stratum {}: record {} in the file, {} in the re-draw",
-                    key.1, key.0, got.2, want.2
+                    "{} rank {} in stratum {}: record {} in the file, {} in the re-draw",
+                    want.0, want.1, key.0, got.2, want.2
                 ),
             ),
             Some(_) => {}
@@ -285,7 +288,10 @@ fn compare_sample_file(
             listed.push(
                 report,
                 "extra in the sample file (not drawn)",
-                &format!("{} {} rank {} in stratum {}", key.1, got.0, got.1, key.0),
+                &format!(
+                    "record {} ({} rank {}) in stratum {}",
+                    got.2, got.0, got.1, key.0
+                ),
             );
         }
     }
