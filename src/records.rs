@@ -127,25 +127,36 @@ impl fmt::Display for ApplicantType {
 /// assert!(parse_date("2024-02-30").is_none());
 /// ```
 pub fn parse_date(s: &str) -> Option<NaiveDate> {
-    let d = s.split([' ', 'T']).next()?;
-    let digits = |p: &str, min: usize, max: usize| {
-        (min..=max).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit())
-    };
-    let (y, m, day) = if let Some((y, rest)) = d.split_once('-') {
-        let (m, day) = rest.split_once('-')?;
-        if !(digits(y, 4, 4) && digits(m, 2, 2) && digits(day, 2, 2)) {
+    // Byte-level: this runs three times per record.
+    let b = s.as_bytes();
+    let end = b
+        .iter()
+        .position(|&c| c == b' ' || c == b'T')
+        .unwrap_or(b.len());
+    let d = &b[..end];
+    let num = |p: &[u8], min: usize, max: usize| -> Option<u32> {
+        if !(min..=max).contains(&p.len()) {
             return None;
         }
-        (y, m, day)
+        p.iter().try_fold(0u32, |acc, &c| {
+            c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+        })
+    };
+    let (y, m, day) = if d.len() == 10 && d[4] == b'-' && d[7] == b'-' {
+        (
+            num(&d[..4], 4, 4)?,
+            num(&d[5..7], 2, 2)?,
+            num(&d[8..], 2, 2)?,
+        )
     } else {
-        let (day, rest) = d.split_once('/')?;
-        let (m, y) = rest.split_once('/')?;
-        if !(digits(y, 4, 4) && digits(m, 1, 2) && digits(day, 1, 2)) {
+        let mut parts = d.split(|&c| c == b'/');
+        let (day, m, y) = (parts.next()?, parts.next()?, parts.next()?);
+        if parts.next().is_some() {
             return None;
         }
-        (y, m, day)
+        (num(y, 4, 4)?, num(m, 1, 2)?, num(day, 1, 2)?)
     };
-    NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, day.parse().ok()?)
+    NaiveDate::from_ymd_opt(y as i32, m, day)
 }
 
 /// A column used as (part of) the stratum.
@@ -354,5 +365,65 @@ impl RecordLayout {
         (0..self.strata.len())
             .map(|i| self.stratum_value(row, checked, i).to_string())
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_in_both_forms_and_nothing_else() {
+        let d = NaiveDate::from_ymd_opt(2024, 3, 5);
+        for ok in [
+            "2024-03-05",
+            "05/03/2024",
+            "5/3/2024",
+            "2024-03-05T08:00",
+            "05/03/2024 08:00:00",
+        ] {
+            assert_eq!(parse_date(ok), d, "{ok}");
+        }
+        for bad in [
+            "",
+            "2024-3-5",
+            "2024-03-5",
+            "24-03-05",
+            "2024/03/05",
+            "05-03-2024",
+            "05/03/24",
+            "005/03/2024",
+            "2024-02-30",
+            "31/04/2024",
+            "2024-03-05x",
+            "x2024-03-05",
+            "05/03/2024/1",
+            "+024-03-05",
+            "٢٠٢٤-03-05",
+        ] {
+            assert_eq!(parse_date(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn applicant_types_normalise() {
+        assert_eq!(
+            ApplicantType::parse("Cá nhân"),
+            Some(ApplicantType::Citizen)
+        );
+        assert_eq!(
+            ApplicantType::parse("ORGANISATION"),
+            Some(ApplicantType::Organization)
+        );
+        assert_eq!(ApplicantType::parse("company"), None);
+    }
+
+    #[test]
+    fn column_maps_parse_and_refuse_nonsense() {
+        let m = ColumnMap::parse("record_id=MaHoSo, unit_code = MaDV").unwrap();
+        assert_eq!(m.header("record_id"), "MaHoSo");
+        assert_eq!(m.header("phone"), "phone");
+        assert!(ColumnMap::parse("record_id").is_err());
+        assert!(ColumnMap::parse("a=b,a=c").is_err());
     }
 }
