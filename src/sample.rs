@@ -208,7 +208,10 @@ pub fn draw_sample(req: &SampleRequest) -> Result<SampleOutput> {
             .map(|f| f.to_string_lossy().into_owned())
             .unwrap_or_default(),
         sheet: req.sheet.clone(),
-        sha256: table::file_sha256(&req.records)?,
+        sha256: match table.sha256() {
+            Some(h) => h,
+            None => table::file_sha256(&req.records)?,
+        },
         counts: frame.counts,
     };
     let lists = Lists::draw(frame, &req.design, &req.seed, req.threads)?;

@@ -26,7 +26,7 @@ pub struct Table {
 
 enum Source {
     Csv {
-        reader: csv::Reader<File>,
+        reader: csv::Reader<HashingReader>,
         record: csv::StringRecord,
         row: u64,
         /// A second reader with a small buffer for [`Table::fetch`]: a seek discards the
@@ -125,7 +125,11 @@ impl Table {
         let mut reader = csv::ReaderBuilder::new()
             .flexible(true)
             .buffer_capacity(1 << 20)
-            .from_reader(file);
+            .from_reader(HashingReader {
+                file,
+                hasher: Some(Sha256::new()),
+                digest: None,
+            });
         let headers = reader
             .headers()
             .map_err(|e| csv_error(&name, e))?
@@ -204,6 +208,15 @@ impl Table {
     /// The path of the file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The SHA-256 of the file's bytes, as lowercase hexadecimal, if a pass over all its rows
+    /// has computed it on the way (CSV only).
+    pub fn sha256(&self) -> Option<String> {
+        match &self.source {
+            Source::Csv { reader, .. } => reader.get_ref().digest.map(hex::encode),
+            Source::Sheet { .. } => None,
+        }
     }
 
     /// The header row, trimmed.
@@ -468,5 +481,35 @@ fn cell_text(cell: &Data) -> String {
             _ => format!("{}", dt.as_f64()),
         },
         Data::Error(e) => format!("#{e:?}"),
+    }
+}
+
+/// A reader that computes the SHA-256 of the bytes read from the start of the file to its
+/// end, so that the records file is hashed during the pass that parses it.
+struct HashingReader {
+    file: File,
+    hasher: Option<Sha256>,
+    digest: Option<[u8; 32]>,
+}
+
+impl io::Read for HashingReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.file.read(buf)?;
+        if n == 0 {
+            if let Some(h) = self.hasher.take() {
+                self.digest = Some(h.finalize().into());
+            }
+        } else if let Some(h) = &mut self.hasher {
+            h.update(&buf[..n]);
+        }
+        Ok(n)
+    }
+}
+
+impl io::Seek for HashingReader {
+    fn seek(&mut self, pos: io::SeekFrom) -> io::Result<u64> {
+        // A seek breaks the sequence: a digest not yet complete is abandoned.
+        self.hasher = None;
+        self.file.seek(pos)
     }
 }

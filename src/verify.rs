@@ -87,9 +87,12 @@ pub fn verify(
         ));
     }
     let sheet = sheet.or(manifest.records.sheet.as_deref());
-    let (_table, _layout, frame) = read_frame(records, sheet, &manifest.columns, &design)?;
+    let (table, _layout, frame) = read_frame(records, sheet, &manifest.columns, &design)?;
 
-    let sha = table::file_sha256(records)?;
+    let sha = match table.sha256() {
+        Some(h) => h,
+        None => table::file_sha256(records)?,
+    };
     if sha != manifest.records.sha256 {
         report.notes.push(format!(
             "{} is not byte-for-byte the file the sample was drawn from (SHA-256 {} , manifest {}); what matters is the frame, compared below",

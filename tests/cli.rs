@@ -60,6 +60,7 @@ fn sample_then_verify_is_identical() {
     ] {
         assert!(m.get(key).is_some(), "manifest has {key}");
     }
+    assert_eq!(m["records"]["sha256"], file_sha(&dir.path("records.csv")));
     // No personal data in the manifest.
     assert!(!dir.read("out/manifest.json").contains("Nguyễn"));
     let o = verify(&dir, "records.csv", true);
@@ -218,6 +219,7 @@ fn broken_rows_are_rejected_with_row_and_column_and_counted() {
     );
     let m: serde_json::Value = serde_json::from_str(&dir.read("out/manifest.json")).unwrap();
     assert_eq!(m["records"]["rejected"], 6);
+    assert_eq!(m["records"]["sha256"], file_sha(&dir.path("records.csv")));
     assert_eq!(m["records"]["rows"], rows - 1);
     // The auditor re-draws the same lists from the same (broken) file.
     assert_eq!(verify(&dir, "records.csv", true).status.code(), Some(0));

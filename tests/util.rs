@@ -155,3 +155,9 @@ pub fn csv_to_xlsx(csv_text: &str, path: &Path) {
     }
     wb.save(path).unwrap();
 }
+
+/// The SHA-256 of a file, computed here independently of the library.
+pub fn file_sha(path: &Path) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(std::fs::read(path).unwrap()))
+}
