@@ -12,8 +12,9 @@ use sha2::{Digest, Sha256};
 use xxhash_rust::xxh3::xxh3_128;
 
 use crate::error::{CellProblem, Result};
-use crate::records::{ApplicantType, RecordLayout};
-use crate::table::Table;
+use crate::records::{ApplicantType, Checked, RecordLayout};
+use crate::table::{Row, Table};
+use std::collections::hash_map::Entry;
 
 /// What happened to the rows of a records file.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -209,6 +210,16 @@ impl Pass {
     }
 }
 
+/// What the parsing thread finds out about a row by itself.
+enum Prepared {
+    Blank,
+    Rejected(CellProblem),
+    Row {
+        id_hash: Option<u128>,
+        checked: std::result::Result<Checked, CellProblem>,
+    },
+}
+
 /// One pass over the rows. Returns the pass and the hashes of the duplicated record ids.
 fn scan(
     table: &mut Table,
@@ -221,30 +232,47 @@ fn scan(
     let mut seen: FxHashMap<u128, (u64, bool)> = FxHashMap::default();
     let mut duplicated: FxHashSet<u128> = FxHashSet::default();
     let mut key = String::new();
-    table.for_each_row(|row| {
+    let prepare = |row: &Row<'_>| -> Prepared {
         // Only a row without a record id can be blank.
         if row.is_empty_at(layout.record_id) && row.is_blank() {
-            pass.counts.blank += 1;
-            return Ok(());
+            return Prepared::Blank;
         }
-        pass.counts.rows += 1;
         if let Err(p) = layout.check_shape(row) {
-            pass.rejections.push(p);
-            return Ok(());
+            return Prepared::Rejected(p);
         }
         let record_id = row.get(layout.record_id);
-        if !record_id.is_empty() {
-            let h = xxh3_128(record_id.as_bytes());
+        Prepared::Row {
+            id_hash: (!record_id.is_empty()).then(|| xxh3_128(record_id.as_bytes())),
+            checked: layout.check(row),
+        }
+    };
+    table.for_each_row_prepared(prepare, |row, prepared| {
+        let (id_hash, checked) = match prepared {
+            Prepared::Blank => {
+                pass.counts.blank += 1;
+                return Ok(());
+            }
+            Prepared::Rejected(p) => {
+                pass.counts.rows += 1;
+                pass.rejections.push(p);
+                return Ok(());
+            }
+            Prepared::Row { id_hash, checked } => (id_hash, checked),
+        };
+        pass.counts.rows += 1;
+        let record_id = row.get(layout.record_id);
+        if let Some(h) = id_hash {
             if let Some(skip) = skip {
                 if skip.contains(&h) {
                     return Ok(());
                 }
             } else {
-                match seen.get_mut(&h) {
-                    None => {
-                        seen.insert(h, (row.number(), false));
+                match seen.entry(h) {
+                    Entry::Vacant(v) => {
+                        v.insert((row.number(), false));
                     }
-                    Some((first, reported)) => {
+                    Entry::Occupied(mut o) => {
+                        let (first, reported) = o.get_mut();
                         let first = *first;
                         if !*reported {
                             *reported = true;
@@ -270,7 +298,7 @@ fn scan(
                 }
             }
         }
-        let checked = match layout.check(row) {
+        let checked = match checked {
             Ok(c) => c,
             Err(p) => {
                 pass.rejections.push(p);

@@ -267,48 +267,69 @@ impl Table {
         }
     }
 
-    /// Calls `f` on every remaining row, in order, stopping at the first error. A CSV file is
-    /// parsed on a second thread, in batches, while `f` runs on this one; the rows and their
-    /// order are exactly those of [`Table::next_row`].
+    /// Calls `f` on every remaining row, in order, stopping at the first error.
     pub fn for_each_row(&mut self, mut f: impl FnMut(&Row<'_>) -> Result<()>) -> Result<()> {
+        self.for_each_row_prepared(|_| (), |r, ()| f(r))
+    }
+
+    /// Calls `f` on every remaining row with what `prepare` computed from it, in order,
+    /// stopping at the first error. A CSV file is parsed, and `prepare` run, on a second
+    /// thread, in batches, while `f` runs on this one: put the work that needs nothing but the
+    /// row into `prepare`. The rows and their order are exactly those of [`Table::next_row`].
+    pub fn for_each_row_prepared<P: Send>(
+        &mut self,
+        prepare: impl Fn(&Row<'_>) -> P + Sync,
+        mut f: impl FnMut(&Row<'_>, P) -> Result<()>,
+    ) -> Result<()> {
         let Source::Csv { reader, row, .. } = &mut self.source else {
             while let Some(r) = self.next_row()? {
-                f(&r)?;
+                let p = prepare(&r);
+                f(&r, p)?;
             }
             return Ok(());
         };
         const BATCH: usize = 2048;
-        struct Batch {
+        struct Batch<P> {
             records: Vec<csv::StringRecord>,
             locators: Vec<u64>,
-            len: usize,
+            prepared: Vec<P>,
         }
-        let (full_tx, full_rx) =
-            std::sync::mpsc::sync_channel::<std::result::Result<Batch, csv::Error>>(4);
-        let (empty_tx, empty_rx) = std::sync::mpsc::sync_channel::<Batch>(8);
+        type Parsed<P> = std::result::Result<Batch<P>, csv::Error>;
+        let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<Parsed<P>>(4);
+        let (empty_tx, empty_rx) = std::sync::mpsc::sync_channel::<Batch<P>>(8);
         for _ in 0..6 {
             let batch = Batch {
                 records: Vec::new(),
                 locators: Vec::new(),
-                len: 0,
+                prepared: Vec::with_capacity(BATCH),
             };
             empty_tx.send(batch).expect("the receiver is alive");
         }
         let name = &self.name;
+        let first = *row;
+        let prepare = &prepare;
         std::thread::scope(|scope| {
             scope.spawn(move || {
+                let mut number = first;
                 while let Ok(mut b) = empty_rx.recv() {
-                    b.len = 0;
-                    while b.len < BATCH {
-                        if b.records.len() == b.len {
+                    b.prepared.clear();
+                    let mut len = 0;
+                    while len < BATCH {
+                        if b.records.len() == len {
                             b.records.push(csv::StringRecord::new());
                             b.locators.push(0);
                         }
                         let locator = reader.position().byte();
-                        match reader.read_record(&mut b.records[b.len]) {
+                        match reader.read_record(&mut b.records[len]) {
                             Ok(true) => {
-                                b.locators[b.len] = locator;
-                                b.len += 1;
+                                number += 1;
+                                b.locators[len] = locator;
+                                b.prepared.push(prepare(&Row {
+                                    number,
+                                    locator,
+                                    cells: Cells::Csv(&b.records[len]),
+                                }));
+                                len += 1;
                             }
                             Ok(false) => break,
                             Err(e) => {
@@ -317,7 +338,7 @@ impl Table {
                             }
                         }
                     }
-                    let last = b.len < BATCH;
+                    let last = len < BATCH;
                     if full_tx.send(Ok(b)).is_err() || last {
                         return;
                     }
@@ -327,21 +348,21 @@ impl Table {
             // both channel ends on the way out stops the parser wherever it waits.
             let mut result = Ok(());
             'batches: for msg in full_rx.iter() {
-                let b = match msg {
+                let mut b = match msg {
                     Ok(b) => b,
                     Err(e) => {
                         result = Err(csv_error(name, e));
                         break;
                     }
                 };
-                for i in 0..b.len {
+                for (i, p) in b.prepared.drain(..).enumerate() {
                     *row += 1;
                     let r = Row {
                         number: *row,
                         locator: b.locators[i],
                         cells: Cells::Csv(&b.records[i]),
                     };
-                    if let Err(e) = f(&r) {
+                    if let Err(e) = f(&r, p) {
                         result = Err(e);
                         break 'batches;
                     }
