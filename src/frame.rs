@@ -75,20 +75,28 @@ impl Stratum {
     /// The SHA-256 of this stratum's members (`docs/draw-algorithm.md` §7).
     pub fn digest(&self) -> [u8; 32] {
         let mut h = Sha256::new();
-        self.feed(&mut h);
+        self.feed(&mut [&mut h]);
         h.finalize().into()
     }
 
-    fn feed(&self, h: &mut Sha256) {
-        let mut count = String::new();
+    /// Feeds the encoding of every member to each of `hashers`, one member at a time (the
+    /// stratum's values are encoded once).
+    fn feed(&self, hashers: &mut [&mut Sha256]) {
+        let mut prefix = Vec::new();
+        prefix.extend_from_slice(&(self.values.len() as u32).to_le_bytes());
+        for v in &self.values {
+            put(&mut prefix, v);
+        }
+        let mut buf = Vec::with_capacity(prefix.len() + 64);
         for m in &self.members {
-            put_values(h, &self.values);
-            put(h, &m.applicant_id);
-            put(h, &m.record_id);
-            count.clear();
-            use std::fmt::Write;
-            write!(count, "{}", m.record_count).expect("writing to a String");
-            put(h, &count);
+            buf.clear();
+            buf.extend_from_slice(&prefix);
+            put(&mut buf, &m.applicant_id);
+            put(&mut buf, &m.record_id);
+            put(&mut buf, itoa::Buffer::new().format(m.record_count));
+            for h in hashers.iter_mut() {
+                h.update(&buf);
+            }
         }
     }
 }
@@ -107,11 +115,22 @@ pub struct Frame {
 impl Frame {
     /// The SHA-256 of the whole frame (`docs/draw-algorithm.md` §7).
     pub fn digest(&self) -> [u8; 32] {
-        let mut h = Sha256::new();
-        for s in &self.strata {
-            s.feed(&mut h);
-        }
-        h.finalize().into()
+        self.digests().0
+    }
+
+    /// The SHA-256 of the whole frame and of each stratum, in one pass over the members.
+    pub fn digests(&self) -> ([u8; 32], Vec<[u8; 32]>) {
+        let mut whole = Sha256::new();
+        let strata = self
+            .strata
+            .iter()
+            .map(|s| {
+                let mut h = Sha256::new();
+                s.feed(&mut [&mut whole, &mut h]);
+                h.finalize().into()
+            })
+            .collect();
+        (whole.finalize().into(), strata)
     }
 
     /// The number of frame members over all strata.
@@ -130,27 +149,18 @@ impl Frame {
         let (mut pass, duplicated) = first;
         if !duplicated.is_empty() {
             // Every copy of a duplicated record_id is rejected, wherever it stands: build again
-            // without them. The rejections are those of the first pass.
+            // without them, reporting each copy (the other rejections come out the same).
             table.rewind()?;
-            let rejections = std::mem::take(&mut pass.rejections);
-            let (again, _) = scan(table, layout, window, Some(&duplicated))?;
-            pass = again;
-            pass.rejections = rejections;
+            pass = scan(table, layout, window, Some(&duplicated))?.0;
         }
         Ok(pass.finish())
     }
 }
 
-fn put(h: &mut Sha256, s: &str) {
-    h.update((s.len() as u32).to_le_bytes());
-    h.update(s.as_bytes());
-}
-
-fn put_values(h: &mut Sha256, values: &[String]) {
-    h.update((values.len() as u32).to_le_bytes());
-    for v in values {
-        put(h, v);
-    }
+/// Appends `u32le(len) || bytes`.
+fn put(buf: &mut Vec<u8>, s: &str) {
+    buf.extend_from_slice(&(s.len() as u32).to_le_bytes());
+    buf.extend_from_slice(s.as_bytes());
 }
 
 struct Acc {
@@ -195,11 +205,8 @@ impl Pass {
             })
             .collect();
         strata.sort_unstable_by(|a, b| a.values.cmp(&b.values));
-        let mut rejections = self.rejections;
-        // A row found duplicated after it was rejected for another reason keeps one reason:
-        // the duplicate.
-        rejections.sort_by_key(|p| (p.row, !p.reason.starts_with("record_id")));
-        rejections.dedup_by_key(|p| p.row);
+        // One rejection per row, pushed in row order.
+        let rejections = self.rejections;
         let mut counts = self.counts;
         counts.rejected = rejections.len() as u64;
         Frame {
@@ -228,8 +235,10 @@ fn scan(
     skip: Option<&FxHashSet<u128>>,
 ) -> Result<(Pass, FxHashSet<u128>)> {
     let mut pass = Pass::default();
-    // record_id hash -> the row that first carried it, and whether that row was reported.
-    let mut seen: FxHashMap<u128, (u64, bool)> = FxHashMap::default();
+    // The hashes of the record ids met so far (first pass), and the first row of each
+    // duplicated one (second pass).
+    let mut seen: FxHashSet<u128> = FxHashSet::default();
+    let mut first_rows: FxHashMap<u128, u64> = FxHashMap::default();
     let mut duplicated: FxHashSet<u128> = FxHashSet::default();
     let mut key = String::new();
     let prepare = |row: &Row<'_>| -> Prepared {
@@ -262,40 +271,32 @@ fn scan(
         pass.counts.rows += 1;
         let record_id = row.get(layout.record_id);
         if let Some(h) = id_hash {
-            if let Some(skip) = skip {
-                if skip.contains(&h) {
-                    return Ok(());
-                }
-            } else {
-                match seen.entry(h) {
-                    Entry::Vacant(v) => {
-                        v.insert((row.number(), false));
-                    }
-                    Entry::Occupied(mut o) => {
-                        let (first, reported) = o.get_mut();
-                        let first = *first;
-                        if !*reported {
-                            *reported = true;
-                            duplicated.insert(h);
-                            let mut p = layout.problem(
-                                row,
-                                layout.record_id,
-                                format!(
-                                    "record_id also on row {}: every copy is rejected",
-                                    row.number()
-                                ),
-                            );
-                            p.row = first;
-                            pass.rejections.push(p);
-                        }
-                        pass.rejections.push(layout.problem(
-                            row,
-                            layout.record_id,
-                            format!("record_id already on row {first}: every copy is rejected"),
-                        ));
+            match skip {
+                // First pass: only note that the id comes again; the second pass reports
+                // every copy.
+                None => {
+                    if !seen.insert(h) {
+                        duplicated.insert(h);
                         return Ok(());
                     }
                 }
+                Some(skip) if skip.contains(&h) => {
+                    let reason = match first_rows.entry(h) {
+                        Entry::Vacant(v) => {
+                            v.insert(row.number());
+                            "record_id comes again later in the file: every copy is rejected"
+                                .to_string()
+                        }
+                        Entry::Occupied(o) => format!(
+                            "record_id already on row {}: every copy is rejected",
+                            o.get()
+                        ),
+                    };
+                    pass.rejections
+                        .push(layout.problem(row, layout.record_id, reason));
+                    return Ok(());
+                }
+                Some(_) => {}
             }
         }
         let checked = match checked {

@@ -114,21 +114,25 @@ impl Lists {
         hex::encode(h.finalize())
     }
 
-    /// The manifest's per-stratum entries.
-    pub fn entries(&self) -> Vec<StratumEntry> {
-        self.frame
+    /// The manifest's per-stratum entries, and the frame digest (hexadecimal).
+    pub fn entries(&self) -> (Vec<StratumEntry>, String) {
+        let (whole, strata) = self.frame.digests();
+        let entries = self
+            .frame
             .strata
             .iter()
             .zip(&self.sizes)
-            .map(|(s, z)| StratumEntry {
+            .zip(strata)
+            .map(|((s, z), d)| StratumEntry {
                 stratum: s.label(),
                 values: s.values.clone(),
                 frame_size: s.size(),
                 sample_size: z.n,
                 reserve_size: z.reserve,
-                frame_digest: hex::encode(s.digest()),
+                frame_digest: hex::encode(d),
             })
-            .collect()
+            .collect();
+        (entries, hex::encode(whole))
     }
 }
 
@@ -217,7 +221,7 @@ pub fn draw_sample(req: &SampleRequest) -> Result<SampleOutput> {
     let lists = Lists::draw(frame, &req.design, &req.seed, req.threads)?;
     let sample_csv = write_sample_csv(&lists, &mut table, &layout, &req.columns)?;
     let rejected_csv = write_rejected_csv(&lists.frame);
-    let entries = lists.entries();
+    let (entries, frame_digest) = lists.entries();
     let totals = Totals {
         strata: entries.len() as u64,
         frame_size: entries.iter().map(|e| e.frame_size).sum(),
@@ -232,7 +236,7 @@ pub fn draw_sample(req: &SampleRequest) -> Result<SampleOutput> {
         design: req.design.spec().clone(),
         columns: req.columns.clone(),
         records: records_info,
-        frame_digest: hex::encode(lists.frame.digest()),
+        frame_digest,
         sample_digest: lists.digest(),
         sample_file_sha256: hex::encode(Sha256::digest(&sample_csv)),
         totals,

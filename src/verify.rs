@@ -109,7 +109,7 @@ pub fn verify(
     }
 
     let lists = Lists::draw(frame, &design, &manifest.seed, threads)?;
-    let entries = lists.entries();
+    let (entries, frame_digest) = lists.entries();
     report.strata = entries.len();
 
     // The frame, stratum by stratum.
@@ -119,7 +119,6 @@ pub fn verify(
         .map(|e| (e.stratum.as_str(), e))
         .collect();
     let now: BTreeMap<&str, _> = entries.iter().map(|e| (e.stratum.as_str(), e)).collect();
-    let frame_digest = hex::encode(lists.frame.digest());
     if frame_digest != manifest.frame_digest {
         report.differences.push(format!(
             "the frame differs from the one the sample was drawn from (frame_digest {} , manifest {})",
