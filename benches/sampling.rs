@@ -2,7 +2,7 @@
 //! time to merely parse the same CSV with the `csv` crate.
 //!
 //! The records files are generated once with `chiso::demo::write_records` into
-//! `/tmp/chiso-bench` (or `$CHISO_BENCH_DIR`) and reused while they exist:
+//! `chiso-bench` in the system's temporary directory (or `$CHISO_BENCH_DIR`) and reused while they exist:
 //!
 //! * `records-1m.csv`: about 1,000,000 records (999,999), 20 departments, 9 districts,
 //!   150 communes (179 strata), seed 2024;
@@ -73,7 +73,7 @@ struct Dataset {
 fn bench_dir() -> PathBuf {
     std::env::var_os("CHISO_BENCH_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/tmp/chiso-bench"))
+        .unwrap_or_else(|| std::env::temp_dir().join("chiso-bench"))
 }
 
 fn ten_million_enabled() -> bool {
