@@ -46,6 +46,7 @@ mod error;
 pub mod frame;
 pub mod manifest;
 pub mod output;
+pub mod questionnaire;
 pub mod records;
 pub mod sample;
 pub mod table;

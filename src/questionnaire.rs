@@ -1,0 +1,411 @@
+//! The questionnaire: items (tiêu chí) grouped into elements (yếu tố), and the answer scale,
+//! parsed once from TOML into a validated [`Questionnaire`].
+//!
+//! ```toml
+//! name = "SIPAS five elements"
+//! [scale]
+//! min = 1
+//! max = 5
+//! satisfied = [4, 5]
+//! dissatisfied = [1, 2]
+//! missing = [0, 9]      # codes meaning no answer; an empty cell is also no answer
+//!
+//! [[element]]
+//! code = "E1"
+//! name = "Tiếp cận dịch vụ"
+//! items = ["Q01", "Q02", "Q03"]
+//! ```
+//!
+//! An element's index is the mean of its item indices and the overall index the mean of the
+//! element indices, unless elements carry a `weight` (then the overall index is the weighted
+//! mean, weights normalised to sum to one). Item texts may be given in an `[items]` table.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// The questionnaire as written in TOML.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuestionnaireSpec {
+    /// Its name.
+    pub name: String,
+    /// The answer scale.
+    pub scale: ScaleSpec,
+    /// The elements, in order.
+    #[serde(rename = "element", default)]
+    pub elements: Vec<ElementSpec>,
+    /// Item code → item text (optional).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub items: BTreeMap<String, String>,
+}
+
+/// `[scale]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScaleSpec {
+    /// The lowest answer.
+    pub min: i64,
+    /// The highest answer.
+    pub max: i64,
+    /// Answers counted as satisfied.
+    pub satisfied: Vec<i64>,
+    /// Answers counted as dissatisfied.
+    pub dissatisfied: Vec<i64>,
+    /// Codes meaning no answer (excluded from denominators).
+    #[serde(default)]
+    pub missing: Vec<i64>,
+}
+
+/// `[[element]]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ElementSpec {
+    /// Its code, e.g. `E1`.
+    pub code: String,
+    /// Its name.
+    pub name: String,
+    /// Its item codes, in order.
+    pub items: Vec<String>,
+    /// Its weight in the overall index (default: equal weights).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<f64>,
+}
+
+/// A validated answer scale.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scale {
+    /// The lowest answer.
+    pub min: u8,
+    /// The highest answer.
+    pub max: u8,
+    satisfied: Vec<u8>,
+    dissatisfied: Vec<u8>,
+    missing: Vec<u8>,
+}
+
+/// What an answer cell means.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Answer {
+    /// A value on the scale.
+    Valid(u8),
+    /// No answer (an empty cell or a missing code).
+    Missing,
+}
+
+impl Scale {
+    /// Reads one answer cell: a value on the scale, or no answer; `None` if it is neither.
+    pub fn read(&self, cell: &str) -> Option<Answer> {
+        if cell.is_empty() {
+            return Some(Answer::Missing);
+        }
+        let v: i64 = cell.parse().ok()?;
+        let v = u8::try_from(v).ok()?;
+        if self.missing.contains(&v) {
+            Some(Answer::Missing)
+        } else if (self.min..=self.max).contains(&v) {
+            Some(Answer::Valid(v))
+        } else {
+            None
+        }
+    }
+
+    /// Whether a valid answer counts as satisfied.
+    pub fn is_satisfied(&self, v: u8) -> bool {
+        self.satisfied.contains(&v)
+    }
+
+    /// Whether a valid answer counts as dissatisfied.
+    pub fn is_dissatisfied(&self, v: u8) -> bool {
+        self.dissatisfied.contains(&v)
+    }
+
+    /// The missing codes.
+    pub fn missing(&self) -> &[u8] {
+        &self.missing
+    }
+}
+
+/// A validated element.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Element {
+    /// Its code.
+    pub code: String,
+    /// Its name.
+    pub name: String,
+    /// Indices into [`Questionnaire::items`].
+    pub items: Vec<usize>,
+    /// Its weight in the overall index (the weights sum to one).
+    pub weight: f64,
+}
+
+/// A validated questionnaire.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Questionnaire {
+    spec: QuestionnaireSpec,
+    /// Its name.
+    pub name: String,
+    /// The scale.
+    pub scale: Scale,
+    /// Every item code, in element order.
+    pub items: Vec<String>,
+    /// The elements.
+    pub elements: Vec<Element>,
+}
+
+impl Questionnaire {
+    /// Reads and validates a questionnaire file.
+    pub fn load(path: &Path) -> Result<Questionnaire> {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let spec: QuestionnaireSpec = toml::from_str(&text).map_err(|e| ErrorKind::Malformed {
+            file: name.clone(),
+            location: String::new(),
+            message: format!("not a valid questionnaire: {}", e.to_string().trim_end()),
+        })?;
+        Questionnaire::from_spec(spec, &name)
+    }
+
+    /// Validates a questionnaire. `file` names it in messages.
+    pub fn from_spec(spec: QuestionnaireSpec, file: &str) -> Result<Questionnaire> {
+        let err = |key: &str, msg: String| Error::design(file, key, msg);
+        let sc = &spec.scale;
+        let in_byte = |key: &str, v: i64| -> Result<u8> {
+            u8::try_from(v).map_err(|_| err(key, format!("{v} is not a code from 0 to 255")))
+        };
+        let (min, max) = (
+            in_byte("[scale] min", sc.min)?,
+            in_byte("[scale] max", sc.max)?,
+        );
+        if min >= max {
+            return Err(err(
+                "[scale] max",
+                format!("max = {max} must be above min = {min}, e.g. min = 1, max = 5"),
+            ));
+        }
+        let codes = |key: &str, vs: &[i64], on_scale: bool| -> Result<Vec<u8>> {
+            let mut out = Vec::with_capacity(vs.len());
+            for &v in vs {
+                let b = in_byte(key, v)?;
+                if on_scale != (min..=max).contains(&b) {
+                    let want = if on_scale {
+                        format!("on the scale {min}..{max}")
+                    } else {
+                        format!("outside the scale {min}..{max}")
+                    };
+                    return Err(err(key, format!("{v} must be {want}")));
+                }
+                if out.contains(&b) {
+                    return Err(err(key, format!("{v} is listed twice")));
+                }
+                out.push(b);
+            }
+            Ok(out)
+        };
+        let satisfied = codes("[scale] satisfied", &sc.satisfied, true)?;
+        let dissatisfied = codes("[scale] dissatisfied", &sc.dissatisfied, true)?;
+        let missing = codes("[scale] missing", &sc.missing, false)?;
+        if satisfied.is_empty() {
+            return Err(err(
+                "[scale] satisfied",
+                "list the answers that count as satisfied, e.g. [4, 5]".into(),
+            ));
+        }
+        if let Some(v) = satisfied.iter().find(|v| dissatisfied.contains(v)) {
+            return Err(err(
+                "[scale] dissatisfied",
+                format!("{v} is both satisfied and dissatisfied"),
+            ));
+        }
+        if spec.elements.is_empty() {
+            return Err(err(
+                "[[element]]",
+                "the questionnaire has no element".into(),
+            ));
+        }
+        let mut items: Vec<String> = Vec::new();
+        let mut owner: BTreeMap<&str, &str> = BTreeMap::new();
+        let mut elements = Vec::with_capacity(spec.elements.len());
+        let weighted = spec.elements.iter().any(|e| e.weight.is_some());
+        for e in &spec.elements {
+            let key = format!("[[element]] code = {:?}", e.code);
+            if e.code.trim().is_empty() {
+                return Err(err("[[element]]", "an element has an empty code".into()));
+            }
+            if elements.iter().any(|x: &Element| x.code == e.code) {
+                return Err(err(&key, "two elements have this code".into()));
+            }
+            if e.items.is_empty() {
+                return Err(err(&key, "the element has no item".into()));
+            }
+            let mut idx = Vec::with_capacity(e.items.len());
+            for it in &e.items {
+                if it.trim().is_empty() {
+                    return Err(err(&key, "an item code is empty".into()));
+                }
+                if let Some(other) = owner.insert(it, &e.code) {
+                    return Err(err(
+                        &key,
+                        format!(
+                            "item {it:?} is already in element {other:?}: an item belongs to one element"
+                        ),
+                    ));
+                }
+                idx.push(items.len());
+                items.push(it.clone());
+            }
+            let weight = match (weighted, e.weight) {
+                (false, _) => 1.0,
+                (true, Some(w)) if w.is_finite() && w > 0.0 => w,
+                (true, Some(w)) => return Err(err(&key, format!("weight = {w} must be positive"))),
+                (true, None) => {
+                    return Err(err(&key, "some elements have a weight and this one has none: give every element a weight, or none".into()));
+                }
+            };
+            elements.push(Element {
+                code: e.code.clone(),
+                name: e.name.clone(),
+                items: idx,
+                weight,
+            });
+        }
+        let total: f64 = elements.iter().map(|e| e.weight).sum();
+        for e in &mut elements {
+            e.weight /= total;
+        }
+        for code in spec.items.keys() {
+            if !owner.contains_key(code.as_str()) {
+                return Err(err(
+                    "[items]",
+                    format!("{code:?} has a text but is in no element"),
+                ));
+            }
+        }
+        Ok(Questionnaire {
+            name: spec.name.clone(),
+            scale: Scale {
+                min,
+                max,
+                satisfied,
+                dissatisfied,
+                missing,
+            },
+            items,
+            elements,
+            spec,
+        })
+    }
+
+    /// The questionnaire as written: what outputs record.
+    pub fn spec(&self) -> &QuestionnaireSpec {
+        &self.spec
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = r#"
+name = "t"
+[scale]
+min = 1
+max = 5
+satisfied = [4, 5]
+dissatisfied = [1, 2]
+missing = [0, 9]
+[[element]]
+code = "E1"
+name = "Access"
+items = ["Q01", "Q02"]
+[[element]]
+code = "E2"
+name = "Procedures"
+items = ["Q03"]
+"#;
+
+    fn parse(text: &str) -> Result<Questionnaire> {
+        Questionnaire::from_spec(toml::from_str(text).unwrap(), "q.toml")
+    }
+
+    #[test]
+    fn a_valid_questionnaire_and_its_scale() {
+        let q = parse(BASE).unwrap();
+        assert_eq!(q.items, ["Q01", "Q02", "Q03"]);
+        assert_eq!(q.elements[1].items, [2]);
+        assert_eq!(q.elements[0].weight, 0.5);
+        let s = &q.scale;
+        assert_eq!(s.read("4"), Some(Answer::Valid(4)));
+        assert_eq!(s.read(""), Some(Answer::Missing));
+        assert_eq!(s.read("9"), Some(Answer::Missing));
+        assert_eq!(s.read("6"), None);
+        assert_eq!(s.read("x"), None);
+        assert!(s.is_satisfied(5) && !s.is_satisfied(3) && s.is_dissatisfied(2));
+    }
+
+    #[test]
+    fn mistakes_are_refused_with_the_setting_named() {
+        let cases = [
+            (
+                BASE.replace("items = [\"Q03\"]", "items = [\"Q01\"]"),
+                "already in element \"E1\"",
+            ),
+            (
+                BASE.replace("items = [\"Q03\"]", "items = []"),
+                "has no item",
+            ),
+            (
+                BASE.replace("dissatisfied = [1, 2]", "dissatisfied = [1, 4]"),
+                "both satisfied and dissatisfied",
+            ),
+            (
+                BASE.replace("missing = [0, 9]", "missing = [0, 3]"),
+                "outside the scale",
+            ),
+            (
+                BASE.replace("satisfied = [4, 5]\n", "satisfied = [4, 7]\n"),
+                "on the scale",
+            ),
+            (
+                BASE.replace("code = \"E2\"", "code = \"E1\""),
+                "two elements have this code",
+            ),
+            (
+                BASE.replace("items = [\"Q03\"]", "items = [\"Q03\"]\nweight = 2.0"),
+                "give every element a weight",
+            ),
+        ];
+        for (text, words) in cases {
+            let e = parse(&text).unwrap_err().to_string();
+            assert!(
+                e.contains(words) && e.starts_with("q.toml: "),
+                "{words}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn element_weights_are_normalised() {
+        let text = BASE
+            .replace(
+                "items = [\"Q01\", \"Q02\"]",
+                "items = [\"Q01\", \"Q02\"]\nweight = 3.0",
+            )
+            .replace("items = [\"Q03\"]", "items = [\"Q03\"]\nweight = 1.0");
+        let q = parse(&text).unwrap();
+        assert_eq!((q.elements[0].weight, q.elements[1].weight), (0.75, 0.25));
+    }
+
+    #[test]
+    fn the_shipped_questionnaires_are_valid() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("questionnaires");
+        let five = Questionnaire::load(&dir.join("sipas-5-elements.toml")).unwrap();
+        assert_eq!(five.elements.len(), 5);
+        assert_eq!(five.items.len(), 22);
+        let q2023 = Questionnaire::load(&dir.join("sipas-2023.toml")).unwrap();
+        assert!(q2023.elements.len() >= 2);
+    }
+}
