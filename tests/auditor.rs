@@ -92,16 +92,7 @@ fn python_redraws_the_test_vector_frame() {
 
 #[test]
 fn python_redraws_a_generated_province_with_two_strata_columns_and_rejections() {
-    let mut t = Vec::new();
-    chiso::demo::write_records(
-        &chiso::demo::ProvinceSpec {
-            records: 6_000,
-            ..Default::default()
-        },
-        &mut t,
-    )
-    .unwrap();
-    let mut t = String::from_utf8(t).unwrap();
+    let mut t = province(6_000);
     // A few broken rows: both implementations must reject the same ones.
     let first_id = t
         .lines()

@@ -3,9 +3,20 @@
 use crate::util::*;
 
 fn sample(dir: &Dir, records: &str, extra: &[&str]) -> std::process::Output {
-    let design = dir.write("design.toml", DESIGN);
+    sample_with(dir, records, DESIGN, "out", extra)
+}
+
+/// `chiso sample` with `design_text` written to `design.toml` and the output in `out`.
+fn sample_with(
+    dir: &Dir,
+    records: &str,
+    design_text: &str,
+    out: &str,
+    extra: &[&str],
+) -> std::process::Output {
+    let design = dir.write("design.toml", design_text);
     let rec = dir.path(records);
-    let out = dir.path("out");
+    let out = dir.path(out);
     let mut args = vec![
         "sample",
         "--records",
@@ -311,19 +322,8 @@ fn invalid_designs_and_strata_are_refused_and_nothing_is_written() {
             "unknown field `nn`",
         ),
     ] {
-        let d = dir.write("bad.toml", &design);
         let out = dir.path("out");
-        let o = chiso(&[
-            "sample",
-            "--records",
-            p(&dir.path("records.csv")),
-            "--design",
-            p(&d),
-            "--seed",
-            "s",
-            "--out",
-            p(&out),
-        ]);
+        let o = sample_with(&dir, "records.csv", &design, "out", &[]);
         let (_, err) = text(&o);
         assert_eq!(o.status.code(), Some(2), "{err}");
         assert!(err.contains(words), "{words}: {err}");
@@ -369,22 +369,8 @@ fn an_overrides_file_sets_one_stratum_and_is_recorded_in_the_manifest() {
     let dir = Dir::new();
     dir.write("records.csv", &records(3));
     dir.write("overrides.csv", "stratum,n,reserve\nU02,6,1\n");
-    let design = dir.write(
-        "design.toml",
-        &format!("{DESIGN}\n[overrides]\nfile = \"overrides.csv\"\n"),
-    );
-    let out = dir.path("out");
-    let o = chiso(&[
-        "sample",
-        "--records",
-        p(&dir.path("records.csv")),
-        "--design",
-        p(&design),
-        "--seed",
-        "s",
-        "--out",
-        p(&out),
-    ]);
+    let design = format!("{DESIGN}\n[overrides]\nfile = \"overrides.csv\"\n");
+    let o = sample_with(&dir, "records.csv", &design, "out", &[]);
     assert!(o.status.success(), "{:?}", text(&o));
     let m: serde_json::Value = serde_json::from_str(&dir.read("out/manifest.json")).unwrap();
     assert_eq!(m["strata"][2]["sample_size"], 6);
@@ -396,17 +382,7 @@ fn an_overrides_file_sets_one_stratum_and_is_recorded_in_the_manifest() {
     assert_eq!(verify(&dir, "records.csv", true).status.code(), Some(0));
     // A bad overrides cell names its row and column.
     dir.write("overrides.csv", "stratum,n\nU02,six\n");
-    let o = chiso(&[
-        "sample",
-        "--records",
-        p(&dir.path("records.csv")),
-        "--design",
-        p(&design),
-        "--seed",
-        "s",
-        "--out",
-        p(&dir.path("o2")),
-    ]);
+    let o = sample_with(&dir, "records.csv", &design, "o2", &[]);
     let (_, err) = text(&o);
     assert_eq!(o.status.code(), Some(2));
     assert!(

@@ -26,18 +26,8 @@ fn golden_lists_of_the_test_vector_frame() {
 
 #[test]
 fn golden_digest_of_a_generated_province() {
-    let mut t = Vec::new();
-    chiso::demo::write_records(
-        &chiso::demo::ProvinceSpec {
-            records: 20_000,
-            ..Default::default()
-        },
-        &mut t,
-    )
-    .unwrap();
     let dir = Dir::new();
-    let path = dir.path("records.csv");
-    std::fs::write(&path, &t).unwrap();
+    let path = dir.write("records.csv", &province(20_000));
     let lists = draw_file(&path, chiso::demo::DEMO_DESIGN, chiso::demo::DEMO_SEED);
     assert_eq!(lists.digest(), GOLDEN_PROVINCE_SAMPLE_DIGEST);
     // The same with 2 threads.

@@ -161,3 +161,17 @@ pub fn file_sha(path: &Path) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(std::fs::read(path).unwrap()))
 }
+
+/// The records CSV of a synthetic province of about `records` rows.
+pub fn province(records: usize) -> String {
+    let mut t = Vec::new();
+    chiso::demo::write_records(
+        &chiso::demo::ProvinceSpec {
+            records,
+            ..Default::default()
+        },
+        &mut t,
+    )
+    .unwrap();
+    String::from_utf8(t).unwrap()
+}
