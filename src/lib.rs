@@ -43,6 +43,7 @@ pub mod demo;
 pub mod design;
 pub mod draw;
 mod error;
+pub mod estimate;
 pub mod frame;
 pub mod manifest;
 pub mod output;

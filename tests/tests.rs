@@ -5,4 +5,5 @@ mod util;
 mod auditor;
 mod cli;
 mod golden;
+mod oracle;
 mod props;

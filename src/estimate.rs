@@ -1,0 +1,169 @@
+//! Estimators for a stratified sample with finite-population correction: linear combinations
+//! of ratios over a domain, with standard errors by Taylor linearisation, as R's `survey`
+//! computes them for `svydesign(ids = ~1, strata =, fpc =, weights =)` with `svyratio`,
+//! `svyby` and `svycontrast`.
+//!
+//! An item index is a ratio `R = Σ w·y / Σ w·x` (y: satisfied, x: answered); an element or
+//! overall index is a linear combination `Σ c_k R_k` of such ratios. Its linearised variable
+//! is `z_i = Σ_k c_k · w_i (y_ik − R_k x_ik) / X_k` for respondents in the domain and 0
+//! elsewhere, and its variance
+//!
+//! ```text
+//! V = Σ_h (1 − m_h / N_h) · m_h / (m_h − 1) · Σ_{i∈h} (z_i − z̄_h)²
+//! ```
+//!
+//! with `m_h` the respondents of stratum `h` (all of them, in or out of the domain) and `N_h`
+//! its population. A stratum with one respondent contributes nothing (it cannot estimate a
+//! variance). This module is the reference implementation the columnar kernel will be tested
+//! against; it is checked against R itself in `tests/oracle.rs`.
+
+/// A stratified sample of respondents: each one's stratum and weight, and each stratum's
+/// population.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StratifiedSample {
+    strata: Vec<u32>,
+    weights: Vec<f64>,
+    population: Vec<f64>,
+    respondents: Vec<u64>,
+}
+
+/// An estimate and its standard error.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Estimate {
+    /// The point estimate.
+    pub estimate: f64,
+    /// Its standard error.
+    pub std_error: f64,
+}
+
+/// One ratio of a combination: numerator and denominator values per respondent, and its
+/// coefficient.
+#[derive(Clone, Copy, Debug)]
+pub struct RatioTerm<'a> {
+    /// `y_i`.
+    pub numerator: &'a [f64],
+    /// `x_i`.
+    pub denominator: &'a [f64],
+    /// `c_k`.
+    pub coefficient: f64,
+}
+
+impl StratifiedSample {
+    /// A sample: `strata[i]` indexes `population`; `weights[i]` is respondent `i`'s weight.
+    ///
+    /// # Panics
+    /// If the lengths differ or a stratum index is out of range (the caller builds these from
+    /// validated inputs).
+    pub fn new(strata: Vec<u32>, weights: Vec<f64>, population: Vec<f64>) -> StratifiedSample {
+        assert_eq!(strata.len(), weights.len(), "one weight per respondent");
+        let mut respondents = vec![0u64; population.len()];
+        for &h in &strata {
+            respondents[h as usize] += 1;
+        }
+        StratifiedSample {
+            strata,
+            weights,
+            population,
+            respondents,
+        }
+    }
+
+    /// The number of respondents.
+    pub fn len(&self) -> usize {
+        self.strata.len()
+    }
+
+    /// Whether there is no respondent.
+    pub fn is_empty(&self) -> bool {
+        self.strata.is_empty()
+    }
+
+    /// `Σ_k c_k R_k` over the respondents for which `in_domain` is true, with its standard
+    /// error. A ratio with a zero denominator makes the estimate NaN.
+    pub fn ratio_combination(
+        &self,
+        terms: &[RatioTerm<'_>],
+        in_domain: impl Fn(usize) -> bool,
+    ) -> Estimate {
+        let n = self.len();
+        // Pass 1: the ratios.
+        let mut totals = vec![(0.0f64, 0.0f64); terms.len()];
+        for i in (0..n).filter(|&i| in_domain(i)) {
+            let w = self.weights[i];
+            for (t, term) in totals.iter_mut().zip(terms) {
+                t.0 += w * term.numerator[i];
+                t.1 += w * term.denominator[i];
+            }
+        }
+        let ratios: Vec<f64> = totals.iter().map(|(y, x)| y / x).collect();
+        let estimate = terms
+            .iter()
+            .zip(&ratios)
+            .map(|(t, r)| t.coefficient * r)
+            .sum();
+        // Pass 2: the linearised variable, summed by stratum.
+        let h_count = self.population.len();
+        let (mut sum, mut sum_sq) = (vec![0.0f64; h_count], vec![0.0f64; h_count]);
+        for i in (0..n).filter(|&i| in_domain(i)) {
+            let w = self.weights[i];
+            let z: f64 = terms
+                .iter()
+                .zip(ratios.iter().zip(&totals))
+                .map(|(t, (r, (_, x)))| {
+                    t.coefficient * w * (t.numerator[i] - r * t.denominator[i]) / x
+                })
+                .sum();
+            let h = self.strata[i] as usize;
+            sum[h] += z;
+            sum_sq[h] += z * z;
+        }
+        let variance: f64 = (0..h_count)
+            .map(|h| {
+                let m = self.respondents[h] as f64;
+                if m < 2.0 {
+                    return 0.0;
+                }
+                let fpc = 1.0 - m / self.population[h];
+                let ss = sum_sq[h] - sum[h] * sum[h] / m;
+                fpc * m / (m - 1.0) * ss
+            })
+            .sum();
+        Estimate {
+            estimate,
+            std_error: variance.max(0.0).sqrt(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_census_stratum_has_no_variance_and_a_simple_mean_matches_the_textbook() {
+        // One stratum of N = 10, sample of 4 with y = 1, 0, 1, 1: p = 0.75,
+        // var = (1 − 4/10) · s²/n with s² = 0.25 → se = sqrt(0.6 · 0.25 / 4).
+        let s = StratifiedSample::new(vec![0; 4], vec![2.5; 4], vec![10.0]);
+        let (y, x) = ([1.0, 0.0, 1.0, 1.0], [1.0; 4]);
+        let e = s.ratio_combination(
+            &[RatioTerm {
+                numerator: &y,
+                denominator: &x,
+                coefficient: 1.0,
+            }],
+            |_| true,
+        );
+        assert!((e.estimate - 0.75).abs() < 1e-15);
+        assert!((e.std_error - (0.6f64 * 0.25 / 4.0).sqrt()).abs() < 1e-15);
+        let census = StratifiedSample::new(vec![0; 4], vec![1.0; 4], vec![4.0]);
+        let e = census.ratio_combination(
+            &[RatioTerm {
+                numerator: &y,
+                denominator: &x,
+                coefficient: 1.0,
+            }],
+            |_| true,
+        );
+        assert_eq!(e.std_error, 0.0);
+    }
+}
