@@ -39,6 +39,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod ci;
 pub mod demo;
 pub mod design;
 pub mod draw;

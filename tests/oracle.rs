@@ -147,3 +147,44 @@ fn estimates_and_standard_errors_agree_with_r_survey() {
     // 6 domains × (6 items + 2 elements + overall) × 3 measures.
     assert_eq!(checked, 6 * 9 * 3);
 }
+
+#[test]
+fn intervals_agree_with_r_svyciprop() {
+    use chiso::ci::{Method, proportion};
+    let mut rdr = csv::Reader::from_path(format!("{DIR}/expected.csv")).unwrap();
+    let mut checked = 0;
+    for r in rdr.records() {
+        let r = r.unwrap();
+        // logit is checked against R's exact xlogit rows (R's own logit stops at 1e-8).
+        let method = match &r[6] {
+            "wald" => Method::Wald,
+            "xlogit" => Method::Logit,
+            "beta" => Method::Beta,
+            _ => continue,
+        };
+        if r[7].is_empty() || r[8].is_empty() {
+            continue; // R gives no interval (p̂ = 0 or 1): chiso's own rule, tested in src/ci.rs
+        }
+        let num = |c: usize| r[c].parse::<f64>().unwrap();
+        let (p, se, df) = (num(3) / 100.0, num(4) / 100.0, num(5));
+        if se == 0.0 && method == Method::Beta {
+            continue; // R's [50, 50] artefact for a census stratum
+        }
+        // The number of valid answers: df + strata in the domain (one per stratum domain).
+        let strata = if &r[0] == "ALL" { 5.0 } else { 1.0 };
+        let n = df + strata;
+        let i = proportion(p, se, df, n, 0.95, method).unwrap();
+        for (got, want) in [(i.lower * 100.0, num(7)), (i.upper * 100.0, num(8))] {
+            assert!(
+                close(got, want),
+                "{} {} {} {}: {got} vs R {want}",
+                &r[0],
+                &r[1],
+                &r[2],
+                &r[6]
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked > 100, "{checked}");
+}

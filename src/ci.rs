@@ -1,0 +1,147 @@
+//! Confidence intervals for a proportion estimated from a complex sample, as R's
+//! `svyciprop` defines them, with the design's degrees of freedom:
+//!
+//! - `wald`: `p ± t·se`, with `t` the Student quantile at `1 − α/2` on `df` degrees of
+//!   freedom (it can pass 0 or 100%);
+//! - `logit` (the default): `expit(logit p ± t·se / (p(1 − p)))`, always inside (0, 1);
+//! - `beta` (Korn–Graubard): the Clopper–Pearson interval at the effective sample size
+//!   `n_eff = p(1 − p)/se² · (t_{n−1} / t_df)²`, with `n` the answers in the domain.
+//!
+//! When `p̂` is 0 or 1, or the standard error is 0 (a stratum taken whole), the logit and
+//! beta intervals of R are undefined (NaN). chiso then gives the exact Clopper–Pearson interval
+//! on the `n` answers themselves (for a census stratum, `[p̂, p̂]`, as there is no sampling
+//! error), so a unit where every answer was "satisfied" is not published as certainly 100%.
+
+use statrs::distribution::{Beta, ContinuousCDF, StudentsT};
+
+/// How an interval is computed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    /// Logit-transformed Wald interval (default).
+    Logit,
+    /// Korn–Graubard (Clopper–Pearson at the effective sample size).
+    Beta,
+    /// Plain Wald interval.
+    Wald,
+}
+
+impl Method {
+    /// The name used in output files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Logit => "logit",
+            Method::Beta => "beta",
+            Method::Wald => "wald",
+        }
+    }
+}
+
+/// An interval on the proportion scale (0–1).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Interval {
+    /// Lower end.
+    pub lower: f64,
+    /// Upper end.
+    pub upper: f64,
+}
+
+/// The Student quantile `qt(q, df)`.
+fn qt(q: f64, df: f64) -> f64 {
+    StudentsT::new(0.0, 1.0, df)
+        .expect("df > 0 was checked")
+        .inverse_cdf(q)
+}
+
+/// The beta quantile `qbeta(q, a, b)`, with the degenerate ends of R (`a = 0` → 0, `b = 0` → 1).
+fn qbeta(q: f64, a: f64, b: f64) -> f64 {
+    if a <= 0.0 {
+        0.0
+    } else if b <= 0.0 {
+        1.0
+    } else {
+        Beta::new(a, b).expect("positive shapes").inverse_cdf(q)
+    }
+}
+
+/// The Clopper–Pearson interval for `p̂` at (effective) sample size `n`.
+fn clopper_pearson(p: f64, n: f64, alpha: f64) -> Interval {
+    Interval {
+        lower: qbeta(alpha / 2.0, n * p, n * (1.0 - p) + 1.0),
+        upper: qbeta(1.0 - alpha / 2.0, n * p + 1.0, n * (1.0 - p)),
+    }
+}
+
+/// The interval at `level` (e.g. 0.95) for a proportion `p` (0–1) with standard error `se`,
+/// `df` design degrees of freedom and `n` answers in the domain. `None` when `df < 1` or
+/// `n < 1` (no interval can be given).
+pub fn proportion(
+    p: f64,
+    se: f64,
+    df: f64,
+    n: f64,
+    level: f64,
+    method: Method,
+) -> Option<Interval> {
+    if !(df >= 1.0 && n >= 1.0 && (0.0..=1.0).contains(&p)) {
+        return None;
+    }
+    let alpha = 1.0 - level;
+    let t = qt(1.0 - alpha / 2.0, df);
+    let degenerate = se == 0.0 || p == 0.0 || p == 1.0;
+    Some(match method {
+        Method::Wald => Interval {
+            lower: p - t * se,
+            upper: p + t * se,
+        },
+        _ if degenerate && se == 0.0 && p > 0.0 && p < 1.0 => Interval { lower: p, upper: p },
+        _ if degenerate => clopper_pearson(p, n, alpha),
+        Method::Logit => {
+            let l = (p / (1.0 - p)).ln();
+            let h = t * se / (p * (1.0 - p));
+            let expit = |x: f64| 1.0 / (1.0 + (-x).exp());
+            Interval {
+                lower: expit(l - h),
+                upper: expit(l + h),
+            }
+        }
+        Method::Beta => {
+            let ratio = if n > 1.0 {
+                qt(alpha / 2.0, n - 1.0) / qt(alpha / 2.0, df)
+            } else {
+                1.0
+            };
+            let n_eff = p * (1.0 - p) / (se * se) * ratio * ratio;
+            clopper_pearson(p, n_eff, alpha)
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_satisfied_is_not_certainly_all_satisfied() {
+        let i = proportion(1.0, 0.0, 9.0, 10.0, 0.95, Method::Logit).unwrap();
+        // Clopper–Pearson for 10 of 10: [0.025^(1/10), 1].
+        assert!((i.lower - 0.025f64.powf(0.1)).abs() < 1e-9, "{i:?}");
+        assert_eq!(i.upper, 1.0);
+        let i = proportion(0.0, 0.0, 9.0, 10.0, 0.95, Method::Beta).unwrap();
+        assert_eq!(i.lower, 0.0);
+        assert!((i.upper - (1.0 - 0.025f64.powf(0.1))).abs() < 1e-9, "{i:?}");
+    }
+
+    #[test]
+    fn a_census_has_a_point_interval_and_no_df_has_none() {
+        let i = proportion(0.4, 0.0, 9.0, 10.0, 0.95, Method::Logit).unwrap();
+        assert_eq!((i.lower, i.upper), (0.4, 0.4));
+        assert!(proportion(0.4, 0.1, 0.0, 10.0, 0.95, Method::Logit).is_none());
+    }
+
+    #[test]
+    fn wald_can_pass_one_but_logit_cannot() {
+        let w = proportion(0.98, 0.02, 30.0, 40.0, 0.95, Method::Wald).unwrap();
+        let l = proportion(0.98, 0.02, 30.0, 40.0, 0.95, Method::Logit).unwrap();
+        assert!(w.upper > 1.0 && l.upper < 1.0);
+    }
+}
