@@ -78,17 +78,12 @@ impl StratifiedSample {
         self.strata.is_empty()
     }
 
-    /// `Σ_k c_k R_k` over the respondents for which `in_domain` is true, with its standard
+    /// `Σ_k c_k R_k` over the domain made of the respondents `rows`, with its standard
     /// error. A ratio with a zero denominator makes the estimate NaN.
-    pub fn ratio_combination(
-        &self,
-        terms: &[RatioTerm<'_>],
-        in_domain: impl Fn(usize) -> bool,
-    ) -> Estimate {
-        let n = self.len();
+    pub fn ratio_combination(&self, terms: &[RatioTerm<'_>], rows: &[usize]) -> Estimate {
         // Pass 1: the ratios.
         let mut totals = vec![(0.0f64, 0.0f64); terms.len()];
-        for i in (0..n).filter(|&i| in_domain(i)) {
+        for &i in rows {
             let w = self.weights[i];
             for (t, term) in totals.iter_mut().zip(terms) {
                 t.0 += w * term.numerator[i];
@@ -104,7 +99,7 @@ impl StratifiedSample {
         // Pass 2: the linearised variable, summed by stratum.
         let h_count = self.population.len();
         let (mut sum, mut sum_sq) = (vec![0.0f64; h_count], vec![0.0f64; h_count]);
-        for i in (0..n).filter(|&i| in_domain(i)) {
+        for &i in rows {
             let w = self.weights[i];
             let z: f64 = terms
                 .iter()
@@ -151,7 +146,7 @@ mod tests {
                 denominator: &x,
                 coefficient: 1.0,
             }],
-            |_| true,
+            &[0, 1, 2, 3],
         );
         assert!((e.estimate - 0.75).abs() < 1e-15);
         assert!((e.std_error - (0.6f64 * 0.25 / 4.0).sqrt()).abs() < 1e-15);
@@ -162,7 +157,7 @@ mod tests {
                 denominator: &x,
                 coefficient: 1.0,
             }],
-            |_| true,
+            &[0, 1, 2, 3],
         );
         assert_eq!(e.std_error, 0.0);
     }

@@ -126,12 +126,15 @@ fn estimates_and_standard_errors_agree_with_r_survey() {
                 coefficient: c * scale,
             })
             .collect();
-        let e = if domain == "ALL" {
-            d.sample.ratio_combination(&terms, |_| true)
+        let rows: Vec<usize> = if domain == "ALL" {
+            (0..d.sample.len()).collect()
         } else {
             let h = d.strata.iter().position(|s| s == domain).unwrap();
-            d.sample.ratio_combination(&terms, |i| d.stratum_of[i] == h)
+            (0..d.sample.len())
+                .filter(|&i| d.stratum_of[i] == h)
+                .collect()
         };
+        let e = d.sample.ratio_combination(&terms, &rows);
         assert!(
             close(e.estimate, *est),
             "{domain} {indicator} {measure}: estimate {} vs R {est}",
