@@ -71,6 +71,19 @@ fn clopper_pearson(p: f64, n: f64, alpha: f64) -> Interval {
     }
 }
 
+/// The Wald interval `estimate ± t·se` on `df` degrees of freedom (for a mean score); `None`
+/// when `df < 1`.
+pub fn wald(estimate: f64, se: f64, df: f64, level: f64) -> Option<Interval> {
+    if df.is_nan() || df < 1.0 || !estimate.is_finite() {
+        return None;
+    }
+    let t = qt(1.0 - (1.0 - level) / 2.0, df);
+    Some(Interval {
+        lower: estimate - t * se,
+        upper: estimate + t * se,
+    })
+}
+
 /// The interval at `level` (e.g. 0.95) for a proportion `p` (0–1) with standard error `se`,
 /// `df` design degrees of freedom and `n` answers in the domain. `None` when `df < 1` or
 /// `n < 1` (no interval can be given).

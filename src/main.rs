@@ -73,6 +73,38 @@ enum Command {
         #[arg(long)]
         threads: Option<usize>,
     },
+    /// Weighted satisfaction indices with standard errors and intervals.
+    Index {
+        /// Completed questionnaires (CSV or XLSX): `applicant_id` (with --sample) or
+        /// `unit_code` (with --population), then one column per item code.
+        #[arg(long)]
+        responses: PathBuf,
+        /// Questionnaire (TOML).
+        #[arg(long)]
+        questionnaire: PathBuf,
+        /// The sample directory (its sample.csv gives strata and frame sizes).
+        #[arg(
+            long,
+            conflicts_with = "population",
+            required_unless_present = "population"
+        )]
+        sample: Option<PathBuf>,
+        /// Stratum populations (columns `stratum, population`), for a survey without a drawn sample.
+        #[arg(long)]
+        population: Option<PathBuf>,
+        /// Output directory for indices.csv and indices.json.
+        #[arg(long)]
+        out: PathBuf,
+        /// Interval method for shares: logit, beta or wald.
+        #[arg(long, default_value = "logit")]
+        ci: String,
+        /// Confidence level.
+        #[arg(long, default_value_t = 0.95)]
+        level: f64,
+        /// Sheet to read from a spreadsheet (default: the first).
+        #[arg(long)]
+        sheet: Option<String>,
+    },
     /// Run the whole pipeline on a built-in synthetic province.
     Demo {
         /// Output directory (re-created files are the demo's own).
@@ -149,6 +181,60 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
             } else {
                 ExitCode::from(1)
             })
+        }
+        Command::Index {
+            responses,
+            questionnaire,
+            sample,
+            population,
+            out,
+            ci,
+            level,
+            sheet,
+        } => {
+            let ci_method = match ci.as_str() {
+                "logit" => chiso::ci::Method::Logit,
+                "beta" => chiso::ci::Method::Beta,
+                "wald" => chiso::ci::Method::Wald,
+                other => {
+                    return Err(chiso::Error::from(chiso::ErrorKind::Usage(format!(
+                        "--ci {other:?}: expected logit, beta or wald"
+                    ))));
+                }
+            };
+            if !(level > 0.0 && level < 1.0) {
+                return Err(chiso::Error::from(chiso::ErrorKind::Usage(format!(
+                    "--level {level}: expected a proportion such as 0.95"
+                ))));
+            }
+            let q = chiso::questionnaire::Questionnaire::load(&questionnaire)?;
+            let sample_csv = sample.map(|d| d.join("sample.csv"));
+            let (link, weights) = match (&sample_csv, &population) {
+                (Some(s), _) => (
+                    chiso::responses::Link::Sample(s),
+                    "N_h / m_h from the sample",
+                ),
+                (None, Some(p)) => (
+                    chiso::responses::Link::Population(p),
+                    "N_h / m_h from --population",
+                ),
+                (None, None) => unreachable!("clap requires one of them"),
+            };
+            let data = chiso::responses::read(&responses, sheet.as_deref(), &q, &link)?;
+            let settings = chiso::index::Settings { ci_method, level };
+            let rows = chiso::index::compute(&q, &data, settings);
+            let written = chiso::index::write(&out, &q, settings, weights, &rows)?;
+            println!(
+                "{} responses in {} strata and {} units: {} index rows",
+                data.len(),
+                data.strata.len(),
+                data.units.len(),
+                rows.len()
+            );
+            for p in written {
+                println!("wrote {}", p.display());
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Demo { out, records } => run_demo(&out, records),
     }

@@ -5,5 +5,6 @@ mod util;
 mod auditor;
 mod cli;
 mod golden;
+mod index;
 mod oracle;
 mod props;

@@ -1,0 +1,266 @@
+//! The satisfaction indices: for the whole population (`ALL`) and every unit, each item's,
+//! element's and the overall share satisfied, share dissatisfied and mean score, with standard
+//! errors (Taylor linearisation, [`crate::estimate`]) and confidence intervals ([`crate::ci`]).
+//!
+//! An element index is the mean of its item indices and the overall index the (weighted) mean
+//! of the element indices, each linearised as one combination of ratios. Degrees of freedom:
+//! the respondents who answered (at least one of the indicator's items) minus the strata they
+//! come from, as R's `degf` counts them on the subset of answers. Intervals for shares use the
+//! chosen method; mean scores use a Wald interval on the same degrees of freedom. A domain with
+//! no answer gets `n = 0` and empty estimates.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::ci::{self, Method};
+use crate::error::Result;
+use crate::estimate::{RatioTerm, StratifiedSample};
+use crate::output::Staged;
+use crate::questionnaire::Questionnaire;
+use crate::responses::{NO_ANSWER, ResponseData};
+
+/// Settings of an index run (recorded in `indices.json`).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Settings {
+    /// Interval method for shares.
+    #[serde(serialize_with = "method_name")]
+    pub ci_method: Method,
+    /// Confidence level.
+    pub level: f64,
+}
+
+fn method_name<S: serde::Serializer>(m: &Method, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(m.as_str())
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            ci_method: Method::Logit,
+            level: 0.95,
+        }
+    }
+}
+
+/// One row of `indices.csv`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct IndexRow {
+    /// A unit code, or `ALL`.
+    pub domain: String,
+    /// `item:<code>`, `element:<code>` or `overall`.
+    pub indicator: String,
+    /// `satisfied_pct`, `dissatisfied_pct` or `mean_score`.
+    pub measure: &'static str,
+    /// The estimate (percent for shares).
+    pub estimate: Option<f64>,
+    /// Its standard error.
+    pub std_error: Option<f64>,
+    /// Lower end of the interval.
+    pub ci_lower: Option<f64>,
+    /// Upper end of the interval.
+    pub ci_upper: Option<f64>,
+    /// How the interval was computed.
+    pub ci_method: &'static str,
+    /// Answers used.
+    pub n: u64,
+    /// Design degrees of freedom.
+    pub df: u64,
+}
+
+const MEASURES: [&str; 3] = ["satisfied_pct", "dissatisfied_pct", "mean_score"];
+
+/// Computes every row: domains `ALL` then units in order; indicators items, elements,
+/// overall; measures satisfied, dissatisfied, mean score.
+pub fn compute(q: &Questionnaire, data: &ResponseData, settings: Settings) -> Vec<IndexRow> {
+    let n = data.len();
+    let sample = StratifiedSample::new(
+        data.stratum_of.clone(),
+        data.weights(),
+        data.population.clone(),
+    );
+    // Per item: satisfied, dissatisfied, score and answered, as numbers per respondent.
+    let columns: Vec<[Vec<f64>; 4]> = data
+        .answers
+        .iter()
+        .map(|a| {
+            let col = |f: &dyn Fn(u8) -> f64| -> Vec<f64> {
+                a.iter()
+                    .map(|&v| if v == NO_ANSWER { 0.0 } else { f(v) })
+                    .collect()
+            };
+            [
+                col(&|v| f64::from(u8::from(q.scale.is_satisfied(v)))),
+                col(&|v| f64::from(u8::from(q.scale.is_dissatisfied(v)))),
+                col(&|v| f64::from(v)),
+                col(&|_| 1.0),
+            ]
+        })
+        .collect();
+    // Indicators as (name, [(item, coefficient)]).
+    let mut indicators: Vec<(String, Vec<(usize, f64)>)> = q
+        .items
+        .iter()
+        .enumerate()
+        .map(|(k, code)| (format!("item:{code}"), vec![(k, 1.0)]))
+        .collect();
+    for e in &q.elements {
+        let c = 1.0 / e.items.len() as f64;
+        indicators.push((
+            format!("element:{}", e.code),
+            e.items.iter().map(|&k| (k, c)).collect(),
+        ));
+    }
+    indicators.push((
+        "overall".into(),
+        q.elements
+            .iter()
+            .flat_map(|e| {
+                let c = e.weight / e.items.len() as f64;
+                e.items.iter().map(move |&k| (k, c))
+            })
+            .collect(),
+    ));
+    let mut domains: Vec<(String, Vec<usize>)> = vec![("ALL".into(), (0..n).collect())];
+    for (u, name) in data.units.iter().enumerate() {
+        let rows = (0..n).filter(|&i| data.unit_of[i] as usize == u).collect();
+        domains.push((name.clone(), rows));
+    }
+    let mut out = Vec::new();
+    for (domain, rows) in &domains {
+        for (indicator, terms) in &indicators {
+            // Respondents who answered at least one item of the indicator, and their strata.
+            let answered: Vec<usize> = rows
+                .iter()
+                .copied()
+                .filter(|&i| terms.iter().any(|&(k, _)| columns[k][3][i] > 0.0))
+                .collect();
+            let mut strata: Vec<u32> = answered.iter().map(|&i| data.stratum_of[i]).collect();
+            strata.sort_unstable();
+            strata.dedup();
+            let n_used = answered.len() as u64;
+            let df = n_used.saturating_sub(strata.len() as u64);
+            for (m, measure) in MEASURES.iter().enumerate() {
+                let scale = if m < 2 { 100.0 } else { 1.0 };
+                let ratio_terms: Vec<RatioTerm<'_>> = terms
+                    .iter()
+                    .map(|&(k, c)| RatioTerm {
+                        numerator: &columns[k][m],
+                        denominator: &columns[k][3],
+                        coefficient: c * scale,
+                    })
+                    .collect();
+                let mut row = IndexRow {
+                    domain: domain.clone(),
+                    indicator: indicator.clone(),
+                    measure,
+                    estimate: None,
+                    std_error: None,
+                    ci_lower: None,
+                    ci_upper: None,
+                    ci_method: if m < 2 {
+                        settings.ci_method.as_str()
+                    } else {
+                        "wald"
+                    },
+                    n: n_used,
+                    df,
+                };
+                let e = sample.ratio_combination(&ratio_terms, rows);
+                if n_used > 0 && e.estimate.is_finite() {
+                    row.estimate = Some(e.estimate);
+                    row.std_error = Some(e.std_error);
+                    let interval = if m < 2 {
+                        ci::proportion(
+                            e.estimate / 100.0,
+                            e.std_error / 100.0,
+                            df as f64,
+                            n_used as f64,
+                            settings.level,
+                            settings.ci_method,
+                        )
+                        .map(|i| ci::Interval {
+                            lower: 100.0 * i.lower,
+                            upper: 100.0 * i.upper,
+                        })
+                    } else {
+                        ci::wald(e.estimate, e.std_error, df as f64, settings.level)
+                    };
+                    if let Some(i) = interval {
+                        row.ci_lower = Some(i.lower);
+                        row.ci_upper = Some(i.upper);
+                    }
+                }
+                out.push(row);
+            }
+        }
+    }
+    out
+}
+
+/// What `indices.json` holds besides the rows.
+#[derive(Serialize)]
+struct Published<'a> {
+    questionnaire: &'a str,
+    settings: Settings,
+    weights: &'a str,
+    engine_version: &'a str,
+    rows: &'a [IndexRow],
+}
+
+fn num(v: Option<f64>) -> String {
+    v.map(|x| format!("{x}")).unwrap_or_default()
+}
+
+/// Writes `indices.csv` and `indices.json` into `dir`, atomically.
+pub fn write(
+    dir: &Path,
+    q: &Questionnaire,
+    settings: Settings,
+    weights: &str,
+    rows: &[IndexRow],
+) -> Result<Vec<PathBuf>> {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    w.write_record([
+        "domain",
+        "indicator",
+        "measure",
+        "estimate",
+        "std_error",
+        "ci_lower",
+        "ci_upper",
+        "ci_method",
+        "n",
+        "df",
+    ])
+    .expect("memory");
+    for r in rows {
+        w.write_record([
+            r.domain.as_str(),
+            &r.indicator,
+            r.measure,
+            &num(r.estimate),
+            &num(r.std_error),
+            &num(r.ci_lower),
+            &num(r.ci_upper),
+            r.ci_method,
+            &r.n.to_string(),
+            &r.df.to_string(),
+        ])
+        .expect("memory");
+    }
+    let json = serde_json::to_vec_pretty(&Published {
+        questionnaire: &q.name,
+        settings,
+        weights,
+        engine_version: env!("CARGO_PKG_VERSION"),
+        rows,
+    })
+    .expect("rows serialise");
+    let mut staged = Staged::new(dir, true, &[])?;
+    staged.add("indices.csv", w.into_inner().expect("memory"));
+    staged.add("indices.json", json);
+    staged.commit()
+}

@@ -1,0 +1,310 @@
+//! Completed questionnaires: one row per respondent, linked to the sample (stratum and
+//! weight come from `sample.csv`) or, for a survey without a drawn sample, to stratum
+//! populations (`--population`). Answers are decoded once into one byte per answer.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use crate::error::{CellProblem, ErrorKind, Result};
+use crate::questionnaire::{Answer, Questionnaire};
+use crate::table::Table;
+
+/// The byte that stands for "no answer" in decoded answers.
+pub const NO_ANSWER: u8 = u8::MAX;
+
+/// Where strata and populations come from.
+#[derive(Clone, Debug)]
+pub enum Link<'a> {
+    /// A drawn sample: `DIR/sample.csv`.
+    Sample(&'a Path),
+    /// A file with columns `stratum, population`; responses carry `unit_code`.
+    Population(&'a Path),
+}
+
+/// Decoded responses with their strata and domains.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResponseData {
+    /// Stratum labels.
+    pub strata: Vec<String>,
+    /// `N_h` per stratum.
+    pub population: Vec<f64>,
+    /// Each respondent's stratum.
+    pub stratum_of: Vec<u32>,
+    /// Unit codes (the published domains), sorted.
+    pub units: Vec<String>,
+    /// Each respondent's unit.
+    pub unit_of: Vec<u32>,
+    /// Per item (questionnaire order), per respondent: the answer or [`NO_ANSWER`].
+    pub answers: Vec<Vec<u8>>,
+}
+
+impl ResponseData {
+    /// The number of respondents.
+    pub fn len(&self) -> usize {
+        self.stratum_of.len()
+    }
+
+    /// Whether there is no respondent.
+    pub fn is_empty(&self) -> bool {
+        self.stratum_of.is_empty()
+    }
+
+    /// The weights `N_h / m_h`, with `m_h` the respondents of stratum `h`.
+    pub fn weights(&self) -> Vec<f64> {
+        let mut m = vec![0.0f64; self.strata.len()];
+        for &h in &self.stratum_of {
+            m[h as usize] += 1.0;
+        }
+        self.stratum_of
+            .iter()
+            .map(|&h| self.population[h as usize] / m[h as usize])
+            .collect()
+    }
+}
+
+/// Masks an identifier for messages: personal identifiers are not printed whole.
+fn mask(id: &str) -> String {
+    let head: String = id.chars().take(3).collect();
+    if id.chars().count() > 3 {
+        format!("{head}…")
+    } else {
+        head
+    }
+}
+
+struct SampleEntry {
+    stratum: String,
+    unit: String,
+    frame_size: f64,
+}
+
+fn cell_error(file: &str, row: u64, column: &str, value: &str, reason: &str) -> crate::Error {
+    ErrorKind::Cell(CellProblem {
+        file: file.to_string(),
+        row,
+        column: column.to_string(),
+        value: value.to_string(),
+        reason: reason.to_string(),
+    })
+    .into()
+}
+
+fn require(table: &Table, names: &[&str]) -> Result<Vec<usize>> {
+    let missing: Vec<String> = names
+        .iter()
+        .filter(|n| table.column(n).is_none())
+        .map(|n| n.to_string())
+        .collect();
+    if !missing.is_empty() {
+        return Err(ErrorKind::MissingColumns {
+            file: table.name().to_string(),
+            missing,
+            found: table.headers().to_vec(),
+        }
+        .into());
+    }
+    Ok(names
+        .iter()
+        .map(|n| table.column(n).expect("checked"))
+        .collect())
+}
+
+/// Reads the responses file, checks every answer against the questionnaire's scale and
+/// links every respondent to a stratum.
+pub fn read(
+    path: &Path,
+    sheet: Option<&str>,
+    q: &Questionnaire,
+    link: &Link<'_>,
+) -> Result<ResponseData> {
+    let mut table = Table::open(path, sheet)?;
+    let file = table.name().to_string();
+    let item_cols = require(
+        &table,
+        &q.items.iter().map(String::as_str).collect::<Vec<_>>(),
+    )?;
+    let mut answers: Vec<Vec<u8>> = vec![Vec::new(); q.items.len()];
+    let mut stratum_names: Vec<String> = Vec::new();
+    let mut stratum_index: HashMap<String, u32> = HashMap::new();
+    let mut population: Vec<f64> = Vec::new();
+    let mut stratum_of = Vec::new();
+    let mut unit_names: Vec<String> = Vec::new();
+
+    // The sample, or the populations.
+    let mut by_applicant: HashMap<String, Vec<SampleEntry>> = HashMap::new();
+    let mut populations: BTreeMap<String, f64> = BTreeMap::new();
+    match link {
+        Link::Sample(p) => {
+            let mut s = Table::open(p, None)?;
+            let c = require(&s, &["stratum", "applicant_id", "unit_code", "frame_size"])?;
+            let sname = s.name().to_string();
+            while let Some(r) = s.next_row()? {
+                if r.is_blank() {
+                    continue;
+                }
+                let n: f64 = r.get(c[3]).parse().map_err(|_| {
+                    cell_error(
+                        &sname,
+                        r.number(),
+                        "frame_size",
+                        r.get(c[3]),
+                        "expected a whole number",
+                    )
+                })?;
+                by_applicant
+                    .entry(r.get(c[1]).to_string())
+                    .or_default()
+                    .push(SampleEntry {
+                        stratum: r.get(c[0]).to_string(),
+                        unit: r.get(c[2]).to_string(),
+                        frame_size: n,
+                    });
+            }
+        }
+        Link::Population(p) => {
+            let mut s = Table::open(p, None)?;
+            let c = require(&s, &["stratum", "population"])?;
+            let sname = s.name().to_string();
+            while let Some(r) = s.next_row()? {
+                if r.is_blank() {
+                    continue;
+                }
+                let n: u64 = r.get(c[1]).parse().map_err(|_| {
+                    cell_error(
+                        &sname,
+                        r.number(),
+                        "population",
+                        r.get(c[1]),
+                        "expected a whole number ≥ 1",
+                    )
+                })?;
+                if n == 0 {
+                    return Err(cell_error(
+                        &sname,
+                        r.number(),
+                        "population",
+                        r.get(c[1]),
+                        "expected a whole number ≥ 1",
+                    ));
+                }
+                if populations
+                    .insert(r.get(c[0]).to_string(), n as f64)
+                    .is_some()
+                {
+                    return Err(cell_error(
+                        &sname,
+                        r.number(),
+                        "stratum",
+                        r.get(c[0]),
+                        "this stratum is listed twice",
+                    ));
+                }
+            }
+        }
+    }
+
+    let key_col = match link {
+        Link::Sample(_) => require(&table, &["applicant_id"])?[0],
+        Link::Population(_) => require(&table, &["unit_code"])?[0],
+    };
+    let stratum_col = table.column("stratum");
+    let mut seen: HashMap<(String, String), u64> = HashMap::new();
+    let mut units_of_rows: Vec<String> = Vec::new();
+    while let Some(row) = table.next_row()? {
+        if row.is_blank() {
+            continue;
+        }
+        let key = row.get(key_col);
+        let (stratum, unit, big_n) = match link {
+            Link::Sample(_) => {
+                let entries = by_applicant.get(key).map(Vec::as_slice).unwrap_or(&[]);
+                let wanted = stratum_col.map(|c| row.get(c)).filter(|s| !s.is_empty());
+                let chosen: Vec<&SampleEntry> = entries
+                    .iter()
+                    .filter(|e| wanted.is_none_or(|w| w == e.stratum))
+                    .collect();
+                match chosen.as_slice() {
+                    [e] => (e.stratum.clone(), e.unit.clone(), e.frame_size),
+                    [] => {
+                        return Err(cell_error(
+                            &file,
+                            row.number(),
+                            "applicant_id",
+                            &mask(key),
+                            "this applicant is not in the sample (official or reserve list)",
+                        ));
+                    }
+                    _ => {
+                        return Err(cell_error(
+                            &file,
+                            row.number(),
+                            "applicant_id",
+                            &mask(key),
+                            "this applicant is in several strata of the sample: add a `stratum` column saying which",
+                        ));
+                    }
+                }
+            }
+            Link::Population(_) => match populations.get(key) {
+                Some(&n) => (key.to_string(), key.to_string(), n),
+                None => {
+                    return Err(cell_error(
+                        &file,
+                        row.number(),
+                        "unit_code",
+                        key,
+                        "this unit is not in the population file",
+                    ));
+                }
+            },
+        };
+        if let Link::Sample(_) = link {
+            if let Some(first) = seen.insert((stratum.clone(), key.to_string()), row.number()) {
+                return Err(cell_error(
+                    &file,
+                    row.number(),
+                    "applicant_id",
+                    &mask(key),
+                    &format!("this applicant already answered on row {first}"),
+                ));
+            }
+        }
+        for (k, &c) in item_cols.iter().enumerate() {
+            let v = row.get(c);
+            let a = q.scale.read(v).ok_or_else(|| {
+                cell_error(&file, row.number(), &q.items[k], v, &format!(
+                    "not an answer: expected a whole number from {} to {}, a no-answer code ({}) or an empty cell",
+                    q.scale.min,
+                    q.scale.max,
+                    q.scale.missing().iter().map(|m| m.to_string()).collect::<Vec<_>>().join(", ")
+                ))
+            })?;
+            answers[k].push(match a {
+                Answer::Valid(x) => x,
+                Answer::Missing => NO_ANSWER,
+            });
+        }
+        let h = *stratum_index.entry(stratum.clone()).or_insert_with(|| {
+            stratum_names.push(stratum);
+            population.push(big_n);
+            (stratum_names.len() - 1) as u32
+        });
+        stratum_of.push(h);
+        units_of_rows.push(unit);
+    }
+    unit_names.extend(units_of_rows.iter().cloned());
+    unit_names.sort();
+    unit_names.dedup();
+    let unit_of = units_of_rows
+        .iter()
+        .map(|u| unit_names.binary_search(u).expect("listed") as u32)
+        .collect();
+    Ok(ResponseData {
+        strata: stratum_names,
+        population,
+        stratum_of,
+        units: unit_names,
+        unit_of,
+        answers,
+    })
+}

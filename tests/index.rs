@@ -1,0 +1,211 @@
+//! `chiso index` end to end: against R on the oracle data, and on a drawn sample.
+
+use crate::util::*;
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/oracle");
+
+const QUESTIONNAIRE: &str = r#"
+name = "oracle"
+[scale]
+min = 1
+max = 5
+satisfied = [4, 5]
+dissatisfied = [1, 2]
+missing = [9]
+[[element]]
+code = "E1"
+name = "E1"
+items = ["Q01", "Q02", "Q03"]
+[[element]]
+code = "E2"
+name = "E2"
+items = ["Q04", "Q05", "Q06"]
+"#;
+
+fn close(got: &str, want: &str) -> bool {
+    let (g, w): (f64, f64) = (got.parse().unwrap(), want.parse().unwrap());
+    if w == 0.0 {
+        g.abs() < 1e-12
+    } else {
+        ((g - w) / w).abs() < 1e-9
+    }
+}
+
+#[test]
+fn index_with_populations_agrees_with_r_end_to_end() {
+    let dir = Dir::new();
+    // The oracle responses as an online survey: unit_code + answers, populations apart.
+    let mut rdr = csv::Reader::from_path(format!("{FIXTURES}/responses.csv")).unwrap();
+    let mut resp = String::from("unit_code,Q01,Q02,Q03,Q04,Q05,Q06\n");
+    let mut pop = std::collections::BTreeMap::new();
+    for r in rdr.records() {
+        let r = r.unwrap();
+        let cells: Vec<&str> = r.iter().collect();
+        resp.push_str(&format!("{},{}\n", cells[0], cells[3..].join(",")));
+        pop.insert(cells[0].to_string(), cells[1].to_string());
+    }
+    let popcsv: String = std::iter::once("stratum,population\n".to_string())
+        .chain(pop.iter().map(|(k, v)| format!("{k},{v}\n")))
+        .collect();
+    let (r, q, p) = (
+        dir.write("r.csv", &resp),
+        dir.write("q.toml", QUESTIONNAIRE),
+        dir.write("p.csv", &popcsv),
+    );
+    let out = dir.path("out");
+    let o = chiso(&[
+        "index",
+        "--responses",
+        p_(&r),
+        "--questionnaire",
+        p_(&q),
+        "--population",
+        p_(&p),
+        "--out",
+        p_(&out),
+    ]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let ours: Vec<csv::StringRecord> = csv::Reader::from_path(out.join("indices.csv"))
+        .unwrap()
+        .records()
+        .map(|r| r.unwrap())
+        .collect();
+    assert_eq!(ours.len(), 6 * 9 * 3);
+    let mut checked = (0, 0);
+    for want in csv::Reader::from_path(format!("{FIXTURES}/expected.csv"))
+        .unwrap()
+        .records()
+    {
+        let want = want.unwrap();
+        let got = ours
+            .iter()
+            .find(|g| g[0] == want[0] && g[1] == want[1] && g[2] == want[2])
+            .unwrap_or_else(|| panic!("no row for {want:?}"));
+        match &want[6] {
+            "" | "wald" => {
+                assert!(
+                    close(&got[3], &want[3]) && close(&got[4], &want[4]),
+                    "{got:?} vs {want:?}"
+                );
+                if &want[6] == "wald" {
+                    // Item shares: R's df of the subset of answers (svyciprop).
+                    assert_eq!(&got[9], &want[5], "df of {want:?}");
+                }
+                checked.0 += 1;
+            }
+            "xlogit" if !want[7].is_empty() && got[4].parse::<f64>().unwrap() > 0.0 => {
+                assert!(
+                    close(&got[5], &want[7]) && close(&got[6], &want[8]),
+                    "{got:?} vs {want:?}"
+                );
+                checked.1 += 1;
+            }
+            _ => {}
+        }
+    }
+    assert!(checked.0 == 162 && checked.1 > 50, "{checked:?}");
+    // The published files hold no applicant identifier, and the JSON records its settings.
+    let json = std::fs::read_to_string(out.join("indices.json")).unwrap();
+    assert!(json.contains("\"ci_method\": \"logit\"") && json.contains("\"level\": 0.95"));
+}
+
+fn p_(path: &std::path::Path) -> &str {
+    p(path)
+}
+
+/// A sample of records(3) and responses for its official lists.
+fn drawn(dir: &Dir) -> (String, Vec<String>) {
+    let rec = dir.write("records.csv", &records(3));
+    let d = dir.write("design.toml", DESIGN);
+    let o = chiso(&[
+        "sample",
+        "--records",
+        p(&rec),
+        "--design",
+        p(&d),
+        "--seed",
+        "s",
+        "--out",
+        p(&dir.path("sample")),
+    ]);
+    assert!(o.status.success());
+    let mut ids = Vec::new();
+    let mut resp = String::from("applicant_id,Q01,Q02,Q03,Q04,Q05,Q06\n");
+    for (i, r) in csv::Reader::from_path(dir.path("sample/sample.csv"))
+        .unwrap()
+        .records()
+        .enumerate()
+    {
+        let r = r.unwrap();
+        if &r[1] == "official" {
+            resp.push_str(&format!(
+                "{},{},4,5,{},3,9\n",
+                &r[3],
+                1 + i % 5,
+                if i % 2 == 0 { "" } else { "2" }
+            ));
+            ids.push(r[3].to_string());
+        }
+    }
+    (resp, ids)
+}
+
+#[test]
+fn index_on_a_drawn_sample_and_its_errors() {
+    let dir = Dir::new();
+    let (resp, ids) = drawn(&dir);
+    let q = dir.write("q.toml", QUESTIONNAIRE);
+    let run = |name: &str, text: &str, out: &str| {
+        let r = dir.write(name, text);
+        chiso(&[
+            "index",
+            "--responses",
+            p(&r),
+            "--questionnaire",
+            p(&q),
+            "--sample",
+            p(&dir.path("sample")),
+            "--out",
+            p(&dir.path(out)),
+        ])
+    };
+    let o = run("r.csv", &resp, "out");
+    assert!(o.status.success(), "{:?}", text(&o));
+    let csv_text = dir.read("out/indices.csv");
+    // ALL and the three units; Q02 is always 4: 100% satisfied everywhere.
+    assert!(
+        csv_text.contains("\nALL,item:Q02,satisfied_pct,100,0,"),
+        "{csv_text}"
+    );
+    assert!(csv_text.contains("\nU02,overall,mean_score,"));
+    for id in &ids {
+        assert!(
+            !csv_text.contains(id.as_str()),
+            "no applicant id in the indices"
+        );
+    }
+    // An answer off the scale names row, column and value; nothing is written.
+    let bad = resp.replacen(",4,5,", ",7,5,", 1);
+    let o = run("bad.csv", &bad, "out2");
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        err.contains("bad.csv: row 2, column `Q02`")
+            && err.contains("\"7\"")
+            && err.contains("from 1 to 5"),
+        "{err}"
+    );
+    assert!(!dir.path("out2").exists());
+    // An applicant not in the sample: named by row, the identifier masked.
+    let unknown = format!("{resp}ZZZ-123456,4,4,4,4,4,4\n");
+    let (_, err) = text(&run("unknown.csv", &unknown, "out3"));
+    assert!(
+        err.contains("not in the sample") && err.contains("ZZZ…") && !err.contains("123456"),
+        "{err}"
+    );
+    // The same applicant twice.
+    let first = resp.lines().nth(1).unwrap();
+    let twice = format!("{resp}{first}\n");
+    let (_, err) = text(&run("twice.csv", &twice, "out4"));
+    assert!(err.contains("already answered on row 2"), "{err}");
+}
