@@ -321,6 +321,62 @@ ratio = 0.5
 /// The seed the demo publishes.
 pub const DEMO_SEED: &str = "demo-2024-10-01-xo-so-123456";
 
+/// The questionnaire the demo answers: the shipped five-element SIPAS questionnaire.
+pub const DEMO_QUESTIONNAIRE: &str = include_str!("../questionnaires/sipas-5-elements.toml");
+
+/// Simulated fieldwork: every official respondent of `sample_csv` answers every item of `q`
+/// (about 3% "no answer"), with a satisfaction level of its own for every unit. Writes the
+/// responses CSV (`applicant_id` then one column per item) and returns how many rows.
+pub fn write_responses<W: Write>(
+    sample_csv: &[u8],
+    items: &[String],
+    seed: u64,
+    out: W,
+) -> std::io::Result<u64> {
+    let mut g = Gen::new(seed, "responses");
+    let mut level: std::collections::HashMap<String, f64> = std::collections::HashMap::new();
+    let mut rdr = csv::Reader::from_reader(sample_csv);
+    let headers = rdr.headers()?.clone();
+    let col = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h == name)
+            .expect("a chiso sample.csv")
+    };
+    let (role, applicant, unit) = (col("role"), col("applicant_id"), col("unit_code"));
+    let item_effect: Vec<f64> = items.iter().map(|_| 0.3 * g.normal()).collect();
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(out);
+    w.write_record(std::iter::once("applicant_id").chain(items.iter().map(String::as_str)))?;
+    let mut n = 0;
+    for r in rdr.records() {
+        let r = r?;
+        if &r[role] != "official" {
+            continue;
+        }
+        let u = *level
+            .entry(r[unit].to_string())
+            .or_insert_with(|| 0.55 * g.normal());
+        let mut rec = vec![r[applicant].to_string()];
+        for e in &item_effect {
+            let x = g.unit();
+            rec.push(if x < 0.02 {
+                "9".to_string()
+            } else if x < 0.03 {
+                String::new()
+            } else {
+                let v = (3.9 + u + e + 0.8 * g.normal()).round().clamp(1.0, 5.0);
+                format!("{v}")
+            });
+        }
+        w.write_record(&rec)?;
+        n += 1;
+    }
+    w.flush()?;
+    Ok(n)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

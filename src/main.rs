@@ -324,6 +324,51 @@ fn run_demo(out: &Path, records: usize) -> chiso::Result<ExitCode> {
         threads(None),
     )?;
     print!("verify:  {report}");
+
+    // Simulated fieldwork and the indices.
+    let q_path = out.join("questionnaire.toml");
+    std::fs::write(&q_path, demo::DEMO_QUESTIONNAIRE).map_err(io(&q_path))?;
+    let q = chiso::questionnaire::Questionnaire::load(&q_path)?;
+    let responses_path = out.join("responses.csv");
+    let file = std::fs::File::create(&responses_path).map_err(io(&responses_path))?;
+    let m = demo::write_responses(
+        &drawn.sample_csv,
+        &q.items,
+        spec.seed,
+        std::io::BufWriter::new(file),
+    )
+    .map_err(io(&responses_path))?;
+    let sample_csv = sample_dir.join("sample.csv");
+    let data = chiso::responses::read(
+        &responses_path,
+        None,
+        &q,
+        &chiso::responses::Link::Sample(&sample_csv),
+    )?;
+    let settings = chiso::index::Settings::default();
+    let rows = chiso::index::compute(&q, &data, settings);
+    let indices_dir = out.join("indices");
+    chiso::index::write(
+        &indices_dir,
+        &q,
+        settings,
+        "N_h / m_h from the sample",
+        &rows,
+    )?;
+    let overall = |domain: &str| {
+        rows.iter().find(|r| {
+            r.domain == domain && r.indicator == "overall" && r.measure == "satisfied_pct"
+        })
+    };
+    if let Some(r) = overall("ALL") {
+        println!(
+            "indices: {m} simulated responses; overall satisfaction {:.2}% (95% CI {:.2}–{:.2}%) in {}",
+            r.estimate.unwrap_or(f64::NAN),
+            r.ci_lower.unwrap_or(f64::NAN),
+            r.ci_upper.unwrap_or(f64::NAN),
+            indices_dir.join("indices.csv").display()
+        );
+    }
     println!("\nan auditor re-draws the same lists with:");
     println!(
         "  chiso verify --records {} --manifest {} --sample {}",

@@ -362,6 +362,10 @@ fn the_demo_runs_and_verifies() {
         dir.files("demo/sample"),
         ["manifest.json", "rejected.csv", "sample.csv"]
     );
+    assert!(stdout.contains("overall satisfaction"), "{stdout}");
+    assert_eq!(dir.files("demo/indices"), ["indices.csv", "indices.json"]);
+    let indices = dir.read("demo/indices/indices.csv");
+    assert!(indices.contains("\nALL,overall,satisfied_pct,"));
 }
 
 #[test]
