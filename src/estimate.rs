@@ -161,4 +161,28 @@ mod tests {
         );
         assert_eq!(e.std_error, 0.0);
     }
+
+    #[test]
+    fn a_stratum_with_one_respondent_adds_no_variance() {
+        // Stratum 0: four respondents; stratum 1: one. The lone respondent moves the estimate
+        // but cannot estimate its stratum's variance (R's survey stops with an error there).
+        let y = [1.0, 0.0, 1.0, 1.0, 0.0];
+        let x = [1.0; 5];
+        let two = StratifiedSample::new(
+            vec![0, 0, 0, 0, 1],
+            vec![2.5, 2.5, 2.5, 2.5, 10.0],
+            vec![10.0, 10.0],
+        );
+        let one = StratifiedSample::new(vec![0; 4], vec![2.5; 4], vec![10.0]);
+        let term = |n| RatioTerm {
+            numerator: &y[..n],
+            denominator: &x[..n],
+            coefficient: 1.0,
+        };
+        let a = two.ratio_combination(&[term(5)], &[0, 1, 2, 3, 4]);
+        let b = one.ratio_combination(&[term(4)], &[0, 1, 2, 3]);
+        assert!((a.estimate - 7.5 / 20.0).abs() < 1e-15);
+        // Only stratum 0 contributes, with z scaled by the larger total.
+        assert!(a.std_error > 0.0 && (a.std_error - b.std_error * 10.0 / 20.0).abs() < 1e-15);
+    }
 }
