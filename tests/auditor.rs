@@ -44,19 +44,7 @@ fn python_and_rust_keys_agree() {
 fn same_lists(records_text: &str, design: &str) {
     let dir = Dir::new();
     let rec = dir.write("records.csv", records_text);
-    let d = dir.write("design.toml", design);
-    let out = dir.path("out");
-    let o = chiso(&[
-        "sample",
-        "--records",
-        p(&rec),
-        "--design",
-        p(&d),
-        "--seed",
-        "kiểm tra 42",
-        "--out",
-        p(&out),
-    ]);
+    let o = sample_cli(&dir, "records.csv", design, "kiểm tra 42", "out", &[]);
     assert!(o.status.success(), "{:?}", text(&o));
     let lists = dir.path("lists.csv");
     let o = redraw(&[

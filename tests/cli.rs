@@ -14,22 +14,7 @@ fn sample_with(
     out: &str,
     extra: &[&str],
 ) -> std::process::Output {
-    let design = dir.write("design.toml", design_text);
-    let rec = dir.path(records);
-    let out = dir.path(out);
-    let mut args = vec![
-        "sample",
-        "--records",
-        p(&rec),
-        "--design",
-        p(&design),
-        "--seed",
-        "KQXS 2024-10-01",
-        "--out",
-        p(&out),
-    ];
-    args.extend_from_slice(extra);
-    chiso(&args)
+    sample_cli(dir, records, design_text, "KQXS 2024-10-01", out, extra)
 }
 
 fn verify(dir: &Dir, records: &str, with_sample: bool) -> std::process::Output {

@@ -115,19 +115,8 @@ fn p_(path: &std::path::Path) -> &str {
 
 /// A sample of records(3) and responses for its official lists.
 fn drawn(dir: &Dir) -> (String, Vec<String>) {
-    let rec = dir.write("records.csv", &records(3));
-    let d = dir.write("design.toml", DESIGN);
-    let o = chiso(&[
-        "sample",
-        "--records",
-        p(&rec),
-        "--design",
-        p(&d),
-        "--seed",
-        "s",
-        "--out",
-        p(&dir.path("sample")),
-    ]);
+    dir.write("records.csv", &records(3));
+    let o = sample_cli(dir, "records.csv", DESIGN, "s", "sample", &[]);
     assert!(o.status.success());
     let mut ids = Vec::new();
     let mut resp = String::from("applicant_id,Q01,Q02,Q03,Q04,Q05,Q06\n");

@@ -175,3 +175,30 @@ pub fn province(records: usize) -> String {
     .unwrap();
     String::from_utf8(t).unwrap()
 }
+
+/// `chiso sample` on `dir/records` with `design_text` written to `dir/design.toml`, the
+/// output in `dir/out`.
+pub fn sample_cli(
+    dir: &Dir,
+    records: &str,
+    design_text: &str,
+    seed: &str,
+    out: &str,
+    extra: &[&str],
+) -> Output {
+    let design = dir.write("design.toml", design_text);
+    let (rec, out) = (dir.path(records), dir.path(out));
+    let mut args = vec![
+        "sample",
+        "--records",
+        p(&rec),
+        "--design",
+        p(&design),
+        "--seed",
+        seed,
+        "--out",
+        p(&out),
+    ];
+    args.extend_from_slice(extra);
+    chiso(&args)
+}
