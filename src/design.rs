@@ -745,6 +745,7 @@ pub fn allocate_bounded(total: u64, weights: &[f64], lo: &[u64], hi: &[u64]) -> 
 fn read_overrides(path: &Path) -> Result<Vec<OverrideSpec>> {
     let mut table = Table::open(path, None)?;
     let name = table.name().to_string();
+    let headers = table.headers().to_vec();
     let col = |c: &str| table.column(c);
     let stratum = col("stratum").ok_or_else(|| ErrorKind::MissingColumns {
         file: name.clone(),
@@ -761,7 +762,7 @@ fn read_overrides(path: &Path) -> Result<Vec<OverrideSpec>> {
             ErrorKind::Cell(crate::error::CellProblem {
                 file: name.clone(),
                 row: row.number(),
-                column: table_header(&row, c, &name),
+                column: headers.get(c).cloned().unwrap_or_default(),
                 value: row.get(c).to_string(),
                 reason: expected.to_string(),
             })
@@ -795,13 +796,6 @@ fn read_overrides(path: &Path) -> Result<Vec<OverrideSpec>> {
         });
     }
     Ok(out)
-}
-
-fn table_header(_row: &crate::table::Row<'_>, c: usize, _name: &str) -> String {
-    ["stratum", "n", "reserve", "p"]
-        .get(c)
-        .map(|s| s.to_string())
-        .unwrap_or_else(|| format!("column {}", c + 1))
 }
 
 #[cfg(test)]

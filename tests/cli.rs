@@ -370,7 +370,7 @@ fn an_overrides_file_sets_one_stratum_and_is_recorded_in_the_manifest() {
     std::fs::remove_file(dir.path("overrides.csv")).unwrap();
     assert_eq!(verify(&dir, "records.csv", true).status.code(), Some(0));
     // A bad overrides cell names its row and column.
-    dir.write("overrides.csv", "stratum,n\nU02,six\n");
+    dir.write("overrides.csv", "n,reserve,stratum\nsix,1,U02\n");
     let o = sample_with(&dir, "records.csv", &design, "o2", &[]);
     let (_, err) = text(&o);
     assert_eq!(o.status.code(), Some(2));
