@@ -12,6 +12,9 @@
 //! on the `n` answers themselves (for a census stratum, `[p̂, p̂]`, as there is no sampling
 //! error), so a unit where every answer was "satisfied" is not published as certainly 100%.
 
+use std::cell::RefCell;
+
+use rustc_hash::FxHashMap;
 use statrs::distribution::{Beta, ContinuousCDF, StudentsT};
 
 /// How an interval is computed.
@@ -45,11 +48,22 @@ pub struct Interval {
     pub upper: f64,
 }
 
-/// The Student quantile `qt(q, df)`.
+/// The Student quantile `qt(q, df)`. Inverting the distribution function is slow and a run
+/// asks for the same few `(q, df)` many times, so each thread remembers the answers.
 fn qt(q: f64, df: f64) -> f64 {
-    StudentsT::new(0.0, 1.0, df)
-        .expect("df > 0 was checked")
-        .inverse_cdf(q)
+    thread_local! {
+        static KNOWN: RefCell<FxHashMap<(u64, u64), f64>> = RefCell::default();
+    }
+    KNOWN.with(|known| {
+        *known
+            .borrow_mut()
+            .entry((q.to_bits(), df.to_bits()))
+            .or_insert_with(|| {
+                StudentsT::new(0.0, 1.0, df)
+                    .expect("df > 0 was checked")
+                    .inverse_cdf(q)
+            })
+    })
 }
 
 /// The beta quantile `qbeta(q, a, b)`, with the degenerate ends of R (`a = 0` → 0, `b = 0` → 1).

@@ -16,6 +16,7 @@ use serde::Serialize;
 use crate::ci::{self, Method};
 use crate::error::Result;
 use crate::estimate::{RatioTerm, StratifiedSample};
+use crate::kernel::{self, Columns};
 use crate::output::Staged;
 use crate::questionnaire::Questionnaire;
 use crate::responses::{NO_ANSWER, ResponseData};
@@ -70,9 +71,66 @@ pub struct IndexRow {
 
 const MEASURES: [&str; 3] = ["satisfied_pct", "dissatisfied_pct", "mean_score"];
 
-/// Computes every row: domains `ALL` then units in order; indicators items, elements,
-/// overall; measures satisfied, dissatisfied, mean score.
+/// The indicator names in output order: items, elements, overall; and each one's terms
+/// `(item, coefficient)` of the combination of item ratios.
+fn indicators(q: &Questionnaire) -> Vec<(String, Vec<(usize, f64)>)> {
+    let mut indicators: Vec<(String, Vec<(usize, f64)>)> = q
+        .items
+        .iter()
+        .enumerate()
+        .map(|(k, code)| (format!("item:{code}"), vec![(k, 1.0)]))
+        .collect();
+    for e in &q.elements {
+        let c = 1.0 / e.items.len() as f64;
+        indicators.push((
+            format!("element:{}", e.code),
+            e.items.iter().map(|&k| (k, c)).collect(),
+        ));
+    }
+    indicators.push((
+        "overall".into(),
+        q.elements
+            .iter()
+            .flat_map(|e| {
+                let c = e.weight / e.items.len() as f64;
+                e.items.iter().map(move |&k| (k, c))
+            })
+            .collect(),
+    ));
+    indicators
+}
+
+/// The number of threads [`compute`] uses: what the machine offers.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+/// Computes every row with the columnar kernel ([`crate::kernel`]): domains `ALL` then units
+/// in order; indicators items, elements, overall; measures satisfied, dissatisfied, mean
+/// score.
 pub fn compute(q: &Questionnaire, data: &ResponseData, settings: Settings) -> Vec<IndexRow> {
+    compute_with_threads(q, data, settings, default_threads())
+}
+
+/// [`compute`] on `threads` threads; the result does not depend on `threads`.
+pub fn compute_with_threads(
+    q: &Questionnaire,
+    data: &ResponseData,
+    settings: Settings,
+    threads: usize,
+) -> Vec<IndexRow> {
+    let columns = Columns::new(q, data, &data.weights());
+    let estimates = kernel::compute(q, &columns, threads);
+    rows(q, data, settings, &estimates)
+}
+
+/// The same rows as [`compute`], from the reference estimator ([`crate::estimate`]), one
+/// domain and indicator at a time: slow, plain, and what the kernel is tested against.
+pub fn compute_reference(
+    q: &Questionnaire,
+    data: &ResponseData,
+    settings: Settings,
+) -> Vec<IndexRow> {
     let n = data.len();
     let sample = StratifiedSample::new(
         data.stratum_of.clone(),
@@ -97,38 +155,13 @@ pub fn compute(q: &Questionnaire, data: &ResponseData, settings: Settings) -> Ve
             ]
         })
         .collect();
-    // Indicators as (name, [(item, coefficient)]).
-    let mut indicators: Vec<(String, Vec<(usize, f64)>)> = q
-        .items
-        .iter()
-        .enumerate()
-        .map(|(k, code)| (format!("item:{code}"), vec![(k, 1.0)]))
-        .collect();
-    for e in &q.elements {
-        let c = 1.0 / e.items.len() as f64;
-        indicators.push((
-            format!("element:{}", e.code),
-            e.items.iter().map(|&k| (k, c)).collect(),
-        ));
+    let mut domains: Vec<Vec<usize>> = vec![(0..n).collect()];
+    for u in 0..data.units.len() {
+        domains.push((0..n).filter(|&i| data.unit_of[i] as usize == u).collect());
     }
-    indicators.push((
-        "overall".into(),
-        q.elements
-            .iter()
-            .flat_map(|e| {
-                let c = e.weight / e.items.len() as f64;
-                e.items.iter().map(move |&k| (k, c))
-            })
-            .collect(),
-    ));
-    let mut domains: Vec<(String, Vec<usize>)> = vec![("ALL".into(), (0..n).collect())];
-    for (u, name) in data.units.iter().enumerate() {
-        let rows = (0..n).filter(|&i| data.unit_of[i] as usize == u).collect();
-        domains.push((name.clone(), rows));
-    }
-    let mut out = Vec::new();
-    for (domain, rows) in &domains {
-        for (indicator, terms) in &indicators {
+    let mut estimates = Vec::new();
+    for rows in &domains {
+        for (_, terms) in indicators(q) {
             // Respondents who answered at least one item of the indicator, and their strata.
             let answered: Vec<usize> = rows
                 .iter()
@@ -140,7 +173,7 @@ pub fn compute(q: &Questionnaire, data: &ResponseData, settings: Settings) -> Ve
             strata.dedup();
             let n_used = answered.len() as u64;
             let df = n_used.saturating_sub(strata.len() as u64);
-            for (m, measure) in MEASURES.iter().enumerate() {
+            for m in 0..MEASURES.len() {
                 let scale = if m < 2 { 100.0 } else { 1.0 };
                 let ratio_terms: Vec<RatioTerm<'_>> = terms
                     .iter()
@@ -150,50 +183,76 @@ pub fn compute(q: &Questionnaire, data: &ResponseData, settings: Settings) -> Ve
                         coefficient: c * scale,
                     })
                     .collect();
-                let mut row = IndexRow {
-                    domain: domain.clone(),
-                    indicator: indicator.clone(),
-                    measure,
-                    estimate: None,
-                    std_error: None,
-                    ci_lower: None,
-                    ci_upper: None,
-                    ci_method: if m < 2 {
-                        settings.ci_method.as_str()
-                    } else {
-                        "wald"
-                    },
+                let e = sample.ratio_combination(&ratio_terms, rows);
+                estimates.push(kernel::Estimate {
+                    estimate: e.estimate,
+                    std_error: e.std_error,
                     n: n_used,
                     df,
-                };
-                let e = sample.ratio_combination(&ratio_terms, rows);
-                if n_used > 0 && e.estimate.is_finite() {
-                    row.estimate = Some(e.estimate);
-                    row.std_error = Some(e.std_error);
-                    let interval = if m < 2 {
-                        ci::proportion(
-                            e.estimate / 100.0,
-                            e.std_error / 100.0,
-                            df as f64,
-                            n_used as f64,
-                            settings.level,
-                            settings.ci_method,
-                        )
-                        .map(|i| ci::Interval {
-                            lower: 100.0 * i.lower,
-                            upper: 100.0 * i.upper,
-                        })
-                    } else {
-                        ci::wald(e.estimate, e.std_error, df as f64, settings.level)
-                    };
-                    if let Some(i) = interval {
-                        row.ci_lower = Some(i.lower);
-                        row.ci_upper = Some(i.upper);
-                    }
-                }
-                out.push(row);
+                });
             }
         }
+    }
+    rows(q, data, settings, &estimates)
+}
+
+/// The published rows: names, and intervals for the estimates (in [`compute`]'s order).
+fn rows(
+    q: &Questionnaire,
+    data: &ResponseData,
+    settings: Settings,
+    estimates: &[kernel::Estimate],
+) -> Vec<IndexRow> {
+    let indicators = indicators(q);
+    let domains = std::iter::once("ALL").chain(data.units.iter().map(String::as_str));
+    let names = domains.flat_map(|d| {
+        indicators
+            .iter()
+            .flat_map(move |(i, _)| MEASURES.iter().enumerate().map(move |m| (d, i, m)))
+    });
+    let mut out = Vec::with_capacity(estimates.len());
+    for ((domain, indicator, (m, measure)), e) in names.zip(estimates) {
+        let mut row = IndexRow {
+            domain: domain.to_string(),
+            indicator: indicator.clone(),
+            measure,
+            estimate: None,
+            std_error: None,
+            ci_lower: None,
+            ci_upper: None,
+            ci_method: if m < 2 {
+                settings.ci_method.as_str()
+            } else {
+                "wald"
+            },
+            n: e.n,
+            df: e.df,
+        };
+        if e.n > 0 && e.estimate.is_finite() {
+            row.estimate = Some(e.estimate);
+            row.std_error = Some(e.std_error);
+            let interval = if m < 2 {
+                ci::proportion(
+                    e.estimate / 100.0,
+                    e.std_error / 100.0,
+                    e.df as f64,
+                    e.n as f64,
+                    settings.level,
+                    settings.ci_method,
+                )
+                .map(|i| ci::Interval {
+                    lower: 100.0 * i.lower,
+                    upper: 100.0 * i.upper,
+                })
+            } else {
+                ci::wald(e.estimate, e.std_error, e.df as f64, settings.level)
+            };
+            if let Some(i) = interval {
+                row.ci_lower = Some(i.lower);
+                row.ci_upper = Some(i.upper);
+            }
+        }
+        out.push(row);
     }
     out
 }

@@ -47,6 +47,7 @@ mod error;
 pub mod estimate;
 pub mod frame;
 pub mod index;
+pub mod kernel;
 pub mod manifest;
 pub mod output;
 pub mod questionnaire;

@@ -6,5 +6,6 @@ mod auditor;
 mod cli;
 mod golden;
 mod index;
+mod kernel;
 mod oracle;
 mod props;

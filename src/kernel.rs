@@ -1,0 +1,628 @@
+//! The columnar hot path: every item's, element's and the overall index, for every unit and
+//! for `ALL`, with its standard error, in two passes over the decoded answers.
+//!
+//! Answers are decoded once ([`Columns::new`]) into one byte per answer, respondent by
+//! respondent, grouped into *cells*: the respondents of one unit and one stratum who carry the
+//! same weight. Everything a linearised variance needs is a sum over a cell times the cell's
+//! weight (or its square), so the kernel never multiplies by a weight per answer.
+//!
+//! 1. **Counts** (items): per cell and item, how many respondents gave each answer. A ratio's
+//!    totals and, for an item index, its whole variance follow from these counts: the
+//!    linearised value `t(v) = c·(y(v) − R·x(v))/X` depends on the answer `v` only, so
+//!    `Σ z = Σ_v n_v t(v)` and `Σ z² = Σ_v n_v t(v)²` within a cell.
+//! 2. **Combinations** (elements, overall): the linearised value of a combination of ratios
+//!    sums its items' `t_k(v_k)`, so its square needs each respondent's answers together. Once
+//!    the ratios are known, one pass per cell adds up, per respondent, a table row per item
+//!    (eight lanes: three measures for the unit, three for `ALL`, "answered", padding) and
+//!    accumulates the sums and sums of squares per element.
+//!
+//! The formulas are those of [`crate::estimate`] (the reference implementation, checked
+//! against R); the kernel is tested against it. Cells are independent and each is summed in
+//! one fixed order; threads take whole cells and the per-cell results are reduced afterwards
+//! in cell order, so the results are bit-identical for any number of threads.
+
+// Lane loops index several fixed-size arrays in step; an index reads better than zips there.
+#![allow(clippy::needless_range_loop)]
+
+use rustc_hash::FxHashMap;
+
+use crate::questionnaire::Questionnaire;
+use crate::responses::{NO_ANSWER, ResponseData};
+
+/// Lanes of a respondent's table row: satisfied, dissatisfied, score for the unit (0–2) and
+/// for `ALL` (3–5).
+const LANES: usize = 6;
+const MEASURES: usize = 3;
+
+/// The answers decoded for the kernel: one byte per answer (the answer's slot on the scale,
+/// or the no-answer slot), respondent-major, grouped by cell.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Columns {
+    items: usize,
+    slots: usize,
+    /// The item at each position of a respondent's answers: elements' items first, in
+    /// element order, then items in no element.
+    order: Vec<usize>,
+    answers: Vec<u8>,
+    cells: Vec<Cell>,
+    respondents: Vec<f64>,
+    population: Vec<f64>,
+    units: usize,
+}
+
+/// Respondents of one unit and stratum with one weight.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Cell {
+    unit: u32,
+    stratum: u32,
+    weight: f64,
+    start: usize,
+    len: usize,
+}
+
+/// What an answer slot counts as: satisfied, dissatisfied, its score, answered.
+#[derive(Clone, Debug, PartialEq)]
+struct Slots {
+    of_value: [u8; 256],
+    satisfied: Vec<f64>,
+    dissatisfied: Vec<f64>,
+    score: Vec<f64>,
+    answered: Vec<f64>,
+}
+
+impl Slots {
+    fn new(q: &Questionnaire) -> Slots {
+        let (min, max) = (q.scale.min, q.scale.max);
+        let valid = usize::from(max - min) + 1;
+        let none = valid as u8;
+        let mut of_value = [none; 256];
+        let mut s = Slots {
+            of_value: [none; 256],
+            satisfied: vec![0.0; valid + 1],
+            dissatisfied: vec![0.0; valid + 1],
+            score: vec![0.0; valid + 1],
+            answered: vec![0.0; valid + 1],
+        };
+        for v in min..=max {
+            let slot = usize::from(v - min);
+            of_value[usize::from(v)] = slot as u8;
+            s.satisfied[slot] = f64::from(u8::from(q.scale.is_satisfied(v)));
+            s.dissatisfied[slot] = f64::from(u8::from(q.scale.is_dissatisfied(v)));
+            s.score[slot] = f64::from(v);
+            s.answered[slot] = 1.0;
+        }
+        of_value[usize::from(NO_ANSWER)] = none;
+        s.of_value = of_value;
+        s
+    }
+
+    fn len(&self) -> usize {
+        self.answered.len()
+    }
+
+    fn measure(&self, m: usize) -> &[f64] {
+        match m {
+            0 => &self.satisfied,
+            1 => &self.dissatisfied,
+            _ => &self.score,
+        }
+    }
+}
+
+impl Columns {
+    /// Decodes the responses with the given weights (one per respondent, as
+    /// [`ResponseData::weights`] gives them).
+    ///
+    /// # Panics
+    /// If `weights` does not have one entry per respondent.
+    pub fn new(q: &Questionnaire, data: &ResponseData, weights: &[f64]) -> Columns {
+        let n = data.len();
+        assert_eq!(weights.len(), n, "one weight per respondent");
+        let slots = Slots::new(q);
+        // Cells: (unit, stratum, weight) groups, numbered in that order.
+        let mut group_of: FxHashMap<(u32, u32, u64), u32> = FxHashMap::default();
+        let mut group = Vec::with_capacity(n);
+        for i in 0..n {
+            let key = (data.unit_of[i], data.stratum_of[i], weights[i].to_bits());
+            let next = group_of.len() as u32;
+            group.push(*group_of.entry(key).or_insert(next));
+        }
+        let mut keys: Vec<((u32, u32, u64), u32)> = group_of.into_iter().collect();
+        keys.sort_unstable_by(|a, b| {
+            (a.0.0, a.0.1)
+                .cmp(&(b.0.0, b.0.1))
+                .then(f64::from_bits(a.0.2).total_cmp(&f64::from_bits(b.0.2)))
+        });
+        let mut cell_of_group = vec![0u32; keys.len()];
+        for (c, (_, g)) in keys.iter().enumerate() {
+            cell_of_group[*g as usize] = c as u32;
+        }
+        let mut cells: Vec<Cell> = keys
+            .iter()
+            .map(|&((unit, stratum, w), _)| Cell {
+                unit,
+                stratum,
+                weight: f64::from_bits(w),
+                start: 0,
+                len: 0,
+            })
+            .collect();
+        for g in group.iter_mut() {
+            *g = cell_of_group[*g as usize];
+            cells[*g as usize].len += 1;
+        }
+        let mut next = Vec::with_capacity(cells.len());
+        let mut start = 0;
+        for c in cells.iter_mut() {
+            c.start = start;
+            next.push(start);
+            start += c.len;
+        }
+        // Items in element order, then the rest.
+        let mut order: Vec<usize> = q.elements.iter().flat_map(|e| e.items.clone()).collect();
+        let rest: Vec<usize> = (0..q.items.len()).filter(|k| !order.contains(k)).collect();
+        order.extend(rest);
+        let k_items = order.len();
+        let columns: Vec<&[u8]> = order.iter().map(|&k| data.answers[k].as_slice()).collect();
+        // Each respondent's answers, in item order, to its place in its cell (respondents
+        // keep their file order within a cell).
+        let mut answers = vec![0u8; n * k_items];
+        for (i, &c) in group.iter().enumerate() {
+            let p = next[c as usize];
+            next[c as usize] += 1;
+            let row = &mut answers[p * k_items..(p + 1) * k_items];
+            for (a, col) in row.iter_mut().zip(&columns) {
+                *a = slots.of_value[usize::from(col[i])];
+            }
+        }
+        let mut respondents = vec![0.0f64; data.strata.len()];
+        for &h in &data.stratum_of {
+            respondents[h as usize] += 1.0;
+        }
+        Columns {
+            items: k_items,
+            slots: slots.len(),
+            order,
+            answers,
+            cells,
+            respondents,
+            population: data.population.clone(),
+            units: data.units.len(),
+        }
+    }
+
+    /// The number of respondents.
+    pub fn len(&self) -> usize {
+        self.answers.len() / self.items.max(1)
+    }
+
+    /// Whether there is no respondent.
+    pub fn is_empty(&self) -> bool {
+        self.answers.is_empty()
+    }
+
+    fn rows(&self, c: &Cell) -> std::slice::ChunksExact<'_, u8> {
+        self.answers[c.start * self.items..(c.start + c.len) * self.items].chunks_exact(self.items)
+    }
+}
+
+/// One estimate of the kernel, before its interval.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Estimate {
+    /// The estimate (percent for shares); NaN when an item of the indicator has no answer in
+    /// the domain.
+    pub estimate: f64,
+    /// Its standard error.
+    pub std_error: f64,
+    /// Respondents who answered (at least one item of the indicator).
+    pub n: u64,
+    /// Design degrees of freedom: `n` minus the strata those respondents come from.
+    pub df: u64,
+}
+
+/// The indicators of a questionnaire as the kernel computes them: items, then elements, then
+/// overall; each a combination `Σ c_k R_k` of item ratios.
+#[derive(Clone, Debug, PartialEq)]
+struct Plan {
+    slots: Slots,
+    /// Per element: its items and `1/|e|`.
+    elements: Vec<(Vec<usize>, f64)>,
+    /// Per element: its weight in the overall index.
+    element_weights: Vec<f64>,
+}
+
+/// Per domain (`ALL` = 0, unit `u` = `u + 1`), per item, per measure: the ratio's numerator
+/// and denominator totals.
+struct Ratios {
+    /// `[domain][item] → (Y per measure, X)`.
+    totals: Vec<([f64; MEASURES], f64)>,
+    items: usize,
+}
+
+impl Ratios {
+    fn get(&self, domain: usize, k: usize) -> ([f64; MEASURES], f64) {
+        self.totals[domain * self.items + k]
+    }
+
+    fn ratio(&self, domain: usize, k: usize, m: usize) -> f64 {
+        let (y, x) = self.get(domain, k);
+        y[m] / x
+    }
+}
+
+const SCALE: [f64; MEASURES] = [100.0, 100.0, 1.0];
+
+/// Per cell, per element (and overall, last): sums of the linearised values and of their
+/// squares in each lane, and how many respondents answered.
+#[derive(Clone, Debug, Default)]
+struct CellSums {
+    sum: Vec<[f64; LANES]>,
+    sum_sq: Vec<[f64; LANES]>,
+    answered: Vec<u64>,
+}
+
+/// Computes every estimate: domains `ALL` then units in order; indicators items, elements,
+/// overall; measures satisfied, dissatisfied, mean score — the order of `indices.csv`.
+/// `threads` only changes the speed, never a bit of the result.
+pub fn compute(q: &Questionnaire, cols: &Columns, threads: usize) -> Vec<Estimate> {
+    let plan = Plan {
+        slots: Slots::new(q),
+        elements: q
+            .elements
+            .iter()
+            .map(|e| (e.items.clone(), 1.0 / e.items.len() as f64))
+            .collect(),
+        element_weights: q.elements.iter().map(|e| e.weight).collect(),
+    };
+    let (k_items, s_len) = (cols.items, cols.slots);
+    let domains = cols.units + 1;
+    // Pass 1: counts per cell, item and answer slot.
+    let counts: Vec<Vec<u32>> = by_cells(cols, threads, |_, c| {
+        let mut n = vec![0u32; k_items * s_len];
+        for row in cols.rows(c) {
+            for (k, &s) in row.iter().enumerate() {
+                n[k * s_len + usize::from(s)] += 1;
+            }
+        }
+        n
+    });
+    // Ratio totals per domain, summed over cells in cell order.
+    let mut totals = vec![([0.0f64; MEASURES], 0.0f64); domains * k_items];
+    let mut pos_of = vec![0usize; k_items];
+    for (j, &k) in cols.order.iter().enumerate() {
+        pos_of[k] = j;
+    }
+    for (c, n) in cols.cells.iter().zip(&counts) {
+        for d in [0, c.unit as usize + 1] {
+            for k in 0..k_items {
+                let j = pos_of[k];
+                let h = &n[j * s_len..(j + 1) * s_len];
+                let t = &mut totals[d * k_items + k];
+                for m in 0..MEASURES {
+                    t.0[m] += c.weight * dot_counts(h, plan.slots.measure(m));
+                }
+                t.1 += c.weight * dot_counts(h, &plan.slots.answered);
+            }
+        }
+    }
+    let ratios = Ratios {
+        totals,
+        items: k_items,
+    };
+    // Pass 2: the combinations, per cell.
+    let combos = plan.elements.len() + 1;
+    let sums: Vec<CellSums> = if plan.elements.is_empty() {
+        Vec::new()
+    } else {
+        by_cells(cols, threads, |i, c| {
+            combination_sums(cols, &plan, &ratios, c, &counts[i])
+        })
+    };
+
+    // Variance sums per (domain, stratum); a domain's strata are reduced in cell order.
+    let strata = cols.population.len();
+    let variance = |s1: &[f64], s2: &[f64], touched: &[usize]| -> f64 {
+        touched
+            .iter()
+            .map(|&h| {
+                let m = cols.respondents[h];
+                if m < 2.0 {
+                    return 0.0;
+                }
+                let fpc = 1.0 - m / cols.population[h];
+                fpc * m / (m - 1.0) * (s2[h] - s1[h] * s1[h] / m)
+            })
+            .sum::<f64>()
+    };
+    let mut out = Vec::with_capacity(domains * (k_items + combos) * MEASURES);
+    // Cells of each domain: ALL = every cell; a unit = its cells (contiguous).
+    let mut unit_cells: Vec<(usize, usize)> = vec![(0, 0); cols.units];
+    for (i, c) in cols.cells.iter().enumerate() {
+        let u = &mut unit_cells[c.unit as usize];
+        if u.1 == 0 {
+            u.0 = i;
+        }
+        u.1 = i + 1;
+    }
+    let mut s1 = vec![0.0f64; strata];
+    let mut s2 = vec![0.0f64; strata];
+    let mut seen = vec![false; strata];
+    let mut answered_in = vec![false; strata];
+    let mut touched: Vec<usize> = Vec::new();
+    for d in 0..domains {
+        let (lo, hi) = if d == 0 {
+            (0, cols.cells.len())
+        } else {
+            unit_cells[d - 1]
+        };
+        let cells = lo..hi;
+        let lane0 = if d == 0 { MEASURES } else { 0 };
+        // Strata of the domain, in first-seen order.
+        touched.clear();
+        for c in &cols.cells[cells.clone()] {
+            let h = c.stratum as usize;
+            if !seen[h] {
+                seen[h] = true;
+                touched.push(h);
+            }
+        }
+        // Items.
+        for k in 0..k_items {
+            let (y, x) = ratios.get(d, k);
+            let mut n_used = 0u64;
+            for &h in &touched {
+                answered_in[h] = false;
+            }
+            let j = pos_of[k];
+            for (c, n) in cols.cells[cells.clone()].iter().zip(&counts[cells.clone()]) {
+                let h = &n[j * s_len..(j + 1) * s_len];
+                let a: u64 = h[..s_len - 1].iter().map(|&v| u64::from(v)).sum();
+                n_used += a;
+                answered_in[c.stratum as usize] |= a > 0;
+            }
+            let df = n_used - touched.iter().filter(|&&h| answered_in[h]).count() as u64;
+            for m in 0..MEASURES {
+                let r = y[m] / x;
+                let f = plan.slots.measure(m);
+                for &h in &touched {
+                    s1[h] = 0.0;
+                    s2[h] = 0.0;
+                }
+                for (c, n) in cols.cells[cells.clone()].iter().zip(&counts[cells.clone()]) {
+                    let h = &n[j * s_len..(j + 1) * s_len];
+                    let (mut a, mut b) = (0.0f64, 0.0f64);
+                    for (s, &cnt) in h.iter().enumerate().take(s_len - 1) {
+                        let t = SCALE[m] * (f[s] - r) / x;
+                        a += f64::from(cnt) * t;
+                        b += f64::from(cnt) * t * t;
+                    }
+                    s1[c.stratum as usize] += c.weight * a;
+                    s2[c.stratum as usize] += c.weight * c.weight * b;
+                }
+                out.push(finish(
+                    SCALE[m] * r,
+                    variance(&s1, &s2, &touched),
+                    n_used,
+                    df,
+                ));
+            }
+        }
+        // Elements and overall.
+        for e in 0..combos {
+            let items: Vec<(usize, f64)> = if e < plan.elements.len() {
+                let (items, c) = &plan.elements[e];
+                items.iter().map(|&k| (k, *c)).collect()
+            } else {
+                plan.elements
+                    .iter()
+                    .zip(&plan.element_weights)
+                    .flat_map(|((items, c), w)| items.iter().map(move |&k| (k, c * w)))
+                    .collect()
+            };
+            let mut n_used = 0u64;
+            for &h in &touched {
+                answered_in[h] = false;
+                s1[h] = 0.0;
+                s2[h] = 0.0;
+            }
+            for (c, s) in cols.cells[cells.clone()].iter().zip(&sums[cells.clone()]) {
+                n_used += s.answered[e];
+                answered_in[c.stratum as usize] |= s.answered[e] > 0;
+            }
+            let df = n_used - touched.iter().filter(|&&h| answered_in[h]).count() as u64;
+            for m in 0..MEASURES {
+                let estimate: f64 = items
+                    .iter()
+                    .map(|&(k, c)| c * SCALE[m] * ratios.ratio(d, k, m))
+                    .sum();
+                for &h in &touched {
+                    s1[h] = 0.0;
+                    s2[h] = 0.0;
+                }
+                for (c, s) in cols.cells[cells.clone()].iter().zip(&sums[cells.clone()]) {
+                    let h = c.stratum as usize;
+                    s1[h] += c.weight * s.sum[e][lane0 + m];
+                    s2[h] += c.weight * c.weight * s.sum_sq[e][lane0 + m];
+                }
+                out.push(finish(estimate, variance(&s1, &s2, &touched), n_used, df));
+            }
+        }
+        for &h in &touched {
+            seen[h] = false;
+        }
+    }
+    out
+}
+
+fn finish(estimate: f64, variance: f64, n: u64, df: u64) -> Estimate {
+    Estimate {
+        estimate,
+        std_error: variance.max(0.0).sqrt(),
+        n,
+        df,
+    }
+}
+
+/// `Σ_s counts[s]·f[s]` over the answer slots (the last slot, no answer, counts nothing).
+fn dot_counts(counts: &[u32], f: &[f64]) -> f64 {
+    counts.iter().zip(f).map(|(&n, &v)| f64::from(n) * v).sum()
+}
+
+/// The per-respondent pass of one cell: each respondent's linearised value for every element
+/// and the overall index, squared and summed. (Their plain sums are linear in the answers and
+/// come from the cell's `counts`.)
+fn combination_sums(
+    cols: &Columns,
+    plan: &Plan,
+    ratios: &Ratios,
+    c: &Cell,
+    counts: &[u32],
+) -> CellSums {
+    let s_len = cols.slots;
+    let none = (s_len - 1) as u8;
+    let unit = c.unit as usize + 1;
+    let e_count = plan.elements.len();
+    let mut out = CellSums {
+        sum: vec![[0.0; LANES]; e_count + 1],
+        sum_sq: vec![[0.0; LANES]; e_count + 1],
+        answered: vec![0; e_count + 1],
+    };
+    // Per answer position (elements' items, in order): the item's linearised value per answer
+    // slot in six lanes, with the item's coefficient in its element.
+    let mut single: Vec<[f64; LANES]> = Vec::with_capacity(cols.items * s_len);
+    let mut bounds = vec![0usize];
+    for (e, (items, coef)) in plan.elements.iter().enumerate() {
+        for &k in items {
+            let j = single.len() / s_len;
+            for s in 0..s_len {
+                let mut t = [0.0f64; LANES];
+                for (half, d) in [(0, unit), (MEASURES, 0)] {
+                    let (y, x) = ratios.get(d, k);
+                    for m in 0..MEASURES {
+                        let f = plan.slots.measure(m)[s];
+                        t[half + m] = if x > 0.0 {
+                            coef * SCALE[m] * (f - y[m] / x * plan.slots.answered[s]) / x
+                        } else {
+                            0.0
+                        };
+                    }
+                }
+                let n = f64::from(counts[j * s_len + s]);
+                for l in 0..LANES {
+                    out.sum[e][l] += n * t[l];
+                }
+                single.push(t);
+            }
+        }
+        bounds.push(bounds.last().expect("starts at 0") + items.len());
+    }
+    for e in 0..e_count {
+        for l in 0..LANES {
+            out.sum[e_count][l] += plan.element_weights[e] * out.sum[e][l];
+        }
+    }
+    // Items taken two at a time: one table row per pair of answers halves the look-ups.
+    let mut groups: Vec<Vec<(usize, bool, usize)>> = Vec::with_capacity(e_count);
+    let mut table: Vec<[f64; LANES]> = Vec::new();
+    for e in 0..e_count {
+        let mut g = Vec::new();
+        let mut p = bounds[e];
+        while p < bounds[e + 1] {
+            let base = table.len();
+            if p + 1 < bounds[e + 1] {
+                for a in 0..s_len {
+                    for b in 0..s_len {
+                        let (ta, tb) = (single[p * s_len + a], single[(p + 1) * s_len + b]);
+                        table.push(std::array::from_fn(|l| ta[l] + tb[l]));
+                    }
+                }
+                g.push((p, true, base));
+                p += 2;
+            } else {
+                table.extend_from_slice(&single[p * s_len..(p + 1) * s_len]);
+                g.push((p, false, base));
+                p += 1;
+            }
+        }
+        groups.push(g);
+    }
+    let weights = &plan.element_weights;
+    for row in cols.rows(c) {
+        let mut overall = [0.0f64; LANES];
+        let mut any = false;
+        for (e, g) in groups.iter().enumerate() {
+            let mut z = [0.0f64; LANES];
+            for &(p, pair, base) in g {
+                let i = if pair {
+                    usize::from(row[p]) * s_len + usize::from(row[p + 1])
+                } else {
+                    usize::from(row[p])
+                };
+                let t = &table[base + i];
+                for l in 0..LANES {
+                    z[l] += t[l];
+                }
+            }
+            let answered = row[bounds[e]..bounds[e + 1]].iter().any(|&a| a != none);
+            let (q, w) = (&mut out.sum_sq[e], weights[e]);
+            for l in 0..LANES {
+                q[l] += z[l] * z[l];
+                overall[l] += w * z[l];
+            }
+            out.answered[e] += u64::from(answered);
+            any |= answered;
+        }
+        let q = &mut out.sum_sq[e_count];
+        for l in 0..LANES {
+            q[l] += overall[l] * overall[l];
+        }
+        out.answered[e_count] += u64::from(any);
+    }
+    out
+}
+
+/// Runs `f` on every cell, on up to `threads` threads taking contiguous runs of cells of
+/// about equal respondents; the results come back in cell order.
+fn by_cells<T: Send>(
+    cols: &Columns,
+    threads: usize,
+    f: impl Fn(usize, &Cell) -> T + Sync,
+) -> Vec<T> {
+    let threads = threads.clamp(1, cols.cells.len().max(1));
+    if threads == 1 {
+        return cols
+            .cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| f(i, c))
+            .collect();
+    }
+    // Split points: cell boundaries closest to equal shares of respondents.
+    let total = cols.len();
+    let mut bounds = vec![0usize];
+    let mut next = 1;
+    let mut seen = 0usize;
+    for (i, c) in cols.cells.iter().enumerate() {
+        seen += c.len;
+        if next < threads && seen * threads >= total * next {
+            bounds.push(i + 1);
+            next += 1;
+        }
+    }
+    bounds.push(cols.cells.len());
+    bounds.dedup();
+    let f = &f;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = bounds
+            .windows(2)
+            .map(|w| {
+                let (lo, hi) = (w[0], w[1]);
+                scope.spawn(move || (lo..hi).map(|i| f(i, &cols.cells[i])).collect::<Vec<T>>())
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a kernel thread panicked"))
+            .collect()
+    })
+}
