@@ -49,6 +49,7 @@ pub mod frame;
 pub mod index;
 pub mod manifest;
 pub mod output;
+pub mod par;
 pub mod questionnaire;
 pub mod records;
 pub mod responses;
