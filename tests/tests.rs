@@ -7,4 +7,5 @@ mod cli;
 mod golden;
 mod index;
 mod oracle;
+mod par;
 mod props;
