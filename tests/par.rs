@@ -372,15 +372,15 @@ fn rank_intervals_follow_the_documented_simulation() {
     for i in 0..r {
         let idx: Vec<f64> = units
             .iter()
-            .enumerate()
-            .map(|(k, u)| {
-                let pts = (0.05 * u.2 + z[k][i] * 0.05 * u.3).clamp(0.0, 5.0);
+            .zip(&z)
+            .map(|(u, zu)| {
+                let pts = (0.05 * u.2 + zu[i] * 0.05 * u.3).clamp(0.0, 5.0);
                 10.0 * (u.1 + pts)
             })
             .collect();
-        for k in 0..units.len() {
-            let above = idx.iter().filter(|&&v| v > idx[k] + 1e-9).count();
-            ranks[k].push(1 + above as u32);
+        for (mine, d) in idx.iter().zip(ranks.iter_mut()) {
+            let above = idx.iter().filter(|&&v| v > mine + 1e-9).count();
+            d.push(1 + above as u32);
         }
     }
     let got: Vec<String> = units
