@@ -632,3 +632,121 @@ fn the_shipped_frameworks_load_and_total_100() {
         assert!(fw.needs_survey(), "{file}");
     }
 }
+
+/// `chiso index` then `chiso par` with the shipped district framework: the survey points are
+/// those of the indices written by `chiso index`, converted as the framework says.
+#[test]
+fn the_district_framework_scores_the_indices_of_chiso_index() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let q_path = root.join("questionnaires/sipas-5-elements.toml");
+    let fw_path = root.join("frameworks/par-huyen.toml");
+    let q = chiso::questionnaire::Questionnaire::load(&q_path).unwrap();
+    let fw = chiso::par::Framework::load(&fw_path).unwrap();
+    let dir = Dir::new();
+    let units = ["H1", "H2", "H3"];
+    let mut responses = format!("unit_code,{}\n", q.items.join(","));
+    for (u, code) in units.iter().enumerate() {
+        for i in 0..20 {
+            let answers: Vec<String> = (0..q.items.len())
+                .map(|k| {
+                    // Units differ by how often the answer is raised to 5.
+                    if (i + k) % (u + 2) == 0 {
+                        5
+                    } else {
+                        1 + (i * 7 + k * 3) % 5
+                    }
+                    .to_string()
+                })
+                .collect();
+            responses.push_str(&format!("{code},{}\n", answers.join(",")));
+        }
+    }
+    let resp = dir.write("responses.csv", &responses);
+    let pop = dir.write(
+        "population.csv",
+        "stratum,population\nH1,500\nH2,800\nH3,300\n",
+    );
+    let o = chiso(&[
+        "index",
+        "--responses",
+        p(&resp),
+        "--questionnaire",
+        p(&q_path),
+        "--population",
+        p(&pop),
+        "--out",
+        p(&dir.path("indices")),
+    ]);
+    assert!(o.status.success(), "{:?}", text(&o));
+
+    let mut scores = String::from("unit_code,criterion,self_score,appraised_score\n");
+    let mut self_points = 0.0;
+    for c in fw.criteria.iter().filter(|c| c.source.as_str() == "self") {
+        self_points += 0.8 * c.max;
+        for code in units {
+            scores.push_str(&format!("{code},{},{},\n", c.code, 0.8 * c.max));
+        }
+    }
+    let sc = dir.write("scores.csv", &scores);
+    let o = chiso(&[
+        "par",
+        "--framework",
+        p(&fw_path),
+        "--scores",
+        p(&sc),
+        "--survey",
+        p(&dir.path("indices")),
+        "--out",
+        p(&dir.path("par")),
+    ]);
+    assert!(o.status.success(), "{:?}", text(&o));
+
+    let indices = read_csv(&dir.path("indices/indices.csv"));
+    let est = |domain: &str, indicator: &str, measure: &str| -> (f64, f64) {
+        let r = indices
+            .iter()
+            .find(|r| {
+                r["domain"] == domain && r["indicator"] == indicator && r["measure"] == measure
+            })
+            .unwrap();
+        (f(r, "estimate"), f(r, "std_error"))
+    };
+    let par = read_csv(&dir.path("par/par.csv"));
+    assert_eq!(par.len(), 3);
+    for code in units {
+        // 8.1.1–8.1.5: the elements' share satisfied on 3, 4, 6, 5, 3 points; 8.2: the overall
+        // mean score on 6 points.
+        let mut points = self_points;
+        let mut se = 0.0;
+        for (element, max) in [
+            ("E1", 3.0),
+            ("E2", 4.0),
+            ("E3", 6.0),
+            ("E4", 5.0),
+            ("E5", 3.0),
+        ] {
+            let (e, s) = est(code, &format!("element:{element}"), "satisfied_pct");
+            points += max * e / 100.0;
+            se += max * s / 100.0;
+        }
+        let (m, s) = est(code, "overall", "mean_score");
+        points += 6.0 * (m - 1.0) / 4.0;
+        se += 6.0 * s / 4.0;
+        let u = unit(&par, code);
+        near(f(u, "points"), points);
+        near(f(u, "max_points"), 100.0);
+        near(f(u, "index"), points);
+        near(f(u, "std_error"), se);
+        assert!(se > 0.0);
+    }
+    let mut by_index: Vec<(f64, &str)> = par
+        .iter()
+        .map(|u| (f(u, "index"), u["unit_code"].as_str()))
+        .collect();
+    by_index.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let ranks: Vec<&str> = by_index
+        .iter()
+        .map(|(_, c)| unit(&par, c)["rank"].as_str())
+        .collect();
+    assert_eq!(ranks, ["1", "2", "3"]);
+}
