@@ -750,3 +750,26 @@ fn the_district_framework_scores_the_indices_of_chiso_index() {
         .collect();
     assert_eq!(ranks, ["1", "2", "3"]);
 }
+
+#[test]
+fn a_bad_framework_or_setting_is_refused_before_any_output() {
+    let r = run(
+        &FRAMEWORK.replace("max = 2.5", "max = 3"),
+        SCORES,
+        Some(SURVEY),
+        &[],
+    );
+    let (_, err) = text(&r.out);
+    assert_eq!(r.out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("framework.toml: criterion \"1.1\" max: 4 is not the sum of its sub-criteria"),
+        "{err}"
+    );
+    assert!(r.dir.files("out").is_empty());
+
+    let r = run(FRAMEWORK, SCORES, Some(SURVEY), &["--level", "95"]);
+    let (_, err) = text(&r.out);
+    assert_eq!(r.out.status.code(), Some(2), "{err}");
+    assert!(err.contains("--level 95: expected a proportion"), "{err}");
+    assert!(r.dir.files("out").is_empty());
+}

@@ -167,7 +167,7 @@ impl Scores {
             }
             let name = c_name.map(|i| row.get(i)).unwrap_or("");
             let group = c_group.map(|i| row.get(i)).unwrap_or("");
-            if let Some(_i) = c_group {
+            if c_group.is_some() {
                 if group.is_empty() {
                     return Err(cell(
                         &file,
