@@ -50,6 +50,7 @@ pub mod index;
 pub mod kernel;
 pub mod manifest;
 pub mod output;
+pub mod par;
 pub mod questionnaire;
 pub mod records;
 pub mod responses;

@@ -105,6 +105,34 @@ enum Command {
         #[arg(long)]
         sheet: Option<String>,
     },
+    /// PAR INDEX (Chỉ số CCHC): points, index, interval and rank interval per unit.
+    Par {
+        /// Scoring framework (TOML), e.g. frameworks/par-so.toml.
+        #[arg(long)]
+        framework: PathBuf,
+        /// Self-assessed and appraised scores (CSV or XLSX): `unit_code, criterion,
+        /// self_score, appraised_score`, optionally `unit_name, unit_group, note`.
+        #[arg(long)]
+        scores: PathBuf,
+        /// The survey's indices.csv (or its directory), for survey criteria.
+        #[arg(long)]
+        survey: Option<PathBuf>,
+        /// Output directory for par.csv, par_fields.csv, par_criteria.csv and par.json.
+        #[arg(long)]
+        out: PathBuf,
+        /// Sheet to read from a spreadsheet of scores (default: the first).
+        #[arg(long)]
+        sheet: Option<String>,
+        /// Seed text of the rank-interval simulation (recorded in par.json).
+        #[arg(long, default_value = chiso::par::DEFAULT_SEED)]
+        seed: String,
+        /// Confidence level of the index and rank intervals.
+        #[arg(long, default_value_t = 0.95)]
+        level: f64,
+        /// Replicates of the rank-interval simulation.
+        #[arg(long, default_value_t = chiso::par::DEFAULT_REPLICATES)]
+        replicates: u32,
+    },
     /// Run the whole pipeline on a built-in synthetic province.
     Demo {
         /// Output directory (re-created files are the demo's own).
@@ -230,6 +258,47 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
                 data.strata.len(),
                 data.units.len(),
                 rows.len()
+            );
+            for p in written {
+                println!("wrote {}", p.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Par {
+            framework,
+            scores,
+            survey,
+            out,
+            sheet,
+            seed,
+            level,
+            replicates,
+        } => {
+            let fw = chiso::par::Framework::load(&framework)?;
+            let scores = chiso::par::Scores::read(&scores, sheet.as_deref(), &fw)?;
+            let survey = match survey {
+                Some(s) if s.is_dir() => Some(chiso::par::Survey::read(&s.join("indices.csv"))?),
+                Some(s) => Some(chiso::par::Survey::read(&s)?),
+                None => None,
+            };
+            let settings = chiso::par::Settings {
+                level,
+                replicates,
+                seed,
+            };
+            let result = chiso::par::compute(&fw, &scores, survey.as_ref(), &settings)?;
+            let written = chiso::par::write(&out, &fw, &result)?;
+            println!(
+                "{} units in {} group(s) scored on {:?} ({} points)",
+                result.units.len(),
+                result
+                    .units
+                    .iter()
+                    .map(|u| u.unit_group.as_str())
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .len(),
+                fw.name,
+                fw.total
             );
             for p in written {
                 println!("wrote {}", p.display());

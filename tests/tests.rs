@@ -8,4 +8,5 @@ mod golden;
 mod index;
 mod kernel;
 mod oracle;
+mod par;
 mod props;
