@@ -45,15 +45,18 @@ pub mod design;
 pub mod draw;
 mod error;
 pub mod estimate;
+pub mod flags;
 pub mod frame;
 pub mod index;
 pub mod manifest;
 pub mod output;
 pub mod questionnaire;
+pub mod ranks;
 pub mod records;
 pub mod responses;
 pub mod sample;
 pub mod table;
+pub mod timeliness;
 pub mod verify;
 
 pub use error::{CellProblem, Error, ErrorKind, Result};
