@@ -459,6 +459,19 @@ mod tests {
     }
 
     #[test]
+    fn the_interval_follows_the_probability_of_a_swap() {
+        // Two units with s = 1 on the logit scale: they swap with probability
+        // Φ(−d/√2). At d = 2.326 that is 5% (> 2.5%: the interval reaches rank 2); at
+        // d = 3.290 it is 0.5% (< 2.5%: rank 1 for certain). Monte Carlo error at R = 4000:
+        // ±0.35 and ±0.11 points.
+        let mut n = Normals::new("swap", "overall", "");
+        let r = simulate(&[2.326, 0.0], &[1.0, 1.0], &mut n, 4000);
+        assert_eq!(r, vec![[1, 1, 2], [2, 1, 2]]);
+        let r = simulate(&[3.290, 0.0], &[1.0, 1.0], &mut n, 4000);
+        assert_eq!(r, vec![[1, 1, 1], [2, 2, 2]]);
+    }
+
+    #[test]
     fn far_apart_units_have_point_intervals_and_close_ones_overlap() {
         let mut n = Normals::new("t", "overall", "");
         // Logits 3, 0, −3 with small errors: ranks certain.
