@@ -35,7 +35,7 @@ use xxhash_rust::xxh3::xxh3_128;
 use crate::error::{CellProblem, Error, Result};
 use crate::output::Staged;
 use crate::records::{ColumnMap, RecordLayout, parse_date};
-use crate::table::Table;
+use crate::table::{Row, Table};
 
 /// Settings of a timeliness run.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -147,12 +147,19 @@ pub struct Timeliness {
     pub rejections: Vec<CellProblem>,
 }
 
+/// What the parsing thread finds out about an accepted row.
+struct Prepared {
+    returned: Option<NaiveDate>,
+    due: Option<NaiveDate>,
+    id_hash: u128,
+}
+
 #[derive(Default)]
 struct Pass {
     counts: RowCounts,
     all: Tally,
-    units: BTreeMap<String, Tally>,
-    officers: BTreeMap<(String, String), Tally>,
+    /// Per unit: its tally and its officers' tallies.
+    units: BTreeMap<String, (Tally, BTreeMap<String, Tally>)>,
     rejections: Vec<CellProblem>,
 }
 
@@ -182,12 +189,10 @@ pub fn compute(
         above_ceiling: tally.pct(tally.late).map(|p| p > ceiling),
     };
     let mut rows = vec![row("all", "ALL", "", pass.all)];
-    rows.extend(pass.units.iter().map(|(u, t)| row("unit", u, "", *t)));
-    rows.extend(
-        pass.officers
-            .iter()
-            .map(|((u, o), t)| row("officer", u, o, *t)),
-    );
+    rows.extend(pass.units.iter().map(|(u, (t, _))| row("unit", u, "", *t)));
+    for (u, (_, officers)) in &pass.units {
+        rows.extend(officers.iter().map(|(o, t)| row("officer", u, o, *t)));
+    }
     Ok(Timeliness {
         settings,
         window,
@@ -212,25 +217,41 @@ fn scan(
     let mut seen: FxHashSet<u128> = FxHashSet::default();
     let mut duplicated: FxHashSet<u128> = FxHashSet::default();
     let mut first_rows: FxHashMap<u128, u64> = FxHashMap::default();
-    table.for_each_row(|row| {
+    // Checks, date parsing and hashing need nothing but the row: done on the parsing thread.
+    let prepare = |row: &Row<'_>| -> Option<std::result::Result<Prepared, CellProblem>> {
         if row.is_blank() {
+            return None;
+        }
+        let checked = layout.check_shape(row).and_then(|()| layout.check(row));
+        Some(checked.and_then(|c| {
+            if row.get(layout.unit_code).is_empty() {
+                return Err(layout.problem(row, layout.unit_code, "unit_code is empty"));
+            }
+            Ok(Prepared {
+                returned: c.returned,
+                // The due date was checked to be a date or empty.
+                due: due_col.and_then(|c| parse_date(row.get(c))),
+                id_hash: xxh3_128(row.get(layout.record_id).as_bytes()),
+            })
+        }))
+    };
+    table.for_each_row_prepared(prepare, |row, prepared| {
+        let Some(prepared) = prepared else {
             pass.counts.blank += 1;
             return Ok(());
-        }
+        };
         pass.counts.rows += 1;
-        let checked = match layout.check_shape(row).and_then(|()| layout.check(row)) {
-            Ok(c) => c,
+        let Prepared {
+            returned,
+            due,
+            id_hash: h,
+        } = match prepared {
+            Ok(p) => p,
             Err(p) => {
                 pass.rejections.push(p);
                 return Ok(());
             }
         };
-        if row.get(layout.unit_code).is_empty() {
-            pass.rejections
-                .push(layout.problem(row, layout.unit_code, "unit_code is empty"));
-            return Ok(());
-        }
-        let h = xxh3_128(row.get(layout.record_id).as_bytes());
         match skip {
             None => {
                 if !seen.insert(h) {
@@ -256,30 +277,25 @@ fn scan(
             }
             Some(_) => {}
         }
-        let returned = checked.returned;
         if let (Some(r), Some((from, to))) = (returned, window) {
             if r < from || r > to {
                 pass.counts.outside_window += 1;
                 return Ok(());
             }
         }
-        // The due date was checked to be a date or empty.
-        let due = due_col.and_then(|c| parse_date(row.get(c)));
         let unit = row.get(layout.unit_code);
         pass.all.add(returned, due);
-        match pass.units.get_mut(unit) {
-            Some(t) => t.add(returned, due),
-            None => {
-                let mut t = Tally::default();
-                t.add(returned, due);
-                pass.units.insert(unit.to_string(), t);
-            }
+        // Look up by `&str` first: no allocation for a unit or officer already met.
+        if !pass.units.contains_key(unit) {
+            pass.units.insert(unit.to_string(), Default::default());
         }
+        let (tally, officers) = pass.units.get_mut(unit).expect("inserted");
+        tally.add(returned, due);
         if let Some(o) = officer_col.map(|c| row.get(c)).filter(|o| !o.is_empty()) {
-            pass.officers
-                .entry((unit.to_string(), o.to_string()))
-                .or_default()
-                .add(returned, due);
+            if !officers.contains_key(o) {
+                officers.insert(o.to_string(), Tally::default());
+            }
+            officers.get_mut(o).expect("inserted").add(returned, due);
         }
         Ok(())
     })?;
