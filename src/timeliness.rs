@@ -165,6 +165,23 @@ struct Pass {
 
 /// Reads the records file and counts early, on-time and late records. `window`, when given,
 /// keeps the records returned inside it (both ends included).
+///
+/// ```
+/// use chiso::records::ColumnMap;
+/// use chiso::timeliness::{compute, TimelinessSettings};
+///
+/// # fn main() -> chiso::Result<()> {
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("records.csv");
+/// std::fs::write(&path, "record_id,unit_code,applicant_id,returned_date,due_date\n\
+///     R1,XA01,A,2024-03-01,2024-03-04\nR2,XA01,B,2024-03-05,2024-03-04\nR3,XA01,C,2024-03-05,\n").unwrap();
+/// let t = compute(&path, None, &ColumnMap::default(), None, TimelinessSettings::default())?;
+/// let all = t.all();
+/// assert_eq!((all.records, all.early, all.late, all.no_due_date), (2, 1, 1, 1));
+/// assert_eq!(all.pct(all.late), Some(50.0));
+/// assert_eq!(t.rows[1].above_ceiling, Some(true)); // XA01: 50% late > 2%
+/// # Ok(()) }
+/// ```
 pub fn compute(
     records: &Path,
     sheet: Option<&str>,

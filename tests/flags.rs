@@ -588,3 +588,25 @@ items = ["Q3"]
         }
     }
 }
+
+#[test]
+fn timeliness_from_a_spreadsheet_equals_timeliness_from_the_csv() {
+    let dir = Dir::new();
+    let csv_path = dir.write("records.csv", RECORDS);
+    csv_to_xlsx(RECORDS, &dir.path("records.xlsx"));
+    for (file, out) in [(csv_path, "a"), (dir.path("records.xlsx"), "b")] {
+        let o = chiso(&[
+            "timeliness",
+            "--records",
+            p_(&file),
+            "--out",
+            p_(&dir.path(out)),
+        ]);
+        assert!(o.status.success(), "{:?}", text(&o));
+    }
+    assert_eq!(dir.read("a/timeliness.csv"), dir.read("b/timeliness.csv"));
+    assert_eq!(
+        dir.read("a/timeliness_rejected.csv"),
+        dir.read("b/timeliness_rejected.csv")
+    );
+}
