@@ -283,10 +283,7 @@ fn officer_flags_from_the_sample_by_hand() {
 #[test]
 fn a_unit_in_two_groups_is_refused_with_no_output() {
     let dir = Dir::new();
-    let resp = "unit_code,Q1\nU1,5\nU2,4\n";
-    let pop = "stratum,population,unit_group\nU1,10,xa\nU2,10,huyen\nU1x,10,xa\n";
-    let o = index_cli(&dir, resp, pop, "out", &[]);
-    assert!(o.status.success(), "{:?}", text(&o));
+    dir.write("q.toml", ONE_ITEM);
     // Sample rows of one unit that disagree on the group.
     let mut sample = String::from("stratum,applicant_id,unit_code,frame_size,unit_group\n");
     sample.push_str("U1,P1,U1,10,xa\nU1,P2,U1,10,phuong\n");
