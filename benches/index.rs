@@ -25,7 +25,7 @@ use std::time::Duration;
 use chiso::index::{self, Settings};
 use chiso::kernel::{self, Columns};
 use chiso::questionnaire::Questionnaire;
-use chiso::responses::{NO_ANSWER, ResponseData};
+use chiso::responses::{NO_ANSWER, NO_OFFICER, ResponseData};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
 const RESPONDENTS: usize = 1_000_000;
@@ -75,6 +75,10 @@ fn responses(q: &Questionnaire) -> ResponseData {
         units: (0..UNITS).map(|u| format!("U{u:04}")).collect(),
         unit_of,
         answers,
+        officers: Vec::new(),
+        officer_of: vec![NO_OFFICER; RESPONDENTS],
+        unit_groups: vec![String::new(); UNITS],
+        unit_names: vec![String::new(); UNITS],
     }
 }
 

@@ -279,6 +279,20 @@ pub fn write(
     weights: &str,
     rows: &[IndexRow],
 ) -> Result<Vec<PathBuf>> {
+    let mut staged = Staged::new(dir, true, &[])?;
+    stage(&mut staged, q, settings, weights, rows);
+    staged.commit()
+}
+
+/// Adds `indices.csv` and `indices.json` to `staged`, so that they are written together with
+/// the files derived from them (flags, ranks).
+pub fn stage(
+    staged: &mut Staged,
+    q: &Questionnaire,
+    settings: Settings,
+    weights: &str,
+    rows: &[IndexRow],
+) {
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::Any(b'\n'))
         .from_writer(Vec::new());
@@ -318,8 +332,6 @@ pub fn write(
         rows,
     })
     .expect("rows serialise");
-    let mut staged = Staged::new(dir, true, &[])?;
     staged.add("indices.csv", w.into_inner().expect("memory"));
     staged.add("indices.json", json);
-    staged.commit()
 }

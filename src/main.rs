@@ -104,6 +104,42 @@ enum Command {
         /// Sheet to read from a spreadsheet (default: the first).
         #[arg(long)]
         sheet: Option<String>,
+        /// Flag units and officers whose share dissatisfied (percent) is above this.
+        #[arg(long, default_value_t = 25.0)]
+        flag_threshold: f64,
+        /// Estimates on fewer answers are marked imprecise.
+        #[arg(long, default_value_t = 30)]
+        min_answers: u64,
+        /// Estimates whose interval is wider than this (percentage points) are marked imprecise.
+        #[arg(long, default_value_t = 20.0)]
+        max_ci_width: f64,
+        /// Seed text of the rank-interval simulation.
+        #[arg(long, default_value = chiso::ranks::DEFAULT_SEED)]
+        rank_seed: String,
+        /// Replicates of the rank-interval simulation.
+        #[arg(long, default_value_t = 1000)]
+        rank_replicates: u32,
+    },
+    /// Early, on-time and late records per unit and officer, from the records themselves.
+    Timeliness {
+        /// Records file (CSV or XLSX) with `due_date`.
+        #[arg(long)]
+        records: PathBuf,
+        /// A design file: only records returned inside its window count.
+        #[arg(long)]
+        design: Option<PathBuf>,
+        /// Output directory for timeliness.csv and timeliness_rejected.csv.
+        #[arg(long)]
+        out: PathBuf,
+        /// Largest acceptable share of late records (percent).
+        #[arg(long, default_value_t = 2.0)]
+        late_ceiling: f64,
+        /// Sheet to read from a spreadsheet (default: the first).
+        #[arg(long)]
+        sheet: Option<String>,
+        /// Map engine column names to your export's headers: due_date=HanTra,officer_id=MaCB.
+        #[arg(long, default_value = "")]
+        columns: String,
     },
     /// PAR INDEX (Chỉ số CCHC): points, index, interval and rank interval per unit.
     Par {
@@ -219,7 +255,15 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
             ci,
             level,
             sheet,
+            flag_threshold,
+            min_answers,
+            max_ci_width,
+            rank_seed,
+            rank_replicates,
         } => {
+            let flag_settings =
+                chiso::flags::FlagSettings::new(flag_threshold, min_answers, max_ci_width)?;
+            let rank_settings = chiso::ranks::RankSettings::new(rank_replicates, &rank_seed)?;
             let ci_method = match ci.as_str() {
                 "logit" => chiso::ci::Method::Logit,
                 "beta" => chiso::ci::Method::Beta,
@@ -251,7 +295,13 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
             let data = chiso::responses::read(&responses, sheet.as_deref(), &q, &link)?;
             let settings = chiso::index::Settings { ci_method, level };
             let rows = chiso::index::compute(&q, &data, settings);
-            let written = chiso::index::write(&out, &q, settings, weights, &rows)?;
+            let flags = chiso::flags::compute(&q, &data, &rows, settings, &flag_settings);
+            let ranks = chiso::ranks::compute(&q, &data, &rows, &flag_settings, &rank_settings);
+            let mut staged = chiso::output::Staged::new(&out, true, &[])?;
+            chiso::index::stage(&mut staged, &q, settings, weights, &rows);
+            chiso::flags::stage(&mut staged, &flag_settings, &flags);
+            chiso::ranks::stage(&mut staged, &rank_settings, &flag_settings, &ranks);
+            let written = staged.commit()?;
             println!(
                 "{} responses in {} strata and {} units: {} index rows",
                 data.len(),
@@ -259,6 +309,34 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
                 data.units.len(),
                 rows.len()
             );
+            print_flag_summary(&data, &flags, &flag_settings);
+            for p in written {
+                println!("wrote {}", p.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Timeliness {
+            records,
+            design,
+            out,
+            late_ceiling,
+            sheet,
+            columns,
+        } => {
+            let settings = chiso::timeliness::TimelinessSettings::new(late_ceiling)?;
+            let window = match design {
+                Some(d) => Some(Design::load(&d)?.window),
+                None => None,
+            };
+            let t = chiso::timeliness::compute(
+                &records,
+                sheet.as_deref(),
+                &ColumnMap::parse(&columns)?,
+                window,
+                settings,
+            )?;
+            let written = chiso::timeliness::write(&out, &t)?;
+            print_timeliness_summary(&t);
             for p in written {
                 println!("wrote {}", p.display());
             }
@@ -306,6 +384,69 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo { out, records } => run_demo(&out, records),
+    }
+}
+
+fn print_flag_summary(
+    data: &chiso::responses::ResponseData,
+    flags: &[chiso::flags::FlagRow],
+    s: &chiso::flags::FlagSettings,
+) {
+    use chiso::flags::Level;
+    for level in [Level::Unit, Level::Officer] {
+        let rows: Vec<_> = flags.iter().filter(|f| f.level == level).collect();
+        if rows.is_empty() {
+            continue;
+        }
+        println!(
+            "flags:   {} {}s, {} above {}% dissatisfied ({} certainly), {} imprecise",
+            rows.len(),
+            level.as_str(),
+            rows.iter().filter(|f| f.above).count(),
+            s.threshold_pct,
+            rows.iter().filter(|f| f.certain).count(),
+            rows.iter().filter(|f| f.imprecise).count()
+        );
+    }
+    let without = data
+        .officer_of
+        .iter()
+        .filter(|&&o| o == chiso::responses::NO_OFFICER)
+        .count();
+    if !data.officers.is_empty() && without > 0 {
+        println!("flags:   {without} respondents name no officer: they count in their unit only");
+    }
+}
+
+fn print_timeliness_summary(t: &chiso::timeliness::Timeliness) {
+    let c = &t.counts;
+    let a = t.all();
+    println!(
+        "records: {} rows read, {} rejected, {} outside the window",
+        c.rows, c.rejected, c.outside_window
+    );
+    println!(
+        "timeliness: {} classified: {} early, {} on time, {} late ({}% late, ceiling {}%); \
+         {} without due date and {} not returned, not classified",
+        a.records,
+        a.early,
+        a.on_time,
+        a.late,
+        a.pct(a.late)
+            .map_or_else(|| "-".to_string(), |p| format!("{p:.2}")),
+        t.settings.late_ceiling_pct,
+        a.no_due_date,
+        a.not_returned
+    );
+    let over = t
+        .rows
+        .iter()
+        .filter(|r| r.level == "unit" && r.above_ceiling == Some(true))
+        .count();
+    let units = t.rows.iter().filter(|r| r.level == "unit").count();
+    println!("timeliness: {over} of {units} units above the late ceiling");
+    if c.rejected > 0 {
+        println!("rejected rows are listed with their reasons in timeliness_rejected.csv");
     }
 }
 
@@ -417,13 +558,31 @@ fn run_demo(out: &Path, records: usize) -> chiso::Result<ExitCode> {
     let settings = chiso::index::Settings::default();
     let rows = chiso::index::compute(&q, &data, settings);
     let indices_dir = out.join("indices");
-    chiso::index::write(
-        &indices_dir,
+    let flag_settings = chiso::flags::FlagSettings::default();
+    let rank_settings = chiso::ranks::RankSettings::default();
+    let flags = chiso::flags::compute(&q, &data, &rows, settings, &flag_settings);
+    let ranks = chiso::ranks::compute(&q, &data, &rows, &flag_settings, &rank_settings);
+    let mut staged = chiso::output::Staged::new(&indices_dir, true, &[])?;
+    chiso::index::stage(
+        &mut staged,
         &q,
         settings,
         "N_h / m_h from the sample",
         &rows,
+    );
+    chiso::flags::stage(&mut staged, &flag_settings, &flags);
+    chiso::ranks::stage(&mut staged, &rank_settings, &flag_settings, &ranks);
+    staged.commit()?;
+    print_flag_summary(&data, &flags, &flag_settings);
+    let timeliness = chiso::timeliness::compute(
+        &records_path,
+        None,
+        &ColumnMap::default(),
+        Some(req.design.window),
+        chiso::timeliness::TimelinessSettings::default(),
     )?;
+    chiso::timeliness::write(&out.join("timeliness"), &timeliness)?;
+    print_timeliness_summary(&timeliness);
     let overall = |domain: &str| {
         rows.iter().find(|r| {
             r.domain == domain && r.indicator == "overall" && r.measure == "satisfied_pct"

@@ -36,7 +36,19 @@ pub struct ResponseData {
     pub unit_of: Vec<u32>,
     /// Per item (questionnaire order), per respondent: the answer or [`NO_ANSWER`].
     pub answers: Vec<Vec<u8>>,
+    /// Officer ids (`officer_id` of the sample, or of the responses with `--population`),
+    /// sorted; empty when no respondent has one.
+    pub officers: Vec<String>,
+    /// Each respondent's officer (an index into `officers`), or [`NO_OFFICER`].
+    pub officer_of: Vec<u32>,
+    /// Each unit's group for ranking (`unit_group`), parallel to `units`; empty when unknown.
+    pub unit_groups: Vec<String>,
+    /// Each unit's display name (`unit_name`), parallel to `units`; empty when unknown.
+    pub unit_names: Vec<String>,
 }
+
+/// The officer index of a respondent whose record names no officer.
+pub const NO_OFFICER: u32 = u32::MAX;
 
 impl ResponseData {
     /// The number of respondents.
@@ -76,6 +88,48 @@ struct SampleEntry {
     stratum: String,
     unit: String,
     frame_size: f64,
+    officer: String,
+}
+
+/// A unit's group and name, as the sample or population file gives them: the first non-empty
+/// value of each; a different non-empty value for the same unit is an error, since a unit
+/// cannot be ranked in two groups.
+#[derive(Default)]
+struct UnitInfo {
+    group: String,
+    name: String,
+}
+
+fn unit_info(
+    info: &mut BTreeMap<String, UnitInfo>,
+    file: &str,
+    row: &crate::table::Row<'_>,
+    unit: &str,
+    cols: [Option<usize>; 2],
+) -> Result<()> {
+    let entry = info.entry(unit.to_string()).or_default();
+    for (col, (slot, label)) in cols.into_iter().zip([
+        (&mut entry.group, "unit_group"),
+        (&mut entry.name, "unit_name"),
+    ]) {
+        let Some(c) = col else { continue };
+        let v = row.get(c);
+        if v.is_empty() {
+            continue;
+        }
+        if slot.is_empty() {
+            *slot = v.to_string();
+        } else if slot != v {
+            return Err(cell_error(
+                file,
+                row.number(),
+                label,
+                v,
+                &format!("unit {unit} already has {label} {slot:?}: one value per unit expected"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn cell_error(file: &str, row: u64, column: &str, value: &str, reason: &str) -> crate::Error {
@@ -133,15 +187,19 @@ pub fn read(
     // The sample, or the populations.
     let mut by_applicant: HashMap<String, Vec<SampleEntry>> = HashMap::new();
     let mut populations: BTreeMap<String, f64> = BTreeMap::new();
+    let mut info: BTreeMap<String, UnitInfo> = BTreeMap::new();
     match link {
         Link::Sample(p) => {
             let mut s = Table::open(p, None)?;
             let c = require(&s, &["stratum", "applicant_id", "unit_code", "frame_size"])?;
             let sname = s.name().to_string();
+            let officer_col = s.column("officer_id");
+            let info_cols = [s.column("unit_group"), s.column("unit_name")];
             while let Some(r) = s.next_row()? {
                 if r.is_blank() {
                     continue;
                 }
+                unit_info(&mut info, &sname, &r, r.get(c[2]), info_cols)?;
                 let n: f64 = r.get(c[3]).parse().map_err(|_| {
                     cell_error(
                         &sname,
@@ -158,6 +216,9 @@ pub fn read(
                         stratum: r.get(c[0]).to_string(),
                         unit: r.get(c[2]).to_string(),
                         frame_size: n,
+                        officer: officer_col
+                            .map(|o| r.get(o).to_string())
+                            .unwrap_or_default(),
                     });
             }
         }
@@ -165,10 +226,12 @@ pub fn read(
             let mut s = Table::open(p, None)?;
             let c = require(&s, &["stratum", "population"])?;
             let sname = s.name().to_string();
+            let info_cols = [s.column("unit_group"), s.column("unit_name")];
             while let Some(r) = s.next_row()? {
                 if r.is_blank() {
                     continue;
                 }
+                unit_info(&mut info, &sname, &r, r.get(c[0]), info_cols)?;
                 let n: u64 = r.get(c[1]).parse().map_err(|_| {
                     cell_error(
                         &sname,
@@ -208,6 +271,12 @@ pub fn read(
         Link::Population(_) => require(&table, &["unit_code"])?[0],
     };
     let stratum_col = table.column("stratum");
+    // With --population, the officer comes from the responses themselves.
+    let response_officer_col = match link {
+        Link::Sample(_) => None,
+        Link::Population(_) => table.column("officer_id"),
+    };
+    let mut officer_of_rows: Vec<String> = Vec::new();
     let mut seen: HashMap<(String, String), u64> = HashMap::new();
     let mut units_of_rows: Vec<String> = Vec::new();
     while let Some(row) = table.next_row()? {
@@ -215,7 +284,7 @@ pub fn read(
             continue;
         }
         let key = row.get(key_col);
-        let (stratum, unit, big_n) = match link {
+        let (stratum, unit, big_n, officer) = match link {
             Link::Sample(_) => {
                 let entries = by_applicant.get(key).map(Vec::as_slice).unwrap_or(&[]);
                 let wanted = stratum_col.map(|c| row.get(c)).filter(|s| !s.is_empty());
@@ -224,7 +293,12 @@ pub fn read(
                     .filter(|e| wanted.is_none_or(|w| w == e.stratum))
                     .collect();
                 match chosen.as_slice() {
-                    [e] => (e.stratum.clone(), e.unit.clone(), e.frame_size),
+                    [e] => (
+                        e.stratum.clone(),
+                        e.unit.clone(),
+                        e.frame_size,
+                        e.officer.clone(),
+                    ),
                     [] => {
                         return Err(cell_error(
                             &file,
@@ -246,7 +320,14 @@ pub fn read(
                 }
             }
             Link::Population(_) => match populations.get(key) {
-                Some(&n) => (key.to_string(), key.to_string(), n),
+                Some(&n) => (
+                    key.to_string(),
+                    key.to_string(),
+                    n,
+                    response_officer_col
+                        .map(|o| row.get(o).to_string())
+                        .unwrap_or_default(),
+                ),
                 None => {
                     return Err(cell_error(
                         &file,
@@ -291,6 +372,7 @@ pub fn read(
         });
         stratum_of.push(h);
         units_of_rows.push(unit);
+        officer_of_rows.push(officer);
     }
     unit_names.extend(units_of_rows.iter().cloned());
     unit_names.sort();
@@ -299,6 +381,31 @@ pub fn read(
         .iter()
         .map(|u| unit_names.binary_search(u).expect("listed") as u32)
         .collect();
+    let mut officers: Vec<String> = officer_of_rows
+        .iter()
+        .filter(|o| !o.is_empty())
+        .cloned()
+        .collect();
+    officers.sort();
+    officers.dedup();
+    let officer_of = officer_of_rows
+        .iter()
+        .map(|o| {
+            if o.is_empty() {
+                NO_OFFICER
+            } else {
+                officers.binary_search(o).expect("listed") as u32
+            }
+        })
+        .collect();
+    let (unit_groups, unit_display) = unit_names
+        .iter()
+        .map(|u| {
+            info.get(u)
+                .map(|i| (i.group.clone(), i.name.clone()))
+                .unwrap_or_default()
+        })
+        .unzip();
     Ok(ResponseData {
         strata: stratum_names,
         population,
@@ -306,5 +413,9 @@ pub fn read(
         units: unit_names,
         unit_of,
         answers,
+        officers,
+        officer_of,
+        unit_groups,
+        unit_names: unit_display,
     })
 }

@@ -348,7 +348,15 @@ fn the_demo_runs_and_verifies() {
         ["manifest.json", "rejected.csv", "sample.csv"]
     );
     assert!(stdout.contains("overall satisfaction"), "{stdout}");
-    assert_eq!(dir.files("demo/indices"), ["indices.csv", "indices.json"]);
+    let files = dir.files("demo/indices");
+    for f in ["indices.csv", "indices.json", "flags.csv", "ranks.csv"] {
+        assert!(files.iter().any(|g| g == f), "{files:?}");
+    }
+    assert_eq!(
+        dir.files("demo/timeliness"),
+        ["timeliness.csv", "timeliness_rejected.csv"]
+    );
+    assert!(stdout.contains("timeliness:"), "{stdout}");
     let indices = dir.read("demo/indices/indices.csv");
     assert!(indices.contains("\nALL,overall,satisfied_pct,"));
 }

@@ -5,7 +5,7 @@ use chiso::estimate::{RatioTerm, StratifiedSample};
 use chiso::index::{self, Settings};
 use chiso::kernel::{self, Columns};
 use chiso::questionnaire::Questionnaire;
-use chiso::responses::{NO_ANSWER, ResponseData};
+use chiso::responses::{NO_ANSWER, NO_OFFICER, ResponseData};
 
 const QUESTIONNAIRE: &str = r#"
 name = "test"
@@ -91,6 +91,10 @@ fn data(n: usize, seed: u64) -> ResponseData {
         units: (0..7).map(|u| format!("U{u}")).collect(),
         unit_of,
         answers,
+        officers: Vec::new(),
+        officer_of: vec![NO_OFFICER; n],
+        unit_groups: vec![String::new(); 7],
+        unit_names: vec![String::new(); 7],
     }
 }
 

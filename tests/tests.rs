@@ -4,6 +4,7 @@ mod util;
 
 mod auditor;
 mod cli;
+mod flags;
 mod golden;
 mod index;
 mod kernel;

@@ -1,0 +1,483 @@
+//! Flags: units and officers whose share of dissatisfied answers is above a threshold.
+//!
+//! The Đắk Song plan reports to their heads the staff for whom "Không hài lòng" and "Rất không
+//! hài lòng" together pass 25%. A share estimated from a sample carries sampling error, so a
+//! flag says three things rather than one:
+//!
+//! - `above`: the estimate is above the threshold (strictly, as the plan says "trên 25%");
+//! - `certain`: the whole confidence interval is above it (`ci_lower > threshold`), so the
+//!   sample leaves no reasonable doubt;
+//! - `imprecise`: the estimate rests on fewer than `min_answers` answers, or its interval is
+//!   wider than `max_ci_width` percentage points (or there is no interval at all). Such an
+//!   estimate is published, but should not be read, or ranked, as if it were exact.
+//!
+//! The share is the `overall` indicator's `dissatisfied_pct`: the mean over elements of the mean
+//! over items of the weighted share answering a dissatisfied code, as in [`crate::index`]. For a
+//! unit it is taken from the index rows; for an officer (the `officer_id` of the record each
+//! respondent evaluated) it is the same estimator on the domain of that officer's respondents
+//! within the unit: Taylor linearisation over the whole stratified sample
+//! ([`StratifiedSample::ratio_combination`]), degrees of freedom = respondents who answered
+//! minus the strata they come from, and the interval method of the index run.
+//!
+//! Defaults, all configurable: threshold 25% (the Đắk Song plan); `min_answers` 30, the
+//! smallest sample on which a share's normal or logit interval is usually trusted (the same
+//! figure as the US National Center for Health Statistics' presentation standard for
+//! proportions), and below which a single answer moves the share by more than 3 points;
+//! `max_ci_width` 20 points, i.e. about ±10 points: twice the ±5-point margin the Ministry's
+//! sample-size formula (`e = 0.05`) aims for, and the width beyond which an interval around a
+//! 25% threshold spans both "clearly fine" (15%) and "clearly not" (35%).
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+
+use crate::ci;
+use crate::error::{Error, Result};
+use crate::estimate::{RatioTerm, StratifiedSample};
+use crate::index::{IndexRow, Settings as IndexSettings};
+use crate::output::Staged;
+use crate::questionnaire::Questionnaire;
+use crate::responses::{NO_ANSWER, NO_OFFICER, ResponseData};
+
+/// The indicator flags are computed on.
+pub const INDICATOR: &str = "overall";
+
+/// Thresholds of the flags and of imprecision (recorded in `flags.json`).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct FlagSettings {
+    /// Share dissatisfied (percent) above which a unit or officer is flagged.
+    pub threshold_pct: f64,
+    /// Fewer answers than this make an estimate imprecise.
+    pub min_answers: u64,
+    /// An interval wider than this (percentage points) makes an estimate imprecise.
+    pub max_ci_width: f64,
+}
+
+impl Default for FlagSettings {
+    fn default() -> FlagSettings {
+        FlagSettings {
+            threshold_pct: 25.0,
+            min_answers: 30,
+            max_ci_width: 20.0,
+        }
+    }
+}
+
+impl FlagSettings {
+    /// Validated settings: a threshold from 0 to 100 and a positive width.
+    pub fn new(threshold_pct: f64, min_answers: u64, max_ci_width: f64) -> Result<FlagSettings> {
+        if !(0.0..=100.0).contains(&threshold_pct) {
+            return Err(Error::usage(format!(
+                "--flag-threshold {threshold_pct}: expected a percentage from 0 to 100, such as 25"
+            )));
+        }
+        if !(max_ci_width > 0.0 && max_ci_width <= 100.0) {
+            return Err(Error::usage(format!(
+                "--max-ci-width {max_ci_width}: expected percentage points above 0 and at most 100, such as 20"
+            )));
+        }
+        Ok(FlagSettings {
+            threshold_pct,
+            min_answers,
+            max_ci_width,
+        })
+    }
+
+    /// Whether an estimate on `n` answers with interval `[lower, upper]` (percent) is
+    /// imprecise: too few answers, too wide an interval, or no interval.
+    ///
+    /// ```
+    /// use chiso::flags::FlagSettings;
+    /// let s = FlagSettings::default();
+    /// assert!(!s.imprecise(30, Some(10.0), Some(30.0)));
+    /// assert!(s.imprecise(29, Some(10.0), Some(30.0)));
+    /// assert!(s.imprecise(100, Some(10.0), Some(30.5)));
+    /// assert!(s.imprecise(100, None, None));
+    /// ```
+    pub fn imprecise(&self, n: u64, lower: Option<f64>, upper: Option<f64>) -> bool {
+        match (lower, upper) {
+            (Some(l), Some(u)) => n < self.min_answers || u - l > self.max_ci_width,
+            _ => true,
+        }
+    }
+}
+
+/// Whether a flag row is a unit's or an officer's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// A unit (đơn vị).
+    Unit,
+    /// An officer (CBCC) within a unit.
+    Officer,
+}
+
+impl Level {
+    /// `unit` or `officer`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Unit => "unit",
+            Level::Officer => "officer",
+        }
+    }
+}
+
+/// One row of `flags.csv`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FlagRow {
+    /// Unit or officer.
+    pub level: Level,
+    /// The unit code (an officer's unit for an officer).
+    pub domain: String,
+    /// The officer's id; empty for a unit.
+    pub officer_id: String,
+    /// The unit's group; empty when unknown.
+    pub unit_group: String,
+    /// The indicator (`overall`).
+    pub indicator: String,
+    /// Estimated share dissatisfied (percent).
+    pub dissatisfied_pct: Option<f64>,
+    /// Its standard error.
+    pub std_error: Option<f64>,
+    /// Lower end of its interval.
+    pub ci_lower: Option<f64>,
+    /// Upper end of its interval.
+    pub ci_upper: Option<f64>,
+    /// Answers used.
+    pub n: u64,
+    /// The threshold (percent).
+    pub threshold_pct: f64,
+    /// The estimate is above the threshold.
+    pub above: bool,
+    /// The whole interval is above the threshold.
+    pub certain: bool,
+    /// Too few answers or too wide an interval.
+    pub imprecise: bool,
+}
+
+/// An estimate of a domain: what a flag is made from.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct DomainEstimate {
+    estimate: Option<f64>,
+    std_error: Option<f64>,
+    ci_lower: Option<f64>,
+    ci_upper: Option<f64>,
+    n: u64,
+}
+
+/// The overall share dissatisfied of any domain, computed as [`crate::index::compute`] does.
+struct OverallDissatisfied<'a> {
+    data: &'a ResponseData,
+    sample: StratifiedSample,
+    /// Per item: dissatisfied (0/1) and answered (0/1).
+    columns: Vec<[Vec<f64>; 2]>,
+    /// `(item, coefficient)` of the overall combination.
+    terms: Vec<(usize, f64)>,
+    settings: IndexSettings,
+}
+
+impl<'a> OverallDissatisfied<'a> {
+    fn new(q: &Questionnaire, data: &'a ResponseData, settings: IndexSettings) -> Self {
+        let columns = data
+            .answers
+            .iter()
+            .map(|a| {
+                let dis = a
+                    .iter()
+                    .map(|&v| f64::from(u8::from(v != NO_ANSWER && q.scale.is_dissatisfied(v))))
+                    .collect();
+                let answered = a
+                    .iter()
+                    .map(|&v| f64::from(u8::from(v != NO_ANSWER)))
+                    .collect();
+                [dis, answered]
+            })
+            .collect();
+        let terms = q
+            .elements
+            .iter()
+            .flat_map(|e| {
+                let c = e.weight / e.items.len() as f64;
+                e.items.iter().map(move |&k| (k, c))
+            })
+            .collect();
+        OverallDissatisfied {
+            data,
+            sample: StratifiedSample::new(
+                data.stratum_of.clone(),
+                data.weights(),
+                data.population.clone(),
+            ),
+            columns,
+            terms,
+            settings,
+        }
+    }
+
+    fn domain(&self, rows: &[usize]) -> DomainEstimate {
+        let answered: Vec<usize> = rows
+            .iter()
+            .copied()
+            .filter(|&i| self.terms.iter().any(|&(k, _)| self.columns[k][1][i] > 0.0))
+            .collect();
+        let mut strata: Vec<u32> = answered.iter().map(|&i| self.data.stratum_of[i]).collect();
+        strata.sort_unstable();
+        strata.dedup();
+        let n = answered.len() as u64;
+        let df = n.saturating_sub(strata.len() as u64);
+        let ratio_terms: Vec<RatioTerm<'_>> = self
+            .terms
+            .iter()
+            .map(|&(k, c)| RatioTerm {
+                numerator: &self.columns[k][0],
+                denominator: &self.columns[k][1],
+                coefficient: c * 100.0,
+            })
+            .collect();
+        let mut out = DomainEstimate {
+            estimate: None,
+            std_error: None,
+            ci_lower: None,
+            ci_upper: None,
+            n,
+        };
+        let e = self.sample.ratio_combination(&ratio_terms, rows);
+        if n > 0 && e.estimate.is_finite() {
+            out.estimate = Some(e.estimate);
+            out.std_error = Some(e.std_error);
+            if let Some(i) = ci::proportion(
+                e.estimate / 100.0,
+                e.std_error / 100.0,
+                df as f64,
+                n as f64,
+                self.settings.level,
+                self.settings.ci_method,
+            ) {
+                out.ci_lower = Some(100.0 * i.lower);
+                out.ci_upper = Some(100.0 * i.upper);
+            }
+        }
+        out
+    }
+}
+
+fn flag(
+    level: Level,
+    domain: &str,
+    officer_id: &str,
+    unit_group: &str,
+    e: DomainEstimate,
+    settings: &FlagSettings,
+) -> FlagRow {
+    let t = settings.threshold_pct;
+    FlagRow {
+        level,
+        domain: domain.to_string(),
+        officer_id: officer_id.to_string(),
+        unit_group: unit_group.to_string(),
+        indicator: INDICATOR.to_string(),
+        dissatisfied_pct: e.estimate,
+        std_error: e.std_error,
+        ci_lower: e.ci_lower,
+        ci_upper: e.ci_upper,
+        n: e.n,
+        threshold_pct: t,
+        above: e.estimate.is_some_and(|x| x > t),
+        certain: e.estimate.is_some() && e.ci_lower.is_some_and(|l| l > t),
+        imprecise: settings.imprecise(e.n, e.ci_lower, e.ci_upper),
+    }
+}
+
+/// The flag rows: every unit (in the order of `data.units`), then every officer of every unit
+/// (by unit, then officer id). A respondent whose record names no officer counts in the unit's
+/// row only; an officer who handled records of two units has a row in each.
+///
+/// `rows` are the index rows of the same data and `index_settings` (the unit estimates are
+/// taken from them).
+pub fn compute(
+    q: &Questionnaire,
+    data: &ResponseData,
+    rows: &[IndexRow],
+    index_settings: IndexSettings,
+    settings: &FlagSettings,
+) -> Vec<FlagRow> {
+    let overall = OverallDissatisfied::new(q, data, index_settings);
+    let by_unit: HashMap<&str, &IndexRow> = rows
+        .iter()
+        .filter(|r| r.indicator == INDICATOR && r.measure == "dissatisfied_pct")
+        .map(|r| (r.domain.as_str(), r))
+        .collect();
+    let group = |u: usize| data.unit_groups.get(u).map(String::as_str).unwrap_or("");
+    let mut out = Vec::new();
+    for (u, unit) in data.units.iter().enumerate() {
+        let e = match by_unit.get(unit.as_str()) {
+            Some(r) => DomainEstimate {
+                estimate: r.estimate,
+                std_error: r.std_error,
+                ci_lower: r.ci_lower,
+                ci_upper: r.ci_upper,
+                n: r.n,
+            },
+            None => {
+                let members: Vec<usize> = (0..data.len())
+                    .filter(|&i| data.unit_of[i] as usize == u)
+                    .collect();
+                overall.domain(&members)
+            }
+        };
+        out.push(flag(Level::Unit, unit, "", group(u), e, settings));
+    }
+    let mut officers: BTreeMap<(u32, u32), Vec<usize>> = BTreeMap::new();
+    for i in 0..data.len() {
+        let o = data.officer_of.get(i).copied().unwrap_or(NO_OFFICER);
+        if o != NO_OFFICER {
+            officers.entry((data.unit_of[i], o)).or_default().push(i);
+        }
+    }
+    for ((u, o), members) in &officers {
+        let (u, o) = (*u as usize, *o as usize);
+        let e = overall.domain(members);
+        out.push(flag(
+            Level::Officer,
+            &data.units[u],
+            &data.officers[o],
+            group(u),
+            e,
+            settings,
+        ));
+    }
+    out
+}
+
+fn num(v: Option<f64>) -> String {
+    v.map(|x| format!("{x}")).unwrap_or_default()
+}
+
+/// The columns of `flags.csv`.
+pub const COLUMNS: [&str; 14] = [
+    "level",
+    "domain",
+    "officer_id",
+    "unit_group",
+    "indicator",
+    "dissatisfied_pct",
+    "std_error",
+    "ci_lower",
+    "ci_upper",
+    "n",
+    "threshold_pct",
+    "above",
+    "certain",
+    "imprecise",
+];
+
+/// `flags.csv` as bytes.
+pub fn to_csv(rows: &[FlagRow]) -> Vec<u8> {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    w.write_record(COLUMNS).expect("memory");
+    for r in rows {
+        w.write_record([
+            r.level.as_str(),
+            &r.domain,
+            &r.officer_id,
+            &r.unit_group,
+            &r.indicator,
+            &num(r.dissatisfied_pct),
+            &num(r.std_error),
+            &num(r.ci_lower),
+            &num(r.ci_upper),
+            &r.n.to_string(),
+            &format!("{}", r.threshold_pct),
+            bool_str(r.above),
+            bool_str(r.certain),
+            bool_str(r.imprecise),
+        ])
+        .expect("memory");
+    }
+    w.into_inner().expect("memory")
+}
+
+fn bool_str(b: bool) -> &'static str {
+    if b { "true" } else { "false" }
+}
+
+#[derive(Serialize)]
+struct Published<'a> {
+    settings: &'a FlagSettings,
+    indicator: &'a str,
+    measure: &'a str,
+    engine_version: &'a str,
+    rows: &'a [FlagRow],
+}
+
+/// Adds `flags.csv` and `flags.json` (settings and rows) to `staged`.
+pub fn stage(staged: &mut Staged, settings: &FlagSettings, rows: &[FlagRow]) {
+    staged.add("flags.csv", to_csv(rows));
+    let json = serde_json::to_vec_pretty(&Published {
+        settings,
+        indicator: INDICATOR,
+        measure: "dissatisfied_pct",
+        engine_version: env!("CARGO_PKG_VERSION"),
+        rows,
+    })
+    .expect("rows serialise");
+    staged.add("flags.json", json);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn est(estimate: f64, lower: f64, upper: f64, n: u64) -> DomainEstimate {
+        DomainEstimate {
+            estimate: Some(estimate),
+            std_error: Some(1.0),
+            ci_lower: Some(lower),
+            ci_upper: Some(upper),
+            n,
+        }
+    }
+
+    #[test]
+    fn certain_above_uncertain_and_imprecise_are_told_apart() {
+        let s = FlagSettings::default();
+        // Whole interval above 25: certain.
+        let r = flag(Level::Unit, "U", "", "", est(40.0, 30.0, 45.0, 100), &s);
+        assert!(r.above && r.certain && !r.imprecise);
+        // Above, but the interval reaches below 25.
+        let r = flag(Level::Unit, "U", "", "", est(30.0, 24.0, 37.0, 100), &s);
+        assert!(r.above && !r.certain && !r.imprecise);
+        // Exactly at the threshold is not above ("trên 25%").
+        let r = flag(Level::Unit, "U", "", "", est(25.0, 20.0, 30.0, 100), &s);
+        assert!(!r.above && !r.certain);
+        // A lower end exactly at 25 is not certain.
+        let r = flag(Level::Unit, "U", "", "", est(30.0, 25.0, 35.0, 100), &s);
+        assert!(r.above && !r.certain);
+        // Few answers: imprecise even though certain.
+        let r = flag(Level::Unit, "U", "", "", est(60.0, 40.0, 58.0, 12), &s);
+        assert!(r.above && r.certain && r.imprecise);
+        // Wide interval: imprecise.
+        let r = flag(Level::Unit, "U", "", "", est(30.0, 10.0, 50.0, 100), &s);
+        assert!(r.above && !r.certain && r.imprecise);
+        // No estimate: nothing above, imprecise.
+        let none = DomainEstimate {
+            estimate: None,
+            std_error: None,
+            ci_lower: None,
+            ci_upper: None,
+            n: 0,
+        };
+        let r = flag(Level::Unit, "U", "", "", none, &s);
+        assert!(!r.above && !r.certain && r.imprecise);
+    }
+
+    #[test]
+    fn settings_are_validated() {
+        assert!(FlagSettings::new(25.0, 30, 20.0).is_ok());
+        assert!(FlagSettings::new(125.0, 30, 20.0).is_err());
+        assert!(FlagSettings::new(f64::NAN, 30, 20.0).is_err());
+        assert!(FlagSettings::new(25.0, 30, 0.0).is_err());
+    }
+}

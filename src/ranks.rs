@@ -1,0 +1,484 @@
+//! Ranks of units within their group (`unit_group`: departments, districts, communes), with a
+//! rank interval that shows how much of a ranking ("3rd of 17") the sample can support.
+//!
+//! Ranked: the `overall` index and every element index, measure `satisfied_pct`; rank 1 is the
+//! highest share satisfied. Equal estimates share the best of their ranks (1, 2, 2, 4). A unit
+//! without an estimate is listed without a rank and does not count in `group_size`.
+//!
+//! # The rank interval
+//!
+//! A seeded parametric simulation, so that anyone re-running it gets the same numbers:
+//!
+//! 1. Each unit's estimate `p` (0–1) with standard error `se` is put on the logit scale,
+//!    `θ = ln(p / (1 − p))` with standard error `s = se / (p (1 − p))` (the delta method; the
+//!    same scale as the default `logit` interval, which keeps simulated shares inside 0–100%
+//!    where satisfaction rates of 90–99% would otherwise spill over). When `p` is 0 or 1 or
+//!    `se` is 0, the design gives no variance to draw from and `θ` (possibly ±∞) is held fixed;
+//!    such an estimate on few answers is marked imprecise by its Clopper–Pearson interval.
+//! 2. For each of `R` replicates (default 1000), every unit of the group gets
+//!    `θ* = θ + s·z` with `z` a standard normal, and the units are ranked on `θ*` (the logit is
+//!    increasing, so this is the ranking of the shares) with ties sharing the best rank.
+//!    Units are drawn independently: strata are units by default, so their estimates are
+//!    independent; with strata that cut across units this ignores their covariance.
+//! 3. The rank interval is `[Q(0.025), Q(0.975)]` of a unit's `R` simulated ranks, with
+//!    `Q(q) = r_(k)`, `k = ⌈q·R⌉` (at least 1), the `k`-th smallest (the inverse of the empirical
+//!    distribution function, R's `quantile(type = 1)`); for `R = 1000`, the 25th and the 975th.
+//!    It is widened, if needed, to contain the rank of the estimates themselves.
+//!
+//! Random numbers: one ChaCha20 stream (`rand_chacha::ChaCha20Rng`) per indicator and group,
+//! keyed by `SHA-256("chiso-rank-interval-v1" ‖ field(seed) ‖ field(indicator) ‖ field(group))`,
+//! `field(s) = u32le(len(s)) ‖ s`, with `seed` the `--rank-seed` text (default
+//! [`DEFAULT_SEED`]); so adding an element or a group does not move another's intervals. A
+//! uniform is `u = ((x >> 11) + 1)·2⁻⁵³ ∈ (0, 1]` from one `next_u64` `x`. Normals come in pairs
+//! by Box–Muller from two consecutive uniforms `u₁, u₂`: `√(−2 ln u₁)·cos(2π u₂)`, then
+//! `√(−2 ln u₁)·sin(2π u₂)`; they are used in order, replicate by replicate, units in the order
+//! of their codes, one per ranked unit. Ranks are compared as floating-point numbers: the
+//! result is the same on every run of a build; across platforms whose `ln`, `cos` or `sin`
+//! differ in the last bit, a rank could change only if two simulated values met to the last bit.
+
+use std::collections::{BTreeMap, HashMap};
+
+use rand_chacha::ChaCha20Rng;
+use rand_core::{Rng, SeedableRng};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::flags::FlagSettings;
+use crate::index::IndexRow;
+use crate::output::Staged;
+use crate::questionnaire::Questionnaire;
+use crate::responses::ResponseData;
+
+/// The name of the simulation's stream derivation (the prefix of every key).
+pub const STREAM_PREFIX: &str = "chiso-rank-interval-v1";
+
+/// The `--rank-seed` used when none is given.
+pub const DEFAULT_SEED: &str = "chiso-ranks";
+
+/// The measure ranked.
+pub const MEASURE: &str = "satisfied_pct";
+
+/// How rank intervals are simulated (recorded in `ranks.json`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RankSettings {
+    /// Replicates `R`.
+    pub replicates: u32,
+    /// The seed text.
+    pub seed: String,
+}
+
+impl Default for RankSettings {
+    fn default() -> RankSettings {
+        RankSettings {
+            replicates: 1000,
+            seed: DEFAULT_SEED.to_string(),
+        }
+    }
+}
+
+impl RankSettings {
+    /// Validated settings: at least 1 replicate (40 or more for the 2.5% and 97.5% quantiles
+    /// to be distinct order statistics; 1000 is the default).
+    pub fn new(replicates: u32, seed: &str) -> Result<RankSettings> {
+        if replicates == 0 {
+            return Err(Error::usage(
+                "--rank-replicates 0: expected a whole number of replicates, such as 1000",
+            ));
+        }
+        Ok(RankSettings {
+            replicates,
+            seed: seed.to_string(),
+        })
+    }
+}
+
+/// One row of `ranks.csv`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RankRow {
+    /// The group ranked within (empty when the unit's group is unknown).
+    pub unit_group: String,
+    /// The unit code.
+    pub domain: String,
+    /// The unit's name (empty when unknown).
+    pub unit_name: String,
+    /// `overall` or `element:<code>`.
+    pub indicator: String,
+    /// `satisfied_pct`.
+    pub measure: &'static str,
+    /// The estimate (percent).
+    pub estimate: Option<f64>,
+    /// Lower end of its interval.
+    pub ci_lower: Option<f64>,
+    /// Upper end of its interval.
+    pub ci_upper: Option<f64>,
+    /// Answers used.
+    pub n: u64,
+    /// Rank of the estimate (1 = best); `None` without an estimate.
+    pub rank: Option<u32>,
+    /// Lower end of the rank interval (the best plausible rank).
+    pub rank_lower: Option<u32>,
+    /// Upper end of the rank interval (the worst plausible rank).
+    pub rank_upper: Option<u32>,
+    /// Units ranked in the group for this indicator.
+    pub group_size: u32,
+    /// The estimate is imprecise (see [`FlagSettings::imprecise`]).
+    pub imprecise: bool,
+}
+
+/// Standard normals from a ChaCha20 stream, by Box–Muller on 53-bit uniforms.
+pub struct Normals {
+    rng: ChaCha20Rng,
+    spare: Option<f64>,
+}
+
+impl Normals {
+    /// The stream of `seed`, `indicator` and `group` (see the module documentation).
+    pub fn new(seed: &str, indicator: &str, group: &str) -> Normals {
+        let mut h = Sha256::new();
+        h.update(STREAM_PREFIX.as_bytes());
+        for s in [seed, indicator, group] {
+            h.update((s.len() as u32).to_le_bytes());
+            h.update(s.as_bytes());
+        }
+        Normals {
+            rng: ChaCha20Rng::from_seed(h.finalize().into()),
+            spare: None,
+        }
+    }
+
+    fn uniform(&mut self) -> f64 {
+        ((self.rng.next_u64() >> 11) + 1) as f64 * (1.0 / (1u64 << 53) as f64)
+    }
+
+    /// The next standard normal.
+    pub fn next_normal(&mut self) -> f64 {
+        if let Some(z) = self.spare.take() {
+            return z;
+        }
+        let (u1, u2) = (self.uniform(), self.uniform());
+        let r = (-2.0 * u1.ln()).sqrt();
+        let a = 2.0 * std::f64::consts::PI * u2;
+        self.spare = Some(r * a.sin());
+        r * a.cos()
+    }
+}
+
+/// Competition ranks (1 = largest; equal values share the best rank) of `values`.
+pub fn ranks(values: &[f64]) -> Vec<u32> {
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|&a, &b| values[b].total_cmp(&values[a]).then(a.cmp(&b)));
+    let mut out = vec![0u32; values.len()];
+    for (pos, &i) in order.iter().enumerate() {
+        out[i] = if pos > 0 && values[order[pos - 1]] == values[i] {
+            out[order[pos - 1]]
+        } else {
+            pos as u32 + 1
+        };
+    }
+    out
+}
+
+/// `Q(q)` of sorted ranks with `q = per_mille / 1000`: the `⌈q·R⌉`-th smallest (at least the
+/// first), computed in integers.
+fn quantile(sorted: &[u32], per_mille: u64) -> u32 {
+    let r = sorted.len() as u64;
+    let k = (r * per_mille).div_ceil(1000).max(1);
+    sorted[(k - 1) as usize]
+}
+
+/// Rank intervals of the values `(θ, s)` of one group: for each, the point rank and the interval.
+fn simulate(theta: &[f64], sd: &[f64], normals: &mut Normals, replicates: u32) -> Vec<[u32; 3]> {
+    let k = theta.len();
+    let point = ranks(theta);
+    let mut sims: Vec<Vec<u32>> = vec![Vec::with_capacity(replicates as usize); k];
+    let mut draw = vec![0.0f64; k];
+    for _ in 0..replicates {
+        for i in 0..k {
+            let z = normals.next_normal();
+            draw[i] = if sd[i] > 0.0 {
+                theta[i] + sd[i] * z
+            } else {
+                theta[i]
+            };
+        }
+        for (i, r) in ranks(&draw).into_iter().enumerate() {
+            sims[i].push(r);
+        }
+    }
+    sims.iter_mut()
+        .zip(point)
+        .map(|(s, p)| {
+            s.sort_unstable();
+            let lower = quantile(s, 25).min(p);
+            let upper = quantile(s, 975).max(p);
+            [p, lower, upper]
+        })
+        .collect()
+}
+
+/// The logit of a share in percent and the standard error on that scale (0 when the design
+/// gives none).
+fn logit(estimate: f64, se: f64) -> (f64, f64) {
+    let p = estimate / 100.0;
+    if p <= 0.0 {
+        (f64::NEG_INFINITY, 0.0)
+    } else if p >= 1.0 {
+        (f64::INFINITY, 0.0)
+    } else {
+        let s = se / 100.0 / (p * (1.0 - p));
+        ((p / (1.0 - p)).ln(), if s.is_finite() { s } else { 0.0 })
+    }
+}
+
+/// The rank rows: for `overall` then each element (questionnaire order), groups in order of
+/// their names, units by rank then code; units without an estimate last.
+pub fn compute(
+    q: &Questionnaire,
+    data: &ResponseData,
+    rows: &[IndexRow],
+    precision: &FlagSettings,
+    settings: &RankSettings,
+) -> Vec<RankRow> {
+    let by_key: HashMap<(&str, &str), &IndexRow> = rows
+        .iter()
+        .filter(|r| r.measure == MEASURE)
+        .map(|r| ((r.domain.as_str(), r.indicator.as_str()), r))
+        .collect();
+    let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for u in 0..data.units.len() {
+        let g = data.unit_groups.get(u).map(String::as_str).unwrap_or("");
+        groups.entry(g).or_default().push(u);
+    }
+    let indicators: Vec<String> = std::iter::once("overall".to_string())
+        .chain(q.elements.iter().map(|e| format!("element:{}", e.code)))
+        .collect();
+    let mut out = Vec::new();
+    for indicator in &indicators {
+        for (&group, units) in &groups {
+            let mut ranked: Vec<(usize, &IndexRow)> = Vec::new();
+            let mut unranked: Vec<RankRow> = Vec::new();
+            let row_of = |u: usize, r: Option<&IndexRow>| RankRow {
+                unit_group: group.to_string(),
+                domain: data.units[u].clone(),
+                unit_name: data.unit_names.get(u).cloned().unwrap_or_default(),
+                indicator: indicator.clone(),
+                measure: MEASURE,
+                estimate: r.and_then(|r| r.estimate),
+                ci_lower: r.and_then(|r| r.ci_lower),
+                ci_upper: r.and_then(|r| r.ci_upper),
+                n: r.map_or(0, |r| r.n),
+                rank: None,
+                rank_lower: None,
+                rank_upper: None,
+                group_size: 0,
+                imprecise: precision.imprecise(
+                    r.map_or(0, |r| r.n),
+                    r.and_then(|r| r.ci_lower),
+                    r.and_then(|r| r.ci_upper),
+                ),
+            };
+            for &u in units {
+                match by_key.get(&(data.units[u].as_str(), indicator.as_str())) {
+                    Some(r) if r.estimate.is_some() => ranked.push((u, r)),
+                    r => unranked.push(row_of(u, r.copied())),
+                }
+            }
+            let (theta, sd): (Vec<f64>, Vec<f64>) = ranked
+                .iter()
+                .map(|(_, r)| logit(r.estimate.expect("ranked"), r.std_error.unwrap_or(0.0)))
+                .unzip();
+            let mut normals = Normals::new(&settings.seed, indicator, group);
+            let result = simulate(&theta, &sd, &mut normals, settings.replicates);
+            let size = ranked.len() as u32;
+            let mut rows: Vec<RankRow> = ranked
+                .iter()
+                .zip(result)
+                .map(|(&(u, r), [p, lo, hi])| RankRow {
+                    rank: Some(p),
+                    rank_lower: Some(lo),
+                    rank_upper: Some(hi),
+                    group_size: size,
+                    ..row_of(u, Some(r))
+                })
+                .collect();
+            rows.sort_by(|a, b| a.rank.cmp(&b.rank).then_with(|| a.domain.cmp(&b.domain)));
+            for r in &mut unranked {
+                r.group_size = size;
+            }
+            out.extend(rows);
+            out.extend(unranked);
+        }
+    }
+    out
+}
+
+fn num<T: std::fmt::Display>(v: Option<T>) -> String {
+    v.map(|x| format!("{x}")).unwrap_or_default()
+}
+
+/// The columns of `ranks.csv`.
+pub const COLUMNS: [&str; 14] = [
+    "unit_group",
+    "domain",
+    "unit_name",
+    "indicator",
+    "measure",
+    "estimate",
+    "ci_lower",
+    "ci_upper",
+    "n",
+    "rank",
+    "rank_lower",
+    "rank_upper",
+    "group_size",
+    "imprecise",
+];
+
+/// `ranks.csv` as bytes.
+pub fn to_csv(rows: &[RankRow]) -> Vec<u8> {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    w.write_record(COLUMNS).expect("memory");
+    for r in rows {
+        w.write_record([
+            r.unit_group.as_str(),
+            &r.domain,
+            &r.unit_name,
+            &r.indicator,
+            r.measure,
+            &num(r.estimate),
+            &num(r.ci_lower),
+            &num(r.ci_upper),
+            &r.n.to_string(),
+            &num(r.rank),
+            &num(r.rank_lower),
+            &num(r.rank_upper),
+            &r.group_size.to_string(),
+            if r.imprecise { "true" } else { "false" },
+        ])
+        .expect("memory");
+    }
+    w.into_inner().expect("memory")
+}
+
+#[derive(Serialize)]
+struct Published<'a> {
+    settings: &'a RankSettings,
+    method: &'a str,
+    stream: &'a str,
+    interval: &'a str,
+    precision: &'a FlagSettings,
+    engine_version: &'a str,
+    rows: &'a [RankRow],
+}
+
+/// Adds `ranks.csv` and `ranks.json` (settings and rows) to `staged`.
+pub fn stage(
+    staged: &mut Staged,
+    settings: &RankSettings,
+    precision: &FlagSettings,
+    rows: &[RankRow],
+) {
+    staged.add("ranks.csv", to_csv(rows));
+    let json = serde_json::to_vec_pretty(&Published {
+        settings,
+        method: "parametric simulation on the logit scale, units independent",
+        stream: STREAM_PREFIX,
+        interval: "quantiles 0.025 and 0.975, type 1 (k = ceil(q R))",
+        precision,
+        engine_version: env!("CARGO_PKG_VERSION"),
+        rows,
+    })
+    .expect("rows serialise");
+    staged.add("ranks.json", json);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ties_share_the_best_rank() {
+        assert_eq!(ranks(&[90.0, 95.0, 95.0, 80.0]), vec![3, 1, 1, 4]);
+        assert_eq!(ranks(&[f64::INFINITY, 1.0, 1.0]), vec![1, 2, 2]);
+        assert!(ranks(&[]).is_empty());
+    }
+
+    #[test]
+    fn quantiles_are_type_1() {
+        let s: Vec<u32> = (1..=1000).collect();
+        assert_eq!(quantile(&s, 25), 25);
+        assert_eq!(quantile(&s, 975), 975);
+        assert_eq!(quantile(&[7], 25), 7);
+        let s: Vec<u32> = (1..=10).collect();
+        // ⌈0.25⌉ = 1, ⌈9.75⌉ = 10.
+        assert_eq!((quantile(&s, 25), quantile(&s, 975)), (1, 10));
+    }
+
+    #[test]
+    fn normals_are_pinned() {
+        // value stability: the first normals of a fixed stream.
+        let mut n = Normals::new("seed", "overall", "xa");
+        let z: Vec<f64> = (0..4).map(|_| n.next_normal()).collect();
+        let mut again = Normals::new("seed", "overall", "xa");
+        assert_eq!(z, (0..4).map(|_| again.next_normal()).collect::<Vec<_>>());
+        let mut other = Normals::new("seed", "overall", "huyen");
+        assert_ne!(z[0], other.next_normal());
+        let pinned = PINNED_NORMALS;
+        for (a, b) in z.iter().zip(pinned) {
+            assert_eq!(a.to_bits(), b.to_bits(), "{z:?}");
+        }
+    }
+
+    /// The first four normals of stream ("seed", "overall", "xa"): a change here changes every
+    /// published rank interval and belongs under "Reproducibility-breaking changes".
+    const PINNED_NORMALS: [f64; 4] = [
+        0.387590107694585,
+        -0.08131760822297096,
+        0.30177915866805993,
+        0.5383036148024101,
+    ];
+
+    #[test]
+    fn normals_have_mean_zero_and_unit_variance() {
+        let mut n = Normals::new("moments", "overall", "");
+        let m = 200_000;
+        let (mut s, mut s2) = (0.0, 0.0);
+        for _ in 0..m {
+            let z = n.next_normal();
+            s += z;
+            s2 += z * z;
+        }
+        let mean = s / m as f64;
+        let var = s2 / m as f64 - mean * mean;
+        // Standard errors: 1/√m ≈ 0.0022 for the mean, √(2/m) ≈ 0.0032 for the variance.
+        assert!(mean.abs() < 0.01, "{mean}");
+        assert!((var - 1.0).abs() < 0.015, "{var}");
+    }
+
+    #[test]
+    fn the_interval_follows_the_probability_of_a_swap() {
+        // Two units with s = 1 on the logit scale: they swap with probability
+        // Φ(−d/√2). At d = 2.326 that is 5% (> 2.5%: the interval reaches rank 2); at
+        // d = 3.290 it is 0.5% (< 2.5%: rank 1 for certain). Monte Carlo error at R = 4000:
+        // ±0.35 and ±0.11 points.
+        let mut n = Normals::new("swap", "overall", "");
+        let r = simulate(&[2.326, 0.0], &[1.0, 1.0], &mut n, 4000);
+        assert_eq!(r, vec![[1, 1, 2], [2, 1, 2]]);
+        let r = simulate(&[3.290, 0.0], &[1.0, 1.0], &mut n, 4000);
+        assert_eq!(r, vec![[1, 1, 1], [2, 2, 2]]);
+    }
+
+    #[test]
+    fn far_apart_units_have_point_intervals_and_close_ones_overlap() {
+        let mut n = Normals::new("t", "overall", "");
+        // Logits 3, 0, −3 with small errors: ranks certain.
+        let r = simulate(&[3.0, 0.0, -3.0], &[0.01, 0.01, 0.01], &mut n, 1000);
+        assert_eq!(r, vec![[1, 1, 1], [2, 2, 2], [3, 3, 3]]);
+        // Two equal estimates with large errors: each may be first or second.
+        let r = simulate(&[1.0, 1.0, -5.0], &[0.5, 0.5, 0.0], &mut n, 1000);
+        assert_eq!(r, vec![[1, 1, 2], [1, 1, 2], [3, 3, 3]]);
+    }
+}

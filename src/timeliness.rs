@@ -1,0 +1,449 @@
+//! Timeliness from the records themselves: the shares of records returned early (trước hạn),
+//! on time (đúng hạn) and late (trễ hạn), for the whole file, every unit and every officer.
+//!
+//! These are counts of the whole population of records, not estimates: there is no sampling
+//! error. A record is
+//!
+//! - **early** when its `returned_date` is before its `due_date`,
+//! - **on time** when it is the due date itself,
+//! - **late** when it is after the due date,
+//!
+//! comparing calendar days (a time of day is ignored, as everywhere in chiso). A record without
+//! a returned date (not yet returned) or without a due date cannot be classified: it is counted
+//! in `not_returned` or `no_due_date` of its unit and officer, and left out of the shares'
+//! denominator `records`, never dropped silently. With a design, only records returned inside
+//! its window count (records not returned are still counted as such); the others are counted
+//! as outside the window.
+//!
+//! Rows are checked as `chiso sample` checks them ([`RecordLayout::check`]: a date that is not
+//! a date, an empty id, a row of the wrong length) plus an empty `unit_code`; every copy of a
+//! duplicated `record_id` is rejected. Rejected rows are listed with their reasons in
+//! `timeliness_rejected.csv`.
+//!
+//! A unit or officer whose late share is above the ceiling (2% by default: the Hoài Thanh plan
+//! keeps late records "không quá 2%") is marked `above_ceiling`.
+
+use std::collections::BTreeMap;
+use std::collections::hash_map::Entry;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use rustc_hash::{FxHashMap, FxHashSet};
+use serde::Serialize;
+use xxhash_rust::xxh3::xxh3_128;
+
+use crate::error::{CellProblem, Error, Result};
+use crate::output::Staged;
+use crate::records::{ColumnMap, RecordLayout, parse_date};
+use crate::table::{Row, Table};
+
+/// Settings of a timeliness run.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct TimelinessSettings {
+    /// Largest acceptable share of late records, in percent.
+    pub late_ceiling_pct: f64,
+}
+
+impl Default for TimelinessSettings {
+    fn default() -> TimelinessSettings {
+        TimelinessSettings {
+            late_ceiling_pct: 2.0,
+        }
+    }
+}
+
+impl TimelinessSettings {
+    /// Validated settings: a ceiling from 0 to 100.
+    pub fn new(late_ceiling_pct: f64) -> Result<TimelinessSettings> {
+        if !(0.0..=100.0).contains(&late_ceiling_pct) {
+            return Err(Error::usage(format!(
+                "--late-ceiling {late_ceiling_pct}: expected a percentage from 0 to 100, such as 2"
+            )));
+        }
+        Ok(TimelinessSettings { late_ceiling_pct })
+    }
+}
+
+/// Counts of one unit, officer or of the whole file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Tally {
+    /// Records classified (early + on time + late): the denominator of the shares.
+    pub records: u64,
+    /// Returned before the due date.
+    pub early: u64,
+    /// Returned on the due date.
+    pub on_time: u64,
+    /// Returned after the due date.
+    pub late: u64,
+    /// Returned, but without a due date: not classified.
+    pub no_due_date: u64,
+    /// Not returned: not classified.
+    pub not_returned: u64,
+}
+
+impl Tally {
+    fn add(&mut self, returned: Option<NaiveDate>, due: Option<NaiveDate>) {
+        match (returned, due) {
+            (None, _) => self.not_returned += 1,
+            (Some(_), None) => self.no_due_date += 1,
+            (Some(r), Some(d)) => {
+                self.records += 1;
+                match r.cmp(&d) {
+                    std::cmp::Ordering::Less => self.early += 1,
+                    std::cmp::Ordering::Equal => self.on_time += 1,
+                    std::cmp::Ordering::Greater => self.late += 1,
+                }
+            }
+        }
+    }
+
+    /// `100 · part / records`, `None` when no record is classified.
+    pub fn pct(&self, part: u64) -> Option<f64> {
+        (self.records > 0).then(|| 100.0 * part as f64 / self.records as f64)
+    }
+}
+
+/// One row of `timeliness.csv`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TimelinessRow {
+    /// `all`, `unit` or `officer`.
+    pub level: &'static str,
+    /// `ALL` or the unit code (an officer's unit for an officer).
+    pub domain: String,
+    /// The officer's id; empty for a unit or the whole file.
+    pub officer_id: String,
+    /// The counts.
+    pub tally: Tally,
+    /// Whether the late share is above the ceiling; `None` when no record is classified.
+    pub above_ceiling: Option<bool>,
+}
+
+/// What happened to the rows of the records file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct RowCounts {
+    /// Data rows read (blank rows excluded).
+    pub rows: u64,
+    /// Blank rows skipped.
+    pub blank: u64,
+    /// Rows rejected (listed in `timeliness_rejected.csv`).
+    pub rejected: u64,
+    /// Accepted rows returned outside the design's window: not counted.
+    pub outside_window: u64,
+}
+
+/// The result of a timeliness run.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Timeliness {
+    /// The settings.
+    pub settings: TimelinessSettings,
+    /// The window applied, if any.
+    pub window: Option<(NaiveDate, NaiveDate)>,
+    /// Row counts.
+    pub counts: RowCounts,
+    /// `ALL`, then units by code, then officers by unit and id.
+    pub rows: Vec<TimelinessRow>,
+    /// Rejected rows, in row order.
+    #[serde(skip)]
+    pub rejections: Vec<CellProblem>,
+}
+
+/// What the parsing thread finds out about an accepted row.
+struct Prepared {
+    returned: Option<NaiveDate>,
+    due: Option<NaiveDate>,
+    id_hash: u128,
+}
+
+#[derive(Default)]
+struct Pass {
+    counts: RowCounts,
+    all: Tally,
+    /// Per unit: its tally and its officers' tallies.
+    units: BTreeMap<String, (Tally, BTreeMap<String, Tally>)>,
+    rejections: Vec<CellProblem>,
+}
+
+/// Reads the records file and counts early, on-time and late records. `window`, when given,
+/// keeps the records returned inside it (both ends included).
+///
+/// ```
+/// use chiso::records::ColumnMap;
+/// use chiso::timeliness::{compute, TimelinessSettings};
+///
+/// # fn main() -> chiso::Result<()> {
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("records.csv");
+/// std::fs::write(&path, "record_id,unit_code,applicant_id,returned_date,due_date\n\
+///     R1,XA01,A,2024-03-01,2024-03-04\nR2,XA01,B,2024-03-05,2024-03-04\nR3,XA01,C,2024-03-05,\n").unwrap();
+/// let t = compute(&path, None, &ColumnMap::default(), None, TimelinessSettings::default())?;
+/// let all = t.all();
+/// assert_eq!((all.records, all.early, all.late, all.no_due_date), (2, 1, 1, 1));
+/// assert_eq!(all.pct(all.late), Some(50.0));
+/// assert_eq!(t.rows[1].above_ceiling, Some(true)); // XA01: 50% late > 2%
+/// # Ok(()) }
+/// ```
+pub fn compute(
+    records: &Path,
+    sheet: Option<&str>,
+    columns: &ColumnMap,
+    window: Option<(NaiveDate, NaiveDate)>,
+    settings: TimelinessSettings,
+) -> Result<Timeliness> {
+    let mut table = Table::open(records, sheet)?;
+    let layout = RecordLayout::new(table.name(), table.headers(), columns, &[])?;
+    let (mut pass, duplicated) = scan(&mut table, &layout, columns, window, None)?;
+    if !duplicated.is_empty() {
+        table.rewind()?;
+        pass = scan(&mut table, &layout, columns, window, Some(&duplicated))?.0;
+    }
+    pass.counts.rejected = pass.rejections.len() as u64;
+    let ceiling = settings.late_ceiling_pct;
+    let row = |level, domain: &str, officer: &str, tally: Tally| TimelinessRow {
+        level,
+        domain: domain.to_string(),
+        officer_id: officer.to_string(),
+        tally,
+        above_ceiling: tally.pct(tally.late).map(|p| p > ceiling),
+    };
+    let mut rows = vec![row("all", "ALL", "", pass.all)];
+    rows.extend(pass.units.iter().map(|(u, (t, _))| row("unit", u, "", *t)));
+    for (u, (_, officers)) in &pass.units {
+        rows.extend(officers.iter().map(|(o, t)| row("officer", u, o, *t)));
+    }
+    Ok(Timeliness {
+        settings,
+        window,
+        counts: pass.counts,
+        rows,
+        rejections: pass.rejections,
+    })
+}
+
+/// One pass over the rows; returns it and the hashes of the duplicated record ids (first
+/// pass, `skip` = `None`). With `skip`, every copy of those ids is rejected.
+fn scan(
+    table: &mut Table,
+    layout: &RecordLayout,
+    columns: &ColumnMap,
+    window: Option<(NaiveDate, NaiveDate)>,
+    skip: Option<&FxHashSet<u128>>,
+) -> Result<(Pass, FxHashSet<u128>)> {
+    let officer_col = layout.find(columns, "officer_id");
+    let due_col = layout.find(columns, "due_date");
+    let mut pass = Pass::default();
+    let mut seen: FxHashSet<u128> = FxHashSet::default();
+    let mut duplicated: FxHashSet<u128> = FxHashSet::default();
+    let mut first_rows: FxHashMap<u128, u64> = FxHashMap::default();
+    // Checks, date parsing and hashing need nothing but the row: done on the parsing thread.
+    let prepare = |row: &Row<'_>| -> Option<std::result::Result<Prepared, CellProblem>> {
+        if row.is_blank() {
+            return None;
+        }
+        let checked = layout.check_shape(row).and_then(|()| layout.check(row));
+        Some(checked.and_then(|c| {
+            if row.get(layout.unit_code).is_empty() {
+                return Err(layout.problem(row, layout.unit_code, "unit_code is empty"));
+            }
+            Ok(Prepared {
+                returned: c.returned,
+                // The due date was checked to be a date or empty.
+                due: due_col.and_then(|c| parse_date(row.get(c))),
+                id_hash: xxh3_128(row.get(layout.record_id).as_bytes()),
+            })
+        }))
+    };
+    table.for_each_row_prepared(prepare, |row, prepared| {
+        let Some(prepared) = prepared else {
+            pass.counts.blank += 1;
+            return Ok(());
+        };
+        pass.counts.rows += 1;
+        let Prepared {
+            returned,
+            due,
+            id_hash: h,
+        } = match prepared {
+            Ok(p) => p,
+            Err(p) => {
+                pass.rejections.push(p);
+                return Ok(());
+            }
+        };
+        match skip {
+            None => {
+                if !seen.insert(h) {
+                    duplicated.insert(h);
+                    return Ok(());
+                }
+            }
+            Some(skip) if skip.contains(&h) => {
+                let reason = match first_rows.entry(h) {
+                    Entry::Vacant(v) => {
+                        v.insert(row.number());
+                        "record_id comes again later in the file: every copy is rejected"
+                            .to_string()
+                    }
+                    Entry::Occupied(o) => format!(
+                        "record_id already on row {}: every copy is rejected",
+                        o.get()
+                    ),
+                };
+                pass.rejections
+                    .push(layout.problem(row, layout.record_id, reason));
+                return Ok(());
+            }
+            Some(_) => {}
+        }
+        if let (Some(r), Some((from, to))) = (returned, window) {
+            if r < from || r > to {
+                pass.counts.outside_window += 1;
+                return Ok(());
+            }
+        }
+        let unit = row.get(layout.unit_code);
+        pass.all.add(returned, due);
+        // Look up by `&str` first: no allocation for a unit or officer already met.
+        if !pass.units.contains_key(unit) {
+            pass.units.insert(unit.to_string(), Default::default());
+        }
+        let (tally, officers) = pass.units.get_mut(unit).expect("inserted");
+        tally.add(returned, due);
+        if let Some(o) = officer_col.map(|c| row.get(c)).filter(|o| !o.is_empty()) {
+            if !officers.contains_key(o) {
+                officers.insert(o.to_string(), Tally::default());
+            }
+            officers.get_mut(o).expect("inserted").add(returned, due);
+        }
+        Ok(())
+    })?;
+    Ok((pass, duplicated))
+}
+
+/// The columns of `timeliness.csv`.
+pub const COLUMNS: [&str; 14] = [
+    "level",
+    "domain",
+    "officer_id",
+    "records",
+    "early",
+    "on_time",
+    "late",
+    "early_pct",
+    "on_time_pct",
+    "late_pct",
+    "late_ceiling_pct",
+    "above_ceiling",
+    "no_due_date",
+    "not_returned",
+];
+
+fn num(v: Option<f64>) -> String {
+    v.map(|x| format!("{x}")).unwrap_or_default()
+}
+
+impl Timeliness {
+    /// `timeliness.csv` as bytes.
+    pub fn to_csv(&self) -> Vec<u8> {
+        let mut w = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_writer(Vec::new());
+        w.write_record(COLUMNS).expect("memory");
+        for r in &self.rows {
+            let t = &r.tally;
+            w.write_record([
+                r.level,
+                &r.domain,
+                &r.officer_id,
+                &t.records.to_string(),
+                &t.early.to_string(),
+                &t.on_time.to_string(),
+                &t.late.to_string(),
+                &num(t.pct(t.early)),
+                &num(t.pct(t.on_time)),
+                &num(t.pct(t.late)),
+                &format!("{}", self.settings.late_ceiling_pct),
+                match r.above_ceiling {
+                    Some(true) => "true",
+                    Some(false) => "false",
+                    None => "",
+                },
+                &t.no_due_date.to_string(),
+                &t.not_returned.to_string(),
+            ])
+            .expect("memory");
+        }
+        w.into_inner().expect("memory")
+    }
+
+    /// `timeliness_rejected.csv` as bytes: `row, column, value, reason`.
+    pub fn rejected_csv(&self) -> Vec<u8> {
+        let mut w = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_writer(Vec::new());
+        w.write_record(["row", "column", "value", "reason"])
+            .expect("memory");
+        for p in &self.rejections {
+            w.write_record([p.row.to_string().as_str(), &p.column, &p.value, &p.reason])
+                .expect("memory");
+        }
+        w.into_inner().expect("memory")
+    }
+
+    /// The `ALL` row.
+    pub fn all(&self) -> &Tally {
+        &self.rows[0].tally
+    }
+}
+
+/// Adds `timeliness.csv` and `timeliness_rejected.csv` to `staged`.
+pub fn stage(staged: &mut Staged, t: &Timeliness) {
+    staged.add("timeliness.csv", t.to_csv());
+    staged.add("timeliness_rejected.csv", t.rejected_csv());
+}
+
+/// Writes `timeliness.csv` and `timeliness_rejected.csv` into `dir`, atomically.
+pub fn write(dir: &Path, t: &Timeliness) -> Result<Vec<PathBuf>> {
+    let mut staged = Staged::new(dir, true, &[])?;
+    stage(&mut staged, t);
+    staged.commit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Option<NaiveDate> {
+        parse_date(s)
+    }
+
+    #[test]
+    fn early_on_time_late_and_unclassified() {
+        let mut t = Tally::default();
+        t.add(d("2024-03-01"), d("2024-03-05"));
+        t.add(d("05/03/2024"), d("2024-03-05"));
+        t.add(d("2024-03-06"), d("2024-03-05"));
+        t.add(d("2024-03-06"), d("2024-03-05"));
+        t.add(d("2024-03-06"), None);
+        t.add(None, d("2024-03-05"));
+        assert_eq!(
+            t,
+            Tally {
+                records: 4,
+                early: 1,
+                on_time: 1,
+                late: 2,
+                no_due_date: 1,
+                not_returned: 1
+            }
+        );
+        assert_eq!(t.pct(t.late), Some(50.0));
+        assert_eq!(Tally::default().pct(0), None);
+    }
+
+    #[test]
+    fn the_ceiling_is_validated() {
+        assert!(TimelinessSettings::new(2.0).is_ok());
+        assert!(TimelinessSettings::new(-1.0).is_err());
+        assert!(TimelinessSettings::new(f64::NAN).is_err());
+    }
+}
