@@ -327,3 +327,52 @@ fn the_demo_logs_substitutions_and_indexes_respondents_only() {
         );
     }
 }
+
+/// On a terminal the demo draws progress on standard error; the files are the same.
+#[test]
+fn the_demo_writes_the_same_files_with_and_without_a_terminal() {
+    // `script` (util-linux) runs the demo on a pseudo-terminal.
+    let script = std::process::Command::new("script")
+        .arg("--version")
+        .output();
+    if !script.is_ok_and(|o| o.status.success()) {
+        eprintln!("`script` is not installed: the terminal run is not checked");
+        return;
+    }
+    let dir = Dir::new();
+    let (tty, plain) = (dir.path("tty"), dir.path("plain"));
+    let command = format!(
+        "'{}' demo --out '{}' --records 2000",
+        env!("CARGO_BIN_EXE_chiso"),
+        p(&tty)
+    );
+    let o = std::process::Command::new("script")
+        .args(["-qec", &command, p(&dir.path("typescript"))])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{:?}", text(&o));
+    let o = chiso(&["demo", "--out", p(&plain), "--records", "2000"]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let shown = dir.read("typescript");
+    assert!(
+        [
+            "generating records",
+            "drawing the sample",
+            "simulating fieldwork",
+            "computing the indices"
+        ]
+        .iter()
+        .any(|m| shown.contains(m)),
+        "{shown}"
+    );
+    for f in [
+        "records.csv",
+        "sample/sample.csv",
+        "fieldwork/substitutions.csv",
+        "fieldwork/summary.csv",
+        "responses.csv",
+        "indices/indices.csv",
+    ] {
+        assert_eq!(file_sha(&tty.join(f)), file_sha(&plain.join(f)), "{f}");
+    }
+}
