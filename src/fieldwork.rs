@@ -136,12 +136,57 @@ pub struct Person {
 /// The official and reserve lists of one stratum, each in rank order (ranks 1, 2, 3, …).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StratumLists {
+    stratum: String,
+    officials: Vec<Person>,
+    reserves: Vec<Person>,
+}
+
+impl StratumLists {
+    /// The lists of stratum `stratum`. Each list must hold ranks 1, 2, 3, … in this order,
+    /// since substitution follows them.
+    ///
+    /// ```
+    /// use chiso::fieldwork::{Person, StratumLists};
+    /// let p = |rank: u64| Person { rank, applicant_id: format!("A{rank}"), record_id: format!("R{rank}") };
+    /// assert!(StratumLists::new("XA01".into(), vec![p(1), p(2)], vec![p(1)]).is_ok());
+    /// assert!(StratumLists::new("XA01".into(), vec![p(2), p(1)], vec![]).is_err());
+    /// ```
+    pub fn new(stratum: String, officials: Vec<Person>, reserves: Vec<Person>) -> Result<Self> {
+        for (role, list) in [(Role::Official, &officials), (Role::Reserve, &reserves)] {
+            if let Some((i, p)) = list
+                .iter()
+                .enumerate()
+                .find(|(i, p)| p.rank != *i as u64 + 1)
+            {
+                return Err(Error::usage(format!(
+                    "stratum {stratum:?}: the {} list must hold ranks 1, 2, 3, … in order; place {} holds rank {}",
+                    role.as_str(),
+                    i + 1,
+                    p.rank
+                )));
+            }
+        }
+        Ok(StratumLists {
+            stratum,
+            officials,
+            reserves,
+        })
+    }
+
     /// The stratum's label, as in `sample.csv`.
-    pub stratum: String,
+    pub fn stratum(&self) -> &str {
+        &self.stratum
+    }
+
     /// The official list.
-    pub officials: Vec<Person>,
+    pub fn officials(&self) -> &[Person] {
+        &self.officials
+    }
+
     /// The reserve list, used in this order.
-    pub reserves: Vec<Person>,
+    pub fn reserves(&self) -> &[Person] {
+        &self.reserves
+    }
 }
 
 fn cell_error(file: &str, row: u64, column: &str, value: &str, reason: String) -> Error {
@@ -474,11 +519,7 @@ pub struct Fieldwork {
 /// use chiso::fieldwork::{walk, Disposition, Outcome, Person, StratumLists};
 /// use chiso::sample::Role;
 /// let p = |rank: u64| Person { rank, applicant_id: format!("A{rank}"), record_id: format!("R{rank}") };
-/// let lists = vec![StratumLists {
-///     stratum: "XA01".into(),
-///     officials: vec![p(1), p(2)],
-///     reserves: vec![p(1), p(2)],
-/// }];
+/// let lists = vec![StratumLists::new("XA01".into(), vec![p(1), p(2)], vec![p(1), p(2)])?];
 /// // Official 1 refuses and reserve 1 cannot be reached: reserve 2 answers in their place.
 /// let fw = walk(lists, |_, role, person| match (role, person.rank) {
 ///     (Role::Official, 1) => Outcome::of(Disposition::Refusal),
@@ -489,6 +530,7 @@ pub struct Fieldwork {
 /// assert_eq!(fw.substitutions[1].replaced_by, Some(2));
 /// assert_eq!(fw.summary[0].respondents, 2);
 /// assert_eq!(fw.summary[0].short, 0);
+/// # Ok::<(), chiso::Error>(())
 /// ```
 pub fn walk(
     lists: Vec<StratumLists>,
@@ -872,17 +914,18 @@ mod tests {
     }
 
     fn lists(officials: u64, reserves: u64) -> StratumLists {
-        StratumLists {
-            stratum: "XA01".into(),
-            officials: (1..=officials).map(person).collect(),
-            reserves: (1..=reserves)
+        StratumLists::new(
+            "XA01".into(),
+            (1..=officials).map(person).collect(),
+            (1..=reserves)
                 .map(|r| Person {
                     rank: r,
                     applicant_id: format!("0987654321{r:02}"),
                     record_id: format!("HS-R{r}"),
                 })
                 .collect(),
-        }
+        )
+        .unwrap()
     }
 
     #[test]
