@@ -500,14 +500,10 @@ pub const SUMMARY_COLUMNS: [&str; 13] = [
 /// The result of fieldwork: the lists, every contact, every substitution and the counts.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Fieldwork {
-    /// The lists walked.
-    pub lists: Vec<StratumLists>,
-    /// Every contact, in the order made: stratum by stratum, place by place.
-    pub attempts: Vec<Attempt>,
-    /// Every failed contact, in the same order.
-    pub substitutions: Vec<Substitution>,
-    /// One summary per stratum, in the order of [`Fieldwork::lists`].
-    pub summary: Vec<StratumSummary>,
+    lists: Vec<StratumLists>,
+    attempts: Vec<Attempt>,
+    substitutions: Vec<Substitution>,
+    summary: Vec<StratumSummary>,
 }
 
 /// Walks the lists: in every stratum, the officials in rank order; an official who is not a
@@ -526,10 +522,10 @@ pub struct Fieldwork {
 ///     (Role::Reserve, 1) => Outcome::of(Disposition::NonContact),
 ///     _ => Outcome::of(Disposition::Complete),
 /// });
-/// assert_eq!(fw.substitutions.len(), 2);
-/// assert_eq!(fw.substitutions[1].replaced_by, Some(2));
-/// assert_eq!(fw.summary[0].respondents, 2);
-/// assert_eq!(fw.summary[0].short, 0);
+/// assert_eq!(fw.substitutions().len(), 2);
+/// assert_eq!(fw.substitutions()[1].replaced_by, Some(2));
+/// assert_eq!(fw.summary()[0].respondents, 2);
+/// assert_eq!(fw.summary()[0].short, 0);
 /// # Ok::<(), chiso::Error>(())
 /// ```
 pub fn walk(
@@ -608,6 +604,26 @@ fn csv_writer() -> csv::Writer<Vec<u8>> {
 }
 
 impl Fieldwork {
+    /// The lists walked.
+    pub fn lists(&self) -> &[StratumLists] {
+        &self.lists
+    }
+
+    /// Every contact, in the order made: stratum by stratum, place by place.
+    pub fn attempts(&self) -> &[Attempt] {
+        &self.attempts
+    }
+
+    /// Every failed contact, in the same order.
+    pub fn substitutions(&self) -> &[Substitution] {
+        &self.substitutions
+    }
+
+    /// One summary per stratum, in the order of [`Fieldwork::lists`].
+    pub fn summary(&self) -> &[StratumSummary] {
+        &self.summary
+    }
+
     fn person(&self, stratum: usize, role: Role, rank: u64) -> &Person {
         let l = &self.lists[stratum];
         let list = match role {

@@ -114,7 +114,7 @@ fn the_substitution_log_holds_no_personal_data() {
     let fw = walked(&dir);
     let sim = Simulation::new(9, Rates::new(0.4, 0.3, 0.1, 0.0, 0.0).unwrap())
         .run(fieldwork::read_sample(&dir.path("sample.csv")).unwrap());
-    assert!(!sim.substitutions.is_empty());
+    assert!(!sim.substitutions().is_empty());
     for published in [
         fw.substitutions_csv(),
         fw.summary_csv(),
