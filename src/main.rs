@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressFinish, ProgressStyle};
 
 use chiso::design::Design;
 use chiso::output::Staged;
@@ -295,7 +295,8 @@ impl Progress {
         if !self.shown {
             return ProgressBar::hidden();
         }
-        let pb = ProgressBar::new_spinner();
+        // Cleared when dropped too, so that an error is printed on a clean line.
+        let pb = ProgressBar::new_spinner().with_finish(ProgressFinish::AndClear);
         pb.set_style(
             ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("a valid template"),
         );
@@ -309,7 +310,7 @@ impl Progress {
         if !self.shown {
             return ProgressBar::hidden();
         }
-        let pb = ProgressBar::new(len);
+        let pb = ProgressBar::new(len).with_finish(ProgressFinish::AndClear);
         pb.set_style(
             ProgressStyle::with_template("{msg} [{bar:40}] {human_pos}/{human_len} ({eta})")
                 .expect("a valid template")
