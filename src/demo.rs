@@ -199,6 +199,16 @@ pub fn units(spec: &ProvinceSpec) -> Vec<Unit> {
 /// Writes the records CSV of a synthetic province (the columns of CONTRACT.md) and returns
 /// the number of records written.
 pub fn write_records<W: Write>(spec: &ProvinceSpec, out: W) -> std::io::Result<u64> {
+    write_records_with_progress(spec, out, |_| {})
+}
+
+/// [`write_records`], calling `progress` with the number of records written so far after
+/// each unit (for a progress display; the file does not depend on it).
+pub fn write_records_with_progress<W: Write>(
+    spec: &ProvinceSpec,
+    out: W,
+    mut progress: impl FnMut(u64),
+) -> std::io::Result<u64> {
     let units = units(spec);
     let total_weight: f64 = units.iter().map(|u| u.weight).sum();
     let mut g = Gen::new(spec.seed, "records");
@@ -297,6 +307,7 @@ pub fn write_records<W: Write>(spec: &ProvinceSpec, out: W) -> std::io::Result<u
             ])?;
             written += 1;
         }
+        progress(written);
     }
     w.flush()?;
     Ok(written)
@@ -324,53 +335,129 @@ pub const DEMO_SEED: &str = "demo-2024-10-01-xo-so-123456";
 /// The questionnaire the demo answers: the shipped five-element SIPAS questionnaire.
 pub const DEMO_QUESTIONNAIRE: &str = include_str!("../questionnaires/sipas-5-elements.toml");
 
-/// Simulated fieldwork: every official respondent of `sample_csv` answers every item of `q`
-/// (about 3% "no answer"), with a satisfaction level of its own for every unit. Writes the
-/// responses CSV (`applicant_id` then one column per item) and returns how many rows.
+/// Simulated answers for everyone on the lists of a sample: what each person would answer if
+/// reached. Officials' answers are drawn exactly as [`write_responses`] draws them (so the
+/// officials who complete the simulated fieldwork answer as they did before fieldwork was
+/// simulated); reserves' answers come from a stream of their own, with the same unit levels
+/// and item effects.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SimulatedAnswers {
+    answers: std::collections::HashMap<(String, crate::sample::Role, u64), Vec<String>>,
+    officials: Vec<(String, u64, String)>,
+}
+
+impl SimulatedAnswers {
+    /// The answers (one cell per item) of the person of rank `rank` on list `role` of
+    /// `stratum`, if that person is on the lists.
+    pub fn get(&self, stratum: &str, role: crate::sample::Role, rank: u64) -> Option<&[String]> {
+        self.answers
+            .get(&(stratum.to_string(), role, rank))
+            .map(Vec::as_slice)
+    }
+}
+
+/// Simulates the answers of every person of `sample_csv` (a `chiso sample` file) to `items`:
+/// about 3% "no answer", with a satisfaction level of its own for every unit.
+pub fn simulate_answers(
+    sample_csv: &[u8],
+    items: &[String],
+    seed: u64,
+) -> std::io::Result<SimulatedAnswers> {
+    use crate::sample::Role;
+    let mut g = Gen::new(seed, "responses");
+    let mut level: std::collections::HashMap<String, f64> = std::collections::HashMap::new();
+    let mut rdr = csv::Reader::from_reader(sample_csv);
+    let headers = rdr.headers()?.clone();
+    let col = |name: &str| {
+        headers.iter().position(|h| h == name).ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("not a chiso sample.csv: no column `{name}`"),
+            )
+        })
+    };
+    let (stratum, role, rank, applicant, unit) = (
+        col("stratum")?,
+        col("role")?,
+        col("rank")?,
+        col("applicant_id")?,
+        col("unit_code")?,
+    );
+    let item_effect: Vec<f64> = items.iter().map(|_| 0.3 * g.normal()).collect();
+    let simulate = |g: &mut Gen, u: f64| -> Vec<String> {
+        item_effect
+            .iter()
+            .map(|e| {
+                let x = g.unit();
+                if x < 0.02 {
+                    "9".to_string()
+                } else if x < 0.03 {
+                    String::new()
+                } else {
+                    let v = (3.9 + u + e + 0.8 * g.normal()).round().clamp(1.0, 5.0);
+                    format!("{v}")
+                }
+            })
+            .collect()
+    };
+    let mut out = SimulatedAnswers::default();
+    let mut reserves = Vec::new();
+    for r in rdr.records() {
+        let r = r?;
+        let key_rank: u64 = r[rank].parse().map_err(|_| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "a rank that is not a number",
+            )
+        })?;
+        let key_role = match &r[role] {
+            "official" => Role::Official,
+            _ => {
+                reserves.push((r[stratum].to_string(), key_rank, r[unit].to_string()));
+                continue;
+            }
+        };
+        let u = *level
+            .entry(r[unit].to_string())
+            .or_insert_with(|| 0.55 * g.normal());
+        let a = simulate(&mut g, u);
+        out.answers
+            .insert((r[stratum].to_string(), key_role, key_rank), a);
+        out.officials
+            .push((r[stratum].to_string(), key_rank, r[applicant].to_string()));
+    }
+    // Reserves after every official, from their own stream: the officials' answers do not
+    // depend on the reserves.
+    let mut g = Gen::new(seed, "responses/reserves");
+    for (s, k, unit) in reserves {
+        let u = *level.entry(unit).or_insert_with(|| 0.55 * g.normal());
+        let a = simulate(&mut g, u);
+        out.answers.insert((s, Role::Reserve, k), a);
+    }
+    Ok(out)
+}
+
+/// Every official respondent of `sample_csv` answers every item of `items` (the answers of
+/// [`simulate_answers`]). Writes the responses CSV (`applicant_id` then one column per item)
+/// and returns how many rows. The demo itself simulates fieldwork with substitution instead
+/// ([`crate::fieldwork`]).
 pub fn write_responses<W: Write>(
     sample_csv: &[u8],
     items: &[String],
     seed: u64,
     out: W,
 ) -> std::io::Result<u64> {
-    let mut g = Gen::new(seed, "responses");
-    let mut level: std::collections::HashMap<String, f64> = std::collections::HashMap::new();
-    let mut rdr = csv::Reader::from_reader(sample_csv);
-    let headers = rdr.headers()?.clone();
-    let col = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h == name)
-            .expect("a chiso sample.csv")
-    };
-    let (role, applicant, unit) = (col("role"), col("applicant_id"), col("unit_code"));
-    let item_effect: Vec<f64> = items.iter().map(|_| 0.3 * g.normal()).collect();
+    let answers = simulate_answers(sample_csv, items, seed)?;
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::Any(b'\n'))
         .from_writer(out);
     w.write_record(std::iter::once("applicant_id").chain(items.iter().map(String::as_str)))?;
     let mut n = 0;
-    for r in rdr.records() {
-        let r = r?;
-        if &r[role] != "official" {
-            continue;
-        }
-        let u = *level
-            .entry(r[unit].to_string())
-            .or_insert_with(|| 0.55 * g.normal());
-        let mut rec = vec![r[applicant].to_string()];
-        for e in &item_effect {
-            let x = g.unit();
-            rec.push(if x < 0.02 {
-                "9".to_string()
-            } else if x < 0.03 {
-                String::new()
-            } else {
-                let v = (3.9 + u + e + 0.8 * g.normal()).round().clamp(1.0, 5.0);
-                format!("{v}")
-            });
-        }
-        w.write_record(&rec)?;
+    for (stratum, rank, applicant) in &answers.officials {
+        let a = answers
+            .get(stratum, crate::sample::Role::Official, *rank)
+            .expect("simulated above");
+        w.write_record(std::iter::once(applicant.as_str()).chain(a.iter().map(String::as_str)))?;
         n += 1;
     }
     w.flush()?;
@@ -397,5 +484,39 @@ mod tests {
         let max = u.iter().map(|u| u.weight).fold(0.0, f64::max);
         let min = u.iter().map(|u| u.weight).fold(f64::MAX, f64::min);
         assert!(max / min > 20.0, "volumes are skewed: {min} .. {max}");
+    }
+
+    #[test]
+    fn reserves_do_not_change_the_officials_answers() {
+        use crate::sample::Role;
+        let items: Vec<String> = (1..=22).map(|i| format!("Q{i:02}")).collect();
+        let mut with = String::from("stratum,role,rank,applicant_id,record_id,unit_code\n");
+        let mut without = with.clone();
+        for u in 0..4 {
+            for k in 1..=6 {
+                let row = format!("U{u},official,{k},A{u}{k},R{u}{k},U{u}\n");
+                with.push_str(&row);
+                without.push_str(&row);
+            }
+            for k in 1..=3 {
+                with.push_str(&format!("U{u},reserve,{k},B{u}{k},S{u}{k},U{u}\n"));
+            }
+        }
+        let a = simulate_answers(with.as_bytes(), &items, 7).unwrap();
+        let b = simulate_answers(without.as_bytes(), &items, 7).unwrap();
+        for u in 0..4 {
+            let s = format!("U{u}");
+            for k in 1..=6 {
+                assert_eq!(a.get(&s, Role::Official, k), b.get(&s, Role::Official, k));
+                assert_eq!(a.get(&s, Role::Official, k).unwrap().len(), 22);
+            }
+            assert_eq!(a.get(&s, Role::Reserve, 3).unwrap().len(), 22);
+            assert_eq!(b.get(&s, Role::Reserve, 1), None);
+        }
+        // Different people answer differently.
+        assert_ne!(
+            a.get("U0", Role::Reserve, 1),
+            a.get("U0", Role::Official, 1)
+        );
     }
 }

@@ -45,6 +45,7 @@ pub mod design;
 pub mod draw;
 mod error;
 pub mod estimate;
+pub mod fieldwork;
 pub mod flags;
 pub mod frame;
 pub mod index;

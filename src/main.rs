@@ -1,16 +1,19 @@
 //! The `chiso` command: parses arguments, calls the library, prints errors (exit 2) and
 //! verification differences (exit 1).
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressFinish, ProgressStyle};
 
 use chiso::design::Design;
+use chiso::output::Staged;
 use chiso::records::ColumnMap;
 use chiso::sample::{SampleRequest, draw_sample};
-use chiso::{demo, verify};
+use chiso::{demo, fieldwork, verify};
 
 #[derive(Parser)]
 #[command(
@@ -484,8 +487,53 @@ fn print_sample_summary(drawn: &chiso::sample::SampleOutput, out: &Path, started
     );
 }
 
+/// Progress on standard error for the demo's long steps, drawn only when standard error is a
+/// terminal: a piped or redirected run stays quiet, and no output file depends on it.
+struct Progress {
+    shown: bool,
+}
+
+impl Progress {
+    fn new() -> Progress {
+        Progress {
+            shown: std::io::stderr().is_terminal(),
+        }
+    }
+
+    /// A spinner for a step of unknown length.
+    fn step(&self, message: &'static str) -> ProgressBar {
+        if !self.shown {
+            return ProgressBar::hidden();
+        }
+        // Cleared when dropped too, so that an error is printed on a clean line.
+        let pb = ProgressBar::new_spinner().with_finish(ProgressFinish::AndClear);
+        pb.set_style(
+            ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("a valid template"),
+        );
+        pb.set_message(message);
+        pb.enable_steady_tick(Duration::from_millis(100));
+        pb
+    }
+
+    /// A bar for a step of about `len` units.
+    fn bar(&self, message: &'static str, len: u64) -> ProgressBar {
+        if !self.shown {
+            return ProgressBar::hidden();
+        }
+        let pb = ProgressBar::new(len).with_finish(ProgressFinish::AndClear);
+        pb.set_style(
+            ProgressStyle::with_template("{msg} [{bar:40}] {human_pos}/{human_len} ({eta})")
+                .expect("a valid template")
+                .progress_chars("=> "),
+        );
+        pb.set_message(message);
+        pb
+    }
+}
+
 fn run_demo(out: &Path, records: usize) -> chiso::Result<ExitCode> {
     let started = Instant::now();
+    let progress = Progress::new();
     std::fs::create_dir_all(out).map_err(|e| chiso::ErrorKind::Io {
         path: out.to_path_buf(),
         source: e,
@@ -501,7 +549,12 @@ fn run_demo(out: &Path, records: usize) -> chiso::Result<ExitCode> {
         move |e| chiso::Error::from(chiso::ErrorKind::Io { path: p, source: e })
     };
     let file = std::fs::File::create(&records_path).map_err(io(&records_path))?;
-    let n = demo::write_records(&spec, std::io::BufWriter::new(file)).map_err(io(&records_path))?;
+    let pb = progress.bar("generating records", records as u64);
+    let n = demo::write_records_with_progress(&spec, std::io::BufWriter::new(file), |k| {
+        pb.set_position(k)
+    })
+    .map_err(io(&records_path))?;
+    pb.finish_and_clear();
     std::fs::write(&design_path, demo::DEMO_DESIGN).map_err(io(&design_path))?;
     println!(
         "demo province: {} departments, {} districts, {} communes; {n} records in {}",
@@ -521,11 +574,14 @@ fn run_demo(out: &Path, records: usize) -> chiso::Result<ExitCode> {
         threads: threads(None),
         strict: true,
     };
+    let pb = progress.step("building the frame and drawing the sample");
     let drawn = draw_sample(&req)?;
     // The demo's own files: re-running the demo replaces them.
     drawn.write(&sample_dir, true)?;
+    pb.finish_and_clear();
     print_sample_summary(&drawn, &sample_dir, started);
 
+    let pb = progress.step("re-drawing the sample from its manifest");
     let report = verify::verify(
         &records_path,
         &sample_dir.join("manifest.json"),
@@ -533,24 +589,46 @@ fn run_demo(out: &Path, records: usize) -> chiso::Result<ExitCode> {
         None,
         threads(None),
     )?;
+    pb.finish_and_clear();
     print!("verify:  {report}");
 
-    // Simulated fieldwork and the indices.
+    // Simulated fieldwork: officials in rank order, those who fail replaced from the
+    // reserves of their stratum in rank order, every substitution logged.
+    let pb = progress.step("simulating fieldwork");
     let q_path = out.join("questionnaire.toml");
     std::fs::write(&q_path, demo::DEMO_QUESTIONNAIRE).map_err(io(&q_path))?;
     let q = chiso::questionnaire::Questionnaire::load(&q_path)?;
-    let responses_path = out.join("responses.csv");
-    let file = std::fs::File::create(&responses_path).map_err(io(&responses_path))?;
-    let m = demo::write_responses(
-        &drawn.sample_csv,
-        &q.items,
-        spec.seed,
-        std::io::BufWriter::new(file),
-    )
-    .map_err(io(&responses_path))?;
     let sample_csv = sample_dir.join("sample.csv");
+    let lists = fieldwork::read_sample(&sample_csv)?;
+    let fw = fieldwork::Simulation::new(spec.seed, fieldwork::Rates::default()).run(lists);
+    let answers =
+        demo::simulate_answers(&drawn.sample_csv, &q.items, spec.seed).map_err(io(&sample_csv))?;
+    let answer = |stratum: &str, role, rank| {
+        answers
+            .get(stratum, role, rank)
+            .expect("everyone on the lists has simulated answers")
+            .to_vec()
+    };
+    let fieldwork_dir = out.join("fieldwork");
+    let mut staged = Staged::new(&fieldwork_dir, true, &[])?;
+    staged.add("substitutions.csv", fw.substitutions_csv());
+    staged.add("summary.csv", fw.summary_csv());
+    staged.commit()?;
+    let mut staged = Staged::new(out, true, &[])?;
+    staged.add("responses.csv", fw.responses_csv(&q.items, answer));
+    staged.commit()?;
+    // The index reader of this version takes every row as a respondent: give it the
+    // respondents' rows only (complete and partial), so that m_h counts respondents.
+    let scratch = tempfile::tempdir().map_err(io(out))?;
+    let respondents_path = scratch.path().join("respondents.csv");
+    std::fs::write(&respondents_path, fw.respondents_csv(&q.items, answer))
+        .map_err(io(&respondents_path))?;
+    pb.finish_and_clear();
+    print_fieldwork_summary(&fw, out);
+
+    let pb = progress.step("computing the indices");
     let data = chiso::responses::read(
-        &responses_path,
+        &respondents_path,
         None,
         &q,
         &chiso::responses::Link::Sample(&sample_csv),
@@ -573,7 +651,9 @@ fn run_demo(out: &Path, records: usize) -> chiso::Result<ExitCode> {
     chiso::flags::stage(&mut staged, &flag_settings, &flags);
     chiso::ranks::stage(&mut staged, &rank_settings, &flag_settings, &ranks);
     staged.commit()?;
+    pb.finish_and_clear();
     print_flag_summary(&data, &flags, &flag_settings);
+    let pb = progress.step("timeliness from the records");
     let timeliness = chiso::timeliness::compute(
         &records_path,
         None,
@@ -582,6 +662,7 @@ fn run_demo(out: &Path, records: usize) -> chiso::Result<ExitCode> {
         chiso::timeliness::TimelinessSettings::default(),
     )?;
     chiso::timeliness::write(&out.join("timeliness"), &timeliness)?;
+    pb.finish_and_clear();
     print_timeliness_summary(&timeliness);
     let overall = |domain: &str| {
         rows.iter().find(|r| {
@@ -590,7 +671,8 @@ fn run_demo(out: &Path, records: usize) -> chiso::Result<ExitCode> {
     };
     if let Some(r) = overall("ALL") {
         println!(
-            "indices: {m} simulated responses; overall satisfaction {:.2}% (95% CI {:.2}–{:.2}%) in {}",
+            "indices: {} respondents (complete and partial); overall satisfaction {:.2}% (95% CI {:.2}–{:.2}%) in {}",
+            data.len(),
             r.estimate.unwrap_or(f64::NAN),
             r.ci_lower.unwrap_or(f64::NAN),
             r.ci_upper.unwrap_or(f64::NAN),
@@ -609,4 +691,41 @@ fn run_demo(out: &Path, records: usize) -> chiso::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+fn print_fieldwork_summary(fw: &fieldwork::Fieldwork, out: &Path) {
+    use fieldwork::Disposition as D;
+    let t = fw.totals();
+    println!(
+        "fieldwork: {} contacts for {} official places: {} complete, {} partial, {} refusals, {} not reached, {} ineligible",
+        t.attempted,
+        t.officials,
+        t.count(D::Complete),
+        t.count(D::Partial),
+        t.count(D::Refusal),
+        t.count(D::NonContact),
+        t.count(D::Ineligible)
+    );
+    let short: Vec<&fieldwork::StratumSummary> = fw.short_strata().collect();
+    println!(
+        "           {} places filled from the reserves ({} reserves contacted); {}",
+        t.substituted,
+        t.reserves_used,
+        if short.is_empty() {
+            "no stratum ran out of reserves".to_string()
+        } else {
+            format!(
+                "{} strata ran out of reserves, {} places left empty",
+                short.len(),
+                t.short
+            )
+        }
+    );
+    let dir = out.join("fieldwork");
+    println!(
+        "           substitution log {}, per-stratum summary {}, responses with their disposition {}",
+        dir.join("substitutions.csv").display(),
+        dir.join("summary.csv").display(),
+        out.join("responses.csv").display()
+    );
 }

@@ -4,6 +4,7 @@ mod util;
 
 mod auditor;
 mod cli;
+mod fieldwork;
 mod flags;
 mod golden;
 mod index;

@@ -1,0 +1,1062 @@
+//! Fieldwork: who was reached, who answered, and who stood in for whom.
+//!
+//! The sample gives every stratum an official list and an ordered reserve list
+//! (`sample.csv`, ranks from 1). The rule of substitution (METHODOLOGY.md §3) is strict so
+//! that nobody can pick a convenient replacement: an official respondent who cannot be
+//! reached (`non_contact`), refuses (`refusal`) or turns out not to belong to the population
+//! (`ineligible`) is replaced by the **next unused reserve of the same stratum, in reserve
+//! rank order**; a reserve who fails in turn is replaced by the next one; when the reserves of
+//! a stratum run out, the remaining places stay empty and the stratum ends **short**. Nobody
+//! is ever re-drawn. A `partial` interview (a questionnaire broken off after some items) is a
+//! respondent: its answers are kept and it is not replaced.
+//!
+//! [`walk`] applies that rule, stratum by stratum and official by official in rank order, to
+//! any source of outcomes (the real disposition of each contact, or a simulation), and keeps
+//! every attempt. From the walk come three files:
+//!
+//! - the **substitution log** ([`Fieldwork::substitutions_csv`], [`SUBSTITUTION_COLUMNS`]):
+//!   one row per failed contact, with its outcome and the reserve who took the place (empty
+//!   when none was left). It is a published audit file, so it names people only by their
+//!   `record_id` (the transaction record that put them in the frame) and their list and rank,
+//!   never by applicant id, name, phone or address;
+//! - the **per-stratum summary** ([`Fieldwork::summary_csv`], [`SUMMARY_COLUMNS`]): officials,
+//!   reserves, the outcomes of every contact, places filled by a reserve, reserves used,
+//!   respondents and places left empty (`short`);
+//! - the **responses** ([`Fieldwork::responses_csv`]): one row per contact with its
+//!   `disposition`; refusals, non-contacts and ineligibles carry their `applicant_id` and
+//!   empty answers, so that response rates can be computed from the same file.
+//!
+//! ## The simulation used by the demo
+//!
+//! [`Simulation`] draws each contact's outcome from ChaCha20 (`rand_chacha::ChaCha20Rng`)
+//! with our own uniform draws (no `rand` distributions, whose output may change between
+//! versions), so the same seed gives byte-identical files on every platform. The algorithm,
+//! `chiso-fieldwork-v1`:
+//!
+//! 1. the key of stratum `s` is `SHA-256("chiso-fieldwork-v1" || 0x00 || seed as 8 bytes
+//!    little-endian || len(s) as 4 bytes little-endian || s in UTF-8)`;
+//! 2. a uniform draw `u = (x >> 11) · 2^-53` turns a 64-bit output `x` into `[0, 1)`;
+//! 3. the stratum's factor is `1 - spread + 2·spread·u` with `u` the first draw of stream 0
+//!    of that key: contact is harder in some strata than in others;
+//! 4. the person of rank `r` uses stream `2r` (official) or `2r + 1` (reserve). Its first
+//!    draw `u` gives the outcome: `non_contact` if `u < a`, `refusal` if `u < a + b`,
+//!    `ineligible` if `u < a + b + c`, `partial` if `u < a + b + c + d`, otherwise
+//!    `complete`, with `a = factor·non_contact`, `b = factor·refusal`, `c = ineligible` and
+//!    `d = partial` (the [`Rates`]). Its second draw is the share of the questionnaire a
+//!    partial respondent answered before breaking off.
+//!
+//! Every person's outcome depends only on (seed, stratum, list, rank): the same people fail
+//! whatever the order in which fieldwork is walked, and one stratum never moves another.
+
+use std::path::Path;
+
+use rand_chacha::ChaCha20Rng;
+use rand_core::{Rng, SeedableRng};
+use sha2::{Digest, Sha256};
+
+use crate::error::{CellProblem, Error, ErrorKind, Result};
+use crate::sample::Role;
+use crate::table::Table;
+
+/// The identifier of the simulation algorithm described in the module documentation.
+pub const SIMULATION: &str = "chiso-fieldwork-v1";
+
+/// The outcome of one contact (AAPOR-style final disposition).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Disposition {
+    /// The whole questionnaire was answered.
+    Complete,
+    /// The questionnaire was broken off after some items; the answers given are kept.
+    Partial,
+    /// The person was reached and declined.
+    Refusal,
+    /// The person could not be reached.
+    NonContact,
+    /// The person is not in the population surveyed (e.g. did not use the service).
+    Ineligible,
+}
+
+impl Disposition {
+    /// Every disposition, in the order of the files' columns.
+    pub const ALL: [Disposition; 5] = [
+        Disposition::Complete,
+        Disposition::Partial,
+        Disposition::Refusal,
+        Disposition::NonContact,
+        Disposition::Ineligible,
+    ];
+
+    /// `complete`, `partial`, `refusal`, `non_contact` or `ineligible`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Disposition::Complete => "complete",
+            Disposition::Partial => "partial",
+            Disposition::Refusal => "refusal",
+            Disposition::NonContact => "non_contact",
+            Disposition::Ineligible => "ineligible",
+        }
+    }
+
+    /// Reads a `disposition` cell; an empty cell means `complete`.
+    ///
+    /// ```
+    /// use chiso::fieldwork::Disposition;
+    /// assert_eq!(Disposition::parse("non_contact"), Some(Disposition::NonContact));
+    /// assert_eq!(Disposition::parse(""), Some(Disposition::Complete));
+    /// assert_eq!(Disposition::parse("moved"), None);
+    /// ```
+    pub fn parse(cell: &str) -> Option<Disposition> {
+        match cell.trim() {
+            "" => Some(Disposition::Complete),
+            s => Disposition::ALL.into_iter().find(|d| d.as_str() == s),
+        }
+    }
+
+    /// Whether the person answered (complete or partial), so that the place is filled.
+    pub fn is_respondent(self) -> bool {
+        matches!(self, Disposition::Complete | Disposition::Partial)
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// One person on a list of the sample.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Person {
+    /// Rank within the stratum and list, from 1.
+    pub rank: u64,
+    /// The applicant's identifier (personal data: written only to the responses file).
+    pub applicant_id: String,
+    /// The transaction record that put the applicant in the frame.
+    pub record_id: String,
+}
+
+/// The official and reserve lists of one stratum, each in rank order (ranks 1, 2, 3, …).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StratumLists {
+    stratum: String,
+    officials: Vec<Person>,
+    reserves: Vec<Person>,
+}
+
+impl StratumLists {
+    /// The lists of stratum `stratum`. Each list must hold ranks 1, 2, 3, … in this order,
+    /// since substitution follows them.
+    ///
+    /// ```
+    /// use chiso::fieldwork::{Person, StratumLists};
+    /// let p = |rank: u64| Person { rank, applicant_id: format!("A{rank}"), record_id: format!("R{rank}") };
+    /// assert!(StratumLists::new("XA01".into(), vec![p(1), p(2)], vec![p(1)]).is_ok());
+    /// assert!(StratumLists::new("XA01".into(), vec![p(2), p(1)], vec![]).is_err());
+    /// ```
+    pub fn new(stratum: String, officials: Vec<Person>, reserves: Vec<Person>) -> Result<Self> {
+        for (role, list) in [(Role::Official, &officials), (Role::Reserve, &reserves)] {
+            if let Some((i, p)) = list
+                .iter()
+                .enumerate()
+                .find(|(i, p)| p.rank != *i as u64 + 1)
+            {
+                return Err(Error::usage(format!(
+                    "stratum {stratum:?}: the {} list must hold ranks 1, 2, 3, … in order; place {} holds rank {}",
+                    role.as_str(),
+                    i + 1,
+                    p.rank
+                )));
+            }
+        }
+        Ok(StratumLists {
+            stratum,
+            officials,
+            reserves,
+        })
+    }
+
+    /// The stratum's label, as in `sample.csv`.
+    pub fn stratum(&self) -> &str {
+        &self.stratum
+    }
+
+    /// The official list.
+    pub fn officials(&self) -> &[Person] {
+        &self.officials
+    }
+
+    /// The reserve list, used in this order.
+    pub fn reserves(&self) -> &[Person] {
+        &self.reserves
+    }
+}
+
+fn cell_error(file: &str, row: u64, column: &str, value: &str, reason: String) -> Error {
+    ErrorKind::Cell(CellProblem {
+        file: file.to_string(),
+        row,
+        column: column.to_string(),
+        value: value.to_string(),
+        reason,
+    })
+    .into()
+}
+
+/// Reads the lists of a `sample.csv` (CSV or spreadsheet): columns `stratum, role, rank,
+/// applicant_id, record_id` (others are ignored). Strata keep the order of their first row.
+///
+/// Every row must have a role `official` or `reserve`, a rank that is a whole number from 1,
+/// a non-empty `applicant_id` and `record_id`; within each stratum and role the ranks must be
+/// exactly 1, 2, 3, … (no gap, no repetition), because substitution follows them. Errors name
+/// the file, row and column; they never print an applicant id.
+pub fn read_sample(path: &Path) -> Result<Vec<StratumLists>> {
+    let mut table = Table::open(path, None)?;
+    let file = table.name().to_string();
+    let names = ["stratum", "role", "rank", "applicant_id", "record_id"];
+    let missing: Vec<String> = names
+        .iter()
+        .filter(|n| table.column(n).is_none())
+        .map(|n| n.to_string())
+        .collect();
+    if !missing.is_empty() {
+        return Err(ErrorKind::MissingColumns {
+            file,
+            missing,
+            found: table.headers().to_vec(),
+        }
+        .into());
+    }
+    let c: Vec<usize> = names
+        .iter()
+        .map(|n| table.column(n).expect("checked"))
+        .collect();
+    // Per stratum and list: (rank, row number, person).
+    type Entries = Vec<(u64, u64, Person)>;
+    let mut strata: Vec<(String, Entries, Entries)> = Vec::new();
+    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    while let Some(row) = table.next_row()? {
+        if row.is_blank() {
+            continue;
+        }
+        let n = row.number();
+        let role = match row.get(c[1]) {
+            "official" => Role::Official,
+            "reserve" => Role::Reserve,
+            other => {
+                return Err(cell_error(
+                    &file,
+                    n,
+                    "role",
+                    other,
+                    "expected `official` or `reserve`".into(),
+                ));
+            }
+        };
+        let rank = row
+            .get(c[2])
+            .parse::<u64>()
+            .ok()
+            .filter(|&r| r >= 1)
+            .ok_or_else(|| {
+                cell_error(
+                    &file,
+                    n,
+                    "rank",
+                    row.get(c[2]),
+                    "expected a whole number from 1".into(),
+                )
+            })?;
+        for (k, column) in [(3, "applicant_id"), (4, "record_id")] {
+            if row.is_empty_at(c[k]) {
+                return Err(cell_error(
+                    &file,
+                    n,
+                    column,
+                    "",
+                    "expected an identifier, found an empty cell".into(),
+                ));
+            }
+        }
+        let stratum = row.get(c[0]);
+        let s = match index.get(stratum) {
+            Some(&s) => s,
+            None => {
+                index.insert(stratum.to_string(), strata.len());
+                strata.push((stratum.to_string(), Vec::new(), Vec::new()));
+                strata.len() - 1
+            }
+        };
+        let person = Person {
+            rank,
+            applicant_id: row.get(c[3]).to_string(),
+            record_id: row.get(c[4]).to_string(),
+        };
+        let list = match role {
+            Role::Official => &mut strata[s].1,
+            Role::Reserve => &mut strata[s].2,
+        };
+        list.push((rank, n, person));
+    }
+    let mut out = Vec::with_capacity(strata.len());
+    for (stratum, officials, reserves) in strata {
+        let officials = in_rank_order(&file, &stratum, Role::Official, officials)?;
+        let reserves = in_rank_order(&file, &stratum, Role::Reserve, reserves)?;
+        out.push(StratumLists {
+            stratum,
+            officials,
+            reserves,
+        });
+    }
+    Ok(out)
+}
+
+/// Sorts a list by rank and checks that the ranks are 1, 2, 3, ….
+fn in_rank_order(
+    file: &str,
+    stratum: &str,
+    role: Role,
+    mut list: Vec<(u64, u64, Person)>,
+) -> Result<Vec<Person>> {
+    list.sort_by_key(|&(rank, row, _)| (rank, row));
+    for (i, (rank, row, _)) in list.iter().enumerate() {
+        let expected = i as u64 + 1;
+        if *rank != expected {
+            let reason = if *rank < expected {
+                format!(
+                    "rank {rank} appears twice in the {} list of stratum {stratum:?}",
+                    role.as_str()
+                )
+            } else {
+                format!(
+                    "the {} list of stratum {stratum:?} has no rank {expected}: ranks must run 1, 2, 3, … because substitution follows them",
+                    role.as_str()
+                )
+            };
+            return Err(cell_error(file, *row, "rank", &rank.to_string(), reason));
+        }
+    }
+    Ok(list.into_iter().map(|(_, _, p)| p).collect())
+}
+
+/// The outcome of one contact.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Outcome {
+    /// Its disposition.
+    pub disposition: Disposition,
+    /// For a partial interview, the share of the questionnaire answered before breaking off,
+    /// in `[0, 1)`; ignored otherwise. See [`answered_items`].
+    pub answered_share: f64,
+}
+
+impl Outcome {
+    /// An outcome with nothing answered before a break-off (for outcomes that are not
+    /// partial, the share does not matter).
+    pub fn of(disposition: Disposition) -> Outcome {
+        Outcome {
+            disposition,
+            answered_share: 0.0,
+        }
+    }
+}
+
+/// How many of `items` items a partial respondent with `share` answered: the first
+/// `1 + ⌊share·(items − 1)⌋`, at least one and, when there are two items or more, at most
+/// `items − 1` (a partial interview answers something, but not everything).
+///
+/// ```
+/// use chiso::fieldwork::answered_items;
+/// assert_eq!(answered_items(22, 0.0), 1);
+/// assert_eq!(answered_items(22, 0.5), 11);
+/// assert_eq!(answered_items(22, 0.999), 21);
+/// assert_eq!(answered_items(1, 0.7), 1);
+/// ```
+pub fn answered_items(items: usize, share: f64) -> usize {
+    if items <= 1 {
+        return items;
+    }
+    let k = 1 + (share.clamp(0.0, 1.0) * (items - 1) as f64) as usize;
+    k.min(items - 1)
+}
+
+/// One contact made during fieldwork.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Attempt {
+    /// Index of the stratum in [`Fieldwork::lists`].
+    pub stratum: usize,
+    /// The rank of the official whose place this contact fills.
+    pub official_rank: u64,
+    /// 1 for the official, 2 for the first reserve tried in that place, and so on.
+    pub step: u32,
+    /// The list of the person contacted.
+    pub role: Role,
+    /// Their rank in that list.
+    pub rank: u64,
+    /// What happened.
+    pub outcome: Outcome,
+}
+
+/// One failed contact and who replaced them: a row of the substitution log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Substitution {
+    /// Index of the stratum in [`Fieldwork::lists`].
+    pub stratum: usize,
+    /// The rank of the official whose place is being filled.
+    pub official_rank: u64,
+    /// The step of the failed contact in that place (1 = the official).
+    pub step: u32,
+    /// The list of the person who failed.
+    pub role: Role,
+    /// Their rank.
+    pub rank: u64,
+    /// Why they were replaced: `refusal`, `non_contact` or `ineligible`.
+    pub outcome: Disposition,
+    /// The rank of the reserve who was contacted instead; `None` when the stratum had no
+    /// reserve left (the place stays empty).
+    pub replaced_by: Option<u64>,
+}
+
+/// The fieldwork of one stratum in numbers.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StratumSummary {
+    /// The stratum's label (`ALL` for the totals).
+    pub stratum: String,
+    /// Places on the official list.
+    pub officials: u64,
+    /// Reserves drawn.
+    pub reserves: u64,
+    /// Contacts made, officials and reserves.
+    pub attempted: u64,
+    /// Contacts by outcome, in the order of [`Disposition::ALL`].
+    pub outcomes: [u64; 5],
+    /// Places filled by a reserve who answered.
+    pub substituted: u64,
+    /// Reserves contacted.
+    pub reserves_used: u64,
+    /// Respondents: complete plus partial, one per filled place.
+    pub respondents: u64,
+    /// Places left empty because the reserves ran out.
+    pub short: u64,
+}
+
+impl StratumSummary {
+    /// Contacts with outcome `d`.
+    pub fn count(&self, d: Disposition) -> u64 {
+        self.outcomes[d.index()]
+    }
+
+    fn add(&mut self, o: &StratumSummary) {
+        self.officials += o.officials;
+        self.reserves += o.reserves;
+        self.attempted += o.attempted;
+        for (a, b) in self.outcomes.iter_mut().zip(o.outcomes) {
+            *a += b;
+        }
+        self.substituted += o.substituted;
+        self.reserves_used += o.reserves_used;
+        self.respondents += o.respondents;
+        self.short += o.short;
+    }
+}
+
+/// The columns of the substitution log, `fieldwork/substitutions.csv`.
+///
+/// | column | meaning |
+/// |---|---|
+/// | `stratum` | the stratum's label |
+/// | `official_rank`, `official_record_id` | the official place being filled |
+/// | `step` | 1 for the official's own contact, 2 for the first reserve tried, … |
+/// | `role`, `rank`, `record_id` | the person who failed (`official` or `reserve`) |
+/// | `outcome` | `refusal`, `non_contact` or `ineligible` |
+/// | `replaced_by_reserve_rank`, `replaced_by_record_id` | the reserve contacted next; empty when none was left |
+pub const SUBSTITUTION_COLUMNS: [&str; 10] = [
+    "stratum",
+    "official_rank",
+    "official_record_id",
+    "step",
+    "role",
+    "rank",
+    "record_id",
+    "outcome",
+    "replaced_by_reserve_rank",
+    "replaced_by_record_id",
+];
+
+/// The columns of the per-stratum summary, `fieldwork/summary.csv` (one row per stratum,
+/// then `ALL`).
+pub const SUMMARY_COLUMNS: [&str; 13] = [
+    "stratum",
+    "officials",
+    "reserves",
+    "attempted",
+    "complete",
+    "partial",
+    "refusal",
+    "non_contact",
+    "ineligible",
+    "substituted",
+    "reserves_used",
+    "respondents",
+    "short",
+];
+
+/// The result of fieldwork: the lists, every contact, every substitution and the counts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fieldwork {
+    lists: Vec<StratumLists>,
+    attempts: Vec<Attempt>,
+    substitutions: Vec<Substitution>,
+    summary: Vec<StratumSummary>,
+}
+
+/// Walks the lists: in every stratum, the officials in rank order; an official who is not a
+/// respondent is replaced by the next unused reserve of the stratum in rank order, who may be
+/// replaced in turn; when no reserve is left, the place stays empty. `outcome` says what
+/// happened at each contact.
+///
+/// ```
+/// use chiso::fieldwork::{walk, Disposition, Outcome, Person, StratumLists};
+/// use chiso::sample::Role;
+/// let p = |rank: u64| Person { rank, applicant_id: format!("A{rank}"), record_id: format!("R{rank}") };
+/// let lists = vec![StratumLists::new("XA01".into(), vec![p(1), p(2)], vec![p(1), p(2)])?];
+/// // Official 1 refuses and reserve 1 cannot be reached: reserve 2 answers in their place.
+/// let fw = walk(lists, |_, role, person| match (role, person.rank) {
+///     (Role::Official, 1) => Outcome::of(Disposition::Refusal),
+///     (Role::Reserve, 1) => Outcome::of(Disposition::NonContact),
+///     _ => Outcome::of(Disposition::Complete),
+/// });
+/// assert_eq!(fw.substitutions().len(), 2);
+/// assert_eq!(fw.substitutions()[1].replaced_by, Some(2));
+/// assert_eq!(fw.summary()[0].respondents, 2);
+/// assert_eq!(fw.summary()[0].short, 0);
+/// # Ok::<(), chiso::Error>(())
+/// ```
+pub fn walk(
+    lists: Vec<StratumLists>,
+    mut outcome: impl FnMut(&str, Role, &Person) -> Outcome,
+) -> Fieldwork {
+    let mut attempts = Vec::new();
+    let mut substitutions = Vec::new();
+    let mut summary = Vec::with_capacity(lists.len());
+    for (s, l) in lists.iter().enumerate() {
+        let mut sum = StratumSummary {
+            stratum: l.stratum.clone(),
+            officials: l.officials.len() as u64,
+            reserves: l.reserves.len() as u64,
+            ..StratumSummary::default()
+        };
+        let mut next_reserve = 0usize;
+        for official in &l.officials {
+            let (mut role, mut person, mut step) = (Role::Official, official, 1u32);
+            loop {
+                let o = outcome(&l.stratum, role, person);
+                attempts.push(Attempt {
+                    stratum: s,
+                    official_rank: official.rank,
+                    step,
+                    role,
+                    rank: person.rank,
+                    outcome: o,
+                });
+                sum.attempted += 1;
+                sum.outcomes[o.disposition.index()] += 1;
+                if o.disposition.is_respondent() {
+                    sum.respondents += 1;
+                    if role == Role::Reserve {
+                        sum.substituted += 1;
+                    }
+                    break;
+                }
+                let replacement = l.reserves.get(next_reserve);
+                substitutions.push(Substitution {
+                    stratum: s,
+                    official_rank: official.rank,
+                    step,
+                    role,
+                    rank: person.rank,
+                    outcome: o.disposition,
+                    replaced_by: replacement.map(|r| r.rank),
+                });
+                match replacement {
+                    Some(r) => {
+                        next_reserve += 1;
+                        (role, person, step) = (Role::Reserve, r, step + 1);
+                    }
+                    None => {
+                        sum.short += 1;
+                        break;
+                    }
+                }
+            }
+        }
+        sum.reserves_used = next_reserve as u64;
+        summary.push(sum);
+    }
+    Fieldwork {
+        lists,
+        attempts,
+        substitutions,
+        summary,
+    }
+}
+
+fn csv_writer() -> csv::Writer<Vec<u8>> {
+    csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new())
+}
+
+impl Fieldwork {
+    /// The lists walked.
+    pub fn lists(&self) -> &[StratumLists] {
+        &self.lists
+    }
+
+    /// Every contact, in the order made: stratum by stratum, place by place.
+    pub fn attempts(&self) -> &[Attempt] {
+        &self.attempts
+    }
+
+    /// Every failed contact, in the same order.
+    pub fn substitutions(&self) -> &[Substitution] {
+        &self.substitutions
+    }
+
+    /// One summary per stratum, in the order of [`Fieldwork::lists`].
+    pub fn summary(&self) -> &[StratumSummary] {
+        &self.summary
+    }
+
+    fn person(&self, stratum: usize, role: Role, rank: u64) -> &Person {
+        let l = &self.lists[stratum];
+        let list = match role {
+            Role::Official => &l.officials,
+            Role::Reserve => &l.reserves,
+        };
+        &list[(rank - 1) as usize]
+    }
+
+    /// The counts over all strata, labelled `ALL`.
+    pub fn totals(&self) -> StratumSummary {
+        let mut t = StratumSummary {
+            stratum: "ALL".into(),
+            ..StratumSummary::default()
+        };
+        for s in &self.summary {
+            t.add(s);
+        }
+        t
+    }
+
+    /// The strata that ended short, with how many places stayed empty.
+    pub fn short_strata(&self) -> impl Iterator<Item = &StratumSummary> {
+        self.summary.iter().filter(|s| s.short > 0)
+    }
+
+    /// The substitution log ([`SUBSTITUTION_COLUMNS`]): record ids and ranks only, no personal
+    /// data.
+    pub fn substitutions_csv(&self) -> Vec<u8> {
+        let mut w = csv_writer();
+        w.write_record(SUBSTITUTION_COLUMNS).expect("memory");
+        for x in &self.substitutions {
+            let official = self.person(x.stratum, Role::Official, x.official_rank);
+            let failed = self.person(x.stratum, x.role, x.rank);
+            let by = x
+                .replaced_by
+                .map(|r| self.person(x.stratum, Role::Reserve, r));
+            w.write_record([
+                self.lists[x.stratum].stratum.as_str(),
+                &x.official_rank.to_string(),
+                &official.record_id,
+                &x.step.to_string(),
+                x.role.as_str(),
+                &x.rank.to_string(),
+                &failed.record_id,
+                x.outcome.as_str(),
+                &x.replaced_by.map(|r| r.to_string()).unwrap_or_default(),
+                by.map_or("", |p| p.record_id.as_str()),
+            ])
+            .expect("memory");
+        }
+        w.into_inner().expect("memory")
+    }
+
+    /// The per-stratum summary ([`SUMMARY_COLUMNS`]), one row per stratum then `ALL`.
+    pub fn summary_csv(&self) -> Vec<u8> {
+        let mut w = csv_writer();
+        w.write_record(SUMMARY_COLUMNS).expect("memory");
+        let totals = self.totals();
+        for s in self.summary.iter().chain(std::iter::once(&totals)) {
+            let mut rec = vec![
+                s.stratum.clone(),
+                s.officials.to_string(),
+                s.reserves.to_string(),
+                s.attempted.to_string(),
+            ];
+            rec.extend(s.outcomes.iter().map(u64::to_string));
+            rec.extend(
+                [s.substituted, s.reserves_used, s.respondents, s.short].map(|v| v.to_string()),
+            );
+            w.write_record(&rec).expect("memory");
+        }
+        w.into_inner().expect("memory")
+    }
+
+    /// The responses file: `applicant_id, stratum, disposition`, then one column per item, one
+    /// row per contact in the order made. `answers(stratum, role, rank)` gives the full
+    /// answers a person would give (one cell per item); a partial respondent keeps the first
+    /// [`answered_items`] of them, and refusals, non-contacts and ineligibles have empty
+    /// answers.
+    ///
+    /// # Panics
+    /// If `answers` returns a number of cells other than `items.len()`.
+    pub fn responses_csv(
+        &self,
+        items: &[String],
+        answers: impl FnMut(&str, Role, u64) -> Vec<String>,
+    ) -> Vec<u8> {
+        self.responses(items, answers, false)
+    }
+
+    /// The same file as [`Fieldwork::responses_csv`] with the respondents' rows only
+    /// (`complete` and `partial`): what an index reader that does not know the `disposition`
+    /// column must be given, since a non-respondent's row would count as a respondent with
+    /// no answer and change the weights `N_h / m_h`.
+    ///
+    /// # Panics
+    /// As [`Fieldwork::responses_csv`].
+    pub fn respondents_csv(
+        &self,
+        items: &[String],
+        answers: impl FnMut(&str, Role, u64) -> Vec<String>,
+    ) -> Vec<u8> {
+        self.responses(items, answers, true)
+    }
+
+    fn responses(
+        &self,
+        items: &[String],
+        mut answers: impl FnMut(&str, Role, u64) -> Vec<String>,
+        respondents_only: bool,
+    ) -> Vec<u8> {
+        let mut w = csv_writer();
+        w.write_record(
+            ["applicant_id", "stratum", "disposition"]
+                .into_iter()
+                .chain(items.iter().map(String::as_str)),
+        )
+        .expect("memory");
+        let empty = vec![String::new(); items.len()];
+        for a in &self.attempts {
+            let d = a.outcome.disposition;
+            if respondents_only && !d.is_respondent() {
+                continue;
+            }
+            let stratum = self.lists[a.stratum].stratum.as_str();
+            let person = self.person(a.stratum, a.role, a.rank);
+            let cells = if d.is_respondent() {
+                let mut cells = answers(stratum, a.role, a.rank);
+                assert_eq!(cells.len(), items.len(), "one answer per item");
+                if d == Disposition::Partial {
+                    let k = answered_items(items.len(), a.outcome.answered_share);
+                    for c in &mut cells[k..] {
+                        c.clear();
+                    }
+                }
+                cells
+            } else {
+                empty.clone()
+            };
+            w.write_record(
+                [person.applicant_id.as_str(), stratum, d.as_str()]
+                    .into_iter()
+                    .chain(cells.iter().map(String::as_str)),
+            )
+            .expect("memory");
+        }
+        w.into_inner().expect("memory")
+    }
+}
+
+/// The expected shares of contact outcomes in a simulation.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Rates {
+    non_contact: f64,
+    refusal: f64,
+    ineligible: f64,
+    partial: f64,
+    spread: f64,
+}
+
+impl Default for Rates {
+    /// 8% not reached, 5% refusals (both varying by ±50% between strata), 1% ineligible,
+    /// 2% partial interviews.
+    fn default() -> Rates {
+        Rates {
+            non_contact: 0.08,
+            refusal: 0.05,
+            ineligible: 0.01,
+            partial: 0.02,
+            spread: 0.5,
+        }
+    }
+}
+
+impl Rates {
+    /// Shares of contacts not reached, refusing, ineligible and partial; the non-contact and
+    /// refusal shares of each stratum are multiplied by a factor uniform on
+    /// `[1 − spread, 1 + spread)`. Every share must lie in `[0, 1]`, `spread` too, and
+    /// `(non_contact + refusal)·(1 + spread) + ineligible + partial` must not exceed 1.
+    ///
+    /// ```
+    /// use chiso::fieldwork::Rates;
+    /// assert!(Rates::new(0.08, 0.05, 0.01, 0.02, 0.5).is_ok());
+    /// assert!(Rates::new(0.6, 0.3, 0.0, 0.0, 0.5).is_err());
+    /// ```
+    pub fn new(
+        non_contact: f64,
+        refusal: f64,
+        ineligible: f64,
+        partial: f64,
+        spread: f64,
+    ) -> Result<Rates> {
+        for (name, v) in [
+            ("non_contact", non_contact),
+            ("refusal", refusal),
+            ("ineligible", ineligible),
+            ("partial", partial),
+            ("spread", spread),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                return Err(Error::usage(format!(
+                    "fieldwork rate {name} = {v}: expected a share from 0 to 1"
+                )));
+            }
+        }
+        let worst = (non_contact + refusal) * (1.0 + spread) + ineligible + partial;
+        if worst > 1.0 {
+            return Err(Error::usage(format!(
+                "fieldwork rates: (non_contact + refusal)·(1 + spread) + ineligible + partial = {worst}: expected at most 1"
+            )));
+        }
+        Ok(Rates {
+            non_contact,
+            refusal,
+            ineligible,
+            partial,
+            spread,
+        })
+    }
+}
+
+/// A seeded simulation of contact outcomes (`chiso-fieldwork-v1`, see the module
+/// documentation).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Simulation {
+    seed: u64,
+    rates: Rates,
+}
+
+/// Uniform on `[0, 1)` from the top 53 bits of a 64-bit output.
+fn uniform(rng: &mut ChaCha20Rng) -> f64 {
+    (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+}
+
+impl Simulation {
+    /// A simulation with `seed` and `rates`.
+    pub fn new(seed: u64, rates: Rates) -> Simulation {
+        Simulation { seed, rates }
+    }
+
+    fn rng(&self, stratum: &str, stream: u64) -> ChaCha20Rng {
+        let mut h = Sha256::new();
+        h.update(SIMULATION.as_bytes());
+        h.update([0u8]);
+        h.update(self.seed.to_le_bytes());
+        h.update((stratum.len() as u32).to_le_bytes());
+        h.update(stratum.as_bytes());
+        let mut rng = ChaCha20Rng::from_seed(h.finalize().into());
+        rng.set_stream(stream);
+        rng
+    }
+
+    /// The factor applied to the non-contact and refusal shares of `stratum`.
+    pub fn factor(&self, stratum: &str) -> f64 {
+        let u = uniform(&mut self.rng(stratum, 0));
+        1.0 - self.rates.spread + 2.0 * self.rates.spread * u
+    }
+
+    /// The outcome of contacting the person of rank `rank` on list `role` of `stratum`.
+    pub fn outcome(&self, stratum: &str, role: Role, rank: u64) -> Outcome {
+        let f = self.factor(stratum);
+        let stream = 2 * rank + u64::from(role == Role::Reserve);
+        let mut rng = self.rng(stratum, stream);
+        let u = uniform(&mut rng);
+        let r = &self.rates;
+        let cuts = [
+            (f * r.non_contact, Disposition::NonContact),
+            (f * r.refusal, Disposition::Refusal),
+            (r.ineligible, Disposition::Ineligible),
+            (r.partial, Disposition::Partial),
+        ];
+        let mut edge = 0.0;
+        let mut disposition = Disposition::Complete;
+        for (share, d) in cuts {
+            edge += share;
+            if u < edge {
+                disposition = d;
+                break;
+            }
+        }
+        Outcome {
+            disposition,
+            answered_share: uniform(&mut rng),
+        }
+    }
+
+    /// Walks `lists` with simulated outcomes.
+    pub fn run(&self, lists: Vec<StratumLists>) -> Fieldwork {
+        walk(lists, |s, role, p| self.outcome(s, role, p.rank))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn person(rank: u64) -> Person {
+        Person {
+            rank,
+            applicant_id: format!("0123456789{rank:02}"),
+            record_id: format!("HS-{rank}"),
+        }
+    }
+
+    fn lists(officials: u64, reserves: u64) -> StratumLists {
+        StratumLists::new(
+            "XA01".into(),
+            (1..=officials).map(person).collect(),
+            (1..=reserves)
+                .map(|r| Person {
+                    rank: r,
+                    applicant_id: format!("0987654321{r:02}"),
+                    record_id: format!("HS-R{r}"),
+                })
+                .collect(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn every_place_is_filled_in_reserve_rank_order() {
+        use Disposition::*;
+        // Officials 2 and 4 fail; reserve 1 is ineligible, reserve 2 answers for official 2,
+        // reserve 3 for official 4; reserve 4 is never contacted.
+        let fw = walk(vec![lists(4, 4)], |_, role, p| {
+            Outcome::of(match (role, p.rank) {
+                (Role::Official, 2) => NonContact,
+                (Role::Official, 4) => Refusal,
+                (Role::Reserve, 1) => Ineligible,
+                _ => Complete,
+            })
+        });
+        let log: Vec<(u64, u32, Role, u64, Disposition, Option<u64>)> = fw
+            .substitutions
+            .iter()
+            .map(|x| {
+                (
+                    x.official_rank,
+                    x.step,
+                    x.role,
+                    x.rank,
+                    x.outcome,
+                    x.replaced_by,
+                )
+            })
+            .collect();
+        assert_eq!(
+            log,
+            [
+                (2, 1, Role::Official, 2, NonContact, Some(1)),
+                (2, 2, Role::Reserve, 1, Ineligible, Some(2)),
+                (4, 1, Role::Official, 4, Refusal, Some(3)),
+            ]
+        );
+        let s = &fw.summary[0];
+        assert_eq!(
+            (
+                s.attempted,
+                s.substituted,
+                s.reserves_used,
+                s.respondents,
+                s.short
+            ),
+            (7, 2, 3, 4, 0)
+        );
+        assert_eq!(s.outcomes, [4, 0, 1, 1, 1]);
+    }
+
+    #[test]
+    fn a_stratum_without_reserves_left_ends_short() {
+        let fw = walk(vec![lists(3, 1)], |_, _, _| {
+            Outcome::of(Disposition::Refusal)
+        });
+        let s = &fw.summary[0];
+        assert_eq!((s.respondents, s.short, s.reserves_used), (0, 3, 1));
+        let empty: Vec<_> = fw
+            .substitutions
+            .iter()
+            .filter(|x| x.replaced_by.is_none())
+            .map(|x| (x.official_rank, x.step))
+            .collect();
+        assert_eq!(empty, [(1, 2), (2, 1), (3, 1)]);
+    }
+
+    #[test]
+    fn partial_respondents_keep_their_first_answers_and_are_not_replaced() {
+        let items: Vec<String> = (1..=5).map(|i| format!("Q{i}")).collect();
+        let fw = walk(vec![lists(2, 1)], |_, _, p| {
+            if p.rank == 1 {
+                Outcome {
+                    disposition: Disposition::Partial,
+                    answered_share: 0.5,
+                }
+            } else {
+                Outcome::of(Disposition::NonContact)
+            }
+        });
+        let csv = fw.responses_csv(&items, |_, _, rank| vec![rank.to_string(); 5]);
+        assert_eq!(
+            String::from_utf8(csv).unwrap(),
+            "applicant_id,stratum,disposition,Q1,Q2,Q3,Q4,Q5\n\
+             012345678901,XA01,partial,1,1,1,,\n\
+             012345678902,XA01,non_contact,,,,,\n\
+             098765432101,XA01,partial,1,1,1,,\n"
+        );
+        let only = fw.respondents_csv(&items, |_, _, rank| vec![rank.to_string(); 5]);
+        assert_eq!(String::from_utf8(only).unwrap().lines().count(), 3);
+    }
+
+    #[test]
+    fn simulated_shares_follow_the_rates() {
+        let sim = Simulation::new(2024, Rates::default());
+        let f = sim.factor("XA001");
+        assert!((0.5..1.5).contains(&f));
+        let mut counts = [0u64; 5];
+        for rank in 1..=20_000 {
+            counts[sim
+                .outcome("XA001", Role::Official, rank)
+                .disposition
+                .index()] += 1;
+        }
+        // Expected shares: 0.08 f, 0.05 f, 0.01, 0.02 of 20,000 contacts, within 5 sd.
+        let expect = [
+            (1.0 - 0.13 * f - 0.03) * 20_000.0,
+            0.02 * 20_000.0,
+            0.05 * f * 20_000.0,
+            0.08 * f * 20_000.0,
+            0.01 * 20_000.0,
+        ];
+        for (c, e) in counts.iter().zip(expect) {
+            let sd = (e * (1.0 - e / 20_000.0)).sqrt();
+            assert!((*c as f64 - e).abs() < 5.0 * sd, "{counts:?} vs {expect:?}");
+        }
+    }
+}
