@@ -51,6 +51,7 @@ pub mod manifest;
 pub mod output;
 pub mod questionnaire;
 pub mod records;
+pub mod report;
 pub mod responses;
 pub mod sample;
 pub mod table;

@@ -8,3 +8,4 @@ mod golden;
 mod index;
 mod oracle;
 mod props;
+mod report;
