@@ -1290,6 +1290,71 @@ fn group_label(group: Option<&str>) -> String {
     }
 }
 
+/// The weights' description in Vietnamese for the descriptions `chiso index` writes.
+fn weights_label(weights: &str) -> String {
+    match weights {
+        "N_h / m_h from the sample" => {
+            "N_h / m_h: số người trong tầng chia cho số phiếu thu được (N_h lấy từ mẫu)".into()
+        }
+        "N_h / m_h from --population" => {
+            "N_h / m_h: số người trong tầng chia cho số phiếu thu được (N_h lấy từ tệp dân số)"
+                .into()
+        }
+        other => other.into(),
+    }
+}
+
+/// A date `YYYY-MM-DD` as `DD/MM/YYYY`; other text unchanged.
+fn vi_date(d: &str) -> String {
+    match d.split('-').collect::<Vec<_>>()[..] {
+        [y, m, day] if y.len() == 4 && m.len() == 2 && day.len() == 2 => format!("{day}/{m}/{y}"),
+        _ => d.to_string(),
+    }
+}
+
+/// The main lines of a design in words: window, strata, size rule, reserves.
+fn design_words(design: &serde_json::Value) -> String {
+    let mut parts = Vec::new();
+    if let Some([a, b]) = design
+        .pointer("/frame/window")
+        .and_then(|w| w.as_array())
+        .map(Vec::as_slice)
+        && let (Some(a), Some(b)) = (a.as_str(), b.as_str())
+    {
+        parts.push(format!(
+            "hồ sơ trả kết quả từ {} đến {}",
+            vi_date(a),
+            vi_date(b)
+        ));
+    }
+    if let Some(strata) = design.pointer("/frame/strata").and_then(|s| s.as_array()) {
+        let names: Vec<&str> = strata.iter().filter_map(|s| s.as_str()).collect();
+        parts.push(format!("phân tầng theo {}", names.join(", ")));
+    }
+    let num = |p: &str| design.pointer(p).map(|v| v.to_string());
+    match design.pointer("/size/mode").and_then(|m| m.as_str()) {
+        Some("fixed") => parts.push(format!(
+            "cỡ mẫu cố định {} mỗi tầng",
+            num("/size/n").unwrap_or_default()
+        )),
+        Some("yamane") => parts.push(format!(
+            "cỡ mẫu theo công thức n = N / (1 + N·e²), e = {}",
+            num("/size/e").unwrap_or_default().replace('.', ",")
+        )),
+        Some(other) => parts.push(format!("cỡ mẫu: {other}")),
+        None => {}
+    }
+    if let Some(min) = num("/size/min").filter(|m| m != "0" && m != "null") {
+        parts.push(format!("tối thiểu {min} mỗi tầng"));
+    }
+    if let Some(r) = num("/reserve/ratio").filter(|r| r != "null") {
+        parts.push(format!("dự phòng {} lần cỡ mẫu", r.replace('.', ",")));
+    } else if let Some(c) = num("/reserve/count").filter(|c| c != "null") {
+        parts.push(format!("{c} phiếu dự phòng mỗi tầng"));
+    }
+    parts.join("; ")
+}
+
 fn yes_no(b: Option<bool>) -> &'static str {
     match b {
         Some(true) => "có",
@@ -1928,7 +1993,8 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:now
 tr.flag td{background:#fde4e1}
 tr.warn td{background:#fff4d6}
 tr.imprecise td{color:var(--muted);font-style:italic}
-.badge{display:inline-block;padding:0 6px;border-radius:4px;font-size:.8rem;font-weight:600}
+.badge{display:inline-block;padding:0 6px;border-radius:4px;font-size:.8rem;font-weight:600;white-space:nowrap}
+td.name{min-width:210px}\n.nowrap{white-space:nowrap}\nnav{margin:10px 0;font-size:.92rem}\nnav a{margin-right:14px;color:var(--blue)}
 .badge.red{background:#fde4e1;color:var(--red)}
 .badge.grey{background:#eceff1;color:var(--muted)}
 .badge.amber{background:#fff4d6;color:var(--amber)}
@@ -1959,6 +2025,14 @@ pub fn html(inputs: &Inputs) -> String {
         escape(&ix.questionnaire),
     );
     headline(&mut h, inputs, &level);
+    h.push_str("<nav><a href=\"#don-vi\">Theo đơn vị</a><a href=\"#canh-bao\">Cảnh báo</a>");
+    if inputs.timeliness.is_some() {
+        h.push_str("<a href=\"#tien-do\">Tiến độ hồ sơ</a>");
+    }
+    if inputs.par.is_some() {
+        h.push_str("<a href=\"#cchc\">Chỉ số CCHC</a>");
+    }
+    h.push_str("<a href=\"#phuong-phap\">Phương pháp</a></nav>\n");
     units_section(&mut h, inputs, &level);
     flags_section(&mut h, inputs);
     if let Some(t) = &inputs.timeliness {
@@ -2287,7 +2361,7 @@ fn units_section(h: &mut String, inputs: &Inputs, level: &str) {
             let mut notes = Vec::new();
             if let Some(f) = flag {
                 notes.push(format!(
-                    "<span class=\"badge {}\">vượt ngưỡng không hài lòng{}</span>",
+                    "<span class=\"badge {}\">vượt ngưỡng{}</span>",
                     if f.certain == Some(true) {
                         "red"
                     } else {
@@ -2319,7 +2393,7 @@ fn units_section(h: &mut String, inputs: &Inputs, level: &str) {
             };
             let _ = writeln!(
                 h,
-                "<tr{class}>{rank_cells}<td><code>{}</code></td><td>{}</td><td class=\"num\"><b>{}</b></td>\
+                "<tr{class}>{rank_cells}<td><code>{}</code></td><td class=\"name\">{}</td><td class=\"num\"><b>{}</b></td>\
                  <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
                  <td class=\"num\">{}</td><td>{}</td></tr>",
                 escape(code),
@@ -2405,10 +2479,17 @@ fn flags_section(h: &mut String, inputs: &Inputs) {
         );
     }
     for (level, title) in [("unit", "Đơn vị"), ("officer", "Cán bộ")] {
-        let rows: Vec<&Flag> = flags
+        let mut rows: Vec<&Flag> = flags
             .iter()
             .filter(|f| f.level == level && f.above == Some(true))
             .collect();
+        // Worst first.
+        rows.sort_by(|a, b| {
+            b.dissatisfied_pct
+                .partial_cmp(&a.dissatisfied_pct)
+                .unwrap_or(std::cmp::Ordering::Equal)
+                .then_with(|| (&a.domain, &a.officer_id).cmp(&(&b.domain, &b.officer_id)))
+        });
         let checked = flags.iter().filter(|f| f.level == level).count();
         let _ = writeln!(
             h,
@@ -2441,7 +2522,7 @@ fn flags_section(h: &mut String, inputs: &Inputs) {
             };
             let _ = writeln!(
                 h,
-                "<tr class=\"{}\"><td><code>{}</code></td>{second}<td>{}</td><td class=\"num\"><b>{}</b></td>\
+                "<tr class=\"{}\"><td><code>{}</code></td>{second}<td class=\"nowrap\">{}</td><td class=\"num\"><b>{}</b></td>\
                  <td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
                 if f.certain == Some(true) {
                     "flag"
@@ -2476,6 +2557,31 @@ fn timeliness_section(h: &mut String, inputs: &Inputs, rows: &[Timeliness]) {
         );
     }
     let mut units: Vec<&Timeliness> = rows.iter().filter(|t| t.level != "officer").collect();
+    let mut above: Vec<&&Timeliness> = units
+        .iter()
+        .filter(|t| t.above_ceiling == Some(true))
+        .collect();
+    above.sort_by(|a, b| {
+        b.late_pct
+            .partial_cmp(&a.late_pct)
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    if !above.is_empty() {
+        let _ = writeln!(
+            h,
+            "<p><b>{} đơn vị có tỷ lệ trễ hạn vượt trần</b> (cao nhất trước): {}.</p>",
+            vi_count(above.len() as u64),
+            above
+                .iter()
+                .map(|t| format!(
+                    "<code>{}</code> {}",
+                    escape(&t.domain),
+                    vi_opt_pct(t.late_pct)
+                ))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     units.sort_by(|a, b| {
         let key = |t: &Timeliness| t.late_pct.unwrap_or(f64::INFINITY);
         key(a)
@@ -2657,7 +2763,7 @@ fn method_section(h: &mut String, inputs: &Inputs, level: &str) {
             escape(&ci_method_label(&ix.ci_method))
         ),
     );
-    item("Trọng số", escape(&ix.weights));
+    item("Trọng số", escape(&weights_label(&ix.weights)));
     item(
         "Ước lượng sai số",
         "tuyến tính hóa Taylor cho mẫu phân tầng, có hiệu chỉnh tổng thể hữu hạn".into(),
@@ -2696,7 +2802,11 @@ fn method_section(h: &mut String, inputs: &Inputs, level: &str) {
             }
             item(
                 "Thiết kế mẫu",
-                format!("<code>{}</code>", escape(&s.design.to_string())),
+                format!(
+                    "{}<br><code>{}</code>",
+                    escape(&design_words(&s.design)),
+                    escape(&s.design.to_string())
+                ),
             );
         }
         None => item(
@@ -2712,4 +2822,64 @@ fn method_section(h: &mut String, inputs: &Inputs, level: &str) {
         );
     }
     h.push_str("</section>\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_in_vietnamese_notation() {
+        assert_eq!(vi_number(0.0, 2), "0,00");
+        assert_eq!(vi_number(98.8, 2), "98,80");
+        assert_eq!(vi_number(100.0, 2), "100,00");
+        assert_eq!(vi_number(1234567.0, 0), "1.234.567");
+        assert_eq!(vi_number(123456.789, 1), "123.456,8");
+        assert_eq!(vi_number(-1234.5, 2), "-1.234,50");
+        assert_eq!(vi_percent(7.0 / 3.0), "2,33%");
+        assert_eq!(vi_count(6116), "6.116");
+        assert_eq!(vi_level(0.95), "95%");
+        assert_eq!(vi_level(0.9), "90%");
+        assert_eq!(vi_level(0.975), "97,5%");
+        assert_eq!(vi_interval(Some(1.0), None, true), "—");
+    }
+
+    #[test]
+    fn design_in_words() {
+        let d: serde_json::Value = serde_json::from_str(
+            r#"{"frame":{"strata":["unit_code"],"window":["2024-01-01","2024-09-30"]},
+                "reserve":{"ratio":0.5},"size":{"e":0.08,"min":30,"mode":"yamane"}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            design_words(&d),
+            "hồ sơ trả kết quả từ 01/01/2024 đến 30/09/2024; phân tầng theo unit_code; \
+             cỡ mẫu theo công thức n = N / (1 + N·e²), e = 0,08; tối thiểu 30 mỗi tầng; \
+             dự phòng 0,5 lần cỡ mẫu"
+        );
+    }
+
+    #[test]
+    fn bar_chart_escapes_labels_and_starts_the_axis_below_every_value() {
+        let mut h = String::new();
+        bar_chart(
+            &mut h,
+            "a <b>",
+            &[Bar {
+                label: "X & <Y>".into(),
+                value: 95.0,
+                lower: Some(93.0),
+                upper: Some(97.0),
+                colour: BLUE,
+                note: "",
+            }],
+            Some((90.0, "toàn tỉnh")),
+        );
+        assert!(h.contains("aria-label=\"a &lt;b&gt;\""));
+        assert!(h.contains(">X &amp; &lt;Y&gt;<"));
+        assert!(h.contains("95,00% (khoảng tin cậy 93,00% – 97,00%)"));
+        // The axis starts at 90%, below every value and the reference line.
+        assert!(h.contains(">90%<") && !h.contains(">80%<"));
+        assert!(h.contains("Trục ngang bắt đầu từ 90%"));
+    }
 }
