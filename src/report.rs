@@ -1989,12 +1989,14 @@ p.note,.note{color:var(--muted);font-size:.9rem}
 table{border-collapse:collapse;width:100%;background:#fff;font-size:.92rem;margin:6px 0 10px}
 th,td{border:1px solid var(--line);padding:5px 8px;text-align:left;vertical-align:top}
 th{background:#e8eef6;font-weight:600}
-td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+th.num{text-align:right}
+.scroll{overflow-x:auto}
 tr.flag td{background:#fde4e1}
 tr.warn td{background:#fff4d6}
 tr.imprecise td{color:var(--muted);font-style:italic}
 .badge{display:inline-block;padding:0 6px;border-radius:4px;font-size:.8rem;font-weight:600;white-space:nowrap}
-td.name{min-width:210px}\n.nowrap{white-space:nowrap}\nnav{margin:10px 0;font-size:.92rem}\nnav a{margin-right:14px;color:var(--blue)}
+td.name{min-width:170px}\n.nowrap{white-space:nowrap}\nnav{margin:10px 0;font-size:.92rem}\nnav a{margin-right:14px;color:var(--blue)}
 .badge.red{background:#fde4e1;color:var(--red)}
 .badge.grey{background:#eceff1;color:var(--muted)}
 .badge.amber{background:#fff4d6;color:var(--amber)}
@@ -2043,7 +2045,9 @@ pub fn html(inputs: &Inputs) -> String {
     }
     method_section(&mut h, inputs, &level);
     h.push_str("</main>\n</body>\n</html>\n");
-    h
+    // Wide tables scroll inside the page on a narrow screen.
+    h.replace("<table>", "<div class=\"scroll\"><table>")
+        .replace("</table>", "</table></div>")
 }
 
 fn headline(h: &mut String, inputs: &Inputs, level: &str) {
