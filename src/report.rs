@@ -906,6 +906,7 @@ fn load_indices(csv_path: &Path, json_path: &Path) -> Result<Indices> {
         }
         Ok(entry)
     })?;
+    same_run(&json, &json_name, &rows)?;
     Ok(Indices {
         questionnaire,
         ci_method,
@@ -914,6 +915,69 @@ fn load_indices(csv_path: &Path, json_path: &Path) -> Result<Indices> {
         engine_version,
         rows,
     })
+}
+
+/// Equal within a few ulps (or both absent): a different run differs by far more.
+fn same_number(a: Option<f64>, b: Option<f64>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => (a - b).abs() <= 4.0 * f64::EPSILON * a.abs().max(b.abs()),
+        _ => false,
+    }
+}
+
+/// Checks that `indices.json` (when it carries its rows) and `indices.csv` come from the same
+/// run: the same rows in the same order with the same estimates. Both files write each number
+/// in its shortest exact decimal form, but `serde_json` reads decimals with a fast parser that
+/// may miss the nearest `f64` by an ulp, hence [`same_number`].
+fn same_run(json: &serde_json::Value, json_name: &str, rows: &[IndexEntry]) -> Result<()> {
+    let Some(published) = json.get("rows").and_then(|r| r.as_array()) else {
+        return Ok(());
+    };
+    if published.is_empty() {
+        return Ok(());
+    }
+    let differ = |message: String| -> Error {
+        ErrorKind::Malformed {
+            file: json_name.to_string(),
+            location: String::new(),
+            message: format!(
+                "{message}: indices.json and indices.csv come from different runs; \
+                 publish the two files written together by `chiso index`"
+            ),
+        }
+        .into()
+    };
+    if published.len() != rows.len() {
+        return Err(differ(format!(
+            "{} rows, but indices.csv has {}",
+            published.len(),
+            rows.len()
+        )));
+    }
+    for (i, (p, r)) in published.iter().zip(rows).enumerate() {
+        let text = |k: &str| p.get(k).and_then(|v| v.as_str()).unwrap_or("");
+        let estimate = p.get("estimate").and_then(|v| v.as_f64());
+        if text("domain") != r.domain
+            || text("indicator") != r.indicator
+            || text("measure") != r.measure
+            || !same_number(estimate, r.estimate)
+        {
+            return Err(differ(format!(
+                "row {} ({} {} {}) differs from indices.csv row {} ({} {} {}, estimate {})",
+                i + 1,
+                text("domain"),
+                text("indicator"),
+                text("measure"),
+                i + 2,
+                r.domain,
+                r.indicator,
+                r.measure,
+                r.estimate.map_or(String::from("empty"), |e| e.to_string())
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn load_flags(path: &Path) -> Result<Vec<Flag>> {

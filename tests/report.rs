@@ -329,6 +329,52 @@ fn workbook_of_a_real_index_run_matches_its_csv() {
     for unit in pop.keys() {
         assert!(html.contains(&format!("<code>{unit}</code>")), "{unit}");
     }
+
+    // indices.json and indices.csv from different runs are refused: one estimate edited.
+    let csv_text = std::fs::read_to_string(idx.join("indices.csv")).unwrap();
+    let mut lines: Vec<String> = csv_text.lines().map(str::to_string).collect();
+    let mut cells: Vec<String> = lines[5].split(',').map(str::to_string).collect();
+    cells[3] = format!("{}", cells[3].parse::<f64>().unwrap() + 1e-9);
+    lines[5] = cells.join(",");
+    std::fs::write(idx.join("indices.csv"), lines.join("\n") + "\n").unwrap();
+    let out2 = dir.path("rep2");
+    let o = chiso(&["report", "--indices", p(&idx), "--out", p(&out2)]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("indices.json: row 5 (") && err.contains("differs from indices.csv row 6"),
+        "{err}"
+    );
+    assert!(!out2.exists());
+}
+
+#[test]
+fn optional_columns_and_files_may_be_absent() {
+    let dir = Dir::new();
+    let args = inputs(&dir, false);
+    // No `df` column; flags with the required columns only.
+    let no_df: String = indices_csv()
+        .lines()
+        .map(|l| l.rsplit_once(',').unwrap().0.to_string() + "\n")
+        .collect();
+    dir.write("indices/indices.csv", &no_df);
+    dir.write(
+        "indices/flags.csv",
+        "level,domain,indicator,dissatisfied_pct,n,above\nunit,HUYEN02,overall,30,20,true\n",
+    );
+    ok(&args);
+    let mut book: Xlsx<_> = open_workbook(dir.path("report/report.xlsx")).unwrap();
+    assert!(!book.sheet_names().contains(&"Xếp hạng".to_string()));
+    let overall = book.worksheet_range("Chỉ số chung").unwrap();
+    let row = overall.rows().find(|r| r[0] == "HUYEN02").unwrap();
+    assert_eq!(row[10], Data::Empty, "no df");
+    assert_eq!(row[11], Data::String("Vượt ngưỡng không hài lòng".into()));
+    let html = dir.read("report/report.html");
+    assert!(html.contains("Chưa có tệp xếp hạng (ranks.csv)"));
+    assert!(html.contains("chưa ghi (báo cáo được lập không kèm manifest.json"));
+    for unit in UNITS {
+        assert!(html.contains(&format!("<code>{unit}</code>")), "{unit}");
+    }
 }
 
 #[test]
