@@ -555,8 +555,8 @@ pub fn write(out_dir: &Path, inputs: &Inputs) -> Result<Vec<PathBuf>> {
 /// Names unit names and groups once, refusing two files (or rows) that disagree.
 #[derive(Default)]
 struct Catalogue {
-    /// Where a unit's name and group were first read: (file, row).
-    seen: HashMap<String, (String, u64)>,
+    /// Where a unit's name or group was first read: (unit, column) → (file, row).
+    seen: HashMap<(String, &'static str), (String, u64)>,
 }
 
 impl Catalogue {
@@ -573,11 +573,6 @@ impl Catalogue {
         // Rows are numbered from 2 (header = row 1); blank rows are not read.
         let row = index as u64 + 2;
         let info = units.entry(code.to_string()).or_default();
-        let origin = self
-            .seen
-            .entry(code.to_string())
-            .or_insert_with(|| (file.clone(), row))
-            .clone();
         for (column, new, old) in [
             ("unit_name", name, &mut info.name),
             ("unit_group", group, &mut info.group),
@@ -585,6 +580,10 @@ impl Catalogue {
             let Some(new) = new.filter(|v| !v.is_empty()) else {
                 continue;
             };
+            let origin = self
+                .seen
+                .entry((code.to_string(), column))
+                .or_insert_with(|| (file.clone(), row));
             match old {
                 Some(o) if o != new => {
                     return Err(cell(
