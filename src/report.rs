@@ -2413,6 +2413,17 @@ fn units_section(h: &mut String, inputs: &Inputs, level: &str) {
                 .copied()
                 .collect::<Vec<_>>(),
         );
+        if have_ranks {
+            // By rank (a stable sort keeps the chart order among equal and missing ranks).
+            let rank = |c: &str| {
+                ranks
+                    .iter()
+                    .find(|r| r.domain == c)
+                    .and_then(|r| r.rank)
+                    .unwrap_or(u64::MAX)
+            };
+            ordered.sort_by_key(|c| rank(c));
+        }
         for (pos, code) in ordered.iter().enumerate() {
             let sat = ix.get(code, "overall", "satisfied_pct");
             let dis = ix.get(code, "overall", "dissatisfied_pct");

@@ -407,6 +407,14 @@ fn page_shows_every_unit_in_vietnamese_notation_and_escapes_text() {
         )
     );
     assert!(html.contains("chưa đủ chính xác để xếp hạng"));
+    // The table follows the ranks, although HUYEN02's estimate is the higher (the chart's order).
+    let first = html
+        .find("<td class=\"num\">1/2</td><td class=\"num\">1–2</td><td><code>HUYEN01</code>")
+        .unwrap();
+    let second = html
+        .find("<td class=\"num\">2/2</td><td class=\"num\">1–2</td><td><code>HUYEN02</code>")
+        .unwrap();
+    assert!(first < second);
     // Flags: units and the officer by code; the officer below the threshold is not listed.
     assert!(html.contains("HUYEN01-CB07"));
     assert!(!html.contains("SO01-CB02"));
