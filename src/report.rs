@@ -2202,7 +2202,7 @@ fn bar_chart(h: &mut String, caption: &str, bars: &[Bar], reference: Option<(f64
     } else {
         10.0
     };
-    let (left, plot, right) = (250.0, 520.0, 150.0);
+    let (left, plot, right) = (250.0, 520.0, 210.0);
     let row = 24.0;
     let top = 28.0;
     let height = top + row * bars.len() as f64 + 30.0;
@@ -2371,7 +2371,7 @@ fn units_section(h: &mut String, inputs: &Inputs, level: &str) {
                 let imprecise = inputs.imprecise(code);
                 let (colour, note) = match flag {
                     Some(f) if f.certain == Some(true) => (RED_BAR, "vượt ngưỡng"),
-                    Some(_) => (AMBER_BAR, "vượt ngưỡng?"),
+                    Some(_) => (AMBER_BAR, "vượt ngưỡng (ước lượng)"),
                     None if imprecise => (PALE, "chưa đủ chính xác"),
                     None => (BLUE, ""),
                 };
