@@ -56,6 +56,7 @@ pub mod par;
 pub mod questionnaire;
 pub mod ranks;
 pub mod records;
+pub mod report;
 pub mod responses;
 pub mod sample;
 pub mod table;

@@ -172,6 +172,28 @@ enum Command {
         #[arg(long, default_value_t = chiso::par::DEFAULT_REPLICATES)]
         replicates: u32,
     },
+    /// Publication reports: report.xlsx and report.html (Vietnamese) from published results.
+    Report {
+        /// The directory written by `chiso index` (indices.csv, indices.json; flags.csv and
+        /// ranks.csv when present).
+        #[arg(long)]
+        indices: PathBuf,
+        /// The directory written by `chiso par` (par.csv; par_fields.csv when present).
+        #[arg(long)]
+        par: Option<PathBuf>,
+        /// The directory holding timeliness.csv.
+        #[arg(long)]
+        timeliness: Option<PathBuf>,
+        /// The sample's manifest.json (for the seed, digests and design).
+        #[arg(long)]
+        manifest: Option<PathBuf>,
+        /// Title of the report (default: a generic Vietnamese title).
+        #[arg(long)]
+        title: Option<String>,
+        /// Output directory for report.xlsx and report.html.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Run the whole pipeline on a built-in synthetic province.
     Demo {
         /// Output directory (re-created files are the demo's own).
@@ -380,6 +402,32 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
                     .len(),
                 fw.name,
                 fw.total
+            );
+            for p in written {
+                println!("wrote {}", p.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Report {
+            indices,
+            par,
+            timeliness,
+            manifest,
+            title,
+            out,
+        } => {
+            let inputs = chiso::report::Inputs::load(&chiso::report::Sources {
+                indices,
+                par,
+                timeliness,
+                manifest,
+                title,
+            })?;
+            let written = chiso::report::write(&out, &inputs)?;
+            println!(
+                "{} units, {} index rows",
+                inputs.indices.units().len(),
+                inputs.indices.rows.len()
             );
             for p in written {
                 println!("wrote {}", p.display());

@@ -12,3 +12,4 @@ mod kernel;
 mod oracle;
 mod par;
 mod props;
+mod report;

@@ -1,0 +1,707 @@
+//! `chiso report`: the workbook holds exactly the numbers of `indices.csv`, the web page shows
+//! every unit in Vietnamese notation, escapes text, publishes no personal data, and renders in
+//! a real browser without a console error.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use calamine::{Data, Reader, Xlsx, open_workbook};
+
+use crate::util::*;
+
+const UNITS: [&str; 3] = ["SO01", "HUYEN01", "HUYEN02"];
+const INDICATORS: [&str; 4] = ["item:Q01", "item:Q02", "element:E1", "overall"];
+const MEASURES: [&str; 3] = ["satisfied_pct", "dissatisfied_pct", "mean_score"];
+
+/// A hand-made `indices.csv`: full-precision numbers that no rounding could reproduce, the
+/// province's overall satisfaction 91.23456789012345 (91,23% in Vietnamese notation), and one
+/// indicator without answers (HUYEN02, item:Q02: empty cells, n = 0).
+fn indices_csv() -> String {
+    let mut s = String::from(
+        "domain,indicator,measure,estimate,std_error,ci_lower,ci_upper,ci_method,n,df\n",
+    );
+    let domains = std::iter::once("ALL").chain(UNITS);
+    for (d, domain) in domains.enumerate() {
+        for (i, indicator) in INDICATORS.iter().enumerate() {
+            for (m, measure) in MEASURES.iter().enumerate() {
+                if domain == "HUYEN02" && *indicator == "item:Q02" {
+                    let method = if m < 2 { "logit" } else { "wald" };
+                    s.push_str(&format!(
+                        "{domain},{indicator},{measure},,,,,{method},0,0\n"
+                    ));
+                    continue;
+                }
+                let k = (d * 12 + i * 3 + m) as f64;
+                let (est, se) = match m {
+                    0 => (70.0 + k / 3.0 + 1.0 / 7.0, 1.0 + k / 97.0),
+                    1 => (2.0 + k / 11.0 + 1.0 / 13.0, 0.5 + k / 89.0),
+                    _ => (3.5 + k / 101.0, 0.01 + k / 1009.0),
+                };
+                let (est, se) = if domain == "ALL" && *indicator == "overall" && m == 0 {
+                    (91.23456789012345, 0.5123456789)
+                } else {
+                    (est, se)
+                };
+                let method = if m < 2 { "logit" } else { "wald" };
+                let n = 100 + d * 10 + i;
+                s.push_str(&format!(
+                    "{domain},{indicator},{measure},{est},{se},{},{},{method},{n},{}\n",
+                    est - 1.96 * se,
+                    est + 1.96 * se,
+                    n - 1
+                ));
+            }
+        }
+    }
+    s
+}
+
+const INDICES_JSON: &str = r#"{
+  "questionnaire": "SIPAS <thử> & \"năm\"",
+  "settings": {"ci_method": "logit", "level": 0.95},
+  "weights": "N_h / m_h from the sample",
+  "engine_version": "0.1.0",
+  "rows": []
+}"#;
+
+/// A unit name that must be escaped, and personal columns that must never be published.
+const RANKS_CSV: &str = "\
+unit_group,domain,unit_name,indicator,measure,estimate,ci_lower,ci_upper,n,rank,rank_lower,rank_upper,group_size,imprecise
+so,SO01,<script>alert('x')</script> Sở Tư pháp & Hộ tịch,overall,satisfied_pct,84.1,83,85,133,1,1,1,1,false
+huyen,HUYEN01,UBND huyện An Bình,overall,satisfied_pct,83.66,80,86,143,1,1,2,2,false
+huyen,HUYEN02,UBND huyện Bình Minh,overall,satisfied_pct,87.66,82,92,153,2,1,2,2,true
+";
+
+const FLAGS_CSV: &str = "\
+level,domain,officer_id,unit_group,indicator,dissatisfied_pct,std_error,ci_lower,ci_upper,n,threshold_pct,above,certain,imprecise,applicant_name,phone,applicant_id
+unit,SO01,,so,overall,4.5,1,2.6,6.8,133,25,false,false,false,Nguyễn Thị Riêng,0912345678,APPL-778899
+unit,HUYEN01,,huyen,overall,31.25,2,27.5,35.1,143,25,true,true,false,Nguyễn Thị Riêng,0912345678,APPL-778899
+unit,HUYEN02,,huyen,overall,26.5,4,19,35,153,25,true,false,true,Nguyễn Thị Riêng,0912345678,APPL-778899
+officer,HUYEN01,HUYEN01-CB07,huyen,overall,40.5,6,29,53,30,25,true,true,false,Trần Văn Kín,0987654321,APPL-112233
+officer,SO01,SO01-CB02,so,overall,3,1,1,7,50,25,false,false,false,Lê Văn Ẩn,0900000001,APPL-445566
+";
+
+const TIMELINESS_CSV: &str = "\
+level,domain,officer_id,records,early,on_time,late,early_pct,on_time_pct,late_pct,late_ceiling_pct,above_ceiling
+unit,SO01,,1200,900,290,10,75,24.166666666666668,0.8333333333333334,2,false
+unit,HUYEN01,,800,500,260,40,62.5,32.5,5,2,true
+unit,HUYEN02,,400,300,94,6,75,23.5,1.5,2,false
+officer,HUYEN01,HUYEN01-CB07,100,50,40,10,50,40,10,2,true
+";
+
+const PAR_CSV: &str = "\
+unit_code,unit_name,unit_group,points,max_points,index,std_error,ci_lower,ci_upper,rank,rank_lower,rank_upper,group_size
+HUYEN01,UBND huyện An Bình,huyen,85.5,100,85.5,0.7,84.1,86.9,2,1,2,2
+HUYEN02,UBND huyện Bình Minh,huyen,88.25,100,88.25,0.9,86.5,90,1,1,2,2
+";
+
+const PAR_FIELDS_CSV: &str = "\
+unit_code,field,field_name,points,max_points
+HUYEN01,L1,Công tác chỉ đạo điều hành,9.5,10
+HUYEN02,L1,Công tác chỉ đạo điều hành,10,10
+";
+
+const MANIFEST: &str = r#"{
+  "format": "chiso-manifest-v1",
+  "algorithm": "chiso-keyed-chacha20-v1",
+  "engine_version": "0.1.0",
+  "seed": "XSKT 2024-10-01: 123456",
+  "design": {"frame": {"window": ["2024-01-01", "2024-09-30"], "strata": ["unit_code"]},
+             "size": {"mode": "fixed", "n": 200}},
+  "frame_digest": "f00dfeedf00dfeedf00dfeedf00dfeedf00dfeedf00dfeedf00dfeedf00dfeed",
+  "sample_digest": "5a3b1e0c9d8f7a6b5a3b1e0c9d8f7a6b5a3b1e0c9d8f7a6b5a3b1e0c9d8f7a6b",
+  "totals": {"strata": 3, "frame_size": 5000, "sample_size": 600, "reserve_size": 300}
+}"#;
+
+/// Writes the inputs; `full` adds flags, ranks, timeliness, PAR and the manifest.
+fn inputs(dir: &Dir, full: bool) -> Vec<String> {
+    std::fs::create_dir_all(dir.path("indices")).unwrap();
+    dir.write("indices/indices.csv", &indices_csv());
+    dir.write("indices/indices.json", INDICES_JSON);
+    let mut args = vec![
+        "report".to_string(),
+        "--indices".into(),
+        p(&dir.path("indices")).into(),
+        "--out".into(),
+        p(&dir.path("report")).into(),
+    ];
+    if full {
+        dir.write("indices/ranks.csv", RANKS_CSV);
+        dir.write("indices/flags.csv", FLAGS_CSV);
+        std::fs::create_dir_all(dir.path("time")).unwrap();
+        dir.write("time/timeliness.csv", TIMELINESS_CSV);
+        std::fs::create_dir_all(dir.path("par")).unwrap();
+        dir.write("par/par.csv", PAR_CSV);
+        dir.write("par/par_fields.csv", PAR_FIELDS_CSV);
+        dir.write("manifest.json", MANIFEST);
+        for (opt, path) in [
+            ("--timeliness", "time"),
+            ("--par", "par"),
+            ("--manifest", "manifest.json"),
+        ] {
+            args.push(opt.into());
+            args.push(p(&dir.path(path)).into());
+        }
+    }
+    args
+}
+
+fn run(args: &[String]) -> std::process::Output {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    chiso(&args)
+}
+
+fn ok(args: &[String]) {
+    let o = run(args);
+    assert!(o.status.success(), "{:?}", text(&o));
+}
+
+/// Every cell of every sheet, as text (numbers in Rust's shortest form).
+fn all_cells(path: &Path) -> Vec<(String, String)> {
+    let mut book: Xlsx<_> = open_workbook(path).unwrap();
+    let mut out = Vec::new();
+    for name in book.sheet_names() {
+        let range = book.worksheet_range(&name).unwrap();
+        for row in range.rows() {
+            for c in row {
+                let v = match c {
+                    Data::String(s) => s.clone(),
+                    Data::Float(f) => format!("{f}"),
+                    Data::Int(i) => format!("{i}"),
+                    Data::Bool(b) => format!("{b}"),
+                    _ => String::new(),
+                };
+                out.push((name.clone(), v));
+            }
+        }
+    }
+    out
+}
+
+fn opt(s: &str) -> Option<f64> {
+    (!s.is_empty()).then(|| s.parse().unwrap())
+}
+
+fn cell_num(c: &Data) -> Option<f64> {
+    match c {
+        Data::Float(f) => Some(*f),
+        Data::Int(i) => Some(*i as f64),
+        Data::Empty => None,
+        other => panic!("expected a number or an empty cell, found {other:?}"),
+    }
+}
+
+/// Reads the three index sheets back and compares every number with `indices.csv`, exactly.
+fn assert_workbook_matches(xlsx: &Path, indices_csv: &Path) {
+    let mut book: Xlsx<_> = open_workbook(xlsx).unwrap();
+    let label = |m: &str| match m {
+        "satisfied_pct" => "Tỷ lệ hài lòng (%)",
+        "dissatisfied_pct" => "Tỷ lệ không hài lòng (%)",
+        "mean_score" => "Điểm trung bình",
+        other => panic!("unknown measure {other}"),
+    };
+    type Key = (String, String, String);
+    let mut read: HashMap<Key, Vec<Option<f64>>> = HashMap::new();
+    for sheet in ["Chỉ số chung", "Yếu tố", "Tiêu chí"] {
+        let range = book.worksheet_range(sheet).unwrap();
+        let mut rows = range.rows();
+        let header: Vec<String> = rows.next().unwrap().iter().map(|c| c.to_string()).collect();
+        let col = |h: &str| header.iter().position(|x| x == h).unwrap();
+        let (cd, ci, cm) = (col("Mã đơn vị"), col("Chỉ tiêu"), col("Thước đo"));
+        let numbers = [
+            col("Ước lượng"),
+            col("Sai số chuẩn"),
+            col("Cận dưới"),
+            col("Cận trên"),
+            col("Số câu trả lời (n)"),
+            col("Bậc tự do"),
+        ];
+        for r in rows {
+            let key = (r[cd].to_string(), r[ci].to_string(), r[cm].to_string());
+            let values = numbers.iter().map(|&c| cell_num(&r[c])).collect();
+            assert!(read.insert(key.clone(), values).is_none(), "{key:?} twice");
+        }
+    }
+    let mut rdr = csv::Reader::from_path(indices_csv).unwrap();
+    let mut count = 0;
+    for rec in rdr.records() {
+        let rec = rec.unwrap();
+        let key = (
+            rec[0].to_string(),
+            rec[1].to_string(),
+            label(&rec[2]).to_string(),
+        );
+        let got = read
+            .get(&key)
+            .unwrap_or_else(|| panic!("{key:?} not in the workbook"));
+        let want: Vec<Option<f64>> = [3, 4, 5, 6, 8, 9].iter().map(|&i| opt(&rec[i])).collect();
+        // Exact: the workbook stores the same f64 as the CSV's shortest decimal form.
+        assert_eq!(got, &want, "{key:?}");
+        count += 1;
+    }
+    assert_eq!(
+        read.len(),
+        count,
+        "the workbook has rows that indices.csv has not"
+    );
+}
+
+#[test]
+fn workbook_holds_exactly_the_numbers_of_indices_csv() {
+    let dir = Dir::new();
+    ok(&inputs(&dir, false));
+    assert_eq!(dir.files("report"), ["report.html", "report.xlsx"]);
+    assert_workbook_matches(
+        &dir.path("report/report.xlsx"),
+        &dir.path("indices/indices.csv"),
+    );
+
+    // The summary: the province's overall index and its interval, as numbers.
+    let mut book: Xlsx<_> = open_workbook(dir.path("report/report.xlsx")).unwrap();
+    let summary = book.worksheet_range("Tổng hợp").unwrap();
+    let value = |label: &str| -> Data {
+        summary
+            .rows()
+            .find(|r| r[0] == label)
+            .unwrap_or_else(|| panic!("no line {label:?}"))[1]
+            .clone()
+    };
+    assert_eq!(
+        value("Chỉ số hài lòng chung toàn tỉnh (%)"),
+        Data::Float(91.23456789012345)
+    );
+    assert_eq!(
+        value("Cận dưới khoảng tin cậy 95% (%)"),
+        Data::Float(91.23456789012345 - 1.96 * 0.5123456789)
+    );
+    assert_eq!(value("Số đơn vị có kết quả"), Data::Float(3.0));
+    assert_eq!(
+        value("Phương pháp khoảng tin cậy"),
+        Data::String("logit".into())
+    );
+    assert_eq!(value("Mức tin cậy"), Data::Float(0.95));
+}
+
+#[test]
+fn workbook_of_a_real_index_run_matches_its_csv() {
+    // `chiso index` on the oracle data, then the report on its output.
+    let dir = Dir::new();
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/oracle");
+    let mut rdr = csv::Reader::from_path(format!("{fixtures}/responses.csv")).unwrap();
+    let mut resp = String::from("unit_code,Q01,Q02,Q03,Q04,Q05,Q06\n");
+    let mut pop = std::collections::BTreeMap::new();
+    for r in rdr.records() {
+        let r = r.unwrap();
+        let cells: Vec<&str> = r.iter().collect();
+        resp.push_str(&format!("{},{}\n", cells[0], cells[3..].join(",")));
+        pop.insert(cells[0].to_string(), cells[1].to_string());
+    }
+    let popcsv: String = std::iter::once("stratum,population\n".to_string())
+        .chain(pop.iter().map(|(k, v)| format!("{k},{v}\n")))
+        .collect();
+    let q = "name = \"oracle\"\n[scale]\nmin = 1\nmax = 5\nsatisfied = [4, 5]\n\
+             dissatisfied = [1, 2]\nmissing = [9]\n[[element]]\ncode = \"E1\"\nname = \"E1\"\n\
+             items = [\"Q01\", \"Q02\", \"Q03\"]\n[[element]]\ncode = \"E2\"\nname = \"E2\"\n\
+             items = [\"Q04\", \"Q05\", \"Q06\"]\n";
+    let (r, q, pp) = (
+        dir.write("r.csv", &resp),
+        dir.write("q.toml", q),
+        dir.write("p.csv", &popcsv),
+    );
+    let idx = dir.path("idx");
+    let o = chiso(&[
+        "index",
+        "--responses",
+        p(&r),
+        "--questionnaire",
+        p(&q),
+        "--population",
+        p(&pp),
+        "--out",
+        p(&idx),
+    ]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let out = dir.path("rep");
+    let o = chiso(&["report", "--indices", p(&idx), "--out", p(&out)]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert_workbook_matches(&out.join("report.xlsx"), &idx.join("indices.csv"));
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    for unit in pop.keys() {
+        assert!(html.contains(&format!("<code>{unit}</code>")), "{unit}");
+    }
+
+    // indices.json and indices.csv from different runs are refused: one estimate edited.
+    let csv_text = std::fs::read_to_string(idx.join("indices.csv")).unwrap();
+    let mut lines: Vec<String> = csv_text.lines().map(str::to_string).collect();
+    let mut cells: Vec<String> = lines[5].split(',').map(str::to_string).collect();
+    cells[3] = format!("{}", cells[3].parse::<f64>().unwrap() + 1e-9);
+    lines[5] = cells.join(",");
+    std::fs::write(idx.join("indices.csv"), lines.join("\n") + "\n").unwrap();
+    let out2 = dir.path("rep2");
+    let o = chiso(&["report", "--indices", p(&idx), "--out", p(&out2)]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("indices.json: row 5 (") && err.contains("differs from indices.csv row 6"),
+        "{err}"
+    );
+    assert!(!out2.exists());
+}
+
+#[test]
+fn optional_columns_and_files_may_be_absent() {
+    let dir = Dir::new();
+    let args = inputs(&dir, false);
+    // No `df` column; flags with the required columns only.
+    let no_df: String = indices_csv()
+        .lines()
+        .map(|l| l.rsplit_once(',').unwrap().0.to_string() + "\n")
+        .collect();
+    dir.write("indices/indices.csv", &no_df);
+    dir.write(
+        "indices/flags.csv",
+        "level,domain,indicator,dissatisfied_pct,n,above\nunit,HUYEN02,overall,30,20,true\n",
+    );
+    ok(&args);
+    let mut book: Xlsx<_> = open_workbook(dir.path("report/report.xlsx")).unwrap();
+    assert!(!book.sheet_names().contains(&"Xếp hạng".to_string()));
+    let overall = book.worksheet_range("Chỉ số chung").unwrap();
+    let row = overall.rows().find(|r| r[0] == "HUYEN02").unwrap();
+    assert_eq!(row[10], Data::Empty, "no df");
+    assert_eq!(row[11], Data::String("Vượt ngưỡng không hài lòng".into()));
+    let html = dir.read("report/report.html");
+    assert!(html.contains("Chưa có tệp xếp hạng (ranks.csv)"));
+    assert!(html.contains("chưa ghi (báo cáo được lập không kèm manifest.json"));
+    for unit in UNITS {
+        assert!(html.contains(&format!("<code>{unit}</code>")), "{unit}");
+    }
+}
+
+#[test]
+fn page_shows_every_unit_in_vietnamese_notation_and_escapes_text() {
+    let dir = Dir::new();
+    ok(&inputs(&dir, true));
+    let html = dir.read("report/report.html");
+    assert!(html.starts_with("<!DOCTYPE html>\n<html lang=\"vi\">"));
+    assert!(html.contains("<meta charset=\"utf-8\">"));
+    // The province: 91.23456789012345 with its interval, in Vietnamese notation.
+    assert!(html.contains(">91,23%<"), "overall index");
+    let lo = 91.23456789012345 - 1.96 * 0.5123456789;
+    let hi = 91.23456789012345 + 1.96 * 0.5123456789;
+    assert!(html.contains(&format!(
+        "{} – {}",
+        format!("{lo:.2}%").replace('.', ","),
+        format!("{hi:.2}%").replace('.', ",")
+    )));
+    assert!(
+        !html.contains("91.23"),
+        "a decimal point in a published number"
+    );
+    for unit in UNITS {
+        assert!(html.contains(&format!("<code>{unit}</code>")), "{unit}");
+    }
+    // Ranks with their intervals; the imprecise unit is marked.
+    assert!(
+        html.contains(
+            "<td class=\"num\">2/2</td><td class=\"num\">1–2</td><td><code>HUYEN02</code>"
+        )
+    );
+    assert!(html.contains("chưa đủ chính xác để xếp hạng"));
+    // The table follows the ranks, although HUYEN02's estimate is the higher (the chart's order).
+    let first = html
+        .find("<td class=\"num\">1/2</td><td class=\"num\">1–2</td><td><code>HUYEN01</code>")
+        .unwrap();
+    let second = html
+        .find("<td class=\"num\">2/2</td><td class=\"num\">1–2</td><td><code>HUYEN02</code>")
+        .unwrap();
+    assert!(first < second);
+    // Flags: units and the officer by code; the officer below the threshold is not listed.
+    assert!(html.contains("HUYEN01-CB07"));
+    assert!(!html.contains("SO01-CB02"));
+    assert!(html.contains("Đơn vị: 2 vượt ngưỡng trong 3 được xét"));
+    // Timeliness, PAR, method and seed.
+    assert!(html.contains("0,83%") && html.contains("<b>5,00%</b>"));
+    assert!(html.contains("<b>88,25%</b>") && html.contains("86,50% – 90,00%"));
+    assert!(html.contains("XSKT 2024-10-01: 123456"));
+    assert!(html.contains("5a3b1e0c9d8f7a6b5a3b1e0c9d8f7a6b5a3b1e0c9d8f7a6b5a3b1e0c9d8f7a6b"));
+    assert!(html.contains("chiso-keyed-chacha20-v1"));
+    assert!(html.contains("95%, phương pháp logit"));
+    // Text is escaped: the unit name and the questionnaire's name.
+    assert!(
+        html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; Sở Tư pháp &amp; Hộ tịch")
+    );
+    assert!(html.contains("SIPAS &lt;thử&gt; &amp; &quot;năm&quot;"));
+    assert!(!html.to_lowercase().contains("<script"), "no script at all");
+    // Self-contained: nothing is loaded from anywhere.
+    for loader in ["src=", "<link", "@import", "url(", "<iframe", "<object"] {
+        assert!(!html.contains(loader), "{loader}");
+    }
+}
+
+#[test]
+fn no_personal_data_is_published() {
+    let dir = Dir::new();
+    ok(&inputs(&dir, true));
+    let html = dir.read("report/report.html");
+    let cells = all_cells(&dir.path("report/report.xlsx"));
+    for secret in [
+        "Riêng",
+        "Trần Văn Kín",
+        "Lê Văn Ẩn",
+        "0912345678",
+        "0987654321",
+        "APPL-",
+    ] {
+        assert!(!html.contains(secret), "{secret} in the page");
+        assert!(
+            !cells.iter().any(|(_, v)| v.contains(secret)),
+            "{secret} in the workbook"
+        );
+    }
+}
+
+#[test]
+fn workbook_has_a_sheet_per_family_and_marks_flagged_rows() {
+    let dir = Dir::new();
+    ok(&inputs(&dir, true));
+    let mut book: Xlsx<_> = open_workbook(dir.path("report/report.xlsx")).unwrap();
+    assert_eq!(
+        book.sheet_names(),
+        [
+            "Tổng hợp",
+            "Chỉ số chung",
+            "Yếu tố",
+            "Tiêu chí",
+            "Xếp hạng",
+            "Cảnh báo",
+            "Tiến độ hồ sơ",
+            "Chỉ số CCHC",
+            "CCHC theo lĩnh vực"
+        ]
+    );
+    let overall = book.worksheet_range("Chỉ số chung").unwrap();
+    let note = |unit: &str| -> String {
+        let r = overall.rows().find(|r| r[0] == unit).unwrap();
+        r[11].to_string()
+    };
+    assert_eq!(note("HUYEN01"), "Vượt ngưỡng không hài lòng (chắc chắn)");
+    assert_eq!(note("HUYEN02"), "Vượt ngưỡng không hài lòng");
+    assert_eq!(note("SO01"), "");
+    let par = book.worksheet_range("Chỉ số CCHC").unwrap();
+    let row = par.rows().find(|r| r[0] == "HUYEN02").unwrap();
+    assert_eq!(row[5], Data::Float(88.25));
+    let summary = book.worksheet_range("Tổng hợp").unwrap();
+    let seed = summary
+        .rows()
+        .find(|r| r[0] == "Hạt giống ngẫu nhiên (seed)")
+        .unwrap();
+    assert_eq!(seed[1], Data::String("XSKT 2024-10-01: 123456".into()));
+}
+
+fn fails(args: &[String], dir: &Dir, needles: &[&str]) {
+    let o = run(args);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    for n in needles {
+        assert!(err.contains(n), "{n:?} not in {err}");
+    }
+    assert!(
+        dir.files("report").is_empty(),
+        "partial output: {:?}",
+        dir.files("report")
+    );
+}
+
+#[test]
+fn bad_inputs_name_the_file_row_column_and_value() {
+    let dir = Dir::new();
+    let args = inputs(&dir, true);
+    let good = indices_csv();
+
+    let bad = good.replacen(
+        ",logit,100,99\n",
+        ",logit,100,99\nALL,overall,satisfied_pct,9o.5,1,1,2,logit,3,2\n",
+        1,
+    );
+    dir.write("indices/indices.csv", &bad);
+    fails(
+        &args,
+        &dir,
+        &[
+            "indices.csv: row 3, column `estimate`",
+            "\"9o.5\"",
+            "number",
+        ],
+    );
+
+    let dup: String = good
+        .lines()
+        .take(2)
+        .chain(good.lines().skip(1).take(1))
+        .collect::<Vec<_>>()
+        .join("\n");
+    dir.write("indices/indices.csv", &(dup + "\n"));
+    fails(&args, &dir, &["row 3", "already appear in row 2"]);
+
+    dir.write(
+        "indices/indices.csv",
+        &good.replacen(
+            ",100,99\n",
+            ",100,99\nSO01,overall,dissatisfied_pct,101,1,1,2,logit,3,2\n",
+            1,
+        ),
+    );
+    fails(&args, &dir, &["column `estimate`", "between 0 and 100"]);
+
+    dir.write("indices/indices.csv", &good);
+    dir.write(
+        "indices/flags.csv",
+        &FLAGS_CSV.replacen(",true,true,false,", ",yes,true,false,", 1),
+    );
+    fails(
+        &args,
+        &dir,
+        &["flags.csv: row 3, column `above`", "\"yes\"", "true, false"],
+    );
+
+    dir.write("indices/flags.csv", &FLAGS_CSV.replace("HUYEN01-CB07", ""));
+    fails(&args, &dir, &["flags.csv: row 5, column `officer_id`"]);
+    dir.write("indices/flags.csv", FLAGS_CSV);
+
+    dir.write("indices/ranks.csv", &RANKS_CSV.replace(",rank,", ",place,"));
+    fails(
+        &args,
+        &dir,
+        &["ranks.csv", "missing required column(s) `rank`"],
+    );
+
+    dir.write(
+        "indices/ranks.csv",
+        &RANKS_CSV.replace("huyen,HUYEN02,", "xa,HUYEN02,"),
+    );
+    fails(
+        &args,
+        &dir,
+        &["column `unit_group`", "\"huyen\"", "one unit_group"],
+    );
+    dir.write("indices/ranks.csv", RANKS_CSV);
+
+    dir.write(
+        "time/timeliness.csv",
+        &TIMELINESS_CSV.replace("unit,HUYEN02,,400,", "unit,HUYEN02,,399,"),
+    );
+    fails(
+        &args,
+        &dir,
+        &[
+            "timeliness.csv: row 4, column `records`",
+            "more than the records",
+        ],
+    );
+    dir.write("time/timeliness.csv", TIMELINESS_CSV);
+
+    dir.write(
+        "par/par.csv",
+        &PAR_CSV.replace(",84.1,86.9,", ",86.9,84.1,"),
+    );
+    fails(
+        &args,
+        &dir,
+        &["par.csv: row 2, column `ci_lower`", "lower end is above"],
+    );
+    dir.write("par/par.csv", PAR_CSV);
+
+    dir.write("manifest.json", &MANIFEST.replace("\"seed\"", "\"seeds\""));
+    fails(&args, &dir, &["manifest.json", "key `seed`"]);
+    dir.write("manifest.json", MANIFEST);
+
+    dir.write("indices/indices.json", "{\"questionnaire\": \"q\"}");
+    fails(&args, &dir, &["indices.json", "settings.ci_method"]);
+    std::fs::remove_file(dir.path("indices/indices.json")).unwrap();
+    fails(
+        &args,
+        &dir,
+        &["indices.json: not found", "chiso index --out DIR"],
+    );
+    dir.write("indices/indices.json", INDICES_JSON);
+
+    std::fs::remove_file(dir.path("par/par.csv")).unwrap();
+    fails(&args, &dir, &["par.csv: not found", "--par"]);
+    dir.write("par/par.csv", PAR_CSV);
+
+    // All good again: both files appear.
+    ok(&args);
+    assert_eq!(dir.files("report"), ["report.html", "report.xlsx"]);
+}
+
+/// The browser's binary, or `None` (the test then skips, unless `CI` is set).
+fn chromium() -> Option<PathBuf> {
+    let found = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists());
+    if found.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "chromium is required in CI (apt-get install chromium)"
+        );
+        eprintln!("note: chromium not found; the browser test is skipped");
+    }
+    found
+}
+
+/// Loads `page` in headless Chromium; returns the rendered DOM and the console lines.
+fn render(browser: &Path, page: &Path, profile: &Path) -> (String, Vec<String>) {
+    let o = std::process::Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            &format!("--user-data-dir={}", profile.display()),
+            "--enable-logging=stderr",
+            "--v=0",
+            "--dump-dom",
+            &format!("file://{}", page.display()),
+        ])
+        .output()
+        .expect("chromium runs");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let console = String::from_utf8_lossy(&o.stderr)
+        .lines()
+        .filter(|l| l.contains(":CONSOLE") || l.contains("Uncaught"))
+        .map(str::to_string)
+        .collect();
+    (String::from_utf8_lossy(&o.stdout).into_owned(), console)
+}
+
+#[test]
+fn page_renders_in_a_browser_without_console_errors() {
+    let Some(browser) = chromium() else { return };
+    let dir = Dir::new();
+    // The check can fail: a page with a broken script logs to the console.
+    let broken = dir.write(
+        "broken.html",
+        "<!DOCTYPE html><html><body><script>console.error('boom'); nosuchfn();</script></body></html>",
+    );
+    let (_, console) = render(&browser, &broken, &dir.path("profile-a"));
+    assert!(
+        console.iter().any(|l| l.contains("nosuchfn")),
+        "{console:?}"
+    );
+
+    ok(&inputs(&dir, true));
+    let page = dir.path("report/report.html");
+    let (dom, console) = render(&browser, &page, &dir.path("profile-b"));
+    assert!(console.is_empty(), "console: {console:?}");
+    assert!(dom.contains("<html lang=\"vi\">"), "{dom}");
+    for unit in UNITS {
+        assert!(dom.contains(&format!("<code>{unit}</code>")), "{unit}");
+    }
+    assert!(dom.contains("91,23%"));
+    assert!(dom.contains("<svg"));
+}
