@@ -1091,7 +1091,8 @@ fn load_ranks(path: &Path) -> Result<Vec<Rank>> {
         let (ci_lower, ci_upper) = f.interval("ci_lower", "ci_upper")?;
         let (rank, rank_lower, rank_upper, group_size) = rank_interval(f)?;
         Ok(Rank {
-            unit_group: f.code("unit_group")?,
+            // Empty when the units' groups are not known (one group of every unit).
+            unit_group: f.text("unit_group"),
             domain: f.code("domain")?,
             unit_name: f.text("unit_name"),
             indicator: f.code("indicator")?,
@@ -1348,8 +1349,8 @@ fn group_label(group: Option<&str>) -> String {
         Some("so") => "Sở, ban, ngành".into(),
         Some("huyen") => "Huyện, thị xã, thành phố".into(),
         Some("xa") => "Xã, phường, thị trấn".into(),
+        Some("") | None => "Chưa phân nhóm".into(),
         Some(g) => format!("Nhóm {g}"),
-        None => "Chưa phân nhóm".into(),
     }
 }
 
