@@ -205,6 +205,8 @@ struct Published<'a> {
     settings: Settings,
     weights: &'a str,
     engine_version: &'a str,
+    #[serde(flatten)]
+    extra: &'a serde_json::Map<String, serde_json::Value>,
     rows: &'a [IndexRow],
 }
 
@@ -219,6 +221,71 @@ pub fn write(
     settings: Settings,
     weights: &str,
     rows: &[IndexRow],
+) -> Result<Vec<PathBuf>> {
+    write_with(dir, q, settings, weights, rows, Extras::default())
+}
+
+/// What an index run publishes besides the rows: more keys of `indices.json` and more files
+/// written together with `indices.csv` (all or none of them).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Extras {
+    /// Keys added to `indices.json` (e.g. `weight_summary`, `response_rates`).
+    pub json: serde_json::Map<String, serde_json::Value>,
+    /// Files added to the output directory, as (name, content).
+    pub files: Vec<(String, Vec<u8>)>,
+}
+
+impl Extras {
+    /// What the responses and their weights add: `weight_summary`; `calibration` when the
+    /// weights were calibrated; `invalid_answers` (per item) when invalid answers were read as
+    /// no answer; `response_rates` and the file `response_rates.csv` when the responses had
+    /// dispositions.
+    pub fn describe(
+        q: &Questionnaire,
+        data: &ResponseData,
+        calibration: Option<&crate::weights::CalibrationReport>,
+    ) -> Extras {
+        let mut e = Extras::default();
+        e.json.insert(
+            "weight_summary".into(),
+            to_json(&crate::weights::WeightSummary::of(&data.weight)),
+        );
+        if let Some(c) = calibration {
+            e.json.insert("calibration".into(), to_json(c));
+        }
+        if let Some(inv) = &data.invalid {
+            let counts: serde_json::Map<String, serde_json::Value> = q
+                .items
+                .iter()
+                .zip(&inv.counts)
+                .map(|(item, &n)| (item.clone(), n.into()))
+                .collect();
+            e.json
+                .insert("invalid_answers".into(), serde_json::Value::Object(counts));
+        }
+        if let Some(rates) = &data.response_rates {
+            e.json.insert("response_rates".into(), to_json(rates));
+            e.files.push((
+                "response_rates.csv".into(),
+                crate::disposition::to_csv(rates),
+            ));
+        }
+        e
+    }
+}
+
+fn to_json<T: Serialize>(v: &T) -> serde_json::Value {
+    serde_json::to_value(v).expect("plain data serialises")
+}
+
+/// Writes `indices.csv`, `indices.json` and the `extras` files into `dir`, atomically.
+pub fn write_with(
+    dir: &Path,
+    q: &Questionnaire,
+    settings: Settings,
+    weights: &str,
+    rows: &[IndexRow],
+    extras: Extras,
 ) -> Result<Vec<PathBuf>> {
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::Any(b'\n'))
@@ -256,11 +323,15 @@ pub fn write(
         settings,
         weights,
         engine_version: env!("CARGO_PKG_VERSION"),
+        extra: &extras.json,
         rows,
     })
     .expect("rows serialise");
     let mut staged = Staged::new(dir, true, &[])?;
     staged.add("indices.csv", w.into_inner().expect("memory"));
     staged.add("indices.json", json);
+    for (name, bytes) in extras.files {
+        staged.add(&name, bytes);
+    }
     staged.commit()
 }

@@ -95,7 +95,7 @@ enum Command {
         /// Output directory for indices.csv and indices.json.
         #[arg(long)]
         out: PathBuf,
-        /// Interval method for shares: logit, beta or wald.
+        /// Interval method for shares: logit, beta (Korn–Graubard), wilson or wald.
         #[arg(long, default_value = "logit")]
         ci: String,
         /// Confidence level.
@@ -104,6 +104,17 @@ enum Command {
         /// Sheet to read from a spreadsheet (default: the first).
         #[arg(long)]
         sheet: Option<String>,
+        /// Read answers outside the scale as no answer (counted per item and reported)
+        /// instead of refusing the file.
+        #[arg(long)]
+        invalid_as_missing: bool,
+        /// Known population margins (columns `variable, category, population`) to calibrate
+        /// the weights to; `variable` is a column of the responses or of sample.csv.
+        #[arg(long, requires = "calibrate")]
+        margins: Option<PathBuf>,
+        /// Calibration to --margins: poststratify (one variable or a cross `a:b`) or rake.
+        #[arg(long, requires = "margins")]
+        calibrate: Option<String>,
     },
     /// Run the whole pipeline on a built-in synthetic province.
     Demo {
@@ -191,17 +202,15 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
             ci,
             level,
             sheet,
+            invalid_as_missing,
+            margins,
+            calibrate,
         } => {
-            let ci_method = match ci.as_str() {
-                "logit" => chiso::ci::Method::Logit,
-                "beta" => chiso::ci::Method::Beta,
-                "wald" => chiso::ci::Method::Wald,
-                other => {
-                    return Err(chiso::Error::from(chiso::ErrorKind::Usage(format!(
-                        "--ci {other:?}: expected logit, beta or wald"
-                    ))));
-                }
-            };
+            let ci_method = chiso::ci::Method::from_name(&ci).ok_or_else(|| {
+                chiso::Error::from(chiso::ErrorKind::Usage(format!(
+                    "--ci {ci:?}: expected logit, beta, wilson or wald"
+                )))
+            })?;
             if !(level > 0.0 && level < 1.0) {
                 return Err(chiso::Error::from(chiso::ErrorKind::Usage(format!(
                     "--level {level}: expected a proportion such as 0.95"
@@ -220,10 +229,44 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
                 ),
                 (None, None) => unreachable!("clap requires one of them"),
             };
-            let data = chiso::responses::read(&responses, sheet.as_deref(), &q, &link)?;
+            let calibration = match calibrate.as_deref() {
+                None => None,
+                Some(name) => {
+                    Some(chiso::weights::Calibration::from_name(name).ok_or_else(|| {
+                        chiso::Error::from(chiso::ErrorKind::Usage(format!(
+                            "--calibrate {name:?}: expected poststratify or rake"
+                        )))
+                    })?)
+                }
+            };
+            let margins = margins
+                .as_deref()
+                .map(chiso::weights::Margins::load)
+                .transpose()?;
+            let options = chiso::responses::ReadOptions {
+                invalid_as_missing,
+                auxiliary: margins.as_ref().map(|m| m.columns()).unwrap_or_default(),
+            };
+            let mut data =
+                chiso::responses::read_with(&responses, sheet.as_deref(), &q, &link, &options)?;
+            report_responses(&q, &data);
+            let calibrated = match (&margins, calibration) {
+                (Some(m), Some(c)) => Some(chiso::weights::calibrate(&mut data, m, c)?),
+                _ => None,
+            };
+            let weights = match &calibrated {
+                None => weights.to_string(),
+                Some(c) => format!(
+                    "{weights}, calibrated ({}) to {}",
+                    c.method,
+                    c.margins.join(", ")
+                ),
+            };
+            report_weights(&data, calibrated.as_ref());
             let settings = chiso::index::Settings { ci_method, level };
             let rows = chiso::index::compute(&q, &data, settings);
-            let written = chiso::index::write(&out, &q, settings, weights, &rows)?;
+            let extras = chiso::index::Extras::describe(&q, &data, calibrated.as_ref());
+            let written = chiso::index::write_with(&out, &q, settings, &weights, &rows, extras)?;
             println!(
                 "{} responses in {} strata and {} units: {} index rows",
                 data.len(),
@@ -237,6 +280,75 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo { out, records } => run_demo(&out, records),
+    }
+}
+
+/// Reports on stderr what the responses file held besides answers: invalid answers read as
+/// no answer, and response rates.
+fn report_responses(
+    q: &chiso::questionnaire::Questionnaire,
+    data: &chiso::responses::ResponseData,
+) {
+    if let Some(inv) = &data.invalid {
+        if inv.total() > 0 {
+            let per_item: Vec<String> = q
+                .items
+                .iter()
+                .zip(&inv.counts)
+                .filter(|(_, n)| **n > 0)
+                .map(|(item, n)| format!("{item}: {n}"))
+                .collect();
+            eprintln!(
+                "warning: {} answer(s) outside the scale read as no answer ({})",
+                inv.total(),
+                per_item.join(", ")
+            );
+            let first: Vec<String> = inv
+                .first
+                .iter()
+                .map(|(k, row, v)| format!("row {row} `{}` {v:?}", q.items[*k]))
+                .collect();
+            eprintln!("  first: {}", first.join("; "));
+        }
+    }
+    if let Some(rates) = &data.response_rates {
+        if let Some(all) = rates.last() {
+            let pct = |r: Option<f64>| r.map_or("-".to_string(), |r| format!("{:.1}%", 100.0 * r));
+            eprintln!(
+                "response rates (AAPOR): RR1 {}, RR2 {} ({} complete, {} partial, {} refusal, \
+                 {} non-contact, {} ineligible, {} officials with no row)",
+                pct(all.rr1),
+                pct(all.rr2),
+                all.complete,
+                all.partial,
+                all.refusal,
+                all.non_contact,
+                all.ineligible,
+                all.unknown
+            );
+        }
+    }
+}
+
+/// Reports the weight summary on stderr.
+fn report_weights(
+    data: &chiso::responses::ResponseData,
+    calibrated: Option<&chiso::weights::CalibrationReport>,
+) {
+    if let Some(c) = calibrated {
+        eprintln!(
+            "weights calibrated ({}) to {} in {} cycle(s)",
+            c.method,
+            c.margins.join(", "),
+            c.iterations
+        );
+    }
+    if let Some(s) = chiso::weights::WeightSummary::of(&data.weight) {
+        eprintln!(
+            "weights: n {}, sum {:.1}, min {:.4}, max {:.4}, mean {:.4}, CV {:.4}, \
+             design effect of weighting {:.4}",
+            s.n, s.sum, s.min, s.max, s.mean, s.cv, s.deff_weighting
+        );
     }
 }
 
