@@ -260,6 +260,8 @@ pub struct CalibrationReport {
     /// The largest relative gap between a weighted category total and its population at the
     /// end.
     pub max_relative_gap: f64,
+    /// How standard errors treat the calibration (they take the weights as fixed).
+    pub variance: &'static str,
 }
 
 /// Each respondent's category index in each margin.
@@ -423,6 +425,7 @@ pub fn calibrate(
         margins: margins.margins.iter().map(|m| m.name.clone()).collect(),
         iterations,
         max_relative_gap,
+        variance: "Taylor linearisation with the calibrated weights taken as fixed",
     })
 }
 
