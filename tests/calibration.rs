@@ -239,3 +239,70 @@ fn calibration_errors_name_the_file_row_and_value() {
     assert!(text(&o).1.contains("expected poststratify or rake"));
     assert!(!dir.path("out").exists(), "no partial output");
 }
+
+#[test]
+fn wilson_intervals_end_to_end() {
+    use statrs::distribution::{ContinuousCDF, StudentsT};
+    let dir = Dir::new();
+    let q = dir.write("q.toml", QUESTIONNAIRE);
+    let pop = populations(&dir);
+    let out = dir.path("out");
+    let o = chiso(&[
+        "index",
+        "--responses",
+        &format!("{FIXTURES}/calibration-responses.csv"),
+        "--questionnaire",
+        p(&q),
+        "--population",
+        p(&pop),
+        "--ci",
+        "wilson",
+        "--out",
+        p(&out),
+    ]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let mut checked = 0;
+    for r in csv::Reader::from_path(out.join("indices.csv"))
+        .unwrap()
+        .records()
+    {
+        let r = r.unwrap();
+        if &r[2] == "mean_score" {
+            assert_eq!(&r[7], "wald");
+            continue;
+        }
+        assert_eq!(&r[7], "wilson");
+        let num = |i: usize| r[i].parse::<f64>().unwrap() / 100.0;
+        let (pr, se, df) = (num(3), num(4), r[9].parse::<f64>().unwrap());
+        if !(pr > 0.0 && pr < 1.0 && se > 0.0 && df >= 1.0) {
+            continue;
+        }
+        // The Wilson score interval at n_eff = p(1 − p)/se², with t on the design df.
+        let t = StudentsT::new(0.0, 1.0, df).unwrap().inverse_cdf(0.975);
+        let n = pr * (1.0 - pr) / (se * se);
+        let centre = (pr + t * t / (2.0 * n)) / (1.0 + t * t / n);
+        let half = t / (1.0 + t * t / n) * (pr * (1.0 - pr) / n + t * t / (4.0 * n * n)).sqrt();
+        assert!(
+            rel(num(5), centre - half) < 1e-9 && rel(num(6), centre + half) < 1e-9,
+            "{r:?}"
+        );
+        assert!(num(5) > 0.0 && num(6) < 1.0);
+        checked += 1;
+    }
+    assert!(checked > 80, "{checked}");
+    let o = chiso(&[
+        "index",
+        "--responses",
+        "r.csv",
+        "--questionnaire",
+        "q.toml",
+        "--population",
+        "p.csv",
+        "--out",
+        "o",
+        "--ci",
+        "score",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).1.contains("expected logit, beta, wilson or wald"));
+}

@@ -236,3 +236,46 @@ fn invalid_answers_as_missing_are_counted_and_reported() {
     );
     assert!(json.get("response_rates").is_none() && !dir.path("out/response_rates.csv").exists());
 }
+
+#[test]
+fn response_rates_without_a_sample_have_no_unknown_outcomes() {
+    // With --population there is no list of officials: the rates come from the rows alone,
+    // and a stratum of the population file with no row is listed without rates.
+    let dir = Dir::new();
+    let q = dir.write("q.toml", QUESTIONNAIRE);
+    let pop = dir.write("pop.csv", "stratum,population\nX1,50\nX2,40\nX3,10\n");
+    let r = dir.write(
+        "r.csv",
+        "unit_code,disposition,Q01,Q02,Q03\nX1,complete,4,4,4\nX1,refusal,,,\nX1,Partial,5,,\n\
+         X2,,2,2,2\nX2,ineligible,,,\nX2,non_contact,,,\n",
+    );
+    let out = dir.path("out");
+    let o = chiso(&[
+        "index",
+        "--responses",
+        p(&r),
+        "--questionnaire",
+        p(&q),
+        "--population",
+        p(&pop),
+        "--out",
+        p(&out),
+    ]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    // X1: I 1, P 1, R 1: RR1 1/3, RR2 2/3. X2: I 1, NC 1 (ineligible left out): 1/2, 1/2.
+    // ALL: I 2, P 1, R 1, NC 1: 2/5, 3/5.
+    assert_eq!(
+        dir.read("out/response_rates.csv"),
+        format!(
+            "stratum,complete,partial,refusal,non_contact,ineligible,rr1,rr2,unknown\n\
+             X1,1,1,1,0,0,{},{},0\nX2,1,0,0,1,1,0.5,0.5,0\nX3,0,0,0,0,0,,,0\n\
+             ALL,2,1,1,1,1,0.4,0.6,0\n",
+            1.0f64 / 3.0,
+            2.0f64 / 3.0
+        )
+    );
+    // Weights: X1 50/2 for its two respondents, X2 40/1.
+    let json: serde_json::Value = serde_json::from_str(&dir.read("out/indices.json")).unwrap();
+    assert_eq!(json["weight_summary"]["sum"], 90.0);
+    assert_eq!(json["weight_summary"]["max"], 40.0);
+}
