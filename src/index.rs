@@ -78,7 +78,8 @@ pub fn compute(q: &Questionnaire, data: &ResponseData, settings: Settings) -> Ve
         data.stratum_of.clone(),
         data.weights(),
         data.population.clone(),
-    );
+    )
+    .with_calibration(data.calibration.clone());
     // Per item: satisfied, dissatisfied, score and answered, as numbers per respondent.
     let columns: Vec<[Vec<f64>; 4]> = data
         .answers

@@ -42,6 +42,8 @@ pub struct ResponseData {
     /// Each respondent's weight: `N_h / m_h` as read, replaced by calibrated weights when
     /// [`crate::weights::calibrate`] is applied.
     pub weight: Vec<f64>,
+    /// The groups the weights were calibrated on, when they were (for the variance).
+    pub calibration: Option<crate::estimate::CalibrationGroups>,
     /// The auxiliary columns asked for in [`ReadOptions::auxiliary`]: per column, each
     /// respondent's value (from the responses file, or else from `sample.csv`).
     pub auxiliary: BTreeMap<String, Vec<String>>,
@@ -503,6 +505,7 @@ pub fn read_with(
         answers,
         rows,
         weight,
+        calibration: None,
         auxiliary: options.auxiliary.iter().cloned().zip(auxiliary).collect(),
         invalid: options.invalid_as_missing.then_some(invalid),
         response_rates: disposition_col

@@ -107,7 +107,7 @@ fn calibrated_weights_agree_with_r() {
 }
 
 #[test]
-fn calibrated_estimates_agree_with_r_and_standard_errors_treat_weights_as_fixed() {
+fn calibrated_estimates_and_standard_errors_agree_with_r() {
     let dir = Dir::new();
     let q = dir.write("q.toml", QUESTIONNAIRE);
     let pop = populations(&dir);
@@ -157,17 +157,19 @@ fn calibrated_estimates_agree_with_r_and_standard_errors_treat_weights_as_fixed(
                 rel(num(&got[3]), num(&want[4])) < TOLERANCE,
                 "estimate {got:?} vs {want:?}"
             );
-            // Our SE: the calibrated weights taken as fixed, as R computes it for a design
-            // built with those weights.
+            // The SE accounts for the calibration as R's does.
             assert!(
-                rel(num(&got[4]), num(&want[6])) < TOLERANCE,
+                rel(num(&got[4]), num(&want[5])) < TOLERANCE,
                 "SE {got:?} vs {want:?}"
             );
-            largest_gap = largest_gap.max(rel(num(&got[4]), num(&want[5])));
+            let (ours, fixed) = (num(&got[4]), num(&want[6]));
+            if ours > 0.0 {
+                largest_gap = largest_gap.max((ours - fixed).abs() / ours);
+            }
             checked += 1;
         }
         assert_eq!(checked, 36);
-        // R's SE of the calibrated design differs: calibration is not in our variance.
+        // Taking the calibrated weights as fixed would give other standard errors.
         assert!(largest_gap > 1e-3, "{method}: {largest_gap}");
         let json: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(out.join("indices.json")).unwrap())
