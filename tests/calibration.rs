@@ -308,3 +308,62 @@ fn wilson_intervals_end_to_end() {
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).1.contains("expected logit, beta, wilson or wald"));
 }
+
+#[test]
+fn a_margin_variable_can_come_from_the_sample() {
+    // records(3): units of 5, 8 and 11 applicants, 3 officials each. The responses carry only
+    // applicant_id; `unit_code` is read from sample.csv. Post-stratified to 10, 8 and 11:
+    // weights 10/3, 8/3, 11/3 (sum 29) instead of 5/3, 8/3, 11/3.
+    let dir = Dir::new();
+    dir.write("records.csv", &records(3));
+    let o = sample_cli(&dir, "records.csv", DESIGN, "s", "sample", &[]);
+    assert!(o.status.success());
+    let mut resp = String::from("applicant_id,Q01,Q02,Q03,Q04,Q05,Q06\n");
+    for r in csv::Reader::from_path(dir.path("sample/sample.csv"))
+        .unwrap()
+        .records()
+    {
+        let r = r.unwrap();
+        if &r[1] == "official" {
+            resp.push_str(&format!("{},4,4,4,2,2,2\n", &r[3]));
+        }
+    }
+    let (r, q, m) = (
+        dir.write("r.csv", &resp),
+        dir.write("q.toml", QUESTIONNAIRE),
+        dir.write(
+            "m.csv",
+            "variable,category,population\nunit_code,U00,10\nunit_code,U01,8\nunit_code,U02,11\n",
+        ),
+    );
+    let out = dir.path("out");
+    let o = chiso(&[
+        "index",
+        "--responses",
+        p(&r),
+        "--questionnaire",
+        p(&q),
+        "--sample",
+        p(&dir.path("sample")),
+        "--margins",
+        p(&m),
+        "--calibrate",
+        "poststratify",
+        "--out",
+        p(&out),
+    ]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("indices.json")).unwrap()).unwrap();
+    let s = &json["weight_summary"];
+    assert!(rel(s["sum"].as_f64().unwrap(), 29.0) < 1e-12, "{s}");
+    assert!(rel(s["min"].as_f64().unwrap(), 8.0 / 3.0) < 1e-12, "{s}");
+    assert!(rel(s["max"].as_f64().unwrap(), 11.0 / 3.0) < 1e-12, "{s}");
+    assert!(
+        json["weights"]
+            .as_str()
+            .unwrap()
+            .contains("calibrated (poststratify) to unit_code"),
+        "{json}"
+    );
+}
