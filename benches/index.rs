@@ -65,9 +65,10 @@ fn responses(q: &Questionnaire) -> ResponseData {
             });
         }
     }
-    let population = (0..UNITS)
+    let population: Vec<f64> = (0..UNITS)
         .map(|_| 2_000.0 + (g.next() % 38_001) as f64)
         .collect();
+    let weight = chiso::weights::stratum_weights(&unit_of, &population);
     ResponseData {
         strata: (0..UNITS).map(|u| format!("U{u:04}")).collect(),
         population,
@@ -78,6 +79,12 @@ fn responses(q: &Questionnaire) -> ResponseData {
         officers: Vec::new(),
         officer_of: vec![NO_OFFICER; RESPONDENTS],
         unit_groups: vec![String::new(); UNITS],
+        rows: (2..2 + RESPONDENTS as u64).collect(),
+        weight,
+        calibration: None,
+        auxiliary: Default::default(),
+        invalid: None,
+        response_rates: None,
         unit_names: vec![String::new(); UNITS],
     }
 }

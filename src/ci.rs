@@ -5,7 +5,19 @@
 //!   freedom (it can pass 0 or 100%);
 //! - `logit` (the default): `expit(logit p ± t·se / (p(1 − p)))`, always inside (0, 1);
 //! - `beta` (Korn–Graubard): the Clopper–Pearson interval at the effective sample size
-//!   `n_eff = p(1 − p)/se² · (t_{n−1} / t_df)²`, with `n` the answers in the domain.
+//!   `n_eff = p(1 − p)/se² · (t_{n−1} / t_df)²`, with `n` the answers in the domain;
+//! - `wilson`: survey 4.1.1's `svyciprop` has no Wilson method, so chiso defines it as the
+//!   Wilson score interval on Kish's effective sample size `n_eff = p(1 − p)/se²` (the number
+//!   of simple-random-sample answers that would give the design's standard error), with the
+//!   Student quantile `t` on the design's degrees of freedom in place of the normal one:
+//!
+//!   ```text
+//!   centre = (p + t²/(2 n_eff)) / (1 + t²/n_eff)
+//!   half   = t / (1 + t²/n_eff) · sqrt(se² + t²/(4 n_eff²))
+//!   ```
+//!
+//!   (`se² = p(1 − p)/n_eff`, so this is the textbook `sqrt(p(1 − p)/n + t²/(4n²))`). Like the
+//!   logit interval it stays inside [0, 1]; it pulls the interval towards 1/2 by `t²/(2 n_eff)`.
 //!
 //! When `p̂` is 0 or 1, or the standard error is 0 (a stratum taken whole), the logit and
 //! beta intervals of R are undefined (NaN). chiso then gives the exact Clopper–Pearson interval
@@ -26,6 +38,8 @@ pub enum Method {
     Beta,
     /// Plain Wald interval.
     Wald,
+    /// Wilson score interval at Kish's effective sample size.
+    Wilson,
 }
 
 impl Method {
@@ -35,7 +49,15 @@ impl Method {
             Method::Logit => "logit",
             Method::Beta => "beta",
             Method::Wald => "wald",
+            Method::Wilson => "wilson",
         }
+    }
+
+    /// The method named `name` in output files and on the command line.
+    pub fn from_name(name: &str) -> Option<Method> {
+        [Method::Logit, Method::Beta, Method::Wald, Method::Wilson]
+            .into_iter()
+            .find(|m| m.as_str() == name)
     }
 }
 
@@ -140,6 +162,16 @@ pub fn proportion(
             let n_eff = p * (1.0 - p) / (se * se) * ratio * ratio;
             clopper_pearson(p, n_eff, alpha)
         }
+        Method::Wilson => {
+            let n_eff = p * (1.0 - p) / (se * se);
+            let t2n = t * t / n_eff;
+            let centre = (p + t2n / 2.0) / (1.0 + t2n);
+            let half = t / (1.0 + t2n) * (se * se + t2n * t2n / (4.0 * t * t)).sqrt();
+            Interval {
+                lower: centre - half,
+                upper: centre + half,
+            }
+        }
     })
 }
 
@@ -163,6 +195,27 @@ mod tests {
         let i = proportion(0.4, 0.0, 9.0, 10.0, 0.95, Method::Logit).unwrap();
         assert_eq!((i.lower, i.upper), (0.4, 0.4));
         assert!(proportion(0.4, 0.1, 0.0, 10.0, 0.95, Method::Logit).is_none());
+    }
+
+    #[test]
+    fn wilson_on_the_effective_sample_size_by_hand() {
+        // p = 0.9, se = 0.03: n_eff = 0.09 / 0.0009 = 100. With df = 99 the 97.5% Student
+        // quantile is t = 1.984216952, t² = 3.937116911, t²/n = 0.039371169;
+        // centre = (0.9 + 0.019685585) / 1.039371169 = 0.884848081,
+        // half = (1.984216952 / 1.039371169) · sqrt(0.0009 + 3.937116911 / 40000)
+        //      = 1.909055216 · 0.031597910 = 0.060322155.
+        let i = proportion(0.9, 0.03, 99.0, 120.0, 0.95, Method::Wilson).unwrap();
+        assert!((i.lower - 0.824525926).abs() < 1e-9, "{i:?}");
+        assert!((i.upper - 0.945170236).abs() < 1e-9, "{i:?}");
+        // The same formula with the normal quantile 1.959963985 gives 0.825634339 and
+        // 0.944770863, R's prop.test(90, 100, correct = FALSE): the textbook Wilson interval.
+        // Degenerate cases as for the other methods.
+        let i = proportion(1.0, 0.0, 9.0, 10.0, 0.95, Method::Wilson).unwrap();
+        assert!((i.lower - 0.025f64.powf(0.1)).abs() < 1e-9 && i.upper == 1.0);
+        let i = proportion(0.4, 0.0, 9.0, 10.0, 0.95, Method::Wilson).unwrap();
+        assert_eq!((i.lower, i.upper), (0.4, 0.4));
+        assert_eq!(Method::from_name("wilson"), Some(Method::Wilson));
+        assert_eq!(Method::from_name("score"), None);
     }
 
     #[test]

@@ -14,7 +14,19 @@
 //!
 //! with `m_h` the respondents of stratum `h` (all of them, in or out of the domain) and `N_h`
 //! its population. A stratum with one respondent contributes nothing (it cannot estimate a
-//! variance). This module is the reference implementation the columnar kernel will be tested
+//! variance).
+//!
+//! **Calibrated weights.** When the weights were post-stratified or raked
+//! ([`crate::weights`]), `z` is first replaced by its residuals from the calibration, as R's
+//! `svyrecvar` does (survey 4.1.1), over every respondent (a domain's `z` is 0 outside it):
+//!
+//! - post-strata: `r_i = z_i − w_i · Σ_{j∈g} z_j / Σ_{j∈g} w_j`, with `g` the post-stratum of
+//!   `i`;
+//! - raking: ten passes, each going through the margins in turn with
+//!   `r_i ← r_i − w_i · mean_{j∈c} (r_j / w_j)`, with `c` the category of `i` in the margin
+//!   (a fixed number of backfitting passes, as in R).
+//!
+//! This module is the reference implementation the columnar kernel will be tested
 //! against; it is checked against R itself in `tests/oracle.rs`.
 
 /// A stratified sample of respondents: each one's stratum and weight, and each stratum's
@@ -25,6 +37,51 @@ pub struct StratifiedSample {
     weights: Vec<f64>,
     population: Vec<f64>,
     respondents: Vec<u64>,
+    calibration: Option<CalibrationGroups>,
+}
+
+/// The groups the weights were calibrated on, for the variance: each respondent's group.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CalibrationGroups {
+    /// Post-stratification: each respondent's post-stratum.
+    PostStrata(Vec<u32>),
+    /// Raking: per margin, each respondent's category.
+    Raking(Vec<Vec<u32>>),
+}
+
+/// Passes of backfitting for the residuals of a raking (as R's `svyrecvar`).
+const RAKING_PASSES: usize = 10;
+
+impl CalibrationGroups {
+    /// Replaces `z` by its residuals from the calibration (see the module documentation).
+    fn residuals(&self, z: &mut [f64], w: &[f64]) {
+        let mut residualise = |groups: &[u32], weighted: bool| {
+            let k = groups.iter().map(|&g| g as usize + 1).max().unwrap_or(0);
+            let (mut num, mut den) = (vec![0.0f64; k], vec![0.0f64; k]);
+            for ((&g, zi), wi) in groups.iter().zip(z.iter()).zip(w) {
+                if weighted {
+                    num[g as usize] += zi;
+                    den[g as usize] += wi;
+                } else {
+                    num[g as usize] += zi / wi;
+                    den[g as usize] += 1.0;
+                }
+            }
+            for ((&g, zi), wi) in groups.iter().zip(z.iter_mut()).zip(w) {
+                *zi -= wi * num[g as usize] / den[g as usize];
+            }
+        };
+        match self {
+            CalibrationGroups::PostStrata(groups) => residualise(groups, true),
+            CalibrationGroups::Raking(margins) => {
+                for _ in 0..RAKING_PASSES {
+                    for groups in margins {
+                        residualise(groups, false);
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// An estimate and its standard error.
@@ -65,7 +122,28 @@ impl StratifiedSample {
             weights,
             population,
             respondents,
+            calibration: None,
         }
+    }
+
+    /// The same sample whose weights were calibrated on `groups` (`None`: not calibrated),
+    /// so that standard errors account for the calibration.
+    ///
+    /// # Panics
+    /// If a group vector does not have one entry per respondent.
+    pub fn with_calibration(mut self, groups: Option<CalibrationGroups>) -> StratifiedSample {
+        if let Some(g) = &groups {
+            let lengths: Vec<usize> = match g {
+                CalibrationGroups::PostStrata(v) => vec![v.len()],
+                CalibrationGroups::Raking(m) => m.iter().map(Vec::len).collect(),
+            };
+            assert!(
+                lengths.iter().all(|&l| l == self.strata.len()),
+                "one group per respondent"
+            );
+        }
+        self.calibration = groups;
+        self
     }
 
     /// The number of respondents.
@@ -99,18 +177,38 @@ impl StratifiedSample {
         // Pass 2: the linearised variable, summed by stratum.
         let h_count = self.population.len();
         let (mut sum, mut sum_sq) = (vec![0.0f64; h_count], vec![0.0f64; h_count]);
-        for &i in rows {
+        let z_of = |i: usize| -> f64 {
             let w = self.weights[i];
-            let z: f64 = terms
+            terms
                 .iter()
                 .zip(ratios.iter().zip(&totals))
                 .map(|(t, (r, (_, x)))| {
                     t.coefficient * w * (t.numerator[i] - r * t.denominator[i]) / x
                 })
-                .sum();
-            let h = self.strata[i] as usize;
-            sum[h] += z;
-            sum_sq[h] += z * z;
+                .sum()
+        };
+        match &self.calibration {
+            None => {
+                for &i in rows {
+                    let z = z_of(i);
+                    let h = self.strata[i] as usize;
+                    sum[h] += z;
+                    sum_sq[h] += z * z;
+                }
+            }
+            Some(groups) => {
+                // Residuals over every respondent: 0 outside the domain before.
+                let mut z = vec![0.0f64; self.strata.len()];
+                for &i in rows {
+                    z[i] = z_of(i);
+                }
+                groups.residuals(&mut z, &self.weights);
+                for (i, z) in z.iter().enumerate() {
+                    let h = self.strata[i] as usize;
+                    sum[h] += z;
+                    sum_sq[h] += z * z;
+                }
+            }
         }
         let variance: f64 = (0..h_count)
             .map(|h| {
@@ -160,6 +258,45 @@ mod tests {
             &[0, 1, 2, 3],
         );
         assert_eq!(e.std_error, 0.0);
+    }
+
+    #[test]
+    fn calibrating_on_the_strata_themselves_changes_no_standard_error() {
+        // Post-strata (or a raking margin) equal to the strata with equal weights inside each:
+        // the residual z_i − w_i Σz/Σw is z_i minus the stratum mean, which the variance
+        // removes anyway. A post-stratum across strata does change it.
+        let y = [1.0, 0.0, 1.0, 1.0, 0.0, 1.0, 0.0];
+        let x = [1.0; 7];
+        let strata = vec![0, 0, 0, 0, 1, 1, 1];
+        let base = StratifiedSample::new(strata.clone(), vec![5.0; 7], vec![20.0, 15.0]);
+        let term = [RatioTerm {
+            numerator: &y,
+            denominator: &x,
+            coefficient: 1.0,
+        }];
+        let all: Vec<usize> = (0..7).collect();
+        let domain = [0usize, 1, 4];
+        for rows in [&all[..], &domain[..]] {
+            let a = base.ratio_combination(&term, rows);
+            for groups in [
+                CalibrationGroups::PostStrata(strata.clone()),
+                CalibrationGroups::Raking(vec![strata.clone()]),
+            ] {
+                let b = base
+                    .clone()
+                    .with_calibration(Some(groups))
+                    .ratio_combination(&term, rows);
+                assert_eq!(a.estimate, b.estimate);
+                assert!((a.std_error - b.std_error).abs() < 1e-15, "{a:?} {b:?}");
+            }
+            let across = base
+                .clone()
+                .with_calibration(Some(CalibrationGroups::PostStrata(vec![
+                    0, 1, 0, 1, 0, 1, 0,
+                ])))
+                .ratio_combination(&term, rows);
+            assert!((a.std_error - across.std_error).abs() > 1e-6);
+        }
     }
 
     #[test]

@@ -108,6 +108,10 @@ pub fn default_threads() -> usize {
 /// Computes every row with the columnar kernel ([`crate::kernel`]): domains `ALL` then units
 /// in order; indicators items, elements, overall; measures satisfied, dissatisfied, mean
 /// score.
+///
+/// Weights calibrated to margins (post-stratification, raking) change the variance: the
+/// linearised values are replaced by their residuals from the calibration groups, which the
+/// kernel does not do yet; such runs use the reference estimator ([`compute_reference`]).
 pub fn compute(q: &Questionnaire, data: &ResponseData, settings: Settings) -> Vec<IndexRow> {
     compute_with_threads(q, data, settings, default_threads())
 }
@@ -119,6 +123,9 @@ pub fn compute_with_threads(
     settings: Settings,
     threads: usize,
 ) -> Vec<IndexRow> {
+    if data.calibration.is_some() {
+        return compute_reference(q, data, settings);
+    }
     let columns = Columns::new(q, data, &data.weights());
     let estimates = kernel::compute(q, &columns, threads);
     rows(q, data, settings, &estimates)
@@ -136,7 +143,8 @@ pub fn compute_reference(
         data.stratum_of.clone(),
         data.weights(),
         data.population.clone(),
-    );
+    )
+    .with_calibration(data.calibration.clone());
     // Per item: satisfied, dissatisfied, score and answered, as numbers per respondent.
     let columns: Vec<[Vec<f64>; 4]> = data
         .answers
@@ -264,6 +272,8 @@ struct Published<'a> {
     settings: Settings,
     weights: &'a str,
     engine_version: &'a str,
+    #[serde(flatten)]
+    extra: &'a serde_json::Map<String, serde_json::Value>,
     rows: &'a [IndexRow],
 }
 
@@ -279,19 +289,85 @@ pub fn write(
     weights: &str,
     rows: &[IndexRow],
 ) -> Result<Vec<PathBuf>> {
+    write_with(dir, q, settings, weights, rows, Extras::default())
+}
+
+/// What an index run publishes besides the rows: more keys of `indices.json` and more files
+/// written together with `indices.csv` (all or none of them).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Extras {
+    /// Keys added to `indices.json` (e.g. `weight_summary`, `response_rates`).
+    pub json: serde_json::Map<String, serde_json::Value>,
+    /// Files added to the output directory, as (name, content).
+    pub files: Vec<(String, Vec<u8>)>,
+}
+
+impl Extras {
+    /// What the responses and their weights add: `weight_summary`; `calibration` when the
+    /// weights were calibrated; `invalid_answers` (per item) when invalid answers were read as
+    /// no answer; `response_rates` and the file `response_rates.csv` when the responses had
+    /// dispositions.
+    pub fn describe(
+        q: &Questionnaire,
+        data: &ResponseData,
+        calibration: Option<&crate::weights::CalibrationReport>,
+    ) -> Extras {
+        let mut e = Extras::default();
+        e.json.insert(
+            "weight_summary".into(),
+            to_json(&crate::weights::WeightSummary::of(&data.weight)),
+        );
+        if let Some(c) = calibration {
+            e.json.insert("calibration".into(), to_json(c));
+        }
+        if let Some(inv) = &data.invalid {
+            let counts: serde_json::Map<String, serde_json::Value> = q
+                .items
+                .iter()
+                .zip(&inv.counts)
+                .map(|(item, &n)| (item.clone(), n.into()))
+                .collect();
+            e.json
+                .insert("invalid_answers".into(), serde_json::Value::Object(counts));
+        }
+        if let Some(rates) = &data.response_rates {
+            e.json.insert("response_rates".into(), to_json(rates));
+            e.files.push((
+                "response_rates.csv".into(),
+                crate::disposition::to_csv(rates),
+            ));
+        }
+        e
+    }
+}
+
+fn to_json<T: Serialize>(v: &T) -> serde_json::Value {
+    serde_json::to_value(v).expect("plain data serialises")
+}
+
+/// Writes `indices.csv`, `indices.json` and the `extras` files into `dir`, atomically.
+pub fn write_with(
+    dir: &Path,
+    q: &Questionnaire,
+    settings: Settings,
+    weights: &str,
+    rows: &[IndexRow],
+    extras: Extras,
+) -> Result<Vec<PathBuf>> {
     let mut staged = Staged::new(dir, true, &[])?;
-    stage(&mut staged, q, settings, weights, rows);
+    stage(&mut staged, q, settings, weights, rows, extras);
     staged.commit()
 }
 
-/// Adds `indices.csv` and `indices.json` to `staged`, so that they are written together with
-/// the files derived from them (flags, ranks).
+/// Adds `indices.csv`, `indices.json` and the `extras` files to `staged`, so that they are
+/// written together with the files derived from them (flags, ranks).
 pub fn stage(
     staged: &mut Staged,
     q: &Questionnaire,
     settings: Settings,
     weights: &str,
     rows: &[IndexRow],
+    extras: Extras,
 ) {
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::Any(b'\n'))
@@ -329,9 +405,13 @@ pub fn stage(
         settings,
         weights,
         engine_version: env!("CARGO_PKG_VERSION"),
+        extra: &extras.json,
         rows,
     })
     .expect("rows serialise");
     staged.add("indices.csv", w.into_inner().expect("memory"));
     staged.add("indices.json", json);
+    for (name, bytes) in extras.files {
+        staged.add(&name, bytes);
+    }
 }

@@ -42,6 +42,7 @@
 pub mod ci;
 pub mod demo;
 pub mod design;
+pub mod disposition;
 pub mod draw;
 mod error;
 pub mod estimate;
@@ -62,5 +63,6 @@ pub mod sample;
 pub mod table;
 pub mod timeliness;
 pub mod verify;
+pub mod weights;
 
 pub use error::{CellProblem, Error, ErrorKind, Result};

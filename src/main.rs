@@ -98,7 +98,7 @@ enum Command {
         /// Output directory for indices.csv and indices.json.
         #[arg(long)]
         out: PathBuf,
-        /// Interval method for shares: logit, beta or wald.
+        /// Interval method for shares: logit, beta (Korn–Graubard), wilson or wald.
         #[arg(long, default_value = "logit")]
         ci: String,
         /// Confidence level.
@@ -122,6 +122,17 @@ enum Command {
         /// Replicates of the rank-interval simulation.
         #[arg(long, default_value_t = 1000)]
         rank_replicates: u32,
+        /// Read answers outside the scale as no answer (counted per item and reported)
+        /// instead of refusing the file.
+        #[arg(long)]
+        invalid_as_missing: bool,
+        /// Known population margins (columns `variable, category, population`) to calibrate
+        /// the weights to; `variable` is a column of the responses or of sample.csv.
+        #[arg(long, requires = "calibrate")]
+        margins: Option<PathBuf>,
+        /// Calibration to --margins: poststratify (one variable or a cross `a:b`) or rake.
+        #[arg(long, requires = "margins")]
+        calibrate: Option<String>,
     },
     /// Early, on-time and late records per unit and officer, from the records themselves.
     Timeliness {
@@ -285,20 +296,18 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
             max_ci_width,
             rank_seed,
             rank_replicates,
+            invalid_as_missing,
+            margins,
+            calibrate,
         } => {
             let flag_settings =
                 chiso::flags::FlagSettings::new(flag_threshold, min_answers, max_ci_width)?;
             let rank_settings = chiso::ranks::RankSettings::new(rank_replicates, &rank_seed)?;
-            let ci_method = match ci.as_str() {
-                "logit" => chiso::ci::Method::Logit,
-                "beta" => chiso::ci::Method::Beta,
-                "wald" => chiso::ci::Method::Wald,
-                other => {
-                    return Err(chiso::Error::from(chiso::ErrorKind::Usage(format!(
-                        "--ci {other:?}: expected logit, beta or wald"
-                    ))));
-                }
-            };
+            let ci_method = chiso::ci::Method::from_name(&ci).ok_or_else(|| {
+                chiso::Error::from(chiso::ErrorKind::Usage(format!(
+                    "--ci {ci:?}: expected logit, beta, wilson or wald"
+                )))
+            })?;
             if !(level > 0.0 && level < 1.0) {
                 return Err(chiso::Error::from(chiso::ErrorKind::Usage(format!(
                     "--level {level}: expected a proportion such as 0.95"
@@ -317,13 +326,47 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
                 ),
                 (None, None) => unreachable!("clap requires one of them"),
             };
-            let data = chiso::responses::read(&responses, sheet.as_deref(), &q, &link)?;
+            let calibration = match calibrate.as_deref() {
+                None => None,
+                Some(name) => {
+                    Some(chiso::weights::Calibration::from_name(name).ok_or_else(|| {
+                        chiso::Error::from(chiso::ErrorKind::Usage(format!(
+                            "--calibrate {name:?}: expected poststratify or rake"
+                        )))
+                    })?)
+                }
+            };
+            let margins = margins
+                .as_deref()
+                .map(chiso::weights::Margins::load)
+                .transpose()?;
+            let options = chiso::responses::ReadOptions {
+                invalid_as_missing,
+                auxiliary: margins.as_ref().map(|m| m.columns()).unwrap_or_default(),
+            };
+            let mut data =
+                chiso::responses::read_with(&responses, sheet.as_deref(), &q, &link, &options)?;
+            report_responses(&q, &data);
+            let calibrated = match (&margins, calibration) {
+                (Some(m), Some(c)) => Some(chiso::weights::calibrate(&mut data, m, c)?),
+                _ => None,
+            };
+            let weights = match &calibrated {
+                None => weights.to_string(),
+                Some(c) => format!(
+                    "{weights}, calibrated ({}) to {}",
+                    c.method,
+                    c.margins.join(", ")
+                ),
+            };
+            report_weights(&data, calibrated.as_ref());
             let settings = chiso::index::Settings { ci_method, level };
             let rows = chiso::index::compute(&q, &data, settings);
+            let extras = chiso::index::Extras::describe(&q, &data, calibrated.as_ref());
             let flags = chiso::flags::compute(&q, &data, &rows, settings, &flag_settings);
             let ranks = chiso::ranks::compute(&q, &data, &rows, &flag_settings, &rank_settings);
             let mut staged = chiso::output::Staged::new(&out, true, &[])?;
-            chiso::index::stage(&mut staged, &q, settings, weights, &rows);
+            chiso::index::stage(&mut staged, &q, settings, &weights, &rows, extras);
             chiso::flags::stage(&mut staged, &flag_settings, &flags);
             chiso::ranks::stage(&mut staged, &rank_settings, &flag_settings, &ranks);
             let written = staged.commit()?;
@@ -501,6 +544,75 @@ fn print_timeliness_summary(t: &chiso::timeliness::Timeliness) {
     }
 }
 
+/// Reports on stderr what the responses file held besides answers: invalid answers read as
+/// no answer, and response rates.
+fn report_responses(
+    q: &chiso::questionnaire::Questionnaire,
+    data: &chiso::responses::ResponseData,
+) {
+    if let Some(inv) = &data.invalid {
+        if inv.total() > 0 {
+            let per_item: Vec<String> = q
+                .items
+                .iter()
+                .zip(&inv.counts)
+                .filter(|(_, n)| **n > 0)
+                .map(|(item, n)| format!("{item}: {n}"))
+                .collect();
+            eprintln!(
+                "warning: {} answer(s) outside the scale read as no answer ({})",
+                inv.total(),
+                per_item.join(", ")
+            );
+            let first: Vec<String> = inv
+                .first
+                .iter()
+                .map(|(k, row, v)| format!("row {row} `{}` {v:?}", q.items[*k]))
+                .collect();
+            eprintln!("  first: {}", first.join("; "));
+        }
+    }
+    if let Some(rates) = &data.response_rates {
+        if let Some(all) = rates.last() {
+            let pct = |r: Option<f64>| r.map_or("-".to_string(), |r| format!("{:.1}%", 100.0 * r));
+            eprintln!(
+                "response rates (AAPOR): RR1 {}, RR2 {} ({} complete, {} partial, {} refusal, \
+                 {} non-contact, {} ineligible, {} officials with no row)",
+                pct(all.rr1),
+                pct(all.rr2),
+                all.complete,
+                all.partial,
+                all.refusal,
+                all.non_contact,
+                all.ineligible,
+                all.unknown
+            );
+        }
+    }
+}
+
+/// Reports the weight summary on stderr.
+fn report_weights(
+    data: &chiso::responses::ResponseData,
+    calibrated: Option<&chiso::weights::CalibrationReport>,
+) {
+    if let Some(c) = calibrated {
+        eprintln!(
+            "weights calibrated ({}) to {} in {} cycle(s)",
+            c.method,
+            c.margins.join(", "),
+            c.iterations
+        );
+    }
+    if let Some(s) = chiso::weights::WeightSummary::of(&data.weight) {
+        eprintln!(
+            "weights: n {}, sum {:.1}, min {:.4}, max {:.4}, mean {:.4}, CV {:.4}, \
+             design effect of weighting {:.4}",
+            s.n, s.sum, s.min, s.max, s.mean, s.cv, s.deff_weighting
+        );
+    }
+}
+
 fn print_sample_summary(drawn: &chiso::sample::SampleOutput, out: &Path, started: Instant) {
     let m = &drawn.manifest;
     let c = &m.records.counts;
@@ -665,18 +777,14 @@ fn run_demo(out: &Path, records: usize) -> chiso::Result<ExitCode> {
     let mut staged = Staged::new(out, true, &[])?;
     staged.add("responses.csv", fw.responses_csv(&q.items, answer));
     staged.commit()?;
-    // The index reader of this version takes every row as a respondent: give it the
-    // respondents' rows only (complete and partial), so that m_h counts respondents.
-    let scratch = tempfile::tempdir().map_err(io(out))?;
-    let respondents_path = scratch.path().join("respondents.csv");
-    std::fs::write(&respondents_path, fw.respondents_csv(&q.items, answer))
-        .map_err(io(&respondents_path))?;
     pb.finish_and_clear();
     print_fieldwork_summary(&fw, out);
 
     let pb = progress.step("computing the indices");
+    // Every contact's row: the disposition column says who responded (complete, partial),
+    // and gives the response rates.
     let data = chiso::responses::read(
-        &respondents_path,
+        &out.join("responses.csv"),
         None,
         &q,
         &chiso::responses::Link::Sample(&sample_csv),
@@ -689,12 +797,14 @@ fn run_demo(out: &Path, records: usize) -> chiso::Result<ExitCode> {
     let flags = chiso::flags::compute(&q, &data, &rows, settings, &flag_settings);
     let ranks = chiso::ranks::compute(&q, &data, &rows, &flag_settings, &rank_settings);
     let mut staged = chiso::output::Staged::new(&indices_dir, true, &[])?;
+    let extras = chiso::index::Extras::describe(&q, &data, None);
     chiso::index::stage(
         &mut staged,
         &q,
         settings,
         "N_h / m_h from the sample",
         &rows,
+        extras,
     );
     chiso::flags::stage(&mut staged, &flag_settings, &flags);
     chiso::ranks::stage(&mut staged, &rank_settings, &flag_settings, &ranks);

@@ -5,7 +5,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use crate::error::{CellProblem, ErrorKind, Result};
+use crate::disposition::{self, Disposition, ResponseRate};
+use crate::error::{CellProblem, Error, ErrorKind, Result};
 use crate::questionnaire::{Answer, Questionnaire};
 use crate::table::Table;
 
@@ -45,6 +46,52 @@ pub struct ResponseData {
     pub unit_groups: Vec<String>,
     /// Each unit's display name (`unit_name`), parallel to `units`; empty when unknown.
     pub unit_names: Vec<String>,
+    /// Each respondent's row in the responses file (the header is row 1).
+    pub rows: Vec<u64>,
+    /// Each respondent's weight: `N_h / m_h` as read, replaced by calibrated weights when
+    /// [`crate::weights::calibrate`] is applied.
+    pub weight: Vec<f64>,
+    /// The groups the weights were calibrated on, when they were (for the variance).
+    pub calibration: Option<crate::estimate::CalibrationGroups>,
+    /// The auxiliary columns asked for in [`ReadOptions::auxiliary`]: per column, each
+    /// respondent's value (from the responses file, or else from `sample.csv`).
+    pub auxiliary: BTreeMap<String, Vec<String>>,
+    /// Answers outside the scale read as no answer, when [`ReadOptions::invalid_as_missing`]
+    /// was set.
+    pub invalid: Option<InvalidAnswers>,
+    /// Dispositions and response rates per stratum then `ALL`, when the responses file has a
+    /// `disposition` column.
+    pub response_rates: Option<Vec<ResponseRate>>,
+}
+
+/// How a responses file is read.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// Read an answer that is neither on the scale nor a no-answer code as no answer (and
+    /// count it) instead of refusing the file.
+    pub invalid_as_missing: bool,
+    /// Columns to keep for each respondent (e.g. margins for calibration): looked up in the
+    /// responses file first, then in `sample.csv`.
+    pub auxiliary: Vec<String>,
+}
+
+/// Answers outside the scale that were read as no answer.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InvalidAnswers {
+    /// Per item (questionnaire order): how many.
+    pub counts: Vec<u64>,
+    /// The first few, as (item index, row, value found).
+    pub first: Vec<(usize, u64, String)>,
+}
+
+impl InvalidAnswers {
+    /// How many of the first invalid answers are kept for the message.
+    pub const FIRST: usize = 10;
+
+    /// The total number of invalid answers.
+    pub fn total(&self) -> u64 {
+        self.counts.iter().sum()
+    }
 }
 
 /// The officer index of a respondent whose record names no officer.
@@ -61,16 +108,11 @@ impl ResponseData {
         self.stratum_of.is_empty()
     }
 
-    /// The weights `N_h / m_h`, with `m_h` the respondents of stratum `h`.
+    /// Each respondent's weight: `N_h / m_h` with `m_h` the respondents of stratum `h`
+    /// ([`crate::weights::stratum_weights`]), or the calibrated weights once
+    /// [`crate::weights::calibrate`] has been applied.
     pub fn weights(&self) -> Vec<f64> {
-        let mut m = vec![0.0f64; self.strata.len()];
-        for &h in &self.stratum_of {
-            m[h as usize] += 1.0;
-        }
-        self.stratum_of
-            .iter()
-            .map(|&h| self.population[h as usize] / m[h as usize])
-            .collect()
+        self.weight.clone()
     }
 }
 
@@ -89,6 +131,8 @@ struct SampleEntry {
     unit: String,
     frame_size: f64,
     officer: String,
+    official: bool,
+    auxiliary: Vec<String>,
 }
 
 /// A unit's group and name, as the sample or population file gives them: the first non-empty
@@ -164,12 +208,25 @@ fn require(table: &Table, names: &[&str]) -> Result<Vec<usize>> {
 }
 
 /// Reads the responses file, checks every answer against the questionnaire's scale and
-/// links every respondent to a stratum.
+/// links every respondent to a stratum (with the default [`ReadOptions`]).
 pub fn read(
     path: &Path,
     sheet: Option<&str>,
     q: &Questionnaire,
     link: &Link<'_>,
+) -> Result<ResponseData> {
+    read_with(path, sheet, q, link, &ReadOptions::default())
+}
+
+/// Reads the responses file as [`read`] does, with options: invalid answers read as no
+/// answer, auxiliary columns kept. A `disposition` column, when present, says which rows are
+/// respondents ([`crate::disposition`]); the others must carry no answer.
+pub fn read_with(
+    path: &Path,
+    sheet: Option<&str>,
+    q: &Questionnaire,
+    link: &Link<'_>,
+    options: &ReadOptions,
 ) -> Result<ResponseData> {
     let mut table = Table::open(path, sheet)?;
     let file = table.name().to_string();
@@ -177,17 +234,32 @@ pub fn read(
         &table,
         &q.items.iter().map(String::as_str).collect::<Vec<_>>(),
     )?;
+    let disposition_col = table.column("disposition");
     let mut answers: Vec<Vec<u8>> = vec![Vec::new(); q.items.len()];
     let mut stratum_names: Vec<String> = Vec::new();
     let mut stratum_index: HashMap<String, u32> = HashMap::new();
     let mut population: Vec<f64> = Vec::new();
     let mut stratum_of = Vec::new();
     let mut unit_names: Vec<String> = Vec::new();
+    let mut rows = Vec::new();
+    let mut invalid = InvalidAnswers {
+        counts: vec![0; q.items.len()],
+        first: Vec::new(),
+    };
+    // Per stratum label: the dispositions counted (every stratum of the sample or the
+    // population file, so that a stratum nobody answered in still shows).
+    let mut rates: BTreeMap<String, ResponseRate> = BTreeMap::new();
+
+    // Auxiliary columns: from the responses file, or else from the sample.
+    let aux_in_responses: Vec<Option<usize>> =
+        options.auxiliary.iter().map(|a| table.column(a)).collect();
+    let mut aux_in_sample: Vec<Option<usize>> = vec![None; options.auxiliary.len()];
 
     // The sample, or the populations.
     let mut by_applicant: HashMap<String, Vec<SampleEntry>> = HashMap::new();
     let mut populations: BTreeMap<String, f64> = BTreeMap::new();
     let mut info: BTreeMap<String, UnitInfo> = BTreeMap::new();
+    let mut sample_name = String::new();
     match link {
         Link::Sample(p) => {
             let mut s = Table::open(p, None)?;
@@ -195,6 +267,16 @@ pub fn read(
             let sname = s.name().to_string();
             let officer_col = s.column("officer_id");
             let info_cols = [s.column("unit_group"), s.column("unit_name")];
+            let role_col = s.column("role");
+            if disposition_col.is_some() && role_col.is_none() {
+                // Without roles the officials with no row cannot be counted.
+                require(&s, &["role"])?;
+            }
+            for (k, a) in options.auxiliary.iter().enumerate() {
+                if aux_in_responses[k].is_none() {
+                    aux_in_sample[k] = s.column(a);
+                }
+            }
             while let Some(r) = s.next_row()? {
                 if r.is_blank() {
                     continue;
@@ -209,18 +291,28 @@ pub fn read(
                         "expected a whole number",
                     )
                 })?;
+                let stratum = r.get(c[0]).to_string();
+                rates
+                    .entry(stratum.clone())
+                    .or_insert_with(|| ResponseRate::new(&stratum));
                 by_applicant
                     .entry(r.get(c[1]).to_string())
                     .or_default()
                     .push(SampleEntry {
-                        stratum: r.get(c[0]).to_string(),
+                        stratum,
                         unit: r.get(c[2]).to_string(),
                         frame_size: n,
                         officer: officer_col
                             .map(|o| r.get(o).to_string())
                             .unwrap_or_default(),
+                        official: role_col.is_some_and(|rc| r.get(rc) == "official"),
+                        auxiliary: aux_in_sample
+                            .iter()
+                            .map(|c| c.map(|c| r.get(c).to_string()).unwrap_or_default())
+                            .collect(),
                     });
             }
+            sample_name = sname;
         }
         Link::Population(p) => {
             let mut s = Table::open(p, None)?;
@@ -262,9 +354,32 @@ pub fn read(
                         "this stratum is listed twice",
                     ));
                 }
+                let stratum = r.get(c[0]).to_string();
+                rates
+                    .entry(stratum.clone())
+                    .or_insert_with(|| ResponseRate::new(&stratum));
             }
         }
     }
+    let missing_aux: Vec<&String> = options
+        .auxiliary
+        .iter()
+        .enumerate()
+        .filter(|&(k, _)| aux_in_responses[k].is_none() && aux_in_sample[k].is_none())
+        .map(|(_, a)| a)
+        .collect();
+    if let Some(a) = missing_aux.first() {
+        let where_ = if sample_name.is_empty() {
+            format!("a column of {file}")
+        } else {
+            format!("a column of {file} or of {sample_name}")
+        };
+        return Err(Error::usage(format!(
+            "the margin variable `{a}` is not {where_}; the responses' header has: {}",
+            table.headers().join(", ")
+        )));
+    }
+    let mut auxiliary: Vec<Vec<String>> = vec![Vec::new(); options.auxiliary.len()];
 
     let key_col = match link {
         Link::Sample(_) => require(&table, &["applicant_id"])?[0],
@@ -279,12 +394,32 @@ pub fn read(
     let mut officer_of_rows: Vec<String> = Vec::new();
     let mut seen: HashMap<(String, String), u64> = HashMap::new();
     let mut units_of_rows: Vec<String> = Vec::new();
+    let no_answer_codes = q
+        .scale
+        .missing()
+        .iter()
+        .map(|m| m.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
     while let Some(row) = table.next_row()? {
         if row.is_blank() {
             continue;
         }
         let key = row.get(key_col);
-        let (stratum, unit, big_n, officer) = match link {
+        let disposition = match disposition_col {
+            None => Disposition::Complete,
+            Some(c) => Disposition::parse(row.get(c)).ok_or_else(|| {
+                cell_error(
+                    &file,
+                    row.number(),
+                    "disposition",
+                    row.get(c),
+                    "expected complete, partial, refusal, non_contact (or non-contact), \
+                     ineligible, or an empty cell (complete)",
+                )
+            })?,
+        };
+        let (stratum, unit, big_n, officer, entry_aux) = match link {
             Link::Sample(_) => {
                 let entries = by_applicant.get(key).map(Vec::as_slice).unwrap_or(&[]);
                 let wanted = stratum_col.map(|c| row.get(c)).filter(|s| !s.is_empty());
@@ -298,6 +433,7 @@ pub fn read(
                         e.unit.clone(),
                         e.frame_size,
                         e.officer.clone(),
+                        e.auxiliary.clone(),
                     ),
                     [] => {
                         return Err(cell_error(
@@ -327,6 +463,7 @@ pub fn read(
                     response_officer_col
                         .map(|o| row.get(o).to_string())
                         .unwrap_or_default(),
+                    Vec::new(),
                 ),
                 None => {
                     return Err(cell_error(
@@ -350,19 +487,63 @@ pub fn read(
                 ));
             }
         }
+        rates
+            .get_mut(&stratum)
+            .expect("every stratum is listed")
+            .add(disposition);
+        if !disposition.is_respondent() {
+            // A refusal, non-contact or ineligible case: no answer may be recorded.
+            for (k, &c) in item_cols.iter().enumerate() {
+                let v = row.get(c);
+                if q.scale.read(v) != Some(Answer::Missing) {
+                    return Err(cell_error(
+                        &file,
+                        row.number(),
+                        &q.items[k],
+                        v,
+                        &format!(
+                            "a `{}` row carries no answers: leave the item cells empty (or a \
+                             no-answer code), or mark the row complete or partial",
+                            disposition.as_str()
+                        ),
+                    ));
+                }
+            }
+            continue;
+        }
         for (k, &c) in item_cols.iter().enumerate() {
             let v = row.get(c);
-            let a = q.scale.read(v).ok_or_else(|| {
-                cell_error(&file, row.number(), &q.items[k], v, &format!(
-                    "not an answer: expected a whole number from {} to {}, a no-answer code ({}) or an empty cell",
-                    q.scale.min,
-                    q.scale.max,
-                    q.scale.missing().iter().map(|m| m.to_string()).collect::<Vec<_>>().join(", ")
-                ))
-            })?;
+            let a = match q.scale.read(v) {
+                Some(a) => a,
+                None if options.invalid_as_missing => {
+                    invalid.counts[k] += 1;
+                    if invalid.first.len() < InvalidAnswers::FIRST {
+                        invalid.first.push((k, row.number(), v.to_string()));
+                    }
+                    Answer::Missing
+                }
+                None => {
+                    return Err(cell_error(
+                        &file,
+                        row.number(),
+                        &q.items[k],
+                        v,
+                        &format!(
+                            "not an answer: expected a whole number from {} to {}, a no-answer code ({}) or an empty cell",
+                            q.scale.min, q.scale.max, no_answer_codes
+                        ),
+                    ));
+                }
+            };
             answers[k].push(match a {
                 Answer::Valid(x) => x,
                 Answer::Missing => NO_ANSWER,
+            });
+        }
+        for (k, values) in auxiliary.iter_mut().enumerate() {
+            values.push(match aux_in_responses[k] {
+                Some(c) => row.get(c).to_string(),
+                None => entry_aux[k].clone(),
             });
         }
         let h = *stratum_index.entry(stratum.clone()).or_insert_with(|| {
@@ -373,6 +554,18 @@ pub fn read(
         stratum_of.push(h);
         units_of_rows.push(unit);
         officer_of_rows.push(officer);
+        rows.push(row.number());
+    }
+    // Officials with no row: unknown outcome (AAPOR UH).
+    for (applicant, entries) in &by_applicant {
+        for e in entries.iter().filter(|e| e.official) {
+            if !seen.contains_key(&(e.stratum.clone(), applicant.clone())) {
+                rates
+                    .get_mut(&e.stratum)
+                    .expect("every stratum is listed")
+                    .unknown += 1;
+            }
+        }
     }
     unit_names.extend(units_of_rows.iter().cloned());
     unit_names.sort();
@@ -406,6 +599,7 @@ pub fn read(
                 .unwrap_or_default()
         })
         .unzip();
+    let weight = crate::weights::stratum_weights(&stratum_of, &population);
     Ok(ResponseData {
         strata: stratum_names,
         population,
@@ -417,5 +611,12 @@ pub fn read(
         officer_of,
         unit_groups,
         unit_names: unit_display,
+        rows,
+        weight,
+        calibration: None,
+        auxiliary: options.auxiliary.iter().cloned().zip(auxiliary).collect(),
+        invalid: options.invalid_as_missing.then_some(invalid),
+        response_rates: disposition_col
+            .map(|_| disposition::with_total(rates.into_values().collect())),
     })
 }

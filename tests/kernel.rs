@@ -83,10 +83,12 @@ fn data(n: usize, seed: u64) -> ResponseData {
     for &h in &stratum_of {
         m[h as usize] += 1.0;
     }
+    // S2 is taken whole (N = m).
+    let population = vec![m[0] * 7.5, m[1] * 3.0, m[2], m[3] * 40.0, 12.0];
+    let weight = chiso::weights::stratum_weights(&stratum_of, &population);
     ResponseData {
         strata,
-        // S2 is taken whole (N = m).
-        population: vec![m[0] * 7.5, m[1] * 3.0, m[2], m[3] * 40.0, 12.0],
+        population,
         stratum_of,
         units: (0..7).map(|u| format!("U{u}")).collect(),
         unit_of,
@@ -94,6 +96,12 @@ fn data(n: usize, seed: u64) -> ResponseData {
         officers: Vec::new(),
         officer_of: vec![NO_OFFICER; n],
         unit_groups: vec![String::new(); 7],
+        rows: (2..2 + n as u64).collect(),
+        weight,
+        calibration: None,
+        auxiliary: Default::default(),
+        invalid: None,
+        response_rates: None,
         unit_names: vec![String::new(); 7],
     }
 }

@@ -3,7 +3,9 @@
 mod util;
 
 mod auditor;
+mod calibration;
 mod cli;
+mod dispositions;
 mod fieldwork;
 mod flags;
 mod golden;
