@@ -12,9 +12,10 @@
 //!    `Σ z = Σ_v n_v t(v)` and `Σ z² = Σ_v n_v t(v)²` within a cell.
 //! 2. **Combinations** (elements, overall): the linearised value of a combination of ratios
 //!    sums its items' `t_k(v_k)`, so its square needs each respondent's answers together. Once
-//!    the ratios are known, one pass per cell adds up, per respondent, a table row per item
-//!    (eight lanes: three measures for the unit, three for `ALL`, "answered", padding) and
-//!    accumulates the sums and sums of squares per element.
+//!    the ratios are known, one pass per cell adds up, per respondent, one table row per pair
+//!    of items (six lanes: three measures for the unit, three for `ALL`) and accumulates the
+//!    squares per element and overall. Their plain sums are linear in the answers and come
+//!    from the counts.
 //!
 //! The formulas are those of [`crate::estimate`] (the reference implementation, checked
 //! against R); the kernel is tested against it. Cells are independent and each is summed in
@@ -33,6 +34,8 @@ use crate::responses::{NO_ANSWER, ResponseData};
 /// for `ALL` (3–5).
 const LANES: usize = 6;
 const MEASURES: usize = 3;
+/// Items looked up together in the per-respondent pass.
+const GROUP: usize = 2;
 
 /// The answers decoded for the kernel: one byte per answer (the answer's slot on the scale,
 /// or the no-answer slot), respondent-major, grouped by cell.
@@ -521,28 +524,32 @@ fn combination_sums(
             out.sum[e_count][l] += plan.element_weights[e] * out.sum[e][l];
         }
     }
-    // Items taken two at a time: one table row per pair of answers halves the look-ups.
-    let mut groups: Vec<Vec<(usize, bool, usize)>> = Vec::with_capacity(e_count);
+    // Items taken GROUP at a time: one table row per combination of their answers, so a
+    // respondent needs half the look-ups (three at a time makes the tables outgrow the L1
+    // cache and is no faster).
+    let mut groups: Vec<Vec<(usize, usize, usize)>> = Vec::with_capacity(e_count);
     let mut table: Vec<[f64; LANES]> = Vec::new();
     for e in 0..e_count {
         let mut g = Vec::new();
         let mut p = bounds[e];
         while p < bounds[e + 1] {
+            let len = GROUP.min(bounds[e + 1] - p);
             let base = table.len();
-            if p + 1 < bounds[e + 1] {
-                for a in 0..s_len {
-                    for b in 0..s_len {
-                        let (ta, tb) = (single[p * s_len + a], single[(p + 1) * s_len + b]);
-                        table.push(std::array::from_fn(|l| ta[l] + tb[l]));
+            let combinations = s_len.pow(len as u32);
+            for code in 0..combinations {
+                let mut t = [0.0f64; LANES];
+                let mut rest = code;
+                for j in (0..len).rev() {
+                    let row = &single[(p + j) * s_len + rest % s_len];
+                    rest /= s_len;
+                    for l in 0..LANES {
+                        t[l] += row[l];
                     }
                 }
-                g.push((p, true, base));
-                p += 2;
-            } else {
-                table.extend_from_slice(&single[p * s_len..(p + 1) * s_len]);
-                g.push((p, false, base));
-                p += 1;
+                table.push(t);
             }
+            g.push((p, len, base));
+            p += len;
         }
         groups.push(g);
     }
@@ -552,12 +559,10 @@ fn combination_sums(
         let mut any = false;
         for (e, g) in groups.iter().enumerate() {
             let mut z = [0.0f64; LANES];
-            for &(p, pair, base) in g {
-                let i = if pair {
-                    usize::from(row[p]) * s_len + usize::from(row[p + 1])
-                } else {
-                    usize::from(row[p])
-                };
+            for &(p, len, base) in g {
+                let i = row[p..p + len]
+                    .iter()
+                    .fold(0, |i, &a| i * s_len + usize::from(a));
                 let t = &table[base + i];
                 for l in 0..LANES {
                     z[l] += t[l];
