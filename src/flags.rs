@@ -197,8 +197,10 @@ impl<'a> OverallDissatisfied<'a> {
             .elements
             .iter()
             .flat_map(|e| {
-                let c = e.weight / e.items.len() as f64;
-                e.items.iter().map(move |&k| (k, c))
+                e.items
+                    .iter()
+                    .zip(&e.item_weights)
+                    .map(move |(&k, c)| (k, e.weight * c))
             })
             .collect();
         OverallDissatisfied {

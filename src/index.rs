@@ -81,10 +81,13 @@ fn indicators(q: &Questionnaire) -> Vec<(String, Vec<(usize, f64)>)> {
         .map(|(k, code)| (format!("item:{code}"), vec![(k, 1.0)]))
         .collect();
     for e in &q.elements {
-        let c = 1.0 / e.items.len() as f64;
         indicators.push((
             format!("element:{}", e.code),
-            e.items.iter().map(|&k| (k, c)).collect(),
+            e.items
+                .iter()
+                .copied()
+                .zip(e.item_weights.iter().copied())
+                .collect(),
         ));
     }
     indicators.push((
@@ -92,8 +95,10 @@ fn indicators(q: &Questionnaire) -> Vec<(String, Vec<(usize, f64)>)> {
         q.elements
             .iter()
             .flat_map(|e| {
-                let c = e.weight / e.items.len() as f64;
-                e.items.iter().map(move |&k| (k, c))
+                e.items
+                    .iter()
+                    .zip(&e.item_weights)
+                    .map(move |(&k, c)| (k, e.weight * c))
             })
             .collect(),
     ));

@@ -228,8 +228,8 @@ pub struct Estimate {
 #[derive(Clone, Debug, PartialEq)]
 struct Plan {
     slots: Slots,
-    /// Per element: its items and `1/|e|`.
-    elements: Vec<(Vec<usize>, f64)>,
+    /// Per element: its items and their coefficients (weights in the element).
+    elements: Vec<(Vec<usize>, Vec<f64>)>,
     /// Per element: its weight in the overall index.
     element_weights: Vec<f64>,
 }
@@ -273,7 +273,7 @@ pub fn compute(q: &Questionnaire, cols: &Columns, threads: usize) -> Vec<Estimat
         elements: q
             .elements
             .iter()
-            .map(|e| (e.items.clone(), 1.0 / e.items.len() as f64))
+            .map(|e| (e.items.clone(), e.item_weights.clone()))
             .collect(),
         element_weights: q.elements.iter().map(|e| e.weight).collect(),
     };
@@ -414,12 +414,12 @@ pub fn compute(q: &Questionnaire, cols: &Columns, threads: usize) -> Vec<Estimat
         for e in 0..combos {
             let items: Vec<(usize, f64)> = if e < plan.elements.len() {
                 let (items, c) = &plan.elements[e];
-                items.iter().map(|&k| (k, *c)).collect()
+                items.iter().copied().zip(c.iter().copied()).collect()
             } else {
                 plan.elements
                     .iter()
                     .zip(&plan.element_weights)
-                    .flat_map(|((items, c), w)| items.iter().map(move |&k| (k, c * w)))
+                    .flat_map(|((items, c), w)| items.iter().zip(c).map(move |(&k, c)| (k, c * w)))
                     .collect()
             };
             let mut n_used = 0u64;
@@ -494,8 +494,8 @@ fn combination_sums(
     // slot in six lanes, with the item's coefficient in its element.
     let mut single: Vec<[f64; LANES]> = Vec::with_capacity(cols.items * s_len);
     let mut bounds = vec![0usize];
-    for (e, (items, coef)) in plan.elements.iter().enumerate() {
-        for &k in items {
+    for (e, (items, coefs)) in plan.elements.iter().enumerate() {
+        for (&k, &coef) in items.iter().zip(coefs) {
             let j = single.len() / s_len;
             for s in 0..s_len {
                 let mut t = [0.0f64; LANES];

@@ -73,6 +73,10 @@ pub struct ElementSpec {
     /// Its weight in the overall index (default: equal weights).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight: Option<f64>,
+    /// The weights of its items in the element's index, in item order (default: equal
+    /// weights, the mean of the item indices).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item_weights: Option<Vec<f64>>,
 }
 
 /// A validated answer scale.
@@ -140,6 +144,8 @@ pub struct Element {
     pub items: Vec<usize>,
     /// Its weight in the overall index (the weights sum to one).
     pub weight: f64,
+    /// Its items' weights in its index, parallel to `items` (they sum to one).
+    pub item_weights: Vec<f64>,
 }
 
 /// A validated questionnaire.
@@ -265,11 +271,32 @@ impl Questionnaire {
                     return Err(err(&key, "some elements have a weight and this one has none: give every element a weight, or none".into()));
                 }
             };
+            let item_weights = match &e.item_weights {
+                None => vec![1.0 / idx.len() as f64; idx.len()],
+                Some(w) if w.len() != idx.len() => {
+                    return Err(err(
+                        &key,
+                        format!(
+                            "item_weights has {} numbers for {} items: give one weight per item, in item order",
+                            w.len(),
+                            idx.len()
+                        ),
+                    ));
+                }
+                Some(w) => {
+                    if let Some(bad) = w.iter().find(|w| !(w.is_finite() && **w > 0.0)) {
+                        return Err(err(&key, format!("item_weights: {bad} must be positive")));
+                    }
+                    let total: f64 = w.iter().sum();
+                    w.iter().map(|w| w / total).collect()
+                }
+            };
             elements.push(Element {
                 code: e.code.clone(),
                 name: e.name.clone(),
                 items: idx,
                 weight,
+                item_weights,
             });
         }
         let total: f64 = elements.iter().map(|e| e.weight).sum();
@@ -397,6 +424,33 @@ items = ["Q03"]
             .replace("items = [\"Q03\"]", "items = [\"Q03\"]\nweight = 1.0");
         let q = parse(&text).unwrap();
         assert_eq!((q.elements[0].weight, q.elements[1].weight), (0.75, 0.25));
+        assert_eq!(q.elements[0].item_weights, [0.5, 0.5]);
+    }
+
+    #[test]
+    fn item_weights_are_normalised_and_checked() {
+        let with = |w: &str| {
+            parse(&BASE.replace(
+                "items = [\"Q01\", \"Q02\"]",
+                &format!("items = [\"Q01\", \"Q02\"]\nitem_weights = {w}"),
+            ))
+        };
+        assert_eq!(
+            with("[3, 1]").unwrap().elements[0].item_weights,
+            [0.75, 0.25]
+        );
+        let msg = |w: &str| with(w).unwrap_err().to_string();
+        assert!(
+            msg("[1]").contains("item_weights has 1 numbers for 2 items"),
+            "{}",
+            msg("[1]")
+        );
+        assert!(
+            msg("[1, 0]").contains("must be positive"),
+            "{}",
+            msg("[1, 0]")
+        );
+        assert!(msg("[1, -2]").contains("must be positive"));
     }
 
     #[test]

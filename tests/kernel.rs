@@ -20,6 +20,7 @@ code = "E1"
 name = "one"
 items = ["Q1", "Q2", "Q3"]
 weight = 2
+item_weights = [1, 2, 1]
 [[element]]
 code = "E2"
 name = "two"
@@ -183,11 +184,11 @@ fn weights_that_differ_within_a_unit_and_stratum_are_honoured() {
         .map(|k| col(k, &|a| f64::from(u8::from(a >= 4))))
         .collect();
     let answered: Vec<Vec<f64>> = (0..6).map(|k| col(k, &|_| 1.0)).collect();
-    // Overall = (2·mean(Q1..Q3) + mean(Q4, Q5) + Q6) / 4.
+    // Overall = (2·(Q1 + 2·Q2 + Q3)/4 + mean(Q4, Q5) + Q6) / 4.
     let coef = [
-        2.0 / 12.0,
-        2.0 / 12.0,
-        2.0 / 12.0,
+        1.0 / 8.0,
+        2.0 / 8.0,
+        1.0 / 8.0,
         1.0 / 8.0,
         1.0 / 8.0,
         1.0 / 4.0,
