@@ -2253,6 +2253,7 @@ const BLUE: &str = "#2563eb";
 const PALE: &str = "#b8c4d6";
 const RED_BAR: &str = "#d64541";
 const AMBER_BAR: &str = "#e0a526";
+const GREEN_BAR: &str = "#2f9e44";
 
 /// A horizontal bar chart, sorted as given, with interval whiskers and an optional reference
 /// line. Values are on 0–100; the axis starts at a round number below the smallest value so
@@ -2832,7 +2833,11 @@ fn par_section(h: &mut String, inputs: &Inputs, par: &Par, level: &str) {
     let _ = writeln!(
         h,
         "<p class=\"note\">Chỉ số = 100 × điểm đạt / điểm tối đa của các tiêu chí áp dụng cho đơn vị. \
-         Phần điểm từ điều tra xã hội học có sai số chọn mẫu, nên chỉ số và hạng có khoảng tin cậy {level}.</p>"
+         Phần điểm từ điều tra xã hội học có sai số chọn mẫu, nên chỉ số và hạng có khoảng tin cậy {level}. \
+         Mỗi nhóm xếp hạng riêng; đường đứt nét: trung bình chỉ số của nhóm.</p>\
+         <p class=\"legend\"><span style=\"background:{GREEN_BAR}\"></span>cao hơn trung bình nhóm \
+         (cả khoảng tin cậy)<span style=\"background:{BLUE}\"></span>chưa khác biệt rõ với trung bình nhóm\
+         <span style=\"background:{RED_BAR}\"></span>thấp hơn trung bình nhóm (cả khoảng tin cậy)</p>"
     );
     let mut groups: Vec<&str> = Vec::new();
     for u in &par.units {
@@ -2854,26 +2859,60 @@ fn par_section(h: &mut String, inputs: &Inputs, par: &Par, level: &str) {
                 .unwrap_or(std::cmp::Ordering::Equal)
                 .then_with(|| a.unit_code.cmp(&b.unit_code))
         });
+        // Leaders and laggards: the units whose whole interval lies above (below) the mean
+        // index of their group.
+        let mean = (!by_value.is_empty())
+            .then(|| by_value.iter().filter_map(|u| u.index).sum::<f64>() / by_value.len() as f64);
+        let standing = |u: &ParUnit| -> (&'static str, &'static str) {
+            match (mean, u.ci_lower, u.ci_upper) {
+                (Some(m), Some(l), _) if l > m => (GREEN_BAR, "cao hơn trung bình"),
+                (Some(m), _, Some(h)) if h < m => (RED_BAR, "thấp hơn trung bình"),
+                _ => (BLUE, ""),
+            }
+        };
         let bars: Vec<Bar> = by_value
             .iter()
-            .map(|u| Bar {
-                label: if u.unit_name.is_empty() {
-                    u.unit_code.clone()
-                } else {
-                    unit_label(inputs, &u.unit_code)
-                },
-                value: u.index.unwrap_or(0.0),
-                lower: u.ci_lower,
-                upper: u.ci_upper,
-                colour: BLUE,
-                note: "",
+            .map(|u| {
+                let (colour, note) = standing(u);
+                Bar {
+                    label: if u.unit_name.is_empty() {
+                        u.unit_code.clone()
+                    } else {
+                        unit_label(inputs, &u.unit_code)
+                    },
+                    value: u.index.unwrap_or(0.0),
+                    lower: u.ci_lower,
+                    upper: u.ci_upper,
+                    colour,
+                    note,
+                }
             })
             .collect();
+        if let (Some(m), Some(first), Some(last)) = (mean, by_value.first(), by_value.last()) {
+            let above = by_value
+                .iter()
+                .filter(|u| standing(u).0 == GREEN_BAR)
+                .count();
+            let below = by_value.iter().filter(|u| standing(u).0 == RED_BAR).count();
+            let _ = writeln!(
+                h,
+                "<p>Trung bình nhóm {}. Cao nhất: <b>{}</b> ({}); thấp nhất: <b>{}</b> ({}). \
+                 {} đơn vị cao hơn và {} đơn vị thấp hơn trung bình nhóm một cách rõ rệt \
+                 (cả khoảng tin cậy).</p>",
+                vi_percent(m),
+                escape(&unit_label(inputs, &first.unit_code)),
+                vi_opt_pct(first.index),
+                escape(&unit_label(inputs, &last.unit_code)),
+                vi_opt_pct(last.index),
+                vi_count(above as u64),
+                vi_count(below as u64)
+            );
+        }
         bar_chart(
             h,
             &format!("Chỉ số CCHC: {}", group_label(Some(g))),
             &bars,
-            None,
+            mean.map(|m| (m, "trung bình nhóm")),
         );
         h.push_str(
             "<table>\n<thead><tr><th class=\"num\">Hạng</th><th class=\"num\">Khoảng hạng</th><th>Mã</th>\

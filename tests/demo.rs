@@ -210,6 +210,9 @@ fn the_demo_scores_par_and_writes_the_report() {
         );
     }
     assert!(cchc.contains("<h3>Sở, ban, ngành</h3>"));
+    // Who leads and who lags is marked: the demo's departments spread well beyond their
+    // intervals.
+    assert!(cchc.contains("cao hơn trung bình") && cchc.contains("thấp hơn trung bình"));
     assert!(cchc.contains("<h3>Huyện, thị xã, thành phố</h3>"));
     assert!(stdout.contains(&format!(
         "open the report: {} (web page), {} (workbook)",

@@ -498,10 +498,14 @@ fn workbook_has_a_sheet_per_family_and_marks_flagged_rows() {
     assert_eq!(seed[1], Data::String("XSKT 2024-10-01: 123456".into()));
 }
 
-/// The departments' PAR result, a second `chiso par` run on another framework.
+/// The departments' PAR result, a second `chiso par` run on another framework. The group's
+/// mean index is (79.75 + 70 + 60) / 3 = 69.916…: SO07's whole interval lies above it, SO08's
+/// below, and SO09's interval holds it.
 const PAR_SO_CSV: &str = "\
 unit_code,unit_name,unit_group,points,max_points,index,std_error,ci_lower,ci_upper,rank,rank_lower,rank_upper,group_size
-SO07,Sở Công Thương,so,79.75,100,79.75,1.1,77.6,81.9,1,1,1,1
+SO07,Sở Công Thương,so,79.75,100,79.75,1.1,77.6,81.9,1,1,1,3
+SO09,Sở Y tế,so,70,100,70,0.25,69.5,70.5,2,2,2,3
+SO08,Sở Nông nghiệp,so,54,90,60,1,58,62,3,3,3,3
 ";
 
 #[test]
@@ -524,10 +528,23 @@ fn par_may_be_given_once_per_framework() {
     assert!(huyen < so, "in the order of --par");
     assert!(cchc[so..].contains("79,75%"));
     assert!(cchc[huyen..so].contains("88,25%"));
+    // Leaders and laggards against the group's mean, computed by hand.
+    assert!(cchc[huyen..so].contains("Trung bình nhóm 86,88%"));
+    assert!(cchc[huyen..so].contains("0 đơn vị cao hơn và 0 đơn vị thấp hơn"));
+    let so_part = &cchc[so..];
+    assert!(so_part.contains("Trung bình nhóm 69,92%"), "{so_part}");
+    assert!(so_part.contains("1 đơn vị cao hơn và 1 đơn vị thấp hơn"));
+    let bar = |code: &str| -> &str {
+        let at = so_part.find(&format!("<title>{code} · ")).unwrap();
+        &so_part[at..at + so_part[at..].find("</g>").unwrap()]
+    };
+    assert!(bar("SO07").contains("#2f9e44") && bar("SO07").contains("cao hơn trung bình"));
+    assert!(bar("SO08").contains("#d64541") && bar("SO08").contains("thấp hơn trung bình"));
+    assert!(bar("SO09").contains("#2563eb"));
     let mut book: Xlsx<_> = open_workbook(dir.path("report/report.xlsx")).unwrap();
     let par = book.worksheet_range("Chỉ số CCHC").unwrap();
     let codes: Vec<String> = par.rows().skip(1).map(|r| r[0].to_string()).collect();
-    assert_eq!(codes, ["HUYEN01", "HUYEN02", "SO07"]);
+    assert_eq!(codes, ["HUYEN01", "HUYEN02", "SO07", "SO09", "SO08"]);
     let so_row = par.rows().find(|r| r[0] == "SO07").unwrap();
     assert_eq!(so_row[5], Data::Float(79.75));
     assert_eq!(so_row[9], Data::Float(1.0));
