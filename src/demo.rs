@@ -2,7 +2,9 @@
 //! (huyện) and communes (xã) with skewed volumes, people and organisations, three channels,
 //! early, on-time and late results. Everything is generated from a fixed ChaCha20 stream, so
 //! the same parameters always give the same file. All names, identifiers and phone numbers
-//! are invented.
+//! are invented, and so are the PAR INDEX self-assessments and appraisals of the departments
+//! and districts ([`write_par_scores`]) that the demo scores with the example frameworks
+//! embedded here ([`DEMO_PAR_SO`], [`DEMO_PAR_HUYEN`]).
 
 use std::io::Write;
 
