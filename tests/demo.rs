@@ -276,3 +276,55 @@ fn the_demo_is_byte_identical_across_runs() {
         assert!(&two[name] == bytes, "{name} differs between two runs");
     }
 }
+
+/// In a very small province some units have too few respondents for the survey criteria:
+/// the demo says which, scores the others, and the report is still written.
+#[test]
+fn units_without_survey_estimates_are_named_not_dropped() {
+    let dir = Dir::new();
+    let out = dir.path("demo");
+    let o = chiso(&["demo", "--out", p(&out), "--records", "500"]);
+    let (stdout, stderr) = text(&o);
+    assert!(o.status.success(), "{stdout}\n{stderr}");
+    let named: Vec<String> = stdout
+        .lines()
+        .filter_map(|l| l.strip_suffix(" not scored: too few respondents for the survey criteria"))
+        .flat_map(|l| {
+            l.trim_start_matches("par:")
+                .trim()
+                .split(", ")
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(!named.is_empty(), "{stdout}");
+    let indices = csv_rows(&out.join("indices/indices.csv"));
+    let mut scored = Vec::new();
+    for group in ["so", "huyen"] {
+        for r in csv_rows(&out.join(format!("par/{group}/par.csv"))) {
+            scored.push(r["unit_code"].clone());
+        }
+    }
+    assert_eq!(scored.len() + named.len(), 20 + 9, "{stdout}");
+    for code in &named {
+        assert!(!scored.contains(code));
+        // It lacks an estimate (or its standard error) that a survey criterion needs.
+        let complete = |indicator: &str, measure: &str| {
+            indices.iter().any(|r| {
+                &r["domain"] == code
+                    && r["indicator"] == indicator
+                    && r["measure"] == measure
+                    && !r["estimate"].is_empty()
+                    && !r["std_error"].is_empty()
+            })
+        };
+        let needed = (1..=5)
+            .map(|e| (format!("element:E{e}"), "satisfied_pct"))
+            .chain([("overall".to_string(), "mean_score")]);
+        assert!(
+            needed.into_iter().any(|(i, m)| !complete(&i, m)),
+            "{code} could have been scored"
+        );
+    }
+    assert!(out.join("report/report.html").is_file());
+}
