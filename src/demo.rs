@@ -2,7 +2,9 @@
 //! (huyện) and communes (xã) with skewed volumes, people and organisations, three channels,
 //! early, on-time and late results. Everything is generated from a fixed ChaCha20 stream, so
 //! the same parameters always give the same file. All names, identifiers and phone numbers
-//! are invented.
+//! are invented, and so are the PAR INDEX self-assessments and appraisals of the departments
+//! and districts ([`write_par_scores`]) that the demo scores with the example frameworks
+//! embedded here ([`DEMO_PAR_SO`], [`DEMO_PAR_HUYEN`]).
 
 use std::io::Write;
 
@@ -464,6 +466,116 @@ pub fn write_responses<W: Write>(
     Ok(n)
 }
 
+/// The title of the demo's report (the province is invented, and the page says so).
+pub const DEMO_TITLE: &str = "Tỉnh Minh Họa (dữ liệu giả lập): sự hài lòng của người dân, \
+     tổ chức và Chỉ số CCHC năm 2024";
+
+/// The PAR framework the demo scores its departments with (`frameworks/par-so.toml`).
+pub const DEMO_PAR_SO: &str = include_str!("../frameworks/par-so.toml");
+
+/// The PAR framework the demo scores its districts with (`frameworks/par-huyen.toml`).
+pub const DEMO_PAR_HUYEN: &str = include_str!("../frameworks/par-huyen.toml");
+
+/// What an appraisal council writes when it lowers a self-assessed score (the demo's notes).
+const APPRAISAL_NOTES: [&str; 5] = [
+    "Thiếu tài liệu kiểm chứng",
+    "Báo cáo gửi chậm so với thời hạn",
+    "Chưa hoàn thành đầy đủ kế hoạch",
+    "Tài liệu kiểm chứng chưa đúng kỳ đánh giá",
+    "Kết quả chưa được cơ quan có thẩm quyền xác nhận",
+];
+
+/// The smallest step of a PAR score in the demo (scores are multiples of a quarter point).
+const SCORE_STEP: f64 = 0.25;
+
+/// Writes a PAR scores file (`unit_code, unit_name, unit_group, criterion, self_score,
+/// appraised_score, note`, the input of `chiso par`) for `units`, all in `group`: one row for
+/// every self-assessed item of `fw` that applies to `group`, in framework order.
+///
+/// How the numbers are made (each unit from its own ChaCha20 stream, keyed by `seed`, the
+/// framework's name and the unit's code, so a unit's scores do not depend on the other units
+/// or on their order):
+/// - the unit has a level of compliance `a`, uniform on `[0.70, 0.98)`;
+/// - its self-assessed score on an item of maximum `M` is `M · min(1, a + 0.15 · z)` with `z`
+///   a standard normal deviate (our own Box–Muller), cut at 0 and rounded to the nearest
+///   quarter point: units tend to give themselves high marks;
+/// - the appraisal council confirms the score (appraised = self), except with probability
+///   0.15, when it takes off one to three quarter points (never below 0) and writes a note.
+///
+/// Returns the number of rows written.
+pub fn write_par_scores<W: Write>(
+    fw: &crate::par::Framework,
+    units: &[&Unit],
+    group: &str,
+    seed: u64,
+    out: W,
+) -> std::io::Result<u64> {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(out);
+    w.write_record([
+        "unit_code",
+        "unit_name",
+        "unit_group",
+        "criterion",
+        "self_score",
+        "appraised_score",
+        "note",
+    ])?;
+    let quarter = |v: f64| (v / SCORE_STEP).round() * SCORE_STEP;
+    let mut n = 0;
+    for u in units {
+        let mut g = Gen::new(seed, &format!("par/{}/{}", fw.name, u.code));
+        let level = 0.70 + 0.28 * g.unit();
+        for c in &fw.criteria {
+            if !matches!(c.source, crate::par::Source::SelfAssessed) || !c.applies_to(group) {
+                continue;
+            }
+            let own = quarter(c.max * (level + 0.15 * g.normal()).clamp(0.0, 1.0)).min(c.max);
+            let (appraised, note) = if g.unit() < 0.15 {
+                let cut = SCORE_STEP * (1 + g.below(3)) as f64;
+                let note = APPRAISAL_NOTES[g.below(APPRAISAL_NOTES.len() as u64) as usize];
+                let appraised = (own - cut).max(0.0);
+                (appraised, if appraised < own { note } else { "" })
+            } else {
+                (own, "")
+            };
+            w.write_record([
+                u.code.as_str(),
+                &u.name,
+                group,
+                &c.code,
+                &format!("{own}"),
+                &format!("{appraised}"),
+                note,
+            ])?;
+            n += 1;
+        }
+    }
+    w.flush()?;
+    Ok(n)
+}
+
+/// Whether the survey results hold, for unit `code`, an estimate and a standard error for
+/// every survey item of `fw` that applies to `group`: what `chiso par` needs to score the unit.
+/// (A unit of a very small demo may have too few respondents.)
+pub fn par_surveyed(
+    fw: &crate::par::Framework,
+    survey: &crate::par::Survey,
+    code: &str,
+    group: &str,
+) -> bool {
+    fw.criteria.iter().all(|c| match &c.source {
+        crate::par::Source::Survey {
+            indicator, measure, ..
+        } if c.applies_to(group) => survey
+            .estimates
+            .get(&(code.to_string(), indicator.clone(), measure.clone()))
+            .is_some_and(|e| e.estimate.is_some() && e.std_error.is_some()),
+        _ => true,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -484,6 +596,93 @@ mod tests {
         let max = u.iter().map(|u| u.weight).fold(0.0, f64::max);
         let min = u.iter().map(|u| u.weight).fold(f64::MAX, f64::min);
         assert!(max / min > 20.0, "volumes are skewed: {min} .. {max}");
+    }
+
+    fn par_rows(fw: &str, group: &str, units: &[&Unit]) -> Vec<csv::StringRecord> {
+        let fw = crate::par::Framework::from_toml(fw, "framework.toml").unwrap();
+        let mut bytes = Vec::new();
+        let n = write_par_scores(&fw, units, group, 2024, &mut bytes).unwrap();
+        let rows: Vec<csv::StringRecord> = csv::Reader::from_reader(bytes.as_slice())
+            .records()
+            .map(|r| r.unwrap())
+            .collect();
+        assert_eq!(rows.len() as u64, n);
+        rows
+    }
+
+    #[test]
+    fn par_scores_cover_every_self_assessed_item_and_read_back() {
+        let spec = ProvinceSpec::default();
+        let all = units(&spec);
+        let so: Vec<&Unit> = all.iter().filter(|u| u.group == "so").collect();
+        let huyen: Vec<&Unit> = all.iter().filter(|u| u.group == "huyen").collect();
+        for (text, group, units, items) in [
+            // par-so.toml, for a `so` unit: fields 1 to 7 have 6, 3, 6, 3, 4, 3 and 5 scored
+            // items (criteria 1.1 and 3.1 count through their two sub-criteria each), and
+            // field 8 one (8.3): 31. par-huyen.toml splits 3.3 into two sub-criteria: 32.
+            (DEMO_PAR_SO, "so", &so, 31),
+            (DEMO_PAR_HUYEN, "huyen", &huyen, 32),
+        ] {
+            let fw = crate::par::Framework::from_toml(text, "framework.toml").unwrap();
+            let self_items = fw
+                .criteria
+                .iter()
+                .filter(|c| {
+                    matches!(c.source, crate::par::Source::SelfAssessed) && c.applies_to(group)
+                })
+                .count();
+            assert_eq!(self_items, items);
+            let rows = par_rows(text, group, units);
+            assert_eq!(rows.len(), items * units.len());
+            let (mut lowered, mut noted) = (0, 0);
+            for r in &rows {
+                let c = &fw.criteria[fw.criterion(&r[3]).unwrap()];
+                let own: f64 = r[4].parse().unwrap();
+                let appraised: f64 = r[5].parse().unwrap();
+                assert!((0.0..=c.max).contains(&own), "{r:?}");
+                assert!(appraised <= own && appraised >= 0.0, "{r:?}");
+                assert_eq!((own * 4.0).fract(), 0.0, "quarter points: {r:?}");
+                assert_eq!((appraised * 4.0).fract(), 0.0, "quarter points: {r:?}");
+                assert_eq!(
+                    appraised < own,
+                    !r[6].is_empty(),
+                    "a note on every cut: {r:?}"
+                );
+                lowered += (appraised < own) as usize;
+                noted += (!r[6].is_empty()) as usize;
+                assert_eq!(&r[2], group);
+            }
+            // Some, not most, scores are lowered by the council.
+            assert!(
+                lowered > 0 && lowered * 4 < rows.len(),
+                "{lowered} of {}",
+                rows.len()
+            );
+            assert_eq!(lowered, noted);
+            // The file is a valid `chiso par` input.
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("scores.csv");
+            let mut bytes = Vec::new();
+            write_par_scores(&fw, units, group, 2024, &mut bytes).unwrap();
+            std::fs::write(&path, &bytes).unwrap();
+            let scores = crate::par::Scores::read(&path, None, &fw).unwrap();
+            assert_eq!(scores.units.len(), units.len());
+            assert_eq!(scores.units[0].name, units[0].name);
+        }
+    }
+
+    #[test]
+    fn a_units_par_scores_depend_on_its_code_and_the_seed_only() {
+        let all = units(&ProvinceSpec::default());
+        let so: Vec<&Unit> = all.iter().filter(|u| u.group == "so").collect();
+        let both = par_rows(DEMO_PAR_SO, "so", &[so[0], so[1]]);
+        let second = par_rows(DEMO_PAR_SO, "so", &[so[1]]);
+        assert_eq!(&both[31..], second.as_slice());
+        assert_eq!(par_rows(DEMO_PAR_SO, "so", &[so[1]]), second);
+        // Two units do not get the same scores.
+        let first: Vec<&str> = both[..31].iter().map(|r| &r[4]).collect();
+        let other: Vec<&str> = both[31..].iter().map(|r| &r[4]).collect();
+        assert_ne!(first, other);
     }
 
     #[test]

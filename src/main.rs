@@ -190,8 +190,9 @@ enum Command {
         #[arg(long)]
         indices: PathBuf,
         /// The directory written by `chiso par` (par.csv; par_fields.csv when present).
+        /// Repeat it for results on different frameworks, e.g. departments and districts.
         #[arg(long)]
-        par: Option<PathBuf>,
+        par: Vec<PathBuf>,
         /// The directory holding timeliness.csv.
         #[arg(long)]
         timeliness: Option<PathBuf>,
@@ -822,6 +823,7 @@ fn run_demo(out: &Path, records: usize) -> chiso::Result<ExitCode> {
     chiso::timeliness::write(&out.join("timeliness"), &timeliness)?;
     pb.finish_and_clear();
     print_timeliness_summary(&timeliness);
+
     let overall = |domain: &str| {
         rows.iter().find(|r| {
             r.domain == domain && r.indicator == "overall" && r.measure == "satisfied_pct"
@@ -837,18 +839,185 @@ fn run_demo(out: &Path, records: usize) -> chiso::Result<ExitCode> {
             indices_dir.join("indices.csv").display()
         );
     }
+
+    // PAR INDEX: the departments on par-so.toml, the districts on par-huyen.toml, their survey
+    // criteria from the demo's indices. The frameworks and the scores are written first and
+    // read back as `chiso par` reads them, so the printed commands give the same files.
+    let pb = progress.step("scoring the PAR INDEX");
+    let par_dir = out.join("par");
+    let survey_path = indices_dir.join("indices.csv");
+    let survey = chiso::par::Survey::read(&survey_path)?;
+    let province = demo::units(&spec);
+    let mut staged = Staged::new(&par_dir, true, &[])?;
+    let mut par_runs: Vec<ParRun> = Vec::new();
+    for (group, text) in [("so", demo::DEMO_PAR_SO), ("huyen", demo::DEMO_PAR_HUYEN)] {
+        let framework = format!("framework-{group}.toml");
+        let fw = chiso::par::Framework::from_toml(text, &framework)?;
+        let (scored, unscored): (Vec<&demo::Unit>, Vec<&demo::Unit>) = province
+            .iter()
+            .filter(|u| u.group == group)
+            .partition(|u| demo::par_surveyed(&fw, &survey, &u.code, group));
+        if !unscored.is_empty() {
+            let codes: Vec<&str> = unscored.iter().map(|u| u.code.as_str()).collect();
+            println!(
+                "par:     {} not scored: too few respondents for the survey criteria",
+                codes.join(", ")
+            );
+        }
+        if scored.is_empty() {
+            continue;
+        }
+        let scores = format!("scores-{group}.csv");
+        let mut bytes = Vec::new();
+        demo::write_par_scores(&fw, &scored, group, spec.seed, &mut bytes)
+            .map_err(io(&par_dir.join(&scores)))?;
+        staged.add(&framework, text.as_bytes().to_vec());
+        staged.add(&scores, bytes);
+        par_runs.push(ParRun {
+            framework: par_dir.join(framework),
+            scores: par_dir.join(scores),
+            out: par_dir.join(group),
+        });
+    }
+    staged.commit()?;
+    pb.finish_and_clear();
+    let pb = progress.bar("ranking the PAR INDEX", par_runs.len() as u64);
+    for run in &par_runs {
+        let fw = chiso::par::Framework::load(&run.framework)?;
+        let scores = chiso::par::Scores::read(&run.scores, None, &fw)?;
+        let result = chiso::par::compute(
+            &fw,
+            &scores,
+            Some(&survey),
+            &chiso::par::Settings::default(),
+        )?;
+        chiso::par::write(&run.out, &fw, &result)?;
+        pb.inc(1);
+        print_par_summary(&fw, &result, &run.out);
+    }
+    pb.finish_and_clear();
+
+    let pb = progress.step("writing the report");
+    let report_dir = out.join("report");
+    let timeliness_dir = out.join("timeliness");
+    let manifest_path = sample_dir.join("manifest.json");
+    let inputs = chiso::report::Inputs::load(&chiso::report::Sources {
+        indices: indices_dir.clone(),
+        par: par_runs.iter().map(|r| r.out.clone()).collect(),
+        timeliness: Some(timeliness_dir.clone()),
+        manifest: Some(manifest_path.clone()),
+        title: Some(demo::DEMO_TITLE.to_string()),
+    })?;
+    chiso::report::write(&report_dir, &inputs)?;
+    pb.finish_and_clear();
+
+    println!(
+        "\nopen the report: {} (web page), {} (workbook)",
+        report_dir.join("report.html").display(),
+        report_dir.join("report.xlsx").display()
+    );
     println!("\nan auditor re-draws the same lists with:");
     println!(
         "  chiso verify --records {} --manifest {} --sample {}",
-        records_path.display(),
-        sample_dir.join("manifest.json").display(),
-        sample_dir.join("sample.csv").display()
+        sh(&records_path),
+        sh(&manifest_path),
+        sh(&sample_csv)
+    );
+    println!("each step again by hand (the same files result):");
+    println!(
+        "  chiso sample --records {} --design {} --seed {} --out {} --force",
+        sh(&records_path),
+        sh(&design_path),
+        sh_text(demo::DEMO_SEED),
+        sh(&sample_dir)
+    );
+    println!(
+        "  chiso index --responses {} --questionnaire {} --sample {} --out {}",
+        sh(&out.join("responses.csv")),
+        sh(&q_path),
+        sh(&sample_dir),
+        sh(&indices_dir)
+    );
+    println!(
+        "  chiso timeliness --records {} --design {} --out {}",
+        sh(&records_path),
+        sh(&design_path),
+        sh(&timeliness_dir)
+    );
+    for run in &par_runs {
+        println!(
+            "  chiso par --framework {} --scores {} --survey {} --out {}",
+            sh(&run.framework),
+            sh(&run.scores),
+            sh(&survey_path),
+            sh(&run.out)
+        );
+    }
+    let pars: String = par_runs
+        .iter()
+        .map(|r| format!(" --par {}", sh(&r.out)))
+        .collect();
+    println!(
+        "  chiso report --indices {}{pars} --timeliness {} --manifest {} --title {} --out {}",
+        sh(&indices_dir),
+        sh(&timeliness_dir),
+        sh(&manifest_path),
+        sh_text(demo::DEMO_TITLE),
+        sh(&report_dir)
     );
     Ok(if report.identical() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
+}
+
+/// One PAR run of the demo: its framework and scores files, and its output directory.
+struct ParRun {
+    framework: PathBuf,
+    scores: PathBuf,
+    out: PathBuf,
+}
+
+/// A path as a shell word (see [`sh_text`]).
+fn sh(path: &Path) -> String {
+    sh_text(&path.display().to_string())
+}
+
+/// Text as one shell word for the commands the demo prints: as it is when it holds only
+/// characters no shell treats specially, else in single quotes (a quote inside as `'\''`).
+fn sh_text(text: &str) -> String {
+    let plain = !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c));
+    if plain {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
+}
+
+/// One line per PAR group: how many units, the range of the index, who leads and who lags.
+fn print_par_summary(fw: &chiso::par::Framework, result: &chiso::par::ParResult, dir: &Path) {
+    let mut groups: Vec<&str> = result.units.iter().map(|u| u.unit_group.as_str()).collect();
+    groups.dedup();
+    for g in groups {
+        // Units come ordered by group and rank.
+        let units: Vec<&chiso::par::UnitResult> =
+            result.units.iter().filter(|u| u.unit_group == g).collect();
+        let (first, last) = (units[0], units[units.len() - 1]);
+        println!(
+            "par:     {} {g} units on {:?}: index {:.2} ({}) to {:.2} ({}) in {}",
+            units.len(),
+            fw.name,
+            first.index,
+            first.unit_code,
+            last.index,
+            last.unit_code,
+            dir.join("par.csv").display()
+        );
+    }
 }
 
 fn print_fieldwork_summary(fw: &fieldwork::Fieldwork, out: &Path) {

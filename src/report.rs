@@ -8,7 +8,10 @@
 //! - from the `--indices` directory (`chiso index --out DIR`): `indices.csv` and `indices.json`
 //!   (required), `flags.csv` and `ranks.csv` (used when present);
 //! - from `--par DIR` (`chiso par --out DIR`): `par.csv` (required there) and `par_fields.csv`
-//!   (when present);
+//!   (when present). The option may be repeated, one directory per framework (departments
+//!   and districts are scored on different frameworks): the results are shown together, each
+//!   group ranked on its own, so a unit may appear in one directory only and a group in one
+//!   run only (ranks within a group come from one `chiso par` run);
 //! - from `--timeliness DIR`: `timeliness.csv`;
 //! - `--manifest FILE`: the sample's `manifest.json`, for the seed, the digests and the design.
 //!
@@ -71,8 +74,8 @@ pub const MEASURES: [&str; 3] = ["satisfied_pct", "dissatisfied_pct", "mean_scor
 pub struct Sources {
     /// The directory written by `chiso index --out DIR`.
     pub indices: PathBuf,
-    /// The directory written by `chiso par --out DIR`.
-    pub par: Option<PathBuf>,
+    /// The directories written by `chiso par --out DIR` (none, one, or one per framework).
+    pub par: Vec<PathBuf>,
     /// The directory holding `timeliness.csv`.
     pub timeliness: Option<PathBuf>,
     /// The sample's `manifest.json` (or the directory holding it).
@@ -307,12 +310,13 @@ pub struct ParField {
     pub max_points: Option<f64>,
 }
 
-/// The PAR INDEX files.
+/// The PAR INDEX files: of one `chiso par` run, or of several (one per framework) with
+/// disjoint units and groups, in the order given.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Par {
-    /// `par.csv`.
+    /// `par.csv` (the rows of every run, one run after the other).
     pub units: Vec<ParUnit>,
-    /// `par_fields.csv`, when present.
+    /// `par_fields.csv` of the runs that have one, when any has.
     pub fields: Option<Vec<ParField>>,
 }
 
@@ -367,6 +371,10 @@ pub struct Inputs {
     pub units: BTreeMap<String, UnitInfo>,
 }
 
+/// The creation date written into the workbook's document properties (year, month, day): a
+/// constant, so that the same inputs always give a byte-identical `report.xlsx`.
+pub const WORKBOOK_DATE: (u16, u8, u8) = (2000, 1, 1);
+
 /// The default title of the page and the workbook.
 pub const DEFAULT_TITLE: &str = "Báo cáo kết quả đo lường sự hài lòng của người dân, tổ chức";
 
@@ -390,19 +398,9 @@ impl Inputs {
             .as_ref()
             .map(|d| load_timeliness(&required(d, "timeliness.csv", "--timeliness")?))
             .transpose()?;
-        let par = sources
-            .par
-            .as_ref()
-            .map(|d| -> Result<Par> {
-                let units = load_par(&required(d, "par.csv", "--par")?)?;
-                let fields_path = d.join("par_fields.csv");
-                let fields = fields_path
-                    .exists()
-                    .then(|| load_par_fields(&fields_path))
-                    .transpose()?;
-                Ok(Par { units, fields })
-            })
-            .transpose()?;
+        // Each unit's par.csv and row index there, for the catalogue below.
+        let mut par_origin: Vec<(PathBuf, usize)> = Vec::new();
+        let par = load_pars(&sources.par, &mut par_origin)?;
         let sample = sources
             .manifest
             .as_ref()
@@ -431,12 +429,12 @@ impl Inputs {
                 )?;
             }
         }
-        if let (Some(par), Some(d)) = (&par, &sources.par) {
-            for (i, u) in par.units.iter().enumerate() {
+        if let Some(par) = &par {
+            for (u, (path, i)) in par.units.iter().zip(&par_origin) {
                 catalogue.learn(
                     &mut units,
-                    &d.join("par.csv"),
-                    i,
+                    path,
+                    *i,
                     &u.unit_code,
                     Some(&u.unit_name),
                     Some(&u.unit_group),
@@ -1155,6 +1153,71 @@ fn load_timeliness(path: &Path) -> Result<Vec<Timeliness>> {
     })
 }
 
+/// Reads every `--par` directory and joins them into one [`Par`], refusing a unit or a group
+/// that two directories both rank. `origin` receives each unit's file and row index.
+fn load_pars(dirs: &[PathBuf], origin: &mut Vec<(PathBuf, usize)>) -> Result<Option<Par>> {
+    if dirs.is_empty() {
+        return Ok(None);
+    }
+    let mut all = Par {
+        units: Vec::new(),
+        fields: None,
+    };
+    // Unit code → (file, row); group → file.
+    let mut unit_seen: HashMap<String, (PathBuf, usize)> = HashMap::new();
+    let mut group_seen: HashMap<String, PathBuf> = HashMap::new();
+    for d in dirs {
+        let path = required(d, "par.csv", "--par")?;
+        let units = load_par(&path)?;
+        let mut groups_here: Vec<&str> = Vec::new();
+        for (i, u) in units.iter().enumerate() {
+            if let Some((file, row)) = unit_seen.get(&u.unit_code) {
+                return Err(cell(
+                    &path.display().to_string(),
+                    i as u64 + 2,
+                    "unit_code",
+                    &u.unit_code,
+                    &format!(
+                        "unit {} is also in {} row {}: give each unit's PAR result once",
+                        u.unit_code,
+                        file.display(),
+                        row + 2
+                    ),
+                ));
+            }
+            if let Some(file) = group_seen.get(&u.unit_group) {
+                return Err(cell(
+                    &path.display().to_string(),
+                    i as u64 + 2,
+                    "unit_group",
+                    &u.unit_group,
+                    &format!(
+                        "group {} is also ranked in {}; the ranks of a group come from one \
+                         `chiso par` run, so give each group in one --par directory only",
+                        u.unit_group,
+                        file.display()
+                    ),
+                ));
+            }
+            unit_seen.insert(u.unit_code.clone(), (path.clone(), i));
+            if !groups_here.contains(&u.unit_group.as_str()) {
+                groups_here.push(&u.unit_group);
+            }
+            origin.push((path.clone(), i));
+        }
+        for g in groups_here {
+            group_seen.insert(g.to_string(), path.clone());
+        }
+        let fields_path = d.join("par_fields.csv");
+        if fields_path.exists() {
+            let fields = load_par_fields(&fields_path)?;
+            all.fields.get_or_insert_with(Vec::new).extend(fields);
+        }
+        all.units.extend(units);
+    }
+    Ok(Some(all))
+}
+
 fn load_par(path: &Path) -> Result<Vec<ParUnit>> {
     let csv = Csv::open(
         path,
@@ -1611,6 +1674,16 @@ const INDEX_COLUMNS: [(&str, f64); 12] = [
 /// The workbook's bytes.
 pub fn xlsx(inputs: &Inputs) -> std::result::Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     let mut book = Book::new();
+    // A fixed creation date in the document properties: the workbook would otherwise carry
+    // the time it was written, and the same inputs would not give the same bytes.
+    let properties = rust_xlsxwriter::DocProperties::new()
+        .set_title(&inputs.title)
+        .set_creation_datetime(&rust_xlsxwriter::ExcelDateTime::from_ymd(
+            WORKBOOK_DATE.0,
+            WORKBOOK_DATE.1,
+            WORKBOOK_DATE.2,
+        )?);
+    book.workbook.set_properties(&properties);
     summary_sheet(&mut book, inputs)?;
     type Family = (&'static str, fn(&str) -> bool);
     let families: [Family; 4] = [
@@ -2180,6 +2253,7 @@ const BLUE: &str = "#2563eb";
 const PALE: &str = "#b8c4d6";
 const RED_BAR: &str = "#d64541";
 const AMBER_BAR: &str = "#e0a526";
+const GREEN_BAR: &str = "#2f9e44";
 
 /// A horizontal bar chart, sorted as given, with interval whiskers and an optional reference
 /// line. Values are on 0–100; the axis starts at a round number below the smallest value so
@@ -2759,7 +2833,11 @@ fn par_section(h: &mut String, inputs: &Inputs, par: &Par, level: &str) {
     let _ = writeln!(
         h,
         "<p class=\"note\">Chỉ số = 100 × điểm đạt / điểm tối đa của các tiêu chí áp dụng cho đơn vị. \
-         Phần điểm từ điều tra xã hội học có sai số chọn mẫu, nên chỉ số và hạng có khoảng tin cậy {level}.</p>"
+         Phần điểm từ điều tra xã hội học có sai số chọn mẫu, nên chỉ số và hạng có khoảng tin cậy {level}. \
+         Mỗi nhóm xếp hạng riêng; đường đứt nét: trung bình chỉ số của nhóm.</p>\
+         <p class=\"legend\"><span style=\"background:{GREEN_BAR}\"></span>cao hơn trung bình nhóm \
+         (cả khoảng tin cậy)<span style=\"background:{BLUE}\"></span>chưa khác biệt rõ với trung bình nhóm\
+         <span style=\"background:{RED_BAR}\"></span>thấp hơn trung bình nhóm (cả khoảng tin cậy)</p>"
     );
     let mut groups: Vec<&str> = Vec::new();
     for u in &par.units {
@@ -2781,26 +2859,60 @@ fn par_section(h: &mut String, inputs: &Inputs, par: &Par, level: &str) {
                 .unwrap_or(std::cmp::Ordering::Equal)
                 .then_with(|| a.unit_code.cmp(&b.unit_code))
         });
+        // Leaders and laggards: the units whose whole interval lies above (below) the mean
+        // index of their group.
+        let mean = (!by_value.is_empty())
+            .then(|| by_value.iter().filter_map(|u| u.index).sum::<f64>() / by_value.len() as f64);
+        let standing = |u: &ParUnit| -> (&'static str, &'static str) {
+            match (mean, u.ci_lower, u.ci_upper) {
+                (Some(m), Some(l), _) if l > m => (GREEN_BAR, "cao hơn trung bình"),
+                (Some(m), _, Some(h)) if h < m => (RED_BAR, "thấp hơn trung bình"),
+                _ => (BLUE, ""),
+            }
+        };
         let bars: Vec<Bar> = by_value
             .iter()
-            .map(|u| Bar {
-                label: if u.unit_name.is_empty() {
-                    u.unit_code.clone()
-                } else {
-                    unit_label(inputs, &u.unit_code)
-                },
-                value: u.index.unwrap_or(0.0),
-                lower: u.ci_lower,
-                upper: u.ci_upper,
-                colour: BLUE,
-                note: "",
+            .map(|u| {
+                let (colour, note) = standing(u);
+                Bar {
+                    label: if u.unit_name.is_empty() {
+                        u.unit_code.clone()
+                    } else {
+                        unit_label(inputs, &u.unit_code)
+                    },
+                    value: u.index.unwrap_or(0.0),
+                    lower: u.ci_lower,
+                    upper: u.ci_upper,
+                    colour,
+                    note,
+                }
             })
             .collect();
+        if let (Some(m), Some(first), Some(last)) = (mean, by_value.first(), by_value.last()) {
+            let above = by_value
+                .iter()
+                .filter(|u| standing(u).0 == GREEN_BAR)
+                .count();
+            let below = by_value.iter().filter(|u| standing(u).0 == RED_BAR).count();
+            let _ = writeln!(
+                h,
+                "<p>Trung bình nhóm {}. Cao nhất: <b>{}</b> ({}); thấp nhất: <b>{}</b> ({}). \
+                 {} đơn vị cao hơn và {} đơn vị thấp hơn trung bình nhóm một cách rõ rệt \
+                 (cả khoảng tin cậy).</p>",
+                vi_percent(m),
+                escape(&unit_label(inputs, &first.unit_code)),
+                vi_opt_pct(first.index),
+                escape(&unit_label(inputs, &last.unit_code)),
+                vi_opt_pct(last.index),
+                vi_count(above as u64),
+                vi_count(below as u64)
+            );
+        }
         bar_chart(
             h,
             &format!("Chỉ số CCHC: {}", group_label(Some(g))),
             &bars,
-            None,
+            mean.map(|m| (m, "trung bình nhóm")),
         );
         h.push_str(
             "<table>\n<thead><tr><th class=\"num\">Hạng</th><th class=\"num\">Khoảng hạng</th><th>Mã</th>\

@@ -192,7 +192,7 @@ fn cell_num(c: &Data) -> Option<f64> {
 }
 
 /// Reads the three index sheets back and compares every number with `indices.csv`, exactly.
-fn assert_workbook_matches(xlsx: &Path, indices_csv: &Path) {
+pub(crate) fn assert_workbook_matches(xlsx: &Path, indices_csv: &Path) {
     let mut book: Xlsx<_> = open_workbook(xlsx).unwrap();
     let label = |m: &str| match m {
         "satisfied_pct" => "Tỷ lệ hài lòng (%)",
@@ -496,6 +496,97 @@ fn workbook_has_a_sheet_per_family_and_marks_flagged_rows() {
         .find(|r| r[0] == "Hạt giống ngẫu nhiên (seed)")
         .unwrap();
     assert_eq!(seed[1], Data::String("XSKT 2024-10-01: 123456".into()));
+}
+
+/// The departments' PAR result, a second `chiso par` run on another framework. The group's
+/// mean index is (79.75 + 70 + 60) / 3 = 69.916…: SO07's whole interval lies above it, SO08's
+/// below, and SO09's interval holds it.
+const PAR_SO_CSV: &str = "\
+unit_code,unit_name,unit_group,points,max_points,index,std_error,ci_lower,ci_upper,rank,rank_lower,rank_upper,group_size
+SO07,Sở Công Thương,so,79.75,100,79.75,1.1,77.6,81.9,1,1,1,3
+SO09,Sở Y tế,so,70,100,70,0.25,69.5,70.5,2,2,2,3
+SO08,Sở Nông nghiệp,so,54,90,60,1,58,62,3,3,3,3
+";
+
+#[test]
+fn par_may_be_given_once_per_framework() {
+    let dir = Dir::new();
+    let mut args = inputs(&dir, true);
+    std::fs::create_dir_all(dir.path("par-so")).unwrap();
+    dir.write("par-so/par.csv", PAR_SO_CSV);
+    args.extend(["--par".to_string(), p(&dir.path("par-so")).into()]);
+    ok(&args);
+    // Both results, each group under its own heading, in the page and in the workbook.
+    let html = dir.read("report/report.html");
+    let cchc = &html[html.find("id=\"cchc\"").unwrap()..];
+    let so = cchc
+        .find("<h3>Sở, ban, ngành</h3>")
+        .expect("a heading for the departments");
+    let huyen = cchc
+        .find("<h3>Huyện, thị xã, thành phố</h3>")
+        .expect("a heading for the districts");
+    assert!(huyen < so, "in the order of --par");
+    assert!(cchc[so..].contains("79,75%"));
+    assert!(cchc[huyen..so].contains("88,25%"));
+    // Leaders and laggards against the group's mean, computed by hand.
+    assert!(cchc[huyen..so].contains("Trung bình nhóm 86,88%"));
+    assert!(cchc[huyen..so].contains("0 đơn vị cao hơn và 0 đơn vị thấp hơn"));
+    let so_part = &cchc[so..];
+    assert!(so_part.contains("Trung bình nhóm 69,92%"), "{so_part}");
+    assert!(so_part.contains("1 đơn vị cao hơn và 1 đơn vị thấp hơn"));
+    let bar = |code: &str| -> &str {
+        let at = so_part.find(&format!("<title>{code} · ")).unwrap();
+        &so_part[at..at + so_part[at..].find("</g>").unwrap()]
+    };
+    assert!(bar("SO07").contains("#2f9e44") && bar("SO07").contains("cao hơn trung bình"));
+    assert!(bar("SO08").contains("#d64541") && bar("SO08").contains("thấp hơn trung bình"));
+    assert!(bar("SO09").contains("#2563eb"));
+    let mut book: Xlsx<_> = open_workbook(dir.path("report/report.xlsx")).unwrap();
+    let par = book.worksheet_range("Chỉ số CCHC").unwrap();
+    let codes: Vec<String> = par.rows().skip(1).map(|r| r[0].to_string()).collect();
+    assert_eq!(codes, ["HUYEN01", "HUYEN02", "SO07", "SO09", "SO08"]);
+    let so_row = par.rows().find(|r| r[0] == "SO07").unwrap();
+    assert_eq!(so_row[5], Data::Float(79.75));
+    assert_eq!(so_row[9], Data::Float(1.0));
+    // Fields come from the runs that have them.
+    let fields = book.worksheet_range("CCHC theo lĩnh vực").unwrap();
+    assert_eq!(fields.rows().count(), 1 + 2);
+
+    // The same group from two runs cannot be ranked together: refused, nothing written.
+    std::fs::remove_dir_all(dir.path("report")).unwrap();
+    dir.write(
+        "par-so/par.csv",
+        &PAR_SO_CSV.replace(
+            "SO07,Sở Công Thương,so,",
+            "HUYEN09,UBND huyện Gia Lộc,huyen,",
+        ),
+    );
+    fails(
+        &args,
+        &dir,
+        &[
+            "par-so/par.csv: row 2, column `unit_group`",
+            "\"huyen\"",
+            "one --par directory only",
+        ],
+    );
+    // Nor can a unit have two results.
+    dir.write(
+        "par-so/par.csv",
+        &PAR_SO_CSV.replace(
+            "SO07,Sở Công Thương,so,",
+            "HUYEN02,UBND huyện Bình Minh,so,",
+        ),
+    );
+    fails(
+        &args,
+        &dir,
+        &[
+            "par-so/par.csv: row 2, column `unit_code`",
+            "also in",
+            "par/par.csv row 3",
+        ],
+    );
 }
 
 fn fails(args: &[String], dir: &Dir, needles: &[&str]) {

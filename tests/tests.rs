@@ -5,6 +5,7 @@ mod util;
 mod auditor;
 mod calibration;
 mod cli;
+mod demo;
 mod dispositions;
 mod fieldwork;
 mod flags;
