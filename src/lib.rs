@@ -2,12 +2,18 @@
 //!
 //! An engine with which provincial Departments of Home Affairs (Sở Nội vụ) in Vietnam draw
 //! reproducible samples of citizens and organisations from one-stop-shop transaction records,
-//! and with which auditors re-draw them from the published seed.
+//! with which auditors re-draw them from the published seed, and with which analysts compute
+//! and publish the satisfaction indices and the PAR INDEX.
 //!
-//! Data flows one way through modules named after the domain steps:
+//! Data flows one way through modules named after the domain steps. Sampling:
 //! [`records`] (columns and row checks) → [`frame`] (who may be surveyed) → [`design`] (how
 //! many) → [`draw`] (who) → [`sample`] and [`manifest`] (the published files) → [`verify`]
-//! (the auditor's check).
+//! (the auditor's check); [`fieldwork`] replaces non-respondents from the reserves.
+//! Indices: [`questionnaire`] + [`responses`] (with [`disposition`]) → [`weights`] →
+//! [`kernel`] (the columnar hot path; [`estimate`] is its reference) → [`ci`] → [`index`] →
+//! [`flags`] and [`ranks`]; [`timeliness`] from the records themselves; then [`par`] (the
+//! PAR INDEX) and [`report`] (workbook and web page). [`demo`] runs all of it on a synthetic
+//! province.
 //!
 //! ```
 //! use chiso::design::{Design, DesignSpec};
