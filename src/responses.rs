@@ -23,7 +23,7 @@ pub enum Link<'a> {
 }
 
 /// Decoded responses with their strata and domains.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResponseData {
     /// Stratum labels.
     pub strata: Vec<String>,
