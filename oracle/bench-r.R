@@ -7,9 +7,10 @@
 ## then
 ##     Rscript oracle/bench-r.R DIR [ITEMS] [CONTRAST_UNITS]
 ##
-## ITEMS           how many items (Q01, Q02, ... in questionnaire order) get the per-unit
-##                 `svyby` call; default all 22. At the full size one item takes minutes,
-##                 so a run on fewer items is the practical way to time it.
+## ITEMS           which items get the per-unit `svyby` call: N for the first N items
+##                 (questionnaire order), FROM-TO for items FROM..TO (1-based, e.g. 5-22);
+##                 default all 22. At the full size one item takes minutes, so the items
+##                 can be split over runs.
 ## CONTRAST_UNITS  how many units (the first ones in code order) get the element and
 ##                 overall indices through `svycontrast`; default 5.
 ## Needs: R + survey (Debian: apt-get install r-base-core r-cran-survey).
@@ -41,7 +42,7 @@ options(warn = 1)
 args <- commandArgs(trailingOnly = TRUE)
 if (length(args) < 1) stop("usage: Rscript oracle/bench-r.R DIR [ITEMS] [CONTRAST_UNITS]")
 dir <- args[[1]]
-n_items_by <- if (length(args) >= 2) as.integer(args[[2]]) else NA_integer_
+items_arg <- if (length(args) >= 2) args[[2]] else ""
 n_contrast <- if (length(args) >= 3) as.integer(args[[3]]) else 5L
 out_dir <- file.path(dir, "r")
 dir.create(out_dir, showWarnings = FALSE)
@@ -51,7 +52,8 @@ timed <- function(label, expr) {
   t <- system.time(value <- expr)
   timings[[length(timings) + 1]] <<- data.frame(
     step = label, elapsed_s = unname(t[["elapsed"]]),
-    user_s = unname(t[["user.self"]] + t[["user.child"]]), stringsAsFactors = FALSE)
+    user_s = unname(t[["user.self"]] + t[["user.child"]]),
+    sys_s = unname(t[["sys.self"]] + t[["sys.child"]]), stringsAsFactors = FALSE)
   message(sprintf("%-40s %9.2f s", label, t[["elapsed"]]))
   value
 }
@@ -62,8 +64,20 @@ items <- header[-1]
 if (header[[1]] != "unit_code" || !all(grepl("^Q[0-9]+$", items))) {
   stop("responses.csv: expected unit_code then item columns Q01, Q02, ...")
 }
-if (is.na(n_items_by)) n_items_by <- length(items)
-stopifnot(n_items_by >= 0, n_items_by <= length(items), n_contrast >= 0)
+by_index <- if (items_arg == "") {
+  seq_along(items)
+} else if (grepl("^[0-9]+-[0-9]+$", items_arg)) {
+  ends <- as.integer(strsplit(items_arg, "-")[[1]])
+  seq(ends[[1]], ends[[2]])
+} else if (grepl("^[0-9]+$", items_arg)) {
+  seq_len(as.integer(items_arg))
+} else {
+  stop("ITEMS ", items_arg, ": expected N or FROM-TO")
+}
+if (length(by_index) > 0 && (min(by_index) < 1 || max(by_index) > length(items))) {
+  stop("ITEMS ", items_arg, ": the items are numbered 1..", length(items))
+}
+stopifnot(!is.na(n_contrast), n_contrast >= 0)
 
 d <- timed("read responses.csv", read.csv(
   file.path(dir, "responses.csv"),
@@ -108,7 +122,7 @@ num_f <- function(q) as.formula(paste0("~sat_", q))
 den_f <- function(q) as.formula(paste0("~valid_", q))
 
 ## ------------------------------------------------ items, per unit ----
-for (q in items[seq_len(n_items_by)]) {
+for (q in items[by_index]) {
   b <- timed(paste("svyby svyratio", q), svyby(num_f(q), ~unit_code, design, svyratio,
                                                  denominator = den_f(q)))
   add_rows(as.character(b$unit_code), paste0("item:", q), coef(b), SE(b), "svyby")
@@ -141,7 +155,8 @@ add_rows("ALL", c(paste0("element:", codes), "overall"), est_all, SE(tot),
 t1 <- proc.time() - t0
 timings[[length(timings) + 1]] <- data.frame(
   step = "elements+overall ALL (svytotal)", elapsed_s = unname(t1[["elapsed"]]),
-  user_s = unname(t1[["user.self"]]), stringsAsFactors = FALSE)
+  user_s = unname(t1[["user.self"]]), sys_s = unname(t1[["sys.self"]]),
+  stringsAsFactors = FALSE)
 
 ## ------------------------ elements and overall, per unit (contrast) ----
 nums <- as.formula(paste0("~", paste0("sat_", items, collapse = "+")))
@@ -180,11 +195,12 @@ lines <- c(
   paste("survey:", as.character(packageVersion("survey"))),
   sprintf("respondents: %d, units (= strata): %d, items: %d", nrow(d),
           length(unique(d$unit_code)), length(items)),
-  sprintf("svyby items measured: %d, svycontrast units: %d", sum(by_rows),
+  sprintf("svyby items measured: %d (%s), svycontrast units: %d", sum(by_rows),
+          paste(items[by_index], collapse = " "),
           min(n_contrast, length(unique(d$unit_code)))),
   "",
-  sprintf("%-40s %12s %12s", "step", "elapsed_s", "user_s"),
-  sprintf("%-40s %12.2f %12.2f", tim$step, tim$elapsed_s, tim$user_s))
+  sprintf("%-40s %12s %12s %12s", "step", "elapsed_s", "user_s", "sys_s"),
+  sprintf("%-40s %12.2f %12.2f %12.2f", tim$step, tim$elapsed_s, tim$user_s, tim$sys_s))
 if (any(by_rows)) {
   per_item <- mean(tim$elapsed_s[by_rows])
   lines <- c(lines, "",
