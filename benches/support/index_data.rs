@@ -25,16 +25,22 @@ impl SplitMix {
     }
 }
 
-/// The responses to `q` (22 items).
+/// The responses to `q` (22 items): the benchmark's data set, [`RESPONDENTS`] in [`UNITS`].
 pub fn responses(q: &Questionnaire) -> ResponseData {
+    responses_sized(q, RESPONDENTS, UNITS)
+}
+
+/// The responses to `q` for `respondents` in `units` units, drawn as [`responses`] draws them
+/// (the same stream of numbers; with the default sizes the same data).
+pub fn responses_sized(q: &Questionnaire, respondents: usize, units: usize) -> ResponseData {
     let mut g = SplitMix(2024);
     let items = q.items.len();
     let mut answers: Vec<Vec<u8>> = (0..items)
-        .map(|_| Vec::with_capacity(RESPONDENTS))
+        .map(|_| Vec::with_capacity(respondents))
         .collect();
-    let mut unit_of = Vec::with_capacity(RESPONDENTS);
-    for _ in 0..RESPONDENTS {
-        let u = (g.next() % UNITS as u64) as u32;
+    let mut unit_of = Vec::with_capacity(respondents);
+    for _ in 0..respondents {
+        let u = (g.next() % units as u64) as u32;
         unit_of.push(u);
         let r = g.next();
         for (k, col) in answers.iter_mut().enumerate() {
@@ -47,26 +53,26 @@ pub fn responses(q: &Questionnaire) -> ResponseData {
             });
         }
     }
-    let population: Vec<f64> = (0..UNITS)
+    let population: Vec<f64> = (0..units)
         .map(|_| 2_000.0 + (g.next() % 38_001) as f64)
         .collect();
     let weight = chiso::weights::stratum_weights(&unit_of, &population);
     ResponseData {
-        strata: (0..UNITS).map(|u| format!("U{u:04}")).collect(),
+        strata: (0..units).map(|u| format!("U{u:04}")).collect(),
         population,
         stratum_of: unit_of.clone(),
-        units: (0..UNITS).map(|u| format!("U{u:04}")).collect(),
+        units: (0..units).map(|u| format!("U{u:04}")).collect(),
         unit_of,
         answers,
         officers: Vec::new(),
-        officer_of: vec![NO_OFFICER; RESPONDENTS],
-        unit_groups: vec![String::new(); UNITS],
-        rows: (2..2 + RESPONDENTS as u64).collect(),
+        officer_of: vec![NO_OFFICER; respondents],
+        unit_groups: vec![String::new(); units],
+        rows: (2..2 + respondents as u64).collect(),
         weight,
         calibration: None,
         auxiliary: Default::default(),
         invalid: None,
         response_rates: None,
-        unit_names: vec![String::new(); UNITS],
+        unit_names: vec![String::new(); units],
     }
 }
