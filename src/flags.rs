@@ -303,7 +303,10 @@ pub fn compute(
     index_settings: IndexSettings,
     settings: &FlagSettings,
 ) -> Vec<FlagRow> {
-    let overall = OverallDissatisfied::new(q, data, index_settings);
+    // Built only when a domain needs it (officers, or a unit without an index row): it holds
+    // two columns per item.
+    let overall_cell = std::cell::OnceCell::new();
+    let overall = || overall_cell.get_or_init(|| OverallDissatisfied::new(q, data, index_settings));
     let by_unit: HashMap<&str, &IndexRow> = rows
         .iter()
         .filter(|r| r.indicator == INDICATOR && r.measure == "dissatisfied_pct")
@@ -324,7 +327,7 @@ pub fn compute(
                 let members: Vec<usize> = (0..data.len())
                     .filter(|&i| data.unit_of[i] as usize == u)
                     .collect();
-                overall.domain(&members)
+                overall().domain(&members)
             }
         };
         out.push(flag(Level::Unit, unit, "", group(u), e, settings));
@@ -338,7 +341,7 @@ pub fn compute(
     }
     for ((u, o), members) in &officers {
         let (u, o) = (*u as usize, *o as usize);
-        let e = overall.domain(members);
+        let e = overall().domain(members);
         out.push(flag(
             Level::Officer,
             &data.units[u],

@@ -116,6 +116,41 @@ impl ResponseData {
     }
 }
 
+/// Codes numbered in order of first appearance, renumbered in sorted order at the end.
+#[derive(Default)]
+struct Interner {
+    index: HashMap<String, u32>,
+    names: Vec<String>,
+}
+
+impl Interner {
+    fn id(&mut self, name: &str) -> u32 {
+        if let Some(&i) = self.index.get(name) {
+            return i;
+        }
+        let i = self.names.len() as u32;
+        self.names.push(name.to_string());
+        self.index.insert(name.to_string(), i);
+        i
+    }
+
+    /// The names sorted, and each first-appearance number's place among them.
+    fn sorted(self) -> (Vec<String>, Vec<u32>) {
+        let mut order: Vec<u32> = (0..self.names.len() as u32).collect();
+        order.sort_by(|&a, &b| self.names[a as usize].cmp(&self.names[b as usize]));
+        let mut rank = vec![0u32; order.len()];
+        for (r, &i) in order.iter().enumerate() {
+            rank[i as usize] = r as u32;
+        }
+        let mut names = self.names;
+        let sorted = order
+            .iter()
+            .map(|&i| std::mem::take(&mut names[i as usize]))
+            .collect();
+        (sorted, rank)
+    }
+}
+
 /// Masks an identifier for messages: personal identifiers are not printed whole.
 fn mask(id: &str) -> String {
     let head: String = id.chars().take(3).collect();
@@ -257,7 +292,7 @@ pub fn read_with(
 
     // The sample, or the populations.
     let mut by_applicant: HashMap<String, Vec<SampleEntry>> = HashMap::new();
-    let mut populations: BTreeMap<String, f64> = BTreeMap::new();
+    let mut populations: HashMap<String, f64> = HashMap::new();
     let mut info: BTreeMap<String, UnitInfo> = BTreeMap::new();
     let mut sample_name = String::new();
     match link {
@@ -391,9 +426,11 @@ pub fn read_with(
         Link::Sample(_) => None,
         Link::Population(_) => table.column("officer_id"),
     };
-    let mut officer_of_rows: Vec<String> = Vec::new();
+    let mut officer_of_rows: Vec<u32> = Vec::new();
+    let mut officer_names = Interner::default();
     let mut seen: HashMap<(String, String), u64> = HashMap::new();
-    let mut units_of_rows: Vec<String> = Vec::new();
+    let mut units_of_rows: Vec<u32> = Vec::new();
+    let mut unit_codes = Interner::default();
     let no_answer_codes = q
         .scale
         .missing()
@@ -552,8 +589,12 @@ pub fn read_with(
             (stratum_names.len() - 1) as u32
         });
         stratum_of.push(h);
-        units_of_rows.push(unit);
-        officer_of_rows.push(officer);
+        units_of_rows.push(unit_codes.id(&unit));
+        officer_of_rows.push(if officer.is_empty() {
+            NO_OFFICER
+        } else {
+            officer_names.id(&officer)
+        });
         rows.push(row.number());
     }
     // Officials with no row: unknown outcome (AAPOR UH).
@@ -567,27 +608,20 @@ pub fn read_with(
             }
         }
     }
-    unit_names.extend(units_of_rows.iter().cloned());
-    unit_names.sort();
-    unit_names.dedup();
+    let (sorted_units, unit_rank) = unit_codes.sorted();
+    unit_names.extend(sorted_units);
     let unit_of = units_of_rows
         .iter()
-        .map(|u| unit_names.binary_search(u).expect("listed") as u32)
+        .map(|&u| unit_rank[u as usize])
         .collect();
-    let mut officers: Vec<String> = officer_of_rows
-        .iter()
-        .filter(|o| !o.is_empty())
-        .cloned()
-        .collect();
-    officers.sort();
-    officers.dedup();
+    let (officers, officer_rank) = officer_names.sorted();
     let officer_of = officer_of_rows
         .iter()
-        .map(|o| {
-            if o.is_empty() {
+        .map(|&o| {
+            if o == NO_OFFICER {
                 NO_OFFICER
             } else {
-                officers.binary_search(o).expect("listed") as u32
+                officer_rank[o as usize]
             }
         })
         .collect();
