@@ -221,6 +221,15 @@ impl Table {
         }
     }
 
+    /// The size of the file in bytes, for a CSV file (to size the tables of a pass ahead of
+    /// it); `None` for a spreadsheet, or if it cannot be known.
+    pub fn byte_len(&self) -> Option<u64> {
+        match &self.source {
+            Source::Csv { reader, .. } => reader.get_ref().file.metadata().ok().map(|m| m.len()),
+            Source::Sheet { .. } => None,
+        }
+    }
+
     /// The header row, trimmed.
     pub fn headers(&self) -> &[String] {
         &self.headers
@@ -275,10 +284,12 @@ impl Table {
     /// Calls `f` on every remaining row with what `prepare` computed from it, in order,
     /// stopping at the first error. A CSV file is parsed, and `prepare` run, on a second
     /// thread, in batches, while `f` runs on this one: put the work that needs nothing but the
-    /// row into `prepare`. The rows and their order are exactly those of [`Table::next_row`].
+    /// row (and what `prepare` itself kept from the rows before, in order) into `prepare`, so
+    /// that the two threads share the work. The rows and their order are exactly those of
+    /// [`Table::next_row`], for `prepare` as for `f`.
     pub fn for_each_row_prepared<P: Send>(
         &mut self,
-        prepare: impl Fn(&Row<'_>) -> P + Sync,
+        mut prepare: impl FnMut(&Row<'_>) -> P + Send,
         mut f: impl FnMut(&Row<'_>, P) -> Result<()>,
     ) -> Result<()> {
         let Source::Csv { reader, row, .. } = &mut self.source else {
@@ -307,7 +318,6 @@ impl Table {
         }
         let name = &self.name;
         let first = *row;
-        let prepare = &prepare;
         std::thread::scope(|scope| {
             scope.spawn(move || {
                 let mut number = first;
