@@ -31,9 +31,10 @@ enum Source {
         reader: csv::Reader<HashingReader>,
         record: csv::StringRecord,
         row: u64,
-        /// A second reader with a small buffer for [`Table::fetch`]: a seek discards the
-        /// buffer, so re-reading a few rows must not refill a large one each time.
-        fetcher: Option<Box<csv::Reader<File>>>,
+        /// A second reader for [`Table::fetch`], over a [`WindowReader`]: a seek discards the
+        /// CSV reader's buffer, so re-reading rows must neither refill a large buffer nor
+        /// call the system each time.
+        fetcher: Option<Box<csv::Reader<WindowReader>>>,
     },
     Sheet {
         cells: Vec<Vec<String>>,
@@ -385,7 +386,8 @@ impl Table {
         })
     }
 
-    /// Reads again the row at `locator` (from [`Row::locator`]) whose number is `number`.
+    /// Reads again the row at `locator` (from [`Row::locator`]) whose number is `number`. Rows
+    /// fetched in file order cost little more than reading the file once.
     pub fn fetch(&mut self, locator: u64, number: u64) -> Result<Row<'_>> {
         match &mut self.source {
             Source::Csv {
@@ -399,8 +401,8 @@ impl Table {
                             csv::ReaderBuilder::new()
                                 .flexible(true)
                                 .has_headers(false)
-                                .buffer_capacity(8 << 10)
-                                .from_reader(file),
+                                .buffer_capacity(1 << 10)
+                                .from_reader(WindowReader::new(file)),
                         ))
                     }
                 };
@@ -544,5 +546,73 @@ impl io::Seek for HashingReader {
         // A seek breaks the sequence: a digest not yet complete is abandoned.
         self.hasher = None;
         self.file.seek(pos)
+    }
+}
+
+/// A buffered reader whose seeks stay inside its buffer when they can: [`Table::fetch`] reads
+/// rows in file order, a few hundred bytes to a few kilobytes apart, and a seek that moves
+/// forward within the 256 KiB already read costs nothing (instead of a system call and a
+/// refill).
+struct WindowReader {
+    file: File,
+    buf: Box<[u8]>,
+    /// The file offset of `buf[0]`.
+    base: u64,
+    /// How many bytes of `buf` hold data.
+    filled: usize,
+    /// The read position in `buf`.
+    pos: usize,
+}
+
+impl WindowReader {
+    fn new(file: File) -> WindowReader {
+        WindowReader {
+            file,
+            buf: vec![0; 256 << 10].into_boxed_slice(),
+            base: 0,
+            filled: 0,
+            pos: 0,
+        }
+    }
+}
+
+impl io::Read for WindowReader {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if self.pos == self.filled {
+            self.base += self.filled as u64;
+            self.pos = 0;
+            self.filled = 0;
+            self.filled = self.file.read(&mut self.buf)?;
+        }
+        let n = out.len().min(self.filled - self.pos);
+        out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+impl io::Seek for WindowReader {
+    fn seek(&mut self, pos: io::SeekFrom) -> io::Result<u64> {
+        let target = match pos {
+            io::SeekFrom::Start(t) => Some(t),
+            io::SeekFrom::Current(d) => (self.base + self.pos as u64).checked_add_signed(d),
+            io::SeekFrom::End(_) => None,
+        };
+        match target {
+            Some(t) if t >= self.base && t - self.base <= self.filled as u64 => {
+                self.pos = (t - self.base) as usize;
+                Ok(t)
+            }
+            _ => {
+                let t = match target {
+                    Some(t) => self.file.seek(io::SeekFrom::Start(t))?,
+                    None => self.file.seek(pos)?,
+                };
+                self.base = t;
+                self.filled = 0;
+                self.pos = 0;
+                Ok(t)
+            }
+        }
     }
 }
