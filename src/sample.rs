@@ -219,9 +219,21 @@ pub fn draw_sample(req: &SampleRequest) -> Result<SampleOutput> {
         counts: frame.counts,
     };
     let lists = Lists::draw(frame, &req.design, &req.seed, req.threads)?;
-    let sample_csv = write_sample_csv(&lists, &mut table, &layout, &req.columns)?;
-    let rejected_csv = write_rejected_csv(&lists.frame);
-    let (entries, frame_digest) = lists.entries();
+    // The digests and `rejected.csv` need only the lists: they are computed on a second
+    // thread while this one reads the picks again.
+    let (sample_csv, (rejected_csv, (entries, frame_digest), sample_digest)) =
+        std::thread::scope(|scope| {
+            let others = scope.spawn(|| {
+                (
+                    write_rejected_csv(&lists.frame),
+                    lists.entries(),
+                    lists.digest(),
+                )
+            });
+            let sample_csv = write_sample_csv(&lists, &mut table, &layout, &req.columns);
+            let others = others.join().expect("the digests do not panic");
+            sample_csv.map(|csv| (csv, others))
+        })?;
     let totals = Totals {
         strata: entries.len() as u64,
         frame_size: entries.iter().map(|e| e.frame_size).sum(),
@@ -237,7 +249,7 @@ pub fn draw_sample(req: &SampleRequest) -> Result<SampleOutput> {
         columns: req.columns.clone(),
         records: records_info,
         frame_digest,
-        sample_digest: lists.digest(),
+        sample_digest,
         sample_file_sha256: hex::encode(Sha256::digest(&sample_csv)),
         totals,
         strata: entries,
