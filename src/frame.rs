@@ -375,7 +375,28 @@ impl Pass {
     }
 
     fn finish(self) -> Frame {
-        let mut strata: Vec<Stratum> = self.strata.into_iter().map(StratumAcc::finish).collect();
+        // Two threads, each with about half of the members (sorting and allocating them is
+        // most of this step's time).
+        let total: usize = self.strata.iter().map(|s| s.accs.len()).sum();
+        let mut half = 0;
+        let mut acc = 0;
+        while half < self.strata.len() && acc * 2 < total {
+            acc += self.strata[half].accs.len();
+            half += 1;
+        }
+        let mut first = self.strata;
+        let second = first.split_off(half);
+        let mut strata: Vec<Stratum> = std::thread::scope(|scope| {
+            let other = scope.spawn(|| {
+                second
+                    .into_iter()
+                    .map(StratumAcc::finish)
+                    .collect::<Vec<_>>()
+            });
+            let mut strata: Vec<Stratum> = first.into_iter().map(StratumAcc::finish).collect();
+            strata.extend(other.join().expect("finishing a stratum does not panic"));
+            strata
+        });
         strata.sort_unstable_by(|a, b| a.values.cmp(&b.values));
         // One rejection per row, pushed in row order.
         let rejections = self.rejections;
