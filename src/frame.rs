@@ -11,7 +11,7 @@
 use chrono::NaiveDate;
 use rustc_hash::{FxHashMap, FxHashSet};
 use sha2::{Digest, Sha256};
-use xxhash_rust::xxh3::xxh3_128;
+use xxhash_rust::xxh3::{xxh3_64, xxh3_128};
 
 use crate::error::{CellProblem, Result};
 use crate::records::{ApplicantType, Checked, RecordLayout};
@@ -164,10 +164,158 @@ fn put(buf: &mut Vec<u8>, s: &str) {
     buf.extend_from_slice(s.as_bytes());
 }
 
+/// A place in a stratum's byte arena.
+#[derive(Clone, Copy)]
+struct Span {
+    start: usize,
+    len: u32,
+}
+
+/// What is kept of one applicant of a stratum while the rows go by.
 struct Acc {
-    record_id: Box<str>,
+    applicant_id: Span,
+    record_id: Span,
     returned: NaiveDate,
     record_count: u32,
+    applicant_type: Option<ApplicantType>,
+    row: u64,
+    locator: u64,
+    /// The next applicant whose identifier has the same 64-bit hash, or `NONE`.
+    next: u32,
+}
+
+/// The end of a chain of applicants that share a hash.
+const NONE: u32 = u32::MAX;
+
+/// The applicants of one stratum while the rows go by. Their identifiers live in one byte
+/// arena (two small allocations per applicant would cost more than the rest of the row's work,
+/// and scatter them); the map goes from the 64-bit hash of an `applicant_id`, computed on the
+/// parsing thread, to the first applicant with that hash, and applicants that share a hash are
+/// chained, so that two different identifiers are never merged.
+#[derive(Default)]
+struct StratumAcc {
+    values: Vec<String>,
+    by_hash: FxHashMap<u64, u32>,
+    accs: Vec<Acc>,
+    arena: Vec<u8>,
+    /// The next stratum whose key has the same 64-bit hash, or `NONE`.
+    next: u32,
+}
+
+impl StratumAcc {
+    fn put(&mut self, bytes: &str) -> Span {
+        let start = self.arena.len();
+        self.arena.extend_from_slice(bytes.as_bytes());
+        Span {
+            start,
+            len: bytes.len() as u32,
+        }
+    }
+
+    fn text(&self, span: Span) -> &str {
+        std::str::from_utf8(&self.arena[span.start..span.start + span.len as usize])
+            .expect("the arena holds whole UTF-8 strings")
+    }
+
+    fn bytes(&self, span: Span) -> &[u8] {
+        &self.arena[span.start..span.start + span.len as usize]
+    }
+
+    /// Counts one eligible record of `applicant` (whose hash is `hash`), keeping the latest.
+    fn add(&mut self, hash: u64, applicant: &str, record: Record<'_>) {
+        let found = match self.by_hash.entry(hash) {
+            Entry::Vacant(v) => {
+                v.insert(self.accs.len() as u32);
+                None
+            }
+            Entry::Occupied(o) => {
+                let mut i = *o.get();
+                loop {
+                    let acc = &self.accs[i as usize];
+                    if self.bytes(acc.applicant_id) == applicant.as_bytes() {
+                        break Some(i as usize);
+                    }
+                    if acc.next == NONE {
+                        // A new applicant that shares the hash: chain it after the last one.
+                        let n = self.accs.len() as u32;
+                        self.accs[i as usize].next = n;
+                        break None;
+                    }
+                    i = acc.next;
+                }
+            }
+        };
+        match found {
+            Some(i) => {
+                let acc = &self.accs[i];
+                let newer = (record.returned, record.record_id.as_bytes())
+                    > (acc.returned, self.bytes(acc.record_id));
+                let record_id = if newer {
+                    Some(self.put(record.record_id))
+                } else {
+                    None
+                };
+                let acc = &mut self.accs[i];
+                acc.record_count += 1;
+                if let Some(record_id) = record_id {
+                    acc.record_id = record_id;
+                    acc.returned = record.returned;
+                    acc.applicant_type = record.applicant_type;
+                    acc.row = record.row;
+                    acc.locator = record.locator;
+                }
+            }
+            None => {
+                let applicant_id = self.put(applicant);
+                let record_id = self.put(record.record_id);
+                self.accs.push(Acc {
+                    applicant_id,
+                    record_id,
+                    returned: record.returned,
+                    record_count: 1,
+                    applicant_type: record.applicant_type,
+                    row: record.row,
+                    locator: record.locator,
+                    next: NONE,
+                });
+            }
+        }
+    }
+
+    /// The stratum, its members ordered by `applicant_id`. Their identifiers are allocated in
+    /// that order, so that the draw and the digests read them in sequence.
+    fn finish(self) -> Stratum {
+        let mut order: Vec<u32> = (0..self.accs.len() as u32).collect();
+        order.sort_unstable_by(|&a, &b| {
+            self.bytes(self.accs[a as usize].applicant_id)
+                .cmp(self.bytes(self.accs[b as usize].applicant_id))
+        });
+        let members = order
+            .into_iter()
+            .map(|i| {
+                let a = &self.accs[i as usize];
+                Member {
+                    applicant_id: self.text(a.applicant_id).into(),
+                    record_id: self.text(a.record_id).into(),
+                    returned: a.returned,
+                    record_count: a.record_count,
+                    applicant_type: a.applicant_type,
+                    row: a.row,
+                    locator: a.locator,
+                }
+            })
+            .collect();
+        Stratum {
+            values: self.values,
+            members,
+        }
+    }
+}
+
+/// One eligible record, as the frame keeps it.
+struct Record<'a> {
+    record_id: &'a str,
+    returned: NaiveDate,
     applicant_type: Option<ApplicantType>,
     row: u64,
     locator: u64,
@@ -175,36 +323,80 @@ struct Acc {
 
 #[derive(Default)]
 struct Pass {
-    strata_index: FxHashMap<Box<str>, u32>,
-    strata_values: Vec<Vec<String>>,
-    members: Vec<FxHashMap<Box<str>, Acc>>,
+    /// From the 64-bit hash of a stratum key to the first stratum with that hash.
+    strata_index: FxHashMap<u64, u32>,
+    strata: Vec<StratumAcc>,
     counts: RecordCounts,
     rejections: Vec<CellProblem>,
 }
 
 impl Pass {
+    /// The stratum of an accepted row whose stratum key hashes to `hash`, created if new.
+    fn stratum(
+        &mut self,
+        hash: u64,
+        layout: &RecordLayout,
+        row: &Row<'_>,
+        checked: &Checked,
+    ) -> usize {
+        let is = |s: &StratumAcc| {
+            s.values
+                .iter()
+                .enumerate()
+                .all(|(i, v)| v == layout.stratum_value(row, checked, i))
+        };
+        let head = match self.strata_index.entry(hash) {
+            Entry::Vacant(v) => {
+                v.insert(self.strata.len() as u32);
+                None
+            }
+            Entry::Occupied(o) => Some(*o.get()),
+        };
+        if let Some(mut i) = head {
+            loop {
+                let s = &self.strata[i as usize];
+                if is(s) {
+                    return i as usize;
+                }
+                if s.next == NONE {
+                    let n = self.strata.len() as u32;
+                    self.strata[i as usize].next = n;
+                    break;
+                }
+                i = s.next;
+            }
+        }
+        self.strata.push(StratumAcc {
+            values: layout.stratum_values(row, checked),
+            next: NONE,
+            ..StratumAcc::default()
+        });
+        self.strata.len() - 1
+    }
+
     fn finish(self) -> Frame {
-        let mut strata: Vec<Stratum> = self
-            .strata_values
-            .into_iter()
-            .zip(self.members)
-            .map(|(values, map)| {
-                let mut members: Vec<Member> = map
+        // Two threads, each with about half of the members (sorting and allocating them is
+        // most of this step's time).
+        let total: usize = self.strata.iter().map(|s| s.accs.len()).sum();
+        let mut half = 0;
+        let mut acc = 0;
+        while half < self.strata.len() && acc * 2 < total {
+            acc += self.strata[half].accs.len();
+            half += 1;
+        }
+        let mut first = self.strata;
+        let second = first.split_off(half);
+        let mut strata: Vec<Stratum> = std::thread::scope(|scope| {
+            let other = scope.spawn(|| {
+                second
                     .into_iter()
-                    .map(|(applicant_id, a)| Member {
-                        applicant_id,
-                        record_id: a.record_id,
-                        returned: a.returned,
-                        record_count: a.record_count,
-                        applicant_type: a.applicant_type,
-                        row: a.row,
-                        locator: a.locator,
-                    })
-                    .collect();
-                members.sort_unstable_by(|a, b| a.applicant_id.cmp(&b.applicant_id));
-                Stratum { values, members }
-            })
-            .collect();
+                    .map(StratumAcc::finish)
+                    .collect::<Vec<_>>()
+            });
+            let mut strata: Vec<Stratum> = first.into_iter().map(StratumAcc::finish).collect();
+            strata.extend(other.join().expect("finishing a stratum does not panic"));
+            strata
+        });
         strata.sort_unstable_by(|a, b| a.values.cmp(&b.values));
         // One rejection per row, pushed in row order.
         let rejections = self.rejections;
@@ -223,8 +415,12 @@ enum Prepared {
     Blank,
     Rejected(CellProblem),
     Row {
+        /// The 128-bit hash of the `record_id`, unless it is empty.
         id_hash: Option<u128>,
         checked: std::result::Result<Checked, CellProblem>,
+        /// The 64-bit hashes of the stratum key and of the `applicant_id` (accepted rows).
+        stratum_hash: u64,
+        applicant_hash: u64,
     },
 }
 
@@ -241,6 +437,7 @@ fn scan(
     let mut seen: FxHashSet<u128> = FxHashSet::default();
     let mut first_rows: FxHashMap<u128, u64> = FxHashMap::default();
     let mut duplicated: FxHashSet<u128> = FxHashSet::default();
+    let byte_len = table.byte_len();
     let mut key = String::new();
     let prepare = |row: &Row<'_>| -> Prepared {
         // Only a row without a record id can be blank.
@@ -251,13 +448,23 @@ fn scan(
             return Prepared::Rejected(p);
         }
         let record_id = row.get(layout.record_id);
+        let id_hash = (!record_id.is_empty()).then(|| xxh3_128(record_id.as_bytes()));
+        let checked = layout.check(row);
+        let (mut stratum_hash, mut applicant_hash) = (0, 0);
+        if let Ok(c) = &checked {
+            layout.stratum_key(row, c, &mut key);
+            stratum_hash = xxh3_64(key.as_bytes());
+            applicant_hash = xxh3_64(row.get(layout.applicant_id).as_bytes());
+        }
         Prepared::Row {
-            id_hash: (!record_id.is_empty()).then(|| xxh3_128(record_id.as_bytes())),
-            checked: layout.check(row),
+            id_hash,
+            checked,
+            stratum_hash,
+            applicant_hash,
         }
     };
     table.for_each_row_prepared(prepare, |row, prepared| {
-        let (id_hash, checked) = match prepared {
+        let (id_hash, checked, stratum_hash, applicant_hash) = match prepared {
             Prepared::Blank => {
                 pass.counts.blank += 1;
                 return Ok(());
@@ -267,15 +474,27 @@ fn scan(
                 pass.rejections.push(p);
                 return Ok(());
             }
-            Prepared::Row { id_hash, checked } => (id_hash, checked),
+            Prepared::Row {
+                id_hash,
+                checked,
+                stratum_hash,
+                applicant_hash,
+            } => (id_hash, checked, stratum_hash, applicant_hash),
         };
         pass.counts.rows += 1;
-        let record_id = row.get(layout.record_id);
         if let Some(h) = id_hash {
             match skip {
                 // First pass: only note that the id comes again; the second pass reports
                 // every copy.
                 None => {
+                    if seen.len() == 4096 {
+                        // Size the set for the whole file from the bytes per row so far, so
+                        // that it is not copied as it grows.
+                        if let Some(len) = byte_len {
+                            let per_row = (row.locator() / 4096).max(1);
+                            seen.reserve((len / per_row + len / per_row / 8) as usize);
+                        }
+                    }
                     if !seen.insert(h) {
                         duplicated.insert(h);
                         return Ok(());
@@ -316,41 +535,18 @@ fn scan(
             return Ok(());
         }
         pass.counts.eligible += 1;
-
-        layout.stratum_key(row, &checked, &mut key);
-        let s = match pass.strata_index.get(key.as_str()) {
-            Some(&s) => s as usize,
-            None => {
-                let s = pass.strata_values.len();
-                pass.strata_index.insert(key.as_str().into(), s as u32);
-                pass.strata_values
-                    .push(layout.stratum_values(row, &checked));
-                pass.members.push(FxHashMap::default());
-                s
-            }
-        };
-        let applicant = row.get(layout.applicant_id);
-        let fresh = || Acc {
-            record_id: record_id.into(),
-            returned,
-            record_count: 0,
-            applicant_type: checked.applicant_type,
-            row: row.number(),
-            locator: row.locator(),
-        };
-        let acc = match pass.members[s].get_mut(applicant) {
-            Some(acc) => acc,
-            None => pass.members[s]
-                .entry(applicant.into())
-                .or_insert_with(fresh),
-        };
-        acc.record_count += 1;
-        if (returned, record_id) > (acc.returned, &*acc.record_id) {
-            *acc = Acc {
-                record_count: acc.record_count,
-                ..fresh()
-            };
-        }
+        let s = pass.stratum(stratum_hash, layout, row, &checked);
+        pass.strata[s].add(
+            applicant_hash,
+            row.get(layout.applicant_id),
+            Record {
+                record_id: row.get(layout.record_id),
+                returned,
+                applicant_type: checked.applicant_type,
+                row: row.number(),
+                locator: row.locator(),
+            },
+        );
         Ok(())
     })?;
     Ok((pass, duplicated))

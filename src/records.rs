@@ -339,8 +339,8 @@ impl RecordLayout {
         })
     }
 
-    /// The stratum value in column position `i` of an accepted row.
-    fn stratum_value<'r>(&self, row: &Row<'r>, checked: &Checked, i: usize) -> &'r str {
+    /// The stratum value in column position `i` (in the design's order) of an accepted row.
+    pub fn stratum_value<'r>(&self, row: &Row<'r>, checked: &Checked, i: usize) -> &'r str {
         let s = &self.strata[i];
         match (s.normalise_type, checked.applicant_type) {
             (true, Some(t)) => t.as_str(),

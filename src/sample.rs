@@ -219,9 +219,21 @@ pub fn draw_sample(req: &SampleRequest) -> Result<SampleOutput> {
         counts: frame.counts,
     };
     let lists = Lists::draw(frame, &req.design, &req.seed, req.threads)?;
-    let sample_csv = write_sample_csv(&lists, &mut table, &layout, &req.columns)?;
-    let rejected_csv = write_rejected_csv(&lists.frame);
-    let (entries, frame_digest) = lists.entries();
+    // The digests and `rejected.csv` need only the lists: they are computed on a second
+    // thread while this one reads the picks again.
+    let (sample_csv, (rejected_csv, (entries, frame_digest), sample_digest)) =
+        std::thread::scope(|scope| {
+            let others = scope.spawn(|| {
+                (
+                    write_rejected_csv(&lists.frame),
+                    lists.entries(),
+                    lists.digest(),
+                )
+            });
+            let sample_csv = write_sample_csv(&lists, &mut table, &layout, &req.columns);
+            let others = others.join().expect("the digests do not panic");
+            sample_csv.map(|csv| (csv, others))
+        })?;
     let totals = Totals {
         strata: entries.len() as u64,
         frame_size: entries.iter().map(|e| e.frame_size).sum(),
@@ -237,7 +249,7 @@ pub fn draw_sample(req: &SampleRequest) -> Result<SampleOutput> {
         columns: req.columns.clone(),
         records: records_info,
         frame_digest,
-        sample_digest: lists.digest(),
+        sample_digest,
         sample_file_sha256: hex::encode(Sha256::digest(&sample_csv)),
         totals,
         strata: entries,
@@ -294,12 +306,16 @@ fn write_sample_csv(
         .filter_map(|c| layout.find(columns, c).map(|i| (*c, i)))
         .collect();
     let picks: Vec<Pick> = lists.picks().collect();
-    // Read the selected rows again, in file order, keeping only the cells written out.
+    // Read the selected rows again, in file order, keeping only the cells written out: the
+    // unit code, then the `extra` cells, one after the other in `texts` (`ends` marks where
+    // each cell ends, `1 + extra.len()` per pick).
     let mut order: Vec<usize> = (0..picks.len()).collect();
     let member = |p: &Pick| &lists.frame.strata[p.stratum].members[p.member];
     order.sort_by_key(|&i| member(&picks[i]).locator);
-    let mut cells: Vec<Vec<String>> = vec![Vec::new(); picks.len()];
-    let mut units: Vec<String> = vec![String::new(); picks.len()];
+    let width = 1 + extra.len();
+    let mut texts = String::new();
+    let mut ends: Vec<usize> = vec![0; picks.len() * width];
+    let mut starts: Vec<usize> = vec![0; picks.len()];
     for i in order {
         let m = member(&picks[i]);
         let row = table.fetch(m.locator, m.row)?;
@@ -311,8 +327,12 @@ fn write_sample_csv(
             }
             .into());
         }
-        units[i] = row.get(layout.unit_code).to_string();
-        cells[i] = extra.iter().map(|(_, c)| row.get(*c).to_string()).collect();
+        starts[i] = texts.len();
+        let cols = std::iter::once(layout.unit_code).chain(extra.iter().map(|(_, c)| *c));
+        for (k, c) in cols.enumerate() {
+            texts.push_str(row.get(c));
+            ends[i * width + k] = texts.len();
+        }
     }
 
     let mut w = csv::WriterBuilder::new()
@@ -324,41 +344,53 @@ fn write_sample_csv(
         .chain(extra.iter().map(|(c, _)| *c))
         .collect();
     w.write_record(&header).expect("writing to memory");
-    let mut rec: Vec<String> = Vec::with_capacity(header.len());
+    let labels: Vec<String> = lists.frame.strata.iter().map(|s| s.label()).collect();
+    let mut num = itoa::Buffer::new();
+    let mut text = String::new();
     for (i, p) in picks.iter().enumerate() {
         let s = &lists.frame.strata[p.stratum];
         let m = &s.members[p.member];
         let z = lists.sizes[p.stratum];
         let big_n = s.size();
-        rec.clear();
-        rec.push(s.label());
-        rec.push(p.role.as_str().into());
-        rec.push(p.rank.to_string());
-        rec.push(m.applicant_id.to_string());
-        rec.push(m.record_id.to_string());
-        rec.push(std::mem::take(&mut units[i]));
-        rec.push(big_n.to_string());
-        rec.push(z.n.to_string());
-        rec.push(format_ratio(z.n, big_n));
-        rec.push(format_ratio(big_n, z.n));
-        rec.push(z.reserve.to_string());
-        rec.push(m.record_count.to_string());
-        rec.push(m.applicant_type.map(|t| t.as_str()).unwrap_or("").into());
-        let mut key = String::new();
-        write!(key, "{:016x}", lists.draws[p.stratum].keys[p.member]).expect("string");
-        rec.push(key);
-        rec.extend(std::mem::take(&mut cells[i]));
-        w.write_record(&rec).expect("writing to memory");
+        let cells = &ends[i * width..(i + 1) * width];
+        let cell = |k: usize| {
+            let start = if k == 0 { starts[i] } else { cells[k - 1] };
+            &texts[start..cells[k]]
+        };
+        let mut field = |f: &str| w.write_field(f).expect("writing to memory");
+        field(&labels[p.stratum]);
+        field(p.role.as_str());
+        field(num.format(p.rank));
+        field(&m.applicant_id);
+        field(&m.record_id);
+        field(cell(0));
+        field(num.format(big_n));
+        field(num.format(z.n));
+        text.clear();
+        write_ratio(&mut text, z.n, big_n);
+        field(&text);
+        text.clear();
+        write_ratio(&mut text, big_n, z.n);
+        field(&text);
+        field(num.format(z.reserve));
+        field(num.format(m.record_count));
+        field(m.applicant_type.map(|t| t.as_str()).unwrap_or(""));
+        text.clear();
+        write!(text, "{:016x}", lists.draws[p.stratum].keys[p.member]).expect("string");
+        field(&text);
+        for k in 1..width {
+            field(cell(k));
+        }
+        w.write_record(std::iter::empty::<&[u8]>())
+            .expect("writing to memory");
     }
     Ok(w.into_inner().expect("writing to memory"))
 }
 
-/// `a / b` in the shortest form that reads back exactly; empty when `b` is 0.
-fn format_ratio(a: u64, b: u64) -> String {
-    if b == 0 {
-        String::new()
-    } else {
-        format!("{}", a as f64 / b as f64)
+/// Appends `a / b` in the shortest form that reads back exactly; nothing when `b` is 0.
+fn write_ratio(out: &mut String, a: u64, b: u64) {
+    if b != 0 {
+        write!(out, "{}", a as f64 / b as f64).expect("string");
     }
 }
 

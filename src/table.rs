@@ -31,9 +31,10 @@ enum Source {
         reader: csv::Reader<HashingReader>,
         record: csv::StringRecord,
         row: u64,
-        /// A second reader with a small buffer for [`Table::fetch`]: a seek discards the
-        /// buffer, so re-reading a few rows must not refill a large one each time.
-        fetcher: Option<Box<csv::Reader<File>>>,
+        /// A second reader for [`Table::fetch`], over a [`WindowReader`]: a seek discards the
+        /// CSV reader's buffer, so re-reading rows must neither refill a large buffer nor
+        /// call the system each time.
+        fetcher: Option<Box<csv::Reader<WindowReader>>>,
     },
     Sheet {
         cells: Vec<Vec<String>>,
@@ -51,6 +52,8 @@ pub struct Row<'a> {
 
 enum Cells<'a> {
     Csv(&'a csv::StringRecord),
+    /// A record whose bytes are known to be UTF-8, field by field ([`utf8_fields`]).
+    Bytes(&'a csv::ByteRecord),
     Sheet(&'a [String]),
 }
 
@@ -69,6 +72,7 @@ impl<'a> Row<'a> {
     pub fn len(&self) -> usize {
         match &self.cells {
             Cells::Csv(r) => r.len(),
+            Cells::Bytes(r) => r.len(),
             Cells::Sheet(c) => c.len(),
         }
     }
@@ -82,6 +86,13 @@ impl<'a> Row<'a> {
     pub fn get(&self, i: usize) -> &'a str {
         let s = match &self.cells {
             Cells::Csv(r) => r.get(i).unwrap_or(""),
+            Cells::Bytes(r) => {
+                let b = r.get(i).unwrap_or(b"").trim_ascii();
+                // SAFETY: a `Cells::Bytes` row is only made of a record that `utf8_fields`
+                // accepted, so every field is UTF-8, and trimming ASCII bytes from its ends
+                // keeps it so.
+                return unsafe { std::str::from_utf8_unchecked(b) };
+            }
             Cells::Sheet(c) => c.get(i).map(String::as_str).unwrap_or(""),
         };
         s.trim_ascii()
@@ -221,6 +232,15 @@ impl Table {
         }
     }
 
+    /// The size of the file in bytes, for a CSV file (to size the tables of a pass ahead of
+    /// it); `None` for a spreadsheet, or if it cannot be known.
+    pub fn byte_len(&self) -> Option<u64> {
+        match &self.source {
+            Source::Csv { reader, .. } => reader.get_ref().file.metadata().ok().map(|m| m.len()),
+            Source::Sheet { .. } => None,
+        }
+    }
+
     /// The header row, trimmed.
     pub fn headers(&self) -> &[String] {
         &self.headers
@@ -275,10 +295,12 @@ impl Table {
     /// Calls `f` on every remaining row with what `prepare` computed from it, in order,
     /// stopping at the first error. A CSV file is parsed, and `prepare` run, on a second
     /// thread, in batches, while `f` runs on this one: put the work that needs nothing but the
-    /// row into `prepare`. The rows and their order are exactly those of [`Table::next_row`].
+    /// row (and what `prepare` itself kept from the rows before, in order) into `prepare`, so
+    /// that the two threads share the work. The rows and their order are exactly those of
+    /// [`Table::next_row`], for `prepare` as for `f`.
     pub fn for_each_row_prepared<P: Send>(
         &mut self,
-        prepare: impl Fn(&Row<'_>) -> P + Sync,
+        mut prepare: impl FnMut(&Row<'_>) -> P + Send,
         mut f: impl FnMut(&Row<'_>, P) -> Result<()>,
     ) -> Result<()> {
         let Source::Csv { reader, row, .. } = &mut self.source else {
@@ -290,11 +312,11 @@ impl Table {
         };
         const BATCH: usize = 2048;
         struct Batch<P> {
-            records: Vec<csv::StringRecord>,
+            records: Vec<csv::ByteRecord>,
             locators: Vec<u64>,
             prepared: Vec<P>,
         }
-        type Parsed<P> = std::result::Result<Batch<P>, csv::Error>;
+        type Parsed<P> = Result<Batch<P>>;
         let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<Parsed<P>>(4);
         let (empty_tx, empty_rx) = std::sync::mpsc::sync_channel::<Batch<P>>(8);
         for _ in 0..6 {
@@ -307,7 +329,6 @@ impl Table {
         }
         let name = &self.name;
         let first = *row;
-        let prepare = &prepare;
         std::thread::scope(|scope| {
             scope.spawn(move || {
                 let mut number = first;
@@ -316,24 +337,31 @@ impl Table {
                     let mut len = 0;
                     while len < BATCH {
                         if b.records.len() == len {
-                            b.records.push(csv::StringRecord::new());
+                            b.records.push(csv::ByteRecord::new());
                             b.locators.push(0);
                         }
                         let locator = reader.position().byte();
-                        match reader.read_record(&mut b.records[len]) {
+                        let record = reader.position().record();
+                        // Bytes, checked as UTF-8 in one pass over the record rather than
+                        // field by field, which is what a `StringRecord` would cost.
+                        match reader.read_byte_record(&mut b.records[len]) {
                             Ok(true) => {
+                                if let Err(field) = utf8_fields(&b.records[len]) {
+                                    let _ = full_tx.send(Err(not_utf8(name, record, field)));
+                                    return;
+                                }
                                 number += 1;
                                 b.locators[len] = locator;
                                 b.prepared.push(prepare(&Row {
                                     number,
                                     locator,
-                                    cells: Cells::Csv(&b.records[len]),
+                                    cells: Cells::Bytes(&b.records[len]),
                                 }));
                                 len += 1;
                             }
                             Ok(false) => break,
                             Err(e) => {
-                                let _ = full_tx.send(Err(e));
+                                let _ = full_tx.send(Err(csv_error(name, e)));
                                 return;
                             }
                         }
@@ -351,7 +379,7 @@ impl Table {
                 let mut b = match msg {
                     Ok(b) => b,
                     Err(e) => {
-                        result = Err(csv_error(name, e));
+                        result = Err(e);
                         break;
                     }
                 };
@@ -360,7 +388,7 @@ impl Table {
                     let r = Row {
                         number: *row,
                         locator: b.locators[i],
-                        cells: Cells::Csv(&b.records[i]),
+                        cells: Cells::Bytes(&b.records[i]),
                     };
                     if let Err(e) = f(&r, p) {
                         result = Err(e);
@@ -375,7 +403,8 @@ impl Table {
         })
     }
 
-    /// Reads again the row at `locator` (from [`Row::locator`]) whose number is `number`.
+    /// Reads again the row at `locator` (from [`Row::locator`]) whose number is `number`. Rows
+    /// fetched in file order cost little more than reading the file once.
     pub fn fetch(&mut self, locator: u64, number: u64) -> Result<Row<'_>> {
         match &mut self.source {
             Source::Csv {
@@ -389,8 +418,8 @@ impl Table {
                             csv::ReaderBuilder::new()
                                 .flexible(true)
                                 .has_headers(false)
-                                .buffer_capacity(8 << 10)
-                                .from_reader(file),
+                                .buffer_capacity(1 << 10)
+                                .from_reader(WindowReader::new(file)),
                         ))
                     }
                 };
@@ -466,10 +495,7 @@ fn csv_error(name: &str, e: csv::Error) -> Error {
         .map(|p| format!("row {}: ", p.record() + 1))
         .unwrap_or_default();
     let message = match e.kind() {
-        csv::ErrorKind::Utf8 { err, .. } => format!(
-            "the text is not UTF-8 (field {}); save the file as \"CSV UTF-8\"",
-            err.field() + 1
-        ),
+        csv::ErrorKind::Utf8 { err, .. } => utf8_message(err.field()),
         _ => e.to_string(),
     };
     ErrorKind::Malformed {
@@ -478,6 +504,50 @@ fn csv_error(name: &str, e: csv::Error) -> Error {
         message,
     }
     .into()
+}
+
+/// The message for a record whose field `field` (from 0) is not UTF-8.
+fn utf8_message(field: usize) -> String {
+    format!(
+        "the text is not UTF-8 (field {}); save the file as \"CSV UTF-8\"",
+        field + 1
+    )
+}
+
+/// The error for a record, the `record`-th of the file counting the header as 0, whose field
+/// `field` is not UTF-8: the same as the `csv` crate's for a `StringRecord`.
+fn not_utf8(name: &str, record: u64, field: usize) -> Error {
+    ErrorKind::Malformed {
+        file: name.to_string(),
+        location: format!("row {}: ", record + 1),
+        message: utf8_message(field),
+    }
+    .into()
+}
+
+/// Checks that every field of `record` is UTF-8; `Err` gives the first that is not. The whole
+/// record is checked at once: each field is then UTF-8 exactly when no field starts in the
+/// middle of a character (its first byte is not a continuation byte).
+fn utf8_fields(record: &csv::ByteRecord) -> std::result::Result<(), usize> {
+    let bytes = record.as_slice();
+    if std::str::from_utf8(bytes).is_ok() {
+        let mut start = 0;
+        let mut whole = true;
+        for field in record.iter() {
+            if bytes.get(start).is_some_and(|&b| (b & 0xC0) == 0x80) {
+                whole = false;
+                break;
+            }
+            start += field.len();
+        }
+        if whole {
+            return Ok(());
+        }
+    }
+    match record.iter().position(|f| std::str::from_utf8(f).is_err()) {
+        Some(field) => Err(field),
+        None => Ok(()),
+    }
 }
 
 fn cell_text(cell: &Data) -> String {
@@ -534,5 +604,163 @@ impl io::Seek for HashingReader {
         // A seek breaks the sequence: a digest not yet complete is abandoned.
         self.hasher = None;
         self.file.seek(pos)
+    }
+}
+
+/// A buffered reader whose seeks stay inside its buffer when they can: [`Table::fetch`] reads
+/// rows in file order, a few hundred bytes to a few kilobytes apart, and a seek that moves
+/// forward within the 256 KiB already read costs nothing (instead of a system call and a
+/// refill).
+struct WindowReader {
+    file: File,
+    buf: Box<[u8]>,
+    /// The file offset of `buf[0]`.
+    base: u64,
+    /// How many bytes of `buf` hold data.
+    filled: usize,
+    /// The read position in `buf`.
+    pos: usize,
+}
+
+impl WindowReader {
+    fn new(file: File) -> WindowReader {
+        WindowReader {
+            file,
+            buf: vec![0; 256 << 10].into_boxed_slice(),
+            base: 0,
+            filled: 0,
+            pos: 0,
+        }
+    }
+}
+
+impl io::Read for WindowReader {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if self.pos == self.filled {
+            self.base += self.filled as u64;
+            self.pos = 0;
+            self.filled = 0;
+            self.filled = self.file.read(&mut self.buf)?;
+        }
+        let n = out.len().min(self.filled - self.pos);
+        out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+impl io::Seek for WindowReader {
+    fn seek(&mut self, pos: io::SeekFrom) -> io::Result<u64> {
+        let target = match pos {
+            io::SeekFrom::Start(t) => Some(t),
+            io::SeekFrom::Current(d) => (self.base + self.pos as u64).checked_add_signed(d),
+            io::SeekFrom::End(_) => None,
+        };
+        match target {
+            Some(t) if t >= self.base && t - self.base <= self.filled as u64 => {
+                self.pos = (t - self.base) as usize;
+                Ok(t)
+            }
+            _ => {
+                let t = match target {
+                    Some(t) => self.file.seek(io::SeekFrom::Start(t))?,
+                    None => self.file.seek(pos)?,
+                };
+                self.base = t;
+                self.filled = 0;
+                self.pos = 0;
+                Ok(t)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The error of the batched, byte-level reader for a file, and that of the plain
+    /// `StringRecord` reader.
+    fn both_errors(bytes: &[u8]) -> (String, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.csv");
+        std::fs::write(&path, bytes).unwrap();
+        let mut t = Table::open(&path, None).unwrap();
+        let batched = t
+            .for_each_row_prepared(|r| r.get(0).to_string(), |_, _| Ok(()))
+            .unwrap_err()
+            .to_string();
+        let mut t = Table::open(&path, None).unwrap();
+        let plain = loop {
+            match t.next_row() {
+                Ok(Some(_)) => {}
+                Ok(None) => panic!("no error"),
+                Err(e) => break e.to_string(),
+            }
+        };
+        (batched, plain)
+    }
+
+    #[test]
+    fn non_utf8_fields_are_reported_as_a_string_record_reports_them() {
+        for (bytes, want) in [
+            // Invalid in the third field of the second data row.
+            (
+                &b"a,b,c\n1,2,3\n4,5,x\xff\n"[..],
+                "row 3: the text is not UTF-8 (field 3)",
+            ),
+            // A character split between two fields: the whole record is UTF-8, each field
+            // is not.
+            (
+                &b"a,b,c\n1,\xc3,\xa9\n"[..],
+                "row 2: the text is not UTF-8 (field 2)",
+            ),
+            // A lone continuation byte at the start of the first field.
+            (
+                &b"a,b\n\xa9x,y\n"[..],
+                "row 2: the text is not UTF-8 (field 1)",
+            ),
+            // Quoted fields, and a valid character before the bad one.
+            (
+                &b"a,b\n\"\xc3\xa9\",\"q\xe1\x80\"\n"[..],
+                "row 2: the text is not UTF-8 (field 2)",
+            ),
+        ] {
+            let (batched, plain) = both_errors(bytes);
+            assert!(batched.contains(want), "{batched}");
+            assert_eq!(batched, plain);
+        }
+    }
+
+    #[test]
+    fn utf8_records_read_the_same_either_way() {
+        let text = "a,b,c\n\u{e9}t\u{e9}, x ,\"Hu\u{1ebf}, 1\"\n,,\n";
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.csv");
+        std::fs::write(&path, text).unwrap();
+        let mut t = Table::open(&path, None).unwrap();
+        let mut batched = Vec::new();
+        t.for_each_row_prepared(
+            |r| {
+                (0..r.len())
+                    .map(|i| r.get(i).to_string())
+                    .collect::<Vec<_>>()
+            },
+            |r, cells| {
+                batched.push((r.number(), cells));
+                Ok(())
+            },
+        )
+        .unwrap();
+        let mut t = Table::open(&path, None).unwrap();
+        let mut plain = Vec::new();
+        while let Some(r) = t.next_row().unwrap() {
+            plain.push((
+                r.number(),
+                (0..r.len()).map(|i| r.get(i).to_string()).collect(),
+            ));
+        }
+        assert_eq!(batched, plain);
+        assert_eq!(batched[0].1, ["\u{e9}t\u{e9}", "x", "Hu\u{1ebf}, 1"]);
     }
 }
