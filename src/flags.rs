@@ -209,7 +209,8 @@ impl<'a> OverallDissatisfied<'a> {
                 data.stratum_of.clone(),
                 data.weights(),
                 data.population.clone(),
-            ),
+            )
+            .with_calibration(data.calibration.clone()),
             columns,
             terms,
             settings,
