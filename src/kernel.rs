@@ -287,12 +287,28 @@ fn compute_with(q: &Questionnaire, cols: &Columns, threads: usize, wide: bool) -
     };
     let (k_items, s_len) = (cols.items, cols.slots);
     let domains = cols.units + 1;
-    // Pass 1: counts per cell, item and answer slot.
+    // Pass 1: counts per cell, item and answer slot. Answers are counted two items at a time
+    // (one increment per pair of answers), then each item's counts are read off the pairs.
     let counts: Vec<Vec<u32>> = by_cells(cols, threads, |_, c| {
+        let pairs = k_items / 2;
+        let square = s_len * s_len;
+        let mut joint = vec![0u32; pairs * square];
         let mut n = vec![0u32; k_items * s_len];
         for row in cols.rows(c) {
-            for (k, &s) in row.iter().enumerate() {
-                n[k * s_len + usize::from(s)] += 1;
+            for (g, ab) in row.chunks_exact(2).enumerate() {
+                joint[g * square + usize::from(ab[0]) * s_len + usize::from(ab[1])] += 1;
+            }
+            if k_items % 2 == 1 {
+                n[(k_items - 1) * s_len + usize::from(row[k_items - 1])] += 1;
+            }
+        }
+        for g in 0..pairs {
+            for a in 0..s_len {
+                for b in 0..s_len {
+                    let m = joint[g * square + a * s_len + b];
+                    n[2 * g * s_len + a] += m;
+                    n[(2 * g + 1) * s_len + b] += m;
+                }
             }
         }
         n
@@ -349,7 +365,6 @@ fn compute_with(q: &Questionnaire, cols: &Columns, threads: usize, wide: bool) -
             })
             .sum::<f64>()
     };
-    let mut out = Vec::with_capacity(domains * (k_items + combos) * MEASURES);
     // Cells of each domain: ALL = every cell; a unit = its cells (contiguous).
     let mut unit_cells: Vec<(usize, usize)> = vec![(0, 0); cols.units];
     for (i, c) in cols.cells.iter().enumerate() {
@@ -359,114 +374,146 @@ fn compute_with(q: &Questionnaire, cols: &Columns, threads: usize, wide: bool) -
         }
         u.1 = i + 1;
     }
-    let mut s1 = vec![0.0f64; strata];
-    let mut s2 = vec![0.0f64; strata];
-    let mut seen = vec![false; strata];
-    let mut answered_in = vec![false; strata];
-    let mut touched: Vec<usize> = Vec::new();
-    for d in 0..domains {
-        let (lo, hi) = if d == 0 {
-            (0, cols.cells.len())
-        } else {
-            unit_cells[d - 1]
-        };
-        let cells = lo..hi;
-        let lane0 = if d == 0 { MEASURES } else { 0 };
-        // Strata of the domain, in first-seen order.
-        touched.clear();
-        for c in &cols.cells[cells.clone()] {
-            let h = c.stratum as usize;
-            if !seen[h] {
-                seen[h] = true;
-                touched.push(h);
-            }
-        }
-        // Items.
-        for k in 0..k_items {
-            let (y, x) = ratios.get(d, k);
-            let mut n_used = 0u64;
-            for &h in &touched {
-                answered_in[h] = false;
-            }
-            let j = pos_of[k];
-            for (c, n) in cols.cells[cells.clone()].iter().zip(&counts[cells.clone()]) {
-                let h = &n[j * s_len..(j + 1) * s_len];
-                let a: u64 = h[..s_len - 1].iter().map(|&v| u64::from(v)).sum();
-                n_used += a;
-                answered_in[c.stratum as usize] |= a > 0;
-            }
-            let df = n_used - touched.iter().filter(|&&h| answered_in[h]).count() as u64;
-            for m in 0..MEASURES {
-                let r = y[m] / x;
-                let f = plan.slots.measure(m);
-                for &h in &touched {
-                    s1[h] = 0.0;
-                    s2[h] = 0.0;
+    // The domains of `range`, in order; each domain on its own, so ranges can run on
+    // different threads and be concatenated.
+    let run = |range: std::ops::Range<usize>| -> Vec<Estimate> {
+        let mut out = Vec::with_capacity(range.len() * (k_items + combos) * MEASURES);
+        let mut s1 = vec![0.0f64; strata];
+        let mut s2 = vec![0.0f64; strata];
+        let mut seen = vec![false; strata];
+        let mut answered_in = vec![false; strata];
+        let mut touched: Vec<usize> = Vec::new();
+        for d in range {
+            let (lo, hi) = if d == 0 {
+                (0, cols.cells.len())
+            } else {
+                unit_cells[d - 1]
+            };
+            let cells = lo..hi;
+            let lane0 = if d == 0 { MEASURES } else { 0 };
+            // Strata of the domain, in first-seen order.
+            touched.clear();
+            for c in &cols.cells[cells.clone()] {
+                let h = c.stratum as usize;
+                if !seen[h] {
+                    seen[h] = true;
+                    touched.push(h);
                 }
+            }
+            // Items.
+            for k in 0..k_items {
+                let (y, x) = ratios.get(d, k);
+                let mut n_used = 0u64;
+                for &h in &touched {
+                    answered_in[h] = false;
+                }
+                let j = pos_of[k];
                 for (c, n) in cols.cells[cells.clone()].iter().zip(&counts[cells.clone()]) {
                     let h = &n[j * s_len..(j + 1) * s_len];
-                    let (mut a, mut b) = (0.0f64, 0.0f64);
-                    for (s, &cnt) in h.iter().enumerate().take(s_len - 1) {
-                        let t = SCALE[m] * (f[s] - r) / x;
-                        a += f64::from(cnt) * t;
-                        b += f64::from(cnt) * t * t;
-                    }
-                    s1[c.stratum as usize] += c.weight * a;
-                    s2[c.stratum as usize] += c.weight * c.weight * b;
+                    let a: u64 = h[..s_len - 1].iter().map(|&v| u64::from(v)).sum();
+                    n_used += a;
+                    answered_in[c.stratum as usize] |= a > 0;
                 }
-                out.push(finish(
-                    SCALE[m] * r,
-                    variance(&s1, &s2, &touched),
-                    n_used,
-                    df,
-                ));
+                let df = n_used - touched.iter().filter(|&&h| answered_in[h]).count() as u64;
+                for m in 0..MEASURES {
+                    let r = y[m] / x;
+                    let f = plan.slots.measure(m);
+                    for &h in &touched {
+                        s1[h] = 0.0;
+                        s2[h] = 0.0;
+                    }
+                    for (c, n) in cols.cells[cells.clone()].iter().zip(&counts[cells.clone()]) {
+                        let h = &n[j * s_len..(j + 1) * s_len];
+                        let (mut a, mut b) = (0.0f64, 0.0f64);
+                        for (s, &cnt) in h.iter().enumerate().take(s_len - 1) {
+                            let t = SCALE[m] * (f[s] - r) / x;
+                            a += f64::from(cnt) * t;
+                            b += f64::from(cnt) * t * t;
+                        }
+                        s1[c.stratum as usize] += c.weight * a;
+                        s2[c.stratum as usize] += c.weight * c.weight * b;
+                    }
+                    out.push(finish(
+                        SCALE[m] * r,
+                        variance(&s1, &s2, &touched),
+                        n_used,
+                        df,
+                    ));
+                }
             }
-        }
-        // Elements and overall.
-        for e in 0..combos {
-            let items: Vec<(usize, f64)> = if e < plan.elements.len() {
-                let (items, c) = &plan.elements[e];
-                items.iter().copied().zip(c.iter().copied()).collect()
-            } else {
-                plan.elements
-                    .iter()
-                    .zip(&plan.element_weights)
-                    .flat_map(|((items, c), w)| items.iter().zip(c).map(move |(&k, c)| (k, c * w)))
-                    .collect()
-            };
-            let mut n_used = 0u64;
-            for &h in &touched {
-                answered_in[h] = false;
-                s1[h] = 0.0;
-                s2[h] = 0.0;
-            }
-            for (c, s) in cols.cells[cells.clone()].iter().zip(&sums[cells.clone()]) {
-                n_used += s.answered[e];
-                answered_in[c.stratum as usize] |= s.answered[e] > 0;
-            }
-            let df = n_used - touched.iter().filter(|&&h| answered_in[h]).count() as u64;
-            for m in 0..MEASURES {
-                let estimate: f64 = items
-                    .iter()
-                    .map(|&(k, c)| c * SCALE[m] * ratios.ratio(d, k, m))
-                    .sum();
+            // Elements and overall.
+            for e in 0..combos {
+                let items: Vec<(usize, f64)> = if e < plan.elements.len() {
+                    let (items, c) = &plan.elements[e];
+                    items.iter().copied().zip(c.iter().copied()).collect()
+                } else {
+                    plan.elements
+                        .iter()
+                        .zip(&plan.element_weights)
+                        .flat_map(|((items, c), w)| {
+                            items.iter().zip(c).map(move |(&k, c)| (k, c * w))
+                        })
+                        .collect()
+                };
+                let mut n_used = 0u64;
                 for &h in &touched {
+                    answered_in[h] = false;
                     s1[h] = 0.0;
                     s2[h] = 0.0;
                 }
                 for (c, s) in cols.cells[cells.clone()].iter().zip(&sums[cells.clone()]) {
-                    let h = c.stratum as usize;
-                    s1[h] += c.weight * s.sum[e][lane0 + m];
-                    s2[h] += c.weight * c.weight * s.sum_sq[e][lane0 + m];
+                    n_used += s.answered[e];
+                    answered_in[c.stratum as usize] |= s.answered[e] > 0;
                 }
-                out.push(finish(estimate, variance(&s1, &s2, &touched), n_used, df));
+                let df = n_used - touched.iter().filter(|&&h| answered_in[h]).count() as u64;
+                for m in 0..MEASURES {
+                    let estimate: f64 = items
+                        .iter()
+                        .map(|&(k, c)| c * SCALE[m] * ratios.ratio(d, k, m))
+                        .sum();
+                    for &h in &touched {
+                        s1[h] = 0.0;
+                        s2[h] = 0.0;
+                    }
+                    for (c, s) in cols.cells[cells.clone()].iter().zip(&sums[cells.clone()]) {
+                        let h = c.stratum as usize;
+                        s1[h] += c.weight * s.sum[e][lane0 + m];
+                        s2[h] += c.weight * c.weight * s.sum_sq[e][lane0 + m];
+                    }
+                    out.push(finish(estimate, variance(&s1, &s2, &touched), n_used, df));
+                }
+            }
+            for &h in &touched {
+                seen[h] = false;
             }
         }
-        for &h in &touched {
-            seen[h] = false;
-        }
+        out
+    };
+    // `ALL` reduces every cell, as much as all the units together: it gets a thread of its
+    // own, the units share the others.
+    if threads < 2 || domains < 3 {
+        return run(0..domains);
     }
-    out
+    let unit_threads = (threads - 1).min(domains - 1);
+    let per = (domains - 1).div_ceil(unit_threads);
+    let ranges: Vec<std::ops::Range<usize>> = std::iter::once(0..1)
+        .chain(
+            (1..domains)
+                .step_by(per)
+                .map(|lo| lo..(lo + per).min(domains)),
+        )
+        .collect();
+    let run = &run;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = ranges
+            .into_iter()
+            .map(|r| scope.spawn(move || run(r)))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a kernel thread panicked"))
+            .collect()
+    })
 }
 
 fn finish(estimate: f64, variance: f64, n: u64, df: u64) -> Estimate {
