@@ -9,27 +9,8 @@ use chiso::weights::{Calibration, Margins, WeightSummary};
 
 use crate::util::*;
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/oracle");
 /// Relative agreement required with R.
 const TOLERANCE: f64 = 1e-9;
-
-const QUESTIONNAIRE: &str = r#"
-name = "oracle"
-[scale]
-min = 1
-max = 5
-satisfied = [4, 5]
-dissatisfied = [1, 2]
-missing = [9]
-[[element]]
-code = "E1"
-name = "E1"
-items = ["Q01", "Q02", "Q03"]
-[[element]]
-code = "E2"
-name = "E2"
-items = ["Q04", "Q05", "Q06"]
-"#;
 
 fn rel(got: f64, want: f64) -> f64 {
     if want == 0.0 {
@@ -42,7 +23,7 @@ fn rel(got: f64, want: f64) -> f64 {
 /// `stratum,population` from the oracle responses.
 fn populations(dir: &Dir) -> std::path::PathBuf {
     let mut pop = BTreeMap::new();
-    for r in csv::Reader::from_path(format!("{FIXTURES}/responses.csv"))
+    for r in csv::Reader::from_path(format!("{ORACLE_FIXTURES}/responses.csv"))
         .unwrap()
         .records()
     {
@@ -57,19 +38,19 @@ fn populations(dir: &Dir) -> std::path::PathBuf {
 
 fn margins_file(method: &str) -> String {
     match method {
-        "poststratify" => format!("{FIXTURES}/calibration-margins-channel.csv"),
-        _ => format!("{FIXTURES}/calibration-margins-rake.csv"),
+        "poststratify" => format!("{ORACLE_FIXTURES}/calibration-margins-channel.csv"),
+        _ => format!("{ORACLE_FIXTURES}/calibration-margins-rake.csv"),
     }
 }
 
 #[test]
 fn calibrated_weights_agree_with_r() {
     let dir = Dir::new();
-    let q_path = dir.write("q.toml", QUESTIONNAIRE);
+    let q_path = dir.write("q.toml", ORACLE_QUESTIONNAIRE);
     let q = Questionnaire::load(&q_path).unwrap();
     let pop = populations(&dir);
     let want: Vec<csv::StringRecord> =
-        csv::Reader::from_path(format!("{FIXTURES}/calibration-weights.csv"))
+        csv::Reader::from_path(format!("{ORACLE_FIXTURES}/calibration-weights.csv"))
             .unwrap()
             .records()
             .map(|r| r.unwrap())
@@ -77,7 +58,7 @@ fn calibrated_weights_agree_with_r() {
     for (column, method) in [(2, Calibration::PostStratify), (3, Calibration::Rake)] {
         let margins = Margins::load(std::path::Path::new(&margins_file(method.as_str()))).unwrap();
         let mut data = chiso::responses::read_with(
-            std::path::Path::new(&format!("{FIXTURES}/calibration-responses.csv")),
+            std::path::Path::new(&format!("{ORACLE_FIXTURES}/calibration-responses.csv")),
             None,
             &q,
             &Link::Population(&pop),
@@ -109,10 +90,10 @@ fn calibrated_weights_agree_with_r() {
 #[test]
 fn calibrated_estimates_and_standard_errors_agree_with_r() {
     let dir = Dir::new();
-    let q = dir.write("q.toml", QUESTIONNAIRE);
+    let q = dir.write("q.toml", ORACLE_QUESTIONNAIRE);
     let pop = populations(&dir);
     let expected: Vec<csv::StringRecord> =
-        csv::Reader::from_path(format!("{FIXTURES}/calibration-expected.csv"))
+        csv::Reader::from_path(format!("{ORACLE_FIXTURES}/calibration-expected.csv"))
             .unwrap()
             .records()
             .map(|r| r.unwrap())
@@ -122,7 +103,7 @@ fn calibrated_estimates_and_standard_errors_agree_with_r() {
         let o = chiso(&[
             "index",
             "--responses",
-            &format!("{FIXTURES}/calibration-responses.csv"),
+            &format!("{ORACLE_FIXTURES}/calibration-responses.csv"),
             "--questionnaire",
             p(&q),
             "--population",
@@ -187,14 +168,14 @@ fn calibrated_estimates_and_standard_errors_agree_with_r() {
 #[test]
 fn calibration_errors_name_the_file_row_and_value() {
     let dir = Dir::new();
-    let q = dir.write("q.toml", QUESTIONNAIRE);
+    let q = dir.write("q.toml", ORACLE_QUESTIONNAIRE);
     let pop = populations(&dir);
     let run = |margins: &str, method: &str| {
         let m = dir.write("margins.csv", margins);
         chiso(&[
             "index",
             "--responses",
-            &format!("{FIXTURES}/calibration-responses.csv"),
+            &format!("{ORACLE_FIXTURES}/calibration-responses.csv"),
             "--questionnaire",
             p(&q),
             "--population",
@@ -246,13 +227,13 @@ fn calibration_errors_name_the_file_row_and_value() {
 fn wilson_intervals_end_to_end() {
     use statrs::distribution::{ContinuousCDF, StudentsT};
     let dir = Dir::new();
-    let q = dir.write("q.toml", QUESTIONNAIRE);
+    let q = dir.write("q.toml", ORACLE_QUESTIONNAIRE);
     let pop = populations(&dir);
     let out = dir.path("out");
     let o = chiso(&[
         "index",
         "--responses",
-        &format!("{FIXTURES}/calibration-responses.csv"),
+        &format!("{ORACLE_FIXTURES}/calibration-responses.csv"),
         "--questionnaire",
         p(&q),
         "--population",
@@ -330,7 +311,7 @@ fn a_margin_variable_can_come_from_the_sample() {
     }
     let (r, q, m) = (
         dir.write("r.csv", &resp),
-        dir.write("q.toml", QUESTIONNAIRE),
+        dir.write("q.toml", ORACLE_QUESTIONNAIRE),
         dir.write(
             "m.csv",
             "variable,category,population\nunit_code,U00,10\nunit_code,U01,8\nunit_code,U02,11\n",

@@ -2,26 +2,6 @@
 
 use crate::util::*;
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/oracle");
-
-const QUESTIONNAIRE: &str = r#"
-name = "oracle"
-[scale]
-min = 1
-max = 5
-satisfied = [4, 5]
-dissatisfied = [1, 2]
-missing = [9]
-[[element]]
-code = "E1"
-name = "E1"
-items = ["Q01", "Q02", "Q03"]
-[[element]]
-code = "E2"
-name = "E2"
-items = ["Q04", "Q05", "Q06"]
-"#;
-
 fn close(got: &str, want: &str) -> bool {
     let (g, w): (f64, f64) = (got.parse().unwrap(), want.parse().unwrap());
     if w == 0.0 {
@@ -35,7 +15,7 @@ fn close(got: &str, want: &str) -> bool {
 fn index_with_populations_agrees_with_r_end_to_end() {
     let dir = Dir::new();
     // The oracle responses as an online survey: unit_code + answers, populations apart.
-    let mut rdr = csv::Reader::from_path(format!("{FIXTURES}/responses.csv")).unwrap();
+    let mut rdr = csv::Reader::from_path(format!("{ORACLE_FIXTURES}/responses.csv")).unwrap();
     let mut resp = String::from("unit_code,Q01,Q02,Q03,Q04,Q05,Q06\n");
     let mut pop = std::collections::BTreeMap::new();
     for r in rdr.records() {
@@ -49,7 +29,7 @@ fn index_with_populations_agrees_with_r_end_to_end() {
         .collect();
     let (r, q, p) = (
         dir.write("r.csv", &resp),
-        dir.write("q.toml", QUESTIONNAIRE),
+        dir.write("q.toml", ORACLE_QUESTIONNAIRE),
         dir.write("p.csv", &popcsv),
     );
     let out = dir.path("out");
@@ -72,7 +52,7 @@ fn index_with_populations_agrees_with_r_end_to_end() {
         .collect();
     assert_eq!(ours.len(), 6 * 9 * 3);
     let mut checked = (0, 0);
-    for want in csv::Reader::from_path(format!("{FIXTURES}/expected.csv"))
+    for want in csv::Reader::from_path(format!("{ORACLE_FIXTURES}/expected.csv"))
         .unwrap()
         .records()
     {
@@ -143,7 +123,7 @@ fn drawn(dir: &Dir) -> (String, Vec<String>) {
 fn index_on_a_drawn_sample_and_its_errors() {
     let dir = Dir::new();
     let (resp, ids) = drawn(&dir);
-    let q = dir.write("q.toml", QUESTIONNAIRE);
+    let q = dir.write("q.toml", ORACLE_QUESTIONNAIRE);
     let run = |name: &str, text: &str, out: &str| {
         let r = dir.write(name, text);
         chiso(&[

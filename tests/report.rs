@@ -286,8 +286,7 @@ fn workbook_holds_exactly_the_numbers_of_indices_csv() {
 fn workbook_of_a_real_index_run_matches_its_csv() {
     // `chiso index` on the oracle data, then the report on its output.
     let dir = Dir::new();
-    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/oracle");
-    let mut rdr = csv::Reader::from_path(format!("{fixtures}/responses.csv")).unwrap();
+    let mut rdr = csv::Reader::from_path(format!("{ORACLE_FIXTURES}/responses.csv")).unwrap();
     let mut resp = String::from("unit_code,Q01,Q02,Q03,Q04,Q05,Q06\n");
     let mut pop = std::collections::BTreeMap::new();
     for r in rdr.records() {
@@ -299,13 +298,9 @@ fn workbook_of_a_real_index_run_matches_its_csv() {
     let popcsv: String = std::iter::once("stratum,population\n".to_string())
         .chain(pop.iter().map(|(k, v)| format!("{k},{v}\n")))
         .collect();
-    let q = "name = \"oracle\"\n[scale]\nmin = 1\nmax = 5\nsatisfied = [4, 5]\n\
-             dissatisfied = [1, 2]\nmissing = [9]\n[[element]]\ncode = \"E1\"\nname = \"E1\"\n\
-             items = [\"Q01\", \"Q02\", \"Q03\"]\n[[element]]\ncode = \"E2\"\nname = \"E2\"\n\
-             items = [\"Q04\", \"Q05\", \"Q06\"]\n";
     let (r, q, pp) = (
         dir.write("r.csv", &resp),
-        dir.write("q.toml", q),
+        dir.write("q.toml", ORACLE_QUESTIONNAIRE),
         dir.write("p.csv", &popcsv),
     );
     let idx = dir.path("idx");

@@ -10,6 +10,28 @@ use chiso::sample::Lists;
 pub const HEADER: &str =
     "record_id,unit_code,applicant_id,returned_date,applicant_type,applicant_name,phone";
 
+/// The R oracle's fixtures (`oracle/make-fixtures.R`).
+pub const ORACLE_FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/oracle");
+
+/// The questionnaire of the oracle's responses: six items in two elements.
+pub const ORACLE_QUESTIONNAIRE: &str = r#"
+name = "oracle"
+[scale]
+min = 1
+max = 5
+satisfied = [4, 5]
+dissatisfied = [1, 2]
+missing = [9]
+[[element]]
+code = "E1"
+name = "E1"
+items = ["Q01", "Q02", "Q03"]
+[[element]]
+code = "E2"
+name = "E2"
+items = ["Q04", "Q05", "Q06"]
+"#;
+
 pub const DESIGN: &str = r#"
 [frame]
 window = ["2024-01-01", "2024-09-30"]
