@@ -157,9 +157,7 @@ pub fn with_total(mut strata: Vec<ResponseRate>) -> Vec<ResponseRate> {
 /// `response_rates.csv`: `stratum, complete, partial, refusal, non_contact, ineligible, rr1,
 /// rr2, unknown`, rates as shares (0–1) at full precision, empty when undefined.
 pub fn to_csv(rates: &[ResponseRate]) -> Vec<u8> {
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::new());
+    let mut w = crate::output::csv_writer();
     w.write_record([
         "stratum",
         "complete",

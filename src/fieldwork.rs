@@ -598,9 +598,7 @@ pub fn walk(
 }
 
 fn csv_writer() -> csv::Writer<Vec<u8>> {
-    csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::new())
+    crate::output::csv_writer()
 }
 
 impl Fieldwork {

@@ -36,6 +36,7 @@ use crate::error::{Error, Result};
 use crate::estimate::{RatioTerm, StratifiedSample};
 use crate::index::{IndexRow, Settings as IndexSettings};
 use crate::output::Staged;
+use crate::output::cell;
 use crate::questionnaire::Questionnaire;
 use crate::responses::{NO_ANSWER, NO_OFFICER, ResponseData};
 
@@ -355,10 +356,6 @@ pub fn compute(
     out
 }
 
-fn num(v: Option<f64>) -> String {
-    v.map(|x| format!("{x}")).unwrap_or_default()
-}
-
 /// The columns of `flags.csv`.
 pub const COLUMNS: [&str; 14] = [
     "level",
@@ -379,9 +376,7 @@ pub const COLUMNS: [&str; 14] = [
 
 /// `flags.csv` as bytes.
 pub fn to_csv(rows: &[FlagRow]) -> Vec<u8> {
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::new());
+    let mut w = crate::output::csv_writer();
     w.write_record(COLUMNS).expect("memory");
     for r in rows {
         w.write_record([
@@ -390,10 +385,10 @@ pub fn to_csv(rows: &[FlagRow]) -> Vec<u8> {
             &r.officer_id,
             &r.unit_group,
             &r.indicator,
-            &num(r.dissatisfied_pct),
-            &num(r.std_error),
-            &num(r.ci_lower),
-            &num(r.ci_upper),
+            &cell(r.dissatisfied_pct),
+            &cell(r.std_error),
+            &cell(r.ci_lower),
+            &cell(r.ci_upper),
             &r.n.to_string(),
             &format!("{}", r.threshold_pct),
             bool_str(r.above),

@@ -18,6 +18,7 @@ use crate::error::Result;
 use crate::estimate::{RatioTerm, StratifiedSample};
 use crate::kernel::{self, Columns};
 use crate::output::Staged;
+use crate::output::cell;
 use crate::questionnaire::Questionnaire;
 use crate::responses::{NO_ANSWER, ResponseData};
 
@@ -282,10 +283,6 @@ struct Published<'a> {
     rows: &'a [IndexRow],
 }
 
-fn num(v: Option<f64>) -> String {
-    v.map(|x| format!("{x}")).unwrap_or_default()
-}
-
 /// Writes `indices.csv` and `indices.json` into `dir`, atomically.
 pub fn write(
     dir: &Path,
@@ -374,9 +371,7 @@ pub fn stage(
     rows: &[IndexRow],
     extras: Extras,
 ) {
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::new());
+    let mut w = crate::output::csv_writer();
     w.write_record([
         "domain",
         "indicator",
@@ -395,10 +390,10 @@ pub fn stage(
             r.domain.as_str(),
             &r.indicator,
             r.measure,
-            &num(r.estimate),
-            &num(r.std_error),
-            &num(r.ci_lower),
-            &num(r.ci_upper),
+            &cell(r.estimate),
+            &cell(r.std_error),
+            &cell(r.ci_lower),
+            &cell(r.ci_upper),
             r.ci_method,
             &r.n.to_string(),
             &r.df.to_string(),

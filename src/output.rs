@@ -7,6 +7,20 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, ErrorKind, Result};
 
+/// A CSV writer into memory as every output file is written: comma-separated, `\n` line
+/// ends, quoted only where needed.
+pub fn csv_writer() -> csv::Writer<Vec<u8>> {
+    csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new())
+}
+
+/// A number cell: the shortest text that reads back as the same value (full precision), or
+/// an empty cell when there is none.
+pub fn cell<T: std::fmt::Display>(v: Option<T>) -> String {
+    v.map(|x| x.to_string()).unwrap_or_default()
+}
+
 /// A set of files to write together into one directory.
 #[derive(Debug)]
 pub struct Staged {

@@ -47,6 +47,7 @@ use crate::error::{Error, Result};
 use crate::flags::FlagSettings;
 use crate::index::IndexRow;
 use crate::output::Staged;
+use crate::output::cell;
 use crate::questionnaire::Questionnaire;
 use crate::responses::ResponseData;
 
@@ -313,10 +314,6 @@ pub fn compute(
     out
 }
 
-fn num<T: std::fmt::Display>(v: Option<T>) -> String {
-    v.map(|x| format!("{x}")).unwrap_or_default()
-}
-
 /// The columns of `ranks.csv`.
 pub const COLUMNS: [&str; 14] = [
     "unit_group",
@@ -337,9 +334,7 @@ pub const COLUMNS: [&str; 14] = [
 
 /// `ranks.csv` as bytes.
 pub fn to_csv(rows: &[RankRow]) -> Vec<u8> {
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::new());
+    let mut w = crate::output::csv_writer();
     w.write_record(COLUMNS).expect("memory");
     for r in rows {
         w.write_record([
@@ -348,13 +343,13 @@ pub fn to_csv(rows: &[RankRow]) -> Vec<u8> {
             &r.unit_name,
             &r.indicator,
             r.measure,
-            &num(r.estimate),
-            &num(r.ci_lower),
-            &num(r.ci_upper),
+            &cell(r.estimate),
+            &cell(r.ci_lower),
+            &cell(r.ci_upper),
             &r.n.to_string(),
-            &num(r.rank),
-            &num(r.rank_lower),
-            &num(r.rank_upper),
+            &cell(r.rank),
+            &cell(r.rank_lower),
+            &cell(r.rank_upper),
             &r.group_size.to_string(),
             if r.imprecise { "true" } else { "false" },
         ])

@@ -335,9 +335,7 @@ fn write_sample_csv(
         }
     }
 
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::new());
+    let mut w = crate::output::csv_writer();
     let header: Vec<&str> = SAMPLE_COLUMNS
         .iter()
         .copied()
@@ -395,9 +393,7 @@ fn write_ratio(out: &mut String, a: u64, b: u64) {
 }
 
 fn write_rejected_csv(frame: &Frame) -> Vec<u8> {
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::new());
+    let mut w = crate::output::csv_writer();
     w.write_record(["row", "column", "value", "reason"])
         .expect("memory");
     for p in &frame.rejections {

@@ -34,6 +34,7 @@ use xxhash_rust::xxh3::xxh3_128;
 
 use crate::error::{CellProblem, Error, Result};
 use crate::output::Staged;
+use crate::output::cell;
 use crate::records::{ColumnMap, RecordLayout, parse_date};
 use crate::table::{Row, Table};
 
@@ -337,16 +338,10 @@ pub const COLUMNS: [&str; 14] = [
     "not_returned",
 ];
 
-fn num(v: Option<f64>) -> String {
-    v.map(|x| format!("{x}")).unwrap_or_default()
-}
-
 impl Timeliness {
     /// `timeliness.csv` as bytes.
     pub fn to_csv(&self) -> Vec<u8> {
-        let mut w = csv::WriterBuilder::new()
-            .terminator(csv::Terminator::Any(b'\n'))
-            .from_writer(Vec::new());
+        let mut w = crate::output::csv_writer();
         w.write_record(COLUMNS).expect("memory");
         for r in &self.rows {
             let t = &r.tally;
@@ -358,9 +353,9 @@ impl Timeliness {
                 &t.early.to_string(),
                 &t.on_time.to_string(),
                 &t.late.to_string(),
-                &num(t.pct(t.early)),
-                &num(t.pct(t.on_time)),
-                &num(t.pct(t.late)),
+                &cell(t.pct(t.early)),
+                &cell(t.pct(t.on_time)),
+                &cell(t.pct(t.late)),
                 &format!("{}", self.settings.late_ceiling_pct),
                 match r.above_ceiling {
                     Some(true) => "true",
@@ -377,9 +372,7 @@ impl Timeliness {
 
     /// `timeliness_rejected.csv` as bytes: `row, column, value, reason`.
     pub fn rejected_csv(&self) -> Vec<u8> {
-        let mut w = csv::WriterBuilder::new()
-            .terminator(csv::Terminator::Any(b'\n'))
-            .from_writer(Vec::new());
+        let mut w = crate::output::csv_writer();
         w.write_record(["row", "column", "value", "reason"])
             .expect("memory");
         for p in &self.rejections {

@@ -21,9 +21,7 @@ fn opt(v: Option<f64>) -> String {
 }
 
 fn csv_bytes(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Vec<u8> {
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::new());
+    let mut w = crate::output::csv_writer();
     w.write_record(header).expect("memory");
     for r in rows {
         w.write_record(&r).expect("memory");
