@@ -36,8 +36,6 @@ use crate::responses::{NO_ANSWER, ResponseData};
 const LANES: usize = 8;
 const ANSWERED: usize = 6;
 const MEASURES: usize = 3;
-/// Items looked up together in the per-respondent pass.
-const GROUP: usize = 2;
 
 /// The answers decoded for the kernel: one byte per answer (the answer's slot on the scale,
 /// or the no-answer slot), respondent-major, grouped by cell.
@@ -256,6 +254,15 @@ impl Ratios {
 }
 
 const SCALE: [f64; MEASURES] = [100.0, 100.0, 1.0];
+
+/// One look-up of the per-respondent pass: the answers at positions `first` and `second`
+/// select row `base + first·slots + second` of the cell's table.
+#[derive(Clone, Copy, Debug)]
+struct Lookup {
+    first: usize,
+    second: usize,
+    base: usize,
+}
 
 /// Per cell, per element (and overall, last): sums of the linearised values and of their
 /// squares in each lane, and how many respondents answered.
@@ -614,50 +621,56 @@ fn combination_sums(
             out.sum[e_count][l] += plan.element_weights[e] * out.sum[e][l];
         }
     }
-    // Items taken GROUP at a time: one table row per combination of their answers, so a
-    // respondent needs half the look-ups (three at a time makes the tables outgrow the L1
-    // cache and is no faster).
-    let mut groups: Vec<Vec<(usize, usize, usize)>> = Vec::with_capacity(e_count);
+    // Items taken in pairs: one table row per pair of answers, so a respondent needs half
+    // the look-ups (three at a time makes the tables outgrow the L1 cache and is no faster).
+    // An element's last item, when it has an odd number, is looked up alone through a table
+    // whose rows repeat over a second answer that is its own; every look-up is then a pair
+    // and the loop has one shape. `ends[e]` is where element `e`'s look-ups end.
+    let mut lookups: Vec<Lookup> = Vec::with_capacity(cols.items.div_ceil(2));
+    let mut ends: Vec<usize> = Vec::with_capacity(e_count);
     let mut table: Vec<[f64; LANES]> = Vec::new();
     for e in 0..e_count {
-        let mut g = Vec::new();
         let mut p = bounds[e];
         while p < bounds[e + 1] {
-            let len = GROUP.min(bounds[e + 1] - p);
+            let pair = bounds[e + 1] - p >= 2;
             let base = table.len();
-            let combinations = s_len.pow(len as u32);
-            for code in 0..combinations {
-                let mut t = [0.0f64; LANES];
-                let mut rest = code;
-                for j in (0..len).rev() {
-                    let row = &single[(p + j) * s_len + rest % s_len];
-                    rest /= s_len;
-                    for l in 0..LANES {
-                        t[l] += row[l];
+            for a in 0..s_len {
+                for b in 0..s_len {
+                    let mut t = single[p * s_len + a];
+                    if pair {
+                        let second = &single[(p + 1) * s_len + b];
+                        for l in 0..LANES {
+                            t[l] += second[l];
+                        }
                     }
+                    table.push(t);
                 }
-                table.push(t);
             }
-            g.push((p, len, base));
-            p += len;
+            let second = if pair { p + 1 } else { p };
+            lookups.push(Lookup {
+                first: p,
+                second,
+                base,
+            });
+            p += if pair { 2 } else { 1 };
         }
-        groups.push(g);
+        ends.push(lookups.len());
     }
     let weights = &plan.element_weights;
     for row in cols.rows(c) {
         let mut overall = [0.0f64; LANES];
         let mut any = false;
-        for (e, g) in groups.iter().enumerate() {
+        let mut lo = 0;
+        for (e, &hi) in ends.iter().enumerate() {
             let mut z = [0.0f64; LANES];
-            for &(p, len, base) in g {
-                let i = row[p..p + len]
-                    .iter()
-                    .fold(0, |i, &a| i * s_len + usize::from(a));
-                let t = &table[base + i];
+            for k in &lookups[lo..hi] {
+                let t =
+                    &table[k.base + usize::from(row[k.first]) * s_len + usize::from(row[k.second])];
                 for l in 0..LANES {
                     z[l] += t[l];
                 }
             }
+            lo = hi;
             let answered = z[ANSWERED] > 0.0;
             let (q, w) = (&mut out.sum_sq[e], weights[e]);
             for l in 0..LANES {
