@@ -37,16 +37,23 @@ const LANES: usize = 8;
 const ANSWERED: usize = 6;
 const MEASURES: usize = 3;
 
-/// The answers decoded for the kernel: one byte per answer (the answer's slot on the scale,
-/// or the no-answer slot), respondent-major, grouped by cell.
+/// The answers decoded for the kernel: one code per pair of answers, respondent-major,
+/// grouped by cell. An answer's slot is its place on the scale, or the no-answer slot; the
+/// code of a pair is `first slot · slots + second slot`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Columns {
+    /// Items in the questionnaire.
     items: usize,
+    /// Answer slots: the scale's values and no answer.
     slots: usize,
-    /// The item at each position of a respondent's answers: elements' items first, in
-    /// element order, then items in no element.
-    order: Vec<usize>,
-    answers: Vec<u8>,
+    /// The items of each pair: each element's items two by two, in element order (an
+    /// element with an odd number of items ends with one alone, its second slot always "no
+    /// answer"), then the items in no element likewise.
+    pairs: Vec<(usize, Option<usize>)>,
+    /// Per element, where its pairs end.
+    element_ends: Vec<usize>,
+    codes: Vec<u16>,
+    respondents_total: usize,
     cells: Vec<Cell>,
     respondents: Vec<f64>,
     population: Vec<f64>,
@@ -161,21 +168,48 @@ impl Columns {
             next.push(start);
             start += c.len;
         }
-        // Items in element order, then the rest.
-        let mut order: Vec<usize> = q.elements.iter().flat_map(|e| e.items.clone()).collect();
-        let rest: Vec<usize> = (0..q.items.len()).filter(|k| !order.contains(k)).collect();
-        order.extend(rest);
-        let k_items = order.len();
-        let columns: Vec<&[u8]> = order.iter().map(|&k| data.answers[k].as_slice()).collect();
-        // Each respondent's answers, in item order, to its place in its cell (respondents
-        // keep their file order within a cell).
-        let mut answers = vec![0u8; n * k_items];
+        // Pairs of items: each element's two by two, then the items in no element.
+        let two_by_two = |items: &[usize]| -> Vec<(usize, Option<usize>)> {
+            items.chunks(2).map(|p| (p[0], p.get(1).copied())).collect()
+        };
+        let mut pairs = Vec::new();
+        let mut element_ends = Vec::with_capacity(q.elements.len());
+        for e in &q.elements {
+            pairs.extend(two_by_two(&e.items));
+            element_ends.push(pairs.len());
+        }
+        let rest: Vec<usize> = (0..q.items.len())
+            .filter(|k| !q.elements.iter().any(|e| e.items.contains(k)))
+            .collect();
+        pairs.extend(two_by_two(&rest));
+        let width = pairs.len();
+        let columns: Vec<(&[u8], Option<&[u8]>)> = pairs
+            .iter()
+            .map(|&(a, b)| {
+                (
+                    data.answers[a].as_slice(),
+                    b.map(|b| data.answers[b].as_slice()),
+                )
+            })
+            .collect();
+        // A questionnaire's scale ends at 254 at most (255 is no answer), so there are at
+        // most 256 slots and a pair's code fits in 16 bits.
+        let s_len = u16::try_from(slots.len()).expect("at most 256 answer slots");
+        let none = s_len - 1;
+        // Each respondent's pairs to its place in its cell (respondents keep their file order
+        // within a cell).
+        let mut codes = vec![0u16; n * width];
         for (i, &c) in group.iter().enumerate() {
             let p = next[c as usize];
             next[c as usize] += 1;
-            let row = &mut answers[p * k_items..(p + 1) * k_items];
-            for (a, col) in row.iter_mut().zip(&columns) {
-                *a = slots.of_value[usize::from(col[i])];
+            let row = &mut codes[p * width..(p + 1) * width];
+            for (code, (a, b)) in row.iter_mut().zip(&columns) {
+                let first = u16::from(slots.of_value[usize::from(a[i])]);
+                let second = match b {
+                    Some(b) => u16::from(slots.of_value[usize::from(b[i])]),
+                    None => none,
+                };
+                *code = first * s_len + second;
             }
         }
         let mut respondents = vec![0.0f64; data.strata.len()];
@@ -183,10 +217,12 @@ impl Columns {
             respondents[h as usize] += 1.0;
         }
         Columns {
-            items: k_items,
+            items: q.items.len(),
             slots: slots.len(),
-            order,
-            answers,
+            pairs,
+            element_ends,
+            codes,
+            respondents_total: n,
             cells,
             respondents,
             population: data.population.clone(),
@@ -196,16 +232,18 @@ impl Columns {
 
     /// The number of respondents.
     pub fn len(&self) -> usize {
-        self.answers.len() / self.items.max(1)
+        self.respondents_total
     }
 
     /// Whether there is no respondent.
     pub fn is_empty(&self) -> bool {
-        self.answers.is_empty()
+        self.respondents_total == 0
     }
 
-    fn rows(&self, c: &Cell) -> std::slice::ChunksExact<'_, u8> {
-        self.answers[c.start * self.items..(c.start + c.len) * self.items].chunks_exact(self.items)
+    /// The pair codes of each respondent of cell `c`.
+    fn rows(&self, c: &Cell) -> std::slice::ChunksExact<'_, u16> {
+        let width = self.pairs.len();
+        self.codes[c.start * width..(c.start + c.len) * width].chunks_exact(width.max(1))
     }
 }
 
@@ -255,15 +293,6 @@ impl Ratios {
 
 const SCALE: [f64; MEASURES] = [100.0, 100.0, 1.0];
 
-/// One look-up of the per-respondent pass: the answers at positions `first` and `second`
-/// select row `base + first·slots + second` of the cell's table.
-#[derive(Clone, Copy, Debug)]
-struct Lookup {
-    first: usize,
-    second: usize,
-    base: usize,
-}
-
 /// Per cell, per element (and overall, last): sums of the linearised values and of their
 /// squares in each lane, and how many respondents answered.
 #[derive(Clone, Debug, Default)]
@@ -294,27 +323,25 @@ fn compute_with(q: &Questionnaire, cols: &Columns, threads: usize, wide: bool) -
     };
     let (k_items, s_len) = (cols.items, cols.slots);
     let domains = cols.units + 1;
-    // Pass 1: counts per cell, item and answer slot. Answers are counted two items at a time
-    // (one increment per pair of answers), then each item's counts are read off the pairs.
+    // Pass 1: counts per cell, item (questionnaire order) and answer slot. Pairs of answers
+    // are counted (one increment per pair), then each item's counts are read off its pair's.
+    let square = s_len * s_len;
     let counts: Vec<Vec<u32>> = by_cells(cols, threads, |_, c| {
-        let pairs = k_items / 2;
-        let square = s_len * s_len;
-        let mut joint = vec![0u32; pairs * square];
-        let mut n = vec![0u32; k_items * s_len];
+        let mut joint = vec![0u32; cols.pairs.len() * square];
         for row in cols.rows(c) {
-            for (g, ab) in row.chunks_exact(2).enumerate() {
-                joint[g * square + usize::from(ab[0]) * s_len + usize::from(ab[1])] += 1;
-            }
-            if k_items % 2 == 1 {
-                n[(k_items - 1) * s_len + usize::from(row[k_items - 1])] += 1;
+            for (joint, &code) in joint.chunks_exact_mut(square).zip(row) {
+                joint[usize::from(code)] += 1;
             }
         }
-        for g in 0..pairs {
+        let mut n = vec![0u32; k_items * s_len];
+        for (joint, &(first, second)) in joint.chunks_exact(square).zip(&cols.pairs) {
             for a in 0..s_len {
                 for b in 0..s_len {
-                    let m = joint[g * square + a * s_len + b];
-                    n[2 * g * s_len + a] += m;
-                    n[(2 * g + 1) * s_len + b] += m;
+                    let m = joint[a * s_len + b];
+                    n[first * s_len + a] += m;
+                    if let Some(second) = second {
+                        n[second * s_len + b] += m;
+                    }
                 }
             }
         }
@@ -322,15 +349,10 @@ fn compute_with(q: &Questionnaire, cols: &Columns, threads: usize, wide: bool) -
     });
     // Ratio totals per domain, summed over cells in cell order.
     let mut totals = vec![([0.0f64; MEASURES], 0.0f64); domains * k_items];
-    let mut pos_of = vec![0usize; k_items];
-    for (j, &k) in cols.order.iter().enumerate() {
-        pos_of[k] = j;
-    }
     for (c, n) in cols.cells.iter().zip(&counts) {
         for d in [0, c.unit as usize + 1] {
             for k in 0..k_items {
-                let j = pos_of[k];
-                let h = &n[j * s_len..(j + 1) * s_len];
+                let h = &n[k * s_len..(k + 1) * s_len];
                 let t = &mut totals[d * k_items + k];
                 for m in 0..MEASURES {
                     t.0[m] += c.weight * dot_counts(h, plan.slots.measure(m));
@@ -414,9 +436,8 @@ fn compute_with(q: &Questionnaire, cols: &Columns, threads: usize, wide: bool) -
                 for &h in &touched {
                     answered_in[h] = false;
                 }
-                let j = pos_of[k];
                 for (c, n) in cols.cells[cells.clone()].iter().zip(&counts[cells.clone()]) {
-                    let h = &n[j * s_len..(j + 1) * s_len];
+                    let h = &n[k * s_len..(k + 1) * s_len];
                     let a: u64 = h[..s_len - 1].iter().map(|&v| u64::from(v)).sum();
                     n_used += a;
                     answered_in[c.stratum as usize] |= a > 0;
@@ -430,7 +451,7 @@ fn compute_with(q: &Questionnaire, cols: &Columns, threads: usize, wide: bool) -
                         s2[h] = 0.0;
                     }
                     for (c, n) in cols.cells[cells.clone()].iter().zip(&counts[cells.clone()]) {
-                        let h = &n[j * s_len..(j + 1) * s_len];
+                        let h = &n[k * s_len..(k + 1) * s_len];
                         let (mut a, mut b) = (0.0f64, 0.0f64);
                         for (s, &cnt) in h.iter().enumerate().take(s_len - 1) {
                             let t = SCALE[m] * (f[s] - r) / x;
@@ -586,13 +607,11 @@ fn combination_sums(
         sum_sq: vec![[0.0; LANES]; e_count + 1],
         answered: vec![0; e_count + 1],
     };
-    // Per answer position (elements' items, in order): the item's linearised value per answer
-    // slot in the lanes, with the item's coefficient in its element.
-    let mut single: Vec<[f64; LANES]> = Vec::with_capacity(cols.items * s_len);
-    let mut bounds = vec![0usize];
+    // Per item of an element and answer slot: the item's linearised value in the lanes, with
+    // the item's coefficient in its element.
+    let mut single: Vec<[f64; LANES]> = vec![[0.0; LANES]; cols.items * s_len];
     for (e, (items, coefs)) in plan.elements.iter().enumerate() {
         for (&k, &coef) in items.iter().zip(coefs) {
-            let j = single.len() / s_len;
             for s in 0..s_len {
                 let mut t = [0.0f64; LANES];
                 for (half, d) in [(0, unit), (MEASURES, 0)] {
@@ -607,65 +626,49 @@ fn combination_sums(
                     }
                 }
                 t[ANSWERED] = plan.slots.answered[s];
-                let n = f64::from(counts[j * s_len + s]);
+                let n = f64::from(counts[k * s_len + s]);
                 for l in 0..LANES {
                     out.sum[e][l] += n * t[l];
                 }
-                single.push(t);
+                single[k * s_len + s] = t;
             }
         }
-        bounds.push(bounds.last().expect("starts at 0") + items.len());
     }
     for e in 0..e_count {
         for l in 0..LANES {
             out.sum[e_count][l] += plan.element_weights[e] * out.sum[e][l];
         }
     }
-    // Items taken in pairs: one table row per pair of answers, so a respondent needs half
-    // the look-ups (three at a time makes the tables outgrow the L1 cache and is no faster).
-    // An element's last item, when it has an odd number, is looked up alone through a table
-    // whose rows repeat over a second answer that is its own; every look-up is then a pair
-    // and the loop has one shape. `ends[e]` is where element `e`'s look-ups end.
-    let mut lookups: Vec<Lookup> = Vec::with_capacity(cols.items.div_ceil(2));
-    let mut ends: Vec<usize> = Vec::with_capacity(e_count);
-    let mut table: Vec<[f64; LANES]> = Vec::new();
-    for e in 0..e_count {
-        let mut p = bounds[e];
-        while p < bounds[e + 1] {
-            let pair = bounds[e + 1] - p >= 2;
-            let base = table.len();
-            for a in 0..s_len {
-                for b in 0..s_len {
-                    let mut t = single[p * s_len + a];
-                    if pair {
-                        let second = &single[(p + 1) * s_len + b];
-                        for l in 0..LANES {
-                            t[l] += second[l];
-                        }
+    // Per pair of an element's items: one table row per pair code, the sum of both items'
+    // rows (a respondent needs one look-up per pair; three items at a time make the tables
+    // outgrow the L1 cache and are no faster). An item alone has rows for every second slot.
+    let square = s_len * s_len;
+    let e_pairs = cols.element_ends.last().copied().unwrap_or(0);
+    let mut table: Vec<[f64; LANES]> = Vec::with_capacity(e_pairs * square);
+    for &(first, second) in &cols.pairs[..e_pairs] {
+        for a in 0..s_len {
+            for b in 0..s_len {
+                let mut t = single[first * s_len + a];
+                if let Some(second) = second {
+                    let row = &single[second * s_len + b];
+                    for l in 0..LANES {
+                        t[l] += row[l];
                     }
-                    table.push(t);
                 }
+                table.push(t);
             }
-            let second = if pair { p + 1 } else { p };
-            lookups.push(Lookup {
-                first: p,
-                second,
-                base,
-            });
-            p += if pair { 2 } else { 1 };
         }
-        ends.push(lookups.len());
     }
+    let tables: Vec<&[[f64; LANES]]> = table.chunks_exact(square).collect();
     let weights = &plan.element_weights;
     for row in cols.rows(c) {
         let mut overall = [0.0f64; LANES];
         let mut any = false;
         let mut lo = 0;
-        for (e, &hi) in ends.iter().enumerate() {
+        for (e, &hi) in cols.element_ends.iter().enumerate() {
             let mut z = [0.0f64; LANES];
-            for k in &lookups[lo..hi] {
-                let t =
-                    &table[k.base + usize::from(row[k.first]) * s_len + usize::from(row[k.second])];
+            for (table, &code) in tables[lo..hi].iter().zip(&row[lo..hi]) {
+                let t = &table[usize::from(code)];
                 for l in 0..LANES {
                     z[l] += t[l];
                 }

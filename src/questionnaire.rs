@@ -26,6 +26,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::responses::NO_ANSWER;
 
 /// The questionnaire as written in TOML.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -186,6 +187,12 @@ impl Questionnaire {
             in_byte("[scale] min", sc.min)?,
             in_byte("[scale] max", sc.max)?,
         );
+        if max == NO_ANSWER {
+            return Err(err(
+                "[scale] max",
+                format!("max = {max} is the code kept for no answer; a scale ends at 254 at most"),
+            ));
+        }
         if min >= max {
             return Err(err(
                 "[scale] max",
@@ -396,6 +403,7 @@ items = ["Q03"]
                 BASE.replace("satisfied = [4, 5]\n", "satisfied = [4, 7]\n"),
                 "on the scale",
             ),
+            (BASE.replace("max = 5", "max = 255"), "kept for no answer"),
             (
                 BASE.replace("code = \"E2\"", "code = \"E1\""),
                 "two elements have this code",
