@@ -412,6 +412,7 @@ fn compute_with(q: &Questionnaire, cols: &Columns, threads: usize, wide: bool) -
         let mut seen = vec![false; strata];
         let mut answered_in = vec![false; strata];
         let mut touched: Vec<usize> = Vec::new();
+        let mut lin = vec![0.0f64; s_len];
         for d in range {
             let (lo, hi) = if d == 0 {
                 (0, cols.cells.len())
@@ -446,6 +447,10 @@ fn compute_with(q: &Questionnaire, cols: &Columns, threads: usize, wide: bool) -
                 for m in 0..MEASURES {
                     let r = y[m] / x;
                     let f = plan.slots.measure(m);
+                    // The linearised value of each answer (the same for every cell).
+                    for (t, &f) in lin.iter_mut().zip(f) {
+                        *t = SCALE[m] * (f - r) / x;
+                    }
                     for &h in &touched {
                         s1[h] = 0.0;
                         s2[h] = 0.0;
@@ -453,8 +458,7 @@ fn compute_with(q: &Questionnaire, cols: &Columns, threads: usize, wide: bool) -
                     for (c, n) in cols.cells[cells.clone()].iter().zip(&counts[cells.clone()]) {
                         let h = &n[k * s_len..(k + 1) * s_len];
                         let (mut a, mut b) = (0.0f64, 0.0f64);
-                        for (s, &cnt) in h.iter().enumerate().take(s_len - 1) {
-                            let t = SCALE[m] * (f[s] - r) / x;
+                        for (&cnt, &t) in h.iter().zip(&lin).take(s_len - 1) {
                             a += f64::from(cnt) * t;
                             b += f64::from(cnt) * t * t;
                         }
