@@ -13,8 +13,8 @@
 //! * `read_answers`: sums every answer byte once (22 MB): the floor;
 //! * `kernel`: [`chiso::kernel::compute`] on decoded columns, on 1 and 2 threads: every
 //!   estimate and standard error;
-//! * `decode`: [`chiso::kernel::Columns::new`] (answers to one byte per answer, grouped by
-//!   unit, stratum and weight);
+//! * `decode`: [`chiso::kernel::Columns::new`] (answers to one code per pair of items,
+//!   grouped by unit, stratum and weight);
 //! * `index`: [`chiso::index::compute`]: decode + kernel + intervals + output rows.
 //!
 //! See `docs/benchmarks.md` for the numbers and how to read them.

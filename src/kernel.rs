@@ -1,19 +1,22 @@
 //! The columnar hot path: every item's, element's and the overall index, for every unit and
 //! for `ALL`, with its standard error, in two passes over the decoded answers.
 //!
-//! Answers are decoded once ([`Columns::new`]) into one byte per answer, respondent by
-//! respondent, grouped into *cells*: the respondents of one unit and one stratum who carry the
-//! same weight. Everything a linearised variance needs is a sum over a cell times the cell's
-//! weight (or its square), so the kernel never multiplies by a weight per answer.
+//! Answers are decoded once ([`Columns::new`]) into one 16-bit code per pair of items (the two
+//! answers' places on the scale), respondent by respondent, grouped into *cells*: the
+//! respondents of one unit and one stratum who carry the same weight. The pairs follow the
+//! elements, so that an element's answers are whole pairs: a respondent's pass costs one
+//! look-up per pair and no index arithmetic. Everything a linearised variance needs is a sum
+//! over a cell times the cell's weight (or its square), so the kernel never multiplies by a
+//! weight per answer.
 //!
-//! 1. **Counts** (items): per cell and item, how many respondents gave each answer. A ratio's
-//!    totals and, for an item index, its whole variance follow from these counts: the
-//!    linearised value `t(v) = c·(y(v) − R·x(v))/X` depends on the answer `v` only, so
+//! 1. **Counts** (items): per cell and item, how many respondents gave each answer (counted
+//!    per pair of answers, then read off per item). A ratio's totals and, for an item index,
+//!    its whole variance follow from these counts: the linearised value `t(v) = c·(y(v) − R·x(v))/X` depends on the answer `v` only, so
 //!    `Σ z = Σ_v n_v t(v)` and `Σ z² = Σ_v n_v t(v)²` within a cell.
 //! 2. **Combinations** (elements, overall): the linearised value of a combination of ratios
 //!    sums its items' `t_k(v_k)`, so its square needs each respondent's answers together. Once
 //!    the ratios are known, one pass per cell adds up, per respondent, one table row per pair
-//!    of items (eight lanes: three measures for the unit, three for `ALL`, items answered,
+//!    code (eight lanes: three measures for the unit, three for `ALL`, items answered,
 //!    padding) and accumulates the squares per element and overall. Their plain sums are
 //!    linear in the answers and come from the counts.
 //!
