@@ -175,7 +175,7 @@ pub fn read_frame(
     columns: &ColumnMap,
     design: &Design,
 ) -> Result<(Table, RecordLayout, Frame)> {
-    let mut table = Table::open(records, sheet)?;
+    let mut table = Table::open_hashed(records, sheet)?;
     let layout = RecordLayout::new(table.name(), table.headers(), columns, &design.strata)
         .map_err(|e| match e.into_kind() {
             ErrorKind::Design { key, message, .. } => crate::Error::from(ErrorKind::Design {
@@ -309,9 +309,16 @@ fn write_sample_csv(
     // Read the selected rows again, in file order, keeping only the cells written out: the
     // unit code, then the `extra` cells, one after the other in `texts` (`ends` marks where
     // each cell ends, `1 + extra.len()` per pick).
-    let mut order: Vec<usize> = (0..picks.len()).collect();
     let member = |p: &Pick| &lists.frame.strata[p.stratum].members[p.member];
-    order.sort_by_key(|&i| member(&picks[i]).locator);
+    // Each pick's place in the file looked up once (a sort that looked it up at each
+    // comparison would chase the members across memory), then sorted.
+    let mut order: Vec<(u64, usize)> = picks
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (member(p).locator, i))
+        .collect();
+    order.sort_unstable();
+    let order = order.into_iter().map(|(_, i)| i);
     let width = 1 + extra.len();
     let mut texts = String::new();
     let mut ends: Vec<usize> = vec![0; picks.len() * width];
