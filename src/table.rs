@@ -536,11 +536,12 @@ fn not_utf8(name: &str, record: u64, field: usize) -> Error {
 }
 
 /// Checks that every field of `record` is UTF-8; `Err` gives the first that is not. The whole
-/// record is checked at once: each field is then UTF-8 exactly when no field starts in the
-/// middle of a character (its first byte is not a continuation byte).
+/// record is checked at once (with `simdutf8`, several times faster than the standard
+/// library's check on Vietnamese text): each field is then UTF-8 exactly when no field starts
+/// in the middle of a character (its first byte is not a continuation byte).
 fn utf8_fields(record: &csv::ByteRecord) -> std::result::Result<(), usize> {
     let bytes = record.as_slice();
-    if std::str::from_utf8(bytes).is_ok() {
+    if simdutf8::basic::from_utf8(bytes).is_ok() {
         let mut start = 0;
         let mut whole = true;
         for field in record.iter() {
