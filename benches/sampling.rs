@@ -344,10 +344,11 @@ fn sample_steps(c: &mut Criterion) {
         g.bench_function(BenchmarkId::new("refetch_picks", d.label), |b| {
             let (_, rows) = lists();
             b.iter(|| {
-                let mut table = Table::open(&d.path, None).expect("open");
+                let table = Table::open(&d.path, None).expect("open");
+                let mut fetcher = table.fetcher().expect("open");
                 let mut bytes = 0usize;
                 for &(locator, row) in rows {
-                    let row = table.fetch(locator, row).expect("fetch");
+                    let row = fetcher.fetch(locator, row).expect("fetch");
                     bytes += row.get(0).len();
                 }
                 bytes

@@ -13,7 +13,7 @@ use crate::frame::Frame;
 use crate::manifest::{self, Manifest, RecordsInfo, StratumEntry, Totals};
 use crate::output::Staged;
 use crate::records::{CONTACT, ColumnMap, DESCRIPTIVE, RecordLayout};
-use crate::table::{self, Table};
+use crate::table::{self, Fetcher, Table};
 
 /// The role of a selected applicant.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -191,7 +191,7 @@ pub fn read_frame(
 
 /// Draws a sample: frame, sizes, lists, and the files that publish them.
 pub fn draw_sample(req: &SampleRequest) -> Result<SampleOutput> {
-    let (mut table, layout, frame) = read_frame(
+    let (table, layout, frame) = read_frame(
         &req.records,
         req.sheet.as_deref(),
         &req.columns,
@@ -230,7 +230,7 @@ pub fn draw_sample(req: &SampleRequest) -> Result<SampleOutput> {
                     lists.digest(),
                 )
             });
-            let sample_csv = write_sample_csv(&lists, &mut table, &layout, &req.columns);
+            let sample_csv = write_sample_csv(&lists, &table, &layout, &req.columns);
             let others = others.join().expect("the digests do not panic");
             sample_csv.map(|csv| (csv, others))
         })?;
@@ -294,7 +294,7 @@ pub const SAMPLE_COLUMNS: [&str; 14] = [
 
 fn write_sample_csv(
     lists: &Lists,
-    table: &mut Table,
+    table: &Table,
     layout: &RecordLayout,
     columns: &ColumnMap,
 ) -> Result<Vec<u8>> {
@@ -306,90 +306,129 @@ fn write_sample_csv(
         .filter_map(|c| layout.find(columns, c).map(|i| (*c, i)))
         .collect();
     let picks: Vec<Pick> = lists.picks().collect();
-    // Read the selected rows again, in file order, keeping only the cells written out: the
-    // unit code, then the `extra` cells, one after the other in `texts` (`ends` marks where
-    // each cell ends, `1 + extra.len()` per pick).
     let member = |p: &Pick| &lists.frame.strata[p.stratum].members[p.member];
-    // Each pick's place in the file looked up once (a sort that looked it up at each
-    // comparison would chase the members across memory), then sorted.
+    // Read the selected rows again, in file order (each pick's place looked up once, then
+    // sorted), the first half of the file and the second on two threads, each with its own
+    // reader. Only the cells written out are kept: the unit code, then the `extra` cells.
     let mut order: Vec<(u64, usize)> = picks
         .iter()
         .enumerate()
         .map(|(i, p)| (member(p).locator, i))
         .collect();
     order.sort_unstable();
-    let order = order.into_iter().map(|(_, i)| i);
     let width = 1 + extra.len();
-    let mut texts = String::new();
-    let mut ends: Vec<usize> = vec![0; picks.len() * width];
-    let mut starts: Vec<usize> = vec![0; picks.len()];
-    for i in order {
-        let m = member(&picks[i]);
-        let row = table.fetch(m.locator, m.row)?;
-        if row.get(layout.record_id) != &*m.record_id {
-            return Err(ErrorKind::Malformed {
-                file: table.name().to_string(),
-                location: format!("row {}: ", m.row),
-                message: "the file changed while it was being read".into(),
+    let name = table.name();
+    let reread = |mut fetcher: Fetcher<'_>, part: &[(u64, usize)]| -> Result<Cells> {
+        let mut cells = Cells::default();
+        for &(_, i) in part {
+            let m = member(&picks[i]);
+            let row = fetcher.fetch(m.locator, m.row)?;
+            if row.get(layout.record_id) != &*m.record_id {
+                return Err(ErrorKind::Malformed {
+                    file: name.to_string(),
+                    location: format!("row {}: ", m.row),
+                    message: "the file changed while it was being read".into(),
+                }
+                .into());
             }
-            .into());
+            cells.ends.push(cells.texts.len());
+            let cols = std::iter::once(layout.unit_code).chain(extra.iter().map(|(_, c)| *c));
+            for c in cols {
+                cells.texts.push_str(row.get(c));
+                cells.ends.push(cells.texts.len());
+            }
         }
-        starts[i] = texts.len();
-        let cols = std::iter::once(layout.unit_code).chain(extra.iter().map(|(_, c)| *c));
-        for (k, c) in cols.enumerate() {
-            texts.push_str(row.get(c));
-            ends[i * width + k] = texts.len();
-        }
+        Ok(cells)
+    };
+    let (first, second) = order.split_at(order.len() / 2);
+    let fetchers = (table.fetcher()?, table.fetcher()?);
+    let parts: [Cells; 2] = std::thread::scope(|scope| {
+        let other = scope.spawn(|| reread(fetchers.1, second));
+        let first = reread(fetchers.0, first);
+        let second = other.join().expect("re-reading rows does not panic");
+        Ok::<_, crate::Error>([first?, second?])
+    })?;
+    // Where each pick's cells are: its part, and its place in that part.
+    let mut place = vec![(0usize, 0usize); picks.len()];
+    for (j, &(_, i)) in first.iter().enumerate() {
+        place[i] = (0, j);
     }
+    for (j, &(_, i)) in second.iter().enumerate() {
+        place[i] = (1, j);
+    }
+    let cell = |i: usize, k: usize| -> &str {
+        let (part, j) = place[i];
+        let c = &parts[part];
+        let at = j * (width + 1) + k;
+        &c.texts[c.ends[at]..c.ends[at + 1]]
+    };
 
-    let mut w = crate::output::csv_writer();
-    let header: Vec<&str> = SAMPLE_COLUMNS
-        .iter()
-        .copied()
-        .chain(extra.iter().map(|(c, _)| *c))
-        .collect();
-    w.write_record(&header).expect("writing to memory");
+    // The rows, in list order: the first half and the second written on two threads, then
+    // joined (a CSV row does not depend on the rows before it).
     let labels: Vec<String> = lists.frame.strata.iter().map(|s| s.label()).collect();
-    let mut num = itoa::Buffer::new();
-    let mut text = String::new();
-    for (i, p) in picks.iter().enumerate() {
-        let s = &lists.frame.strata[p.stratum];
-        let m = &s.members[p.member];
-        let z = lists.sizes[p.stratum];
-        let big_n = s.size();
-        let cells = &ends[i * width..(i + 1) * width];
-        let cell = |k: usize| {
-            let start = if k == 0 { starts[i] } else { cells[k - 1] };
-            &texts[start..cells[k]]
-        };
-        let mut field = |f: &str| w.write_field(f).expect("writing to memory");
-        field(&labels[p.stratum]);
-        field(p.role.as_str());
-        field(num.format(p.rank));
-        field(&m.applicant_id);
-        field(&m.record_id);
-        field(cell(0));
-        field(num.format(big_n));
-        field(num.format(z.n));
-        text.clear();
-        write_ratio(&mut text, z.n, big_n);
-        field(&text);
-        text.clear();
-        write_ratio(&mut text, big_n, z.n);
-        field(&text);
-        field(num.format(z.reserve));
-        field(num.format(m.record_count));
-        field(m.applicant_type.map(|t| t.as_str()).unwrap_or(""));
-        text.clear();
-        write!(text, "{:016x}", lists.draws[p.stratum].keys[p.member]).expect("string");
-        field(&text);
-        for k in 1..width {
-            field(cell(k));
+    let write = |range: std::ops::Range<usize>, header: bool| -> Vec<u8> {
+        let mut w = crate::output::csv_writer();
+        if header {
+            let header: Vec<&str> = SAMPLE_COLUMNS
+                .iter()
+                .copied()
+                .chain(extra.iter().map(|(c, _)| *c))
+                .collect();
+            w.write_record(&header).expect("writing to memory");
         }
-        w.write_record(std::iter::empty::<&[u8]>())
-            .expect("writing to memory");
-    }
-    Ok(w.into_inner().expect("writing to memory"))
+        let mut num = itoa::Buffer::new();
+        let mut text = String::new();
+        for i in range {
+            let p = &picks[i];
+            let s = &lists.frame.strata[p.stratum];
+            let m = &s.members[p.member];
+            let z = lists.sizes[p.stratum];
+            let big_n = s.size();
+            let mut field = |f: &str| w.write_field(f).expect("writing to memory");
+            field(&labels[p.stratum]);
+            field(p.role.as_str());
+            field(num.format(p.rank));
+            field(&m.applicant_id);
+            field(&m.record_id);
+            field(cell(i, 0));
+            field(num.format(big_n));
+            field(num.format(z.n));
+            text.clear();
+            write_ratio(&mut text, z.n, big_n);
+            field(&text);
+            text.clear();
+            write_ratio(&mut text, big_n, z.n);
+            field(&text);
+            field(num.format(z.reserve));
+            field(num.format(m.record_count));
+            field(m.applicant_type.map(|t| t.as_str()).unwrap_or(""));
+            text.clear();
+            write!(text, "{:016x}", lists.draws[p.stratum].keys[p.member]).expect("string");
+            field(&text);
+            for k in 1..width {
+                field(cell(i, k));
+            }
+            w.write_record(std::iter::empty::<&[u8]>())
+                .expect("writing to memory");
+        }
+        w.into_inner().expect("writing to memory")
+    };
+    let half = picks.len() / 2;
+    let (mut csv, rest) = std::thread::scope(|scope| {
+        let other = scope.spawn(|| write(half..picks.len(), false));
+        let first = write(0..half, true);
+        (first, other.join().expect("writing rows does not panic"))
+    });
+    csv.extend_from_slice(&rest);
+    Ok(csv)
+}
+
+/// The cells kept from re-read rows, one after the other in `texts`; per row, `ends` holds
+/// where its first cell starts and where each of its cells ends.
+#[derive(Default)]
+struct Cells {
+    texts: String,
+    ends: Vec<usize>,
 }
 
 /// Appends `a / b` in the shortest form that reads back exactly; nothing when `b` is 0.

@@ -31,10 +31,6 @@ enum Source {
         reader: csv::Reader<HashingReader>,
         record: csv::StringRecord,
         row: u64,
-        /// A second reader for [`Table::fetch`], over a [`WindowReader`]: a seek discards the
-        /// CSV reader's buffer, so re-reading rows must neither refill a large buffer nor
-        /// call the system each time.
-        fetcher: Option<Box<csv::Reader<WindowReader>>>,
     },
     Sheet {
         cells: Vec<Vec<String>>,
@@ -167,7 +163,6 @@ impl Table {
                 reader,
                 record: csv::StringRecord::new(),
                 row: 1,
-                fetcher: None,
             },
         })
     }
@@ -413,52 +408,29 @@ impl Table {
         })
     }
 
-    /// Reads again the row at `locator` (from [`Row::locator`]) whose number is `number`. Rows
-    /// fetched in file order cost little more than reading the file once.
-    pub fn fetch(&mut self, locator: u64, number: u64) -> Result<Row<'_>> {
-        match &mut self.source {
-            Source::Csv {
-                fetcher, record, ..
-            } => {
-                let reader = match fetcher {
-                    Some(r) => r,
-                    None => {
-                        let file = File::open(&self.path).map_err(|e| Error::io(&self.path, e))?;
-                        fetcher.insert(Box::new(
-                            csv::ReaderBuilder::new()
-                                .flexible(true)
-                                .has_headers(false)
-                                .buffer_capacity(1 << 10)
-                                .from_reader(WindowReader::new(file)),
-                        ))
-                    }
-                };
-                let mut pos = csv::Position::new();
-                pos.set_byte(locator).set_record(number.saturating_sub(2));
-                reader.seek(pos).map_err(|e| csv_error(&self.name, e))?;
-                if !reader
-                    .read_record(record)
-                    .map_err(|e| csv_error(&self.name, e))?
-                {
-                    return Err(ErrorKind::Malformed {
-                        file: self.name.clone(),
-                        location: format!("row {number}: "),
-                        message: "the file changed while it was being read".into(),
-                    }
-                    .into());
+    /// A reader of rows again, by their locators, independent of the table's own pass and of
+    /// other fetchers: several can read the same file on different threads.
+    pub fn fetcher(&self) -> Result<Fetcher<'_>> {
+        let source = match &self.source {
+            Source::Csv { .. } => {
+                let file = File::open(&self.path).map_err(|e| Error::io(&self.path, e))?;
+                FetchSource::Csv {
+                    reader: Box::new(
+                        csv::ReaderBuilder::new()
+                            .flexible(true)
+                            .has_headers(false)
+                            .buffer_capacity(1 << 10)
+                            .from_reader(WindowReader::new(file)),
+                    ),
+                    record: csv::StringRecord::new(),
                 }
-                Ok(Row {
-                    number,
-                    locator,
-                    cells: Cells::Csv(record),
-                })
             }
-            Source::Sheet { cells, .. } => Ok(Row {
-                number,
-                locator,
-                cells: Cells::Sheet(&cells[locator as usize]),
-            }),
-        }
+            Source::Sheet { cells, .. } => FetchSource::Sheet(cells),
+        };
+        Ok(Fetcher {
+            name: &self.name,
+            source,
+        })
     }
 
     /// Goes back to the first data row, for a second pass.
@@ -480,6 +452,57 @@ impl Table {
                 *next = 0;
                 Ok(())
             }
+        }
+    }
+}
+
+/// Reads rows of a [`Table`] again ([`Table::fetcher`]).
+pub struct Fetcher<'t> {
+    name: &'t str,
+    source: FetchSource<'t>,
+}
+
+enum FetchSource<'t> {
+    /// A reader over a [`WindowReader`]: a seek discards the CSV reader's buffer, so re-reading
+    /// rows must neither refill a large buffer nor call the system each time.
+    Csv {
+        reader: Box<csv::Reader<WindowReader>>,
+        record: csv::StringRecord,
+    },
+    Sheet(&'t [Vec<String>]),
+}
+
+impl Fetcher<'_> {
+    /// Reads again the row at `locator` (from [`Row::locator`]) whose number is `number`. Rows
+    /// fetched in file order cost little more than reading the file once.
+    pub fn fetch(&mut self, locator: u64, number: u64) -> Result<Row<'_>> {
+        match &mut self.source {
+            FetchSource::Csv { reader, record } => {
+                let mut pos = csv::Position::new();
+                pos.set_byte(locator).set_record(number.saturating_sub(2));
+                reader.seek(pos).map_err(|e| csv_error(self.name, e))?;
+                if !reader
+                    .read_record(record)
+                    .map_err(|e| csv_error(self.name, e))?
+                {
+                    return Err(ErrorKind::Malformed {
+                        file: self.name.to_string(),
+                        location: format!("row {number}: "),
+                        message: "the file changed while it was being read".into(),
+                    }
+                    .into());
+                }
+                Ok(Row {
+                    number,
+                    locator,
+                    cells: Cells::Csv(record),
+                })
+            }
+            FetchSource::Sheet(cells) => Ok(Row {
+                number,
+                locator,
+                cells: Cells::Sheet(&cells[locator as usize]),
+            }),
         }
     }
 }
