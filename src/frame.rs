@@ -5,18 +5,16 @@
 //! The frame is built in one streaming pass over the records; a second pass happens only when
 //! the file holds a duplicated `record_id`, so that every copy can be rejected whatever their
 //! order. Memory grows with the number of frame members, plus 16 bytes per row for the
-//! duplicate check, which compares 128-bit XXH3 hashes of the record ids (two different ids
-//! share a hash with a probability of about `rows² / 2^129`, 10^-25 for ten million rows):
-//! the parsing thread appends each row's hash to a list, which is sorted when the pass ends
-//! (two halves on two threads, then merged), and equal neighbours are the duplicated ids.
+//! duplicate check ([`crate::records::IdHashes`]: 128-bit hashes of the record ids, sorted
+//! when the pass ends).
 
 use chrono::NaiveDate;
 use rustc_hash::{FxHashMap, FxHashSet};
 use sha2::{Digest, Sha256};
-use xxhash_rust::xxh3::{xxh3_64, xxh3_128};
+use xxhash_rust::xxh3::xxh3_64;
 
 use crate::error::{CellProblem, Result};
-use crate::records::{ApplicantType, Checked, RecordLayout};
+use crate::records::{ApplicantType, Checked, DuplicateCopies, IdHashes, RecordLayout, id_hash};
 use crate::table::{Row, Table};
 use std::collections::hash_map::Entry;
 
@@ -434,11 +432,10 @@ fn scan(
     skip: Option<&FxHashSet<u128>>,
 ) -> Result<(Pass, FxHashSet<u128>)> {
     let mut pass = Pass::default();
-    // The hashes of every record id (first pass, on the parsing thread: appending costs less
-    // than a set's insert, whose table outgrows the caches), and the first row of each
-    // duplicated one (second pass).
-    let mut ids: Vec<u128> = Vec::new();
-    let mut first_rows: FxHashMap<u128, u64> = FxHashMap::default();
+    // The record ids (first pass, noted on the parsing thread) or their duplicated copies
+    // (second pass).
+    let mut ids = IdHashes::default();
+    let mut copies = skip.map(DuplicateCopies::new);
     let byte_len = table.byte_len();
     let mut key = String::new();
     let first_pass = skip.is_none();
@@ -451,17 +448,9 @@ fn scan(
             return Prepared::Rejected(p);
         }
         let record_id = row.get(layout.record_id);
-        let id_hash = (!record_id.is_empty()).then(|| xxh3_128(record_id.as_bytes()));
+        let id_hash = (!record_id.is_empty()).then(|| id_hash(record_id));
         if let (Some(h), true) = (id_hash, first_pass) {
-            if ids.len() == 4096 {
-                // Size the list for the whole file from the bytes per row so far, so that it
-                // is not copied as it grows.
-                if let Some(len) = byte_len {
-                    let per_row = (row.locator() / 4096).max(1);
-                    ids.reserve((len / per_row + len / per_row / 8) as usize);
-                }
-            }
-            ids.push(h);
+            ids.note(h, row, byte_len);
         }
         let checked = layout.check(row);
         let (mut stratum_hash, mut applicant_hash) = (0, 0);
@@ -496,23 +485,11 @@ fn scan(
             } => (id_hash, checked, stratum_hash, applicant_hash),
         };
         pass.counts.rows += 1;
-        // First pass: the ids were noted on the parsing thread (a pass that meets a duplicated
-        // id is done again); the second pass reports every copy.
-        if let (Some(h), Some(skip)) = (id_hash, skip)
-            && skip.contains(&h)
+        // A pass that meets a duplicated id is done again; the second one rejects every copy.
+        if let (Some(h), Some(copies)) = (id_hash, copies.as_mut())
+            && let Some(p) = copies.reject(layout, row, h)
         {
-            let reason = match first_rows.entry(h) {
-                Entry::Vacant(v) => {
-                    v.insert(row.number());
-                    "record_id comes again later in the file: every copy is rejected".to_string()
-                }
-                Entry::Occupied(o) => format!(
-                    "record_id already on row {}: every copy is rejected",
-                    o.get()
-                ),
-            };
-            pass.rejections
-                .push(layout.problem(row, layout.record_id, reason));
+            pass.rejections.push(p);
             return Ok(());
         }
         let checked = match checked {
@@ -545,67 +522,5 @@ fn scan(
         );
         Ok(())
     })?;
-    Ok((pass, duplicates(&mut ids)))
-}
-
-/// The values that occur more than once in `ids` (which it sorts): each half is sorted on its
-/// own thread, then the halves are merged in one walk.
-fn duplicates(ids: &mut [u128]) -> FxHashSet<u128> {
-    let (a, b) = ids.split_at_mut(ids.len() / 2);
-    std::thread::scope(|scope| {
-        scope.spawn(|| a.sort_unstable());
-        b.sort_unstable();
-    });
-    let mut found = FxHashSet::default();
-    let (mut i, mut j) = (0, 0);
-    let mut last: Option<u128> = None;
-    while i < a.len() || j < b.len() {
-        let next = if j == b.len() || (i < a.len() && a[i] <= b[j]) {
-            i += 1;
-            a[i - 1]
-        } else {
-            j += 1;
-            b[j - 1]
-        };
-        if last == Some(next) {
-            found.insert(next);
-        }
-        last = Some(next);
-    }
-    found
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn duplicates_are_found_within_and_across_the_halves() {
-        let naive = |ids: &[u128]| -> FxHashSet<u128> {
-            let mut count: FxHashMap<u128, u32> = FxHashMap::default();
-            for &i in ids {
-                *count.entry(i).or_default() += 1;
-            }
-            count
-                .into_iter()
-                .filter(|&(_, n)| n > 1)
-                .map(|(i, _)| i)
-                .collect()
-        };
-        let cases: Vec<Vec<u128>> = vec![
-            vec![],
-            vec![7],
-            vec![7, 7],
-            vec![1, 2, 3, 4],
-            vec![5, 1, 5, 2],
-            vec![1, 2, 3, 1],
-            vec![9, 3, 9, 9, 3, 4, 8],
-            (0..1000).map(|i| (i * 7919 % 613) as u128).collect(),
-        ];
-        for ids in cases {
-            let want = naive(&ids);
-            let mut sorted = ids.clone();
-            assert_eq!(duplicates(&mut sorted), want, "{ids:?}");
-        }
-    }
+    Ok((pass, ids.duplicated()))
 }

@@ -9,7 +9,10 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use chrono::NaiveDate;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
+use std::collections::hash_map::Entry;
+use xxhash_rust::xxh3::xxh3_128;
 
 use crate::error::{CellProblem, Error, ErrorKind, Result};
 use crate::table::Row;
@@ -368,9 +371,135 @@ impl RecordLayout {
     }
 }
 
+/// The 128-bit XXH3 hash by which a `record_id` is compared with the others: two different
+/// ids share one with a probability of about `rows² / 2^129` (10^-25 for ten million rows).
+pub fn id_hash(record_id: &str) -> u128 {
+    xxh3_128(record_id.as_bytes())
+}
+
+/// The first pass of the duplicate-`record_id` rule (`docs/draw-algorithm.md` §2: every copy
+/// of an id that occurs more than once is rejected, wherever the copies stand): the hashes of
+/// the ids, appended as the rows go by (on the parsing thread: appending costs less than a
+/// set's insert, whose table outgrows the caches) and sorted at the end.
+#[derive(Debug, Default)]
+pub struct IdHashes {
+    hashes: Vec<u128>,
+}
+
+impl IdHashes {
+    /// Notes the id hash `h` of `row`. After 4,096 rows the list is sized for the whole file,
+    /// from its length in bytes (`byte_len`, if known) and the bytes per row so far, so that
+    /// it is not copied as it grows.
+    pub fn note(&mut self, h: u128, row: &Row<'_>, byte_len: Option<u64>) {
+        if self.hashes.len() == 4096
+            && let Some(len) = byte_len
+        {
+            let per_row = (row.locator() / 4096).max(1);
+            self.hashes
+                .reserve((len / per_row + len / per_row / 8) as usize);
+        }
+        self.hashes.push(h);
+    }
+
+    /// The hashes noted more than once: each half of the list sorted on its own thread, then
+    /// the halves merged in one walk.
+    pub fn duplicated(mut self) -> FxHashSet<u128> {
+        let half = self.hashes.len() / 2;
+        let (a, b) = self.hashes.split_at_mut(half);
+        std::thread::scope(|scope| {
+            scope.spawn(|| a.sort_unstable());
+            b.sort_unstable();
+        });
+        let mut found = FxHashSet::default();
+        let (mut i, mut j) = (0, 0);
+        let mut last: Option<u128> = None;
+        while i < a.len() || j < b.len() {
+            let next = if j == b.len() || (i < a.len() && a[i] <= b[j]) {
+                i += 1;
+                a[i - 1]
+            } else {
+                j += 1;
+                b[j - 1]
+            };
+            if last == Some(next) {
+                found.insert(next);
+            }
+            last = Some(next);
+        }
+        found
+    }
+}
+
+/// The second pass of the duplicate-`record_id` rule: rejects every copy of the duplicated
+/// ids, saying of the first that the id comes again and of the others where the first is.
+#[derive(Debug)]
+pub struct DuplicateCopies<'a> {
+    duplicated: &'a FxHashSet<u128>,
+    first_rows: FxHashMap<u128, u64>,
+}
+
+impl<'a> DuplicateCopies<'a> {
+    /// The rule for the ids whose hashes are `duplicated` ([`IdHashes::duplicated`]).
+    pub fn new(duplicated: &'a FxHashSet<u128>) -> DuplicateCopies<'a> {
+        DuplicateCopies {
+            duplicated,
+            first_rows: FxHashMap::default(),
+        }
+    }
+
+    /// The rejection of `row`, whose id hashes to `h`, if that id is duplicated.
+    pub fn reject(&mut self, layout: &RecordLayout, row: &Row<'_>, h: u128) -> Option<CellProblem> {
+        if !self.duplicated.contains(&h) {
+            return None;
+        }
+        let reason = match self.first_rows.entry(h) {
+            Entry::Vacant(v) => {
+                v.insert(row.number());
+                "record_id comes again later in the file: every copy is rejected".to_string()
+            }
+            Entry::Occupied(o) => format!(
+                "record_id already on row {}: every copy is rejected",
+                o.get()
+            ),
+        };
+        Some(layout.problem(row, layout.record_id, reason))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn duplicates_are_found_within_and_across_the_halves() {
+        let naive = |ids: &[u128]| -> FxHashSet<u128> {
+            let mut count: FxHashMap<u128, u32> = FxHashMap::default();
+            for &i in ids {
+                *count.entry(i).or_default() += 1;
+            }
+            count
+                .into_iter()
+                .filter(|&(_, n)| n > 1)
+                .map(|(i, _)| i)
+                .collect()
+        };
+        let cases: Vec<Vec<u128>> = vec![
+            vec![],
+            vec![7],
+            vec![7, 7],
+            vec![1, 2, 3, 4],
+            vec![5, 1, 5, 2],
+            vec![1, 2, 3, 1],
+            vec![9, 3, 9, 9, 3, 4, 8],
+            (0..1000).map(|i| (i * 7919 % 613) as u128).collect(),
+        ];
+        for ids in cases {
+            let list = IdHashes {
+                hashes: ids.clone(),
+            };
+            assert_eq!(list.duplicated(), naive(&ids), "{ids:?}");
+        }
+    }
 
     #[test]
     fn dates_in_both_forms_and_nothing_else() {

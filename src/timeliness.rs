@@ -24,18 +24,16 @@
 //! keeps late records "không quá 2%") is marked `above_ceiling`.
 
 use std::collections::BTreeMap;
-use std::collections::hash_map::Entry;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashSet;
 use serde::Serialize;
-use xxhash_rust::xxh3::xxh3_128;
 
 use crate::error::{CellProblem, Error, Result};
 use crate::output::Staged;
 use crate::output::cell;
-use crate::records::{ColumnMap, RecordLayout, parse_date};
+use crate::records::{ColumnMap, DuplicateCopies, IdHashes, RecordLayout, id_hash, parse_date};
 use crate::table::{Row, Table};
 
 /// Settings of a timeliness run.
@@ -232,9 +230,11 @@ fn scan(
     let officer_col = layout.find(columns, "officer_id");
     let due_col = layout.find(columns, "due_date");
     let mut pass = Pass::default();
-    let mut seen: FxHashSet<u128> = FxHashSet::default();
-    let mut duplicated: FxHashSet<u128> = FxHashSet::default();
-    let mut first_rows: FxHashMap<u128, u64> = FxHashMap::default();
+    // The record ids (first pass, noted on the parsing thread) or their duplicated copies
+    // (second pass).
+    let mut ids = IdHashes::default();
+    let mut copies = skip.map(DuplicateCopies::new);
+    let byte_len = table.byte_len();
     // Checks, date parsing and hashing need nothing but the row: done on the parsing thread.
     let prepare = |row: &Row<'_>| -> Option<std::result::Result<Prepared, CellProblem>> {
         if row.is_blank() {
@@ -245,11 +245,15 @@ fn scan(
             if row.get(layout.unit_code).is_empty() {
                 return Err(layout.problem(row, layout.unit_code, "unit_code is empty"));
             }
+            let h = id_hash(row.get(layout.record_id));
+            if skip.is_none() {
+                ids.note(h, row, byte_len);
+            }
             Ok(Prepared {
                 returned: c.returned,
                 // The due date was checked to be a date or empty.
                 due: due_col.and_then(|c| parse_date(row.get(c))),
-                id_hash: xxh3_128(row.get(layout.record_id).as_bytes()),
+                id_hash: h,
             })
         }))
     };
@@ -270,30 +274,12 @@ fn scan(
                 return Ok(());
             }
         };
-        match skip {
-            None => {
-                if !seen.insert(h) {
-                    duplicated.insert(h);
-                    return Ok(());
-                }
-            }
-            Some(skip) if skip.contains(&h) => {
-                let reason = match first_rows.entry(h) {
-                    Entry::Vacant(v) => {
-                        v.insert(row.number());
-                        "record_id comes again later in the file: every copy is rejected"
-                            .to_string()
-                    }
-                    Entry::Occupied(o) => format!(
-                        "record_id already on row {}: every copy is rejected",
-                        o.get()
-                    ),
-                };
-                pass.rejections
-                    .push(layout.problem(row, layout.record_id, reason));
-                return Ok(());
-            }
-            Some(_) => {}
+        // A pass that meets a duplicated id is done again; the second one rejects every copy.
+        if let Some(copies) = copies.as_mut()
+            && let Some(p) = copies.reject(layout, row, h)
+        {
+            pass.rejections.push(p);
+            return Ok(());
         }
         if let (Some(r), Some((from, to))) = (returned, window) {
             if r < from || r > to {
@@ -317,7 +303,7 @@ fn scan(
         }
         Ok(())
     })?;
-    Ok((pass, duplicated))
+    Ok((pass, ids.duplicated()))
 }
 
 /// The columns of `timeliness.csv`.
