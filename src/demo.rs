@@ -134,7 +134,7 @@ impl Gen {
 
     /// Uniform on [0, 1) with 53 bits.
     fn unit(&mut self) -> f64 {
-        (self.0.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+        crate::random::uniform53(&mut self.0)
     }
 
     /// Uniform on `0..n` (n > 0), without modulo bias (rejection on the top range).
@@ -152,11 +152,9 @@ impl Gen {
         xs[self.below(xs.len() as u64) as usize]
     }
 
-    /// Standard normal (Box–Muller).
+    /// Standard normal (Box–Muller, [`crate::random::standard_normal`]).
     fn normal(&mut self) -> f64 {
-        let u = 1.0 - self.unit();
-        let v = self.unit();
-        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
+        crate::random::standard_normal(&mut self.0)
     }
 }
 

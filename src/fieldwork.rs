@@ -51,10 +51,11 @@
 use std::path::Path;
 
 use rand_chacha::ChaCha20Rng;
-use rand_core::{Rng, SeedableRng};
+use rand_core::SeedableRng;
 use sha2::{Digest, Sha256};
 
 use crate::error::{CellProblem, Error, ErrorKind, Result};
+use crate::random::uniform53;
 use crate::sample::Role;
 use crate::table::Table;
 
@@ -852,11 +853,6 @@ pub struct Simulation {
     rates: Rates,
 }
 
-/// Uniform on `[0, 1)` from the top 53 bits of a 64-bit output.
-fn uniform(rng: &mut ChaCha20Rng) -> f64 {
-    (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
-}
-
 impl Simulation {
     /// A simulation with `seed` and `rates`.
     pub fn new(seed: u64, rates: Rates) -> Simulation {
@@ -877,7 +873,7 @@ impl Simulation {
 
     /// The factor applied to the non-contact and refusal shares of `stratum`.
     pub fn factor(&self, stratum: &str) -> f64 {
-        let u = uniform(&mut self.rng(stratum, 0));
+        let u = uniform53(&mut self.rng(stratum, 0));
         1.0 - self.rates.spread + 2.0 * self.rates.spread * u
     }
 
@@ -886,7 +882,7 @@ impl Simulation {
         let f = self.factor(stratum);
         let stream = 2 * rank + u64::from(role == Role::Reserve);
         let mut rng = self.rng(stratum, stream);
-        let u = uniform(&mut rng);
+        let u = uniform53(&mut rng);
         let r = &self.rates;
         let cuts = [
             (f * r.non_contact, Disposition::NonContact),
@@ -905,7 +901,7 @@ impl Simulation {
         }
         Outcome {
             disposition,
-            answered_share: uniform(&mut rng),
+            answered_share: uniform53(&mut rng),
         }
     }
 

@@ -13,7 +13,8 @@
 //! [`kernel`] (the columnar hot path; [`estimate`] is its reference) → [`ci`] → [`index`] →
 //! [`flags`] and [`ranks`]; [`timeliness`] from the records themselves; then [`par`] (the
 //! PAR INDEX) and [`report`] (workbook and web page). [`demo`] runs all of it on a synthetic
-//! province.
+//! province; [`random`] holds the conversions of seeded ChaCha20 outputs that its simulations
+//! share.
 //!
 //! ```
 //! use chiso::design::{Design, DesignSpec};
@@ -61,6 +62,7 @@ pub mod manifest;
 pub mod output;
 pub mod par;
 pub mod questionnaire;
+pub mod random;
 pub mod ranks;
 pub mod records;
 pub mod report;

@@ -94,8 +94,9 @@ use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, Normal};
 
 use crate::error::{Error, Result};
+use crate::random::standard_normal;
 use inputs::cell;
-use simulation::{quantile, rank_group, rank_key, standard_normal, unit_rng};
+use simulation::{quantile, rank_group, rank_key, unit_rng};
 
 /// The identifier of the rank-interval simulation, recorded in `par.json`.
 pub const RANK_ALGORITHM: &str = "chiso-par-ranks-v1";

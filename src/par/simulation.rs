@@ -3,8 +3,10 @@
 //! `docs/par.md`).
 
 use rand_chacha::ChaCha20Rng;
-use rand_core::{Rng, SeedableRng};
+use rand_core::SeedableRng;
 use sha2::{Digest, Sha256};
+
+use crate::random::standard_normal;
 
 use super::{QUANTILE_ALLOWANCE, RANK_ALGORITHM, TIE_TOLERANCE};
 
@@ -45,18 +47,6 @@ pub(super) fn unit_rng(key: &[u8; 32], unit_code: &str) -> ChaCha20Rng {
     let mut rng = ChaCha20Rng::from_seed(*key);
     rng.set_stream(u64::from_le_bytes(d[..8].try_into().expect("8 bytes")));
     rng
-}
-
-/// A uniform number in `[0, 1)` with 53 random bits.
-fn uniform53(rng: &mut ChaCha20Rng) -> f64 {
-    (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
-}
-
-/// A standard normal deviate (Box–Muller, cosine half).
-pub(super) fn standard_normal(rng: &mut ChaCha20Rng) -> f64 {
-    let u1 = 1.0 - uniform53(rng);
-    let u2 = uniform53(rng);
-    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
 }
 
 /// The first `count` deviates of unit `unit_code` under `seed`, as the rank simulation draws
