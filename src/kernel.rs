@@ -11,8 +11,9 @@
 //!
 //! 1. **Counts** (items): per cell and item, how many respondents gave each answer (counted
 //!    per pair of answers, then read off per item). A ratio's totals and, for an item index,
-//!    its whole variance follow from these counts: the linearised value `t(v) = c·(y(v) − R·x(v))/X` depends on the answer `v` only, so
-//!    `Σ z = Σ_v n_v t(v)` and `Σ z² = Σ_v n_v t(v)²` within a cell.
+//!    its whole variance follow from these counts: the linearised value
+//!    `t(v) = c·(y(v) − R·x(v))/X` depends on the answer `v` only, so `Σ z = Σ_v n_v t(v)` and
+//!    `Σ z² = Σ_v n_v t(v)²` within a cell.
 //! 2. **Combinations** (elements, overall): the linearised value of a combination of ratios
 //!    sums its items' `t_k(v_k)`, so its square needs each respondent's answers together. Once
 //!    the ratios are known, one pass per cell adds up, per respondent, one table row per pair
