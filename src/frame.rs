@@ -147,14 +147,25 @@ impl Frame {
         layout: &RecordLayout,
         window: (NaiveDate, NaiveDate),
     ) -> Result<Frame> {
-        let (mut pass, duplicated) = scan(table, layout, window, None)?;
-        if !duplicated.is_empty() {
-            // Every copy of a duplicated record_id is rejected, wherever it stands: build again
-            // without them, reporting each copy (the other rejections come out the same).
-            table.rewind()?;
-            pass = scan(table, layout, window, Some(&duplicated))?.0;
+        let (pass, ids) = scan(table, layout, window, None)?;
+        // The duplicate check (a sort of the ids' hashes) runs beside the finishing of the
+        // members, which is wasted only when a record id comes twice.
+        let (frame, duplicated) = std::thread::scope(|scope| {
+            let check = scope.spawn(|| ids.duplicated());
+            let frame = pass.finish();
+            (
+                frame,
+                check.join().expect("the duplicate check does not panic"),
+            )
+        });
+        if duplicated.is_empty() {
+            return Ok(frame);
         }
-        Ok(pass.finish())
+        // Every copy of a duplicated record_id is rejected, wherever it stands: build again
+        // without them, reporting each copy (the other rejections come out the same).
+        drop(frame);
+        table.rewind()?;
+        Ok(scan(table, layout, window, Some(&duplicated))?.0.finish())
     }
 }
 
@@ -424,13 +435,14 @@ enum Prepared {
     },
 }
 
-/// One pass over the rows. Returns the pass and the hashes of the duplicated record ids.
+/// One pass over the rows. Returns the pass and, on a first pass (no `skip`), the hashes of
+/// the record ids.
 fn scan(
     table: &mut Table,
     layout: &RecordLayout,
     (from, to): (NaiveDate, NaiveDate),
     skip: Option<&FxHashSet<u128>>,
-) -> Result<(Pass, FxHashSet<u128>)> {
+) -> Result<(Pass, IdHashes)> {
     let mut pass = Pass::default();
     // The record ids (first pass, noted on the parsing thread) or their duplicated copies
     // (second pass).
@@ -522,5 +534,5 @@ fn scan(
         );
         Ok(())
     })?;
-    Ok((pass, ids.duplicated()))
+    Ok((pass, ids))
 }

@@ -365,7 +365,28 @@ fn write_sample_csv(
 
     // The rows, in list order: the first half and the second written on two threads, then
     // joined (a CSV row does not depend on the rows before it).
-    let labels: Vec<String> = lists.frame.strata.iter().map(|s| s.label()).collect();
+    // The cells that are the same for every pick of a stratum, written once per stratum:
+    // label, N, n, n/N, N/n, reserves.
+    let per_stratum: Vec<[String; 6]> = lists
+        .frame
+        .strata
+        .iter()
+        .zip(&lists.sizes)
+        .map(|(s, z)| {
+            let big_n = s.size();
+            let (mut inclusion, mut weight) = (String::new(), String::new());
+            write_ratio(&mut inclusion, z.n, big_n);
+            write_ratio(&mut weight, big_n, z.n);
+            [
+                s.label(),
+                big_n.to_string(),
+                z.n.to_string(),
+                inclusion,
+                weight,
+                z.reserve.to_string(),
+            ]
+        })
+        .collect();
     let write = |range: std::ops::Range<usize>, header: bool| -> Vec<u8> {
         let mut w = crate::output::csv_writer();
         if header {
@@ -380,26 +401,20 @@ fn write_sample_csv(
         let mut text = String::new();
         for i in range {
             let p = &picks[i];
-            let s = &lists.frame.strata[p.stratum];
-            let m = &s.members[p.member];
-            let z = lists.sizes[p.stratum];
-            let big_n = s.size();
+            let m = member(p);
+            let [label, big_n, n, inclusion, weight, reserve] = &per_stratum[p.stratum];
             let mut field = |f: &str| w.write_field(f).expect("writing to memory");
-            field(&labels[p.stratum]);
+            field(label);
             field(p.role.as_str());
             field(num.format(p.rank));
             field(&m.applicant_id);
             field(&m.record_id);
             field(cell(i, 0));
-            field(num.format(big_n));
-            field(num.format(z.n));
-            text.clear();
-            write_ratio(&mut text, z.n, big_n);
-            field(&text);
-            text.clear();
-            write_ratio(&mut text, big_n, z.n);
-            field(&text);
-            field(num.format(z.reserve));
+            field(big_n);
+            field(n);
+            field(inclusion);
+            field(weight);
+            field(reserve);
             field(num.format(m.record_count));
             field(m.applicant_type.map(|t| t.as_str()).unwrap_or(""));
             text.clear();
