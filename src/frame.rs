@@ -9,6 +9,7 @@
 //! when the pass ends).
 
 use chrono::NaiveDate;
+use compact_str::CompactString;
 use rustc_hash::{FxHashMap, FxHashSet};
 use sha2::{Digest, Sha256};
 use xxhash_rust::xxh3::xxh3_64;
@@ -38,10 +39,11 @@ pub struct RecordCounts {
 /// One applicant of one stratum.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Member {
-    /// The applicant's identifier.
-    pub applicant_id: Box<str>,
+    /// The applicant's identifier (stored inline up to 24 bytes: a frame of millions of
+    /// members then needs no allocation per identifier).
+    pub applicant_id: CompactString,
     /// The record they evaluate: their latest in the stratum.
-    pub record_id: Box<str>,
+    pub record_id: CompactString,
     /// Its returned date.
     pub returned: NaiveDate,
     /// How many eligible records they have in the stratum.

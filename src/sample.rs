@@ -398,7 +398,7 @@ fn write_sample_csv(
             w.write_record(&header).expect("writing to memory");
         }
         let mut num = itoa::Buffer::new();
-        let mut text = String::new();
+        let mut hex_key = [0u8; 16];
         for i in range {
             let p = &picks[i];
             let m = member(p);
@@ -417,9 +417,10 @@ fn write_sample_csv(
             field(reserve);
             field(num.format(m.record_count));
             field(m.applicant_type.map(|t| t.as_str()).unwrap_or(""));
-            text.clear();
-            write!(text, "{:016x}", lists.draws[p.stratum].keys[p.member]).expect("string");
-            field(&text);
+            // `{:016x}` of the key, without the formatting machinery.
+            let key = lists.draws[p.stratum].keys[p.member].to_be_bytes();
+            hex::encode_to_slice(key, &mut hex_key).expect("16 digits for 8 bytes");
+            field(std::str::from_utf8(&hex_key).expect("hexadecimal digits"));
             for k in 1..width {
                 field(cell(i, k));
             }
