@@ -211,8 +211,6 @@ struct StratumAcc {
     by_hash: FxHashMap<u64, u32>,
     accs: Vec<Acc>,
     arena: Vec<u8>,
-    /// The next stratum whose key has the same 64-bit hash, or `NONE`.
-    next: u32,
 }
 
 impl StratumAcc {
@@ -334,70 +332,98 @@ struct Record<'a> {
     locator: u64,
 }
 
+/// The strata as the parsing thread numbers them, in order of first appearance: from the
+/// 64-bit hash of a stratum key to the first stratum with that hash, and per stratum its
+/// values and the next stratum with the same hash (`NONE` at the end), so that two different
+/// strata are never merged.
 #[derive(Default)]
-struct Pass {
-    /// From the 64-bit hash of a stratum key to the first stratum with that hash.
-    strata_index: FxHashMap<u64, u32>,
-    strata: Vec<StratumAcc>,
-    counts: RecordCounts,
-    rejections: Vec<CellProblem>,
+struct StrataIndex {
+    by_hash: FxHashMap<u64, u32>,
+    strata: Vec<(Vec<String>, u32)>,
 }
 
-impl Pass {
-    /// The stratum of an accepted row whose stratum key hashes to `hash`, created if new.
-    fn stratum(
+impl StrataIndex {
+    /// The number of the stratum of an accepted row whose stratum key hashes to `hash`, given
+    /// if it is new.
+    fn number(
         &mut self,
         hash: u64,
         layout: &RecordLayout,
         row: &Row<'_>,
         checked: &Checked,
-    ) -> usize {
-        let is = |s: &StratumAcc| {
-            s.values
+    ) -> u32 {
+        let is = |values: &[String]| {
+            values
                 .iter()
                 .enumerate()
                 .all(|(i, v)| v == layout.stratum_value(row, checked, i))
         };
-        let head = match self.strata_index.entry(hash) {
+        let next = self.strata.len() as u32;
+        let head = match self.by_hash.entry(hash) {
             Entry::Vacant(v) => {
-                v.insert(self.strata.len() as u32);
+                v.insert(next);
                 None
             }
             Entry::Occupied(o) => Some(*o.get()),
         };
         if let Some(mut i) = head {
             loop {
-                let s = &self.strata[i as usize];
-                if is(s) {
-                    return i as usize;
+                let (values, chained) = &self.strata[i as usize];
+                if is(values) {
+                    return i;
                 }
-                if s.next == NONE {
-                    let n = self.strata.len() as u32;
-                    self.strata[i as usize].next = n;
+                if *chained == NONE {
+                    self.strata[i as usize].1 = next;
                     break;
                 }
-                i = s.next;
+                i = *chained;
             }
         }
-        self.strata.push(StratumAcc {
+        self.strata
+            .push((layout.stratum_values(row, checked), NONE));
+        next
+    }
+}
+
+#[derive(Default)]
+struct Pass {
+    /// By the stratum numbers of [`StrataIndex`]; a stratum none of whose rows is eligible
+    /// stays `None`.
+    strata: Vec<Option<StratumAcc>>,
+    counts: RecordCounts,
+    rejections: Vec<CellProblem>,
+}
+
+impl Pass {
+    /// The stratum numbered `number`, created with the values of `row` if new.
+    fn stratum(
+        &mut self,
+        number: u32,
+        layout: &RecordLayout,
+        row: &Row<'_>,
+        checked: &Checked,
+    ) -> &mut StratumAcc {
+        let i = number as usize;
+        if self.strata.len() <= i {
+            self.strata.resize_with(i + 1, || None);
+        }
+        self.strata[i].get_or_insert_with(|| StratumAcc {
             values: layout.stratum_values(row, checked),
-            next: NONE,
             ..StratumAcc::default()
-        });
-        self.strata.len() - 1
+        })
     }
 
     fn finish(self) -> Frame {
         // Two threads, each with about half of the members (sorting and allocating them is
         // most of this step's time).
-        let total: usize = self.strata.iter().map(|s| s.accs.len()).sum();
+        let mut first: Vec<StratumAcc> = self.strata.into_iter().flatten().collect();
+        let total: usize = first.iter().map(|s| s.accs.len()).sum();
         let mut half = 0;
         let mut acc = 0;
-        while half < self.strata.len() && acc * 2 < total {
-            acc += self.strata[half].accs.len();
+        while half < first.len() && acc * 2 < total {
+            acc += first[half].accs.len();
             half += 1;
         }
-        let mut first = self.strata;
         let second = first.split_off(half);
         let mut strata: Vec<Stratum> = std::thread::scope(|scope| {
             let other = scope.spawn(|| {
@@ -431,10 +457,21 @@ enum Prepared {
         /// The 128-bit hash of the `record_id`, unless it is empty.
         id_hash: Option<u128>,
         checked: std::result::Result<Checked, CellProblem>,
-        /// The 64-bit hashes of the stratum key and of the `applicant_id` (accepted rows).
-        stratum_hash: u64,
-        applicant_hash: u64,
+        /// What the frame keeps of an accepted row returned inside the window.
+        eligible: Option<Eligible>,
     },
+}
+
+/// What the frame keeps of an eligible row, read on the parsing thread: the consumer then
+/// reads it from the batch in sequence instead of the record's cells (which the other core
+/// wrote, so that every first touch would miss the cache).
+struct Eligible {
+    /// The number of its stratum ([`StrataIndex`]).
+    stratum: u32,
+    /// The 64-bit hash of the `applicant_id`.
+    applicant_hash: u64,
+    applicant_id: CompactString,
+    record_id: CompactString,
 }
 
 /// One pass over the rows. Returns the pass and, on a first pass (no `skip`), the hashes of
@@ -452,6 +489,7 @@ fn scan(
     let mut copies = skip.map(DuplicateCopies::new);
     let byte_len = table.byte_len();
     let mut key = String::new();
+    let mut strata = StrataIndex::default();
     let first_pass = skip.is_none();
     let prepare = |row: &Row<'_>| -> Prepared {
         // Only a row without a record id can be blank.
@@ -467,21 +505,27 @@ fn scan(
             ids.note(h, row, byte_len);
         }
         let checked = layout.check(row);
-        let (mut stratum_hash, mut applicant_hash) = (0, 0);
-        if let Ok(c) = &checked {
-            layout.stratum_key(row, c, &mut key);
-            stratum_hash = xxh3_64(key.as_bytes());
-            applicant_hash = xxh3_64(row.get(layout.applicant_id).as_bytes());
-        }
+        let eligible = match &checked {
+            Ok(c) if c.returned.is_some_and(|r| from <= r && r <= to) => {
+                layout.stratum_key(row, c, &mut key);
+                let applicant_id = row.get(layout.applicant_id);
+                Some(Eligible {
+                    stratum: strata.number(xxh3_64(key.as_bytes()), layout, row, c),
+                    applicant_hash: xxh3_64(applicant_id.as_bytes()),
+                    applicant_id: applicant_id.into(),
+                    record_id: record_id.into(),
+                })
+            }
+            _ => None,
+        };
         Prepared::Row {
             id_hash,
             checked,
-            stratum_hash,
-            applicant_hash,
+            eligible,
         }
     };
     table.for_each_row_prepared(prepare, |row, prepared| {
-        let (id_hash, checked, stratum_hash, applicant_hash) = match prepared {
+        let (id_hash, checked, eligible) = match prepared {
             Prepared::Blank => {
                 pass.counts.blank += 1;
                 return Ok(());
@@ -494,9 +538,8 @@ fn scan(
             Prepared::Row {
                 id_hash,
                 checked,
-                stratum_hash,
-                applicant_hash,
-            } => (id_hash, checked, stratum_hash, applicant_hash),
+                eligible,
+            } => (id_hash, checked, eligible),
         };
         pass.counts.rows += 1;
         // A pass that meets a duplicated id is done again; the second one rejects every copy.
@@ -522,12 +565,12 @@ fn scan(
             return Ok(());
         }
         pass.counts.eligible += 1;
-        let s = pass.stratum(stratum_hash, layout, row, &checked);
-        pass.strata[s].add(
-            applicant_hash,
-            row.get(layout.applicant_id),
+        let e = eligible.expect("an accepted row returned inside the window is eligible");
+        pass.stratum(e.stratum, layout, row, &checked).add(
+            e.applicant_hash,
+            &e.applicant_id,
             Record {
-                record_id: row.get(layout.record_id),
+                record_id: &e.record_id,
                 returned,
                 applicant_type: checked.applicant_type,
                 row: row.number(),
