@@ -363,9 +363,7 @@ fn write_sample_csv(
         &c.texts[c.ends[at]..c.ends[at + 1]]
     };
 
-    // The rows, in list order: the first half and the second written on two threads, then
-    // joined (a CSV row does not depend on the rows before it).
-    // The cells that are the same for every pick of a stratum, written once per stratum:
+    // The cells that are the same for every pick of a stratum, formatted once per stratum:
     // label, N, n, n/N, N/n, reserves.
     let per_stratum: Vec<[String; 6]> = lists
         .frame
@@ -387,6 +385,8 @@ fn write_sample_csv(
             ]
         })
         .collect();
+    // The rows, in list order: the first half and the second written on two threads, then
+    // joined (a CSV row does not depend on the rows before it).
     let write = |range: std::ops::Range<usize>, header: bool| -> Vec<u8> {
         let mut w = crate::output::csv_writer();
         if header {
