@@ -834,6 +834,17 @@ impl io::Seek for WindowReader {
 mod tests {
     use super::*;
 
+    /// Reads every remaining row of `t`; how many there were.
+    fn count_rows(t: &mut Table) -> usize {
+        let mut n = 0;
+        t.for_each_row(|_| {
+            n += 1;
+            Ok(())
+        })
+        .unwrap();
+        n
+    }
+
     #[test]
     fn a_hashed_table_hashes_exactly_the_file_read_whatever_its_size() {
         let dir = tempfile::tempdir().unwrap();
@@ -847,24 +858,12 @@ mod tests {
             }
             std::fs::write(&path, &text).unwrap();
             let mut t = Table::open_hashed(&path, None).unwrap();
-            let mut seen = 0;
-            t.for_each_row(|_| {
-                seen += 1;
-                Ok(())
-            })
-            .unwrap();
-            assert_eq!(seen, rows);
+            assert_eq!(count_rows(&mut t), rows);
             assert_eq!(t.sha256(), Some(file_sha256(&path).unwrap()), "{rows} rows");
             // A second pass after a rewind reads the same rows (the digest stays that of the
             // first, complete pass).
             t.rewind().unwrap();
-            let mut again = 0;
-            t.for_each_row(|_| {
-                again += 1;
-                Ok(())
-            })
-            .unwrap();
-            assert_eq!(again, rows);
+            assert_eq!(count_rows(&mut t), rows);
             assert_eq!(t.sha256(), Some(file_sha256(&path).unwrap()));
         }
     }
@@ -890,13 +889,7 @@ mod tests {
         assert!(stopped.is_err());
         assert_eq!(t.sha256(), None);
         t.rewind().unwrap();
-        let mut all = 0;
-        t.for_each_row(|_| {
-            all += 1;
-            Ok(())
-        })
-        .unwrap();
-        assert_eq!(all, 300_000);
+        assert_eq!(count_rows(&mut t), 300_000);
     }
 
     /// The error of the batched, byte-level reader for a file, and that of the plain
