@@ -15,7 +15,9 @@ use sha2::{Digest, Sha256};
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::error::{CellProblem, Result};
-use crate::records::{ApplicantType, Checked, DuplicateCopies, IdHashes, RecordLayout, id_hash};
+use crate::records::{
+    ApplicantType, Checked, DateMemo, DuplicateCopies, IdHashes, RecordLayout, id_hash,
+};
 use crate::table::{Row, Table};
 use std::collections::hash_map::Entry;
 
@@ -490,6 +492,7 @@ fn scan(
     let byte_len = table.byte_len();
     let mut key = String::new();
     let mut strata = StrataIndex::default();
+    let mut dates = DateMemo::default();
     let first_pass = skip.is_none();
     let prepare = |row: &Row<'_>| -> Prepared {
         // Only a row without a record id can be blank.
@@ -504,7 +507,7 @@ fn scan(
         if let (Some(h), true) = (id_hash, first_pass) {
             ids.note(h, row, byte_len);
         }
-        let checked = layout.check(row);
+        let checked = layout.check_with(row, &mut dates);
         let eligible = match &checked {
             Ok(c) if c.returned.is_some_and(|r| from <= r && r <= to) => {
                 layout.stratum_key(row, c, &mut key);

@@ -162,6 +162,61 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(y as i32, m, day)
 }
 
+/// Dates already read, by their text ([`parse_date`] of the same text gives the same
+/// answer): a year of records holds a few hundred distinct dates, each read again and again,
+/// three times per row. A small table indexed by a hash of the text; a text that is not
+/// there is parsed and replaces what was.
+#[derive(Clone, Debug)]
+pub struct DateMemo {
+    slots: Vec<Option<Remembered>>,
+}
+
+/// A date text (zero-padded to [`DateMemo::KEY`] bytes, and its length) and what it reads as.
+#[derive(Clone, Copy, Debug)]
+struct Remembered {
+    text: [u8; DateMemo::KEY],
+    len: u8,
+    date: Option<NaiveDate>,
+}
+
+impl Default for DateMemo {
+    fn default() -> DateMemo {
+        DateMemo {
+            slots: vec![None; DateMemo::SLOTS],
+        }
+    }
+}
+
+impl DateMemo {
+    /// Texts longer than this (dates with a time of day) are parsed each time.
+    const KEY: usize = 12;
+    const SLOTS: usize = 4096;
+
+    /// [`parse_date`] of `s`.
+    pub fn parse(&mut self, s: &str) -> Option<NaiveDate> {
+        let b = s.as_bytes();
+        if b.len() > Self::KEY {
+            return parse_date(s);
+        }
+        let mut key = [0u8; Self::KEY];
+        key[..b.len()].copy_from_slice(b);
+        let slot = (xxhash_rust::xxh3::xxh3_64(b) as usize) % Self::SLOTS;
+        if let Some(r) = &self.slots[slot]
+            && usize::from(r.len) == b.len()
+            && r.text == key
+        {
+            return r.date;
+        }
+        let date = parse_date(s);
+        self.slots[slot] = Some(Remembered {
+            text: key,
+            len: b.len() as u8,
+            date,
+        });
+        date
+    }
+}
+
 /// A column used as (part of) the stratum.
 #[derive(Clone, Debug)]
 struct StratumColumn {
@@ -300,18 +355,28 @@ impl RecordLayout {
     /// The checks of section 2 of `docs/draw-algorithm.md` after [`RecordLayout::check_shape`],
     /// other than the duplicate `record_id` check, which needs the whole file.
     pub fn check(&self, row: &Row<'_>) -> std::result::Result<Checked, CellProblem> {
+        self.check_with(row, &mut DateMemo::default())
+    }
+
+    /// [`RecordLayout::check`], with the dates read through `dates` (a pass over many rows
+    /// keeps one).
+    pub fn check_with(
+        &self,
+        row: &Row<'_>,
+        dates: &mut DateMemo,
+    ) -> std::result::Result<Checked, CellProblem> {
         if row.get(self.record_id).is_empty() {
             return Err(self.problem(row, self.record_id, "record_id is empty"));
         }
         if row.get(self.applicant_id).is_empty() {
             return Err(self.problem(row, self.applicant_id, "applicant_id is empty"));
         }
-        let date = |col: usize| -> std::result::Result<Option<NaiveDate>, CellProblem> {
+        let mut date = |col: usize| -> std::result::Result<Option<NaiveDate>, CellProblem> {
             let v = row.get(col);
             if v.is_empty() {
                 return Ok(None);
             }
-            parse_date(v).map(Some).ok_or_else(|| {
+            dates.parse(v).map(Some).ok_or_else(|| {
                 self.problem(row, col, "not a date: expected YYYY-MM-DD or DD/MM/YYYY")
             })
         };
@@ -531,6 +596,31 @@ mod tests {
             "٢٠٢٤-03-05",
         ] {
             assert_eq!(parse_date(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn remembered_dates_are_the_dates() {
+        let mut memo = DateMemo::default();
+        let texts = [
+            "2024-03-05",
+            "05/03/2024",
+            "5/3/2024",
+            "2024-02-30",
+            "x",
+            "",
+            "2024-03-05 08:00:00",
+            "31/12/2023",
+        ];
+        for _ in 0..3 {
+            for t in texts {
+                assert_eq!(memo.parse(t), parse_date(t), "{t:?}");
+            }
+        }
+        // Many distinct texts through the same small table: each answer still its own.
+        for d in 0..5000u32 {
+            let t = format!("{}/{}/20{:02}", 1 + d % 28, 1 + d % 12, d % 100);
+            assert_eq!(memo.parse(&t), parse_date(&t), "{t:?}");
         }
     }
 

@@ -33,7 +33,7 @@ use serde::Serialize;
 use crate::error::{CellProblem, Error, Result};
 use crate::output::Staged;
 use crate::output::cell;
-use crate::records::{ColumnMap, DuplicateCopies, IdHashes, RecordLayout, id_hash, parse_date};
+use crate::records::{ColumnMap, DateMemo, DuplicateCopies, IdHashes, RecordLayout, id_hash};
 use crate::table::{Row, Table};
 
 /// Settings of a timeliness run.
@@ -235,12 +235,15 @@ fn scan(
     let mut ids = IdHashes::default();
     let mut copies = skip.map(DuplicateCopies::new);
     let byte_len = table.byte_len();
+    let mut dates = DateMemo::default();
     // Checks, date parsing and hashing need nothing but the row: done on the parsing thread.
     let prepare = |row: &Row<'_>| -> Option<std::result::Result<Prepared, CellProblem>> {
         if row.is_blank() {
             return None;
         }
-        let checked = layout.check_shape(row).and_then(|()| layout.check(row));
+        let checked = layout
+            .check_shape(row)
+            .and_then(|()| layout.check_with(row, &mut dates));
         Some(checked.and_then(|c| {
             if row.get(layout.unit_code).is_empty() {
                 return Err(layout.problem(row, layout.unit_code, "unit_code is empty"));
@@ -252,7 +255,7 @@ fn scan(
             Ok(Prepared {
                 returned: c.returned,
                 // The due date was checked to be a date or empty.
-                due: due_col.and_then(|c| parse_date(row.get(c))),
+                due: due_col.and_then(|c| dates.parse(row.get(c))),
                 id_hash: h,
             })
         }))
@@ -392,7 +395,7 @@ mod tests {
     use super::*;
 
     fn d(s: &str) -> Option<NaiveDate> {
-        parse_date(s)
+        crate::records::parse_date(s)
     }
 
     #[test]
