@@ -355,7 +355,7 @@ impl RecordLayout {
     /// The checks of section 2 of `docs/draw-algorithm.md` after [`RecordLayout::check_shape`],
     /// other than the duplicate `record_id` check, which needs the whole file.
     pub fn check(&self, row: &Row<'_>) -> std::result::Result<Checked, CellProblem> {
-        self.check_with(row, &mut DateMemo::default())
+        self.check_by(row, parse_date)
     }
 
     /// [`RecordLayout::check`], with the dates read through `dates` (a pass over many rows
@@ -364,6 +364,14 @@ impl RecordLayout {
         &self,
         row: &Row<'_>,
         dates: &mut DateMemo,
+    ) -> std::result::Result<Checked, CellProblem> {
+        self.check_by(row, |s| dates.parse(s))
+    }
+
+    fn check_by(
+        &self,
+        row: &Row<'_>,
+        mut read_date: impl FnMut(&str) -> Option<NaiveDate>,
     ) -> std::result::Result<Checked, CellProblem> {
         if row.get(self.record_id).is_empty() {
             return Err(self.problem(row, self.record_id, "record_id is empty"));
@@ -376,7 +384,7 @@ impl RecordLayout {
             if v.is_empty() {
                 return Ok(None);
             }
-            dates.parse(v).map(Some).ok_or_else(|| {
+            read_date(v).map(Some).ok_or_else(|| {
                 self.problem(row, col, "not a date: expected YYYY-MM-DD or DD/MM/YYYY")
             })
         };
