@@ -334,56 +334,22 @@ struct Record<'a> {
     locator: u64,
 }
 
-/// The strata as the parsing thread numbers them, in order of first appearance: from the
-/// 64-bit hash of a stratum key to the first stratum with that hash, and per stratum its
-/// values and the next stratum with the same hash (`NONE` at the end), so that two different
-/// strata are never merged.
+/// The strata as the parsing thread numbers them, in order of first appearance, by their key
+/// ([`RecordLayout::stratum_key`], which no two different strata share).
 #[derive(Default)]
 struct StrataIndex {
-    by_hash: FxHashMap<u64, u32>,
-    strata: Vec<(Vec<String>, u32)>,
+    by_key: FxHashMap<Box<str>, u32>,
 }
 
 impl StrataIndex {
-    /// The number of the stratum of an accepted row whose stratum key hashes to `hash`, given
-    /// if it is new.
-    fn number(
-        &mut self,
-        hash: u64,
-        layout: &RecordLayout,
-        row: &Row<'_>,
-        checked: &Checked,
-    ) -> u32 {
-        let is = |values: &[String]| {
-            values
-                .iter()
-                .enumerate()
-                .all(|(i, v)| v == layout.stratum_value(row, checked, i))
-        };
-        let next = self.strata.len() as u32;
-        let head = match self.by_hash.entry(hash) {
-            Entry::Vacant(v) => {
-                v.insert(next);
-                None
-            }
-            Entry::Occupied(o) => Some(*o.get()),
-        };
-        if let Some(mut i) = head {
-            loop {
-                let (values, chained) = &self.strata[i as usize];
-                if is(values) {
-                    return i;
-                }
-                if *chained == NONE {
-                    self.strata[i as usize].1 = next;
-                    break;
-                }
-                i = *chained;
-            }
+    /// The number of the stratum whose key is `key`, given if it is new.
+    fn number(&mut self, key: &str) -> u32 {
+        if let Some(&n) = self.by_key.get(key) {
+            return n;
         }
-        self.strata
-            .push((layout.stratum_values(row, checked), NONE));
-        next
+        let n = self.by_key.len() as u32;
+        self.by_key.insert(key.into(), n);
+        n
     }
 }
 
@@ -513,7 +479,7 @@ fn scan(
                 layout.stratum_key(row, c, &mut key);
                 let applicant_id = row.get(layout.applicant_id);
                 Some(Eligible {
-                    stratum: strata.number(xxh3_64(key.as_bytes()), layout, row, c),
+                    stratum: strata.number(&key),
                     applicant_hash: xxh3_64(applicant_id.as_bytes()),
                     applicant_id: applicant_id.into(),
                     record_id: record_id.into(),
