@@ -16,6 +16,9 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, ErrorKind, Result};
 
+mod reader;
+use reader::{CsvReader, Record};
+
 /// An open table: a header and rows.
 pub struct Table {
     name: String,
@@ -28,8 +31,8 @@ pub struct Table {
 #[allow(clippy::large_enum_variant)]
 enum Source {
     Csv {
-        reader: csv::Reader<HashingReader>,
-        record: csv::StringRecord,
+        reader: CsvReader<HashingReader>,
+        record: Record,
         row: u64,
     },
     Sheet {
@@ -48,8 +51,8 @@ pub struct Row<'a> {
 
 enum Cells<'a> {
     Csv(&'a csv::StringRecord),
-    /// A record whose bytes are known to be UTF-8, field by field ([`utf8_fields`]).
-    Bytes(&'a csv::ByteRecord),
+    /// A record whose cells are known to be UTF-8 ([`utf8_fields`]).
+    Bytes(&'a Record),
     Sheet(&'a [String]),
 }
 
@@ -141,23 +144,19 @@ impl Table {
 
     fn open_csv(path: &Path, name: String, hashed: bool) -> Result<Table> {
         let file = File::open(path).map_err(|e| Error::io(path, e))?;
-        let mut reader = csv::ReaderBuilder::new()
-            .flexible(true)
-            .buffer_capacity(1 << 20)
-            .from_reader(HashingReader::new(file, hashed).map_err(|e| Error::io(path, e))?);
-        let headers = reader
-            .headers()
-            .map_err(|e| csv_error(&name, e))?
-            .iter()
-            .map(|h| h.trim_ascii().to_string())
-            .collect();
+        let mut reader = CsvReader::new(
+            HashingReader::new(file, hashed).map_err(|e| Error::io(path, e))?,
+            1 << 20,
+        );
+        let mut record = Record::default();
+        let headers = read_header(&mut reader, &mut record, path, &name)?;
         Ok(Table {
             name,
             path: path.to_path_buf(),
             headers,
             source: Source::Csv {
                 reader,
-                record: csv::StringRecord::new(),
+                record,
                 row: 1,
             },
         })
@@ -261,15 +260,21 @@ impl Table {
                 row,
                 ..
             } => {
-                let locator = reader.position().byte();
+                let locator = reader.position();
                 *row += 1;
                 let more = reader
                     .read_record(record)
-                    .map_err(|e| csv_error(&self.name, e))?;
-                Ok(more.then_some(Row {
+                    .map_err(|e| Error::io(&self.path, e))?;
+                if !more {
+                    return Ok(None);
+                }
+                if let Err(field) = utf8_fields(record) {
+                    return Err(not_utf8(&self.name, *row - 1, field));
+                }
+                Ok(Some(Row {
                     number: *row,
                     locator,
-                    cells: Cells::Csv(record),
+                    cells: Cells::Bytes(record),
                 }))
             }
             Source::Sheet {
@@ -313,7 +318,7 @@ impl Table {
         };
         const BATCH: usize = 2048;
         struct Batch<P> {
-            records: Vec<csv::ByteRecord>,
+            records: Vec<Record>,
             locators: Vec<u64>,
             prepared: Vec<P>,
         }
@@ -329,6 +334,7 @@ impl Table {
             empty_tx.send(batch).expect("the receiver is alive");
         }
         let name = &self.name;
+        let path = &self.path;
         let first = *row;
         std::thread::scope(|scope| {
             scope.spawn(move || {
@@ -338,14 +344,14 @@ impl Table {
                     let mut len = 0;
                     while len < BATCH {
                         if b.records.len() == len {
-                            b.records.push(csv::ByteRecord::new());
+                            b.records.push(Record::default());
                             b.locators.push(0);
                         }
-                        let locator = reader.position().byte();
-                        let record = reader.position().record();
+                        let locator = reader.position();
+                        let record = reader.records();
                         // Bytes, checked as UTF-8 in one pass over the record rather than
                         // field by field, which is what a `StringRecord` would cost.
-                        match reader.read_byte_record(&mut b.records[len]) {
+                        match reader.read_record(&mut b.records[len]) {
                             Ok(true) => {
                                 if let Err(field) = utf8_fields(&b.records[len]) {
                                     let _ = full_tx.send(Err(not_utf8(name, record, field)));
@@ -362,7 +368,7 @@ impl Table {
                             }
                             Ok(false) => break,
                             Err(e) => {
-                                let _ = full_tx.send(Err(csv_error(name, e)));
+                                let _ = full_tx.send(Err(Error::io(path, e)));
                                 return;
                             }
                         }
@@ -432,15 +438,14 @@ impl Table {
     /// Goes back to the first data row, for a second pass.
     pub fn rewind(&mut self) -> Result<()> {
         match &mut self.source {
-            Source::Csv { reader, row, .. } => {
-                let mut pos = csv::Position::new();
-                pos.set_byte(0).set_line(1).set_record(0);
-                reader.seek(pos).map_err(|e| csv_error(&self.name, e))?;
+            Source::Csv {
+                reader,
+                record,
+                row,
+            } => {
+                reader.rewind().map_err(|e| Error::io(&self.path, e))?;
                 // Skip the header again.
-                let mut header = csv::StringRecord::new();
-                reader
-                    .read_record(&mut header)
-                    .map_err(|e| csv_error(&self.name, e))?;
+                read_header(reader, record, &self.path, &self.name)?;
                 *row = 1;
                 Ok(())
             }
@@ -518,6 +523,27 @@ pub fn file_sha256(path: &Path) -> Result<String> {
     Ok(hex::encode(hasher.finalize()))
 }
 
+/// Reads the header record (the first), trimmed.
+fn read_header(
+    reader: &mut CsvReader<HashingReader>,
+    record: &mut Record,
+    path: &Path,
+    name: &str,
+) -> Result<Vec<String>> {
+    if !reader.read_record(record).map_err(|e| Error::io(path, e))? {
+        return Ok(Vec::new());
+    }
+    utf8_fields(record).map_err(|field| not_utf8(name, 0, field))?;
+    Ok(record
+        .iter()
+        .map(|h| {
+            std::str::from_utf8(h.trim_ascii())
+                .expect("checked as UTF-8")
+                .to_string()
+        })
+        .collect())
+}
+
 fn csv_error(name: &str, e: csv::Error) -> Error {
     let location = e
         .position()
@@ -554,25 +580,13 @@ fn not_utf8(name: &str, record: u64, field: usize) -> Error {
     .into()
 }
 
-/// Checks that every field of `record` is UTF-8; `Err` gives the first that is not. The whole
-/// record is checked at once (with `simdutf8`, several times faster than the standard
-/// library's check on Vietnamese text): each field is then UTF-8 exactly when no field starts
-/// in the middle of a character (its first byte is not a continuation byte).
-fn utf8_fields(record: &csv::ByteRecord) -> std::result::Result<(), usize> {
-    let bytes = record.as_slice();
-    if simdutf8::basic::from_utf8(bytes).is_ok() {
-        let mut start = 0;
-        let mut whole = true;
-        for field in record.iter() {
-            if bytes.get(start).is_some_and(|&b| (b & 0xC0) == 0x80) {
-                whole = false;
-                break;
-            }
-            start += field.len();
-        }
-        if whole {
-            return Ok(());
-        }
+/// Checks that every field of `record` is UTF-8; `Err` gives the first that is not. The
+/// record's text is checked at once (with `simdutf8`, several times faster than the standard
+/// library's check on Vietnamese text): if it is UTF-8, so is every cell ([`Record::text`]);
+/// if not, the cells are checked one by one.
+fn utf8_fields(record: &Record) -> std::result::Result<(), usize> {
+    if simdutf8::basic::from_utf8(record.text()).is_ok() {
+        return Ok(());
     }
     match record.iter().position(|f| std::str::from_utf8(f).is_err()) {
         Some(field) => Err(field),

@@ -1,0 +1,643 @@
+//! The CSV reader of a pass over a table's rows: records read exactly as the `csv` crate reads
+//! them with its default dialect, in about half the time.
+//!
+//! The `csv` crate's parser (`csv_core`) is a byte-at-a-time automaton; on a records file it was
+//! most of the pass's critical path. The dialect it implements for us is small enough to read
+//! by looking only at the bytes that can change the reading (`,` `"` `\r` `\n`), found 64 bytes
+//! at a time with vector comparisons, and copying each record's bytes once:
+//!
+//! * a record starts after any number of `\r` and `\n` (blank lines are skipped), and a UTF-8
+//!   byte-order mark at the start of the file is ignored;
+//! * a field that starts with `"` is quoted: its text runs to the next `"` (commas, `\r` and
+//!   `\n` included); `""` there is one `"`; after the closing quote, a comma ends the field,
+//!   `\r` or `\n` ends the record, and anything else continues the field unquoted
+//!   (`"ab"c` reads `abc`);
+//! * any other field runs to the next comma (next field), `\r` or `\n` (end of the record); a
+//!   `"` inside it is an ordinary character;
+//! * the end of the file ends the last record, even inside quotes.
+//!
+//! These are the transitions of `csv_core`'s reader for a comma, a double quote, doubled quotes,
+//! no escape character, no comments and the `\r`/`\n`/`\r\n` terminator (`csv_core` 0.1,
+//! `NfaState`); a property test compares both readers record by record on random text made of
+//! those characters. Rows read again by their locators ([`super::Fetcher`]) still go through
+//! the `csv` crate.
+
+use std::io;
+
+/// One record: its text, and where each cell is in it.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Record {
+    /// The record's bytes as read (quotes and separators included), then the text of the
+    /// cells that are not one piece of them (doubled quotes, text after a closing quote).
+    text: Vec<u8>,
+    /// Each cell's place in `text`.
+    spans: Vec<(usize, usize)>,
+}
+
+impl Record {
+    /// How many cells.
+    pub(super) fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// Cell `i`.
+    #[inline]
+    pub(super) fn get(&self, i: usize) -> Option<&[u8]> {
+        self.spans.get(i).map(|&(a, b)| &self.text[a..b])
+    }
+
+    /// The cells in order.
+    pub(super) fn iter(&self) -> impl Iterator<Item = &[u8]> {
+        self.spans.iter().map(|&(a, b)| &self.text[a..b])
+    }
+
+    /// All the bytes the cells are taken from: if these are UTF-8, so is every cell (each is
+    /// made of pieces that start and end next to an ASCII byte or at an end of them). The
+    /// converse does not hold: `"\xc3"\xa9` reads as `é`.
+    pub(super) fn text(&self) -> &[u8] {
+        &self.text
+    }
+}
+
+/// Reads records from `R`.
+pub(super) struct CsvReader<R> {
+    inner: R,
+    /// `buf[start..end]` is read and not yet parsed; `buf.len()` is the capacity.
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    /// The offset in the stream of `buf[0]`.
+    base: u64,
+    /// Whether `inner` has reported its end.
+    eof: bool,
+    /// Whether the byte-order mark has been looked for.
+    started: bool,
+    /// Records read so far.
+    records: u64,
+    /// The text of the cells of a record that are not one piece of it.
+    scratch: Vec<u8>,
+    /// Which of the record's cells are in `scratch`.
+    moved: Vec<usize>,
+}
+
+/// What parsing at a record's start found.
+enum Step {
+    /// A record, ending `n` bytes in.
+    Record(usize),
+    /// The end of the input: no more records.
+    End,
+    /// The input ends inside the record, and more may come.
+    More,
+}
+
+impl<R: io::Read> CsvReader<R> {
+    pub(super) fn new(inner: R, capacity: usize) -> CsvReader<R> {
+        CsvReader {
+            inner,
+            buf: vec![0; capacity.max(4)],
+            start: 0,
+            end: 0,
+            base: 0,
+            eof: false,
+            started: false,
+            records: 0,
+            scratch: Vec::new(),
+            moved: Vec::new(),
+        }
+    }
+
+    /// The underlying reader.
+    pub(super) fn get_ref(&self) -> &R {
+        &self.inner
+    }
+
+    /// Goes back to the start of the stream, to read it again from its first record.
+    pub(super) fn rewind(&mut self) -> io::Result<()>
+    where
+        R: io::Seek,
+    {
+        self.inner.seek(io::SeekFrom::Start(0))?;
+        self.start = 0;
+        self.end = 0;
+        self.base = 0;
+        self.eof = false;
+        self.started = false;
+        self.records = 0;
+        Ok(())
+    }
+
+    /// The offset in the stream where the next record's reading starts.
+    pub(super) fn position(&self) -> u64 {
+        self.base + self.start as u64
+    }
+
+    /// How many records have been read (a header included).
+    pub(super) fn records(&self) -> u64 {
+        self.records
+    }
+
+    /// Reads the next record into `out`; `false` at the end of the input.
+    pub(super) fn read_record(&mut self, out: &mut Record) -> io::Result<bool> {
+        if !self.started {
+            while self.end < 3 && !self.eof {
+                self.fill()?;
+            }
+            if self.buf[..self.end].starts_with(b"\xef\xbb\xbf") {
+                self.start = 3;
+            }
+            self.started = true;
+        }
+        loop {
+            let input = &self.buf[self.start..self.end];
+            match parse_record(input, self.eof, out, &mut self.scratch, &mut self.moved) {
+                Step::Record(n) => {
+                    self.start += n;
+                    self.records += 1;
+                    return Ok(true);
+                }
+                Step::End => {
+                    self.start = self.end;
+                    return Ok(false);
+                }
+                Step::More => {
+                    // Room for the rest: the unparsed bytes to the front, the buffer doubled
+                    // if they fill it (so that a long record is parsed again only a few times).
+                    if self.start > 0 {
+                        self.buf.copy_within(self.start..self.end, 0);
+                        self.base += self.start as u64;
+                        self.end -= self.start;
+                        self.start = 0;
+                    }
+                    if self.end == self.buf.len() {
+                        self.buf.resize(self.buf.len() * 2, 0);
+                    }
+                    while self.end < self.buf.len() && !self.eof {
+                        self.fill()?;
+                    }
+                }
+            }
+        }
+    }
+
+    /// One read into the free end of the buffer.
+    fn fill(&mut self) -> io::Result<()> {
+        loop {
+            match self.inner.read(&mut self.buf[self.end..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    return Ok(());
+                }
+                Ok(n) => {
+                    self.end += n;
+                    return Ok(());
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+/// Parses the record at the start of `input` into `out` (see the module's documentation).
+/// `eof`: nothing follows `input`. `scratch` and `moved` are working space.
+fn parse_record(
+    input: &[u8],
+    eof: bool,
+    out: &mut Record,
+    scratch: &mut Vec<u8>,
+    moved: &mut Vec<usize>,
+) -> Step {
+    /// Where the reading is inside a cell. `start`: the first byte of a quoted cell's text;
+    /// `from`: the first byte of it not yet in `scratch`; `copied`: where in `scratch` the
+    /// cell's text starts, once some of it had to be copied there.
+    enum Cell {
+        /// Unquoted, from this offset (a quote here opens a quoted cell; anywhere else it is
+        /// text).
+        Plain(usize),
+        Quoted {
+            start: usize,
+            from: usize,
+            copied: Option<usize>,
+        },
+        /// After the quote at `close`, which closed the quotes.
+        Closed {
+            start: usize,
+            from: usize,
+            copied: Option<usize>,
+            close: usize,
+        },
+    }
+    /// Ends a quoted cell whose text after the closing quote runs to `end`.
+    fn finish_quoted(
+        input: &[u8],
+        (start, from, copied, close, end): (usize, usize, Option<usize>, usize, usize),
+        spans: &mut Vec<(usize, usize)>,
+        scratch: &mut Vec<u8>,
+        moved: &mut Vec<usize>,
+    ) {
+        if copied.is_none() && end == close + 1 {
+            // `"text"`: the text as it stands.
+            spans.push((start, close));
+            return;
+        }
+        let at = copied.unwrap_or(scratch.len());
+        scratch.extend_from_slice(&input[from..close]);
+        scratch.extend_from_slice(&input[close + 1..end]);
+        moved.push(spans.len());
+        spans.push((at, scratch.len()));
+    }
+    out.text.clear();
+    out.spans.clear();
+    scratch.clear();
+    moved.clear();
+    let len = input.len();
+    let mut first = 0;
+    while first < len && matches!(input[first], b'\r' | b'\n') {
+        first += 1;
+    }
+    if first == len {
+        return if eof { Step::End } else { Step::More };
+    }
+    let spans = &mut out.spans;
+    let mut cell = Cell::Plain(first);
+    let mut marks = Marks::new(input, first);
+    // The end of the record's text, and the offset after its terminator.
+    let (end, next) = loop {
+        let Some(p) = marks.next() else {
+            if !eof {
+                return Step::More;
+            }
+            // The end of the file ends the record.
+            match cell {
+                Cell::Plain(from) => spans.push((from, len)),
+                // Unclosed quotes: the text runs to the end.
+                Cell::Quoted {
+                    start,
+                    copied: None,
+                    ..
+                } => spans.push((start, len)),
+                Cell::Quoted {
+                    from,
+                    copied: Some(at),
+                    ..
+                } => {
+                    scratch.extend_from_slice(&input[from..]);
+                    moved.push(spans.len());
+                    spans.push((at, scratch.len()));
+                }
+                Cell::Closed {
+                    start,
+                    from,
+                    copied,
+                    close,
+                } => finish_quoted(
+                    input,
+                    (start, from, copied, close, len),
+                    spans,
+                    scratch,
+                    moved,
+                ),
+            }
+            break (len, len);
+        };
+        let c = input[p];
+        cell = match cell {
+            Cell::Plain(from) => match c {
+                b',' => {
+                    spans.push((from, p));
+                    Cell::Plain(p + 1)
+                }
+                b'"' if p == from => Cell::Quoted {
+                    start: p + 1,
+                    from: p + 1,
+                    copied: None,
+                },
+                b'"' => Cell::Plain(from),
+                _ => {
+                    spans.push((from, p));
+                    break (p, p + 1);
+                }
+            },
+            Cell::Quoted {
+                start,
+                from,
+                copied,
+            } if c == b'"' => match input.get(p + 1) {
+                // A doubled quote: one quote of text, and the second mark is passed.
+                Some(b'"') => {
+                    let at = copied.unwrap_or(scratch.len());
+                    scratch.extend_from_slice(&input[from..=p]);
+                    marks.next();
+                    Cell::Quoted {
+                        start,
+                        from: p + 2,
+                        copied: Some(at),
+                    }
+                }
+                // The closing quote or the first of a pair: the next byte says.
+                None if !eof => return Step::More,
+                _ => Cell::Closed {
+                    start,
+                    from,
+                    copied,
+                    close: p,
+                },
+            },
+            quoted @ Cell::Quoted { .. } => quoted,
+            Cell::Closed {
+                start,
+                from,
+                copied,
+                close,
+            } => match c {
+                // Text after the closing quote, where a quote is text.
+                b'"' => Cell::Closed {
+                    start,
+                    from,
+                    copied,
+                    close,
+                },
+                _ => {
+                    finish_quoted(
+                        input,
+                        (start, from, copied, close, p),
+                        spans,
+                        scratch,
+                        moved,
+                    );
+                    if c != b',' {
+                        break (p, p + 1);
+                    }
+                    Cell::Plain(p + 1)
+                }
+            },
+        };
+    };
+    // The record's bytes, then the moved cells' text; offsets from the record's first byte.
+    out.text.extend_from_slice(&input[first..end]);
+    let raw = end - first;
+    out.text.extend_from_slice(scratch);
+    let mut moved_cells = moved.iter().copied().peekable();
+    for (i, span) in out.spans.iter_mut().enumerate() {
+        if moved_cells.peek() == Some(&i) {
+            moved_cells.next();
+            *span = (span.0 + raw, span.1 + raw);
+        } else {
+            *span = (span.0 - first, span.1 - first);
+        }
+    }
+    Step::Record(next)
+}
+
+/// The offsets of the bytes that can change the reading (`,` `"` `\r` `\n`) in `input`, from
+/// an offset on, in order: found 64 bytes at a time, as a bit mask.
+struct Marks<'a> {
+    input: &'a [u8],
+    /// The offset of bit 0 of `bits`.
+    block: usize,
+    bits: u64,
+}
+
+impl<'a> Marks<'a> {
+    fn new(input: &'a [u8], from: usize) -> Marks<'a> {
+        Marks {
+            input,
+            block: from,
+            bits: block_marks(input, from),
+        }
+    }
+}
+
+impl Iterator for Marks<'_> {
+    type Item = usize;
+
+    #[inline]
+    fn next(&mut self) -> Option<usize> {
+        while self.bits == 0 {
+            self.block += 64;
+            if self.block >= self.input.len() {
+                return None;
+            }
+            self.bits = block_marks(self.input, self.block);
+        }
+        let p = self.block + self.bits.trailing_zeros() as usize;
+        self.bits &= self.bits - 1;
+        Some(p)
+    }
+}
+
+/// Bit `k` set when `input[at + k]` is `,` `"` `\r` or `\n`, for `k` in `0..64` (bytes past the
+/// end count as none of them).
+#[inline]
+fn block_marks(input: &[u8], at: usize) -> u64 {
+    match input.get(at..at + 64) {
+        Some(block) => marks64(block.try_into().expect("64 bytes")),
+        None => {
+            let mut block = [0u8; 64];
+            let rest = &input[at.min(input.len())..];
+            block[..rest.len()].copy_from_slice(rest);
+            marks64(&block)
+        }
+    }
+}
+
+/// [`block_marks`] of 64 bytes, with SSE2 (part of every x86-64 processor).
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+fn marks64(block: &[u8; 64]) -> u64 {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+    };
+    let mut bits = 0u64;
+    for (k, chunk) in block.chunks_exact(16).enumerate() {
+        // SAFETY: the target has SSE2 (the `cfg` above), and `chunk` is 16 readable bytes,
+        // which `_mm_loadu_si128` reads from any alignment.
+        let mask = unsafe {
+            let v = _mm_loadu_si128(chunk.as_ptr().cast::<__m128i>());
+            let hit = _mm_or_si128(
+                _mm_or_si128(
+                    _mm_cmpeq_epi8(v, _mm_set1_epi8(b',' as i8)),
+                    _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8)),
+                ),
+                _mm_or_si128(
+                    _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\r' as i8)),
+                    _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\n' as i8)),
+                ),
+            );
+            _mm_movemask_epi8(hit)
+        };
+        bits |= u64::from(mask as u16) << (16 * k);
+    }
+    bits
+}
+
+/// [`block_marks`] of 64 bytes, eight at a time in a `u64`, on other processors.
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+fn marks64(block: &[u8; 64]) -> u64 {
+    marks64_portable(block)
+}
+
+/// [`block_marks`] of 64 bytes without processor-specific instructions.
+#[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), allow(dead_code))]
+fn marks64_portable(block: &[u8; 64]) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    // The high bit of every byte of `x` that is zero (exactly: no borrow between bytes).
+    let zero_bytes = |x: u64| !(((x & LOW7).wrapping_add(LOW7)) | x | LOW7);
+    let mut bits = 0u64;
+    for (k, chunk) in block.chunks_exact(8).enumerate() {
+        let w = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+        let high = zero_bytes(w ^ (ONES * u64::from(b',')))
+            | zero_bytes(w ^ (ONES * u64::from(b'"')))
+            | zero_bytes(w ^ (ONES * u64::from(b'\r')))
+            | zero_bytes(w ^ (ONES * u64::from(b'\n')));
+        // The eight high bits, gathered into the low byte in order.
+        let byte = ((high >> 7).wrapping_mul(0x0102_0408_1020_4080)) >> 56;
+        bits |= byte << (8 * k);
+    }
+    bits
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A reader that hands out at most `step` bytes per read.
+    struct Trickle<'a> {
+        bytes: &'a [u8],
+        step: usize,
+    }
+
+    impl io::Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            let n = self.step.min(out.len()).min(self.bytes.len());
+            out[..n].copy_from_slice(&self.bytes[..n]);
+            self.bytes = &self.bytes[n..];
+            Ok(n)
+        }
+    }
+
+    /// Every record of `bytes` as the `csv` crate reads them (flexible, no header), with the
+    /// byte offset where each one's reading starts.
+    fn by_csv(bytes: &[u8]) -> Vec<Vec<Vec<u8>>> {
+        let mut r = csv::ReaderBuilder::new()
+            .flexible(true)
+            .has_headers(false)
+            .from_reader(bytes);
+        let mut out = Vec::new();
+        let mut rec = csv::ByteRecord::new();
+        while r.read_byte_record(&mut rec).unwrap() {
+            out.push(rec.iter().map(<[u8]>::to_vec).collect());
+        }
+        out
+    }
+
+    fn by_us(bytes: &[u8], step: usize, capacity: usize) -> Vec<Vec<Vec<u8>>> {
+        let mut r = CsvReader::new(Trickle { bytes, step }, capacity);
+        let mut out = Vec::new();
+        let mut rec = Record::default();
+        while r.read_record(&mut rec).unwrap() {
+            // If the text is UTF-8, so is every cell (not the converse: `"\xc3"\xa9` reads
+            // `é`).
+            if std::str::from_utf8(rec.text()).is_ok() {
+                assert!(
+                    rec.iter().all(|c| std::str::from_utf8(c).is_ok()),
+                    "{rec:?}"
+                );
+            }
+            out.push(rec.iter().map(<[u8]>::to_vec).collect());
+        }
+        assert_eq!(r.records(), out.len() as u64);
+        out
+    }
+
+    #[test]
+    fn reads_the_dialect_as_the_csv_crate_does() {
+        for text in [
+            &b""[..],
+            b"\n\r\n",
+            b"a,b\n1,2",
+            b"a,b\r\n1,2\r\n",
+            b"a\rb\r\rc",
+            b"\xef\xbb\xbfa,b\n",
+            b"\"x, \"\"y\"\"\",z\n",
+            b"\"ab\"c,d\n",
+            b"ab\"c\",d\n",
+            b"\"multi\nline\",2\n",
+            b"\"unterminated,\nquote",
+            b"a,\n,\n,,",
+            b"\"\"\n\"\"\"\"",
+            b"\"a\"\r\"b\"\n",
+        ] {
+            let want = by_csv(text);
+            for (step, capacity) in [(1, 1), (3, 5), (1 << 20, 1 << 20)] {
+                assert_eq!(by_us(text, step, capacity), want, "{text:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn positions_are_where_each_record_reading_starts() {
+        let text = b"h1,h2\n\na,b\r\n\"c\nd\",e\n";
+        let mut r = CsvReader::new(&text[..], 4);
+        let mut rec = Record::default();
+        let mut starts = Vec::new();
+        loop {
+            let at = r.position();
+            if !r.read_record(&mut rec).unwrap() {
+                break;
+            }
+            starts.push(at);
+        }
+        // The blank line and the `\n` of `\r\n` are read as part of the next record.
+        assert_eq!(starts, [0, 6, 11]);
+    }
+
+    #[test]
+    fn marks_are_the_four_bytes_wherever_they_stand() {
+        let mut block = [b'a'; 64];
+        for (k, c) in [
+            (0, b','),
+            (7, b'"'),
+            (8, b'\r'),
+            (31, b'\n'),
+            (63, b','),
+            (40, 0xac),
+        ] {
+            block[k] = c;
+        }
+        let want = (1u64 << 0) | (1 << 7) | (1 << 8) | (1 << 31) | (1 << 63);
+        assert_eq!(marks64(&block), want);
+        assert_eq!(marks64_portable(&block), want);
+        for b in 0..=255u8 {
+            let block = [b; 64];
+            let want = if matches!(b, b',' | b'"' | b'\r' | b'\n') {
+                u64::MAX
+            } else {
+                0
+            };
+            assert_eq!(marks64(&block), want, "{b}");
+            assert_eq!(marks64_portable(&block), want, "{b}");
+        }
+        // Past the end: none.
+        assert_eq!(block_marks(b"a,b\n", 0), 0b1010);
+        assert_eq!(block_marks(b"a,b\n", 4), 0);
+    }
+
+    proptest! {
+        #[test]
+        fn any_text_reads_as_the_csv_crate_reads_it(
+            chars in proptest::collection::vec(
+                prop::sample::select(vec![b'a', b'b', b' ', b',', b'"', b'\r', b'\n', 0xc3, 0xa9]),
+                0..120,
+            ),
+            bom in any::<bool>(),
+            step in 1usize..40,
+            capacity in 1usize..80,
+        ) {
+            let mut text = if bom { b"\xef\xbb\xbf".to_vec() } else { Vec::new() };
+            text.extend_from_slice(&chars);
+            prop_assert_eq!(by_us(&text, step, capacity), by_csv(&text));
+        }
+    }
+}
