@@ -353,7 +353,9 @@ impl Table {
                         // field by field, which is what a `StringRecord` would cost.
                         match reader.read_record(&mut b.records[len]) {
                             Ok(true) => {
-                                if let Err(field) = utf8_fields(&b.records[len]) {
+                                // Records inside the file's UTF-8 prefix are UTF-8.
+                                let known = reader.position() <= reader.get_ref().utf8_through();
+                                if !known && let Err(field) = utf8_fields(&b.records[len]) {
                                     let _ = full_tx.send(Err(not_utf8(name, record, field)));
                                     return;
                                 }
@@ -622,13 +624,16 @@ fn cell_text(cell: &Data) -> String {
 }
 
 /// A reader that computes the SHA-256 of the bytes read from the start of the file to its
-/// end, so that the records file is hashed during the pass that parses it.
+/// end, so that the records file is hashed during the pass that parses it, and finds on the
+/// way how much of the file is UTF-8.
 struct HashingReader {
     /// The file. While a read-ahead runs, it reads the file through a handle of its own that
     /// shares this one's position, and this one is not used.
     file: File,
     ahead: Option<ReadAhead>,
     digest: Option<[u8; 32]>,
+    /// The bytes from the start of the file to this offset are UTF-8 ([`Utf8Prefix`]).
+    utf8_through: u64,
 }
 
 impl HashingReader {
@@ -642,7 +647,14 @@ impl HashingReader {
             file,
             ahead,
             digest: None,
+            utf8_through: 0,
         })
+    }
+
+    /// How far from the start the file is known to be UTF-8: a record that ends there or
+    /// before is UTF-8 ([`reader::Record::text`]), and need not be checked again.
+    fn utf8_through(&self) -> u64 {
+        self.utf8_through
     }
 }
 
@@ -652,6 +664,7 @@ impl io::Read for HashingReader {
             return self.file.read(buf);
         };
         let n = ahead.read(buf)?;
+        self.utf8_through = ahead.utf8_through;
         if n == 0 {
             // The end of the file: every chunk has been hashed.
             self.digest = self.ahead.take().and_then(ReadAhead::finish);
@@ -667,19 +680,24 @@ impl io::Seek for HashingReader {
         if let Some(ahead) = self.ahead.take() {
             ahead.stop();
         }
+        self.utf8_through = 0;
         self.file.seek(pos)
     }
 }
 
-/// Reads a file ahead on a thread of its own, in chunks of 1 MiB, and computes the SHA-256 of
-/// each chunk once the parser has consumed it (so of exactly the bytes parsed, in order). The
-/// parsing thread pays one copy out of the chunk instead of the system call's copy and the
-/// hash (together about a third of a CSV parse).
+/// Reads a file ahead on a thread of its own, in chunks of 1 MiB, checks that they are UTF-8
+/// as it reads them, and computes the SHA-256 of each chunk once the parser has consumed it
+/// (so of exactly the bytes parsed, in order). The parsing thread pays one copy out of the
+/// chunk instead of the system call's copy, the hash and the UTF-8 check of every record
+/// (together about half of the reading of a CSV file).
 struct ReadAhead {
-    chunks: std::sync::mpsc::Receiver<io::Result<Vec<u8>>>,
+    /// Each chunk, with how far the file is UTF-8 from its start once the chunk is read.
+    chunks: std::sync::mpsc::Receiver<io::Result<(Vec<u8>, u64)>>,
     consumed: std::sync::mpsc::Sender<Vec<u8>>,
     /// The chunk being read, and how much of it has been.
     current: Option<(Vec<u8>, usize)>,
+    /// What the last chunk received says of the file's UTF-8 prefix.
+    utf8_through: u64,
     /// The digest, or `None` if the reading stopped before the end.
     thread: std::thread::JoinHandle<Option<[u8; 32]>>,
 }
@@ -690,11 +708,13 @@ impl ReadAhead {
     const AHEAD: usize = 4;
 
     fn new(mut file: File) -> ReadAhead {
-        let (send, chunks) = std::sync::mpsc::sync_channel::<io::Result<Vec<u8>>>(Self::AHEAD);
+        let (send, chunks) =
+            std::sync::mpsc::sync_channel::<io::Result<(Vec<u8>, u64)>>(Self::AHEAD);
         let (consumed, back) = std::sync::mpsc::channel::<Vec<u8>>();
         let thread = std::thread::spawn(move || {
             use io::Read as _;
             let mut hash = Sha256::new();
+            let mut utf8 = Utf8Prefix::default();
             // Chunks sent and not yet back (hashed once back, in the order they were sent).
             let mut out = 0usize;
             loop {
@@ -715,8 +735,9 @@ impl ReadAhead {
                         return None;
                     }
                 }
+                let through = utf8.update(&chunk);
                 // The reader may have stopped: then so does this thread.
-                send.send(Ok(chunk)).ok()?;
+                send.send(Ok((chunk, through))).ok()?;
                 out += 1;
             }
             drop(send);
@@ -729,6 +750,7 @@ impl ReadAhead {
             chunks,
             consumed,
             current: None,
+            utf8_through: 0,
             thread,
         }
     }
@@ -749,7 +771,10 @@ impl ReadAhead {
                 let _ = self.consumed.send(chunk);
             }
             match self.chunks.recv() {
-                Ok(Ok(chunk)) => self.current = Some((chunk, 0)),
+                Ok(Ok((chunk, through))) => {
+                    self.current = Some((chunk, 0));
+                    self.utf8_through = through;
+                }
                 Ok(Err(e)) => return Err(e),
                 // The thread has sent the last chunk.
                 Err(_) => return Ok(0),
@@ -770,9 +795,63 @@ impl ReadAhead {
             consumed,
             current,
             thread,
+            ..
         } = self;
         drop((chunks, consumed, current));
         let _ = thread.join();
+    }
+}
+
+/// How much of a stream read chunk by chunk is UTF-8, from its start.
+#[derive(Debug, Default)]
+struct Utf8Prefix {
+    /// The offset up to which it is.
+    through: u64,
+    /// The first bytes of a character cut by the end of the last chunk (at most three).
+    pending: Vec<u8>,
+    /// Whether a byte that is not UTF-8 has been met: `through` then stays where it is.
+    broken: bool,
+}
+
+impl Utf8Prefix {
+    /// Takes the next chunk; returns how far the stream is UTF-8 now.
+    fn update(&mut self, chunk: &[u8]) -> u64 {
+        if self.broken {
+            return self.through;
+        }
+        let mut rest = chunk;
+        if let Some(&lead) = self.pending.first() {
+            // A cut character is a valid start of two to four bytes.
+            let width = match lead {
+                0xc0..=0xdf => 2,
+                0xe0..=0xef => 3,
+                _ => 4,
+            };
+            let take = (width - self.pending.len()).min(rest.len());
+            self.pending.extend_from_slice(&rest[..take]);
+            rest = &rest[take..];
+            if self.pending.len() < width {
+                return self.through;
+            }
+            if std::str::from_utf8(&self.pending).is_err() {
+                self.broken = true;
+                return self.through;
+            }
+            self.through += width as u64;
+            self.pending.clear();
+        }
+        if simdutf8::basic::from_utf8(rest).is_ok() {
+            self.through += rest.len() as u64;
+            return self.through;
+        }
+        let e = simdutf8::compat::from_utf8(rest).expect_err("not UTF-8");
+        self.through += e.valid_up_to() as u64;
+        match e.error_len() {
+            // Cut by the end of the chunk: the next one says.
+            None => self.pending.extend_from_slice(&rest[e.valid_up_to()..]),
+            Some(_) => self.broken = true,
+        }
+        self.through
     }
 }
 
@@ -879,6 +958,58 @@ mod tests {
             t.rewind().unwrap();
             assert_eq!(count_rows(&mut t), rows);
             assert_eq!(t.sha256(), Some(file_sha256(&path).unwrap()));
+        }
+    }
+
+    #[test]
+    fn a_hashed_table_reports_a_non_utf8_row_past_its_first_chunks() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.csv");
+        let mut text = b"a,b\n".to_vec();
+        for i in 0..40_000 {
+            text.extend_from_slice(format!("{i},\"x{}\"\n", "\u{e9}".repeat(i % 50)).as_bytes());
+            if i == 30_000 {
+                text.extend_from_slice(b"bad,\"x\xff\"\n");
+            }
+        }
+        std::fs::write(&path, &text).unwrap();
+        let mut t = Table::open_hashed(&path, None).unwrap();
+        let err = t
+            .for_each_row_prepared(|r| r.get(1).len(), |_, _| Ok(()))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("row 30003: the text is not UTF-8 (field 2)"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_utf8_prefix_is_found_whatever_the_chunks() {
+        let texts: [&[u8]; 5] = [
+            "a\u{e9}\u{20ac}\u{1f600}b".as_bytes(),
+            b"ab\xc3\xa9\xffcd",
+            b"\xe2\x82",
+            b"ok\xe0\x80\x80",
+            b"x\xf0\x9f\x98\x80\xa9",
+        ];
+        for text in texts {
+            let want = match std::str::from_utf8(text) {
+                Ok(_) => text.len(),
+                Err(e) => e.valid_up_to(),
+            } as u64;
+            // Two chunks, cut anywhere; and one byte at a time.
+            for cut in 0..=text.len() {
+                let mut p = Utf8Prefix::default();
+                p.update(&text[..cut]);
+                assert_eq!(p.update(&text[cut..]), want, "{text:?} cut at {cut}");
+            }
+            let mut p = Utf8Prefix::default();
+            let mut through = 0;
+            for b in text {
+                through = p.update(std::slice::from_ref(b));
+            }
+            assert_eq!(through, want, "{text:?} byte by byte");
         }
     }
 
