@@ -50,7 +50,6 @@ pub struct Row<'a> {
 }
 
 enum Cells<'a> {
-    Csv(&'a csv::StringRecord),
     /// A record whose cells are known to be UTF-8 ([`utf8_fields`]).
     Bytes(&'a Record),
     Sheet(&'a [String]),
@@ -70,7 +69,6 @@ impl<'a> Row<'a> {
     /// How many cells the row has.
     pub fn len(&self) -> usize {
         match &self.cells {
-            Cells::Csv(r) => r.len(),
             Cells::Bytes(r) => r.len(),
             Cells::Sheet(c) => c.len(),
         }
@@ -84,7 +82,6 @@ impl<'a> Row<'a> {
     /// The trimmed text of cell `i`, or `""` past the end of the row.
     pub fn get(&self, i: usize) -> &'a str {
         let s = match &self.cells {
-            Cells::Csv(r) => r.get(i).unwrap_or(""),
             Cells::Bytes(r) => {
                 let b = r.get(i).unwrap_or(b"").trim_ascii();
                 // SAFETY: a `Cells::Bytes` row is only made of a record that `utf8_fields`
@@ -419,20 +416,15 @@ impl Table {
             Source::Csv { .. } => {
                 let file = File::open(&self.path).map_err(|e| Error::io(&self.path, e))?;
                 FetchSource::Csv {
-                    reader: Box::new(
-                        csv::ReaderBuilder::new()
-                            .flexible(true)
-                            .has_headers(false)
-                            .buffer_capacity(1 << 10)
-                            .from_reader(WindowReader::new(file)),
-                    ),
-                    record: csv::StringRecord::new(),
+                    reader: CsvReader::new(file, 256 << 10),
+                    record: Record::default(),
                 }
             }
             Source::Sheet { cells, .. } => FetchSource::Sheet(cells),
         };
         Ok(Fetcher {
             name: &self.name,
+            path: &self.path,
             source,
         })
     }
@@ -462,15 +454,16 @@ impl Table {
 /// Reads rows of a [`Table`] again ([`Table::fetcher`]).
 pub struct Fetcher<'t> {
     name: &'t str,
+    path: &'t Path,
     source: FetchSource<'t>,
 }
 
 enum FetchSource<'t> {
-    /// A reader over a [`WindowReader`]: a seek discards the CSV reader's buffer, so re-reading
-    /// rows must neither refill a large buffer nor call the system each time.
+    /// Rows are read in file order, a few hundred bytes to a few kilobytes apart: a seek inside
+    /// the reader's 256 KiB buffer neither calls the system nor reads again.
     Csv {
-        reader: Box<csv::Reader<WindowReader>>,
-        record: csv::StringRecord,
+        reader: CsvReader<File>,
+        record: Record,
     },
     Sheet(&'t [Vec<String>]),
 }
@@ -481,13 +474,9 @@ impl Fetcher<'_> {
     pub fn fetch(&mut self, locator: u64, number: u64) -> Result<Row<'_>> {
         match &mut self.source {
             FetchSource::Csv { reader, record } => {
-                let mut pos = csv::Position::new();
-                pos.set_byte(locator).set_record(number.saturating_sub(2));
-                reader.seek(pos).map_err(|e| csv_error(self.name, e))?;
-                if !reader
-                    .read_record(record)
-                    .map_err(|e| csv_error(self.name, e))?
-                {
+                let io = |e| Error::io(self.path, e);
+                reader.seek(locator).map_err(io)?;
+                if !reader.read_record(record).map_err(io)? {
                     return Err(ErrorKind::Malformed {
                         file: self.name.to_string(),
                         location: format!("row {number}: "),
@@ -495,10 +484,13 @@ impl Fetcher<'_> {
                     }
                     .into());
                 }
+                if let Err(field) = utf8_fields(record) {
+                    return Err(not_utf8(self.name, number - 1, field));
+                }
                 Ok(Row {
                     number,
                     locator,
-                    cells: Cells::Csv(record),
+                    cells: Cells::Bytes(record),
                 })
             }
             FetchSource::Sheet(cells) => Ok(Row {
@@ -544,23 +536,6 @@ fn read_header(
                 .to_string()
         })
         .collect())
-}
-
-fn csv_error(name: &str, e: csv::Error) -> Error {
-    let location = e
-        .position()
-        .map(|p| format!("row {}: ", p.record() + 1))
-        .unwrap_or_default();
-    let message = match e.kind() {
-        csv::ErrorKind::Utf8 { err, .. } => utf8_message(err.field()),
-        _ => e.to_string(),
-    };
-    ErrorKind::Malformed {
-        file: name.to_string(),
-        location,
-        message,
-    }
-    .into()
 }
 
 /// The message for a record whose field `field` (from 0) is not UTF-8.
@@ -852,74 +827,6 @@ impl Utf8Prefix {
             Some(_) => self.broken = true,
         }
         self.through
-    }
-}
-
-/// A buffered reader whose seeks stay inside its buffer when they can: [`Table::fetch`] reads
-/// rows in file order, a few hundred bytes to a few kilobytes apart, and a seek that moves
-/// forward within the 256 KiB already read costs nothing (instead of a system call and a
-/// refill).
-struct WindowReader {
-    file: File,
-    buf: Box<[u8]>,
-    /// The file offset of `buf[0]`.
-    base: u64,
-    /// How many bytes of `buf` hold data.
-    filled: usize,
-    /// The read position in `buf`.
-    pos: usize,
-}
-
-impl WindowReader {
-    fn new(file: File) -> WindowReader {
-        WindowReader {
-            file,
-            buf: vec![0; 256 << 10].into_boxed_slice(),
-            base: 0,
-            filled: 0,
-            pos: 0,
-        }
-    }
-}
-
-impl io::Read for WindowReader {
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        if self.pos == self.filled {
-            self.base += self.filled as u64;
-            self.pos = 0;
-            self.filled = 0;
-            self.filled = self.file.read(&mut self.buf)?;
-        }
-        let n = out.len().min(self.filled - self.pos);
-        out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
-        self.pos += n;
-        Ok(n)
-    }
-}
-
-impl io::Seek for WindowReader {
-    fn seek(&mut self, pos: io::SeekFrom) -> io::Result<u64> {
-        let target = match pos {
-            io::SeekFrom::Start(t) => Some(t),
-            io::SeekFrom::Current(d) => (self.base + self.pos as u64).checked_add_signed(d),
-            io::SeekFrom::End(_) => None,
-        };
-        match target {
-            Some(t) if t >= self.base && t - self.base <= self.filled as u64 => {
-                self.pos = (t - self.base) as usize;
-                Ok(t)
-            }
-            _ => {
-                let t = match target {
-                    Some(t) => self.file.seek(io::SeekFrom::Start(t))?,
-                    None => self.file.seek(pos)?,
-                };
-                self.base = t;
-                self.filled = 0;
-                self.pos = 0;
-                Ok(t)
-            }
-        }
     }
 }
 

@@ -19,8 +19,8 @@
 //! These are the transitions of `csv_core`'s reader for a comma, a double quote, doubled quotes,
 //! no escape character, no comments and the `\r`/`\n`/`\r\n` terminator (`csv_core` 0.1,
 //! `NfaState`); a property test compares both readers record by record on random text made of
-//! those characters. Rows read again by their locators ([`super::Fetcher`]) still go through
-//! the `csv` crate.
+//! those characters. Rows read again by their locators ([`super::Fetcher`]) go through the
+//! same reader.
 
 use std::io;
 
@@ -116,13 +116,28 @@ impl<R: io::Read> CsvReader<R> {
     where
         R: io::Seek,
     {
-        self.inner.seek(io::SeekFrom::Start(0))?;
-        self.start = 0;
-        self.end = 0;
-        self.base = 0;
-        self.eof = false;
-        self.started = false;
+        self.seek(0)?;
         self.records = 0;
+        Ok(())
+    }
+
+    /// Reads on from `offset` in the stream, which must be where a record's reading starts
+    /// (a [`CsvReader::position`]): inside the buffer, without calling the system. The
+    /// byte-order mark is looked for at offset 0 only.
+    pub(super) fn seek(&mut self, offset: u64) -> io::Result<()>
+    where
+        R: io::Seek,
+    {
+        if offset >= self.base && offset - self.base <= self.end as u64 {
+            self.start = (offset - self.base) as usize;
+        } else {
+            self.inner.seek(io::SeekFrom::Start(offset))?;
+            self.base = offset;
+            self.start = 0;
+            self.end = 0;
+            self.eof = false;
+        }
+        self.started = offset != 0;
         Ok(())
     }
 
@@ -622,6 +637,40 @@ mod tests {
         // Past the end: none.
         assert_eq!(block_marks(b"a,b\n", 0), 0b1010);
         assert_eq!(block_marks(b"a,b\n", 4), 0);
+    }
+
+    #[test]
+    fn a_seek_to_a_position_reads_that_record_again() {
+        let mut text = Vec::new();
+        for i in 0..2_000 {
+            text.extend_from_slice(
+                format!("{i},\"x\r\n{}\",y\r\n", "\u{e9}".repeat(i % 37)).as_bytes(),
+            );
+        }
+        let mut r = CsvReader::new(io::Cursor::new(&text), 64);
+        let mut rec = Record::default();
+        let mut all = Vec::new();
+        loop {
+            let at = r.position();
+            if !r.read_record(&mut rec).unwrap() {
+                break;
+            }
+            all.push((at, rec.iter().map(<[u8]>::to_vec).collect::<Vec<_>>()));
+        }
+        assert_eq!(all.len(), 2_000);
+        // Forward a little at a time (inside the buffer), backward, and far.
+        let order = (0..2_000).step_by(3).chain([1_999, 0, 1_000, 999, 5]);
+        let mut f = CsvReader::new(io::Cursor::new(&text), 256);
+        for i in order {
+            let (at, cells) = &all[i];
+            f.seek(*at).unwrap();
+            assert!(f.read_record(&mut rec).unwrap());
+            assert_eq!(
+                &rec.iter().map(<[u8]>::to_vec).collect::<Vec<_>>(),
+                cells,
+                "{i}"
+            );
+        }
     }
 
     proptest! {
