@@ -78,11 +78,14 @@ pub(super) struct CsvReader<R> {
     scratch: Vec<u8>,
     /// Which of the record's cells are in `scratch`.
     moved: Vec<usize>,
+    /// The marks of the buffer found and not yet passed: one record's search goes on into
+    /// the next.
+    marks: Marks,
 }
 
 /// What parsing at a record's start found.
 enum Step {
-    /// A record, ending `n` bytes in.
+    /// A record; the next one's reading starts at this offset.
     Record(usize),
     /// The end of the input: no more records.
     End,
@@ -103,6 +106,7 @@ impl<R: io::Read> CsvReader<R> {
             records: 0,
             scratch: Vec::new(),
             moved: Vec::new(),
+            marks: Marks::default(),
         }
     }
 
@@ -128,6 +132,7 @@ impl<R: io::Read> CsvReader<R> {
     where
         R: io::Seek,
     {
+        self.marks = Marks::default();
         if offset >= self.base && offset - self.base <= self.end as u64 {
             self.start = (offset - self.base) as usize;
         } else {
@@ -163,10 +168,11 @@ impl<R: io::Read> CsvReader<R> {
             self.started = true;
         }
         loop {
-            let input = &self.buf[self.start..self.end];
-            match parse_record(input, self.eof, out, &mut self.scratch, &mut self.moved) {
-                Step::Record(n) => {
-                    self.start += n;
+            let input = &self.buf[..self.end];
+            let work = (&mut self.scratch, &mut self.moved, &mut self.marks);
+            match parse_record(input, self.start, self.eof, out, work) {
+                Step::Record(next) => {
+                    self.start = next;
                     self.records += 1;
                     return Ok(true);
                 }
@@ -177,6 +183,7 @@ impl<R: io::Read> CsvReader<R> {
                 Step::More => {
                     // Room for the rest: the unparsed bytes to the front, the buffer doubled
                     // if they fill it (so that a long record is parsed again only a few times).
+                    self.marks = Marks::default();
                     if self.start > 0 {
                         self.buf.copy_within(self.start..self.end, 0);
                         self.base += self.start as u64;
@@ -213,14 +220,15 @@ impl<R: io::Read> CsvReader<R> {
     }
 }
 
-/// Parses the record at the start of `input` into `out` (see the module's documentation).
-/// `eof`: nothing follows `input`. `scratch` and `moved` are working space.
+/// Parses the record whose reading starts at `input[at..]` into `out` (see the module's
+/// documentation). `eof`: nothing follows `input`. `scratch` and `moved` are working space;
+/// `marks` goes on from where the last record left it, in the same `input`.
 fn parse_record(
     input: &[u8],
+    at: usize,
     eof: bool,
     out: &mut Record,
-    scratch: &mut Vec<u8>,
-    moved: &mut Vec<usize>,
+    (scratch, moved, marks): (&mut Vec<u8>, &mut Vec<usize>, &mut Marks),
 ) -> Step {
     /// Where the reading is inside a cell. `start`: the first byte of a quoted cell's text;
     /// `from`: the first byte of it not yet in `scratch`; `copied`: where in `scratch` the
@@ -242,55 +250,40 @@ fn parse_record(
             close: usize,
         },
     }
-    /// Ends a quoted cell whose text after the closing quote runs to `end`.
-    fn finish_quoted(
-        input: &[u8],
-        (start, from, copied, close, end): (usize, usize, Option<usize>, usize, usize),
-        spans: &mut Vec<(usize, usize)>,
-        scratch: &mut Vec<u8>,
-        moved: &mut Vec<usize>,
-    ) {
-        if copied.is_none() && end == close + 1 {
-            // `"text"`: the text as it stands.
-            spans.push((start, close));
-            return;
-        }
-        let at = copied.unwrap_or(scratch.len());
-        scratch.extend_from_slice(&input[from..close]);
-        scratch.extend_from_slice(&input[close + 1..end]);
-        moved.push(spans.len());
-        spans.push((at, scratch.len()));
-    }
     out.text.clear();
     out.spans.clear();
     scratch.clear();
     moved.clear();
     let len = input.len();
-    let mut first = 0;
+    let mut first = at;
     while first < len && matches!(input[first], b'\r' | b'\n') {
         first += 1;
     }
     if first == len {
         return if eof { Step::End } else { Step::More };
     }
+    // Spans are pushed from the record's first byte; those of the cells in `scratch`, from
+    // the start of `scratch` (moved after the record's bytes at the end).
     let spans = &mut out.spans;
     let mut cell = Cell::Plain(first);
-    let mut marks = Marks::new(input, first);
+    // A copy, kept in registers, given back at the end of the record.
+    let mut m = *marks;
+    m.skip_to(input, first);
     // The end of the record's text, and the offset after its terminator.
     let (end, next) = loop {
-        let Some(p) = marks.next() else {
+        let Some(p) = m.next(input) else {
             if !eof {
                 return Step::More;
             }
             // The end of the file ends the record.
             match cell {
-                Cell::Plain(from) => spans.push((from, len)),
+                Cell::Plain(from) => spans.push((from - first, len - first)),
                 // Unclosed quotes: the text runs to the end.
                 Cell::Quoted {
                     start,
                     copied: None,
                     ..
-                } => spans.push((start, len)),
+                } => spans.push((start - first, len - first)),
                 Cell::Quoted {
                     from,
                     copied: Some(at),
@@ -307,7 +300,9 @@ fn parse_record(
                     close,
                 } => finish_quoted(
                     input,
-                    (start, from, copied, close, len),
+                    first,
+                    (start, from, copied, close),
+                    len,
                     spans,
                     scratch,
                     moved,
@@ -319,7 +314,7 @@ fn parse_record(
         cell = match cell {
             Cell::Plain(from) => match c {
                 b',' => {
-                    spans.push((from, p));
+                    spans.push((from - first, p - first));
                     Cell::Plain(p + 1)
                 }
                 b'"' if p == from => Cell::Quoted {
@@ -329,7 +324,7 @@ fn parse_record(
                 },
                 b'"' => Cell::Plain(from),
                 _ => {
-                    spans.push((from, p));
+                    spans.push((from - first, p - first));
                     break (p, p + 1);
                 }
             },
@@ -342,7 +337,7 @@ fn parse_record(
                 Some(b'"') => {
                     let at = copied.unwrap_or(scratch.len());
                     scratch.extend_from_slice(&input[from..=p]);
-                    marks.next();
+                    m.next(input);
                     Cell::Quoted {
                         start,
                         from: p + 2,
@@ -375,7 +370,9 @@ fn parse_record(
                 _ => {
                     finish_quoted(
                         input,
-                        (start, from, copied, close, p),
+                        first,
+                        (start, from, copied, close),
+                        p,
                         spans,
                         scratch,
                         moved,
@@ -388,52 +385,83 @@ fn parse_record(
             },
         };
     };
-    // The record's bytes, then the moved cells' text; offsets from the record's first byte.
+    *marks = m;
+    // The record's bytes, then the moved cells' text.
     out.text.extend_from_slice(&input[first..end]);
     let raw = end - first;
     out.text.extend_from_slice(scratch);
-    let mut moved_cells = moved.iter().copied().peekable();
-    for (i, span) in out.spans.iter_mut().enumerate() {
-        if moved_cells.peek() == Some(&i) {
-            moved_cells.next();
-            *span = (span.0 + raw, span.1 + raw);
-        } else {
-            *span = (span.0 - first, span.1 - first);
-        }
+    for &i in moved.iter() {
+        let span = &mut out.spans[i];
+        *span = (span.0 + raw, span.1 + raw);
     }
     Step::Record(next)
 }
 
-/// The offsets of the bytes that can change the reading (`,` `"` `\r` `\n`) in `input`, from
-/// an offset on, in order: found 64 bytes at a time, as a bit mask.
-struct Marks<'a> {
-    input: &'a [u8],
+/// Ends a quoted cell closed at `close`, whose text after the closing quote runs to `end`.
+fn finish_quoted(
+    input: &[u8],
+    first: usize,
+    (start, from, copied, close): (usize, usize, Option<usize>, usize),
+    end: usize,
+    spans: &mut Vec<(usize, usize)>,
+    scratch: &mut Vec<u8>,
+    moved: &mut Vec<usize>,
+) {
+    if copied.is_none() && end == close + 1 {
+        // `"text"`: the text as it stands.
+        spans.push((start - first, close - first));
+        return;
+    }
+    let at = copied.unwrap_or(scratch.len());
+    scratch.extend_from_slice(&input[from..close]);
+    scratch.extend_from_slice(&input[close + 1..end]);
+    moved.push(spans.len());
+    spans.push((at, scratch.len()));
+}
+
+/// The offsets of the bytes that can change the reading (`,` `"` `\r` `\n`) in an input, in
+/// order: found 64 bytes at a time, as a bit mask.
+#[derive(Clone, Copy, Debug)]
+struct Marks {
     /// The offset of bit 0 of `bits`.
     block: usize,
+    /// The marks of the block not yet passed.
     bits: u64,
 }
 
-impl<'a> Marks<'a> {
-    fn new(input: &'a [u8], from: usize) -> Marks<'a> {
+impl Default for Marks {
+    /// Marks that know nothing yet: the first [`Marks::skip_to`] searches.
+    fn default() -> Marks {
         Marks {
-            input,
-            block: from,
-            bits: block_marks(input, from),
+            block: usize::MAX,
+            bits: 0,
         }
     }
 }
 
-impl Iterator for Marks<'_> {
-    type Item = usize;
-
+impl Marks {
+    /// Passes the marks before `from` (searching from there unless `from` is in the block
+    /// already searched).
     #[inline]
-    fn next(&mut self) -> Option<usize> {
+    fn skip_to(&mut self, input: &[u8], from: usize) {
+        match from.checked_sub(self.block) {
+            Some(k) if k < 64 => self.bits &= u64::MAX << k,
+            _ => {
+                self.block = from;
+                self.bits = block_marks(input, from);
+            }
+        }
+    }
+
+    /// The next mark.
+    #[inline]
+    fn next(&mut self, input: &[u8]) -> Option<usize> {
         while self.bits == 0 {
-            self.block += 64;
-            if self.block >= self.input.len() {
+            if self.block.saturating_add(64) >= input.len() {
                 return None;
             }
-            self.bits = block_marks(self.input, self.block);
+            self.block += 64;
+            self.bits = block_marks(input, self.block);
         }
         let p = self.block + self.bits.trailing_zeros() as usize;
         self.bits &= self.bits - 1;
