@@ -179,7 +179,7 @@ fn put(buf: &mut Vec<u8>, s: &str) {
     buf.extend_from_slice(s.as_bytes());
 }
 
-/// A place in a stratum's byte arena.
+/// A place in a stratum's text arena.
 #[derive(Clone, Copy)]
 struct Span {
     start: usize,
@@ -202,7 +202,7 @@ struct Acc {
 /// The end of a chain of applicants that share a hash.
 const NONE: u32 = u32::MAX;
 
-/// The applicants of one stratum while the rows go by. Their identifiers live in one byte
+/// The applicants of one stratum while the rows go by. Their identifiers live in one text
 /// arena (two small allocations per applicant would cost more than the rest of the row's work,
 /// and scatter them); the map goes from the 64-bit hash of an `applicant_id`, computed on the
 /// parsing thread, to the first applicant with that hash, and applicants that share a hash are
@@ -212,13 +212,13 @@ struct StratumAcc {
     values: Vec<String>,
     by_hash: FxHashMap<u64, u32>,
     accs: Vec<Acc>,
-    arena: Vec<u8>,
+    arena: String,
 }
 
 impl StratumAcc {
     fn put(&mut self, bytes: &str) -> Span {
         let start = self.arena.len();
-        self.arena.extend_from_slice(bytes.as_bytes());
+        self.arena.push_str(bytes);
         Span {
             start,
             len: bytes.len() as u32,
@@ -226,12 +226,11 @@ impl StratumAcc {
     }
 
     fn text(&self, span: Span) -> &str {
-        std::str::from_utf8(&self.arena[span.start..span.start + span.len as usize])
-            .expect("the arena holds whole UTF-8 strings")
+        &self.arena[span.start..span.start + span.len as usize]
     }
 
     fn bytes(&self, span: Span) -> &[u8] {
-        &self.arena[span.start..span.start + span.len as usize]
+        self.text(span).as_bytes()
     }
 
     /// Counts one eligible record of `applicant` (whose hash is `hash`), keeping the latest.

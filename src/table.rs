@@ -80,6 +80,7 @@ impl<'a> Row<'a> {
     }
 
     /// The trimmed text of cell `i`, or `""` past the end of the row.
+    #[inline]
     pub fn get(&self, i: usize) -> &'a str {
         let s = match &self.cells {
             Cells::Bytes(r) => {
@@ -100,6 +101,7 @@ impl<'a> Row<'a> {
     }
 
     /// Whether cell `i` is empty (after trimming).
+    #[inline]
     pub fn is_empty_at(&self, i: usize) -> bool {
         self.get(i).is_empty()
     }
