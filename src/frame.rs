@@ -381,25 +381,25 @@ impl Pass {
     }
 
     fn finish(self) -> Frame {
-        // Two threads, each with about half of the members (sorting and allocating them is
-        // most of this step's time).
-        let mut first: Vec<StratumAcc> = self.strata.into_iter().flatten().collect();
-        let total: usize = first.iter().map(|s| s.accs.len()).sum();
-        let mut half = 0;
-        let mut acc = 0;
-        while half < first.len() && acc * 2 < total {
-            acc += first[half].accs.len();
-            half += 1;
-        }
-        let second = first.split_off(half);
+        // Two threads, each taking the next stratum when done with one, the largest first
+        // (sorting and allocating the members is most of this step's time; the duplicate
+        // check may be running beside them).
+        let mut accs: Vec<StratumAcc> = self.strata.into_iter().flatten().collect();
+        accs.sort_by_key(|s| std::cmp::Reverse(s.accs.len()));
+        let queue = std::sync::Mutex::new(accs.into_iter());
+        let work = || {
+            let mut done = Vec::new();
+            loop {
+                let next = queue.lock().expect("finishing a stratum does not panic").next();
+                match next {
+                    Some(acc) => done.push(acc.finish()),
+                    None => return done,
+                }
+            }
+        };
         let mut strata: Vec<Stratum> = std::thread::scope(|scope| {
-            let other = scope.spawn(|| {
-                second
-                    .into_iter()
-                    .map(StratumAcc::finish)
-                    .collect::<Vec<_>>()
-            });
-            let mut strata: Vec<Stratum> = first.into_iter().map(StratumAcc::finish).collect();
+            let other = scope.spawn(work);
+            let mut strata = work();
             strata.extend(other.join().expect("finishing a stratum does not panic"));
             strata
         });

@@ -308,8 +308,10 @@ fn write_sample_csv(
     let picks: Vec<Pick> = lists.picks().collect();
     let member = |p: &Pick| &lists.frame.strata[p.stratum].members[p.member];
     // Read the selected rows again, in file order (each pick's place looked up once, then
-    // sorted), the first half of the file and the second on two threads, each with its own
-    // reader. Only the cells written out are kept: the unit code, then the `extra` cells.
+    // sorted), in parts of consecutive rows that two threads take in turn, each with its own
+    // reader (the digests are being computed beside them: a fixed half each would leave one
+    // thread waiting for the other). Only the cells written out are kept: the unit code, then
+    // the `extra` cells.
     let mut order: Vec<(u64, usize)> = picks
         .iter()
         .enumerate()
@@ -318,7 +320,7 @@ fn write_sample_csv(
     order.sort_unstable();
     let width = 1 + extra.len();
     let name = table.name();
-    let reread = |mut fetcher: Fetcher<'_>, part: &[(u64, usize)]| -> Result<Cells> {
+    let reread = |fetcher: &mut Fetcher<'_>, part: &[(u64, usize)]| -> Result<Cells> {
         let mut cells = Cells::default();
         for &(_, i) in part {
             let m = member(&picks[i]);
@@ -340,21 +342,45 @@ fn write_sample_csv(
         }
         Ok(cells)
     };
-    let (first, second) = order.split_at(order.len() / 2);
+    const PARTS: usize = 16;
+    let part_len = order.len().div_ceil(PARTS).max(1);
+    let part_list: Vec<&[(u64, usize)]> = order.chunks(part_len).collect();
+    let next_part = std::sync::atomic::AtomicUsize::new(0);
+    // Each thread stops at its first error; the error reported is that of the first part
+    // in file order (every part taken has been read).
+    let work = |mut fetcher: Fetcher<'_>| -> Vec<(usize, Result<Cells>)> {
+        let mut done = Vec::new();
+        loop {
+            let k = next_part.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(part) = part_list.get(k) else {
+                return done;
+            };
+            let cells = reread(&mut fetcher, part);
+            let failed = cells.is_err();
+            done.push((k, cells));
+            if failed {
+                return done;
+            }
+        }
+    };
     let fetchers = (table.fetcher()?, table.fetcher()?);
-    let parts: [Cells; 2] = std::thread::scope(|scope| {
-        let other = scope.spawn(|| reread(fetchers.1, second));
-        let first = reread(fetchers.0, first);
-        let second = other.join().expect("re-reading rows does not panic");
-        Ok::<_, crate::Error>([first?, second?])
-    })?;
+    let mut parts: Vec<(usize, Result<Cells>)> = std::thread::scope(|scope| {
+        let other = scope.spawn(|| work(fetchers.1));
+        let mut parts = work(fetchers.0);
+        parts.extend(other.join().expect("re-reading rows does not panic"));
+        parts
+    });
+    parts.sort_unstable_by_key(|(k, _)| *k);
+    let parts: Vec<Cells> = parts
+        .into_iter()
+        .map(|(_, c)| c)
+        .collect::<Result<_>>()?;
     // Where each pick's cells are: its part, and its place in that part.
     let mut place = vec![(0usize, 0usize); picks.len()];
-    for (j, &(_, i)) in first.iter().enumerate() {
-        place[i] = (0, j);
-    }
-    for (j, &(_, i)) in second.iter().enumerate() {
-        place[i] = (1, j);
+    for (k, part) in part_list.iter().enumerate() {
+        for (j, &(_, i)) in part.iter().enumerate() {
+            place[i] = (k, j);
+        }
     }
     let cell = |i: usize, k: usize| -> &str {
         let (part, j) = place[i];
