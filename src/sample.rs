@@ -490,3 +490,57 @@ fn write_rejected_csv(frame: &Frame) -> Vec<u8> {
     }
     w.into_inner().expect("memory")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::demo::{ProvinceSpec, write_records};
+    use crate::design::DesignSpec;
+
+    #[test]
+    fn a_records_file_changed_after_its_pass_is_refused_at_the_first_row_that_differs() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("records.csv");
+        let spec = ProvinceSpec {
+            departments: 3,
+            districts: 2,
+            communes: 5,
+            records: 20_000,
+            seed: 7,
+        };
+        let mut bytes = Vec::new();
+        write_records(&spec, &mut bytes).unwrap();
+        std::fs::write(&path, &bytes).unwrap();
+        let design = Design::from_spec(
+            toml::from_str::<DesignSpec>(
+                "[frame]\nwindow = [\"2024-01-01\", \"2024-12-31\"]\nstrata = [\"unit_code\"]\n\
+                 [size]\nmode = \"yamane\"\ne = 0.1\n[reserve]\nratio = 0.5\n",
+            )
+            .unwrap(),
+            "design",
+        )
+        .unwrap();
+        let columns = ColumnMap::default();
+        let (table, layout, frame) = read_frame(&path, None, &columns, &design).unwrap();
+        let lists = Lists::draw(frame, &design, "s", 2).unwrap();
+        assert!(write_sample_csv(&lists, &table, &layout, &columns).is_ok());
+        // Every record id changed, the bytes' places kept: each part of the re-reading fails,
+        // and the error names the first pick in file order, whichever thread read it.
+        let changed = String::from_utf8(bytes).unwrap().replace("HS-", "HX-");
+        std::fs::write(&path, changed).unwrap();
+        let first = lists
+            .picks()
+            .map(|p| lists.frame.strata[p.stratum].members[p.member].row)
+            .min()
+            .unwrap();
+        for _ in 0..5 {
+            let err = write_sample_csv(&lists, &table, &layout, &columns)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains(&format!("row {first}: the file changed while it was being read")),
+                "{err}"
+            );
+        }
+    }
+}
