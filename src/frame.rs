@@ -390,7 +390,10 @@ impl Pass {
         let work = || {
             let mut done = Vec::new();
             loop {
-                let next = queue.lock().expect("finishing a stratum does not panic").next();
+                let next = queue
+                    .lock()
+                    .expect("finishing a stratum does not panic")
+                    .next();
                 match next {
                     Some(acc) => done.push(acc.finish()),
                     None => return done,

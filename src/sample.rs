@@ -371,10 +371,7 @@ fn write_sample_csv(
         parts
     });
     parts.sort_unstable_by_key(|(k, _)| *k);
-    let parts: Vec<Cells> = parts
-        .into_iter()
-        .map(|(_, c)| c)
-        .collect::<Result<_>>()?;
+    let parts: Vec<Cells> = parts.into_iter().map(|(_, c)| c).collect::<Result<_>>()?;
     // Where each pick's cells are: its part, and its place in that part.
     let mut place = vec![(0usize, 0usize); picks.len()];
     for (k, part) in part_list.iter().enumerate() {
@@ -538,7 +535,9 @@ mod tests {
                 .unwrap_err()
                 .to_string();
             assert!(
-                err.contains(&format!("row {first}: the file changed while it was being read")),
+                err.contains(&format!(
+                    "row {first}: the file changed while it was being read"
+                )),
                 "{err}"
             );
         }
