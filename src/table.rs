@@ -50,7 +50,8 @@ pub struct Row<'a> {
 }
 
 enum Cells<'a> {
-    /// A record whose cells are known to be UTF-8 ([`utf8_fields`]).
+    /// A record whose cells are known to be UTF-8 ([`utf8_fields`], or
+    /// [`HashingReader::utf8_through`]).
     Bytes(&'a Record),
     Sheet(&'a [String]),
 }
@@ -61,7 +62,7 @@ impl<'a> Row<'a> {
         self.number
     }
 
-    /// An opaque position with which [`Table::fetch`] reads this row again.
+    /// An opaque position with which a [`Fetcher`] reads this row again.
     pub fn locator(&self) -> u64 {
         self.locator
     }
@@ -85,9 +86,10 @@ impl<'a> Row<'a> {
         let s = match &self.cells {
             Cells::Bytes(r) => {
                 let b = r.get(i).unwrap_or(b"").trim_ascii();
-                // SAFETY: a `Cells::Bytes` row is only made of a record that `utf8_fields`
-                // accepted, so every field is UTF-8, and trimming ASCII bytes from its ends
-                // keeps it so.
+                // SAFETY: a `Cells::Bytes` row is only made of a record whose cells are
+                // UTF-8: `utf8_fields` accepted it, or its bytes lie in the part of the file
+                // that the read-ahead found to be UTF-8 (then so are its cells:
+                // `Record::text`). Trimming ASCII bytes from a cell's ends keeps it UTF-8.
                 return unsafe { std::str::from_utf8_unchecked(b) };
             }
             Cells::Sheet(c) => c.get(i).map(String::as_str).unwrap_or(""),
