@@ -619,19 +619,26 @@ mod tests {
         }
     }
 
-    #[test]
-    fn positions_are_where_each_record_reading_starts() {
-        let text = b"h1,h2\n\na,b\r\n\"c\nd\",e\n";
-        let mut r = CsvReader::new(&text[..], 4);
+    /// Every remaining record of `r`, with the position where its reading started.
+    fn with_positions<R: io::Read>(r: &mut CsvReader<R>) -> Vec<(u64, Vec<Vec<u8>>)> {
         let mut rec = Record::default();
-        let mut starts = Vec::new();
+        let mut all = Vec::new();
         loop {
             let at = r.position();
             if !r.read_record(&mut rec).unwrap() {
-                break;
+                return all;
             }
-            starts.push(at);
+            all.push((at, rec.iter().map(<[u8]>::to_vec).collect()));
         }
+    }
+
+    #[test]
+    fn positions_are_where_each_record_reading_starts() {
+        let text = b"h1,h2\n\na,b\r\n\"c\nd\",e\n";
+        let starts: Vec<u64> = with_positions(&mut CsvReader::new(&text[..], 4))
+            .into_iter()
+            .map(|(at, _)| at)
+            .collect();
         // The blank line and the `\n` of `\r\n` are read as part of the next record.
         assert_eq!(starts, [0, 6, 11]);
     }
@@ -675,17 +682,9 @@ mod tests {
                 format!("{i},\"x\r\n{}\",y\r\n", "\u{e9}".repeat(i % 37)).as_bytes(),
             );
         }
-        let mut r = CsvReader::new(io::Cursor::new(&text), 64);
-        let mut rec = Record::default();
-        let mut all = Vec::new();
-        loop {
-            let at = r.position();
-            if !r.read_record(&mut rec).unwrap() {
-                break;
-            }
-            all.push((at, rec.iter().map(<[u8]>::to_vec).collect::<Vec<_>>()));
-        }
+        let all = with_positions(&mut CsvReader::new(io::Cursor::new(&text), 64));
         assert_eq!(all.len(), 2_000);
+        let mut rec = Record::default();
         // Forward a little at a time (inside the buffer), backward, and far.
         let order = (0..2_000).step_by(3).chain([1_999, 0, 1_000, 999, 5]);
         let mut f = CsvReader::new(io::Cursor::new(&text), 256);
