@@ -419,14 +419,15 @@ impl Pass {
     }
 }
 
-/// What the parsing thread finds out about a row by itself.
+/// What the parsing thread finds out about a row by itself. Rejections are boxed: they are
+/// rare, and every row's `Prepared` is moved into its batch and out again.
 enum Prepared {
     Blank,
-    Rejected(CellProblem),
+    Rejected(Box<CellProblem>),
     Row {
         /// The 128-bit hash of the `record_id`, unless it is empty.
         id_hash: Option<u128>,
-        checked: std::result::Result<Checked, CellProblem>,
+        checked: std::result::Result<Checked, Box<CellProblem>>,
         /// What the frame keeps of an accepted row returned inside the window.
         eligible: Option<Eligible>,
     },
@@ -468,14 +469,14 @@ fn scan(
             return Prepared::Blank;
         }
         if let Err(p) = layout.check_shape(row) {
-            return Prepared::Rejected(p);
+            return Prepared::Rejected(Box::new(p));
         }
         let record_id = row.get(layout.record_id);
         let id_hash = (!record_id.is_empty()).then(|| id_hash(record_id));
         if let (Some(h), true) = (id_hash, first_pass) {
             ids.note(h, row, byte_len);
         }
-        let checked = layout.check_with(row, &mut dates);
+        let checked = layout.check_with(row, &mut dates).map_err(Box::new);
         let eligible = match &checked {
             Ok(c) if c.returned.is_some_and(|r| from <= r && r <= to) => {
                 layout.stratum_key(row, c, &mut key);
@@ -503,7 +504,7 @@ fn scan(
             }
             Prepared::Rejected(p) => {
                 pass.counts.rows += 1;
-                pass.rejections.push(p);
+                pass.rejections.push(*p);
                 return Ok(());
             }
             Prepared::Row {
@@ -523,7 +524,7 @@ fn scan(
         let checked = match checked {
             Ok(c) => c,
             Err(p) => {
-                pass.rejections.push(p);
+                pass.rejections.push(*p);
                 return Ok(());
             }
         };
