@@ -2,6 +2,7 @@
 //! directory and renamed into place only when all of them are complete, so a failed run leaves
 //! no partial file behind; an existing official sample is never overwritten without `force`.
 
+use std::borrow::Cow;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -21,17 +22,18 @@ pub fn cell<T: std::fmt::Display>(v: Option<T>) -> String {
     v.map(|x| x.to_string()).unwrap_or_default()
 }
 
-/// A set of files to write together into one directory.
+/// A set of files to write together into one directory (their bytes owned, or borrowed for
+/// `'a`).
 #[derive(Debug)]
-pub struct Staged {
+pub struct Staged<'a> {
     dir: PathBuf,
-    files: Vec<(String, Vec<u8>)>,
+    files: Vec<(String, Cow<'a, [u8]>)>,
 }
 
-impl Staged {
+impl<'a> Staged<'a> {
     /// Prepares to write into `dir`. Fails at once if one of `protected` already exists there
     /// and `force` is false.
-    pub fn new(dir: &Path, force: bool, protected: &[&str]) -> Result<Staged> {
+    pub fn new(dir: &Path, force: bool, protected: &[&str]) -> Result<Staged<'a>> {
         if !force {
             for name in protected {
                 let path = dir.join(name);
@@ -52,8 +54,8 @@ impl Staged {
     }
 
     /// Adds a file; nothing is written before [`Staged::commit`].
-    pub fn add(&mut self, name: &str, bytes: Vec<u8>) {
-        self.files.push((name.to_string(), bytes));
+    pub fn add(&mut self, name: &str, bytes: impl Into<Cow<'a, [u8]>>) {
+        self.files.push((name.to_string(), bytes.into()));
     }
 
     /// Writes every file to a temporary file, then renames them into place in the order they

@@ -267,8 +267,8 @@ impl SampleOutput {
     /// to replace an existing sample unless `force`.
     pub fn write(&self, dir: &Path, force: bool) -> Result<Vec<PathBuf>> {
         let mut staged = Staged::new(dir, force, &["sample.csv", "manifest.json"])?;
-        staged.add("sample.csv", self.sample_csv.clone());
-        staged.add("rejected.csv", self.rejected_csv.clone());
+        staged.add("sample.csv", &self.sample_csv[..]);
+        staged.add("rejected.csv", &self.rejected_csv[..]);
         staged.add("manifest.json", self.manifest.to_json());
         staged.commit()
     }
