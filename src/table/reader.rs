@@ -23,6 +23,7 @@
 //! same reader.
 
 use std::io;
+use std::ops::Range;
 
 /// One record: its text, and where each cell is in it.
 #[derive(Clone, Debug, Default)]
@@ -59,14 +60,71 @@ impl Record {
     }
 }
 
+/// Where a [`CsvReader`] reads from: any reader (read into the reader's buffer), or a source
+/// that hands out whole buffers of the stream (so that they need not be copied).
+pub(super) trait Source {
+    /// Makes `buf` hold `buf[keep]` followed by the next bytes of the stream, in `buf` itself
+    /// or in a buffer of the source's own that replaces it.
+    fn refill(&mut self, buf: &mut Vec<u8>, keep: Range<usize>) -> io::Result<Swapped>;
+}
+
+/// What [`Source::refill`] put in the buffer.
+pub(super) struct Swapped {
+    /// Where the kept bytes now are, followed by the new ones.
+    pub(super) bytes: Range<usize>,
+    /// Whether the stream has ended (the bytes are all there is).
+    pub(super) eof: bool,
+}
+
+impl<R: io::Read> Source for R {
+    fn refill(&mut self, buf: &mut Vec<u8>, keep: Range<usize>) -> io::Result<Swapped> {
+        refill_from(self, buf, keep)
+    }
+}
+
+/// [`Source::refill`] for a reader: the kept bytes moved to the front of `buf`, which is
+/// doubled if they fill it (so that a long record is parsed again only a few times), then
+/// filled.
+pub(super) fn refill_from(
+    reader: &mut impl io::Read,
+    buf: &mut Vec<u8>,
+    keep: Range<usize>,
+) -> io::Result<Swapped> {
+    let mut end = keep.len();
+    buf.copy_within(keep, 0);
+    if end == buf.len() {
+        buf.resize((buf.len() * 2).max(64 << 10), 0);
+    }
+    while end < buf.len() {
+        match reader.read(&mut buf[end..]) {
+            Ok(0) => {
+                return Ok(Swapped {
+                    bytes: 0..end,
+                    eof: true,
+                });
+            }
+            Ok(n) => end += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(Swapped {
+        bytes: 0..end,
+        eof: false,
+    })
+}
+
 /// Reads records from `R`.
 pub(super) struct CsvReader<R> {
     inner: R,
-    /// `buf[start..end]` is read and not yet parsed; `buf.len()` is the capacity.
+    /// `buf[start..end]` is read and not yet parsed; `buf[valid..start]` was parsed; before
+    /// `valid`, the buffer holds nothing of the stream.
     buf: Vec<u8>,
+    valid: usize,
     start: usize,
     end: usize,
-    /// The offset in the stream of `buf[0]`.
+    /// The offset in the stream of `buf[0]` (modulo 2^64: it is "negative" when the stream
+    /// starts after `buf[0]`).
     base: u64,
     /// Whether `inner` has reported its end.
     eof: bool,
@@ -93,11 +151,12 @@ enum Step {
     More,
 }
 
-impl<R: io::Read> CsvReader<R> {
+impl<R: Source> CsvReader<R> {
     pub(super) fn new(inner: R, capacity: usize) -> CsvReader<R> {
         CsvReader {
             inner,
             buf: vec![0; capacity.max(4)],
+            valid: 0,
             start: 0,
             end: 0,
             base: 0,
@@ -133,11 +192,13 @@ impl<R: io::Read> CsvReader<R> {
         R: io::Seek,
     {
         self.marks = Marks::default();
-        if offset >= self.base && offset - self.base <= self.end as u64 {
-            self.start = (offset - self.base) as usize;
+        let k = offset.wrapping_sub(self.base);
+        if (self.valid as u64..=self.end as u64).contains(&k) {
+            self.start = k as usize;
         } else {
             self.inner.seek(io::SeekFrom::Start(offset))?;
             self.base = offset;
+            self.valid = 0;
             self.start = 0;
             self.end = 0;
             self.eof = false;
@@ -148,7 +209,7 @@ impl<R: io::Read> CsvReader<R> {
 
     /// The offset in the stream where the next record's reading starts.
     pub(super) fn position(&self) -> u64 {
-        self.base + self.start as u64
+        self.base.wrapping_add(self.start as u64)
     }
 
     /// How many records have been read (a header included).
@@ -159,11 +220,11 @@ impl<R: io::Read> CsvReader<R> {
     /// Reads the next record into `out`; `false` at the end of the input.
     pub(super) fn read_record(&mut self, out: &mut Record) -> io::Result<bool> {
         if !self.started {
-            while self.end < 3 && !self.eof {
-                self.fill()?;
+            while self.end - self.start < 3 && !self.eof {
+                self.refill()?;
             }
-            if self.buf[..self.end].starts_with(b"\xef\xbb\xbf") {
-                self.start = 3;
+            if self.buf[self.start..self.end].starts_with(b"\xef\xbb\xbf") {
+                self.start += 3;
             }
             self.started = true;
         }
@@ -180,43 +241,22 @@ impl<R: io::Read> CsvReader<R> {
                     self.start = self.end;
                     return Ok(false);
                 }
-                Step::More => {
-                    // Room for the rest: the unparsed bytes to the front, the buffer doubled
-                    // if they fill it (so that a long record is parsed again only a few times).
-                    self.marks = Marks::default();
-                    if self.start > 0 {
-                        self.buf.copy_within(self.start..self.end, 0);
-                        self.base += self.start as u64;
-                        self.end -= self.start;
-                        self.start = 0;
-                    }
-                    if self.end == self.buf.len() {
-                        self.buf.resize(self.buf.len() * 2, 0);
-                    }
-                    while self.end < self.buf.len() && !self.eof {
-                        self.fill()?;
-                    }
-                }
+                Step::More => self.refill()?,
             }
         }
     }
 
-    /// One read into the free end of the buffer.
-    fn fill(&mut self) -> io::Result<()> {
-        loop {
-            match self.inner.read(&mut self.buf[self.end..]) {
-                Ok(0) => {
-                    self.eof = true;
-                    return Ok(());
-                }
-                Ok(n) => {
-                    self.end += n;
-                    return Ok(());
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
+    /// More bytes after `buf[start..end]`.
+    fn refill(&mut self) -> io::Result<()> {
+        self.marks = Marks::default();
+        let Swapped { bytes, eof } = self.inner.refill(&mut self.buf, self.start..self.end)?;
+        let at = self.position();
+        self.base = at.wrapping_sub(bytes.start as u64);
+        self.valid = bytes.start;
+        self.start = bytes.start;
+        self.end = bytes.end;
+        self.eof = eof;
+        Ok(())
     }
 }
 
@@ -620,7 +660,7 @@ mod tests {
     }
 
     /// Every remaining record of `r`, with the position where its reading started.
-    fn with_positions<R: io::Read>(r: &mut CsvReader<R>) -> Vec<(u64, Vec<Vec<u8>>)> {
+    fn with_positions<R: Source>(r: &mut CsvReader<R>) -> Vec<(u64, Vec<Vec<u8>>)> {
         let mut rec = Record::default();
         let mut all = Vec::new();
         loop {
