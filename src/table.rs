@@ -864,6 +864,14 @@ impl Utf8Prefix {
 mod tests {
     use super::*;
 
+    /// `bytes` written to `r.csv` in a new temporary directory (kept while the guard lives).
+    fn written(bytes: impl AsRef<[u8]>) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.csv");
+        std::fs::write(&path, bytes).unwrap();
+        (dir, path)
+    }
+
     /// Reads every remaining row of `t`; how many there were.
     fn count_rows(t: &mut Table) -> usize {
         let mut n = 0;
@@ -915,8 +923,6 @@ mod tests {
         // Short records, and every 40 rows one of 20 to 200 KiB (more than the room before a
         // chunk's bytes), quoted, with commas, line ends and doubled quotes: over eight
         // chunks, the ends of chunks fall inside records of both kinds.
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("r.csv");
         let mut text = String::from("\u{feff}a,b,c\r\n");
         for i in 0..4_000 {
             if i % 40 == 7 {
@@ -926,7 +932,7 @@ mod tests {
                 text.push_str(&format!("{i},\"p, q\",\u{e9}{}\n", "r".repeat(i % 90)));
             }
         }
-        std::fs::write(&path, &text).unwrap();
+        let (_dir, path) = written(&text);
         assert!(text.len() > 8 << 20, "{}", text.len());
         let plain = all_rows(&mut Table::open(&path, None).unwrap());
         assert_eq!(plain.len(), 4_000);
@@ -946,8 +952,6 @@ mod tests {
 
     #[test]
     fn a_hashed_table_reports_a_non_utf8_row_past_its_first_chunks() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("r.csv");
         let mut text = b"a,b\n".to_vec();
         for i in 0..40_000 {
             text.extend_from_slice(format!("{i},\"x{}\"\n", "\u{e9}".repeat(i % 50)).as_bytes());
@@ -955,7 +959,7 @@ mod tests {
                 text.extend_from_slice(b"bad,\"x\xff\"\n");
             }
         }
-        std::fs::write(&path, &text).unwrap();
+        let (_dir, path) = written(&text);
         let mut t = Table::open_hashed(&path, None).unwrap();
         let err = t
             .for_each_row_prepared(|r| r.get(1).len(), |_, _| Ok(()))
@@ -998,13 +1002,11 @@ mod tests {
 
     #[test]
     fn a_pass_abandoned_midway_has_no_digest_and_can_start_again() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("r.csv");
         let mut text = String::from("a\n");
         for i in 0..300_000 {
             text.push_str(&format!("{i}\n"));
         }
-        std::fs::write(&path, &text).unwrap();
+        let (_dir, path) = written(&text);
         let mut t = Table::open_hashed(&path, None).unwrap();
         let mut n = 0;
         let stopped = t.for_each_row(|_| {
@@ -1020,12 +1022,10 @@ mod tests {
         assert_eq!(count_rows(&mut t), 300_000);
     }
 
-    /// The error of the batched, byte-level reader for a file, and that of the plain
-    /// `StringRecord` reader.
+    /// The error of the batched reader for a file, and that of the row-by-row one
+    /// ([`Table::next_row`]).
     fn both_errors(bytes: &[u8]) -> (String, String) {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("r.csv");
-        std::fs::write(&path, bytes).unwrap();
+        let (_dir, path) = written(bytes);
         let mut t = Table::open(&path, None).unwrap();
         let batched = t
             .for_each_row_prepared(|r| r.get(0).to_string(), |_, _| Ok(()))
@@ -1076,9 +1076,7 @@ mod tests {
     #[test]
     fn utf8_records_read_the_same_either_way() {
         let text = "a,b,c\n\u{e9}t\u{e9}, x ,\"Hu\u{1ebf}, 1\"\n,,\n";
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("r.csv");
-        std::fs::write(&path, text).unwrap();
+        let (_dir, path) = written(text);
         let mut t = Table::open(&path, None).unwrap();
         let mut batched = Vec::new();
         t.for_each_row_prepared(
