@@ -269,9 +269,7 @@ impl Table {
                 if !more {
                     return Ok(None);
                 }
-                if let Err(field) = utf8_fields(record) {
-                    return Err(not_utf8(&self.name, *row - 1, field));
-                }
+                check_utf8(record, &self.name, *row)?;
                 Ok(Some(Row {
                     number: *row,
                     locator,
@@ -356,8 +354,10 @@ impl Table {
                             Ok(true) => {
                                 // Records inside the file's UTF-8 prefix are UTF-8.
                                 let known = reader.position() <= reader.get_ref().utf8_through();
-                                if !known && let Err(field) = utf8_fields(&b.records[len]) {
-                                    let _ = full_tx.send(Err(not_utf8(name, record, field)));
+                                if !known
+                                    && let Err(e) = check_utf8(&b.records[len], name, record + 1)
+                                {
+                                    let _ = full_tx.send(Err(e));
                                     return;
                                 }
                                 number += 1;
@@ -488,9 +488,7 @@ impl Fetcher<'_> {
                     }
                     .into());
                 }
-                if let Err(field) = utf8_fields(record) {
-                    return Err(not_utf8(self.name, number - 1, field));
-                }
+                check_utf8(record, self.name, number)?;
                 Ok(Row {
                     number,
                     locator,
@@ -531,7 +529,7 @@ fn read_header(
     if !reader.read_record(record).map_err(|e| Error::io(path, e))? {
         return Ok(Vec::new());
     }
-    utf8_fields(record).map_err(|field| not_utf8(name, 0, field))?;
+    check_utf8(record, name, 1)?;
     Ok(record
         .iter()
         .map(|h| {
@@ -542,23 +540,20 @@ fn read_header(
         .collect())
 }
 
-/// The message for a record whose field `field` (from 0) is not UTF-8.
-fn utf8_message(field: usize) -> String {
-    format!(
-        "the text is not UTF-8 (field {}); save the file as \"CSV UTF-8\"",
-        field + 1
-    )
-}
-
-/// The error for a record, the `record`-th of the file counting the header as 0, whose field
-/// `field` is not UTF-8: the same as the `csv` crate's for a `StringRecord`.
-fn not_utf8(name: &str, record: u64, field: usize) -> Error {
-    ErrorKind::Malformed {
-        file: name.to_string(),
-        location: format!("row {}: ", record + 1),
-        message: utf8_message(field),
-    }
-    .into()
+/// [`utf8_fields`] of the record at `row` of the file `name`, the error naming the row and the
+/// first field that is not UTF-8 (as the `csv` crate's for a `StringRecord` did).
+fn check_utf8(record: &Record, name: &str, row: u64) -> Result<()> {
+    utf8_fields(record).map_err(|field| {
+        ErrorKind::Malformed {
+            file: name.to_string(),
+            location: format!("row {row}: "),
+            message: format!(
+                "the text is not UTF-8 (field {}); save the file as \"CSV UTF-8\"",
+                field + 1
+            ),
+        }
+        .into()
+    })
 }
 
 /// Checks that every field of `record` is UTF-8; `Err` gives the first that is not. The
