@@ -59,6 +59,17 @@ impl Method {
             .into_iter()
             .find(|m| m.as_str() == name)
     }
+
+    /// The method named `name`, or an error (setting `ci`) listing the names.
+    pub fn parse(name: &str) -> crate::Result<Method> {
+        Method::from_name(name).ok_or_else(|| {
+            crate::Error::setting(
+                "ci",
+                format!("{name:?}"),
+                "expected logit, beta, wilson or wald",
+            )
+        })
+    }
 }
 
 /// An interval on the proportion scale (0–1).

@@ -574,6 +574,361 @@ pub fn par_surveyed(
     })
 }
 
+// ---------------------------------------------------------------------------------------------
+// The command: `chiso demo`.
+
+/// What `chiso demo` needs.
+#[derive(Clone, Debug)]
+pub struct DemoRequest {
+    /// The directory the demo writes into (its own files there are replaced).
+    pub out: std::path::PathBuf,
+    /// About how many records the province has.
+    pub records: usize,
+    /// Threads for the draw and the re-draw (no file depends on it).
+    pub threads: usize,
+}
+
+/// What the demo tells as it goes: the progress of its long steps (for a display; no file
+/// depends on it) and the lines of its summary.
+pub trait Observer {
+    /// A step of unknown length starts.
+    fn step(&mut self, _message: &'static str) {}
+    /// A step of about `len` units starts.
+    fn bar(&mut self, _message: &'static str, _len: u64) {}
+    /// The current step has done `position` units.
+    fn advance(&mut self, _position: u64) {}
+    /// The current step is over.
+    fn done(&mut self) {}
+    /// Lines of the summary, each ending with a newline.
+    fn say(&mut self, _text: &str) {}
+}
+
+/// An observer that shows nothing.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Quiet;
+
+impl Observer for Quiet {}
+
+/// What the demo did: whether the re-drawn sample was identical, and where the report is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DemoOutput {
+    /// The auditor's re-draw gave the same lists and files.
+    pub verified: bool,
+    /// `report.html`.
+    pub page: std::path::PathBuf,
+    /// `report.xlsx`.
+    pub workbook: std::path::PathBuf,
+}
+
+/// One PAR run of the demo: its framework and scores files, and its output directory.
+struct ParRun {
+    framework: std::path::PathBuf,
+    scores: std::path::PathBuf,
+    out: std::path::PathBuf,
+}
+
+/// Runs the whole pipeline on a synthetic province: records → sample → verify → simulated
+/// fieldwork → indices, flags and ranks → timeliness → PAR INDEX → report, each step through
+/// the same library call as its command, and tells `observer` what it did and how to repeat
+/// each step by hand (the same files result).
+pub fn run(req: &DemoRequest, observer: &mut dyn Observer) -> crate::Result<DemoOutput> {
+    use crate::design::Design;
+    use crate::output::Staged;
+    use crate::records::ColumnMap;
+    use crate::sample::{SampleRequest, draw_sample};
+    use crate::{fieldwork, index, par, report, timeliness, verify};
+
+    let started = std::time::Instant::now();
+    let out = req.out.as_path();
+    let spec = ProvinceSpec {
+        records: req.records,
+        ..ProvinceSpec::default()
+    };
+    let records_path = out.join("records.csv");
+    let design_path = out.join("design.toml");
+    let q_path = out.join("questionnaire.toml");
+    let io = |p: &std::path::Path| {
+        let p = p.to_path_buf();
+        move |e| crate::Error::io(&p, e)
+    };
+    observer.bar("generating records", req.records as u64);
+    let mut records = Vec::new();
+    let n = write_records_with_progress(&spec, &mut records, |k| observer.advance(k))
+        .map_err(io(&records_path))?;
+    let mut staged = Staged::new(out, true, &[])?;
+    staged.add("records.csv", records);
+    staged.add("design.toml", DEMO_DESIGN.as_bytes());
+    staged.add("questionnaire.toml", DEMO_QUESTIONNAIRE.as_bytes());
+    staged.commit()?;
+    observer.done();
+    observer.say(&format!(
+        "demo province: {} departments, {} districts, {} communes; {n} records in {}\n",
+        spec.departments,
+        spec.districts,
+        spec.communes,
+        records_path.display()
+    ));
+
+    let sample_dir = out.join("sample");
+    let sample_req = SampleRequest {
+        records: records_path.clone(),
+        sheet: None,
+        columns: ColumnMap::default(),
+        design: Design::load(&design_path)?,
+        seed: DEMO_SEED.to_string(),
+        threads: req.threads,
+        strict: true,
+    };
+    observer.step("building the frame and drawing the sample");
+    let drawn = draw_sample(&sample_req)?;
+    // The demo's own files: re-running the demo replaces them.
+    drawn.write(&sample_dir, true)?;
+    observer.done();
+    observer.say(&drawn.summary(&sample_dir, started.elapsed().as_secs_f64()));
+
+    observer.step("re-drawing the sample from its manifest");
+    let manifest_path = sample_dir.join("manifest.json");
+    let sample_csv = sample_dir.join("sample.csv");
+    let check = verify::verify(
+        &records_path,
+        &manifest_path,
+        Some(&sample_csv),
+        None,
+        req.threads,
+    )?;
+    observer.done();
+    observer.say(&format!("verify:  {check}"));
+
+    // Simulated fieldwork: officials in rank order, those who fail replaced from the
+    // reserves of their stratum in rank order, every substitution logged.
+    observer.step("simulating fieldwork");
+    let q = crate::questionnaire::Questionnaire::load(&q_path)?;
+    let lists = fieldwork::read_sample(&sample_csv)?;
+    let fw = fieldwork::Simulation::new(spec.seed, fieldwork::Rates::default()).run(lists);
+    let answers =
+        simulate_answers(&drawn.sample_csv, &q.items, spec.seed).map_err(io(&sample_csv))?;
+    let answer = |stratum: &str, role, rank| {
+        answers
+            .get(stratum, role, rank)
+            .expect("everyone on the lists has simulated answers")
+            .to_vec()
+    };
+    let mut staged = Staged::new(&out.join("fieldwork"), true, &[])?;
+    staged.add("substitutions.csv", fw.substitutions_csv());
+    staged.add("summary.csv", fw.summary_csv());
+    staged.commit()?;
+    let responses_path = out.join("responses.csv");
+    let mut staged = Staged::new(out, true, &[])?;
+    staged.add("responses.csv", fw.responses_csv(&q.items, answer));
+    staged.commit()?;
+    observer.done();
+    observer.say(&fw.report(out));
+
+    // Every contact's row: the disposition column says who responded (complete, partial),
+    // and gives the response rates.
+    observer.step("computing the indices");
+    let indices_dir = out.join("indices");
+    let index_req = index::IndexRequest {
+        responses: responses_path.clone(),
+        sheet: None,
+        questionnaire: q,
+        population: index::Population::Sample(sample_dir.clone()),
+        settings: index::Settings::default(),
+        flags: crate::flags::FlagSettings::default(),
+        ranks: crate::ranks::RankSettings::default(),
+        invalid_as_missing: false,
+        calibration: None,
+        out: indices_dir.clone(),
+    };
+    let indices = index::run(&index_req)?;
+    observer.done();
+    observer.say(&crate::flags::summary(
+        &indices.data,
+        &indices.flags,
+        &index_req.flags,
+    ));
+
+    observer.step("timeliness from the records");
+    let timeliness_dir = out.join("timeliness");
+    let (tl, _) = timeliness::run(&timeliness::TimelinessRequest {
+        records: records_path.clone(),
+        sheet: None,
+        columns: ColumnMap::default(),
+        window: Some(sample_req.design.window),
+        settings: timeliness::TimelinessSettings::default(),
+        out: timeliness_dir.clone(),
+    })?;
+    observer.done();
+    observer.say(&tl.summary());
+
+    let survey_path = indices_dir.join("indices.csv");
+    if let Some(r) = indices
+        .rows
+        .iter()
+        .find(|r| r.domain == "ALL" && r.indicator == "overall" && r.measure == "satisfied_pct")
+    {
+        observer.say(&format!(
+            "indices: {} respondents (complete and partial); overall satisfaction {:.2}% (95% CI {:.2}–{:.2}%) in {}\n",
+            indices.data.len(),
+            r.estimate.unwrap_or(f64::NAN),
+            r.ci_lower.unwrap_or(f64::NAN),
+            r.ci_upper.unwrap_or(f64::NAN),
+            survey_path.display()
+        ));
+    }
+
+    // PAR INDEX: the departments on par-so.toml, the districts on par-huyen.toml, their survey
+    // criteria from the demo's indices. The frameworks and the scores are written first and
+    // read back as `chiso par` reads them, so the printed commands give the same files.
+    observer.step("scoring the PAR INDEX");
+    let par_dir = out.join("par");
+    let survey = par::Survey::read(&survey_path)?;
+    let province = units(&spec);
+    let mut staged = Staged::new(&par_dir, true, &[])?;
+    let mut par_runs: Vec<ParRun> = Vec::new();
+    for (group, text) in [("so", DEMO_PAR_SO), ("huyen", DEMO_PAR_HUYEN)] {
+        let framework = format!("framework-{group}.toml");
+        let fw = par::Framework::from_toml(text, &framework)?;
+        let (scored, unscored): (Vec<&Unit>, Vec<&Unit>) = province
+            .iter()
+            .filter(|u| u.group == group)
+            .partition(|u| par_surveyed(&fw, &survey, &u.code, group));
+        if !unscored.is_empty() {
+            let codes: Vec<&str> = unscored.iter().map(|u| u.code.as_str()).collect();
+            observer.say(&format!(
+                "par:     {} not scored: too few respondents for the survey criteria\n",
+                codes.join(", ")
+            ));
+        }
+        if scored.is_empty() {
+            continue;
+        }
+        let scores = format!("scores-{group}.csv");
+        let mut bytes = Vec::new();
+        write_par_scores(&fw, &scored, group, spec.seed, &mut bytes)
+            .map_err(io(&par_dir.join(&scores)))?;
+        staged.add(&framework, text.as_bytes());
+        staged.add(&scores, bytes);
+        par_runs.push(ParRun {
+            framework: par_dir.join(framework),
+            scores: par_dir.join(scores),
+            out: par_dir.join(group),
+        });
+    }
+    staged.commit()?;
+    observer.done();
+    observer.bar("ranking the PAR INDEX", par_runs.len() as u64);
+    for (k, run) in par_runs.iter().enumerate() {
+        let fw = par::Framework::load(&run.framework)?;
+        let (result, _) = par::run(&par::ParRequest {
+            framework: fw.clone(),
+            scores: run.scores.clone(),
+            sheet: None,
+            survey: Some(survey_path.clone()),
+            settings: par::Settings::default(),
+            out: run.out.clone(),
+        })?;
+        observer.advance(k as u64 + 1);
+        observer.say(&result.group_summary(&fw, &run.out));
+    }
+    observer.done();
+
+    observer.step("writing the report");
+    let report_dir = out.join("report");
+    let sources = report::Sources {
+        indices: indices_dir.clone(),
+        par: par_runs.iter().map(|r| r.out.clone()).collect(),
+        timeliness: Some(timeliness_dir.clone()),
+        manifest: Some(manifest_path.clone()),
+        title: Some(DEMO_TITLE.to_string()),
+    };
+    let inputs = report::Inputs::load(&sources)?;
+    report::write(&report_dir, &inputs)?;
+    observer.done();
+
+    let page = report_dir.join("report.html");
+    let workbook = report_dir.join("report.xlsx");
+    let mut text = format!(
+        "\nopen the report: {} (web page), {} (workbook)\n",
+        page.display(),
+        workbook.display()
+    );
+    text += "\nan auditor re-draws the same lists with:\n";
+    text += &format!(
+        "  chiso verify --records {} --manifest {} --sample {}\n",
+        sh(&records_path),
+        sh(&manifest_path),
+        sh(&sample_csv)
+    );
+    text += "each step again by hand (the same files result):\n";
+    text += &format!(
+        "  chiso sample --records {} --design {} --seed {} --out {} --force\n",
+        sh(&records_path),
+        sh(&design_path),
+        sh_text(DEMO_SEED),
+        sh(&sample_dir)
+    );
+    text += &format!(
+        "  chiso index --responses {} --questionnaire {} --sample {} --out {}\n",
+        sh(&responses_path),
+        sh(&q_path),
+        sh(&sample_dir),
+        sh(&indices_dir)
+    );
+    text += &format!(
+        "  chiso timeliness --records {} --design {} --out {}\n",
+        sh(&records_path),
+        sh(&design_path),
+        sh(&timeliness_dir)
+    );
+    for run in &par_runs {
+        text += &format!(
+            "  chiso par --framework {} --scores {} --survey {} --out {}\n",
+            sh(&run.framework),
+            sh(&run.scores),
+            sh(&survey_path),
+            sh(&run.out)
+        );
+    }
+    let pars: String = par_runs
+        .iter()
+        .map(|r| format!(" --par {}", sh(&r.out)))
+        .collect();
+    text += &format!(
+        "  chiso report --indices {}{pars} --timeliness {} --manifest {} --title {} --out {}\n",
+        sh(&indices_dir),
+        sh(&timeliness_dir),
+        sh(&manifest_path),
+        sh_text(DEMO_TITLE),
+        sh(&report_dir)
+    );
+    observer.say(&text);
+    Ok(DemoOutput {
+        verified: check.identical(),
+        page,
+        workbook,
+    })
+}
+
+/// A path as a shell word (see [`sh_text`]).
+fn sh(path: &std::path::Path) -> String {
+    sh_text(&path.display().to_string())
+}
+
+/// Text as one shell word for the commands the demo prints: as it is when it holds only
+/// characters no shell treats specially, else in single quotes (a quote inside as `'\''`).
+fn sh_text(text: &str) -> String {
+    let plain = !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c));
+    if plain {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

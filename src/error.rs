@@ -42,6 +42,19 @@ impl Error {
     pub(crate) fn usage(message: impl Into<String>) -> Error {
         ErrorKind::Usage(message.into()).into()
     }
+
+    pub(crate) fn setting(
+        name: &'static str,
+        value: impl fmt::Display,
+        expected: impl Into<String>,
+    ) -> Error {
+        ErrorKind::Setting {
+            name,
+            value: value.to_string(),
+            expected: expected.into(),
+        }
+        .into()
+    }
 }
 
 impl From<ErrorKind> for Error {
@@ -166,6 +179,17 @@ pub enum ErrorKind {
         file: String,
         /// What is wrong.
         message: String,
+    },
+    /// A setting of a request is out of its range. `name` is the request's field, which the
+    /// command line spells as the option `--name` (with `-` for `_`).
+    #[error("{name} {value}: {expected}")]
+    Setting {
+        /// The setting, e.g. `level`.
+        name: &'static str,
+        /// The value given, as written in the message.
+        value: String,
+        /// What is expected instead.
+        expected: String,
     },
     /// The command line is inconsistent.
     #[error("{0}")]

@@ -911,6 +911,48 @@ impl Simulation {
     }
 }
 
+impl Fieldwork {
+    /// The contacts, substitutions and files of the fieldwork (written under `out`), for
+    /// standard output. Each line ends with a newline.
+    pub fn report(&self, out: &Path) -> String {
+        use Disposition as D;
+        let t = self.totals();
+        let mut text = format!(
+            "fieldwork: {} contacts for {} official places: {} complete, {} partial, {} refusals, {} not reached, {} ineligible\n",
+            t.attempted,
+            t.officials,
+            t.count(D::Complete),
+            t.count(D::Partial),
+            t.count(D::Refusal),
+            t.count(D::NonContact),
+            t.count(D::Ineligible)
+        );
+        let short: Vec<&StratumSummary> = self.short_strata().collect();
+        text += &format!(
+            "           {} places filled from the reserves ({} reserves contacted); {}\n",
+            t.substituted,
+            t.reserves_used,
+            if short.is_empty() {
+                "no stratum ran out of reserves".to_string()
+            } else {
+                format!(
+                    "{} strata ran out of reserves, {} places left empty",
+                    short.len(),
+                    t.short
+                )
+            }
+        );
+        let dir = out.join("fieldwork");
+        text += &format!(
+            "           substitution log {}, per-stratum summary {}, responses with their disposition {}\n",
+            dir.join("substitutions.csv").display(),
+            dir.join("summary.csv").display(),
+            out.join("responses.csv").display()
+        );
+        text
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

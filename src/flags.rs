@@ -68,14 +68,18 @@ impl FlagSettings {
     /// Validated settings: a threshold from 0 to 100 and a positive width.
     pub fn new(threshold_pct: f64, min_answers: u64, max_ci_width: f64) -> Result<FlagSettings> {
         if !(0.0..=100.0).contains(&threshold_pct) {
-            return Err(Error::usage(format!(
-                "--flag-threshold {threshold_pct}: expected a percentage from 0 to 100, such as 25"
-            )));
+            return Err(Error::setting(
+                "flag_threshold",
+                threshold_pct,
+                "expected a percentage from 0 to 100, such as 25",
+            ));
         }
         if !(max_ci_width > 0.0 && max_ci_width <= 100.0) {
-            return Err(Error::usage(format!(
-                "--max-ci-width {max_ci_width}: expected percentage points above 0 and at most 100, such as 20"
-            )));
+            return Err(Error::setting(
+                "max_ci_width",
+                max_ci_width,
+                "expected percentage points above 0 and at most 100, such as 20",
+            ));
         }
         Ok(FlagSettings {
             threshold_pct,
@@ -373,6 +377,34 @@ pub const COLUMNS: [&str; 14] = [
     "certain",
     "imprecise",
 ];
+
+/// One line per level (units, officers): how many are above the threshold, certainly above
+/// it, and imprecise; and how many respondents name no officer. Each line ends with a newline.
+pub fn summary(data: &ResponseData, flags: &[FlagRow], s: &FlagSettings) -> String {
+    let mut out = String::new();
+    for level in [Level::Unit, Level::Officer] {
+        let rows: Vec<_> = flags.iter().filter(|f| f.level == level).collect();
+        if rows.is_empty() {
+            continue;
+        }
+        out += &format!(
+            "flags:   {} {}s, {} above {}% dissatisfied ({} certainly), {} imprecise\n",
+            rows.len(),
+            level.as_str(),
+            rows.iter().filter(|f| f.above).count(),
+            s.threshold_pct,
+            rows.iter().filter(|f| f.certain).count(),
+            rows.iter().filter(|f| f.imprecise).count()
+        );
+    }
+    let without = data.officer_of.iter().filter(|&&o| o == NO_OFFICER).count();
+    if !data.officers.is_empty() && without > 0 {
+        out += &format!(
+            "flags:   {without} respondents name no officer: they count in their unit only\n"
+        );
+    }
+    out
+}
 
 /// `flags.csv` as bytes.
 pub fn to_csv(rows: &[FlagRow]) -> Vec<u8> {

@@ -9,9 +9,14 @@
 //! chosen method; mean scores use a Wald interval on the same degrees of freedom. A domain with
 //! no answer gets `n = 0` and empty estimates.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::Serialize;
+
+use crate::flags::{FlagRow, FlagSettings};
+use crate::ranks::{RankRow, RankSettings};
+use crate::responses::{Link, ReadOptions};
+use crate::weights::{Base, Calibrated, Calibration, Margins, Weighting};
 
 use crate::ci::{self, Method};
 use crate::error::Result;
@@ -42,6 +47,20 @@ impl Default for Settings {
             ci_method: Method::Logit,
             level: 0.95,
         }
+    }
+}
+
+impl Settings {
+    /// Validated settings: a confidence level strictly between 0 and 1.
+    pub fn new(ci_method: Method, level: f64) -> Result<Settings> {
+        if !(level > 0.0 && level < 1.0) {
+            return Err(crate::Error::setting(
+                "level",
+                level,
+                "expected a proportion such as 0.95",
+            ));
+        }
+        Ok(Settings { ci_method, level })
     }
 }
 
@@ -276,22 +295,11 @@ fn rows(
 struct Published<'a> {
     questionnaire: &'a str,
     settings: Settings,
-    weights: &'a str,
+    weights: &'a Weighting,
     engine_version: &'a str,
     #[serde(flatten)]
     extra: &'a serde_json::Map<String, serde_json::Value>,
     rows: &'a [IndexRow],
-}
-
-/// Writes `indices.csv` and `indices.json` into `dir`, atomically.
-pub fn write(
-    dir: &Path,
-    q: &Questionnaire,
-    settings: Settings,
-    weights: &str,
-    rows: &[IndexRow],
-) -> Result<Vec<PathBuf>> {
-    write_with(dir, q, settings, weights, rows, Extras::default())
 }
 
 /// What an index run publishes besides the rows: more keys of `indices.json` and more files
@@ -347,27 +355,13 @@ fn to_json<T: Serialize>(v: &T) -> serde_json::Value {
     serde_json::to_value(v).expect("plain data serialises")
 }
 
-/// Writes `indices.csv`, `indices.json` and the `extras` files into `dir`, atomically.
-pub fn write_with(
-    dir: &Path,
-    q: &Questionnaire,
-    settings: Settings,
-    weights: &str,
-    rows: &[IndexRow],
-    extras: Extras,
-) -> Result<Vec<PathBuf>> {
-    let mut staged = Staged::new(dir, true, &[])?;
-    stage(&mut staged, q, settings, weights, rows, extras);
-    staged.commit()
-}
-
 /// Adds `indices.csv`, `indices.json` and the `extras` files to `staged`, so that they are
 /// written together with the files derived from them (flags, ranks).
 pub fn stage(
     staged: &mut Staged,
     q: &Questionnaire,
     settings: Settings,
-    weights: &str,
+    weights: &Weighting,
     rows: &[IndexRow],
     extras: Extras,
 ) {
@@ -413,5 +407,193 @@ pub fn stage(
     staged.add("indices.json", json);
     for (name, bytes) in extras.files {
         staged.add(&name, bytes);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The command: `chiso index`.
+
+/// Where the strata and their populations come from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Population {
+    /// A drawn sample: the directory holding its `sample.csv`.
+    Sample(PathBuf),
+    /// A file with columns `stratum, population`, for a survey without a drawn sample; the
+    /// responses then carry `unit_code`.
+    File(PathBuf),
+}
+
+/// What `chiso index` needs, validated: the responses, the questionnaire, where the weights
+/// come from, and every setting of the indices, flags and ranks.
+#[derive(Clone, Debug)]
+pub struct IndexRequest {
+    /// Completed questionnaires (CSV or a spreadsheet).
+    pub responses: PathBuf,
+    /// The sheet, for a spreadsheet.
+    pub sheet: Option<String>,
+    /// The questionnaire.
+    pub questionnaire: Questionnaire,
+    /// Where strata and populations come from.
+    pub population: Population,
+    /// Interval method and level.
+    pub settings: Settings,
+    /// Flag threshold and precision rules.
+    pub flags: FlagSettings,
+    /// The rank-interval simulation.
+    pub ranks: RankSettings,
+    /// Read answers off the scale as no answer (counted) instead of refusing the file.
+    pub invalid_as_missing: bool,
+    /// Calibrate the weights to these margins by this method.
+    pub calibration: Option<(Margins, Calibration)>,
+    /// The output directory.
+    pub out: PathBuf,
+}
+
+/// What `chiso index` computed and wrote.
+#[derive(Clone, Debug)]
+pub struct IndexOutput {
+    /// The responses as used (calibrated weights when asked).
+    pub data: ResponseData,
+    /// Where the weights came from.
+    pub weighting: Weighting,
+    /// What the calibration did, when there was one.
+    pub calibration: Option<crate::weights::CalibrationReport>,
+    /// The rows of `indices.csv`.
+    pub rows: Vec<IndexRow>,
+    /// The rows of `flags.csv`.
+    pub flags: Vec<FlagRow>,
+    /// The rows of `ranks.csv`.
+    pub ranks: Vec<RankRow>,
+    /// The files written, in order.
+    pub written: Vec<PathBuf>,
+}
+
+/// Reads the responses, weights them (and calibrates the weights when asked), computes the
+/// indices, flags and ranks, and writes `indices.csv`, `indices.json`, `flags.*`, `ranks.*`
+/// (and `response_rates.csv` when the responses have dispositions) together.
+pub fn run(req: &IndexRequest) -> Result<IndexOutput> {
+    let q = &req.questionnaire;
+    let sample_csv;
+    let (link, base) = match &req.population {
+        Population::Sample(dir) => {
+            sample_csv = dir.join("sample.csv");
+            (Link::Sample(&sample_csv), Base::Sample)
+        }
+        Population::File(path) => (Link::Population(path), Base::Population),
+    };
+    let options = ReadOptions {
+        invalid_as_missing: req.invalid_as_missing,
+        auxiliary: req
+            .calibration
+            .as_ref()
+            .map(|(m, _)| m.columns())
+            .unwrap_or_default(),
+    };
+    let mut data =
+        crate::responses::read_with(&req.responses, req.sheet.as_deref(), q, &link, &options)?;
+    let mut weighting = Weighting {
+        base,
+        calibration: None,
+    };
+    let mut calibration = None;
+    if let Some((margins, method)) = &req.calibration {
+        let calibrated: Calibrated =
+            crate::weights::calibrate(data.respondents(), margins, *method)?;
+        weighting.calibration = Some((*method, calibrated.report.margins.clone()));
+        calibration = Some(calibrated.report.clone());
+        data = data.calibrated(calibrated);
+    }
+    let rows = compute(q, &data, req.settings);
+    let flags = crate::flags::compute(q, &data, &rows, req.settings, &req.flags);
+    let ranks = crate::ranks::compute(q, &data, &rows, &req.flags, &req.ranks);
+    let mut staged = Staged::new(&req.out, true, &[])?;
+    let extras = Extras::describe(q, &data, calibration.as_ref());
+    stage(&mut staged, q, req.settings, &weighting, &rows, extras);
+    crate::flags::stage(&mut staged, &req.flags, &flags);
+    crate::ranks::stage(&mut staged, &req.ranks, &req.flags, &ranks);
+    let written = staged.commit()?;
+    Ok(IndexOutput {
+        data,
+        weighting,
+        calibration,
+        rows,
+        flags,
+        ranks,
+        written,
+    })
+}
+
+impl IndexOutput {
+    /// What the run used and found, for standard output: respondents, strata, units and rows,
+    /// then the flags.
+    pub fn summary(&self, flags: &FlagSettings) -> String {
+        format!(
+            "{} responses in {} strata and {} units: {} index rows\n{}",
+            self.data.len(),
+            self.data.strata.len(),
+            self.data.units.len(),
+            self.rows.len(),
+            crate::flags::summary(&self.data, &self.flags, flags)
+        )
+    }
+
+    /// What the responses held besides answers, for standard error: invalid answers read as
+    /// no answer, response rates, the calibration and the weights.
+    pub fn notes(&self, q: &Questionnaire) -> String {
+        let mut out = String::new();
+        let data = &self.data;
+        if let Some(inv) = &data.invalid {
+            if inv.total() > 0 {
+                let per_item: Vec<String> = q
+                    .items
+                    .iter()
+                    .zip(&inv.counts)
+                    .filter(|(_, n)| **n > 0)
+                    .map(|(item, n)| format!("{item}: {n}"))
+                    .collect();
+                out += &format!(
+                    "warning: {} answer(s) outside the scale read as no answer ({})\n",
+                    inv.total(),
+                    per_item.join(", ")
+                );
+                let first: Vec<String> = inv
+                    .first
+                    .iter()
+                    .map(|(k, row, v)| format!("row {row} `{}` {v:?}", q.items[*k]))
+                    .collect();
+                out += &format!("  first: {}\n", first.join("; "));
+            }
+        }
+        if let Some(all) = data.response_rates.as_ref().and_then(|r| r.last()) {
+            let pct = |r: Option<f64>| r.map_or("-".to_string(), |r| format!("{:.1}%", 100.0 * r));
+            out += &format!(
+                "response rates (AAPOR): RR1 {}, RR2 {} ({} complete, {} partial, {} refusal, \
+                 {} non-contact, {} ineligible, {} officials with no row)\n",
+                pct(all.rr1),
+                pct(all.rr2),
+                all.complete,
+                all.partial,
+                all.refusal,
+                all.non_contact,
+                all.ineligible,
+                all.unknown
+            );
+        }
+        if let Some(c) = &self.calibration {
+            out += &format!(
+                "weights calibrated ({}) to {} in {} cycle(s)\n",
+                c.method,
+                c.margins.join(", "),
+                c.iterations
+            );
+        }
+        if let Some(s) = crate::weights::WeightSummary::of(&data.weight) {
+            out += &format!(
+                "weights: n {}, sum {:.1}, min {:.4}, max {:.4}, mean {:.4}, CV {:.4}, \
+                 design effect of weighting {:.4}\n",
+                s.n, s.sum, s.min, s.max, s.mean, s.cv, s.deff_weighting
+            );
+        }
+        out
     }
 }

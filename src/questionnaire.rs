@@ -26,7 +26,9 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::responses::NO_ANSWER;
+
+/// The byte that stands for "no answer" in decoded answers.
+pub const NO_ANSWER: u8 = u8::MAX;
 
 /// The questionnaire as written in TOML.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

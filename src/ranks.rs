@@ -83,8 +83,10 @@ impl RankSettings {
     /// to be distinct order statistics; 1000 is the default).
     pub fn new(replicates: u32, seed: &str) -> Result<RankSettings> {
         if replicates == 0 {
-            return Err(Error::usage(
-                "--rank-replicates 0: expected a whole number of replicates, such as 1000",
+            return Err(Error::setting(
+                "rank_replicates",
+                0,
+                "expected a whole number of replicates, such as 1000",
             ));
         }
         Ok(RankSettings {

@@ -10,8 +10,7 @@ use crate::error::{CellProblem, Error, ErrorKind, Result};
 use crate::questionnaire::{Answer, Questionnaire};
 use crate::table::Table;
 
-/// The byte that stands for "no answer" in decoded answers.
-pub const NO_ANSWER: u8 = u8::MAX;
+pub use crate::questionnaire::NO_ANSWER;
 
 /// Where strata and populations come from.
 #[derive(Clone, Debug)]
@@ -48,8 +47,8 @@ pub struct ResponseData {
     pub unit_names: Vec<String>,
     /// Each respondent's row in the responses file (the header is row 1).
     pub rows: Vec<u64>,
-    /// Each respondent's weight: `N_h / m_h` as read, replaced by calibrated weights when
-    /// [`crate::weights::calibrate`] is applied.
+    /// Each respondent's weight: `N_h / m_h` as read, or the calibrated weights of
+    /// [`ResponseData::calibrated`].
     pub weight: Vec<f64>,
     /// The groups the weights were calibrated on, when they were (for the variance).
     pub calibration: Option<crate::estimate::CalibrationGroups>,
@@ -109,10 +108,29 @@ impl ResponseData {
     }
 
     /// Each respondent's weight: `N_h / m_h` with `m_h` the respondents of stratum `h`
-    /// ([`crate::weights::stratum_weights`]), or the calibrated weights once
-    /// [`crate::weights::calibrate`] has been applied.
+    /// ([`crate::weights::stratum_weights`]), or the calibrated weights of
+    /// [`ResponseData::calibrated`].
     pub fn weights(&self) -> Vec<f64> {
         self.weight.clone()
+    }
+
+    /// The weights, rows and auxiliary columns a calibration works on.
+    pub fn respondents(&self) -> crate::weights::Respondents<'_> {
+        crate::weights::Respondents {
+            weight: &self.weight,
+            rows: &self.rows,
+            auxiliary: &self.auxiliary,
+        }
+    }
+
+    /// The same responses with the weights of a calibration
+    /// ([`crate::weights::calibrate`]), whose groups the standard errors then account for.
+    pub fn calibrated(self, calibration: crate::weights::Calibrated) -> ResponseData {
+        ResponseData {
+            weight: calibration.weight,
+            calibration: Some(calibration.groups),
+            ..self
+        }
     }
 }
 

@@ -263,6 +263,42 @@ pub fn draw_sample(req: &SampleRequest) -> Result<SampleOutput> {
 }
 
 impl SampleOutput {
+    /// What was read, framed and drawn, and where it was written (`dir`), for standard
+    /// output; `seconds` is the time the run took. Each line ends with a newline.
+    pub fn summary(&self, dir: &Path, seconds: f64) -> String {
+        let m = &self.manifest;
+        let c = &m.records.counts;
+        let mut out = format!(
+            "records: {} rows read, {} rejected, {} not returned, {} outside the window, {} eligible\n",
+            c.rows, c.rejected, c.not_returned, c.outside_window, c.eligible
+        );
+        out += &format!(
+            "frame:   {} applicants in {} strata (frame_digest {})\n",
+            m.totals.frame_size,
+            m.totals.strata,
+            &m.frame_digest[..16]
+        );
+        out += &format!(
+            "sample:  {} official and {} reserve (seed {:?}, sample_digest {})\n",
+            m.totals.sample_size,
+            m.totals.reserve_size,
+            m.seed,
+            &m.sample_digest[..16]
+        );
+        if c.rejected > 0 {
+            out += &format!(
+                "rejected rows are listed with their reasons in {}\n",
+                dir.join("rejected.csv").display()
+            );
+        }
+        out += &format!(
+            "wrote {} and {} in {seconds:.1} s\n",
+            dir.join("sample.csv").display(),
+            dir.join("manifest.json").display(),
+        );
+        out
+    }
+
     /// Writes `sample.csv`, `rejected.csv` and `manifest.json` into `dir` atomically; refuses
     /// to replace an existing sample unless `force`.
     pub fn write(&self, dir: &Path, force: bool) -> Result<Vec<PathBuf>> {

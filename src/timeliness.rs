@@ -55,9 +55,11 @@ impl TimelinessSettings {
     /// Validated settings: a ceiling from 0 to 100.
     pub fn new(late_ceiling_pct: f64) -> Result<TimelinessSettings> {
         if !(0.0..=100.0).contains(&late_ceiling_pct) {
-            return Err(Error::usage(format!(
-                "--late-ceiling {late_ceiling_pct}: expected a percentage from 0 to 100, such as 2"
-            )));
+            return Err(Error::setting(
+                "late_ceiling",
+                late_ceiling_pct,
+                "expected a percentage from 0 to 100, such as 2",
+            ));
         }
         Ok(TimelinessSettings { late_ceiling_pct })
     }
@@ -388,6 +390,75 @@ pub fn write(dir: &Path, t: &Timeliness) -> Result<Vec<PathBuf>> {
     let mut staged = Staged::new(dir, true, &[])?;
     stage(&mut staged, t);
     staged.commit()
+}
+
+/// What `chiso timeliness` needs, validated.
+#[derive(Clone, Debug)]
+pub struct TimelinessRequest {
+    /// The records file (CSV or a spreadsheet) with `due_date`.
+    pub records: PathBuf,
+    /// The sheet, for a spreadsheet.
+    pub sheet: Option<String>,
+    /// Column mapping.
+    pub columns: ColumnMap,
+    /// Only records returned inside this window count (a design's window), when given.
+    pub window: Option<(NaiveDate, NaiveDate)>,
+    /// The late ceiling.
+    pub settings: TimelinessSettings,
+    /// The output directory.
+    pub out: PathBuf,
+}
+
+/// Counts the records early, on time and late, and writes `timeliness.csv` and
+/// `timeliness_rejected.csv` together; returns the counts and the files written.
+pub fn run(req: &TimelinessRequest) -> Result<(Timeliness, Vec<PathBuf>)> {
+    let t = compute(
+        &req.records,
+        req.sheet.as_deref(),
+        &req.columns,
+        req.window,
+        req.settings,
+    )?;
+    let written = write(&req.out, &t)?;
+    Ok((t, written))
+}
+
+impl Timeliness {
+    /// What was read and counted, for standard output (each line ends with a newline).
+    pub fn summary(&self) -> String {
+        let c = &self.counts;
+        let a = self.all();
+        let mut out = format!(
+            "records: {} rows read, {} rejected, {} outside the window\n",
+            c.rows, c.rejected, c.outside_window
+        );
+        out += &format!(
+            "timeliness: {} classified: {} early, {} on time, {} late ({}% late, ceiling {}%); \
+             {} without due date and {} not returned, not classified\n",
+            a.records,
+            a.early,
+            a.on_time,
+            a.late,
+            a.pct(a.late)
+                .map_or_else(|| "-".to_string(), |p| format!("{p:.2}")),
+            self.settings.late_ceiling_pct,
+            a.no_due_date,
+            a.not_returned
+        );
+        let units = self.rows.iter().filter(|r| r.level == "unit");
+        let over = units
+            .clone()
+            .filter(|r| r.above_ceiling == Some(true))
+            .count();
+        out += &format!(
+            "timeliness: {over} of {} units above the late ceiling\n",
+            units.count()
+        );
+        if c.rejected > 0 {
+            out += "rejected rows are listed with their reasons in timeliness_rejected.csv\n";
+        }
+        out
+    }
 }
 
 #[cfg(test)]

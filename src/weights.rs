@@ -25,7 +25,8 @@
 //! Both refuse a category with no respondent (it cannot be weighted up) and a respondent
 //! whose category is not in the margins file (it would be silently dropped from the totals).
 //!
-//! **Uncertainty.** A calibration records its groups in [`ResponseData::calibration`], and
+//! **Uncertainty.** A calibration returns its groups with the new weights ([`Calibrated`]),
+//! [`crate::responses::ResponseData::calibrated`] keeps them beside the weights, and
 //! the standard errors of [`crate::estimate`] then use the residuals of the linearised
 //! variable from the calibration, as R's `survey` does (within post-strata; ten backfitting
 //! passes over the raking margins). They agree with R's calibrated standard errors; see
@@ -35,14 +36,13 @@
 //! `CV = sqrt(n Σw² / (Σw)² − 1)` (the population standard deviation over the mean) and
 //! Kish's design effect due to unequal weighting `deff_w = n Σw² / (Σw)² = 1 + CV²`.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use serde::Serialize;
 
 use crate::error::{CellProblem, Error, ErrorKind, Result};
 use crate::estimate::CalibrationGroups;
-use crate::responses::ResponseData;
 use crate::table::Table;
 
 /// Raking stops when every category total is within this relative distance of its
@@ -72,6 +72,105 @@ pub fn stratum_weights(stratum_of: &[u32], population: &[f64]) -> Vec<f64> {
         .collect()
 }
 
+/// Where an index run's weights came from (recorded in `indices.json` as `weights`, and
+/// translated by the report).
+///
+/// It is written as one sentence, `N_h / m_h from the sample` or `N_h / m_h from
+/// --population`, followed for a calibrated run by `, calibrated (METHOD) to MARGIN, MARGIN`;
+/// [`Weighting::parse`] reads exactly these sentences back.
+///
+/// ```
+/// use chiso::weights::{Base, Calibration, Weighting};
+/// let w = Weighting { base: Base::Population, calibration: Some((Calibration::Rake, vec!["channel".into(), "applicant_type".into()])) };
+/// let text = w.to_string();
+/// assert_eq!(text, "N_h / m_h from --population, calibrated (rake) to channel, applicant_type");
+/// assert_eq!(Weighting::parse(&text), Some(w));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Weighting {
+    /// Where `N_h` came from.
+    pub base: Base,
+    /// The calibration applied after, with the margins' names in the order of their file.
+    pub calibration: Option<(Calibration, Vec<String>)>,
+}
+
+/// Where the stratum populations `N_h` of the weights `N_h / m_h` came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Base {
+    /// The frame sizes of a drawn sample (`sample.csv`).
+    Sample,
+    /// A file of stratum populations, for a survey without a drawn sample.
+    Population,
+}
+
+impl Base {
+    fn sentence(self) -> &'static str {
+        match self {
+            Base::Sample => "N_h / m_h from the sample",
+            Base::Population => "N_h / m_h from --population",
+        }
+    }
+}
+
+impl Weighting {
+    /// Reads a sentence written by [`Weighting`]'s `Display`; `None` for any other text.
+    pub fn parse(text: &str) -> Option<Weighting> {
+        let base = [Base::Sample, Base::Population]
+            .into_iter()
+            .find(|b| text.starts_with(b.sentence()))?;
+        let rest = &text[base.sentence().len()..];
+        if rest.is_empty() {
+            return Some(Weighting {
+                base,
+                calibration: None,
+            });
+        }
+        let rest = rest.strip_prefix(", calibrated (")?;
+        let (method, margins) = rest.split_once(") to ")?;
+        let method = Calibration::from_name(method)?;
+        let margins: Vec<String> = margins.split(", ").map(str::to_string).collect();
+        if margins.iter().any(|m| m.is_empty()) {
+            return None;
+        }
+        Some(Weighting {
+            base,
+            calibration: Some((method, margins)),
+        })
+    }
+}
+
+impl std::fmt::Display for Weighting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.base.sentence())?;
+        if let Some((method, margins)) = &self.calibration {
+            write!(
+                f,
+                ", calibrated ({}) to {}",
+                method.as_str(),
+                margins.join(", ")
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl Serialize for Weighting {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Weighting {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Weighting, D::Error> {
+        let text = String::deserialize(d)?;
+        Weighting::parse(&text).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "{text:?} is not a description of weights written by chiso index"
+            ))
+        })
+    }
+}
+
 /// How weights are calibrated to the margins.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Calibration {
@@ -97,6 +196,17 @@ impl Calibration {
             "rake" => Some(Calibration::Rake),
             _ => None,
         }
+    }
+
+    /// The method named `name`, or an error (setting `calibrate`) listing the names.
+    pub fn parse(name: &str) -> Result<Calibration> {
+        Calibration::from_name(name).ok_or_else(|| {
+            Error::setting(
+                "calibrate",
+                format!("{name:?}"),
+                "expected poststratify or rake",
+            )
+        })
     }
 }
 
@@ -265,8 +375,37 @@ pub struct CalibrationReport {
     pub variance: &'static str,
 }
 
+/// What a calibration is applied to: each respondent's weight, row in the responses file
+/// (for messages) and values of the auxiliary columns the margins name.
+#[derive(Clone, Copy, Debug)]
+pub struct Respondents<'a> {
+    /// Each respondent's weight before calibration.
+    pub weight: &'a [f64],
+    /// Each respondent's row in the responses file.
+    pub rows: &'a [u64],
+    /// Per auxiliary column, each respondent's value.
+    pub auxiliary: &'a BTreeMap<String, Vec<String>>,
+}
+
+impl Respondents<'_> {
+    fn len(&self) -> usize {
+        self.weight.len()
+    }
+}
+
+/// Calibrated weights, the groups their standard errors account for, and what was done.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Calibrated {
+    /// Each respondent's calibrated weight.
+    pub weight: Vec<f64>,
+    /// The post-strata or raking margins of each respondent.
+    pub groups: CalibrationGroups,
+    /// What the calibration did (recorded in `indices.json`).
+    pub report: CalibrationReport,
+}
+
 /// Each respondent's category index in each margin.
-fn categories_of(data: &ResponseData, margins: &Margins) -> Result<Vec<Vec<usize>>> {
+fn categories_of(data: &Respondents<'_>, margins: &Margins) -> Result<Vec<Vec<usize>>> {
     let mut out = Vec::with_capacity(margins.margins.len());
     for m in &margins.margins {
         let columns: Vec<&Vec<String>> = m
@@ -357,13 +496,14 @@ fn gap(weights: &[f64], of: &[Vec<usize>], margins: &Margins) -> f64 {
     worst
 }
 
-/// Calibrates `data`'s weights to `margins` (whose columns must have been read as
-/// auxiliary columns, see [`crate::responses::ReadOptions::auxiliary`]).
+/// Calibrates the respondents' weights to `margins` (whose columns must have been read as
+/// auxiliary columns, see [`crate::responses::ReadOptions::auxiliary`]) and returns the new
+/// weights.
 pub fn calibrate(
-    data: &mut ResponseData,
+    data: Respondents<'_>,
     margins: &Margins,
     method: Calibration,
-) -> Result<CalibrationReport> {
+) -> Result<Calibrated> {
     match method {
         Calibration::PostStratify if margins.margins.len() != 1 => {
             return Err(Error::usage(format!(
@@ -399,8 +539,8 @@ pub fn calibrate(
         }
         Calibration::PostStratify => {}
     }
-    let of = categories_of(data, margins)?;
-    let mut w = data.weight.clone();
+    let of = categories_of(&data, margins)?;
+    let mut w = data.weight.to_vec();
     let mut iterations = 0;
     let max_relative_gap = loop {
         iterations += 1;
@@ -420,20 +560,22 @@ pub fn calibrate(
             )));
         }
     };
-    data.weight = w;
     let groups = |of: &Vec<usize>| of.iter().map(|&k| k as u32).collect::<Vec<u32>>();
-    data.calibration = Some(match method {
-        Calibration::PostStratify => CalibrationGroups::PostStrata(groups(&of[0])),
-        Calibration::Rake => CalibrationGroups::Raking(of.iter().map(groups).collect()),
-    });
-    Ok(CalibrationReport {
-        method: method.as_str(),
-        margins: margins.margins.iter().map(|m| m.name.clone()).collect(),
-        iterations,
-        max_relative_gap,
-        variance: match method {
-            Calibration::PostStratify => "Taylor linearisation on residuals within post-strata",
-            Calibration::Rake => "Taylor linearisation on residuals from the raking margins",
+    Ok(Calibrated {
+        weight: w,
+        groups: match method {
+            Calibration::PostStratify => CalibrationGroups::PostStrata(groups(&of[0])),
+            Calibration::Rake => CalibrationGroups::Raking(of.iter().map(groups).collect()),
+        },
+        report: CalibrationReport {
+            method: method.as_str(),
+            margins: margins.margins.iter().map(|m| m.name.clone()).collect(),
+            iterations,
+            max_relative_gap,
+            variance: match method {
+                Calibration::PostStratify => "Taylor linearisation on residuals within post-strata",
+                Calibration::Rake => "Taylor linearisation on residuals from the raking margins",
+            },
         },
     })
 }
@@ -488,6 +630,7 @@ impl WeightSummary {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::responses::ResponseData;
 
     /// Respondents in one stratum of N = 100 with the given channels and types.
     fn data(channel: &[&str], kind: &[&str]) -> ResponseData {
@@ -538,11 +681,11 @@ mod tests {
             &dir,
             "variable,category,population\nchannel,direct,60\nchannel,online,40\n",
         );
-        let mut d = data(&["direct", "online", "direct", "direct"], &["c"; 4]);
-        let r = calibrate(&mut d, &m, Calibration::PostStratify).unwrap();
-        assert_eq!(d.weights(), vec![20.0, 40.0, 20.0, 20.0]);
-        assert_eq!((r.method, r.iterations), ("poststratify", 1));
-        let s = WeightSummary::of(&d.weights()).unwrap();
+        let d = data(&["direct", "online", "direct", "direct"], &["c"; 4]);
+        let c = calibrate(d.respondents(), &m, Calibration::PostStratify).unwrap();
+        assert_eq!(c.weight, vec![20.0, 40.0, 20.0, 20.0]);
+        assert_eq!((c.report.method, c.report.iterations), ("poststratify", 1));
+        let s = WeightSummary::of(&c.weight).unwrap();
         // n Σw² / (Σw)² = 4 · 2800 / 100² = 1.12.
         assert!((s.deff_weighting - 1.12).abs() < 1e-12 && s.min == 20.0 && s.max == 40.0);
         assert!((s.sum - 100.0).abs() < 1e-12 && (s.mean - 25.0).abs() < 1e-12);
@@ -556,12 +699,12 @@ mod tests {
             "variable,category,population\nchannel:type,direct:c,50\nchannel:type,online:c,30\n\
              channel:type,online:o,20\n",
         );
-        let mut d = data(
+        let d = data(
             &["direct", "online", "online", "direct"],
             &["c", "c", "o", "c"],
         );
-        calibrate(&mut d, &m, Calibration::PostStratify).unwrap();
-        assert_eq!(d.weights(), vec![25.0, 30.0, 20.0, 25.0]);
+        let c = calibrate(d.respondents(), &m, Calibration::PostStratify).unwrap();
+        assert_eq!(c.weight, vec![25.0, 30.0, 20.0, 25.0]);
     }
 
     #[test]
@@ -576,14 +719,15 @@ mod tests {
             "variable,category,population\nchannel,direct,50\nchannel,online,50\n\
              type,c,60\ntype,o,40\n",
         );
-        let mut d = data(
+        let d = data(
             &["direct", "online", "online", "direct"],
             &["c", "c", "o", "c"],
         );
-        let r = calibrate(&mut d, &m, Calibration::Rake).unwrap();
-        for (w, want) in d.weights().iter().zip([25.0, 10.0, 40.0, 25.0]) {
-            assert!((w - want).abs() < 1e-8, "{:?}", d.weights());
+        let c = calibrate(d.respondents(), &m, Calibration::Rake).unwrap();
+        for (w, want) in c.weight.iter().zip([25.0, 10.0, 40.0, 25.0]) {
+            assert!((w - want).abs() < 1e-8, "{:?}", c.weight);
         }
+        let r = &c.report;
         assert!(r.iterations > 1 && r.max_relative_gap < RAKE_TOLERANCE);
     }
 
@@ -596,14 +740,14 @@ mod tests {
             &dir,
             "variable,category,population\nchannel,direct,40\nchannel,online,50\nchannel,postal,10\n",
         );
-        let e = calibrate(&mut d.clone(), &m, Calibration::PostStratify).unwrap_err();
+        let e = calibrate(d.respondents(), &m, Calibration::PostStratify).unwrap_err();
         assert!(
             e.to_string().contains("row 4") && e.to_string().contains("no respondent"),
             "{e}"
         );
         // A respondent whose category is not listed.
         let m = margins(&dir, "variable,category,population\nchannel,direct,40\n");
-        let e = calibrate(&mut d.clone(), &m, Calibration::PostStratify).unwrap_err();
+        let e = calibrate(d.respondents(), &m, Calibration::PostStratify).unwrap_err();
         assert!(
             e.to_string().contains("row 3 of the responses")
                 && e.to_string().contains("\"online\""),
@@ -614,10 +758,10 @@ mod tests {
             &dir,
             "variable,category,population\nchannel,direct,40\nchannel,online,50\ntype,c,100\n",
         );
-        let e = calibrate(&mut d.clone(), &m, Calibration::Rake).unwrap_err();
+        let e = calibrate(d.respondents(), &m, Calibration::Rake).unwrap_err();
         assert!(e.to_string().contains("same population"), "{e}");
         // Two variables for post-stratification.
-        let e = calibrate(&mut d.clone(), &m, Calibration::PostStratify).unwrap_err();
+        let e = calibrate(d.respondents(), &m, Calibration::PostStratify).unwrap_err();
         assert!(e.to_string().contains("use --calibrate rake"), "{e}");
         // Raking that cannot converge: (direct, o) has nobody, but o must be 50 and direct
         // only 10 of them can be online... online carries only c respondents here.
@@ -625,8 +769,8 @@ mod tests {
             &dir,
             "variable,category,population\nchannel,direct,50\nchannel,online,50\ntype,c,20\ntype,o,80\n",
         );
-        let mut d = data(&["direct", "online", "direct"], &["c", "c", "o"]);
-        let e = calibrate(&mut d, &m, Calibration::Rake).unwrap_err();
+        let d = data(&["direct", "online", "direct"], &["c", "c", "o"]);
+        let e = calibrate(d.respondents(), &m, Calibration::Rake).unwrap_err();
         assert!(e.to_string().contains("did not converge"), "{e}");
         // Bad cells of the file itself.
         let p = dir.path().join("bad.csv");

@@ -57,7 +57,7 @@ fn calibrated_weights_agree_with_r() {
             .collect();
     for (column, method) in [(2, Calibration::PostStratify), (3, Calibration::Rake)] {
         let margins = Margins::load(std::path::Path::new(&margins_file(method.as_str()))).unwrap();
-        let mut data = chiso::responses::read_with(
+        let data = chiso::responses::read_with(
             std::path::Path::new(&format!("{ORACLE_FIXTURES}/calibration-responses.csv")),
             None,
             &q,
@@ -68,7 +68,9 @@ fn calibrated_weights_agree_with_r() {
             },
         )
         .unwrap();
-        let report = chiso::weights::calibrate(&mut data, &margins, method).unwrap();
+        let calibrated = chiso::weights::calibrate(data.respondents(), &margins, method).unwrap();
+        let report = calibrated.report.clone();
+        let data = data.calibrated(calibrated);
         assert_eq!(data.len(), want.len());
         for (i, w) in data.weights().iter().enumerate() {
             let r = &want[i];

@@ -141,6 +141,37 @@ impl Default for Settings {
     }
 }
 
+impl Settings {
+    /// Validated settings: a level strictly between 0 and 1 and at least one replicate.
+    pub fn new(level: f64, replicates: u32, seed: &str) -> Result<Settings> {
+        let settings = Settings {
+            level,
+            replicates,
+            seed: seed.to_string(),
+        };
+        settings.check()?;
+        Ok(settings)
+    }
+
+    fn check(&self) -> Result<()> {
+        if !(self.level > 0.0 && self.level < 1.0) {
+            return Err(Error::setting(
+                "level",
+                self.level,
+                "expected a proportion such as 0.95",
+            ));
+        }
+        if self.replicates == 0 {
+            return Err(Error::setting(
+                "replicates",
+                0,
+                "the rank simulation needs at least one replicate, e.g. 1000",
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// A unit's points in one field.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FieldPoints {
@@ -243,17 +274,7 @@ pub fn compute(
     survey: Option<&Survey>,
     settings: &Settings,
 ) -> Result<ParResult> {
-    if !(settings.level > 0.0 && settings.level < 1.0) {
-        return Err(Error::usage(format!(
-            "--level {}: expected a proportion such as 0.95",
-            settings.level
-        )));
-    }
-    if settings.replicates == 0 {
-        return Err(Error::usage(
-            "--replicates 0: the rank simulation needs at least one replicate, e.g. 1000",
-        ));
-    }
+    settings.check()?;
     let survey = match (fw.needs_survey(), survey) {
         (true, None) => {
             return Err(Error::usage(format!(
@@ -514,4 +535,79 @@ fn survey_value(
         ));
     }
     Ok((est, se))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The command: `chiso par`.
+
+/// What `chiso par` needs, validated.
+#[derive(Clone, Debug)]
+pub struct ParRequest {
+    /// The scoring framework.
+    pub framework: Framework,
+    /// The scores file (CSV or a spreadsheet).
+    pub scores: std::path::PathBuf,
+    /// The sheet, for a spreadsheet of scores.
+    pub sheet: Option<String>,
+    /// The survey's `indices.csv`, or the directory holding it, for survey criteria.
+    pub survey: Option<std::path::PathBuf>,
+    /// Level and rank simulation.
+    pub settings: Settings,
+    /// The output directory.
+    pub out: std::path::PathBuf,
+}
+
+/// Reads the scores (and the survey's indices), scores every unit and writes `par.csv`,
+/// `par_fields.csv`, `par_criteria.csv` and `par.json` together; returns the result and the
+/// files written.
+pub fn run(req: &ParRequest) -> Result<(ParResult, Vec<std::path::PathBuf>)> {
+    let fw = &req.framework;
+    let scores = Scores::read(&req.scores, req.sheet.as_deref(), fw)?;
+    let survey = match &req.survey {
+        Some(s) if s.is_dir() => Some(Survey::read(&s.join("indices.csv"))?),
+        Some(s) => Some(Survey::read(s)?),
+        None => None,
+    };
+    let result = compute(fw, &scores, survey.as_ref(), &req.settings)?;
+    let written = write(&req.out, fw, &result)?;
+    Ok((result, written))
+}
+
+impl ParResult {
+    /// How many units in how many groups were scored on `fw`, for standard output.
+    pub fn summary(&self, fw: &Framework) -> String {
+        let groups: std::collections::BTreeSet<&str> =
+            self.units.iter().map(|u| u.unit_group.as_str()).collect();
+        format!(
+            "{} units in {} group(s) scored on {:?} ({} points)\n",
+            self.units.len(),
+            groups.len(),
+            fw.name,
+            fw.total
+        )
+    }
+
+    /// One line per group: how many units, the range of the index, who leads and who lags,
+    /// and where `par.csv` is (in `dir`).
+    pub fn group_summary(&self, fw: &Framework, dir: &std::path::Path) -> String {
+        let mut groups: Vec<&str> = self.units.iter().map(|u| u.unit_group.as_str()).collect();
+        groups.dedup();
+        let mut out = String::new();
+        for g in groups {
+            // Units come ordered by group and rank.
+            let units: Vec<&UnitResult> = self.units.iter().filter(|u| u.unit_group == g).collect();
+            let (first, last) = (units[0], units[units.len() - 1]);
+            out += &format!(
+                "par:     {} {g} units on {:?}: index {:.2} ({}) to {:.2} ({}) in {}\n",
+                units.len(),
+                fw.name,
+                first.index,
+                first.unit_code,
+                last.index,
+                last.unit_code,
+                dir.join("par.csv").display()
+            );
+        }
+        out
+    }
 }
