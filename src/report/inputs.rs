@@ -1,0 +1,1044 @@
+//! Loading the published inputs: the typed rows of `indices.csv`, `flags.csv`, `ranks.csv`,
+//! `timeliness.csv`, `par.csv`, `par_fields.csv` and `manifest.json`, each cell checked once.
+
+mod fields;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use super::DEFAULT_TITLE;
+use crate::error::{Error, ErrorKind, Result};
+use fields::{Csv, Fields, cell};
+
+/// Where the report's inputs are.
+#[derive(Clone, Debug, Default)]
+pub struct Sources {
+    /// The directory written by `chiso index --out DIR`.
+    pub indices: PathBuf,
+    /// The directories written by `chiso par --out DIR` (none, one, or one per framework).
+    pub par: Vec<PathBuf>,
+    /// The directory holding `timeliness.csv`.
+    pub timeliness: Option<PathBuf>,
+    /// The sample's `manifest.json` (or the directory holding it).
+    pub manifest: Option<PathBuf>,
+    /// The page's title (default: a generic Vietnamese title).
+    pub title: Option<String>,
+}
+
+impl Sources {
+    /// Sources with only the indices directory.
+    pub fn new(indices: &Path) -> Sources {
+        Sources {
+            indices: indices.to_path_buf(),
+            ..Sources::default()
+        }
+    }
+}
+
+/// One row of `indices.csv`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IndexEntry {
+    /// A unit code, or `ALL`.
+    pub domain: String,
+    /// `item:<code>`, `element:<code>`, `overall` (or a later kind).
+    pub indicator: String,
+    /// `satisfied_pct`, `dissatisfied_pct`, `mean_score` (or a later measure).
+    pub measure: String,
+    /// The estimate.
+    pub estimate: Option<f64>,
+    /// Its standard error.
+    pub std_error: Option<f64>,
+    /// Lower end of the interval.
+    pub ci_lower: Option<f64>,
+    /// Upper end of the interval.
+    pub ci_upper: Option<f64>,
+    /// How the interval was computed.
+    pub ci_method: String,
+    /// Answers used.
+    pub n: u64,
+    /// Design degrees of freedom (when the file has the column).
+    pub df: Option<u64>,
+}
+
+/// `indices.csv` with the settings from `indices.json`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Indices {
+    /// The questionnaire's name.
+    pub questionnaire: String,
+    /// Interval method for shares.
+    pub ci_method: String,
+    /// Confidence level, e.g. 0.95.
+    pub level: f64,
+    /// How the weights were made.
+    pub weights: String,
+    /// The engine version that computed the indices.
+    pub engine_version: String,
+    /// The rows, in file order.
+    pub rows: Vec<IndexEntry>,
+}
+
+impl Indices {
+    /// The row for a domain, indicator and measure.
+    pub fn get(&self, domain: &str, indicator: &str, measure: &str) -> Option<&IndexEntry> {
+        self.rows
+            .iter()
+            .find(|r| r.domain == domain && r.indicator == indicator && r.measure == measure)
+    }
+
+    /// The unit codes (every domain but `ALL`), in file order.
+    pub fn units(&self) -> Vec<&str> {
+        let mut seen = Vec::new();
+        for r in &self.rows {
+            if r.domain != "ALL" && !seen.contains(&r.domain.as_str()) {
+                seen.push(r.domain.as_str());
+            }
+        }
+        seen
+    }
+
+    /// The element codes (`element:<code>`), in file order.
+    pub fn elements(&self) -> Vec<&str> {
+        let mut seen = Vec::new();
+        for r in &self.rows {
+            if let Some(code) = r.indicator.strip_prefix("element:")
+                && !seen.contains(&code)
+            {
+                seen.push(code);
+            }
+        }
+        seen
+    }
+}
+
+/// One row of `flags.csv`: a unit or officer compared with the dissatisfaction threshold.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Flag {
+    /// `unit` or `officer`.
+    pub level: String,
+    /// The unit (for an officer, the officer's unit).
+    pub domain: String,
+    /// The officer's code (officers only).
+    pub officer_id: Option<String>,
+    /// The unit's group.
+    pub unit_group: Option<String>,
+    /// The indicator compared.
+    pub indicator: String,
+    /// Share dissatisfied, percent.
+    pub dissatisfied_pct: Option<f64>,
+    /// Its standard error.
+    pub std_error: Option<f64>,
+    /// Lower end of the interval.
+    pub ci_lower: Option<f64>,
+    /// Upper end of the interval.
+    pub ci_upper: Option<f64>,
+    /// Answers used.
+    pub n: u64,
+    /// The threshold, percent.
+    pub threshold_pct: Option<f64>,
+    /// The estimate is above the threshold.
+    pub above: Option<bool>,
+    /// The whole interval is above the threshold.
+    pub certain: Option<bool>,
+    /// Too few answers or too wide an interval.
+    pub imprecise: Option<bool>,
+}
+
+/// One row of `ranks.csv`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rank {
+    /// The ranking group (`so`, `huyen`, `xa`, …).
+    pub unit_group: String,
+    /// The unit code.
+    pub domain: String,
+    /// The unit's display name.
+    pub unit_name: String,
+    /// The indicator ranked.
+    pub indicator: String,
+    /// The measure ranked.
+    pub measure: String,
+    /// The estimate.
+    pub estimate: Option<f64>,
+    /// Lower end of the interval.
+    pub ci_lower: Option<f64>,
+    /// Upper end of the interval.
+    pub ci_upper: Option<f64>,
+    /// Answers used.
+    pub n: u64,
+    /// Rank, 1 = best in the group (empty when not ranked).
+    pub rank: Option<u64>,
+    /// Best plausible rank.
+    pub rank_lower: Option<u64>,
+    /// Worst plausible rank.
+    pub rank_upper: Option<u64>,
+    /// Units in the group.
+    pub group_size: Option<u64>,
+    /// Too imprecise to rank as if exact.
+    pub imprecise: Option<bool>,
+}
+
+/// One row of `timeliness.csv`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Timeliness {
+    /// `unit`, `officer` (or a wider level such as the province).
+    pub level: String,
+    /// The unit code (or `ALL`).
+    pub domain: String,
+    /// The officer's code (officers only).
+    pub officer_id: Option<String>,
+    /// Records counted.
+    pub records: u64,
+    /// Returned before the due date.
+    pub early: u64,
+    /// Returned on the due date.
+    pub on_time: u64,
+    /// Returned after the due date.
+    pub late: u64,
+    /// Percent early.
+    pub early_pct: Option<f64>,
+    /// Percent on time.
+    pub on_time_pct: Option<f64>,
+    /// Percent late.
+    pub late_pct: Option<f64>,
+    /// The ceiling on late records, percent.
+    pub late_ceiling_pct: Option<f64>,
+    /// Late share above the ceiling.
+    pub above_ceiling: Option<bool>,
+}
+
+/// One row of `par.csv`: a unit's PAR INDEX.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParUnit {
+    /// The unit code.
+    pub unit_code: String,
+    /// The unit's display name.
+    pub unit_name: String,
+    /// The ranking group.
+    pub unit_group: String,
+    /// Points achieved.
+    pub points: Option<f64>,
+    /// Maximum points of the criteria that apply.
+    pub max_points: Option<f64>,
+    /// The index, 0–100.
+    pub index: Option<f64>,
+    /// Its standard error (from the survey part).
+    pub std_error: Option<f64>,
+    /// Lower end of the interval.
+    pub ci_lower: Option<f64>,
+    /// Upper end of the interval.
+    pub ci_upper: Option<f64>,
+    /// Rank, 1 = best in the group.
+    pub rank: Option<u64>,
+    /// Best plausible rank.
+    pub rank_lower: Option<u64>,
+    /// Worst plausible rank.
+    pub rank_upper: Option<u64>,
+    /// Units in the group.
+    pub group_size: Option<u64>,
+}
+
+/// One row of `par_fields.csv`: a unit's points in one field.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParField {
+    /// The unit code.
+    pub unit_code: String,
+    /// The field's code.
+    pub field: String,
+    /// The field's name.
+    pub field_name: String,
+    /// Points achieved.
+    pub points: Option<f64>,
+    /// Maximum points.
+    pub max_points: Option<f64>,
+}
+
+/// The PAR INDEX files: of one `chiso par` run, or of several (one per framework) with
+/// disjoint units and groups, in the order given.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Par {
+    /// `par.csv` (the rows of every run, one run after the other).
+    pub units: Vec<ParUnit>,
+    /// `par_fields.csv` of the runs that have one, when any has.
+    pub fields: Option<Vec<ParField>>,
+}
+
+/// What the sample's manifest says about how the sample was drawn.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SampleInfo {
+    /// The draw algorithm's id.
+    pub algorithm: String,
+    /// The published seed.
+    pub seed: String,
+    /// SHA-256 of the lists.
+    pub sample_digest: String,
+    /// SHA-256 of the frame.
+    pub frame_digest: String,
+    /// Engine version that drew the sample.
+    pub engine_version: String,
+    /// The design, as written in the manifest.
+    pub design: serde_json::Value,
+    /// Frame members, when the manifest has totals.
+    pub frame_size: Option<u64>,
+    /// Official sample size, when the manifest has totals.
+    pub sample_size: Option<u64>,
+}
+
+/// A unit's display name and group, gathered from the files that carry them.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct UnitInfo {
+    /// Display name.
+    pub name: Option<String>,
+    /// Ranking group.
+    pub group: Option<String>,
+}
+
+/// Everything a report shows, checked.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Inputs {
+    /// The page's title.
+    pub title: String,
+    /// The indices.
+    pub indices: Indices,
+    /// `flags.csv`, when present.
+    pub flags: Option<Vec<Flag>>,
+    /// `ranks.csv`, when present.
+    pub ranks: Option<Vec<Rank>>,
+    /// `timeliness.csv`, when given.
+    pub timeliness: Option<Vec<Timeliness>>,
+    /// The PAR INDEX, when given.
+    pub par: Option<Par>,
+    /// The sample's manifest, when given.
+    pub sample: Option<SampleInfo>,
+    /// Names and groups by unit code.
+    pub units: BTreeMap<String, UnitInfo>,
+}
+
+impl Inputs {
+    /// Reads and checks every input named in `sources`.
+    pub fn load(sources: &Sources) -> Result<Inputs> {
+        let dir = &sources.indices;
+        let indices = load_indices(&dir.join("indices.csv"), &dir.join("indices.json"))?;
+        let flags_path = dir.join("flags.csv");
+        let flags = flags_path
+            .exists()
+            .then(|| load_flags(&flags_path))
+            .transpose()?;
+        let ranks_path = dir.join("ranks.csv");
+        let ranks = ranks_path
+            .exists()
+            .then(|| load_ranks(&ranks_path))
+            .transpose()?;
+        let timeliness = sources
+            .timeliness
+            .as_ref()
+            .map(|d| load_timeliness(&required(d, "timeliness.csv", "--timeliness")?))
+            .transpose()?;
+        // Each unit's par.csv and row index there, for the catalogue below.
+        let mut par_origin: Vec<(PathBuf, usize)> = Vec::new();
+        let par = load_pars(&sources.par, &mut par_origin)?;
+        let sample = sources
+            .manifest
+            .as_ref()
+            .map(|m| {
+                if m.is_dir() {
+                    load_manifest(&m.join("manifest.json"))
+                } else {
+                    load_manifest(m)
+                }
+            })
+            .transpose()?;
+        let mut units: BTreeMap<String, UnitInfo> = BTreeMap::new();
+        for code in indices.units() {
+            units.insert(code.to_string(), UnitInfo::default());
+        }
+        let mut catalogue = Catalogue::default();
+        if let Some(ranks) = &ranks {
+            for (i, r) in ranks.iter().enumerate() {
+                catalogue.learn(
+                    &mut units,
+                    &ranks_path,
+                    i,
+                    &r.domain,
+                    Some(&r.unit_name),
+                    Some(&r.unit_group),
+                )?;
+            }
+        }
+        if let Some(par) = &par {
+            for (u, (path, i)) in par.units.iter().zip(&par_origin) {
+                catalogue.learn(
+                    &mut units,
+                    path,
+                    *i,
+                    &u.unit_code,
+                    Some(&u.unit_name),
+                    Some(&u.unit_group),
+                )?;
+            }
+        }
+        if let Some(flags) = &flags {
+            for (i, f) in flags.iter().enumerate() {
+                catalogue.learn(
+                    &mut units,
+                    &flags_path,
+                    i,
+                    &f.domain,
+                    None,
+                    f.unit_group.as_deref(),
+                )?;
+            }
+        }
+        Ok(Inputs {
+            title: sources
+                .title
+                .clone()
+                .filter(|t| !t.trim().is_empty())
+                .unwrap_or_else(|| DEFAULT_TITLE.to_string()),
+            indices,
+            flags,
+            ranks,
+            timeliness,
+            par,
+            sample,
+            units,
+        })
+    }
+
+    /// The province's (domain `ALL`) overall share satisfied.
+    pub fn overall(&self) -> Option<&IndexEntry> {
+        self.indices.get("ALL", "overall", "satisfied_pct")
+    }
+
+    /// The unit-level flag above the threshold for `domain` and `indicator`, if any.
+    pub(super) fn unit_flag(&self, domain: &str, indicator: &str) -> Option<&Flag> {
+        self.flags.as_ref()?.iter().find(|f| {
+            f.level == "unit"
+                && f.domain == domain
+                && f.indicator == indicator
+                && f.above == Some(true)
+        })
+    }
+
+    /// Whether `domain` is flagged above the threshold on any indicator.
+    pub(super) fn unit_flagged(&self, domain: &str) -> Option<&Flag> {
+        self.flags
+            .as_ref()?
+            .iter()
+            .find(|f| f.level == "unit" && f.domain == domain && f.above == Some(true))
+    }
+
+    /// The ranking rows shown in the page: `overall` / `satisfied_pct` when `ranks.csv` has
+    /// them, otherwise its first indicator and measure.
+    pub(super) fn headline_ranks(&self) -> Vec<&Rank> {
+        let Some(ranks) = &self.ranks else {
+            return Vec::new();
+        };
+        let (ind, meas) = if ranks
+            .iter()
+            .any(|r| r.indicator == "overall" && r.measure == "satisfied_pct")
+        {
+            ("overall", "satisfied_pct")
+        } else if let Some(r) = ranks.first() {
+            (r.indicator.as_str(), r.measure.as_str())
+        } else {
+            return Vec::new();
+        };
+        ranks
+            .iter()
+            .filter(|r| r.indicator == ind && r.measure == meas)
+            .collect()
+    }
+
+    pub(super) fn name_of(&self, code: &str) -> &str {
+        self.units
+            .get(code)
+            .and_then(|u| u.name.as_deref())
+            .unwrap_or("")
+    }
+
+    pub(super) fn group_of(&self, code: &str) -> Option<&str> {
+        self.units.get(code).and_then(|u| u.group.as_deref())
+    }
+
+    pub(super) fn imprecise(&self, code: &str) -> bool {
+        self.headline_ranks()
+            .iter()
+            .any(|r| r.domain == code && r.imprecise == Some(true))
+    }
+}
+
+/// Names unit names and groups once, refusing two files (or rows) that disagree.
+#[derive(Default)]
+struct Catalogue {
+    /// Where a unit's name or group was first read: (unit, column) → (file, row).
+    seen: HashMap<(String, &'static str), (String, u64)>,
+}
+
+impl Catalogue {
+    fn learn(
+        &mut self,
+        units: &mut BTreeMap<String, UnitInfo>,
+        path: &Path,
+        index: usize,
+        code: &str,
+        name: Option<&str>,
+        group: Option<&str>,
+    ) -> Result<()> {
+        let file = path.display().to_string();
+        // Rows are numbered from 2 (header = row 1); blank rows are not read.
+        let row = index as u64 + 2;
+        let info = units.entry(code.to_string()).or_default();
+        for (column, new, old) in [
+            ("unit_name", name, &mut info.name),
+            ("unit_group", group, &mut info.group),
+        ] {
+            let Some(new) = new.filter(|v| !v.is_empty()) else {
+                continue;
+            };
+            let origin = self
+                .seen
+                .entry((code.to_string(), column))
+                .or_insert_with(|| (file.clone(), row));
+            match old {
+                Some(o) if o != new => {
+                    return Err(cell(
+                        &file,
+                        row,
+                        column,
+                        new,
+                        &format!(
+                            "unit {code} is {o:?} in {} row {}; a unit has one {column}",
+                            origin.0, origin.1
+                        ),
+                    ));
+                }
+                Some(_) => {}
+                None => *old = Some(new.to_string()),
+            }
+        }
+        Ok(())
+    }
+}
+
+fn required(dir: &Path, name: &str, option: &str) -> Result<PathBuf> {
+    let path = dir.join(name);
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(Error::usage(format!(
+            "{}: not found; {option} must name the directory that holds {name}",
+            path.display()
+        )))
+    }
+}
+
+pub(super) fn is_share(measure: &str) -> bool {
+    measure.ends_with("_pct")
+}
+
+fn load_indices(csv_path: &Path, json_path: &Path) -> Result<Indices> {
+    for p in [csv_path, json_path] {
+        if !p.is_file() {
+            return Err(Error::usage(format!(
+                "{}: not found; --indices must name the directory written by `chiso index --out DIR`",
+                p.display()
+            )));
+        }
+    }
+    let text = std::fs::read_to_string(json_path).map_err(|e| Error::io(json_path, e))?;
+    let json_name = json_path.display().to_string();
+    let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| -> Error {
+        ErrorKind::Malformed {
+            file: json_name.clone(),
+            location: format!("line {}: ", e.line()),
+            message: e.to_string(),
+        }
+        .into()
+    })?;
+    let key_err = |key: &str, expected: &str| -> Error {
+        ErrorKind::Malformed {
+            file: json_name.clone(),
+            location: String::new(),
+            message: format!("key `{key}`: expected {expected}, as `chiso index` writes it"),
+        }
+        .into()
+    };
+    let string = |pointer: &str, key: &str| -> Result<String> {
+        json.pointer(pointer)
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+            .ok_or_else(|| key_err(key, "a string"))
+    };
+    let questionnaire = string("/questionnaire", "questionnaire")?;
+    let ci_method = string("/settings/ci_method", "settings.ci_method")?;
+    let weights = string("/weights", "weights")?;
+    let engine_version = string("/engine_version", "engine_version")?;
+    let level = json
+        .pointer("/settings/level")
+        .and_then(|v| v.as_f64())
+        .filter(|l| *l > 0.0 && *l < 1.0)
+        .ok_or_else(|| key_err("settings.level", "a confidence level between 0 and 1"))?;
+
+    let csv = Csv::open(
+        csv_path,
+        &[
+            "domain",
+            "indicator",
+            "measure",
+            "estimate",
+            "std_error",
+            "ci_lower",
+            "ci_upper",
+            "ci_method",
+            "n",
+        ],
+        &["df"],
+    )?;
+    let mut first_row: HashMap<(String, String, String), u64> = HashMap::new();
+    let rows = csv.rows(|f| {
+        let measure = f.code("measure")?;
+        let (ci_lower, ci_upper) = f.interval("ci_lower", "ci_upper")?;
+        let estimate = if is_share(&measure) {
+            f.percent("estimate")?
+        } else {
+            f.number("estimate")?
+        };
+        let entry = IndexEntry {
+            domain: f.code("domain")?,
+            indicator: f.code("indicator")?,
+            measure,
+            estimate,
+            std_error: f.number("std_error")?,
+            ci_lower,
+            ci_upper,
+            ci_method: f.text("ci_method"),
+            n: f.required_count("n")?,
+            df: f.count("df")?,
+        };
+        let key = (
+            entry.domain.clone(),
+            entry.indicator.clone(),
+            entry.measure.clone(),
+        );
+        if let Some(first) = first_row.insert(key, f.row) {
+            return Err(f.err(
+                "measure",
+                &entry.measure,
+                &format!(
+                    "domain {}, indicator {} and measure {} already appear in row {first}; \
+                     each combination must appear once",
+                    entry.domain, entry.indicator, entry.measure
+                ),
+            ));
+        }
+        Ok(entry)
+    })?;
+    same_run(&json, &json_name, &rows)?;
+    Ok(Indices {
+        questionnaire,
+        ci_method,
+        level,
+        weights,
+        engine_version,
+        rows,
+    })
+}
+
+/// Equal within a few ulps (or both absent): a different run differs by far more.
+fn same_number(a: Option<f64>, b: Option<f64>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => (a - b).abs() <= 4.0 * f64::EPSILON * a.abs().max(b.abs()),
+        _ => false,
+    }
+}
+
+/// Checks that `indices.json` (when it carries its rows) and `indices.csv` come from the same
+/// run: the same rows in the same order with the same estimates. Both files write each number
+/// in its shortest exact decimal form, but `serde_json` reads decimals with a fast parser that
+/// may miss the nearest `f64` by an ulp, hence [`same_number`].
+fn same_run(json: &serde_json::Value, json_name: &str, rows: &[IndexEntry]) -> Result<()> {
+    let Some(published) = json.get("rows").and_then(|r| r.as_array()) else {
+        return Ok(());
+    };
+    if published.is_empty() {
+        return Ok(());
+    }
+    let differ = |message: String| -> Error {
+        ErrorKind::Malformed {
+            file: json_name.to_string(),
+            location: String::new(),
+            message: format!(
+                "{message}: indices.json and indices.csv come from different runs; \
+                 publish the two files written together by `chiso index`"
+            ),
+        }
+        .into()
+    };
+    if published.len() != rows.len() {
+        return Err(differ(format!(
+            "{} rows, but indices.csv has {}",
+            published.len(),
+            rows.len()
+        )));
+    }
+    for (i, (p, r)) in published.iter().zip(rows).enumerate() {
+        let text = |k: &str| p.get(k).and_then(|v| v.as_str()).unwrap_or("");
+        let estimate = p.get("estimate").and_then(|v| v.as_f64());
+        if text("domain") != r.domain
+            || text("indicator") != r.indicator
+            || text("measure") != r.measure
+            || !same_number(estimate, r.estimate)
+        {
+            return Err(differ(format!(
+                "row {} ({} {} {}) differs from indices.csv row {} ({} {} {}, estimate {})",
+                i + 1,
+                text("domain"),
+                text("indicator"),
+                text("measure"),
+                i + 2,
+                r.domain,
+                r.indicator,
+                r.measure,
+                r.estimate.map_or(String::from("empty"), |e| e.to_string())
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn load_flags(path: &Path) -> Result<Vec<Flag>> {
+    let csv = Csv::open(
+        path,
+        &[
+            "level",
+            "domain",
+            "indicator",
+            "dissatisfied_pct",
+            "n",
+            "above",
+        ],
+        &[
+            "officer_id",
+            "unit_group",
+            "std_error",
+            "ci_lower",
+            "ci_upper",
+            "threshold_pct",
+            "certain",
+            "imprecise",
+        ],
+    )?;
+    csv.rows(|f| {
+        let level = f.code("level")?;
+        let officer_id = Some(f.text("officer_id")).filter(|o| !o.is_empty());
+        match level.as_str() {
+            "unit" => {}
+            "officer" if officer_id.is_none() => {
+                return Err(f.err(
+                    "officer_id",
+                    "",
+                    "an officer's row needs the officer's code",
+                ));
+            }
+            "officer" => {}
+            other => return Err(f.err("level", other, "expected `unit` or `officer`")),
+        }
+        let (ci_lower, ci_upper) = f.interval("ci_lower", "ci_upper")?;
+        Ok(Flag {
+            level,
+            domain: f.code("domain")?,
+            officer_id,
+            unit_group: Some(f.text("unit_group")).filter(|g| !g.is_empty()),
+            indicator: f.code("indicator")?,
+            dissatisfied_pct: f.percent("dissatisfied_pct")?,
+            std_error: f.number("std_error")?,
+            ci_lower,
+            ci_upper,
+            n: f.required_count("n")?,
+            threshold_pct: f.percent("threshold_pct")?,
+            above: f.flag("above")?,
+            certain: f.flag("certain")?,
+            imprecise: f.flag("imprecise")?,
+        })
+    })
+}
+
+/// Rank, best rank, worst rank and group size.
+type RankCells = (Option<u64>, Option<u64>, Option<u64>, Option<u64>);
+
+fn rank_interval(f: &Fields<'_>) -> Result<RankCells> {
+    let rank = f.count("rank")?;
+    let lower = f.count("rank_lower")?;
+    let upper = f.count("rank_upper")?;
+    let size = f.count("group_size")?;
+    if let (Some(l), Some(u)) = (lower, upper)
+        && l > u
+    {
+        return Err(f.err(
+            "rank_lower",
+            &l.to_string(),
+            &format!("the rank interval's best rank is after its worst ({u})"),
+        ));
+    }
+    if let (Some(r), Some(s)) = (rank, size)
+        && (r == 0 || r > s)
+    {
+        return Err(f.err(
+            "rank",
+            &r.to_string(),
+            &format!("expected a rank between 1 and group_size ({s})"),
+        ));
+    }
+    Ok((rank, lower, upper, size))
+}
+
+fn load_ranks(path: &Path) -> Result<Vec<Rank>> {
+    let csv = Csv::open(
+        path,
+        &[
+            "unit_group",
+            "domain",
+            "indicator",
+            "measure",
+            "estimate",
+            "rank",
+        ],
+        &[
+            "unit_name",
+            "ci_lower",
+            "ci_upper",
+            "n",
+            "rank_lower",
+            "rank_upper",
+            "group_size",
+            "imprecise",
+        ],
+    )?;
+    csv.rows(|f| {
+        let (ci_lower, ci_upper) = f.interval("ci_lower", "ci_upper")?;
+        let (rank, rank_lower, rank_upper, group_size) = rank_interval(f)?;
+        Ok(Rank {
+            // Empty when the units' groups are not known (one group of every unit).
+            unit_group: f.text("unit_group"),
+            domain: f.code("domain")?,
+            unit_name: f.text("unit_name"),
+            indicator: f.code("indicator")?,
+            measure: f.code("measure")?,
+            estimate: f.number("estimate")?,
+            ci_lower,
+            ci_upper,
+            n: f.count("n")?.unwrap_or(0),
+            rank,
+            rank_lower,
+            rank_upper,
+            group_size,
+            imprecise: f.flag("imprecise")?,
+        })
+    })
+}
+
+fn load_timeliness(path: &Path) -> Result<Vec<Timeliness>> {
+    let csv = Csv::open(
+        path,
+        &["level", "domain", "records", "early", "on_time", "late"],
+        &[
+            "officer_id",
+            "early_pct",
+            "on_time_pct",
+            "late_pct",
+            "late_ceiling_pct",
+            "above_ceiling",
+        ],
+    )?;
+    csv.rows(|f| {
+        let records = f.required_count("records")?;
+        let early = f.required_count("early")?;
+        let on_time = f.required_count("on_time")?;
+        let late = f.required_count("late")?;
+        if early + on_time + late > records {
+            return Err(f.err(
+                "records",
+                &records.to_string(),
+                &format!(
+                    "early + on_time + late = {} is more than the records counted",
+                    early + on_time + late
+                ),
+            ));
+        }
+        Ok(Timeliness {
+            level: f.code("level")?,
+            domain: f.code("domain")?,
+            officer_id: Some(f.text("officer_id")).filter(|o| !o.is_empty()),
+            records,
+            early,
+            on_time,
+            late,
+            early_pct: f.percent("early_pct")?,
+            on_time_pct: f.percent("on_time_pct")?,
+            late_pct: f.percent("late_pct")?,
+            late_ceiling_pct: f.percent("late_ceiling_pct")?,
+            above_ceiling: f.flag("above_ceiling")?,
+        })
+    })
+}
+
+/// Reads every `--par` directory and joins them into one [`Par`], refusing a unit or a group
+/// that two directories both rank. `origin` receives each unit's file and row index.
+fn load_pars(dirs: &[PathBuf], origin: &mut Vec<(PathBuf, usize)>) -> Result<Option<Par>> {
+    if dirs.is_empty() {
+        return Ok(None);
+    }
+    let mut all = Par {
+        units: Vec::new(),
+        fields: None,
+    };
+    // Unit code → (file, row); group → file.
+    let mut unit_seen: HashMap<String, (PathBuf, usize)> = HashMap::new();
+    let mut group_seen: HashMap<String, PathBuf> = HashMap::new();
+    for d in dirs {
+        let path = required(d, "par.csv", "--par")?;
+        let units = load_par(&path)?;
+        let mut groups_here: Vec<&str> = Vec::new();
+        for (i, u) in units.iter().enumerate() {
+            if let Some((file, row)) = unit_seen.get(&u.unit_code) {
+                return Err(cell(
+                    &path.display().to_string(),
+                    i as u64 + 2,
+                    "unit_code",
+                    &u.unit_code,
+                    &format!(
+                        "unit {} is also in {} row {}: give each unit's PAR result once",
+                        u.unit_code,
+                        file.display(),
+                        row + 2
+                    ),
+                ));
+            }
+            if let Some(file) = group_seen.get(&u.unit_group) {
+                return Err(cell(
+                    &path.display().to_string(),
+                    i as u64 + 2,
+                    "unit_group",
+                    &u.unit_group,
+                    &format!(
+                        "group {} is also ranked in {}; the ranks of a group come from one \
+                         `chiso par` run, so give each group in one --par directory only",
+                        u.unit_group,
+                        file.display()
+                    ),
+                ));
+            }
+            unit_seen.insert(u.unit_code.clone(), (path.clone(), i));
+            if !groups_here.contains(&u.unit_group.as_str()) {
+                groups_here.push(&u.unit_group);
+            }
+            origin.push((path.clone(), i));
+        }
+        for g in groups_here {
+            group_seen.insert(g.to_string(), path.clone());
+        }
+        let fields_path = d.join("par_fields.csv");
+        if fields_path.exists() {
+            let fields = load_par_fields(&fields_path)?;
+            all.fields.get_or_insert_with(Vec::new).extend(fields);
+        }
+        all.units.extend(units);
+    }
+    Ok(Some(all))
+}
+
+fn load_par(path: &Path) -> Result<Vec<ParUnit>> {
+    let csv = Csv::open(
+        path,
+        &["unit_code", "unit_group", "points", "max_points", "index"],
+        &[
+            "unit_name",
+            "std_error",
+            "ci_lower",
+            "ci_upper",
+            "rank",
+            "rank_lower",
+            "rank_upper",
+            "group_size",
+        ],
+    )?;
+    csv.rows(|f| {
+        let (ci_lower, ci_upper) = f.interval("ci_lower", "ci_upper")?;
+        let (rank, rank_lower, rank_upper, group_size) = rank_interval(f)?;
+        Ok(ParUnit {
+            unit_code: f.code("unit_code")?,
+            unit_name: f.text("unit_name"),
+            unit_group: f.code("unit_group")?,
+            points: f.number("points")?,
+            max_points: f.number("max_points")?,
+            index: f.number("index")?,
+            std_error: f.number("std_error")?,
+            ci_lower,
+            ci_upper,
+            rank,
+            rank_lower,
+            rank_upper,
+            group_size,
+        })
+    })
+}
+
+fn load_par_fields(path: &Path) -> Result<Vec<ParField>> {
+    let csv = Csv::open(
+        path,
+        &["unit_code", "field", "points", "max_points"],
+        &["field_name"],
+    )?;
+    csv.rows(|f| {
+        Ok(ParField {
+            unit_code: f.code("unit_code")?,
+            field: f.code("field")?,
+            field_name: f.text("field_name"),
+            points: f.number("points")?,
+            max_points: f.number("max_points")?,
+        })
+    })
+}
+
+fn load_manifest(path: &Path) -> Result<SampleInfo> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let bad = |message: String| -> Error {
+        ErrorKind::Manifest {
+            file: file.clone(),
+            message,
+        }
+        .into()
+    };
+    let json: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| bad(format!("not a JSON manifest (line {}): {e}", e.line())))?;
+    let string = |key: &str| -> Result<String> {
+        json.get(key)
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+            .ok_or_else(|| {
+                bad(format!(
+                    "key `{key}`: expected a string, as in the manifest.json written by `chiso sample`"
+                ))
+            })
+    };
+    let design = json
+        .get("design")
+        .filter(|d| d.is_object())
+        .cloned()
+        .ok_or_else(|| bad("key `design`: expected the sample design (an object)".into()))?;
+    let total = |key: &str| {
+        json.pointer(&format!("/totals/{key}"))
+            .and_then(|v| v.as_u64())
+    };
+    Ok(SampleInfo {
+        algorithm: string("algorithm")?,
+        seed: string("seed")?,
+        sample_digest: string("sample_digest")?,
+        frame_digest: string("frame_digest")?,
+        engine_version: string("engine_version")?,
+        design,
+        frame_size: total("frame_size"),
+        sample_size: total("sample_size"),
+    })
+}

@@ -1,0 +1,199 @@
+//! A CSV file read by column name, and its rows' typed cells, each naming the file, row,
+//! column and value when it cannot be used.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use crate::error::{CellProblem, Error, ErrorKind, Result};
+use crate::table::Table;
+
+pub(super) fn cell(file: &str, row: u64, column: &str, value: &str, reason: &str) -> Error {
+    ErrorKind::Cell(CellProblem {
+        file: file.to_string(),
+        row,
+        column: column.to_string(),
+        value: value.to_string(),
+        reason: reason.to_string(),
+    })
+    .into()
+}
+
+/// A CSV file read by column name.
+pub(super) struct Csv {
+    table: Table,
+    file: String,
+    columns: HashMap<&'static str, usize>,
+}
+
+/// One row of a [`Csv`], with typed accessors that name the cell on error.
+pub(super) struct Fields<'r> {
+    file: &'r str,
+    pub(super) row: u64,
+    get: Box<dyn Fn(&str) -> &'r str + 'r>,
+}
+
+impl Csv {
+    pub(super) fn open(
+        path: &Path,
+        required: &[&'static str],
+        optional: &[&'static str],
+    ) -> Result<Csv> {
+        let table = Table::open(path, None)?;
+        let file = table.name().to_string();
+        let missing: Vec<&str> = required
+            .iter()
+            .copied()
+            .filter(|c| table.column(c).is_none())
+            .collect();
+        if !missing.is_empty() {
+            return Err(ErrorKind::Malformed {
+                file,
+                location: String::new(),
+                message: format!(
+                    "missing required column(s) {}; the header has: {}",
+                    missing
+                        .iter()
+                        .map(|c| format!("`{c}`"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    table
+                        .headers()
+                        .iter()
+                        .map(|c| format!("`{c}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            }
+            .into());
+        }
+        let columns = required
+            .iter()
+            .chain(optional)
+            .filter_map(|&c| table.column(c).map(|i| (c, i)))
+            .collect();
+        Ok(Csv {
+            table,
+            file,
+            columns,
+        })
+    }
+
+    /// Calls `f` on every non-blank row.
+    pub(super) fn rows<T>(mut self, mut f: impl FnMut(&Fields<'_>) -> Result<T>) -> Result<Vec<T>> {
+        let mut out = Vec::new();
+        let columns = self.columns;
+        let file = self.file;
+        while let Some(row) = self.table.next_row()? {
+            if row.is_blank() {
+                continue;
+            }
+            let number = row.number();
+            let fields = Fields {
+                file: &file,
+                row: number,
+                get: Box::new(|c: &str| columns.get(c).map_or("", |&i| row.get(i))),
+            };
+            out.push(f(&fields)?);
+        }
+        Ok(out)
+    }
+}
+
+impl Fields<'_> {
+    pub(super) fn err(&self, column: &str, value: &str, reason: &str) -> Error {
+        cell(self.file, self.row, column, value, reason)
+    }
+
+    /// Text, possibly empty.
+    pub(super) fn text(&self, column: &str) -> String {
+        (self.get)(column).to_string()
+    }
+
+    /// Text that must not be empty.
+    pub(super) fn code(&self, column: &str) -> Result<String> {
+        let v = (self.get)(column);
+        if v.is_empty() {
+            Err(self.err(column, v, "expected a value, found an empty cell"))
+        } else {
+            Ok(v.to_string())
+        }
+    }
+
+    /// A finite number, or `None` for an empty cell.
+    pub(super) fn number(&self, column: &str) -> Result<Option<f64>> {
+        let v = (self.get)(column);
+        if v.is_empty() {
+            return Ok(None);
+        }
+        match v.parse::<f64>() {
+            Ok(x) if x.is_finite() => Ok(Some(x)),
+            _ => Err(self.err(
+                column,
+                v,
+                "expected a number with a decimal point (e.g. 98.8) or an empty cell",
+            )),
+        }
+    }
+
+    /// A whole number ≥ 0, or `None` for an empty cell.
+    pub(super) fn count(&self, column: &str) -> Result<Option<u64>> {
+        let v = (self.get)(column);
+        if v.is_empty() {
+            return Ok(None);
+        }
+        v.parse::<u64>()
+            .map(Some)
+            .map_err(|_| self.err(column, v, "expected a whole number ≥ 0 or an empty cell"))
+    }
+
+    /// A whole number ≥ 0 that must be there.
+    pub(super) fn required_count(&self, column: &str) -> Result<u64> {
+        let v = (self.get)(column);
+        v.parse::<u64>()
+            .map_err(|_| self.err(column, v, "expected a whole number ≥ 0"))
+    }
+
+    /// `true`, `false`, or `None` for an empty cell.
+    pub(super) fn flag(&self, column: &str) -> Result<Option<bool>> {
+        let v = (self.get)(column);
+        match v {
+            "" => Ok(None),
+            "true" => Ok(Some(true)),
+            "false" => Ok(Some(false)),
+            _ => Err(self.err(column, v, "expected true, false or an empty cell")),
+        }
+    }
+
+    /// An interval whose ends are in order.
+    pub(super) fn interval(&self, lower: &str, upper: &str) -> Result<(Option<f64>, Option<f64>)> {
+        let (lo, hi) = (self.number(lower)?, self.number(upper)?);
+        if let (Some(l), Some(h)) = (lo, hi)
+            && l > h
+        {
+            return Err(self.err(
+                lower,
+                (self.get)(lower),
+                &format!("the interval's lower end is above its upper end ({h})"),
+            ));
+        }
+        Ok((lo, hi))
+    }
+
+    /// A percentage on 0–100.
+    pub(super) fn percent(&self, column: &str) -> Result<Option<f64>> {
+        let x = self.number(column)?;
+        if let Some(v) = x
+            && !(-PCT_SLACK..=100.0 + PCT_SLACK).contains(&v)
+        {
+            return Err(self.err(
+                column,
+                (self.get)(column),
+                "expected a percentage between 0 and 100",
+            ));
+        }
+        Ok(x)
+    }
+}
+
+/// Rounding slack allowed around 0 and 100 for percentages computed as ratios.
+const PCT_SLACK: f64 = 1e-9;

@@ -1,0 +1,100 @@
+//! Publication reports: a workbook (`report.xlsx`) for analysts and one self-contained web page
+//! (`report.html`) for the province's web site, both in Vietnamese, made from the files the
+//! other commands publish.
+//!
+//! # Inputs
+//! The report reads only published files, by column name, so that it can be re-made by anyone
+//! who holds them and so that columns added later do not break it:
+//! - from the `--indices` directory (`chiso index --out DIR`): `indices.csv` and `indices.json`
+//!   (required), `flags.csv` and `ranks.csv` (used when present);
+//! - from `--par DIR` (`chiso par --out DIR`): `par.csv` (required there) and `par_fields.csv`
+//!   (when present). The option may be repeated, one directory per framework (departments
+//!   and districts are scored on different frameworks): the results are shown together, each
+//!   group ranked on its own, so a unit may appear in one directory only and a group in one
+//!   run only (ranks within a group come from one `chiso par` run);
+//! - from `--timeliness DIR`: `timeliness.csv`;
+//! - `--manifest FILE`: the sample's `manifest.json`, for the seed, the digests and the design.
+//!
+//! Every cell is checked once, on loading, into typed rows ([`Inputs`]); a cell that cannot be
+//! used stops the report with the file, row, column, the value and the form expected. Nothing
+//! is left out silently: every row of `indices.csv` appears in the workbook, and every unit in
+//! the web page. The inputs are aggregates and codes; no name, telephone number or applicant
+//! identifier is read, so none can be published, and columns other than the agreed ones are
+//! ignored.
+//!
+//! # Numbers
+//! The workbook stores numbers as numbers with full precision (a spreadsheet reads back exactly
+//! the values of `indices.csv`, percentages on 0–100) and displays them with the number format
+//! `0.00"%"`. A number format cannot force a decimal separator: spreadsheet programs draw the
+//! `.` of a format as the reader's own separator, so a computer set to Vietnamese shows
+//! `98,80%` and one set to English `98.80%`; the value underneath is the same. The web page
+//! writes numbers itself, in Vietnamese notation (`98,80%`, `1.234`), whatever the reader's
+//! settings.
+//!
+//! # Reading the web page
+//! The page has no script and loads nothing from the network (inline CSS and SVG). Bar charts
+//! are sorted from best to worst, with the interval drawn as a whisker and the province's
+//! overall result as a vertical line; units above the dissatisfaction threshold are red, and
+//! units whose estimate is too imprecise to rank are pale. Ranks are shown with their rank
+//! interval ("3/17, khoảng 2–5") because a rank estimated from a sample is uncertain.
+//!
+//! ```
+//! # fn main() -> chiso::Result<()> {
+//! let dir = tempfile::tempdir().unwrap();
+//! let idx = dir.path().join("indices");
+//! std::fs::create_dir(&idx).unwrap();
+//! std::fs::write(idx.join("indices.csv"), "domain,indicator,measure,estimate,std_error,ci_lower,ci_upper,ci_method,n,df\n\
+//!     ALL,overall,satisfied_pct,90.5,1.2,87.9,92.6,logit,400,398\n\
+//!     XA01,overall,satisfied_pct,88,2,83.5,91.4,logit,200,199\n\
+//!     XA02,overall,satisfied_pct,93,1.5,89.4,95.4,logit,200,199\n").unwrap();
+//! std::fs::write(idx.join("indices.json"), r#"{"questionnaire": "SIPAS",
+//!     "settings": {"ci_method": "logit", "level": 0.95},
+//!     "weights": "N_h / m_h from the sample", "engine_version": "0.1.0", "rows": []}"#).unwrap();
+//! let inputs = chiso::report::Inputs::load(&chiso::report::Sources::new(&idx))?;
+//! assert!(chiso::report::html(&inputs).contains("90,50%"));
+//! chiso::report::write(&dir.path().join("report"), &inputs)?;
+//! # Ok(()) }
+//! ```
+
+mod inputs;
+mod page;
+mod vi;
+mod workbook;
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::output::Staged;
+
+pub use inputs::{
+    Flag, IndexEntry, Indices, Inputs, Par, ParField, ParUnit, Rank, SampleInfo, Sources,
+    Timeliness, UnitInfo,
+};
+pub use page::{escape, html};
+pub use vi::{vi_number, vi_percent};
+pub use workbook::xlsx;
+
+/// The measure codes of `indices.csv`.
+pub const MEASURES: [&str; 3] = ["satisfied_pct", "dissatisfied_pct", "mean_score"];
+
+/// The creation date written into the workbook's document properties (year, month, day): a
+/// constant, so that the same inputs always give a byte-identical `report.xlsx`.
+pub const WORKBOOK_DATE: (u16, u8, u8) = (2000, 1, 1);
+
+/// The default title of the page and the workbook.
+pub const DEFAULT_TITLE: &str = "Báo cáo kết quả đo lường sự hài lòng của người dân, tổ chức";
+
+/// Writes `report.xlsx` and `report.html` into `out_dir`, atomically (both or neither).
+/// Reports are made from published files and are replaced when made again.
+pub fn write(out_dir: &Path, inputs: &Inputs) -> Result<Vec<PathBuf>> {
+    let xlsx_bytes = xlsx(inputs).map_err(|e| {
+        Error::io(
+            &out_dir.join("report.xlsx"),
+            std::io::Error::other(e.to_string()),
+        )
+    })?;
+    let mut staged = Staged::new(out_dir, true, &[])?;
+    staged.add("report.xlsx", xlsx_bytes);
+    staged.add("report.html", html(inputs).into_bytes());
+    staged.commit()
+}

@@ -1,0 +1,210 @@
+//! Vietnamese words and number formatting, shared by the workbook and the web page.
+
+/// A number in Vietnamese notation: `.` between thousands, `,` before the decimals.
+///
+/// ```
+/// assert_eq!(chiso::report::vi_number(1234.5, 2), "1.234,50");
+/// assert_eq!(chiso::report::vi_number(-0.001, 2), "0,00");
+/// ```
+pub fn vi_number(x: f64, decimals: usize) -> String {
+    let s = format!("{:.*}", decimals, x.abs());
+    let (int, frac) = s.split_once('.').unwrap_or((&s, ""));
+    let mut out = String::new();
+    let negative = x < 0.0 && s.bytes().any(|b| b.is_ascii_digit() && b != b'0');
+    if negative {
+        out.push('-');
+    }
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            out.push('.');
+        }
+        out.push(c);
+    }
+    if !frac.is_empty() {
+        out.push(',');
+        out.push_str(frac);
+    }
+    out
+}
+
+/// A percentage (0–100) with two decimals in Vietnamese notation, e.g. `98,80%`.
+///
+/// ```
+/// assert_eq!(chiso::report::vi_percent(98.8), "98,80%");
+/// ```
+pub fn vi_percent(x: f64) -> String {
+    format!("{}%", vi_number(x, 2))
+}
+
+pub(super) fn vi_opt_pct(x: Option<f64>) -> String {
+    x.map(vi_percent).unwrap_or_else(|| "—".into())
+}
+
+pub(super) fn vi_count(n: u64) -> String {
+    vi_number(n as f64, 0)
+}
+
+pub(super) fn vi_interval(lo: Option<f64>, hi: Option<f64>, pct: bool) -> String {
+    match (lo, hi) {
+        (Some(l), Some(h)) if pct => format!("{} – {}", vi_percent(l), vi_percent(h)),
+        (Some(l), Some(h)) => format!("{} – {}", vi_number(l, 2), vi_number(h, 2)),
+        _ => "—".into(),
+    }
+}
+
+/// The level as a percentage without needless decimals: 0.95 → `95%`, 0.975 → `97,5%`.
+pub(super) fn vi_level(level: f64) -> String {
+    let s = vi_number(level * 100.0, 2);
+    let s = s.trim_end_matches('0').trim_end_matches(',');
+    format!("{s}%")
+}
+
+pub(super) fn measure_label(measure: &str) -> &str {
+    match measure {
+        "satisfied_pct" => "Tỷ lệ hài lòng (%)",
+        "dissatisfied_pct" => "Tỷ lệ không hài lòng (%)",
+        "mean_score" => "Điểm trung bình",
+        other => other,
+    }
+}
+
+pub(super) fn indicator_label(indicator: &str) -> String {
+    if let Some(c) = indicator.strip_prefix("item:") {
+        format!("Tiêu chí {c}")
+    } else if let Some(c) = indicator.strip_prefix("element:") {
+        format!("Yếu tố {c}")
+    } else if indicator == "overall" {
+        "Chỉ số chung".into()
+    } else {
+        indicator.to_string()
+    }
+}
+
+pub(super) fn ci_method_label(method: &str) -> String {
+    match method {
+        "logit" => "logit (khoảng tin cậy tính trên thang logit, như hàm svyciprop của R)".into(),
+        "beta" => "beta (Korn–Graubard)".into(),
+        "wilson" => "Wilson".into(),
+        "wald" => "Wald (đối xứng quanh ước lượng)".into(),
+        other => other.into(),
+    }
+}
+
+pub(super) fn group_label(group: Option<&str>) -> String {
+    match group {
+        Some("so") => "Sở, ban, ngành".into(),
+        Some("huyen") => "Huyện, thị xã, thành phố".into(),
+        Some("xa") => "Xã, phường, thị trấn".into(),
+        Some("") | None => "Chưa phân nhóm".into(),
+        Some(g) => format!("Nhóm {g}"),
+    }
+}
+
+/// The weights' description in Vietnamese for the descriptions `chiso index` writes.
+pub(super) fn weights_label(weights: &str) -> String {
+    match weights {
+        "N_h / m_h from the sample" => {
+            "N_h / m_h: số người trong tầng chia cho số phiếu thu được (N_h lấy từ mẫu)".into()
+        }
+        "N_h / m_h from --population" => {
+            "N_h / m_h: số người trong tầng chia cho số phiếu thu được (N_h lấy từ tệp dân số)"
+                .into()
+        }
+        other => other.into(),
+    }
+}
+
+/// A date `YYYY-MM-DD` as `DD/MM/YYYY`; other text unchanged.
+fn vi_date(d: &str) -> String {
+    match d.split('-').collect::<Vec<_>>()[..] {
+        [y, m, day] if y.len() == 4 && m.len() == 2 && day.len() == 2 => format!("{day}/{m}/{y}"),
+        _ => d.to_string(),
+    }
+}
+
+/// The main lines of a design in words: window, strata, size rule, reserves.
+pub(super) fn design_words(design: &serde_json::Value) -> String {
+    let mut parts = Vec::new();
+    if let Some([a, b]) = design
+        .pointer("/frame/window")
+        .and_then(|w| w.as_array())
+        .map(Vec::as_slice)
+        && let (Some(a), Some(b)) = (a.as_str(), b.as_str())
+    {
+        parts.push(format!(
+            "hồ sơ trả kết quả từ {} đến {}",
+            vi_date(a),
+            vi_date(b)
+        ));
+    }
+    if let Some(strata) = design.pointer("/frame/strata").and_then(|s| s.as_array()) {
+        let names: Vec<&str> = strata.iter().filter_map(|s| s.as_str()).collect();
+        parts.push(format!("phân tầng theo {}", names.join(", ")));
+    }
+    let num = |p: &str| design.pointer(p).map(|v| v.to_string());
+    match design.pointer("/size/mode").and_then(|m| m.as_str()) {
+        Some("fixed") => parts.push(format!(
+            "cỡ mẫu cố định {} mỗi tầng",
+            num("/size/n").unwrap_or_default()
+        )),
+        Some("yamane") => parts.push(format!(
+            "cỡ mẫu theo công thức n = N / (1 + N·e²), e = {}",
+            num("/size/e").unwrap_or_default().replace('.', ",")
+        )),
+        Some(other) => parts.push(format!("cỡ mẫu: {other}")),
+        None => {}
+    }
+    if let Some(min) = num("/size/min").filter(|m| m != "0" && m != "null") {
+        parts.push(format!("tối thiểu {min} mỗi tầng"));
+    }
+    if let Some(r) = num("/reserve/ratio").filter(|r| r != "null") {
+        parts.push(format!("dự phòng {} lần cỡ mẫu", r.replace('.', ",")));
+    } else if let Some(c) = num("/reserve/count").filter(|c| c != "null") {
+        parts.push(format!("{c} phiếu dự phòng mỗi tầng"));
+    }
+    parts.join("; ")
+}
+
+pub(super) fn yes_no(b: Option<bool>) -> &'static str {
+    match b {
+        Some(true) => "có",
+        Some(false) => "không",
+        None => "",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_in_vietnamese_notation() {
+        assert_eq!(vi_number(0.0, 2), "0,00");
+        assert_eq!(vi_number(98.8, 2), "98,80");
+        assert_eq!(vi_number(100.0, 2), "100,00");
+        assert_eq!(vi_number(1234567.0, 0), "1.234.567");
+        assert_eq!(vi_number(123456.789, 1), "123.456,8");
+        assert_eq!(vi_number(-1234.5, 2), "-1.234,50");
+        assert_eq!(vi_percent(7.0 / 3.0), "2,33%");
+        assert_eq!(vi_count(6116), "6.116");
+        assert_eq!(vi_level(0.95), "95%");
+        assert_eq!(vi_level(0.9), "90%");
+        assert_eq!(vi_level(0.975), "97,5%");
+        assert_eq!(vi_interval(Some(1.0), None, true), "—");
+    }
+
+    #[test]
+    fn design_in_words() {
+        let d: serde_json::Value = serde_json::from_str(
+            r#"{"frame":{"strata":["unit_code"],"window":["2024-01-01","2024-09-30"]},
+                "reserve":{"ratio":0.5},"size":{"e":0.08,"min":30,"mode":"yamane"}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            design_words(&d),
+            "hồ sơ trả kết quả từ 01/01/2024 đến 30/09/2024; phân tầng theo unit_code; \
+             cỡ mẫu theo công thức n = N / (1 + N·e²), e = 0,08; tối thiểu 30 mỗi tầng; \
+             dự phòng 0,5 lần cỡ mẫu"
+        );
+    }
+}
