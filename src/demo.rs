@@ -9,8 +9,8 @@
 use std::io::Write;
 
 use rand_chacha::ChaCha20Rng;
-use rand_core::{Rng, SeedableRng};
-use sha2::{Digest, Sha256};
+
+use crate::random;
 
 /// The shape of a synthetic province.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -120,41 +120,32 @@ const FIELDS: [&str; 8] = [
     "giao_duc",
 ];
 
-/// A small deterministic generator over ChaCha20 with our own bounded draws.
+/// A small deterministic generator over the demo's ChaCha20 streams ([`random::demo`]) with
+/// our own bounded draws.
 struct Gen(ChaCha20Rng);
 
 impl Gen {
     fn new(seed: u64, purpose: &str) -> Gen {
-        let mut h = Sha256::new();
-        h.update(b"chiso-demo-v1\0");
-        h.update(seed.to_le_bytes());
-        h.update(purpose.as_bytes());
-        Gen(ChaCha20Rng::from_seed(h.finalize().into()))
+        Gen(random::demo(seed, purpose))
     }
 
-    /// Uniform on [0, 1) with 53 bits.
+    /// Uniform on [0, 1) with 53 bits ([`random::uniform53`]).
     fn unit(&mut self) -> f64 {
-        crate::random::uniform53(&mut self.0)
+        random::uniform53(&mut self.0)
     }
 
-    /// Uniform on `0..n` (n > 0), without modulo bias (rejection on the top range).
+    /// Uniform on `0..n` (n > 0), without modulo bias ([`random::below`]).
     fn below(&mut self, n: u64) -> u64 {
-        let zone = u64::MAX - (u64::MAX % n + 1) % n;
-        loop {
-            let x = self.0.next_u64();
-            if x <= zone {
-                return x % n;
-            }
-        }
+        random::below(&mut self.0, n)
     }
 
     fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
         xs[self.below(xs.len() as u64) as usize]
     }
 
-    /// Standard normal (Box–Muller, [`crate::random::standard_normal`]).
+    /// Standard normal (Box–Muller, [`random::standard_normal`]).
     fn normal(&mut self) -> f64 {
-        crate::random::standard_normal(&mut self.0)
+        random::standard_normal(&mut self.0)
     }
 }
 

@@ -1,18 +1,17 @@
 //! The draw (`chiso-keyed-chacha20-v1`, specified in `docs/draw-algorithm.md`): every frame
 //! member gets a 64-bit key from ChaCha20 keyed by the seed, on a stream derived from its
-//! stratum and identifier; the official list is the `n_h` smallest keys of the stratum, the
-//! reserves the next `r_h`.
+//! stratum and identifier ([`crate::random::draw_key`], [`crate::random::draw_member`]); the
+//! official list is the `n_h` smallest keys of the stratum, the reserves the next `r_h`.
 //!
 //! Keys depend on nothing but (seed, stratum, applicant), so the draw does not depend on row
 //! order, file format, platform or thread count, and one stratum's records never move
 //! another's lists.
 
-use rand_chacha::ChaCha20Rng;
-use rand_core::{Rng, SeedableRng};
-use sha2::{Digest, Sha256};
+use rand_core::Rng;
 
 use crate::design::StratumSize;
 use crate::frame::{Frame, Stratum};
+use crate::random;
 
 /// The algorithm's identifier, recorded in every manifest.
 pub const ALGORITHM: &str = "chiso-keyed-chacha20-v1";
@@ -22,15 +21,13 @@ pub const ALGORITHM: &str = "chiso-keyed-chacha20-v1";
 pub struct SeedKey([u8; 32]);
 
 impl SeedKey {
-    /// `SHA256("chiso-draw-v1" || 0x00 || seed)`.
+    /// `SHA256("chiso-draw-v1" || 0x00 || seed)` ([`random::draw_key`]).
     pub fn new(seed: &str) -> SeedKey {
-        let mut h = Sha256::new();
-        h.update(b"chiso-draw-v1\0");
-        h.update(seed.as_bytes());
-        SeedKey(h.finalize().into())
+        SeedKey(random::draw_key(seed))
     }
 
-    /// The draw key of applicant `applicant` in the stratum with values `values`.
+    /// The draw key of applicant `applicant` in the stratum with values `values`: the first
+    /// output of its stream ([`random::draw_member`]).
     ///
     /// ```
     /// use chiso::draw::SeedKey;
@@ -38,21 +35,7 @@ impl SeedKey {
     /// assert_eq!(k.member_key(&["UBND-01"], "A001"), 6897598764896803395);
     /// ```
     pub fn member_key<S: AsRef<str>>(&self, values: &[S], applicant: &str) -> u64 {
-        let mut h = Sha256::new();
-        h.update(b"chiso-member-v1\0");
-        h.update((values.len() as u32).to_le_bytes());
-        for v in values {
-            let v = v.as_ref();
-            h.update((v.len() as u32).to_le_bytes());
-            h.update(v.as_bytes());
-        }
-        h.update((applicant.len() as u32).to_le_bytes());
-        h.update(applicant.as_bytes());
-        let m: [u8; 32] = h.finalize().into();
-        let stream = u64::from_le_bytes(m[..8].try_into().expect("8 bytes"));
-        let mut rng = ChaCha20Rng::from_seed(self.0);
-        rng.set_stream(stream);
-        rng.next_u64()
+        random::draw_member(&self.0, values, applicant).next_u64()
     }
 }
 

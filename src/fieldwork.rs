@@ -34,7 +34,8 @@
 //! `chiso-fieldwork-v1`:
 //!
 //! 1. the key of stratum `s` is `SHA-256("chiso-fieldwork-v1" || 0x00 || seed as 8 bytes
-//!    little-endian || len(s) as 4 bytes little-endian || s in UTF-8)`;
+//!    little-endian || len(s) as 4 bytes little-endian || s in UTF-8)`
+//!    ([`crate::random::fieldwork`]);
 //! 2. a uniform draw `u = (x >> 11) · 2^-53` turns a 64-bit output `x` into `[0, 1)`;
 //! 3. the stratum's factor is `1 - spread + 2·spread·u` with `u` the first draw of stream 0
 //!    of that key: contact is harder in some strata than in others;
@@ -51,16 +52,15 @@
 use std::path::Path;
 
 use rand_chacha::ChaCha20Rng;
-use rand_core::SeedableRng;
-use sha2::{Digest, Sha256};
 
 use crate::error::{CellProblem, Error, ErrorKind, Result};
-use crate::random::uniform53;
+use crate::random::{self, uniform53};
 use crate::sample::Role;
 use crate::table::Table;
 
-/// The identifier of the simulation algorithm described in the module documentation.
-pub const SIMULATION: &str = "chiso-fieldwork-v1";
+/// The identifier of the simulation algorithm described in the module documentation
+/// (`chiso-fieldwork-v1`, also the prefix of its keys: [`random::fieldwork`]).
+pub const SIMULATION: &str = random::domain::FIELDWORK;
 
 /// The outcome of one contact (AAPOR-style final disposition).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -859,16 +859,9 @@ impl Simulation {
         Simulation { seed, rates }
     }
 
+    /// Stream `stream` of `stratum` ([`random::fieldwork`]).
     fn rng(&self, stratum: &str, stream: u64) -> ChaCha20Rng {
-        let mut h = Sha256::new();
-        h.update(SIMULATION.as_bytes());
-        h.update([0u8]);
-        h.update(self.seed.to_le_bytes());
-        h.update((stratum.len() as u32).to_le_bytes());
-        h.update(stratum.as_bytes());
-        let mut rng = ChaCha20Rng::from_seed(h.finalize().into());
-        rng.set_stream(stream);
-        rng
+        random::fieldwork(self.seed, stratum, stream)
     }
 
     /// The factor applied to the non-contact and refusal shares of `stratum`.

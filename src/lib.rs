@@ -13,8 +13,8 @@
 //! [`kernel`] (the columnar hot path; [`estimate`] is its reference) → [`ci`] → [`index`] →
 //! [`flags`] and [`ranks`]; [`timeliness`] from the records themselves; then [`par`] (the
 //! PAR INDEX) and [`report`] (workbook and web page). [`demo`] runs all of it on a synthetic
-//! province; [`random`] holds the conversions of seeded ChaCha20 outputs that its simulations
-//! share.
+//! province; [`random`] derives every seeded ChaCha20 stream (the draw's and the simulations')
+//! and converts their outputs.
 //!
 //! ```
 //! use chiso::design::{Design, DesignSpec};

@@ -28,20 +28,19 @@
 //! Random numbers: one ChaCha20 stream (`rand_chacha::ChaCha20Rng`) per indicator and group,
 //! keyed by `SHA-256("chiso-rank-interval-v1" ‖ field(seed) ‖ field(indicator) ‖ field(group))`,
 //! `field(s) = u32le(len(s)) ‖ s`, with `seed` the `--rank-seed` text (default
-//! [`DEFAULT_SEED`]); so adding an element or a group does not move another's intervals. A
-//! uniform is `u = ((x >> 11) + 1)·2⁻⁵³ ∈ (0, 1]` from one `next_u64` `x`. Normals come in pairs
-//! by Box–Muller from two consecutive uniforms `u₁, u₂`: `√(−2 ln u₁)·cos(2π u₂)`, then
-//! `√(−2 ln u₁)·sin(2π u₂)`; they are used in order, replicate by replicate, units in the order
-//! of their codes, one per ranked unit. Ranks are compared as floating-point numbers: the
-//! result is the same on every run of a build; across platforms whose `ln`, `cos` or `sin`
+//! [`DEFAULT_SEED`]) ([`crate::random::satisfaction_ranks`]); so adding an element or a group
+//! does not move another's intervals. A uniform is `u = ((x >> 11) + 1)·2⁻⁵³ ∈ (0, 1]` from
+//! one `next_u64` `x`. Normals come in pairs by Box–Muller from two consecutive uniforms
+//! `u₁, u₂`: `√(−2 ln u₁)·cos(2π u₂)`, then `√(−2 ln u₁)·sin(2π u₂)`
+//! ([`crate::random::normal_pair`]); they are used in order, replicate by replicate, units in
+//! the order of their codes, one per ranked unit. Ranks are compared as floating-point numbers:
+//! the result is the same on every run of a build; across platforms whose `ln`, `cos` or `sin`
 //! differ in the last bit, a rank could change only if two simulated values met to the last bit.
 
 use std::collections::{BTreeMap, HashMap};
 
 use rand_chacha::ChaCha20Rng;
-use rand_core::{Rng, SeedableRng};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::flags::FlagSettings;
@@ -49,10 +48,12 @@ use crate::index::IndexRow;
 use crate::output::Staged;
 use crate::output::cell;
 use crate::questionnaire::Questionnaire;
+use crate::random;
 use crate::responses::ResponseData;
 
-/// The name of the simulation's stream derivation (the prefix of every key).
-pub const STREAM_PREFIX: &str = "chiso-rank-interval-v1";
+/// The name of the simulation's stream derivation (`chiso-rank-interval-v1`, the prefix of
+/// every key: [`random::satisfaction_ranks`]).
+pub const STREAM_PREFIX: &str = random::domain::SATISFACTION_RANKS;
 
 /// The `--rank-seed` used when none is given.
 pub const DEFAULT_SEED: &str = "chiso-ranks";
@@ -129,29 +130,21 @@ pub struct RankRow {
     pub imprecise: bool,
 }
 
-/// Standard normals from a ChaCha20 stream, by Box–Muller on 53-bit uniforms.
+/// Standard normals from a ChaCha20 stream, by Box–Muller on 53-bit uniforms
+/// ([`random::normal_pair`], used in order).
 pub struct Normals {
     rng: ChaCha20Rng,
     spare: Option<f64>,
 }
 
 impl Normals {
-    /// The stream of `seed`, `indicator` and `group` (see the module documentation).
+    /// The stream of `seed`, `indicator` and `group` (see the module documentation,
+    /// [`random::satisfaction_ranks`]).
     pub fn new(seed: &str, indicator: &str, group: &str) -> Normals {
-        let mut h = Sha256::new();
-        h.update(STREAM_PREFIX.as_bytes());
-        for s in [seed, indicator, group] {
-            h.update((s.len() as u32).to_le_bytes());
-            h.update(s.as_bytes());
-        }
         Normals {
-            rng: ChaCha20Rng::from_seed(h.finalize().into()),
+            rng: random::satisfaction_ranks(seed, indicator, group),
             spare: None,
         }
-    }
-
-    fn uniform(&mut self) -> f64 {
-        ((self.rng.next_u64() >> 11) + 1) as f64 * (1.0 / (1u64 << 53) as f64)
     }
 
     /// The next standard normal.
@@ -159,11 +152,9 @@ impl Normals {
         if let Some(z) = self.spare.take() {
             return z;
         }
-        let (u1, u2) = (self.uniform(), self.uniform());
-        let r = (-2.0 * u1.ln()).sqrt();
-        let a = 2.0 * std::f64::consts::PI * u2;
-        self.spare = Some(r * a.sin());
-        r * a.cos()
+        let (cos, sin) = random::normal_pair(&mut self.rng);
+        self.spare = Some(sin);
+        cos
     }
 }
 

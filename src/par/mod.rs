@@ -47,7 +47,8 @@
 //! they never change with a `rand` release: the key is `SHA-256("chiso-par-ranks-v1" || 0x00 ||
 //! seed)`; unit `u` reads stream `u64_le(SHA-256("chiso-par-unit-v1" || 0x00 || unit_code)[..8])`;
 //! each deviate takes two 64-bit words `a, b`, `u1 = 1 − (a >> 11)·2⁻⁵³` (in `(0, 1]`),
-//! `u2 = (b >> 11)·2⁻⁵³`, `z = √(−2 ln u1) · cos(2π u2)` (Box–Muller, the cosine half only).
+//! `u2 = (b >> 11)·2⁻⁵³`, `z = √(−2 ln u1) · cos(2π u2)` (Box–Muller, the cosine half only;
+//! [`crate::random::par_unit`], [`crate::random::standard_normal`]).
 //! A unit's deviates therefore depend only on the seed and its code: adding or removing another
 //! unit does not change them, and the same inputs and seed give byte-identical files.
 //!
@@ -94,12 +95,13 @@ use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, Normal};
 
 use crate::error::{Error, Result};
-use crate::random::standard_normal;
+use crate::random::{self, standard_normal};
 use inputs::cell;
-use simulation::{quantile, rank_group, rank_key, unit_rng};
+use simulation::{quantile, rank_group};
 
-/// The identifier of the rank-interval simulation, recorded in `par.json`.
-pub const RANK_ALGORITHM: &str = "chiso-par-ranks-v1";
+/// The identifier of the rank-interval simulation, recorded in `par.json`
+/// (`chiso-par-ranks-v1`, also the prefix of its key: [`random::par_ranks_key`]).
+pub const RANK_ALGORITHM: &str = random::domain::PAR_RANKS;
 
 /// Replicates of the rank simulation unless told otherwise.
 pub const DEFAULT_REPLICATES: u32 = 1000;
@@ -410,7 +412,7 @@ pub fn compute(
 
     // The rank simulation.
     let r = settings.replicates as usize;
-    let key = rank_key(&settings.seed);
+    let key = random::par_ranks_key(&settings.seed);
     let mut simulated: Vec<Vec<f64>> = Vec::with_capacity(units.len());
     for (u, (fixed, unit_draws)) in draws.iter().enumerate() {
         let max = units[u].max_points;
@@ -418,7 +420,7 @@ pub fn compute(
             simulated.push(vec![units[u].index; r]);
             continue;
         }
-        let mut rng = unit_rng(&key, &units[u].unit_code);
+        let mut rng = random::par_unit(&key, &units[u].unit_code);
         simulated.push(
             (0..r)
                 .map(|_| {

@@ -2,13 +2,9 @@
 //! (`chiso-par-ranks-v1`, specified in the module documentation of [`crate::par`] and in
 //! `docs/par.md`).
 
-use rand_chacha::ChaCha20Rng;
-use rand_core::SeedableRng;
-use sha2::{Digest, Sha256};
+use crate::random::{self, standard_normal};
 
-use crate::random::standard_normal;
-
-use super::{QUANTILE_ALLOWANCE, RANK_ALGORITHM, TIE_TOLERANCE};
+use super::{QUANTILE_ALLOWANCE, TIE_TOLERANCE};
 
 /// Ranks `members` by `values`, highest first; values within [`TIE_TOLERANCE`] share the best
 /// rank.
@@ -29,26 +25,6 @@ pub(super) fn quantile(sorted: &[u32], q: f64) -> u32 {
     sorted[k - 1]
 }
 
-/// `SHA-256("chiso-par-ranks-v1" || 0x00 || seed)`.
-pub(super) fn rank_key(seed: &str) -> [u8; 32] {
-    let mut h = Sha256::new();
-    h.update(RANK_ALGORITHM.as_bytes());
-    h.update([0u8]);
-    h.update(seed.as_bytes());
-    h.finalize().into()
-}
-
-/// ChaCha20 keyed by the seed, on the unit's stream.
-pub(super) fn unit_rng(key: &[u8; 32], unit_code: &str) -> ChaCha20Rng {
-    let mut h = Sha256::new();
-    h.update(b"chiso-par-unit-v1\0");
-    h.update(unit_code.as_bytes());
-    let d: [u8; 32] = h.finalize().into();
-    let mut rng = ChaCha20Rng::from_seed(*key);
-    rng.set_stream(u64::from_le_bytes(d[..8].try_into().expect("8 bytes")));
-    rng
-}
-
 /// The first `count` deviates of unit `unit_code` under `seed`, as the rank simulation draws
 /// them (for auditors re-implementing the simulation, and for tests).
 ///
@@ -58,7 +34,7 @@ pub(super) fn unit_rng(key: &[u8; 32], unit_code: &str) -> ChaCha20Rng {
 /// assert_eq!(z, chiso::par::deviates("2025", "SO-01", 3));
 /// ```
 pub fn deviates(seed: &str, unit_code: &str, count: usize) -> Vec<f64> {
-    let mut rng = unit_rng(&rank_key(seed), unit_code);
+    let mut rng = random::par_unit(&random::par_ranks_key(seed), unit_code);
     (0..count).map(|_| standard_normal(&mut rng)).collect()
 }
 
