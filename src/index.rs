@@ -23,7 +23,6 @@ use crate::error::Result;
 use crate::estimate::{RatioTerm, StratifiedSample};
 use crate::kernel::{self, Columns};
 use crate::output::Staged;
-use crate::output::cell;
 use crate::questionnaire::Questionnaire;
 use crate::responses::{NO_ANSWER, ResponseData};
 
@@ -365,35 +364,6 @@ pub fn stage(
     rows: &[IndexRow],
     extras: Extras,
 ) {
-    let mut w = crate::output::csv_writer();
-    w.write_record([
-        "domain",
-        "indicator",
-        "measure",
-        "estimate",
-        "std_error",
-        "ci_lower",
-        "ci_upper",
-        "ci_method",
-        "n",
-        "df",
-    ])
-    .expect("memory");
-    for r in rows {
-        w.write_record([
-            r.domain.as_str(),
-            &r.indicator,
-            r.measure,
-            &cell(r.estimate),
-            &cell(r.std_error),
-            &cell(r.ci_lower),
-            &cell(r.ci_upper),
-            r.ci_method,
-            &r.n.to_string(),
-            &r.df.to_string(),
-        ])
-        .expect("memory");
-    }
     let json = serde_json::to_vec_pretty(&Published {
         questionnaire: &q.name,
         settings,
@@ -403,7 +373,7 @@ pub fn stage(
         rows,
     })
     .expect("rows serialise");
-    staged.add("indices.csv", w.into_inner().expect("memory"));
+    staged.add("indices.csv", crate::files::indices::to_csv(rows));
     staged.add("indices.json", json);
     for (name, bytes) in extras.files {
         staged.add(&name, bytes);

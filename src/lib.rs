@@ -54,6 +54,7 @@ pub mod draw;
 mod error;
 pub mod estimate;
 pub mod fieldwork;
+pub mod files;
 pub mod flags;
 pub mod frame;
 pub mod index;

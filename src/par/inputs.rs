@@ -420,87 +420,24 @@ pub struct Survey {
 }
 
 impl Survey {
-    /// Reads `indices.csv` (columns `domain, indicator, measure, estimate, std_error`, and `n`
-    /// when present).
+    /// Reads `indices.csv` through [`crate::files::indices::read`] (columns `domain,
+    /// indicator, measure, estimate, std_error`, the others when present).
     pub fn read(path: &Path) -> Result<Survey> {
-        let mut table = Table::open(path, None)?;
-        let file = table.name().to_string();
-        let c = require(
-            &table,
-            &["domain", "indicator", "measure", "estimate", "std_error"],
-            "indices.csv (as written by chiso index)",
-        )?;
-        let c_n = table.column("n");
-        let mut estimates = HashMap::new();
-        while let Some(row) = table.next_row()? {
-            if row.is_blank() {
-                continue;
-            }
-            let n = row.number();
-            let num = |i: usize, header: &str| -> Result<Option<f64>> {
-                let text = row.get(i);
-                match number(text) {
-                    Ok(Some(v)) if header == "std_error" && v < 0.0 => Err(cell(
-                        &file,
-                        n,
-                        header,
-                        text,
-                        "a standard error cannot be negative".into(),
-                    )),
-                    Ok(v) => Ok(v),
-                    Err(()) => Err(cell(
-                        &file,
-                        n,
-                        header,
-                        text,
-                        "expected a number, or an empty cell when there is no estimate".into(),
-                    )),
-                }
-            };
-            let estimate = num(c[3], "estimate")?;
-            let std_error = num(c[4], "std_error")?;
-            let count = match c_n {
-                None => None,
-                Some(i) if row.get(i).is_empty() => None,
-                Some(i) => Some(row.get(i).parse::<u64>().map_err(|_| {
-                    cell(
-                        &file,
-                        n,
-                        "n",
-                        row.get(i),
-                        "expected a count of answers, e.g. 120".into(),
-                    )
-                })?),
-            };
-            let key = (
-                row.get(c[0]).to_string(),
-                row.get(c[1]).to_string(),
-                row.get(c[2]).to_string(),
-            );
-            if let Some(first) = estimates.get(&key) {
-                let first: &SurveyEstimate = first;
-                return Err(cell(
-                    &file,
-                    n,
-                    "domain",
-                    &key.0,
-                    format!(
-                        "indicator `{}`, measure `{}` of this domain is given twice (first at row {})",
-                        key.1, key.2, first.row
-                    ),
-                ));
-            }
-            estimates.insert(
-                key,
-                SurveyEstimate {
-                    estimate,
-                    std_error,
-                    n: count,
-                    row: n,
-                },
-            );
-        }
-        drop(table);
+        let file = path.display().to_string();
+        let estimates = crate::files::indices::read(path, &crate::files::indices::KEY_COLUMNS)?
+            .into_iter()
+            .map(|e| {
+                (
+                    (e.domain, e.indicator, e.measure),
+                    SurveyEstimate {
+                        estimate: e.estimate,
+                        std_error: e.std_error,
+                        n: e.n,
+                        row: e.row,
+                    },
+                )
+            })
+            .collect();
         let sha256 = table::file_sha256(path)?;
         Ok(Survey {
             file,

@@ -1,14 +1,12 @@
 //! Loading the published inputs: the typed rows of `indices.csv`, `flags.csv`, `ranks.csv`,
 //! `timeliness.csv`, `par.csv`, `par_fields.csv` and `manifest.json`, each cell checked once.
 
-mod fields;
-
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use super::DEFAULT_TITLE;
 use crate::error::{Error, ErrorKind, Result};
-use fields::{Csv, Fields, cell};
+use crate::files::fields::{Csv, Fields, cell};
 
 /// Where the report's inputs are.
 #[derive(Clone, Debug, Default)]
@@ -35,30 +33,8 @@ impl Sources {
     }
 }
 
-/// One row of `indices.csv`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct IndexEntry {
-    /// A unit code, or `ALL`.
-    pub domain: String,
-    /// `item:<code>`, `element:<code>`, `overall` (or a later kind).
-    pub indicator: String,
-    /// `satisfied_pct`, `dissatisfied_pct`, `mean_score` (or a later measure).
-    pub measure: String,
-    /// The estimate.
-    pub estimate: Option<f64>,
-    /// Its standard error.
-    pub std_error: Option<f64>,
-    /// Lower end of the interval.
-    pub ci_lower: Option<f64>,
-    /// Upper end of the interval.
-    pub ci_upper: Option<f64>,
-    /// How the interval was computed.
-    pub ci_method: String,
-    /// Answers used.
-    pub n: u64,
-    /// Design degrees of freedom (when the file has the column).
-    pub df: Option<u64>,
-}
+/// One row of `indices.csv` (defined with the file, in [`crate::files::indices`]).
+pub use crate::files::indices::Entry as IndexEntry;
 
 /// `indices.csv` with the settings from `indices.json`.
 #[derive(Clone, Debug, PartialEq)]
@@ -70,7 +46,7 @@ pub struct Indices {
     /// Confidence level, e.g. 0.95.
     pub level: f64,
     /// How the weights were made.
-    pub weights: String,
+    pub weights: crate::weights::Weighting,
     /// The engine version that computed the indices.
     pub engine_version: String,
     /// The rows, in file order.
@@ -531,9 +507,7 @@ fn required(dir: &Path, name: &str, option: &str) -> Result<PathBuf> {
     }
 }
 
-pub(super) fn is_share(measure: &str) -> bool {
-    measure.ends_with("_pct")
-}
+pub(super) use crate::files::indices::is_share;
 
 fn load_indices(csv_path: &Path, json_path: &Path) -> Result<Indices> {
     for p in [csv_path, json_path] {
@@ -570,7 +544,8 @@ fn load_indices(csv_path: &Path, json_path: &Path) -> Result<Indices> {
     };
     let questionnaire = string("/questionnaire", "questionnaire")?;
     let ci_method = string("/settings/ci_method", "settings.ci_method")?;
-    let weights = string("/weights", "weights")?;
+    let weights = crate::weights::Weighting::parse(&string("/weights", "weights")?)
+        .ok_or_else(|| key_err("weights", "a description of the weights"))?;
     let engine_version = string("/engine_version", "engine_version")?;
     let level = json
         .pointer("/settings/level")
@@ -578,60 +553,7 @@ fn load_indices(csv_path: &Path, json_path: &Path) -> Result<Indices> {
         .filter(|l| *l > 0.0 && *l < 1.0)
         .ok_or_else(|| key_err("settings.level", "a confidence level between 0 and 1"))?;
 
-    let csv = Csv::open(
-        csv_path,
-        &[
-            "domain",
-            "indicator",
-            "measure",
-            "estimate",
-            "std_error",
-            "ci_lower",
-            "ci_upper",
-            "ci_method",
-            "n",
-        ],
-        &["df"],
-    )?;
-    let mut first_row: HashMap<(String, String, String), u64> = HashMap::new();
-    let rows = csv.rows(|f| {
-        let measure = f.code("measure")?;
-        let (ci_lower, ci_upper) = f.interval("ci_lower", "ci_upper")?;
-        let estimate = if is_share(&measure) {
-            f.percent("estimate")?
-        } else {
-            f.number("estimate")?
-        };
-        let entry = IndexEntry {
-            domain: f.code("domain")?,
-            indicator: f.code("indicator")?,
-            measure,
-            estimate,
-            std_error: f.number("std_error")?,
-            ci_lower,
-            ci_upper,
-            ci_method: f.text("ci_method"),
-            n: f.required_count("n")?,
-            df: f.count("df")?,
-        };
-        let key = (
-            entry.domain.clone(),
-            entry.indicator.clone(),
-            entry.measure.clone(),
-        );
-        if let Some(first) = first_row.insert(key, f.row) {
-            return Err(f.err(
-                "measure",
-                &entry.measure,
-                &format!(
-                    "domain {}, indicator {} and measure {} already appear in row {first}; \
-                     each combination must appear once",
-                    entry.domain, entry.indicator, entry.measure
-                ),
-            ));
-        }
-        Ok(entry)
-    })?;
+    let rows = crate::files::indices::read(csv_path, &crate::files::indices::COLUMNS[..9])?;
     same_run(&json, &json_name, &rows)?;
     Ok(Indices {
         questionnaire,

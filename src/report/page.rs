@@ -118,7 +118,7 @@ fn headline(h: &mut String, inputs: &Inputs, level: &str) {
                  {} phiếu có trả lời</div></div>",
                 vi_opt_pct(o.estimate),
                 vi_interval(o.ci_lower, o.ci_upper, true),
-                vi_count(o.n)
+                vi_count(o.answers())
             );
         }
         _ => h.push_str(
@@ -476,7 +476,7 @@ fn units_section(h: &mut String, inputs: &Inputs, level: &str) {
                 score
                     .and_then(|s| s.estimate)
                     .map_or("—".into(), |v| vi_number(v, 2)),
-                vi_count(sat.map_or(0, |s| s.n)),
+                vi_count(sat.map_or(0, |s| s.answers())),
                 notes.join(" ")
             );
         }

@@ -1,5 +1,7 @@
 //! Vietnamese words and number formatting, shared by the workbook and the web page.
 
+use crate::weights::{Base, Calibration, Weighting};
+
 /// A number in Vietnamese notation: `.` between thousands, `,` before the decimals.
 ///
 /// ```
@@ -100,18 +102,22 @@ pub(super) fn group_label(group: Option<&str>) -> String {
     }
 }
 
-/// The weights' description in Vietnamese for the descriptions `chiso index` writes.
-pub(super) fn weights_label(weights: &str) -> String {
-    match weights {
-        "N_h / m_h from the sample" => {
-            "N_h / m_h: số người trong tầng chia cho số phiếu thu được (N_h lấy từ mẫu)".into()
-        }
-        "N_h / m_h from --population" => {
-            "N_h / m_h: số người trong tầng chia cho số phiếu thu được (N_h lấy từ tệp dân số)"
-                .into()
-        }
-        other => other.into(),
+/// Where the weights came from, in Vietnamese.
+pub(super) fn weights_label(weights: &Weighting) -> String {
+    let mut text =
+        String::from("N_h / m_h: số người trong tầng chia cho số phiếu thu được (N_h lấy từ ");
+    text += match weights.base {
+        Base::Sample => "mẫu)",
+        Base::Population => "tệp dân số)",
+    };
+    if let Some((method, margins)) = &weights.calibration {
+        text += match method {
+            Calibration::PostStratify => ", hiệu chỉnh hậu phân tầng theo ",
+            Calibration::Rake => ", hiệu chỉnh lặp (raking) theo ",
+        };
+        text += &margins.join(", ");
     }
+    text
 }
 
 /// A date `YYYY-MM-DD` as `DD/MM/YYYY`; other text unchanged.
@@ -176,6 +182,37 @@ pub(super) fn yes_no(b: Option<bool>) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn weights_are_described_in_vietnamese_from_their_type() {
+        // What `chiso index` writes, read back and translated, calibrated runs included.
+        for (written, words) in [
+            ("N_h / m_h from the sample", "(N_h lấy từ mẫu)"),
+            ("N_h / m_h from --population", "(N_h lấy từ tệp dân số)"),
+            (
+                "N_h / m_h from the sample, calibrated (poststratify) to channel:applicant_type",
+                "(N_h lấy từ mẫu), hiệu chỉnh hậu phân tầng theo channel:applicant_type",
+            ),
+            (
+                "N_h / m_h from --population, calibrated (rake) to channel, field",
+                "(N_h lấy từ tệp dân số), hiệu chỉnh lặp (raking) theo channel, field",
+            ),
+        ] {
+            let w = Weighting::parse(written).expect(written);
+            assert_eq!(w.to_string(), written);
+            let label = weights_label(&w);
+            assert!(label.ends_with(words), "{label}");
+            assert!(
+                !label.contains("calibrated") && !label.contains("from"),
+                "{label}"
+            );
+        }
+        assert_eq!(Weighting::parse("N_h / m_h from somewhere"), None);
+        assert_eq!(
+            Weighting::parse("N_h / m_h from the sample, calibrated (x) to a"),
+            None
+        );
+    }
 
     #[test]
     fn numbers_in_vietnamese_notation() {

@@ -252,7 +252,7 @@ pub fn xlsx(inputs: &Inputs) -> std::result::Result<Vec<u8>, rust_xlsxwriter::Xl
                     value(r.ci_lower),
                     value(r.ci_upper),
                     Cell::Text(&r.ci_method),
-                    Cell::Int(Some(r.n)),
+                    Cell::Int(Some(r.answers())),
                     Cell::Int(r.df),
                     Cell::Text(note),
                 ],
@@ -499,7 +499,7 @@ fn summary_sheet(book: &mut Book, inputs: &Inputs) -> XResult<()> {
         )),
         Some((
             "Số phiếu có trả lời (n)".into(),
-            Cell::Int(overall.map(|o| o.n)),
+            Cell::Int(overall.map(|o| o.answers())),
         )),
         Some((
             "Tỷ lệ không hài lòng chung toàn tỉnh (%)".into(),
@@ -536,7 +536,8 @@ fn summary_sheet(book: &mut Book, inputs: &Inputs) -> XResult<()> {
         Cell::Text(&ix.ci_method),
     )));
     lines.push(Some(("Mức tin cậy".into(), Cell::Level(ix.level))));
-    lines.push(Some(("Trọng số".into(), Cell::Text(&ix.weights))));
+    let weights = ix.weights.to_string();
+    lines.push(Some(("Trọng số".into(), Cell::Text(&weights))));
     lines.push(Some((
         "Phiên bản chương trình tính chỉ số".into(),
         Cell::Text(&ix.engine_version),

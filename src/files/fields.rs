@@ -7,7 +7,7 @@ use std::path::Path;
 use crate::error::{CellProblem, Error, ErrorKind, Result};
 use crate::table::Table;
 
-pub(super) fn cell(file: &str, row: u64, column: &str, value: &str, reason: &str) -> Error {
+pub(crate) fn cell(file: &str, row: u64, column: &str, value: &str, reason: &str) -> Error {
     ErrorKind::Cell(CellProblem {
         file: file.to_string(),
         row,
@@ -19,21 +19,21 @@ pub(super) fn cell(file: &str, row: u64, column: &str, value: &str, reason: &str
 }
 
 /// A CSV file read by column name.
-pub(super) struct Csv {
+pub(crate) struct Csv {
     table: Table,
     file: String,
     columns: HashMap<&'static str, usize>,
 }
 
 /// One row of a [`Csv`], with typed accessors that name the cell on error.
-pub(super) struct Fields<'r> {
+pub(crate) struct Fields<'r> {
     file: &'r str,
-    pub(super) row: u64,
+    pub(crate) row: u64,
     get: Box<dyn Fn(&str) -> &'r str + 'r>,
 }
 
 impl Csv {
-    pub(super) fn open(
+    pub(crate) fn open(
         path: &Path,
         required: &[&'static str],
         optional: &[&'static str],
@@ -79,7 +79,7 @@ impl Csv {
     }
 
     /// Calls `f` on every non-blank row.
-    pub(super) fn rows<T>(mut self, mut f: impl FnMut(&Fields<'_>) -> Result<T>) -> Result<Vec<T>> {
+    pub(crate) fn rows<T>(mut self, mut f: impl FnMut(&Fields<'_>) -> Result<T>) -> Result<Vec<T>> {
         let mut out = Vec::new();
         let columns = self.columns;
         let file = self.file;
@@ -100,17 +100,17 @@ impl Csv {
 }
 
 impl Fields<'_> {
-    pub(super) fn err(&self, column: &str, value: &str, reason: &str) -> Error {
+    pub(crate) fn err(&self, column: &str, value: &str, reason: &str) -> Error {
         cell(self.file, self.row, column, value, reason)
     }
 
     /// Text, possibly empty.
-    pub(super) fn text(&self, column: &str) -> String {
+    pub(crate) fn text(&self, column: &str) -> String {
         (self.get)(column).to_string()
     }
 
     /// Text that must not be empty.
-    pub(super) fn code(&self, column: &str) -> Result<String> {
+    pub(crate) fn code(&self, column: &str) -> Result<String> {
         let v = (self.get)(column);
         if v.is_empty() {
             Err(self.err(column, v, "expected a value, found an empty cell"))
@@ -120,7 +120,7 @@ impl Fields<'_> {
     }
 
     /// A finite number, or `None` for an empty cell.
-    pub(super) fn number(&self, column: &str) -> Result<Option<f64>> {
+    pub(crate) fn number(&self, column: &str) -> Result<Option<f64>> {
         let v = (self.get)(column);
         if v.is_empty() {
             return Ok(None);
@@ -136,7 +136,7 @@ impl Fields<'_> {
     }
 
     /// A whole number ≥ 0, or `None` for an empty cell.
-    pub(super) fn count(&self, column: &str) -> Result<Option<u64>> {
+    pub(crate) fn count(&self, column: &str) -> Result<Option<u64>> {
         let v = (self.get)(column);
         if v.is_empty() {
             return Ok(None);
@@ -147,14 +147,14 @@ impl Fields<'_> {
     }
 
     /// A whole number ≥ 0 that must be there.
-    pub(super) fn required_count(&self, column: &str) -> Result<u64> {
+    pub(crate) fn required_count(&self, column: &str) -> Result<u64> {
         let v = (self.get)(column);
         v.parse::<u64>()
             .map_err(|_| self.err(column, v, "expected a whole number ≥ 0"))
     }
 
     /// `true`, `false`, or `None` for an empty cell.
-    pub(super) fn flag(&self, column: &str) -> Result<Option<bool>> {
+    pub(crate) fn flag(&self, column: &str) -> Result<Option<bool>> {
         let v = (self.get)(column);
         match v {
             "" => Ok(None),
@@ -165,7 +165,7 @@ impl Fields<'_> {
     }
 
     /// An interval whose ends are in order.
-    pub(super) fn interval(&self, lower: &str, upper: &str) -> Result<(Option<f64>, Option<f64>)> {
+    pub(crate) fn interval(&self, lower: &str, upper: &str) -> Result<(Option<f64>, Option<f64>)> {
         let (lo, hi) = (self.number(lower)?, self.number(upper)?);
         if let (Some(l), Some(h)) = (lo, hi)
             && l > h
@@ -180,7 +180,7 @@ impl Fields<'_> {
     }
 
     /// A percentage on 0–100.
-    pub(super) fn percent(&self, column: &str) -> Result<Option<f64>> {
+    pub(crate) fn percent(&self, column: &str) -> Result<Option<f64>> {
         let x = self.number(column)?;
         if let Some(v) = x
             && !(-PCT_SLACK..=100.0 + PCT_SLACK).contains(&v)
