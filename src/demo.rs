@@ -187,7 +187,7 @@ pub fn units(spec: &ProvinceSpec) -> Vec<Unit> {
     out
 }
 
-/// Writes the records CSV of a synthetic province (the columns of CONTRACT.md) and returns
+/// Writes the records CSV of a synthetic province (the columns of `docs/contract.md`) and returns
 /// the number of records written.
 pub fn write_records<W: Write>(spec: &ProvinceSpec, out: W) -> std::io::Result<u64> {
     write_records_with_progress(spec, out, |_| {})

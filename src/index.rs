@@ -512,27 +512,27 @@ impl IndexOutput {
     pub fn notes(&self, q: &Questionnaire) -> String {
         let mut out = String::new();
         let data = &self.data;
-        if let Some(inv) = &data.invalid {
-            if inv.total() > 0 {
-                let per_item: Vec<String> = q
-                    .items
-                    .iter()
-                    .zip(&inv.counts)
-                    .filter(|(_, n)| **n > 0)
-                    .map(|(item, n)| format!("{item}: {n}"))
-                    .collect();
-                out += &format!(
-                    "warning: {} answer(s) outside the scale read as no answer ({})\n",
-                    inv.total(),
-                    per_item.join(", ")
-                );
-                let first: Vec<String> = inv
-                    .first
-                    .iter()
-                    .map(|(k, row, v)| format!("row {row} `{}` {v:?}", q.items[*k]))
-                    .collect();
-                out += &format!("  first: {}\n", first.join("; "));
-            }
+        if let Some(inv) = &data.invalid
+            && inv.total() > 0
+        {
+            let per_item: Vec<String> = q
+                .items
+                .iter()
+                .zip(&inv.counts)
+                .filter(|(_, n)| **n > 0)
+                .map(|(item, n)| format!("{item}: {n}"))
+                .collect();
+            out += &format!(
+                "warning: {} answer(s) outside the scale read as no answer ({})\n",
+                inv.total(),
+                per_item.join(", ")
+            );
+            let first: Vec<String> = inv
+                .first
+                .iter()
+                .map(|(k, row, v)| format!("row {row} `{}` {v:?}", q.items[*k]))
+                .collect();
+            out += &format!("  first: {}\n", first.join("; "));
         }
         if let Some(all) = data.response_rates.as_ref().and_then(|r| r.last()) {
             let pct = |r: Option<f64>| r.map_or("-".to_string(), |r| format!("{:.1}%", 100.0 * r));

@@ -1,5 +1,5 @@
 //! The manifest (`manifest.json`): everything an auditor needs to re-draw a sample and check
-//! it, and nothing personal. See `CONTRACT.md` for the keys users rely on.
+//! it, and nothing personal. See `docs/contract.md` for the keys users rely on.
 
 use std::path::Path;
 

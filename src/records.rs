@@ -1,7 +1,7 @@
 //! Transaction records (hồ sơ) from the one-stop software: which columns mean what, and the
 //! checks that accept or reject one row.
 //!
-//! The column names are those of `CONTRACT.md`; an export that names them differently is read
+//! The column names are those of `docs/contract.md`; an export that names them differently is read
 //! through a [`ColumnMap`]. Unknown columns are kept (they may be stratum columns), never
 //! refused.
 

@@ -531,16 +531,16 @@ pub fn read_with(
                 }
             },
         };
-        if let Link::Sample(_) = link {
-            if let Some(first) = seen.insert((stratum.clone(), key.to_string()), row.number()) {
-                return Err(cell_error(
-                    &file,
-                    row.number(),
-                    "applicant_id",
-                    &mask(key),
-                    &format!("this applicant already answered on row {first}"),
-                ));
-            }
+        if let Link::Sample(_) = link
+            && let Some(first) = seen.insert((stratum.clone(), key.to_string()), row.number())
+        {
+            return Err(cell_error(
+                &file,
+                row.number(),
+                "applicant_id",
+                &mask(key),
+                &format!("this applicant already answered on row {first}"),
+            ));
         }
         rates
             .get_mut(&stratum)

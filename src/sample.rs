@@ -310,7 +310,7 @@ impl SampleOutput {
     }
 }
 
-/// The fixed columns of `sample.csv` (CONTRACT.md), before the record's own.
+/// The fixed columns of `sample.csv` (`docs/contract.md`), before the record's own.
 pub const SAMPLE_COLUMNS: [&str; 14] = [
     "stratum",
     "role",

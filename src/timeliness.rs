@@ -286,11 +286,11 @@ fn scan(
             pass.rejections.push(p);
             return Ok(());
         }
-        if let (Some(r), Some((from, to))) = (returned, window) {
-            if r < from || r > to {
-                pass.counts.outside_window += 1;
-                return Ok(());
-            }
+        if let (Some(r), Some((from, to))) = (returned, window)
+            && (r < from || r > to)
+        {
+            pass.counts.outside_window += 1;
+            return Ok(());
         }
         let unit = row.get(layout.unit_code);
         pass.all.add(returned, due);

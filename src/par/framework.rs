@@ -307,16 +307,16 @@ impl Framework {
                     ));
                 }
             }
-            if let Some(m) = f.max {
-                if !close(m, sum) {
-                    return Err(err(
-                        &format!("{fkey} max"),
-                        format!(
-                            "{m} is not the sum of the field's criteria ({sum}); \
+            if let Some(m) = f.max
+                && !close(m, sum)
+            {
+                return Err(err(
+                    &format!("{fkey} max"),
+                    format!(
+                        "{m} is not the sum of the field's criteria ({sum}); \
                              correct one of them or remove `max`"
-                        ),
-                    ));
-                }
+                    ),
+                ));
             }
             sum_total += sum;
             fields.push(Field {
@@ -448,17 +448,17 @@ fn check_criterion(
             }
             seen.push(g);
         }
-        if let Some(Some(pg)) = parent.map(|p| &p.groups) {
-            if let Some(g) = gs.iter().find(|g| !pg.contains(g)) {
-                return Err(err(
-                    &gkey,
-                    format!(
-                        "{g:?} is not among the groups of criterion {:?} ({})",
-                        parent.map(|p| p.code.as_str()).unwrap_or_default(),
-                        pg.join(", ")
-                    ),
-                ));
-            }
+        if let Some(Some(pg)) = parent.map(|p| &p.groups)
+            && let Some(g) = gs.iter().find(|g| !pg.contains(g))
+        {
+            return Err(err(
+                &gkey,
+                format!(
+                    "{g:?} is not among the groups of criterion {:?} ({})",
+                    parent.map(|p| p.code.as_str()).unwrap_or_default(),
+                    pg.join(", ")
+                ),
+            ));
         }
     }
     if parent.is_some() && !c.subs.is_empty() {
