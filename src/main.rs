@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressFinish, ProgressStyle};
 
 use chiso::design::Design;
@@ -28,192 +28,213 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Build the frame from transaction records and draw official and reserve lists.
-    Sample {
-        /// Records file (CSV or XLSX).
-        #[arg(long)]
-        records: PathBuf,
-        /// Design file (TOML).
-        #[arg(long)]
-        design: PathBuf,
-        /// The published seed (any text, e.g. a lottery result).
-        #[arg(long)]
-        seed: String,
-        /// Output directory for sample.csv, manifest.json and rejected.csv.
-        #[arg(long)]
-        out: PathBuf,
-        /// Sheet to read from a spreadsheet (default: the first).
-        #[arg(long)]
-        sheet: Option<String>,
-        /// Map engine column names to your export's headers: record_id=MaHoSo,unit_code=MaDV.
-        #[arg(long, default_value = "")]
-        columns: String,
-        /// Refuse the records file if any row is rejected.
-        #[arg(long)]
-        strict: bool,
-        /// Replace an existing sample in --out.
-        #[arg(long)]
-        force: bool,
-        /// Threads for the draw (the lists do not depend on it).
-        #[arg(long)]
-        threads: Option<usize>,
-    },
+    Sample(SampleArgs),
     /// Re-draw a sample from its manifest and compare (exit 0 identical, 1 different).
-    Verify {
-        /// Records file (CSV or XLSX).
-        #[arg(long)]
-        records: PathBuf,
-        /// The manifest.json written by `chiso sample`.
-        #[arg(long)]
-        manifest: PathBuf,
-        /// The published sample.csv to compare too.
-        #[arg(long)]
-        sample: Option<PathBuf>,
-        /// Sheet to read from a spreadsheet (default: the manifest's, or the first).
-        #[arg(long)]
-        sheet: Option<String>,
-        /// Threads for the re-draw.
-        #[arg(long)]
-        threads: Option<usize>,
-    },
+    Verify(VerifyArgs),
     /// Weighted satisfaction indices with standard errors and intervals.
-    Index {
-        /// Completed questionnaires (CSV or XLSX): `applicant_id` (with --sample) or
-        /// `unit_code` (with --population), then one column per item code.
-        #[arg(long)]
-        responses: PathBuf,
-        /// Questionnaire (TOML).
-        #[arg(long)]
-        questionnaire: PathBuf,
-        /// The sample directory (its sample.csv gives strata and frame sizes).
-        #[arg(
-            long,
-            conflicts_with = "population",
-            required_unless_present = "population"
-        )]
-        sample: Option<PathBuf>,
-        /// Stratum populations (columns `stratum, population`), for a survey without a drawn sample.
-        #[arg(long)]
-        population: Option<PathBuf>,
-        /// Output directory for indices.csv and indices.json.
-        #[arg(long)]
-        out: PathBuf,
-        /// Interval method for shares: logit, beta (Korn–Graubard), wilson or wald.
-        #[arg(long, default_value = "logit")]
-        ci: String,
-        /// Confidence level.
-        #[arg(long, default_value_t = 0.95)]
-        level: f64,
-        /// Sheet to read from a spreadsheet (default: the first).
-        #[arg(long)]
-        sheet: Option<String>,
-        /// Flag units and officers whose share dissatisfied (percent) is above this.
-        #[arg(long, default_value_t = 25.0)]
-        flag_threshold: f64,
-        /// Estimates on fewer answers are marked imprecise.
-        #[arg(long, default_value_t = 30)]
-        min_answers: u64,
-        /// Estimates whose interval is wider than this (percentage points) are marked imprecise.
-        #[arg(long, default_value_t = 20.0)]
-        max_ci_width: f64,
-        /// Seed text of the rank-interval simulation.
-        #[arg(long, default_value = chiso::ranks::DEFAULT_SEED)]
-        rank_seed: String,
-        /// Replicates of the rank-interval simulation.
-        #[arg(long, default_value_t = 1000)]
-        rank_replicates: u32,
-        /// Read answers outside the scale as no answer (counted per item and reported)
-        /// instead of refusing the file.
-        #[arg(long)]
-        invalid_as_missing: bool,
-        /// Known population margins (columns `variable, category, population`) to calibrate
-        /// the weights to; `variable` is a column of the responses or of sample.csv.
-        #[arg(long, requires = "calibrate")]
-        margins: Option<PathBuf>,
-        /// Calibration to --margins: poststratify (one variable or a cross `a:b`) or rake.
-        #[arg(long, requires = "margins")]
-        calibrate: Option<String>,
-    },
+    Index(IndexArgs),
     /// Early, on-time and late records per unit and officer, from the records themselves.
-    Timeliness {
-        /// Records file (CSV or XLSX) with `due_date`.
-        #[arg(long)]
-        records: PathBuf,
-        /// A design file: only records returned inside its window count.
-        #[arg(long)]
-        design: Option<PathBuf>,
-        /// Output directory for timeliness.csv and timeliness_rejected.csv.
-        #[arg(long)]
-        out: PathBuf,
-        /// Largest acceptable share of late records (percent).
-        #[arg(long, default_value_t = 2.0)]
-        late_ceiling: f64,
-        /// Sheet to read from a spreadsheet (default: the first).
-        #[arg(long)]
-        sheet: Option<String>,
-        /// Map engine column names to your export's headers: due_date=HanTra,officer_id=MaCB.
-        #[arg(long, default_value = "")]
-        columns: String,
-    },
+    Timeliness(TimelinessArgs),
     /// PAR INDEX (Chỉ số CCHC): points, index, interval and rank interval per unit.
-    Par {
-        /// Scoring framework (TOML), e.g. frameworks/par-so.toml.
-        #[arg(long)]
-        framework: PathBuf,
-        /// Self-assessed and appraised scores (CSV or XLSX): `unit_code, criterion,
-        /// self_score, appraised_score`, optionally `unit_name, unit_group, note`.
-        #[arg(long)]
-        scores: PathBuf,
-        /// The survey's indices.csv (or its directory), for survey criteria.
-        #[arg(long)]
-        survey: Option<PathBuf>,
-        /// Output directory for par.csv, par_fields.csv, par_criteria.csv and par.json.
-        #[arg(long)]
-        out: PathBuf,
-        /// Sheet to read from a spreadsheet of scores (default: the first).
-        #[arg(long)]
-        sheet: Option<String>,
-        /// Seed text of the rank-interval simulation (recorded in par.json).
-        #[arg(long, default_value = chiso::par::DEFAULT_SEED)]
-        seed: String,
-        /// Confidence level of the index and rank intervals.
-        #[arg(long, default_value_t = 0.95)]
-        level: f64,
-        /// Replicates of the rank-interval simulation.
-        #[arg(long, default_value_t = chiso::par::DEFAULT_REPLICATES)]
-        replicates: u32,
-    },
+    Par(ParArgs),
     /// Publication reports: report.xlsx and report.html (Vietnamese) from published results.
-    Report {
-        /// The directory written by `chiso index` (indices.csv, indices.json; flags.csv and
-        /// ranks.csv when present).
-        #[arg(long)]
-        indices: PathBuf,
-        /// The directory written by `chiso par` (par.csv; par_fields.csv when present).
-        /// Repeat it for results on different frameworks, e.g. departments and districts.
-        #[arg(long)]
-        par: Vec<PathBuf>,
-        /// The directory holding timeliness.csv.
-        #[arg(long)]
-        timeliness: Option<PathBuf>,
-        /// The sample's manifest.json (for the seed, digests and design).
-        #[arg(long)]
-        manifest: Option<PathBuf>,
-        /// Title of the report (default: a generic Vietnamese title).
-        #[arg(long)]
-        title: Option<String>,
-        /// Output directory for report.xlsx and report.html.
-        #[arg(long)]
-        out: PathBuf,
-    },
+    Report(ReportArgs),
     /// Run the whole pipeline on a built-in synthetic province.
-    Demo {
-        /// Output directory (re-created files are the demo's own).
-        #[arg(long, default_value = "chiso-demo")]
-        out: PathBuf,
-        /// Approximate number of records to generate.
-        #[arg(long, default_value_t = 300_000)]
-        records: usize,
-    },
+    Demo(DemoArgs),
+}
+
+#[derive(Args)]
+struct SampleArgs {
+    /// Records file (CSV or XLSX).
+    #[arg(long)]
+    records: PathBuf,
+    /// Design file (TOML).
+    #[arg(long)]
+    design: PathBuf,
+    /// The published seed (any text, e.g. a lottery result).
+    #[arg(long)]
+    seed: String,
+    /// Output directory for sample.csv, manifest.json and rejected.csv.
+    #[arg(long)]
+    out: PathBuf,
+    /// Sheet to read from a spreadsheet (default: the first).
+    #[arg(long)]
+    sheet: Option<String>,
+    /// Map engine column names to your export's headers: record_id=MaHoSo,unit_code=MaDV.
+    #[arg(long, default_value = "")]
+    columns: String,
+    /// Refuse the records file if any row is rejected.
+    #[arg(long)]
+    strict: bool,
+    /// Replace an existing sample in --out.
+    #[arg(long)]
+    force: bool,
+    /// Threads for the draw (the lists do not depend on it).
+    #[arg(long)]
+    threads: Option<usize>,
+}
+
+#[derive(Args)]
+struct VerifyArgs {
+    /// Records file (CSV or XLSX).
+    #[arg(long)]
+    records: PathBuf,
+    /// The manifest.json written by `chiso sample`.
+    #[arg(long)]
+    manifest: PathBuf,
+    /// The published sample.csv to compare too.
+    #[arg(long)]
+    sample: Option<PathBuf>,
+    /// Sheet to read from a spreadsheet (default: the manifest's, or the first).
+    #[arg(long)]
+    sheet: Option<String>,
+    /// Threads for the re-draw.
+    #[arg(long)]
+    threads: Option<usize>,
+}
+
+#[derive(Args)]
+struct IndexArgs {
+    /// Completed questionnaires (CSV or XLSX): `applicant_id` (with --sample) or
+    /// `unit_code` (with --population), then one column per item code.
+    #[arg(long)]
+    responses: PathBuf,
+    /// Questionnaire (TOML).
+    #[arg(long)]
+    questionnaire: PathBuf,
+    /// The sample directory (its sample.csv gives strata and frame sizes).
+    #[arg(
+        long,
+        conflicts_with = "population",
+        required_unless_present = "population"
+    )]
+    sample: Option<PathBuf>,
+    /// Stratum populations (columns `stratum, population`), for a survey without a drawn sample.
+    #[arg(long)]
+    population: Option<PathBuf>,
+    /// Output directory for indices.csv and indices.json.
+    #[arg(long)]
+    out: PathBuf,
+    /// Interval method for shares: logit, beta (Korn–Graubard), wilson or wald.
+    #[arg(long, default_value = "logit")]
+    ci: String,
+    /// Confidence level.
+    #[arg(long, default_value_t = 0.95)]
+    level: f64,
+    /// Sheet to read from a spreadsheet (default: the first).
+    #[arg(long)]
+    sheet: Option<String>,
+    /// Flag units and officers whose share dissatisfied (percent) is above this.
+    #[arg(long, default_value_t = 25.0)]
+    flag_threshold: f64,
+    /// Estimates on fewer answers are marked imprecise.
+    #[arg(long, default_value_t = 30)]
+    min_answers: u64,
+    /// Estimates whose interval is wider than this (percentage points) are marked imprecise.
+    #[arg(long, default_value_t = 20.0)]
+    max_ci_width: f64,
+    /// Seed text of the rank-interval simulation.
+    #[arg(long, default_value = chiso::ranks::DEFAULT_SEED)]
+    rank_seed: String,
+    /// Replicates of the rank-interval simulation.
+    #[arg(long, default_value_t = 1000)]
+    rank_replicates: u32,
+    /// Read answers outside the scale as no answer (counted per item and reported)
+    /// instead of refusing the file.
+    #[arg(long)]
+    invalid_as_missing: bool,
+    /// Known population margins (columns `variable, category, population`) to calibrate
+    /// the weights to; `variable` is a column of the responses or of sample.csv.
+    #[arg(long, requires = "calibrate")]
+    margins: Option<PathBuf>,
+    /// Calibration to --margins: poststratify (one variable or a cross `a:b`) or rake.
+    #[arg(long, requires = "margins")]
+    calibrate: Option<String>,
+}
+
+#[derive(Args)]
+struct TimelinessArgs {
+    /// Records file (CSV or XLSX) with `due_date`.
+    #[arg(long)]
+    records: PathBuf,
+    /// A design file: only records returned inside its window count.
+    #[arg(long)]
+    design: Option<PathBuf>,
+    /// Output directory for timeliness.csv and timeliness_rejected.csv.
+    #[arg(long)]
+    out: PathBuf,
+    /// Largest acceptable share of late records (percent).
+    #[arg(long, default_value_t = 2.0)]
+    late_ceiling: f64,
+    /// Sheet to read from a spreadsheet (default: the first).
+    #[arg(long)]
+    sheet: Option<String>,
+    /// Map engine column names to your export's headers: due_date=HanTra,officer_id=MaCB.
+    #[arg(long, default_value = "")]
+    columns: String,
+}
+
+#[derive(Args)]
+struct ParArgs {
+    /// Scoring framework (TOML), e.g. frameworks/par-so.toml.
+    #[arg(long)]
+    framework: PathBuf,
+    /// Self-assessed and appraised scores (CSV or XLSX): `unit_code, criterion,
+    /// self_score, appraised_score`, optionally `unit_name, unit_group, note`.
+    #[arg(long)]
+    scores: PathBuf,
+    /// The survey's indices.csv (or its directory), for survey criteria.
+    #[arg(long)]
+    survey: Option<PathBuf>,
+    /// Output directory for par.csv, par_fields.csv, par_criteria.csv and par.json.
+    #[arg(long)]
+    out: PathBuf,
+    /// Sheet to read from a spreadsheet of scores (default: the first).
+    #[arg(long)]
+    sheet: Option<String>,
+    /// Seed text of the rank-interval simulation (recorded in par.json).
+    #[arg(long, default_value = chiso::par::DEFAULT_SEED)]
+    seed: String,
+    /// Confidence level of the index and rank intervals.
+    #[arg(long, default_value_t = 0.95)]
+    level: f64,
+    /// Replicates of the rank-interval simulation.
+    #[arg(long, default_value_t = chiso::par::DEFAULT_REPLICATES)]
+    replicates: u32,
+}
+
+#[derive(Args)]
+struct ReportArgs {
+    /// The directory written by `chiso index` (indices.csv, indices.json; flags.csv and
+    /// ranks.csv when present).
+    #[arg(long)]
+    indices: PathBuf,
+    /// The directory written by `chiso par` (par.csv; par_fields.csv when present).
+    /// Repeat it for results on different frameworks, e.g. departments and districts.
+    #[arg(long)]
+    par: Vec<PathBuf>,
+    /// The directory holding timeliness.csv.
+    #[arg(long)]
+    timeliness: Option<PathBuf>,
+    /// The sample's manifest.json (for the seed, digests and design).
+    #[arg(long)]
+    manifest: Option<PathBuf>,
+    /// Title of the report (default: a generic Vietnamese title).
+    #[arg(long)]
+    title: Option<String>,
+    /// Output directory for report.xlsx and report.html.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+#[derive(Args)]
+struct DemoArgs {
+    /// Output directory (re-created files are the demo's own).
+    #[arg(long, default_value = "chiso-demo")]
+    out: PathBuf,
+    /// Approximate number of records to generate.
+    #[arg(long, default_value_t = 300_000)]
+    records: usize,
 }
 
 fn main() -> ExitCode {
@@ -247,189 +268,141 @@ fn print_written(written: &[PathBuf]) {
 
 fn run(command: Command) -> chiso::Result<ExitCode> {
     match command {
-        Command::Sample {
-            records,
-            design,
-            seed,
-            out,
-            sheet,
-            columns,
-            strict,
-            force,
-            threads: t,
-        } => {
+        Command::Sample(a) => {
             // Refuse before any work if the sample exists.
-            chiso::output::Staged::new(&out, force, &["sample.csv", "manifest.json"])?;
+            chiso::output::Staged::new(&a.out, a.force, &["sample.csv", "manifest.json"])?;
             let req = SampleRequest {
-                records,
-                sheet,
-                columns: ColumnMap::parse(&columns)?,
-                design: Design::load(&design)?,
-                seed,
-                threads: threads(t),
-                strict,
+                columns: ColumnMap::parse(&a.columns)?,
+                design: Design::load(&a.design)?,
+                threads: threads(a.threads),
+                records: a.records,
+                sheet: a.sheet,
+                seed: a.seed,
+                strict: a.strict,
             };
             let started = Instant::now();
             let drawn = draw_sample(&req)?;
-            drawn.write(&out, force)?;
-            print!("{}", drawn.summary(&out, started.elapsed().as_secs_f64()));
+            drawn.write(&a.out, a.force)?;
+            print!("{}", drawn.summary(&a.out, started.elapsed().as_secs_f64()));
             Ok(ExitCode::SUCCESS)
         }
-        Command::Verify {
-            records,
-            manifest,
-            sample,
-            sheet,
-            threads: t,
-        } => {
-            let report = verify::verify(
-                &records,
-                &manifest,
-                sample.as_deref(),
-                sheet.as_deref(),
-                threads(t),
-            )?;
-            print!("{report}");
-            Ok(if report.identical() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            })
+        Command::Verify(a) => {
+            let sample = a.sample.as_deref();
+            let threads = threads(a.threads);
+            let check =
+                verify::verify(&a.records, &a.manifest, sample, a.sheet.as_deref(), threads)?;
+            print!("{check}");
+            Ok(exit(check.identical()))
         }
-        Command::Index {
-            responses,
-            questionnaire,
-            sample,
-            population,
-            out,
-            ci,
-            level,
-            sheet,
-            flag_threshold,
-            min_answers,
-            max_ci_width,
-            rank_seed,
-            rank_replicates,
-            invalid_as_missing,
-            margins,
-            calibrate,
-        } => {
-            // Settings first: a wrong one is reported before any file is read.
-            let flags = chiso::flags::FlagSettings::new(flag_threshold, min_answers, max_ci_width)?;
-            let ranks = chiso::ranks::RankSettings::new(rank_replicates, &rank_seed)?;
-            let settings = index::Settings::new(chiso::ci::Method::parse(&ci)?, level)?;
-            let method = calibrate
-                .map(|c| chiso::weights::Calibration::parse(&c))
-                .transpose()?;
-            let req = index::IndexRequest {
-                questionnaire: chiso::questionnaire::Questionnaire::load(&questionnaire)?,
-                calibration: match (margins, method) {
-                    (Some(m), Some(c)) => Some((chiso::weights::Margins::load(&m)?, c)),
-                    _ => None,
-                },
-                population: match (sample, population) {
-                    (Some(dir), _) => index::Population::Sample(dir),
-                    (None, Some(file)) => index::Population::File(file),
-                    (None, None) => unreachable!("clap requires one of them"),
-                },
-                responses,
-                sheet,
-                settings,
-                flags,
-                ranks,
-                invalid_as_missing,
-                out,
-            };
+        Command::Index(a) => {
+            let req = a.request()?;
             let done = index::run(&req)?;
             eprint!("{}", done.notes(&req.questionnaire));
             print!("{}", done.summary(&req.flags));
             print_written(&done.written);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Timeliness {
-            records,
-            design,
-            out,
-            late_ceiling,
-            sheet,
-            columns,
-        } => {
+        Command::Timeliness(a) => {
             let req = timeliness::TimelinessRequest {
-                settings: timeliness::TimelinessSettings::new(late_ceiling)?,
-                window: match design {
-                    Some(d) => Some(Design::load(&d)?.window),
-                    None => None,
-                },
-                columns: ColumnMap::parse(&columns)?,
-                records,
-                sheet,
-                out,
+                settings: timeliness::TimelinessSettings::new(a.late_ceiling)?,
+                window: a
+                    .design
+                    .map(|d| Design::load(&d))
+                    .transpose()?
+                    .map(|d| d.window),
+                columns: ColumnMap::parse(&a.columns)?,
+                records: a.records,
+                sheet: a.sheet,
+                out: a.out,
             };
             let (t, written) = timeliness::run(&req)?;
             print!("{}", t.summary());
             print_written(&written);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Par {
-            framework,
-            scores,
-            survey,
-            out,
-            sheet,
-            seed,
-            level,
-            replicates,
-        } => {
+        Command::Par(a) => {
             let req = par::ParRequest {
-                settings: par::Settings::new(level, replicates, &seed)?,
-                framework: par::Framework::load(&framework)?,
-                scores,
-                sheet,
-                survey,
-                out,
+                settings: par::Settings::new(a.level, a.replicates, &a.seed)?,
+                framework: par::Framework::load(&a.framework)?,
+                scores: a.scores,
+                sheet: a.sheet,
+                survey: a.survey,
+                out: a.out,
             };
             let (result, written) = par::run(&req)?;
             print!("{}", result.summary(&req.framework));
             print_written(&written);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Report {
-            indices,
-            par,
-            timeliness,
-            manifest,
-            title,
-            out,
-        } => {
-            let inputs = report::Inputs::load(&report::Sources {
-                indices,
-                par,
-                timeliness,
-                manifest,
-                title,
+        Command::Report(a) => {
+            let sources = report::Sources {
+                indices: a.indices,
+                par: a.par,
+                timeliness: a.timeliness,
+                manifest: a.manifest,
+                title: a.title,
+            };
+            let done = report::run(&report::ReportRequest {
+                sources,
+                out: a.out,
             })?;
-            let written = report::write(&out, &inputs)?;
-            println!(
-                "{} units, {} index rows",
-                inputs.indices.units().len(),
-                inputs.indices.rows.len()
-            );
-            print_written(&written);
+            print!("{}", done.summary());
+            print_written(&done.written);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo { out, records } => {
+        Command::Demo(a) => {
             let req = demo::DemoRequest {
-                out,
-                records,
+                out: a.out,
+                records: a.records,
                 threads: threads(None),
             };
-            let done = demo::run(&req, &mut Progress::new())?;
-            Ok(if done.verified {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            })
+            Ok(exit(demo::run(&req, &mut Progress::new())?.verified))
         }
+    }
+}
+
+fn exit(identical: bool) -> ExitCode {
+    if identical {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+impl IndexArgs {
+    /// The request, settings first: a wrong one is reported before any file is read.
+    fn request(self) -> chiso::Result<index::IndexRequest> {
+        let flags = chiso::flags::FlagSettings::new(
+            self.flag_threshold,
+            self.min_answers,
+            self.max_ci_width,
+        )?;
+        let ranks = chiso::ranks::RankSettings::new(self.rank_replicates, &self.rank_seed)?;
+        let settings = index::Settings::new(chiso::ci::Method::parse(&self.ci)?, self.level)?;
+        let method = self
+            .calibrate
+            .as_deref()
+            .map(chiso::weights::Calibration::parse);
+        let method = method.transpose()?;
+        Ok(index::IndexRequest {
+            questionnaire: chiso::questionnaire::Questionnaire::load(&self.questionnaire)?,
+            calibration: match (self.margins, method) {
+                (Some(m), Some(c)) => Some((chiso::weights::Margins::load(&m)?, c)),
+                _ => None,
+            },
+            population: match (self.sample, self.population) {
+                (Some(dir), _) => index::Population::Sample(dir),
+                (None, Some(file)) => index::Population::File(file),
+                (None, None) => unreachable!("clap requires one of them"),
+            },
+            responses: self.responses,
+            sheet: self.sheet,
+            settings,
+            flags,
+            ranks,
+            invalid_as_missing: self.invalid_as_missing,
+            out: self.out,
+        })
     }
 }
 
@@ -448,35 +421,29 @@ impl Progress {
             bar: None,
         }
     }
+
+    fn show(&mut self, pb: ProgressBar, template: &str, message: &'static str) {
+        if self.shown {
+            // Cleared when dropped too, so that an error is printed on a clean line.
+            let pb = pb.with_finish(ProgressFinish::AndClear);
+            let style = ProgressStyle::with_template(template).expect("a valid template");
+            pb.set_style(style.progress_chars("=> "));
+            pb.set_message(message);
+            self.bar = Some(pb);
+        }
+    }
 }
 
 impl demo::Observer for Progress {
     fn step(&mut self, message: &'static str) {
-        if !self.shown {
-            return;
-        }
-        // Cleared when dropped too, so that an error is printed on a clean line.
-        let pb = ProgressBar::new_spinner().with_finish(ProgressFinish::AndClear);
-        pb.set_style(
-            ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("a valid template"),
-        );
-        pb.set_message(message);
+        let pb = ProgressBar::new_spinner();
         pb.enable_steady_tick(Duration::from_millis(100));
-        self.bar = Some(pb);
+        self.show(pb, "{spinner} {msg} ({elapsed})", message);
     }
 
     fn bar(&mut self, message: &'static str, len: u64) {
-        if !self.shown {
-            return;
-        }
-        let pb = ProgressBar::new(len).with_finish(ProgressFinish::AndClear);
-        pb.set_style(
-            ProgressStyle::with_template("{msg} [{bar:40}] {human_pos}/{human_len} ({eta})")
-                .expect("a valid template")
-                .progress_chars("=> "),
-        );
-        pb.set_message(message);
-        self.bar = Some(pb);
+        let template = "{msg} [{bar:40}] {human_pos}/{human_len} ({eta})";
+        self.show(ProgressBar::new(len), template, message);
     }
 
     fn advance(&mut self, position: u64) {

@@ -98,3 +98,39 @@ pub fn write(out_dir: &Path, inputs: &Inputs) -> Result<Vec<PathBuf>> {
     staged.add("report.html", html(inputs).into_bytes());
     staged.commit()
 }
+
+/// What `chiso report` needs: the published results to read and where to write.
+#[derive(Clone, Debug)]
+pub struct ReportRequest {
+    /// The published results.
+    pub sources: Sources,
+    /// The output directory for `report.xlsx` and `report.html`.
+    pub out: PathBuf,
+}
+
+/// What `chiso report` read and wrote.
+#[derive(Clone, Debug)]
+pub struct ReportOutput {
+    /// The results as read and checked.
+    pub inputs: Inputs,
+    /// The files written.
+    pub written: Vec<PathBuf>,
+}
+
+/// Reads and checks the published results, then writes the workbook and the page together.
+pub fn run(req: &ReportRequest) -> Result<ReportOutput> {
+    let inputs = Inputs::load(&req.sources)?;
+    let written = write(&req.out, &inputs)?;
+    Ok(ReportOutput { inputs, written })
+}
+
+impl ReportOutput {
+    /// How many units and index rows the report shows, for standard output.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} units, {} index rows\n",
+            self.inputs.indices.units().len(),
+            self.inputs.indices.rows.len()
+        )
+    }
+}
