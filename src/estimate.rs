@@ -84,13 +84,21 @@ impl CalibrationGroups {
     }
 }
 
-/// An estimate and its standard error.
+/// An estimate, its standard error, and the respondents it rests on: what the reference
+/// estimator ([`StratifiedSample::ratio_combination`]) and the columnar kernel
+/// ([`crate::kernel::compute`]) give, before its interval.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Estimate {
-    /// The point estimate.
+    /// The point estimate (percent for shares); NaN when a ratio of it has a zero
+    /// denominator (an item of the indicator has no answer in the domain).
     pub estimate: f64,
     /// Its standard error.
     pub std_error: f64,
+    /// Respondents of the domain who answered (a denominator above 0 in at least one ratio:
+    /// at least one item of the indicator).
+    pub n: u64,
+    /// Design degrees of freedom: `n` minus the strata those respondents come from.
+    pub df: u64,
 }
 
 /// One ratio of a combination: numerator and denominator values per respondent, and its
@@ -157,17 +165,29 @@ impl StratifiedSample {
     }
 
     /// `Σ_k c_k R_k` over the domain made of the respondents `rows`, with its standard
-    /// error. A ratio with a zero denominator makes the estimate NaN.
+    /// error, and the respondents who answered and their degrees of freedom. A ratio with a
+    /// zero denominator makes the estimate NaN.
     pub fn ratio_combination(&self, terms: &[RatioTerm<'_>], rows: &[usize]) -> Estimate {
-        // Pass 1: the ratios.
+        let h_count = self.population.len();
+        let (mut sum, mut sum_sq) = (vec![0.0f64; h_count], vec![0.0f64; h_count]);
+        // Pass 1: the ratios, and the respondents who answered (their strata marked in `sum`
+        // until pass 2).
         let mut totals = vec![(0.0f64, 0.0f64); terms.len()];
+        let mut n = 0u64;
         for &i in rows {
             let w = self.weights[i];
             for (t, term) in totals.iter_mut().zip(terms) {
                 t.0 += w * term.numerator[i];
                 t.1 += w * term.denominator[i];
             }
+            if terms.iter().any(|t| t.denominator[i] > 0.0) {
+                n += 1;
+                sum[self.strata[i] as usize] = 1.0;
+            }
         }
+        let strata_answered = sum.iter().filter(|&&m| m > 0.0).count() as u64;
+        let df = n.saturating_sub(strata_answered);
+        sum.fill(0.0);
         let ratios: Vec<f64> = totals.iter().map(|(y, x)| y / x).collect();
         let estimate = terms
             .iter()
@@ -175,8 +195,6 @@ impl StratifiedSample {
             .map(|(t, r)| t.coefficient * r)
             .sum();
         // Pass 2: the linearised variable, summed by stratum.
-        let h_count = self.population.len();
-        let (mut sum, mut sum_sq) = (vec![0.0f64; h_count], vec![0.0f64; h_count]);
         let z_of = |i: usize| -> f64 {
             let w = self.weights[i];
             terms
@@ -224,6 +242,8 @@ impl StratifiedSample {
         Estimate {
             estimate,
             std_error: variance.max(0.0).sqrt(),
+            n,
+            df,
         }
     }
 }

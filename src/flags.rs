@@ -171,8 +171,7 @@ struct DomainEstimate {
 }
 
 /// The overall share dissatisfied of any domain, computed as [`crate::index::compute`] does.
-struct OverallDissatisfied<'a> {
-    data: &'a ResponseData,
+struct OverallDissatisfied {
     sample: StratifiedSample,
     /// Per item: dissatisfied (0/1) and answered (0/1).
     columns: Vec<[Vec<f64>; 2]>,
@@ -181,8 +180,8 @@ struct OverallDissatisfied<'a> {
     settings: IndexSettings,
 }
 
-impl<'a> OverallDissatisfied<'a> {
-    fn new(q: &Questionnaire, data: &'a ResponseData, settings: IndexSettings) -> Self {
+impl OverallDissatisfied {
+    fn new(q: &Questionnaire, data: &ResponseData, settings: IndexSettings) -> Self {
         let columns = data
             .answers
             .iter()
@@ -209,7 +208,6 @@ impl<'a> OverallDissatisfied<'a> {
             })
             .collect();
         OverallDissatisfied {
-            data,
             sample: StratifiedSample::new(
                 data.stratum_of.clone(),
                 data.weights(),
@@ -223,16 +221,6 @@ impl<'a> OverallDissatisfied<'a> {
     }
 
     fn domain(&self, rows: &[usize]) -> DomainEstimate {
-        let answered: Vec<usize> = rows
-            .iter()
-            .copied()
-            .filter(|&i| self.terms.iter().any(|&(k, _)| self.columns[k][1][i] > 0.0))
-            .collect();
-        let mut strata: Vec<u32> = answered.iter().map(|&i| self.data.stratum_of[i]).collect();
-        strata.sort_unstable();
-        strata.dedup();
-        let n = answered.len() as u64;
-        let df = n.saturating_sub(strata.len() as u64);
         let ratio_terms: Vec<RatioTerm<'_>> = self
             .terms
             .iter()
@@ -242,22 +230,24 @@ impl<'a> OverallDissatisfied<'a> {
                 coefficient: c * 100.0,
             })
             .collect();
+        // With the respondents who answered at least one item (the denominators), and their
+        // strata.
+        let e = self.sample.ratio_combination(&ratio_terms, rows);
         let mut out = DomainEstimate {
             estimate: None,
             std_error: None,
             ci_lower: None,
             ci_upper: None,
-            n,
+            n: e.n,
         };
-        let e = self.sample.ratio_combination(&ratio_terms, rows);
-        if n > 0 && e.estimate.is_finite() {
+        if e.n > 0 && e.estimate.is_finite() {
             out.estimate = Some(e.estimate);
             out.std_error = Some(e.std_error);
             if let Some(i) = ci::proportion(
                 e.estimate / 100.0,
                 e.std_error / 100.0,
-                df as f64,
-                n as f64,
+                e.df as f64,
+                e.n as f64,
                 self.settings.level,
                 self.settings.ci_method,
             ) {

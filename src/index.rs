@@ -20,7 +20,7 @@ use crate::weights::{Base, Calibrated, Calibration, Margins, Weighting};
 
 use crate::ci::{self, Method};
 use crate::error::Result;
-use crate::estimate::{RatioTerm, StratifiedSample};
+use crate::estimate::{Estimate, RatioTerm, StratifiedSample};
 use crate::kernel::{self, Columns};
 use crate::output::Staged;
 use crate::questionnaire::Questionnaire;
@@ -194,17 +194,6 @@ pub fn compute_reference(
     let mut estimates = Vec::new();
     for rows in &domains {
         for (_, terms) in indicators(q) {
-            // Respondents who answered at least one item of the indicator, and their strata.
-            let answered: Vec<usize> = rows
-                .iter()
-                .copied()
-                .filter(|&i| terms.iter().any(|&(k, _)| columns[k][3][i] > 0.0))
-                .collect();
-            let mut strata: Vec<u32> = answered.iter().map(|&i| data.stratum_of[i]).collect();
-            strata.sort_unstable();
-            strata.dedup();
-            let n_used = answered.len() as u64;
-            let df = n_used.saturating_sub(strata.len() as u64);
             for m in 0..MEASURES.len() {
                 let scale = if m < 2 { 100.0 } else { 1.0 };
                 let ratio_terms: Vec<RatioTerm<'_>> = terms
@@ -215,13 +204,9 @@ pub fn compute_reference(
                         coefficient: c * scale,
                     })
                     .collect();
-                let e = sample.ratio_combination(&ratio_terms, rows);
-                estimates.push(kernel::Estimate {
-                    estimate: e.estimate,
-                    std_error: e.std_error,
-                    n: n_used,
-                    df,
-                });
+                // With the respondents who answered at least one item of the indicator (the
+                // denominators), and their strata.
+                estimates.push(sample.ratio_combination(&ratio_terms, rows));
             }
         }
     }
@@ -233,7 +218,7 @@ fn rows(
     q: &Questionnaire,
     data: &ResponseData,
     settings: Settings,
-    estimates: &[kernel::Estimate],
+    estimates: &[Estimate],
 ) -> Vec<IndexRow> {
     let indicators = indicators(q);
     let domains = std::iter::once("ALL").chain(data.units.iter().map(String::as_str));

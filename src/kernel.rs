@@ -31,6 +31,7 @@
 
 use rustc_hash::FxHashMap;
 
+pub use crate::estimate::Estimate;
 use crate::questionnaire::Questionnaire;
 use crate::responses::{NO_ANSWER, ResponseData};
 
@@ -249,20 +250,6 @@ impl Columns {
         let width = self.pairs.len();
         self.codes[c.start * width..(c.start + c.len) * width].chunks_exact(width.max(1))
     }
-}
-
-/// One estimate of the kernel, before its interval.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Estimate {
-    /// The estimate (percent for shares); NaN when an item of the indicator has no answer in
-    /// the domain.
-    pub estimate: f64,
-    /// Its standard error.
-    pub std_error: f64,
-    /// Respondents who answered (at least one item of the indicator).
-    pub n: u64,
-    /// Design degrees of freedom: `n` minus the strata those respondents come from.
-    pub df: u64,
 }
 
 /// The indicators of a questionnaire as the kernel computes them: items, then elements, then

@@ -215,6 +215,7 @@ fn weights_that_differ_within_a_unit_and_stratum_are_honoured() {
         let e = got[d_index * per_domain + 27];
         assert!((e.estimate - want.estimate).abs() < 1e-12 * want.estimate);
         assert!((e.std_error - want.std_error).abs() < 1e-12 * want.std_error);
+        assert_eq!((e.n, e.df), (want.n, want.df));
     }
 }
 

@@ -1,0 +1,520 @@
+//! Tabular input: CSV (UTF-8, with or without BOM) or a spreadsheet (XLSX, XLS, ODS: the first
+//! sheet, or a named one), chosen by the file's extension, read row by row.
+//!
+//! Every cell comes out as text with leading and trailing ASCII white space removed; spreadsheet
+//! numbers are written in their shortest decimal form and date cells as `YYYY-MM-DD`. Rows are
+//! numbered as a spreadsheet numbers them: the header is row 1. CSV is streamed (a file of tens
+//! of millions of rows is never held in memory); a spreadsheet is loaded whole, as its format
+//! requires.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, ErrorKind, Result};
+
+mod hashed;
+mod reader;
+mod sheet;
+mod utf8;
+
+use hashed::HashingReader;
+pub use hashed::file_sha256;
+use reader::{CsvReader, Record};
+use utf8::check_utf8;
+
+/// An open table: a header and rows.
+pub struct Table {
+    name: String,
+    path: PathBuf,
+    headers: Vec<String>,
+    source: Source,
+}
+
+// One per open table: the size difference between the variants does not matter.
+#[allow(clippy::large_enum_variant)]
+enum Source {
+    Csv {
+        reader: CsvReader<HashingReader>,
+        record: Record,
+        row: u64,
+    },
+    Sheet {
+        cells: Vec<Vec<String>>,
+        first_row: u64,
+        next: usize,
+    },
+}
+
+/// One row of a table, borrowed from the reader.
+pub struct Row<'a> {
+    number: u64,
+    locator: u64,
+    cells: Cells<'a>,
+}
+
+enum Cells<'a> {
+    /// A record whose cells are known to be UTF-8 ([`utf8::utf8_fields`], or
+    /// [`HashingReader::utf8_through`]).
+    Bytes(&'a Record),
+    Sheet(&'a [String]),
+}
+
+impl<'a> Row<'a> {
+    /// The row number, counting the header as row 1.
+    pub fn number(&self) -> u64 {
+        self.number
+    }
+
+    /// An opaque position with which a [`Fetcher`] reads this row again.
+    pub fn locator(&self) -> u64 {
+        self.locator
+    }
+
+    /// How many cells the row has.
+    pub fn len(&self) -> usize {
+        match &self.cells {
+            Cells::Bytes(r) => r.len(),
+            Cells::Sheet(c) => c.len(),
+        }
+    }
+
+    /// Whether the row has no cells.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The trimmed text of cell `i`, or `""` past the end of the row.
+    #[inline]
+    pub fn get(&self, i: usize) -> &'a str {
+        let s = match &self.cells {
+            Cells::Bytes(r) => {
+                let b = r.get(i).unwrap_or(b"").trim_ascii();
+                // SAFETY: a `Cells::Bytes` row is only made of a record whose cells are
+                // UTF-8: `utf8_fields` accepted it, or its bytes lie in the part of the file
+                // that the read-ahead found to be UTF-8 (then so are its cells:
+                // `Record::text`). Trimming ASCII bytes from a cell's ends keeps it UTF-8.
+                return unsafe { std::str::from_utf8_unchecked(b) };
+            }
+            Cells::Sheet(c) => c.get(i).map(String::as_str).unwrap_or(""),
+        };
+        s.trim_ascii()
+    }
+
+    /// Whether every cell is empty (a blank line in a spreadsheet).
+    pub fn is_blank(&self) -> bool {
+        (0..self.len()).all(|i| self.get(i).is_empty())
+    }
+
+    /// Whether cell `i` is empty (after trimming).
+    #[inline]
+    pub fn is_empty_at(&self, i: usize) -> bool {
+        self.get(i).is_empty()
+    }
+}
+
+impl Table {
+    /// Opens `path`: CSV for `.csv` and `.txt`, a spreadsheet for `.xlsx`, `.xlsm`, `.xls` and
+    /// `.ods` (the sheet named `sheet`, or the first).
+    pub fn open(path: &Path, sheet: Option<&str>) -> Result<Table> {
+        Table::open_with(path, sheet, false)
+    }
+
+    /// [`Table::open`], and a CSV file's SHA-256 computed on another thread from the bytes
+    /// that a pass over all its rows reads ([`Table::sha256`]).
+    pub fn open_hashed(path: &Path, sheet: Option<&str>) -> Result<Table> {
+        Table::open_with(path, sheet, true)
+    }
+
+    fn open_with(path: &Path, sheet: Option<&str>, hashed: bool) -> Result<Table> {
+        let name = path.display().to_string();
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(|e| e.to_ascii_lowercase())
+            .unwrap_or_default();
+        match ext.as_str() {
+            "csv" | "txt" => Table::open_csv(path, name, hashed),
+            "xlsx" | "xlsm" | "xls" | "ods" => Table::open_sheet(path, name, sheet),
+            _ => Err(ErrorKind::Malformed {
+                file: name,
+                location: String::new(),
+                message: format!(
+                    "unknown file type {ext:?}: expected a .csv file (UTF-8) or a spreadsheet (.xlsx, .xls, .ods)"
+                ),
+            }
+            .into()),
+        }
+    }
+
+    fn open_csv(path: &Path, name: String, hashed: bool) -> Result<Table> {
+        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        let mut reader = CsvReader::new(
+            HashingReader::new(file, hashed).map_err(|e| Error::io(path, e))?,
+            1 << 20,
+        );
+        let mut record = Record::default();
+        let headers = read_header(&mut reader, &mut record, path, &name)?;
+        Ok(Table {
+            name,
+            path: path.to_path_buf(),
+            headers,
+            source: Source::Csv {
+                reader,
+                record,
+                row: 1,
+            },
+        })
+    }
+
+    /// The file's name as the user gave it (for messages).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The path of the file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The SHA-256 of the file's bytes, as lowercase hexadecimal, if a pass over all its rows
+    /// has computed it on the way (a CSV file opened with [`Table::open_hashed`]).
+    pub fn sha256(&self) -> Option<String> {
+        match &self.source {
+            Source::Csv { reader, .. } => reader.get_ref().digest.map(hex::encode),
+            Source::Sheet { .. } => None,
+        }
+    }
+
+    /// The size of the file in bytes, for a CSV file (to size the tables of a pass ahead of
+    /// it); `None` for a spreadsheet, or if it cannot be known.
+    pub fn byte_len(&self) -> Option<u64> {
+        match &self.source {
+            Source::Csv { reader, .. } => reader.get_ref().file.metadata().ok().map(|m| m.len()),
+            Source::Sheet { .. } => None,
+        }
+    }
+
+    /// The header row, trimmed.
+    pub fn headers(&self) -> &[String] {
+        &self.headers
+    }
+
+    /// The index of the column whose header is `name`.
+    pub fn column(&self, name: &str) -> Option<usize> {
+        self.headers.iter().position(|h| h == name)
+    }
+
+    /// Reads the next row, or `None` at the end.
+    pub fn next_row(&mut self) -> Result<Option<Row<'_>>> {
+        match &mut self.source {
+            Source::Csv {
+                reader,
+                record,
+                row,
+                ..
+            } => {
+                let locator = reader.position();
+                *row += 1;
+                let more = reader
+                    .read_record(record)
+                    .map_err(|e| Error::io(&self.path, e))?;
+                if !more {
+                    return Ok(None);
+                }
+                check_utf8(record, &self.name, *row)?;
+                Ok(Some(Row {
+                    number: *row,
+                    locator,
+                    cells: Cells::Bytes(record),
+                }))
+            }
+            Source::Sheet {
+                cells,
+                first_row,
+                next,
+            } => {
+                let i = *next;
+                *next += 1;
+                Ok(cells.get(i).map(|c| Row {
+                    number: *first_row + i as u64,
+                    locator: i as u64,
+                    cells: Cells::Sheet(c),
+                }))
+            }
+        }
+    }
+
+    /// Calls `f` on every remaining row, in order, stopping at the first error.
+    pub fn for_each_row(&mut self, mut f: impl FnMut(&Row<'_>) -> Result<()>) -> Result<()> {
+        self.for_each_row_prepared(|_| (), |r, ()| f(r))
+    }
+
+    /// Calls `f` on every remaining row with what `prepare` computed from it, in order,
+    /// stopping at the first error. A CSV file is parsed, and `prepare` run, on a second
+    /// thread, in batches, while `f` runs on this one: put the work that needs nothing but the
+    /// row (and what `prepare` itself kept from the rows before, in order) into `prepare`, so
+    /// that the two threads share the work. The rows and their order are exactly those of
+    /// [`Table::next_row`], for `prepare` as for `f`.
+    pub fn for_each_row_prepared<P: Send>(
+        &mut self,
+        mut prepare: impl FnMut(&Row<'_>) -> P + Send,
+        mut f: impl FnMut(&Row<'_>, P) -> Result<()>,
+    ) -> Result<()> {
+        let Source::Csv { reader, row, .. } = &mut self.source else {
+            while let Some(r) = self.next_row()? {
+                let p = prepare(&r);
+                f(&r, p)?;
+            }
+            return Ok(());
+        };
+        const BATCH: usize = 2048;
+        struct Batch<P> {
+            records: Vec<Record>,
+            locators: Vec<u64>,
+            prepared: Vec<P>,
+        }
+        type Parsed<P> = Result<Batch<P>>;
+        let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<Parsed<P>>(4);
+        let (empty_tx, empty_rx) = std::sync::mpsc::sync_channel::<Batch<P>>(8);
+        for _ in 0..6 {
+            let batch = Batch {
+                records: Vec::new(),
+                locators: Vec::new(),
+                prepared: Vec::with_capacity(BATCH),
+            };
+            empty_tx.send(batch).expect("the receiver is alive");
+        }
+        let name = &self.name;
+        let path = &self.path;
+        let first = *row;
+        std::thread::scope(|scope| {
+            scope.spawn(move || {
+                let mut number = first;
+                while let Ok(mut b) = empty_rx.recv() {
+                    b.prepared.clear();
+                    let mut len = 0;
+                    while len < BATCH {
+                        if b.records.len() == len {
+                            b.records.push(Record::default());
+                            b.locators.push(0);
+                        }
+                        let locator = reader.position();
+                        let record = reader.records();
+                        // Bytes, checked as UTF-8 in one pass over the record rather than
+                        // field by field, which is what a `StringRecord` would cost.
+                        match reader.read_record(&mut b.records[len]) {
+                            Ok(true) => {
+                                // Records inside the file's UTF-8 prefix are UTF-8.
+                                let known = reader.position() <= reader.get_ref().utf8_through();
+                                if !known
+                                    && let Err(e) = check_utf8(&b.records[len], name, record + 1)
+                                {
+                                    let _ = full_tx.send(Err(e));
+                                    return;
+                                }
+                                number += 1;
+                                b.locators[len] = locator;
+                                b.prepared.push(prepare(&Row {
+                                    number,
+                                    locator,
+                                    cells: Cells::Bytes(&b.records[len]),
+                                }));
+                                len += 1;
+                            }
+                            Ok(false) => break,
+                            Err(e) => {
+                                let _ = full_tx.send(Err(Error::io(path, e)));
+                                return;
+                            }
+                        }
+                    }
+                    let last = len < BATCH;
+                    if full_tx.send(Ok(b)).is_err() || last {
+                        return;
+                    }
+                }
+            });
+            // Runs until the parser hangs up (end of file or error), or `f` fails; dropping
+            // both channel ends on the way out stops the parser wherever it waits.
+            let mut result = Ok(());
+            'batches: for msg in full_rx.iter() {
+                let mut b = match msg {
+                    Ok(b) => b,
+                    Err(e) => {
+                        result = Err(e);
+                        break;
+                    }
+                };
+                for (i, p) in b.prepared.drain(..).enumerate() {
+                    *row += 1;
+                    let r = Row {
+                        number: *row,
+                        locator: b.locators[i],
+                        cells: Cells::Bytes(&b.records[i]),
+                    };
+                    if let Err(e) = f(&r, p) {
+                        result = Err(e);
+                        break 'batches;
+                    }
+                }
+                let _ = empty_tx.send(b);
+            }
+            drop(full_rx);
+            drop(empty_tx);
+            result
+        })
+    }
+
+    /// A reader of rows again, by their locators, independent of the table's own pass and of
+    /// other fetchers: several can read the same file on different threads.
+    pub fn fetcher(&self) -> Result<Fetcher<'_>> {
+        let source = match &self.source {
+            Source::Csv { .. } => {
+                let file = File::open(&self.path).map_err(|e| Error::io(&self.path, e))?;
+                FetchSource::Csv {
+                    reader: CsvReader::new(file, 256 << 10),
+                    record: Record::default(),
+                }
+            }
+            Source::Sheet { cells, .. } => FetchSource::Sheet(cells),
+        };
+        Ok(Fetcher {
+            name: &self.name,
+            path: &self.path,
+            source,
+        })
+    }
+
+    /// Goes back to the first data row, for a second pass.
+    pub fn rewind(&mut self) -> Result<()> {
+        match &mut self.source {
+            Source::Csv {
+                reader,
+                record,
+                row,
+            } => {
+                reader.rewind().map_err(|e| Error::io(&self.path, e))?;
+                // Skip the header again.
+                read_header(reader, record, &self.path, &self.name)?;
+                *row = 1;
+                Ok(())
+            }
+            Source::Sheet { next, .. } => {
+                *next = 0;
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Reads rows of a [`Table`] again ([`Table::fetcher`]).
+pub struct Fetcher<'t> {
+    name: &'t str,
+    path: &'t Path,
+    source: FetchSource<'t>,
+}
+
+enum FetchSource<'t> {
+    /// Rows are read in file order, a few hundred bytes to a few kilobytes apart: a seek inside
+    /// the reader's 256 KiB buffer neither calls the system nor reads again.
+    Csv {
+        reader: CsvReader<File>,
+        record: Record,
+    },
+    Sheet(&'t [Vec<String>]),
+}
+
+impl Fetcher<'_> {
+    /// Reads again the row at `locator` (from [`Row::locator`]) whose number is `number`. Rows
+    /// fetched in file order cost little more than reading the file once.
+    pub fn fetch(&mut self, locator: u64, number: u64) -> Result<Row<'_>> {
+        match &mut self.source {
+            FetchSource::Csv { reader, record } => {
+                let io = |e| Error::io(self.path, e);
+                reader.seek(locator).map_err(io)?;
+                if !reader.read_record(record).map_err(io)? {
+                    return Err(ErrorKind::Malformed {
+                        file: self.name.to_string(),
+                        location: format!("row {number}: "),
+                        message: "the file changed while it was being read".into(),
+                    }
+                    .into());
+                }
+                check_utf8(record, self.name, number)?;
+                Ok(Row {
+                    number,
+                    locator,
+                    cells: Cells::Bytes(record),
+                })
+            }
+            FetchSource::Sheet(cells) => Ok(Row {
+                number,
+                locator,
+                cells: Cells::Sheet(&cells[locator as usize]),
+            }),
+        }
+    }
+}
+
+/// Reads the header record (the first), trimmed.
+fn read_header(
+    reader: &mut CsvReader<HashingReader>,
+    record: &mut Record,
+    path: &Path,
+    name: &str,
+) -> Result<Vec<String>> {
+    if !reader.read_record(record).map_err(|e| Error::io(path, e))? {
+        return Ok(Vec::new());
+    }
+    check_utf8(record, name, 1)?;
+    Ok(record
+        .iter()
+        .map(|h| {
+            std::str::from_utf8(h.trim_ascii())
+                .expect("checked as UTF-8")
+                .to_string()
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `bytes` written to `r.csv` in a new temporary directory (kept while the guard lives).
+    pub(super) fn written(bytes: impl AsRef<[u8]>) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.csv");
+        std::fs::write(&path, bytes).unwrap();
+        (dir, path)
+    }
+    #[test]
+    fn utf8_records_read_the_same_either_way() {
+        let text = "a,b,c\n\u{e9}t\u{e9}, x ,\"Hu\u{1ebf}, 1\"\n,,\n";
+        let (_dir, path) = written(text);
+        let mut t = Table::open(&path, None).unwrap();
+        let mut batched = Vec::new();
+        t.for_each_row_prepared(
+            |r| {
+                (0..r.len())
+                    .map(|i| r.get(i).to_string())
+                    .collect::<Vec<_>>()
+            },
+            |r, cells| {
+                batched.push((r.number(), cells));
+                Ok(())
+            },
+        )
+        .unwrap();
+        let mut t = Table::open(&path, None).unwrap();
+        let mut plain = Vec::new();
+        while let Some(r) = t.next_row().unwrap() {
+            plain.push((
+                r.number(),
+                (0..r.len()).map(|i| r.get(i).to_string()).collect(),
+            ));
+        }
+        assert_eq!(batched, plain);
+        assert_eq!(batched[0].1, ["\u{e9}t\u{e9}", "x", "Hu\u{1ebf}, 1"]);
+    }
+}
