@@ -347,33 +347,20 @@ impl SimulatedAnswers {
     }
 }
 
-/// Simulates the answers of every person of `sample_csv` (a `chiso sample` file) to `items`:
+/// Simulates the answers of every person of `sample` (a `chiso sample` file) to `items`:
 /// about 3% "no answer", with a satisfaction level of its own for every unit.
 pub fn simulate_answers(
-    sample_csv: &[u8],
+    sample: &std::path::Path,
     items: &[String],
     seed: u64,
-) -> std::io::Result<SimulatedAnswers> {
+) -> crate::Result<SimulatedAnswers> {
     use crate::sample::Role;
     let mut g = Gen::new(seed, "responses");
     let mut level: std::collections::HashMap<String, f64> = std::collections::HashMap::new();
-    let mut rdr = csv::Reader::from_reader(sample_csv);
-    let headers = rdr.headers()?.clone();
-    let col = |name: &str| {
-        headers.iter().position(|h| h == name).ok_or_else(|| {
-            std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!("not a chiso sample.csv: no column `{name}`"),
-            )
-        })
-    };
-    let (stratum, role, rank, applicant, unit) = (
-        col("stratum")?,
-        col("role")?,
-        col("rank")?,
-        col("applicant_id")?,
-        col("unit_code")?,
-    );
+    let file = crate::files::sample::SampleFile::open(
+        sample,
+        &["stratum", "role", "rank", "applicant_id", "unit_code"],
+    )?;
     let item_effect: Vec<f64> = items.iter().map(|_| 0.3 * g.normal()).collect();
     let simulate = |g: &mut Gen, u: f64| -> Vec<String> {
         item_effect
@@ -393,30 +380,25 @@ pub fn simulate_answers(
     };
     let mut out = SimulatedAnswers::default();
     let mut reserves = Vec::new();
-    for r in rdr.records() {
-        let r = r?;
-        let key_rank: u64 = r[rank].parse().map_err(|_| {
-            std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                "a rank that is not a number",
-            )
-        })?;
-        let key_role = match &r[role] {
-            "official" => Role::Official,
-            _ => {
-                reserves.push((r[stratum].to_string(), key_rank, r[unit].to_string()));
-                continue;
-            }
-        };
+    file.rows(|r| {
+        let (stratum, rank, unit) = (r.text("stratum"), r.rank()?, r.text("unit_code"));
+        let role = r.role()?;
+        if role == Role::Reserve {
+            reserves.push((stratum.to_string(), rank, unit.to_string()));
+            return Ok(());
+        }
         let u = *level
-            .entry(r[unit].to_string())
+            .entry(unit.to_string())
             .or_insert_with(|| 0.55 * g.normal());
         let a = simulate(&mut g, u);
-        out.answers
-            .insert((r[stratum].to_string(), key_role, key_rank), a);
-        out.officials
-            .push((r[stratum].to_string(), key_rank, r[applicant].to_string()));
-    }
+        out.answers.insert((stratum.to_string(), role, rank), a);
+        out.officials.push((
+            stratum.to_string(),
+            rank,
+            r.text("applicant_id").to_string(),
+        ));
+        Ok(())
+    })?;
     // Reserves after every official, from their own stream: the officials' answers do not
     // depend on the reserves.
     let mut g = Gen::new(seed, "responses/reserves");
@@ -426,33 +408,6 @@ pub fn simulate_answers(
         out.answers.insert((s, Role::Reserve, k), a);
     }
     Ok(out)
-}
-
-/// Every official respondent of `sample_csv` answers every item of `items` (the answers of
-/// [`simulate_answers`]). Writes the responses CSV (`applicant_id` then one column per item)
-/// and returns how many rows. The demo itself simulates fieldwork with substitution instead
-/// ([`crate::fieldwork`]).
-pub fn write_responses<W: Write>(
-    sample_csv: &[u8],
-    items: &[String],
-    seed: u64,
-    out: W,
-) -> std::io::Result<u64> {
-    let answers = simulate_answers(sample_csv, items, seed)?;
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(out);
-    w.write_record(std::iter::once("applicant_id").chain(items.iter().map(String::as_str)))?;
-    let mut n = 0;
-    for (stratum, rank, applicant) in &answers.officials {
-        let a = answers
-            .get(stratum, crate::sample::Role::Official, *rank)
-            .expect("simulated above");
-        w.write_record(std::iter::once(applicant.as_str()).chain(a.iter().map(String::as_str)))?;
-        n += 1;
-    }
-    w.flush()?;
-    Ok(n)
 }
 
 /// The title of the demo's report (the province is invented, and the page says so).
@@ -696,8 +651,7 @@ pub fn run(req: &DemoRequest, observer: &mut dyn Observer) -> crate::Result<Demo
     let q = crate::questionnaire::Questionnaire::load(&q_path)?;
     let lists = fieldwork::read_sample(&sample_csv)?;
     let fw = fieldwork::Simulation::new(spec.seed, fieldwork::Rates::default()).run(lists);
-    let answers =
-        simulate_answers(&drawn.sample_csv, &q.items, spec.seed).map_err(io(&sample_csv))?;
+    let answers = simulate_answers(&sample_csv, &q.items, spec.seed)?;
     let answer = |stratum: &str, role, rank| {
         answers
             .get(stratum, role, rank)
@@ -1045,8 +999,12 @@ mod tests {
                 with.push_str(&format!("U{u},reserve,{k},B{u}{k},S{u}{k},U{u}\n"));
             }
         }
-        let a = simulate_answers(with.as_bytes(), &items, 7).unwrap();
-        let b = simulate_answers(without.as_bytes(), &items, 7).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let (p, q) = (dir.path().join("with.csv"), dir.path().join("without.csv"));
+        std::fs::write(&p, with).unwrap();
+        std::fs::write(&q, without).unwrap();
+        let a = simulate_answers(&p, &items, 7).unwrap();
+        let b = simulate_answers(&q, &items, 7).unwrap();
         for u in 0..4 {
             let s = format!("U{u}");
             for k in 1..=6 {

@@ -43,6 +43,25 @@ impl Error {
         ErrorKind::Usage(message.into()).into()
     }
 
+    /// The one builder of a cell that cannot be used: where it is, what it holds and what is
+    /// expected there.
+    pub(crate) fn cell(
+        file: &str,
+        row: u64,
+        column: &str,
+        value: &str,
+        reason: impl Into<String>,
+    ) -> Error {
+        ErrorKind::Cell(CellProblem {
+            file: file.to_string(),
+            row,
+            column: column.to_string(),
+            value: value.to_string(),
+            reason: reason.into(),
+        })
+        .into()
+    }
+
     pub(crate) fn setting(
         name: &'static str,
         value: impl fmt::Display,

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use crate::disposition::{self, Disposition, ResponseRate};
 use crate::error::{CellProblem, Error, ErrorKind, Result};
+use crate::files::sample::SampleFile;
 use crate::questionnaire::{Answer, Questionnaire};
 use crate::table::Table;
 
@@ -197,20 +198,20 @@ struct UnitInfo {
     name: String,
 }
 
+/// Records a unit's group and name (`[unit_group, unit_name]` of row `row`, empty when not
+/// given), refusing a second, different value.
 fn unit_info(
     info: &mut BTreeMap<String, UnitInfo>,
     file: &str,
-    row: &crate::table::Row<'_>,
+    row: u64,
     unit: &str,
-    cols: [Option<usize>; 2],
+    values: [&str; 2],
 ) -> Result<()> {
     let entry = info.entry(unit.to_string()).or_default();
-    for (col, (slot, label)) in cols.into_iter().zip([
+    for (v, (slot, label)) in values.into_iter().zip([
         (&mut entry.group, "unit_group"),
         (&mut entry.name, "unit_name"),
     ]) {
-        let Some(c) = col else { continue };
-        let v = row.get(c);
         if v.is_empty() {
             continue;
         }
@@ -219,7 +220,7 @@ fn unit_info(
         } else if slot != v {
             return Err(cell_error(
                 file,
-                row.number(),
+                row,
                 label,
                 v,
                 &format!("unit {unit} already has {label} {slot:?}: one value per unit expected"),
@@ -315,56 +316,43 @@ pub fn read_with(
     let mut sample_name = String::new();
     match link {
         Link::Sample(p) => {
-            let mut s = Table::open(p, None)?;
-            let c = require(&s, &["stratum", "applicant_id", "unit_code", "frame_size"])?;
+            let s = SampleFile::open(p, &["stratum", "applicant_id", "unit_code", "frame_size"])?;
             let sname = s.name().to_string();
-            let officer_col = s.column("officer_id");
-            let info_cols = [s.column("unit_group"), s.column("unit_name")];
-            let role_col = s.column("role");
-            if disposition_col.is_some() && role_col.is_none() {
+            let has_role = s.column("role").is_some();
+            if disposition_col.is_some() && !has_role {
                 // Without roles the officials with no row cannot be counted.
-                require(&s, &["role"])?;
+                SampleFile::open(p, &["role"])?;
             }
             for (k, a) in options.auxiliary.iter().enumerate() {
                 if aux_in_responses[k].is_none() {
                     aux_in_sample[k] = s.column(a);
                 }
             }
-            while let Some(r) = s.next_row()? {
-                if r.is_blank() {
-                    continue;
-                }
-                unit_info(&mut info, &sname, &r, r.get(c[2]), info_cols)?;
-                let n: f64 = r.get(c[3]).parse().map_err(|_| {
-                    cell_error(
-                        &sname,
-                        r.number(),
-                        "frame_size",
-                        r.get(c[3]),
-                        "expected a whole number",
-                    )
-                })?;
-                let stratum = r.get(c[0]).to_string();
+            s.rows(|r| {
+                let unit = r.text("unit_code");
+                let values = [r.text("unit_group"), r.text("unit_name")];
+                unit_info(&mut info, &sname, r.number(), unit, values)?;
+                let n = r.frame_size()?;
+                let stratum = r.text("stratum").to_string();
                 rates
                     .entry(stratum.clone())
                     .or_insert_with(|| ResponseRate::new(&stratum));
                 by_applicant
-                    .entry(r.get(c[1]).to_string())
+                    .entry(r.text("applicant_id").to_string())
                     .or_default()
                     .push(SampleEntry {
                         stratum,
-                        unit: r.get(c[2]).to_string(),
+                        unit: unit.to_string(),
                         frame_size: n,
-                        officer: officer_col
-                            .map(|o| r.get(o).to_string())
-                            .unwrap_or_default(),
-                        official: role_col.is_some_and(|rc| r.get(rc) == "official"),
+                        officer: r.text("officer_id").to_string(),
+                        official: has_role && r.text("role") == "official",
                         auxiliary: aux_in_sample
                             .iter()
                             .map(|c| c.map(|c| r.get(c).to_string()).unwrap_or_default())
                             .collect(),
                     });
-            }
+                Ok(())
+            })?;
             sample_name = sname;
         }
         Link::Population(p) => {
@@ -376,7 +364,8 @@ pub fn read_with(
                 if r.is_blank() {
                     continue;
                 }
-                unit_info(&mut info, &sname, &r, r.get(c[0]), info_cols)?;
+                let values = info_cols.map(|c| c.map_or("", |c| r.get(c)));
+                unit_info(&mut info, &sname, r.number(), r.get(c[0]), values)?;
                 let n: u64 = r.get(c[1]).parse().map_err(|_| {
                     cell_error(
                         &sname,

@@ -310,23 +310,8 @@ impl SampleOutput {
     }
 }
 
-/// The fixed columns of `sample.csv` (`docs/contract.md`), before the record's own.
-pub const SAMPLE_COLUMNS: [&str; 14] = [
-    "stratum",
-    "role",
-    "rank",
-    "applicant_id",
-    "record_id",
-    "unit_code",
-    "frame_size",
-    "sample_size",
-    "inclusion_prob",
-    "base_weight",
-    "reserve_size",
-    "record_count",
-    "applicant_type",
-    "draw_key",
-];
+/// The fixed columns of `sample.csv` (defined with the file, in [`crate::files::sample`]).
+pub use crate::files::sample::COLUMNS as SAMPLE_COLUMNS;
 
 fn write_sample_csv(
     lists: &Lists,

@@ -9,9 +9,10 @@ use std::path::Path;
 use crate::design::Design;
 use crate::draw::ALGORITHM;
 use crate::error::{ErrorKind, Result};
+use crate::files::sample::{LISTS, SampleFile};
 use crate::manifest::Manifest;
 use crate::sample::{Lists, read_frame};
-use crate::table::{self, Table};
+use crate::table;
 
 /// At most this many rows of one kind of difference are listed (the rest are counted).
 const LISTED: usize = 20;
@@ -197,37 +198,22 @@ fn compare_sample_file(
             short(&manifest.sample_file_sha256)
         ));
     }
-    let mut table = Table::open(path, None)?;
-    let need = ["stratum", "role", "rank", "applicant_id", "record_id"];
-    let cols: Vec<Option<usize>> = need.iter().map(|c| table.column(c)).collect();
-    if cols.iter().any(Option::is_none) {
-        return Err(ErrorKind::MissingColumns {
-            file: table.name().to_string(),
-            missing: need
-                .iter()
-                .zip(&cols)
-                .filter(|(_, c)| c.is_none())
-                .map(|(n, _)| n.to_string())
-                .collect(),
-            found: table.headers().to_vec(),
-        }
-        .into());
-    }
-    let cols: Vec<usize> = cols.into_iter().map(|c| c.expect("checked")).collect();
+    // The published text of each row, compared as it is (a rank written `03` differs).
+    let sample = SampleFile::open(path, &LISTS)?;
+    let tname = sample.name().to_string();
     // (stratum, applicant) -> (role, rank, record) in the file, and in the re-draw.
     type Entry = (String, String, String);
-    let tname = table.name().to_string();
     let mut file: HashMap<(String, String), Entry> = HashMap::new();
     let mut file_order: Vec<(String, String)> = Vec::new();
-    while let Some(row) = table.next_row()? {
-        if row.is_blank() {
-            continue;
-        }
-        let key = (row.get(cols[0]).to_string(), row.get(cols[3]).to_string());
+    sample.rows(|row| {
+        let key = (
+            row.text("stratum").to_string(),
+            row.text("applicant_id").to_string(),
+        );
         let val = (
-            row.get(cols[1]).to_string(),
-            row.get(cols[2]).to_string(),
-            row.get(cols[4]).to_string(),
+            row.text("role").to_string(),
+            row.text("rank").to_string(),
+            row.text("record_id").to_string(),
         );
         if file.insert(key.clone(), val).is_some() {
             report.differences.push(format!(
@@ -238,7 +224,8 @@ fn compare_sample_file(
             ));
         }
         file_order.push(key);
-    }
+        Ok(())
+    })?;
     let mut listed = Listed::default();
     for p in lists.picks() {
         let s = &lists.frame.strata[p.stratum];

@@ -208,8 +208,7 @@ fn simulated(seed: u64) -> (String, String) {
     let fw = Simulation::new(seed, Rates::new(0.2, 0.1, 0.05, 0.1, 0.5).unwrap())
         .run(fieldwork::read_sample(&sample).unwrap());
     let items: Vec<String> = (1..=6).map(|i| format!("Q{i:02}")).collect();
-    let answers =
-        chiso::demo::simulate_answers(&std::fs::read(&sample).unwrap(), &items, seed).unwrap();
+    let answers = chiso::demo::simulate_answers(&sample, &items, seed).unwrap();
     let responses = fw.responses_csv(&items, |s, role, rank| {
         answers.get(s, role, rank).unwrap().to_vec()
     });

@@ -6,8 +6,11 @@
 //! still read, and no column that is not agreed can reach a published output. Every cell
 //! that cannot be used is an error naming the file, row, column and value.
 //!
+//! - [`sample`]: `sample.csv` (written by `chiso sample`, read by `chiso verify`, `chiso
+//!   index` and the fieldwork); `manifest.json` is defined by [`crate::manifest`].
 //! - [`indices`]: `indices.csv` (written by `chiso index`, read by `chiso par` for its
 //!   survey criteria and by `chiso report`).
 
 pub(crate) mod fields;
 pub mod indices;
+pub mod sample;

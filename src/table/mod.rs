@@ -204,6 +204,26 @@ impl Table {
         self.headers.iter().position(|h| h == name)
     }
 
+    /// The indices of the columns `names`, or an error naming those missing and the header
+    /// found (the one check of required columns of every input).
+    pub fn require(&self, names: &[&str]) -> Result<Vec<usize>> {
+        let found: Vec<Option<usize>> = names.iter().map(|n| self.column(n)).collect();
+        if found.iter().any(Option::is_none) {
+            return Err(ErrorKind::MissingColumns {
+                file: self.name().to_string(),
+                missing: names
+                    .iter()
+                    .zip(&found)
+                    .filter(|(_, c)| c.is_none())
+                    .map(|(n, _)| n.to_string())
+                    .collect(),
+                found: self.headers().to_vec(),
+            }
+            .into());
+        }
+        Ok(found.into_iter().flatten().collect())
+    }
+
     /// Reads the next row, or `None` at the end.
     pub fn next_row(&mut self) -> Result<Option<Row<'_>>> {
         match &mut self.source {
