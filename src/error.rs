@@ -62,6 +62,14 @@ impl Error {
         .into()
     }
 
+    pub(crate) fn input(input: &'static str, message: impl Into<String>) -> Error {
+        ErrorKind::Input {
+            input,
+            message: message.into(),
+        }
+        .into()
+    }
+
     pub(crate) fn setting(
         name: &'static str,
         value: impl fmt::Display,
@@ -149,8 +157,7 @@ pub enum ErrorKind {
     },
     /// Required columns are missing from an input file.
     #[error(
-        "{file}: missing required column(s) {}; the header has: {}. \
-         If your export names them differently, map them with --columns (e.g. --columns record_id=MaHoSo)",
+        "{file}: missing required column(s) {}; the header has: {}",
         quoted(missing),
         quoted(found)
     )]
@@ -172,9 +179,9 @@ pub enum ErrorKind {
         /// What is wrong and how to fix it.
         message: String,
     },
-    /// Rows were rejected and `--strict` was given.
+    /// Rows were rejected and the request was strict.
     #[error(
-        "{file}: {count} row(s) rejected and --strict was given; the first: {}",
+        "{file}: {count} row(s) rejected, and a strict reading refuses any; the first: {}",
         first.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; ")
     )]
     Strict {
@@ -186,7 +193,7 @@ pub enum ErrorKind {
         first: Vec<CellProblem>,
     },
     /// An output would overwrite an existing sample.
-    #[error("{}: already exists; an official sample is never overwritten: choose another --out or pass --force", path.display())]
+    #[error("{}: already exists; an official sample is never overwritten", path.display())]
     OutputExists {
         /// The existing file.
         path: PathBuf,
@@ -209,6 +216,15 @@ pub enum ErrorKind {
         value: String,
         /// What is expected instead.
         expected: String,
+    },
+    /// An input that a request needs is missing, or is not where it was said to be. `input`
+    /// is the request's field, which the command line spells as the option `--input`.
+    #[error("{message}")]
+    Input {
+        /// The request's field, e.g. `survey`.
+        input: &'static str,
+        /// What is missing and what is expected.
+        message: String,
     },
     /// The command line is inconsistent.
     #[error("{0}")]

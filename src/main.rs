@@ -239,16 +239,25 @@ struct DemoArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let maps_columns = matches!(cli.command, Command::Sample(_) | Command::Timeliness(_));
     match run(cli.command) {
         Ok(code) => code,
         Err(e) => {
+            // The library says what is wrong; the command line adds which option helps.
             match e.kind() {
-                // The library names the setting; on the command line it is an option.
                 ErrorKind::Setting {
                     name,
                     value,
                     expected,
                 } => eprintln!("error: --{} {value}: {expected}", name.replace('_', "-")),
+                ErrorKind::Input { input, .. } => eprintln!("error: {e} (--{input})"),
+                ErrorKind::OutputExists { .. } => {
+                    eprintln!("error: {e}: choose another --out or pass --force")
+                }
+                ErrorKind::MissingColumns { .. } if maps_columns => eprintln!(
+                    "error: {e}. If your export names them differently, map them with \
+                     --columns (e.g. --columns record_id=MaHoSo)"
+                ),
                 _ => eprintln!("error: {e}"),
             }
             ExitCode::from(2)

@@ -48,18 +48,22 @@ impl ColumnMap {
         let mut map = BTreeMap::new();
         for pair in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (name, header) = pair.split_once('=').ok_or_else(|| {
-                Error::usage(format!(
-                    "--columns: {pair:?} is not of the form name=Header (e.g. record_id=MaHoSo)"
-                ))
+                Error::setting(
+                    "columns",
+                    format!("{pair:?}"),
+                    "not of the form name=Header (e.g. record_id=MaHoSo)",
+                )
             })?;
             let (name, header) = (name.trim(), header.trim());
             if name.is_empty() || header.is_empty() {
-                return Err(Error::usage(format!(
-                    "--columns: {pair:?} has an empty name or header"
-                )));
+                return Err(Error::setting(
+                    "columns",
+                    format!("{pair:?}"),
+                    "an empty name or header",
+                ));
             }
             if map.insert(name.to_string(), header.to_string()).is_some() {
-                return Err(Error::usage(format!("--columns: {name} is mapped twice")));
+                return Err(Error::setting("columns", name, "mapped twice"));
             }
         }
         Ok(ColumnMap(map))

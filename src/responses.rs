@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use crate::disposition::{self, Disposition, ResponseRate};
-use crate::error::{CellProblem, Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::files::sample::SampleFile;
 use crate::questionnaire::{Answer, Questionnaire};
 use crate::table::Table;
@@ -218,47 +218,16 @@ fn unit_info(
         if slot.is_empty() {
             *slot = v.to_string();
         } else if slot != v {
-            return Err(cell_error(
+            return Err(Error::cell(
                 file,
                 row,
                 label,
                 v,
-                &format!("unit {unit} already has {label} {slot:?}: one value per unit expected"),
+                format!("unit {unit} already has {label} {slot:?}: one value per unit expected"),
             ));
         }
     }
     Ok(())
-}
-
-fn cell_error(file: &str, row: u64, column: &str, value: &str, reason: &str) -> crate::Error {
-    ErrorKind::Cell(CellProblem {
-        file: file.to_string(),
-        row,
-        column: column.to_string(),
-        value: value.to_string(),
-        reason: reason.to_string(),
-    })
-    .into()
-}
-
-fn require(table: &Table, names: &[&str]) -> Result<Vec<usize>> {
-    let missing: Vec<String> = names
-        .iter()
-        .filter(|n| table.column(n).is_none())
-        .map(|n| n.to_string())
-        .collect();
-    if !missing.is_empty() {
-        return Err(ErrorKind::MissingColumns {
-            file: table.name().to_string(),
-            missing,
-            found: table.headers().to_vec(),
-        }
-        .into());
-    }
-    Ok(names
-        .iter()
-        .map(|n| table.column(n).expect("checked"))
-        .collect())
 }
 
 /// Reads the responses file, checks every answer against the questionnaire's scale and
@@ -284,10 +253,7 @@ pub fn read_with(
 ) -> Result<ResponseData> {
     let mut table = Table::open(path, sheet)?;
     let file = table.name().to_string();
-    let item_cols = require(
-        &table,
-        &q.items.iter().map(String::as_str).collect::<Vec<_>>(),
-    )?;
+    let item_cols = table.require(&q.items.iter().map(String::as_str).collect::<Vec<_>>())?;
     let disposition_col = table.column("disposition");
     let mut answers: Vec<Vec<u8>> = vec![Vec::new(); q.items.len()];
     let mut stratum_names: Vec<String> = Vec::new();
@@ -357,7 +323,7 @@ pub fn read_with(
         }
         Link::Population(p) => {
             let mut s = Table::open(p, None)?;
-            let c = require(&s, &["stratum", "population"])?;
+            let c = s.require(&["stratum", "population"])?;
             let sname = s.name().to_string();
             let info_cols = [s.column("unit_group"), s.column("unit_name")];
             while let Some(r) = s.next_row()? {
@@ -367,7 +333,7 @@ pub fn read_with(
                 let values = info_cols.map(|c| c.map_or("", |c| r.get(c)));
                 unit_info(&mut info, &sname, r.number(), r.get(c[0]), values)?;
                 let n: u64 = r.get(c[1]).parse().map_err(|_| {
-                    cell_error(
+                    Error::cell(
                         &sname,
                         r.number(),
                         "population",
@@ -376,7 +342,7 @@ pub fn read_with(
                     )
                 })?;
                 if n == 0 {
-                    return Err(cell_error(
+                    return Err(Error::cell(
                         &sname,
                         r.number(),
                         "population",
@@ -388,7 +354,7 @@ pub fn read_with(
                     .insert(r.get(c[0]).to_string(), n as f64)
                     .is_some()
                 {
-                    return Err(cell_error(
+                    return Err(Error::cell(
                         &sname,
                         r.number(),
                         "stratum",
@@ -424,8 +390,8 @@ pub fn read_with(
     let mut auxiliary: Vec<Vec<String>> = vec![Vec::new(); options.auxiliary.len()];
 
     let key_col = match link {
-        Link::Sample(_) => require(&table, &["applicant_id"])?[0],
-        Link::Population(_) => require(&table, &["unit_code"])?[0],
+        Link::Sample(_) => table.require(&["applicant_id"])?[0],
+        Link::Population(_) => table.require(&["unit_code"])?[0],
     };
     let stratum_col = table.column("stratum");
     // With --population, the officer comes from the responses themselves.
@@ -453,7 +419,7 @@ pub fn read_with(
         let disposition = match disposition_col {
             None => Disposition::Complete,
             Some(c) => Disposition::parse(row.get(c)).ok_or_else(|| {
-                cell_error(
+                Error::cell(
                     &file,
                     row.number(),
                     "disposition",
@@ -480,7 +446,7 @@ pub fn read_with(
                         e.auxiliary.clone(),
                     ),
                     [] => {
-                        return Err(cell_error(
+                        return Err(Error::cell(
                             &file,
                             row.number(),
                             "applicant_id",
@@ -489,7 +455,7 @@ pub fn read_with(
                         ));
                     }
                     _ => {
-                        return Err(cell_error(
+                        return Err(Error::cell(
                             &file,
                             row.number(),
                             "applicant_id",
@@ -510,7 +476,7 @@ pub fn read_with(
                     Vec::new(),
                 ),
                 None => {
-                    return Err(cell_error(
+                    return Err(Error::cell(
                         &file,
                         row.number(),
                         "unit_code",
@@ -523,12 +489,12 @@ pub fn read_with(
         if let Link::Sample(_) = link
             && let Some(first) = seen.insert((stratum.clone(), key.to_string()), row.number())
         {
-            return Err(cell_error(
+            return Err(Error::cell(
                 &file,
                 row.number(),
                 "applicant_id",
                 &mask(key),
-                &format!("this applicant already answered on row {first}"),
+                format!("this applicant already answered on row {first}"),
             ));
         }
         rates
@@ -540,12 +506,12 @@ pub fn read_with(
             for (k, &c) in item_cols.iter().enumerate() {
                 let v = row.get(c);
                 if q.scale.read(v) != Some(Answer::Missing) {
-                    return Err(cell_error(
+                    return Err(Error::cell(
                         &file,
                         row.number(),
                         &q.items[k],
                         v,
-                        &format!(
+                        format!(
                             "a `{}` row carries no answers: leave the item cells empty (or a \
                              no-answer code), or mark the row complete or partial",
                             disposition.as_str()
@@ -567,12 +533,12 @@ pub fn read_with(
                     Answer::Missing
                 }
                 None => {
-                    return Err(cell_error(
+                    return Err(Error::cell(
                         &file,
                         row.number(),
                         &q.items[k],
                         v,
-                        &format!(
+                        format!(
                             "not an answer: expected a whole number from {} to {}, a no-answer code ({}) or an empty cell",
                             q.scale.min, q.scale.max, no_answer_codes
                         ),

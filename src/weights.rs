@@ -41,7 +41,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::error::{CellProblem, Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::estimate::CalibrationGroups;
 use crate::table::Table;
 
@@ -236,40 +236,12 @@ pub struct Margins {
     pub margins: Vec<Margin>,
 }
 
-fn cell(file: &str, row: u64, column: &str, value: &str, reason: &str) -> Error {
-    ErrorKind::Cell(CellProblem {
-        file: file.to_string(),
-        row,
-        column: column.to_string(),
-        value: value.to_string(),
-        reason: reason.to_string(),
-    })
-    .into()
-}
-
 impl Margins {
     /// Reads a margins file (CSV or XLSX) with columns `variable, category, population`.
     pub fn load(path: &Path) -> Result<Margins> {
         let mut t = Table::open(path, None)?;
         let file = t.name().to_string();
-        let names = ["variable", "category", "population"];
-        let missing: Vec<String> = names
-            .iter()
-            .filter(|n| t.column(n).is_none())
-            .map(|n| n.to_string())
-            .collect();
-        if !missing.is_empty() {
-            return Err(ErrorKind::MissingColumns {
-                file,
-                missing,
-                found: t.headers().to_vec(),
-            }
-            .into());
-        }
-        let c: Vec<usize> = names
-            .iter()
-            .map(|n| t.column(n).expect("checked"))
-            .collect();
+        let c = t.require(&["variable", "category", "population"])?;
         let mut margins: Vec<Margin> = Vec::new();
         let mut seen: HashMap<(String, Vec<String>), u64> = HashMap::new();
         while let Some(r) = t.next_row()? {
@@ -282,7 +254,7 @@ impl Margins {
                 .map(|v| v.trim().to_string())
                 .collect();
             if columns.iter().any(String::is_empty) {
-                return Err(cell(
+                return Err(Error::cell(
                     &file,
                     r.number(),
                     "variable",
@@ -295,12 +267,12 @@ impl Margins {
                 .map(|v| v.trim().to_string())
                 .collect();
             if values.len() != columns.len() {
-                return Err(cell(
+                return Err(Error::cell(
                     &file,
                     r.number(),
                     "category",
                     category,
-                    &format!(
+                    format!(
                         "expected {} value(s) joined by `:`, one for each of {}",
                         columns.len(),
                         variable
@@ -312,7 +284,7 @@ impl Margins {
                 .ok()
                 .filter(|p: &f64| p.is_finite() && *p > 0.0)
                 .ok_or_else(|| {
-                    cell(
+                    Error::cell(
                         &file,
                         r.number(),
                         "population",
@@ -322,12 +294,12 @@ impl Margins {
                 })?;
             let name = columns.join(":");
             if let Some(first) = seen.insert((name.clone(), values.clone()), r.number()) {
-                return Err(cell(
+                return Err(Error::cell(
                     &file,
                     r.number(),
                     "category",
                     category,
-                    &format!("this category of `{name}` is already listed on row {first}"),
+                    format!("this category of `{name}` is already listed on row {first}"),
                 ));
             }
             match margins.iter_mut().find(|m| m.name == name) {
@@ -453,12 +425,12 @@ fn categories_of(data: &Respondents<'_>, margins: &Margins) -> Result<Vec<Vec<us
         }
         if let Some(k) = used.iter().position(|u| !u) {
             let c = &m.categories[k];
-            return Err(cell(
+            return Err(Error::cell(
                 &margins.file,
                 c.2,
                 "category",
                 &c.0.join(":"),
-                &format!(
+                format!(
                     "no respondent is in this category of `{}`, so it cannot be weighted up to \
                      its population: merge it with a neighbouring category",
                     m.name
@@ -508,8 +480,8 @@ pub fn calibrate(
         Calibration::PostStratify if margins.margins.len() != 1 => {
             return Err(Error::usage(format!(
                 "{}: post-stratification takes one variable (or a cross such as \
-                 `channel:applicant_type`), but the file has {}: use --calibrate rake for \
-                 several margins",
+                 `channel:applicant_type`), but the file has {}: several margins are calibrated \
+                 by raking",
                 margins.file,
                 margins
                     .margins
@@ -762,7 +734,7 @@ mod tests {
         assert!(e.to_string().contains("same population"), "{e}");
         // Two variables for post-stratification.
         let e = calibrate(d.respondents(), &m, Calibration::PostStratify).unwrap_err();
-        assert!(e.to_string().contains("use --calibrate rake"), "{e}");
+        assert!(e.to_string().contains("calibrated by raking"), "{e}");
         // Raking that cannot converge: (direct, o) has nobody, but o must be 50 and direct
         // only 10 of them can be online... online carries only c respondents here.
         let m = margins(

@@ -562,7 +562,7 @@ fn par_may_be_given_once_per_framework() {
         &[
             "par-so/par.csv: row 2, column `unit_group`",
             "\"huyen\"",
-            "one --par directory only",
+            "from one directory only",
         ],
     );
     // Nor can a unit have two results.

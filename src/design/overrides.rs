@@ -14,11 +14,7 @@ pub(super) fn read_overrides(path: &Path) -> Result<Vec<OverrideSpec>> {
     let name = table.name().to_string();
     let headers = table.headers().to_vec();
     let col = |c: &str| table.column(c);
-    let stratum = col("stratum").ok_or_else(|| ErrorKind::MissingColumns {
-        file: name.clone(),
-        missing: vec!["stratum".into()],
-        found: table.headers().to_vec(),
-    })?;
+    let stratum = table.require(&["stratum"])?[0];
     let (n_col, r_col, p_col) = (col("n"), col("reserve"), col("p"));
     let mut out = Vec::new();
     while let Some(row) = table.next_row()? {

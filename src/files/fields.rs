@@ -4,19 +4,8 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use crate::error::{CellProblem, Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::table::Table;
-
-pub(crate) fn cell(file: &str, row: u64, column: &str, value: &str, reason: &str) -> Error {
-    ErrorKind::Cell(CellProblem {
-        file: file.to_string(),
-        row,
-        column: column.to_string(),
-        value: value.to_string(),
-        reason: reason.to_string(),
-    })
-    .into()
-}
 
 /// A CSV file read by column name.
 pub(crate) struct Csv {
@@ -40,32 +29,7 @@ impl Csv {
     ) -> Result<Csv> {
         let table = Table::open(path, None)?;
         let file = table.name().to_string();
-        let missing: Vec<&str> = required
-            .iter()
-            .copied()
-            .filter(|c| table.column(c).is_none())
-            .collect();
-        if !missing.is_empty() {
-            return Err(ErrorKind::Malformed {
-                file,
-                location: String::new(),
-                message: format!(
-                    "missing required column(s) {}; the header has: {}",
-                    missing
-                        .iter()
-                        .map(|c| format!("`{c}`"))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    table
-                        .headers()
-                        .iter()
-                        .map(|c| format!("`{c}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            }
-            .into());
-        }
+        table.require(required)?;
         let columns = required
             .iter()
             .chain(optional)
@@ -101,7 +65,7 @@ impl Csv {
 
 impl Fields<'_> {
     pub(crate) fn err(&self, column: &str, value: &str, reason: &str) -> Error {
-        cell(self.file, self.row, column, value, reason)
+        Error::cell(self.file, self.row, column, value, reason)
     }
 
     /// Text, possibly empty.

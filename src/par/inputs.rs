@@ -6,7 +6,7 @@ use std::path::Path;
 
 use super::POINTS_TOLERANCE;
 use super::framework::{Framework, Source};
-use crate::error::{CellProblem, Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::table::{self, Table};
 
 // ---------------------------------------------------------------------------------------------
@@ -58,50 +58,6 @@ pub struct Scores {
     pub sha256: String,
 }
 
-pub(super) fn cell(file: &str, row: u64, column: &str, value: &str, reason: String) -> Error {
-    ErrorKind::Cell(CellProblem {
-        file: file.to_string(),
-        row,
-        column: column.to_string(),
-        value: value.to_string(),
-        reason,
-    })
-    .into()
-}
-
-fn require(table: &Table, names: &[&str], what: &str) -> Result<Vec<usize>> {
-    let missing: Vec<&str> = names
-        .iter()
-        .copied()
-        .filter(|n| table.column(n).is_none())
-        .collect();
-    if !missing.is_empty() {
-        return Err(ErrorKind::Malformed {
-            file: table.name().to_string(),
-            location: String::new(),
-            message: format!(
-                "missing required column(s) {} of {what}; the header has: {}",
-                missing
-                    .iter()
-                    .map(|m| format!("`{m}`"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                table
-                    .headers()
-                    .iter()
-                    .map(|m| format!("`{m}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        }
-        .into());
-    }
-    Ok(names
-        .iter()
-        .map(|n| table.column(n).expect("checked"))
-        .collect())
-}
-
 /// A finite number, or `None` for an empty cell.
 fn number(text: &str) -> std::result::Result<Option<f64>, ()> {
     if text.is_empty() {
@@ -120,11 +76,7 @@ impl Scores {
     pub fn read(path: &Path, sheet: Option<&str>, fw: &Framework) -> Result<Scores> {
         let mut table = Table::open(path, sheet)?;
         let file = table.name().to_string();
-        let c = require(
-            &table,
-            &["unit_code", "criterion", "self_score", "appraised_score"],
-            "a scores file",
-        )?;
+        let c = table.require(&["unit_code", "criterion", "self_score", "appraised_score"])?;
         let (c_unit, c_crit, c_self, c_appr) = (c[0], c[1], c[2], c[3]);
         let c_name = table.column("unit_name");
         let c_group = table.column("unit_group");
@@ -157,19 +109,19 @@ impl Scores {
             let n = row.number();
             let code = row.get(c_unit);
             if code.is_empty() {
-                return Err(cell(
+                return Err(Error::cell(
                     &file,
                     n,
                     "unit_code",
                     code,
-                    "expected a unit code".into(),
+                    "expected a unit code",
                 ));
             }
             let name = c_name.map(|i| row.get(i)).unwrap_or("");
             let group = c_group.map(|i| row.get(i)).unwrap_or("");
             if c_group.is_some() {
                 if group.is_empty() {
-                    return Err(cell(
+                    return Err(Error::cell(
                         &file,
                         n,
                         "unit_group",
@@ -185,7 +137,7 @@ impl Scores {
                     ));
                 }
                 if !fw.groups.is_empty() && !fw.groups.iter().any(|g| g == group) {
-                    return Err(cell(
+                    return Err(Error::cell(
                         &file,
                         n,
                         "unit_group",
@@ -201,7 +153,7 @@ impl Scores {
                 Some(&u) => {
                     let unit = &units[u];
                     if unit.group != group {
-                        return Err(cell(
+                        return Err(Error::cell(
                             &file,
                             n,
                             "unit_group",
@@ -216,7 +168,7 @@ impl Scores {
                         if unit.name.is_empty() {
                             units[u].name = name.to_string();
                         } else {
-                            return Err(cell(
+                            return Err(Error::cell(
                                 &file,
                                 n,
                                 "unit_name",
@@ -262,12 +214,12 @@ impl Scores {
                                 .join(", ")
                         ),
                     };
-                    return Err(cell(&file, n, "criterion", crit, reason));
+                    return Err(Error::cell(&file, n, "criterion", crit, reason));
                 }
             };
             let criterion = &fw.criteria[k];
             if let Source::Survey { indicator, .. } = &criterion.source {
-                return Err(cell(
+                return Err(Error::cell(
                     &file,
                     n,
                     "criterion",
@@ -279,7 +231,7 @@ impl Scores {
                 ));
             }
             if !criterion.applies_to(group) {
-                return Err(cell(
+                return Err(Error::cell(
                     &file,
                     n,
                     "criterion",
@@ -292,7 +244,7 @@ impl Scores {
                 ));
             }
             if let Some(first) = &units[u].scores[k] {
-                return Err(cell(
+                return Err(Error::cell(
                     &file,
                     n,
                     "criterion",
@@ -306,7 +258,7 @@ impl Scores {
             let read = |col: usize, header: &str| -> Result<Option<f64>> {
                 let text = row.get(col);
                 let bad = |why: &str| {
-                    cell(
+                    Error::cell(
                         &file,
                         n,
                         header,
@@ -330,7 +282,7 @@ impl Scores {
             let self_score = read(c_self, "self_score")?;
             let appraised_score = read(c_appr, "appraised_score")?;
             if self_score.is_none() && appraised_score.is_none() {
-                return Err(cell(
+                return Err(Error::cell(
                     &file,
                     n,
                     "self_score",
@@ -368,7 +320,7 @@ impl Scores {
                     } else {
                         format!(" (group `{}`)", unit.group)
                     };
-                    return Err(cell(
+                    return Err(Error::cell(
                         &file,
                         unit.first_row,
                         "unit_code",

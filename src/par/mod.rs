@@ -96,7 +96,6 @@ use statrs::distribution::{ContinuousCDF, Normal};
 
 use crate::error::{Error, Result};
 use crate::random::{self, standard_normal};
-use inputs::cell;
 use simulation::{quantile, rank_group};
 
 /// The identifier of the rank-interval simulation, recorded in `par.json`
@@ -279,17 +278,21 @@ pub fn compute(
     settings.check()?;
     let survey = match (fw.needs_survey(), survey) {
         (true, None) => {
-            return Err(Error::usage(format!(
-                "{}: criteria {} are scored from the survey: give its indices with --survey \
-                 DIR/indices.csv (written by chiso index)",
-                fw.file(),
-                fw.criteria
-                    .iter()
-                    .filter(|c| matches!(c.source, Source::Survey { .. }))
-                    .map(|c| c.code.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )));
+            let criteria: Vec<&str> = fw
+                .criteria
+                .iter()
+                .filter(|c| matches!(c.source, Source::Survey { .. }))
+                .map(|c| c.code.as_str())
+                .collect();
+            return Err(Error::input(
+                "survey",
+                format!(
+                    "{}: criteria {} are scored from the survey: give its indices.csv \
+                     (written by chiso index)",
+                    fw.file(),
+                    criteria.join(", ")
+                ),
+            ));
         }
         (_, s) => s,
     };
@@ -505,7 +508,7 @@ fn survey_value(
     let (est, se) = match (e.estimate, e.std_error) {
         (Some(est), Some(se)) => (est, se),
         (None, _) => {
-            return Err(cell(
+            return Err(Error::cell(
                 &survey.file,
                 e.row,
                 "estimate",
@@ -514,7 +517,7 @@ fn survey_value(
             ));
         }
         (Some(_), None) => {
-            return Err(cell(
+            return Err(Error::cell(
                 &survey.file,
                 e.row,
                 "std_error",
@@ -525,7 +528,7 @@ fn survey_value(
     };
     let (_, _, low, high) = conversion.terms(c.max);
     if !(low..=high).contains(&est) {
-        return Err(cell(
+        return Err(Error::cell(
             &survey.file,
             e.row,
             "estimate",

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::DEFAULT_TITLE;
 use crate::error::{Error, ErrorKind, Result};
-use crate::files::fields::{Csv, Fields, cell};
+use crate::files::fields::{Csv, Fields};
 
 /// Where the report's inputs are.
 #[derive(Clone, Debug, Default)]
@@ -306,7 +306,7 @@ impl Inputs {
         let timeliness = sources
             .timeliness
             .as_ref()
-            .map(|d| load_timeliness(&required(d, "timeliness.csv", "--timeliness")?))
+            .map(|d| load_timeliness(&required(d, "timeliness.csv", "timeliness")?))
             .transpose()?;
         // Each unit's par.csv and row index there, for the catalogue below.
         let mut par_origin: Vec<(PathBuf, usize)> = Vec::new();
@@ -476,12 +476,12 @@ impl Catalogue {
                 .or_insert_with(|| (file.clone(), row));
             match old {
                 Some(o) if o != new => {
-                    return Err(cell(
+                    return Err(Error::cell(
                         &file,
                         row,
                         column,
                         new,
-                        &format!(
+                        format!(
                             "unit {code} is {o:?} in {} row {}; a unit has one {column}",
                             origin.0, origin.1
                         ),
@@ -495,15 +495,19 @@ impl Catalogue {
     }
 }
 
-fn required(dir: &Path, name: &str, option: &str) -> Result<PathBuf> {
+/// `dir/name`, which must exist; `input` is the source it was given as.
+fn required(dir: &Path, name: &str, input: &'static str) -> Result<PathBuf> {
     let path = dir.join(name);
     if path.is_file() {
         Ok(path)
     } else {
-        Err(Error::usage(format!(
-            "{}: not found; {option} must name the directory that holds {name}",
-            path.display()
-        )))
+        Err(Error::input(
+            input,
+            format!(
+                "{}: not found; expected the directory that holds {name}",
+                path.display()
+            ),
+        ))
     }
 }
 
@@ -512,10 +516,13 @@ pub(super) use crate::files::indices::is_share;
 fn load_indices(csv_path: &Path, json_path: &Path) -> Result<Indices> {
     for p in [csv_path, json_path] {
         if !p.is_file() {
-            return Err(Error::usage(format!(
-                "{}: not found; --indices must name the directory written by `chiso index --out DIR`",
-                p.display()
-            )));
+            return Err(Error::input(
+                "indices",
+                format!(
+                    "{}: not found; expected the directory written by `chiso index --out DIR`",
+                    p.display()
+                ),
+            ));
         }
     }
     let text = std::fs::read_to_string(json_path).map_err(|e| Error::io(json_path, e))?;
@@ -818,17 +825,17 @@ fn load_pars(dirs: &[PathBuf], origin: &mut Vec<(PathBuf, usize)>) -> Result<Opt
     let mut unit_seen: HashMap<String, (PathBuf, usize)> = HashMap::new();
     let mut group_seen: HashMap<String, PathBuf> = HashMap::new();
     for d in dirs {
-        let path = required(d, "par.csv", "--par")?;
+        let path = required(d, "par.csv", "par")?;
         let units = load_par(&path)?;
         let mut groups_here: Vec<&str> = Vec::new();
         for (i, u) in units.iter().enumerate() {
             if let Some((file, row)) = unit_seen.get(&u.unit_code) {
-                return Err(cell(
+                return Err(Error::cell(
                     &path.display().to_string(),
                     i as u64 + 2,
                     "unit_code",
                     &u.unit_code,
-                    &format!(
+                    format!(
                         "unit {} is also in {} row {}: give each unit's PAR result once",
                         u.unit_code,
                         file.display(),
@@ -837,14 +844,14 @@ fn load_pars(dirs: &[PathBuf], origin: &mut Vec<(PathBuf, usize)>) -> Result<Opt
                 ));
             }
             if let Some(file) = group_seen.get(&u.unit_group) {
-                return Err(cell(
+                return Err(Error::cell(
                     &path.display().to_string(),
                     i as u64 + 2,
                     "unit_group",
                     &u.unit_group,
-                    &format!(
+                    format!(
                         "group {} is also ranked in {}; the ranks of a group come from one \
-                         `chiso par` run, so give each group in one --par directory only",
+                         `chiso par` run, so each group must come from one directory only",
                         u.unit_group,
                         file.display()
                     ),
