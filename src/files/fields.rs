@@ -78,6 +78,22 @@ impl Csv {
         })
     }
 
+    /// Opens a file whose agreed columns are `columns`: `required` (a part of them) must be
+    /// there, the others are read when present, and any other column is ignored.
+    pub(crate) fn agreed(
+        path: &Path,
+        columns: &[&'static str],
+        required: &[&'static str],
+    ) -> Result<Csv> {
+        debug_assert!(required.iter().all(|r| columns.contains(r)));
+        let optional: Vec<&'static str> = columns
+            .iter()
+            .copied()
+            .filter(|c| !required.contains(c))
+            .collect();
+        Csv::open(path, required, &optional)
+    }
+
     /// Calls `f` on every non-blank row.
     pub(crate) fn rows<T>(mut self, mut f: impl FnMut(&Fields<'_>) -> Result<T>) -> Result<Vec<T>> {
         let mut out = Vec::new();

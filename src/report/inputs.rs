@@ -86,38 +86,8 @@ impl Indices {
     }
 }
 
-/// One row of `flags.csv`: a unit or officer compared with the dissatisfaction threshold.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Flag {
-    /// `unit` or `officer`.
-    pub level: String,
-    /// The unit (for an officer, the officer's unit).
-    pub domain: String,
-    /// The officer's code (officers only).
-    pub officer_id: Option<String>,
-    /// The unit's group.
-    pub unit_group: Option<String>,
-    /// The indicator compared.
-    pub indicator: String,
-    /// Share dissatisfied, percent.
-    pub dissatisfied_pct: Option<f64>,
-    /// Its standard error.
-    pub std_error: Option<f64>,
-    /// Lower end of the interval.
-    pub ci_lower: Option<f64>,
-    /// Upper end of the interval.
-    pub ci_upper: Option<f64>,
-    /// Answers used.
-    pub n: u64,
-    /// The threshold, percent.
-    pub threshold_pct: Option<f64>,
-    /// The estimate is above the threshold.
-    pub above: Option<bool>,
-    /// The whole interval is above the threshold.
-    pub certain: Option<bool>,
-    /// Too few answers or too wide an interval.
-    pub imprecise: Option<bool>,
-}
+/// One row of `flags.csv` (defined with the file, in [`crate::files::flags`]).
+pub use crate::files::flags::Entry as Flag;
 
 /// One row of `ranks.csv`.
 #[derive(Clone, Debug, PartialEq)]
@@ -296,7 +266,7 @@ impl Inputs {
         let flags_path = dir.join("flags.csv");
         let flags = flags_path
             .exists()
-            .then(|| load_flags(&flags_path))
+            .then(|| crate::files::flags::read(&flags_path))
             .transpose()?;
         let ranks_path = dir.join("ranks.csv");
         let ranks = ranks_path
@@ -626,63 +596,6 @@ fn same_run(json: &serde_json::Value, json_name: &str, rows: &[IndexEntry]) -> R
         }
     }
     Ok(())
-}
-
-fn load_flags(path: &Path) -> Result<Vec<Flag>> {
-    let csv = Csv::open(
-        path,
-        &[
-            "level",
-            "domain",
-            "indicator",
-            "dissatisfied_pct",
-            "n",
-            "above",
-        ],
-        &[
-            "officer_id",
-            "unit_group",
-            "std_error",
-            "ci_lower",
-            "ci_upper",
-            "threshold_pct",
-            "certain",
-            "imprecise",
-        ],
-    )?;
-    csv.rows(|f| {
-        let level = f.code("level")?;
-        let officer_id = Some(f.text("officer_id")).filter(|o| !o.is_empty());
-        match level.as_str() {
-            "unit" => {}
-            "officer" if officer_id.is_none() => {
-                return Err(f.err(
-                    "officer_id",
-                    "",
-                    "an officer's row needs the officer's code",
-                ));
-            }
-            "officer" => {}
-            other => return Err(f.err("level", other, "expected `unit` or `officer`")),
-        }
-        let (ci_lower, ci_upper) = f.interval("ci_lower", "ci_upper")?;
-        Ok(Flag {
-            level,
-            domain: f.code("domain")?,
-            officer_id,
-            unit_group: Some(f.text("unit_group")).filter(|g| !g.is_empty()),
-            indicator: f.code("indicator")?,
-            dissatisfied_pct: f.percent("dissatisfied_pct")?,
-            std_error: f.number("std_error")?,
-            ci_lower,
-            ci_upper,
-            n: f.required_count("n")?,
-            threshold_pct: f.percent("threshold_pct")?,
-            above: f.flag("above")?,
-            certain: f.flag("certain")?,
-            imprecise: f.flag("imprecise")?,
-        })
-    })
 }
 
 /// Rank, best rank, worst rank and group size.
