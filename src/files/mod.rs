@@ -9,7 +9,9 @@
 //! - [`indices`]: `indices.csv` (written by `chiso index`, read by `chiso par` for its
 //!   survey criteria and by `chiso report`).
 //! - [`flags`]: `flags.csv` (written by `chiso index`, read by `chiso report`).
+//! - [`ranks`]: `ranks.csv` (written by `chiso index`, read by `chiso report`).
 
 pub(crate) mod fields;
 pub mod flags;
 pub mod indices;
+pub mod ranks;

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::DEFAULT_TITLE;
 use crate::error::{Error, ErrorKind, Result};
-use crate::files::fields::{Csv, Fields, cell};
+use crate::files::fields::{Csv, cell};
 
 /// Where the report's inputs are.
 #[derive(Clone, Debug, Default)]
@@ -89,38 +89,8 @@ impl Indices {
 /// One row of `flags.csv` (defined with the file, in [`crate::files::flags`]).
 pub use crate::files::flags::Entry as Flag;
 
-/// One row of `ranks.csv`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Rank {
-    /// The ranking group (`so`, `huyen`, `xa`, …).
-    pub unit_group: String,
-    /// The unit code.
-    pub domain: String,
-    /// The unit's display name.
-    pub unit_name: String,
-    /// The indicator ranked.
-    pub indicator: String,
-    /// The measure ranked.
-    pub measure: String,
-    /// The estimate.
-    pub estimate: Option<f64>,
-    /// Lower end of the interval.
-    pub ci_lower: Option<f64>,
-    /// Upper end of the interval.
-    pub ci_upper: Option<f64>,
-    /// Answers used.
-    pub n: u64,
-    /// Rank, 1 = best in the group (empty when not ranked).
-    pub rank: Option<u64>,
-    /// Best plausible rank.
-    pub rank_lower: Option<u64>,
-    /// Worst plausible rank.
-    pub rank_upper: Option<u64>,
-    /// Units in the group.
-    pub group_size: Option<u64>,
-    /// Too imprecise to rank as if exact.
-    pub imprecise: Option<bool>,
-}
+/// One row of `ranks.csv` (defined with the file, in [`crate::files::ranks`]).
+pub use crate::files::ranks::Entry as Rank;
 
 /// One row of `timeliness.csv`.
 #[derive(Clone, Debug, PartialEq)]
@@ -271,7 +241,7 @@ impl Inputs {
         let ranks_path = dir.join("ranks.csv");
         let ranks = ranks_path
             .exists()
-            .then(|| load_ranks(&ranks_path))
+            .then(|| crate::files::ranks::read(&ranks_path))
             .transpose()?;
         let timeliness = sources
             .timeliness
@@ -598,80 +568,6 @@ fn same_run(json: &serde_json::Value, json_name: &str, rows: &[IndexEntry]) -> R
     Ok(())
 }
 
-/// Rank, best rank, worst rank and group size.
-type RankCells = (Option<u64>, Option<u64>, Option<u64>, Option<u64>);
-
-fn rank_interval(f: &Fields<'_>) -> Result<RankCells> {
-    let rank = f.count("rank")?;
-    let lower = f.count("rank_lower")?;
-    let upper = f.count("rank_upper")?;
-    let size = f.count("group_size")?;
-    if let (Some(l), Some(u)) = (lower, upper)
-        && l > u
-    {
-        return Err(f.err(
-            "rank_lower",
-            &l.to_string(),
-            &format!("the rank interval's best rank is after its worst ({u})"),
-        ));
-    }
-    if let (Some(r), Some(s)) = (rank, size)
-        && (r == 0 || r > s)
-    {
-        return Err(f.err(
-            "rank",
-            &r.to_string(),
-            &format!("expected a rank between 1 and group_size ({s})"),
-        ));
-    }
-    Ok((rank, lower, upper, size))
-}
-
-fn load_ranks(path: &Path) -> Result<Vec<Rank>> {
-    let csv = Csv::open(
-        path,
-        &[
-            "unit_group",
-            "domain",
-            "indicator",
-            "measure",
-            "estimate",
-            "rank",
-        ],
-        &[
-            "unit_name",
-            "ci_lower",
-            "ci_upper",
-            "n",
-            "rank_lower",
-            "rank_upper",
-            "group_size",
-            "imprecise",
-        ],
-    )?;
-    csv.rows(|f| {
-        let (ci_lower, ci_upper) = f.interval("ci_lower", "ci_upper")?;
-        let (rank, rank_lower, rank_upper, group_size) = rank_interval(f)?;
-        Ok(Rank {
-            // Empty when the units' groups are not known (one group of every unit).
-            unit_group: f.text("unit_group"),
-            domain: f.code("domain")?,
-            unit_name: f.text("unit_name"),
-            indicator: f.code("indicator")?,
-            measure: f.code("measure")?,
-            estimate: f.number("estimate")?,
-            ci_lower,
-            ci_upper,
-            n: f.count("n")?.unwrap_or(0),
-            rank,
-            rank_lower,
-            rank_upper,
-            group_size,
-            imprecise: f.flag("imprecise")?,
-        })
-    })
-}
-
 fn load_timeliness(path: &Path) -> Result<Vec<Timeliness>> {
     let csv = Csv::open(
         path,
@@ -799,7 +695,7 @@ fn load_par(path: &Path) -> Result<Vec<ParUnit>> {
     )?;
     csv.rows(|f| {
         let (ci_lower, ci_upper) = f.interval("ci_lower", "ci_upper")?;
-        let (rank, rank_lower, rank_upper, group_size) = rank_interval(f)?;
+        let (rank, rank_lower, rank_upper, group_size) = f.rank_interval()?;
         Ok(ParUnit {
             unit_code: f.code("unit_code")?,
             unit_name: f.text("unit_name"),
