@@ -10,8 +10,11 @@
 //!   survey criteria and by `chiso report`).
 //! - [`flags`]: `flags.csv` (written by `chiso index`, read by `chiso report`).
 //! - [`ranks`]: `ranks.csv` (written by `chiso index`, read by `chiso report`).
+//! - [`timeliness`]: `timeliness.csv` (written by `chiso timeliness`, read by
+//!   `chiso report`).
 
 pub(crate) mod fields;
 pub mod flags;
 pub mod indices;
 pub mod ranks;
+pub mod timeliness;

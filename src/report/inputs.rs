@@ -92,34 +92,8 @@ pub use crate::files::flags::Entry as Flag;
 /// One row of `ranks.csv` (defined with the file, in [`crate::files::ranks`]).
 pub use crate::files::ranks::Entry as Rank;
 
-/// One row of `timeliness.csv`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Timeliness {
-    /// `unit`, `officer` (or a wider level such as the province).
-    pub level: String,
-    /// The unit code (or `ALL`).
-    pub domain: String,
-    /// The officer's code (officers only).
-    pub officer_id: Option<String>,
-    /// Records counted.
-    pub records: u64,
-    /// Returned before the due date.
-    pub early: u64,
-    /// Returned on the due date.
-    pub on_time: u64,
-    /// Returned after the due date.
-    pub late: u64,
-    /// Percent early.
-    pub early_pct: Option<f64>,
-    /// Percent on time.
-    pub on_time_pct: Option<f64>,
-    /// Percent late.
-    pub late_pct: Option<f64>,
-    /// The ceiling on late records, percent.
-    pub late_ceiling_pct: Option<f64>,
-    /// Late share above the ceiling.
-    pub above_ceiling: Option<bool>,
-}
+/// One row of `timeliness.csv` (defined with the file, in [`crate::files::timeliness`]).
+pub use crate::files::timeliness::Entry as Timeliness;
 
 /// One row of `par.csv`: a unit's PAR INDEX.
 #[derive(Clone, Debug, PartialEq)]
@@ -246,7 +220,9 @@ impl Inputs {
         let timeliness = sources
             .timeliness
             .as_ref()
-            .map(|d| load_timeliness(&required(d, "timeliness.csv", "--timeliness")?))
+            .map(|d| {
+                crate::files::timeliness::read(&required(d, "timeliness.csv", "--timeliness")?)
+            })
             .transpose()?;
         // Each unit's par.csv and row index there, for the catalogue below.
         let mut par_origin: Vec<(PathBuf, usize)> = Vec::new();
@@ -566,51 +542,6 @@ fn same_run(json: &serde_json::Value, json_name: &str, rows: &[IndexEntry]) -> R
         }
     }
     Ok(())
-}
-
-fn load_timeliness(path: &Path) -> Result<Vec<Timeliness>> {
-    let csv = Csv::open(
-        path,
-        &["level", "domain", "records", "early", "on_time", "late"],
-        &[
-            "officer_id",
-            "early_pct",
-            "on_time_pct",
-            "late_pct",
-            "late_ceiling_pct",
-            "above_ceiling",
-        ],
-    )?;
-    csv.rows(|f| {
-        let records = f.required_count("records")?;
-        let early = f.required_count("early")?;
-        let on_time = f.required_count("on_time")?;
-        let late = f.required_count("late")?;
-        if early + on_time + late > records {
-            return Err(f.err(
-                "records",
-                &records.to_string(),
-                &format!(
-                    "early + on_time + late = {} is more than the records counted",
-                    early + on_time + late
-                ),
-            ));
-        }
-        Ok(Timeliness {
-            level: f.code("level")?,
-            domain: f.code("domain")?,
-            officer_id: Some(f.text("officer_id")).filter(|o| !o.is_empty()),
-            records,
-            early,
-            on_time,
-            late,
-            early_pct: f.percent("early_pct")?,
-            on_time_pct: f.percent("on_time_pct")?,
-            late_pct: f.percent("late_pct")?,
-            late_ceiling_pct: f.percent("late_ceiling_pct")?,
-            above_ceiling: f.flag("above_ceiling")?,
-        })
-    })
 }
 
 /// Reads every `--par` directory and joins them into one [`Par`], refusing a unit or a group
