@@ -1,12 +1,16 @@
-//! Loading the published inputs: the typed rows of `indices.csv`, `flags.csv`, `ranks.csv`,
-//! `timeliness.csv`, `par.csv`, `par_fields.csv` and `manifest.json`, each cell checked once.
+//! Loading the published inputs: `indices.csv`, `flags.csv`, `ranks.csv`, `timeliness.csv`,
+//! `par.csv` and `par_fields.csv`, each read (every cell checked once) by the module of
+//! [`crate::files`] that defines it, with the settings of `indices.json` and the sample's
+//! `manifest.json`; and checked against each other here: `indices.json` and `indices.csv` of
+//! one run, one name and group per unit across the files, each unit and group of the PAR
+//! INDEX from one `--par` directory.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use super::DEFAULT_TITLE;
 use crate::error::{Error, ErrorKind, Result};
-use crate::files::fields::{Csv, cell};
+use crate::files::fields::cell;
 
 /// Where the report's inputs are.
 #[derive(Clone, Debug, Default)]
@@ -95,51 +99,11 @@ pub use crate::files::ranks::Entry as Rank;
 /// One row of `timeliness.csv` (defined with the file, in [`crate::files::timeliness`]).
 pub use crate::files::timeliness::Entry as Timeliness;
 
-/// One row of `par.csv`: a unit's PAR INDEX.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ParUnit {
-    /// The unit code.
-    pub unit_code: String,
-    /// The unit's display name.
-    pub unit_name: String,
-    /// The ranking group.
-    pub unit_group: String,
-    /// Points achieved.
-    pub points: Option<f64>,
-    /// Maximum points of the criteria that apply.
-    pub max_points: Option<f64>,
-    /// The index, 0–100.
-    pub index: Option<f64>,
-    /// Its standard error (from the survey part).
-    pub std_error: Option<f64>,
-    /// Lower end of the interval.
-    pub ci_lower: Option<f64>,
-    /// Upper end of the interval.
-    pub ci_upper: Option<f64>,
-    /// Rank, 1 = best in the group.
-    pub rank: Option<u64>,
-    /// Best plausible rank.
-    pub rank_lower: Option<u64>,
-    /// Worst plausible rank.
-    pub rank_upper: Option<u64>,
-    /// Units in the group.
-    pub group_size: Option<u64>,
-}
+/// One row of `par.csv` (defined with the file, in [`crate::files::par`]).
+pub use crate::files::par::UnitEntry as ParUnit;
 
-/// One row of `par_fields.csv`: a unit's points in one field.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ParField {
-    /// The unit code.
-    pub unit_code: String,
-    /// The field's code.
-    pub field: String,
-    /// The field's name.
-    pub field_name: String,
-    /// Points achieved.
-    pub points: Option<f64>,
-    /// Maximum points.
-    pub max_points: Option<f64>,
-}
+/// One row of `par_fields.csv` (defined with the file, in [`crate::files::par`]).
+pub use crate::files::par::FieldEntry as ParField;
 
 /// The PAR INDEX files: of one `chiso par` run, or of several (one per framework) with
 /// disjoint units and groups, in the order given.
@@ -559,7 +523,7 @@ fn load_pars(dirs: &[PathBuf], origin: &mut Vec<(PathBuf, usize)>) -> Result<Opt
     let mut group_seen: HashMap<String, PathBuf> = HashMap::new();
     for d in dirs {
         let path = required(d, "par.csv", "--par")?;
-        let units = load_par(&path)?;
+        let units = crate::files::par::read(&path)?;
         let mut groups_here: Vec<&str> = Vec::new();
         for (i, u) in units.iter().enumerate() {
             if let Some((file, row)) = unit_seen.get(&u.unit_code) {
@@ -601,65 +565,12 @@ fn load_pars(dirs: &[PathBuf], origin: &mut Vec<(PathBuf, usize)>) -> Result<Opt
         }
         let fields_path = d.join("par_fields.csv");
         if fields_path.exists() {
-            let fields = load_par_fields(&fields_path)?;
+            let fields = crate::files::par::read_fields(&fields_path)?;
             all.fields.get_or_insert_with(Vec::new).extend(fields);
         }
         all.units.extend(units);
     }
     Ok(Some(all))
-}
-
-fn load_par(path: &Path) -> Result<Vec<ParUnit>> {
-    let csv = Csv::open(
-        path,
-        &["unit_code", "unit_group", "points", "max_points", "index"],
-        &[
-            "unit_name",
-            "std_error",
-            "ci_lower",
-            "ci_upper",
-            "rank",
-            "rank_lower",
-            "rank_upper",
-            "group_size",
-        ],
-    )?;
-    csv.rows(|f| {
-        let (ci_lower, ci_upper) = f.interval("ci_lower", "ci_upper")?;
-        let (rank, rank_lower, rank_upper, group_size) = f.rank_interval()?;
-        Ok(ParUnit {
-            unit_code: f.code("unit_code")?,
-            unit_name: f.text("unit_name"),
-            unit_group: f.code("unit_group")?,
-            points: f.number("points")?,
-            max_points: f.number("max_points")?,
-            index: f.number("index")?,
-            std_error: f.number("std_error")?,
-            ci_lower,
-            ci_upper,
-            rank,
-            rank_lower,
-            rank_upper,
-            group_size,
-        })
-    })
-}
-
-fn load_par_fields(path: &Path) -> Result<Vec<ParField>> {
-    let csv = Csv::open(
-        path,
-        &["unit_code", "field", "points", "max_points"],
-        &["field_name"],
-    )?;
-    csv.rows(|f| {
-        Ok(ParField {
-            unit_code: f.code("unit_code")?,
-            field: f.code("field")?,
-            field_name: f.text("field_name"),
-            points: f.number("points")?,
-            max_points: f.number("max_points")?,
-        })
-    })
 }
 
 fn load_manifest(path: &Path) -> Result<SampleInfo> {
