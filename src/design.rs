@@ -467,10 +467,10 @@ impl Design {
         }
         let min = count("min", sz.min)?.unwrap_or(0);
         let max = count("max", sz.max)?;
-        if let Some(max) = max {
-            if max < min {
-                return Err(err("[size] max", format!("{max} is below min = {min}")));
-            }
+        if let Some(max) = max
+            && max < min
+        {
+            return Err(err("[size] max", format!("{max} is below min = {min}")));
         }
 
         // [reserve]
