@@ -36,7 +36,6 @@ use crate::error::{Error, Result};
 use crate::estimate::{RatioTerm, StratifiedSample};
 use crate::index::{IndexRow, Settings as IndexSettings};
 use crate::output::Staged;
-use crate::output::cell;
 use crate::questionnaire::Questionnaire;
 use crate::responses::{NO_ANSWER, NO_OFFICER, ResponseData};
 
@@ -350,23 +349,8 @@ pub fn compute(
     out
 }
 
-/// The columns of `flags.csv`.
-pub const COLUMNS: [&str; 14] = [
-    "level",
-    "domain",
-    "officer_id",
-    "unit_group",
-    "indicator",
-    "dissatisfied_pct",
-    "std_error",
-    "ci_lower",
-    "ci_upper",
-    "n",
-    "threshold_pct",
-    "above",
-    "certain",
-    "imprecise",
-];
+/// The columns of `flags.csv` (defined with the file, in [`crate::files::flags`]).
+pub use crate::files::flags::COLUMNS;
 
 /// One line per level (units, officers): how many are above the threshold, certainly above
 /// it, and imprecise; and how many respondents name no officer. Each line ends with a newline.
@@ -396,36 +380,6 @@ pub fn summary(data: &ResponseData, flags: &[FlagRow], s: &FlagSettings) -> Stri
     out
 }
 
-/// `flags.csv` as bytes.
-pub fn to_csv(rows: &[FlagRow]) -> Vec<u8> {
-    let mut w = crate::output::csv_writer();
-    w.write_record(COLUMNS).expect("memory");
-    for r in rows {
-        w.write_record([
-            r.level.as_str(),
-            &r.domain,
-            &r.officer_id,
-            &r.unit_group,
-            &r.indicator,
-            &cell(r.dissatisfied_pct),
-            &cell(r.std_error),
-            &cell(r.ci_lower),
-            &cell(r.ci_upper),
-            &r.n.to_string(),
-            &format!("{}", r.threshold_pct),
-            bool_str(r.above),
-            bool_str(r.certain),
-            bool_str(r.imprecise),
-        ])
-        .expect("memory");
-    }
-    w.into_inner().expect("memory")
-}
-
-fn bool_str(b: bool) -> &'static str {
-    if b { "true" } else { "false" }
-}
-
 #[derive(Serialize)]
 struct Published<'a> {
     settings: &'a FlagSettings,
@@ -437,7 +391,7 @@ struct Published<'a> {
 
 /// Adds `flags.csv` and `flags.json` (settings and rows) to `staged`.
 pub fn stage(staged: &mut Staged, settings: &FlagSettings, rows: &[FlagRow]) {
-    staged.add("flags.csv", to_csv(rows));
+    staged.add("flags.csv", crate::files::flags::to_csv(rows));
     let json = serde_json::to_vec_pretty(&Published {
         settings,
         indicator: INDICATOR,

@@ -46,7 +46,6 @@ use crate::error::{Error, Result};
 use crate::flags::FlagSettings;
 use crate::index::IndexRow;
 use crate::output::Staged;
-use crate::output::cell;
 use crate::questionnaire::Questionnaire;
 use crate::random;
 use crate::responses::ResponseData;
@@ -307,49 +306,8 @@ pub fn compute(
     out
 }
 
-/// The columns of `ranks.csv`.
-pub const COLUMNS: [&str; 14] = [
-    "unit_group",
-    "domain",
-    "unit_name",
-    "indicator",
-    "measure",
-    "estimate",
-    "ci_lower",
-    "ci_upper",
-    "n",
-    "rank",
-    "rank_lower",
-    "rank_upper",
-    "group_size",
-    "imprecise",
-];
-
-/// `ranks.csv` as bytes.
-pub fn to_csv(rows: &[RankRow]) -> Vec<u8> {
-    let mut w = crate::output::csv_writer();
-    w.write_record(COLUMNS).expect("memory");
-    for r in rows {
-        w.write_record([
-            r.unit_group.as_str(),
-            &r.domain,
-            &r.unit_name,
-            &r.indicator,
-            r.measure,
-            &cell(r.estimate),
-            &cell(r.ci_lower),
-            &cell(r.ci_upper),
-            &r.n.to_string(),
-            &cell(r.rank),
-            &cell(r.rank_lower),
-            &cell(r.rank_upper),
-            &r.group_size.to_string(),
-            if r.imprecise { "true" } else { "false" },
-        ])
-        .expect("memory");
-    }
-    w.into_inner().expect("memory")
-}
+/// The columns of `ranks.csv` (defined with the file, in [`crate::files::ranks`]).
+pub use crate::files::ranks::COLUMNS;
 
 #[derive(Serialize)]
 struct Published<'a> {
@@ -369,7 +327,7 @@ pub fn stage(
     precision: &FlagSettings,
     rows: &[RankRow],
 ) {
-    staged.add("ranks.csv", to_csv(rows));
+    staged.add("ranks.csv", crate::files::ranks::to_csv(rows));
     let json = serde_json::to_vec_pretty(&Published {
         settings,
         method: "parametric simulation on the logit scale, units independent",

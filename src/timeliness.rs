@@ -32,7 +32,6 @@ use serde::Serialize;
 
 use crate::error::{CellProblem, Error, Result};
 use crate::output::Staged;
-use crate::output::cell;
 use crate::records::{ColumnMap, DateMemo, DuplicateCopies, IdHashes, RecordLayout, id_hash};
 use crate::table::{Row, Table};
 
@@ -311,54 +310,13 @@ fn scan(
     Ok((pass, ids.duplicated()))
 }
 
-/// The columns of `timeliness.csv`.
-pub const COLUMNS: [&str; 14] = [
-    "level",
-    "domain",
-    "officer_id",
-    "records",
-    "early",
-    "on_time",
-    "late",
-    "early_pct",
-    "on_time_pct",
-    "late_pct",
-    "late_ceiling_pct",
-    "above_ceiling",
-    "no_due_date",
-    "not_returned",
-];
+/// The columns of `timeliness.csv` (defined with the file, in [`crate::files::timeliness`]).
+pub use crate::files::timeliness::COLUMNS;
 
 impl Timeliness {
-    /// `timeliness.csv` as bytes.
+    /// `timeliness.csv` as bytes ([`crate::files::timeliness::to_csv`]).
     pub fn to_csv(&self) -> Vec<u8> {
-        let mut w = crate::output::csv_writer();
-        w.write_record(COLUMNS).expect("memory");
-        for r in &self.rows {
-            let t = &r.tally;
-            w.write_record([
-                r.level,
-                &r.domain,
-                &r.officer_id,
-                &t.records.to_string(),
-                &t.early.to_string(),
-                &t.on_time.to_string(),
-                &t.late.to_string(),
-                &cell(t.pct(t.early)),
-                &cell(t.pct(t.on_time)),
-                &cell(t.pct(t.late)),
-                &format!("{}", self.settings.late_ceiling_pct),
-                match r.above_ceiling {
-                    Some(true) => "true",
-                    Some(false) => "false",
-                    None => "",
-                },
-                &t.no_due_date.to_string(),
-                &t.not_returned.to_string(),
-            ])
-            .expect("memory");
-        }
-        w.into_inner().expect("memory")
+        crate::files::timeliness::to_csv(self)
     }
 
     /// `timeliness_rejected.csv` as bytes: `row, column, value, reason`.

@@ -42,6 +42,22 @@ impl Csv {
         })
     }
 
+    /// Opens a file whose agreed columns are `columns`: `required` (a part of them) must be
+    /// there, the others are read when present, and any other column is ignored.
+    pub(crate) fn agreed(
+        path: &Path,
+        columns: &[&'static str],
+        required: &[&'static str],
+    ) -> Result<Csv> {
+        debug_assert!(required.iter().all(|r| columns.contains(r)));
+        let optional: Vec<&'static str> = columns
+            .iter()
+            .copied()
+            .filter(|c| !required.contains(c))
+            .collect();
+        Csv::open(path, required, &optional)
+    }
+
     /// Calls `f` on every non-blank row.
     pub(crate) fn rows<T>(mut self, mut f: impl FnMut(&Fields<'_>) -> Result<T>) -> Result<Vec<T>> {
         let mut out = Vec::new();
@@ -156,6 +172,39 @@ impl Fields<'_> {
             ));
         }
         Ok(x)
+    }
+}
+
+/// Rank, best rank, worst rank and group size.
+pub(crate) type RankCells = (Option<u64>, Option<u64>, Option<u64>, Option<u64>);
+
+impl Fields<'_> {
+    /// The cells `rank`, `rank_lower`, `rank_upper` and `group_size` (of `ranks.csv` and
+    /// `par.csv`): the best rank not after the worst, the rank within 1 to the group's size.
+    pub(crate) fn rank_interval(&self) -> Result<RankCells> {
+        let rank = self.count("rank")?;
+        let lower = self.count("rank_lower")?;
+        let upper = self.count("rank_upper")?;
+        let size = self.count("group_size")?;
+        if let (Some(l), Some(u)) = (lower, upper)
+            && l > u
+        {
+            return Err(self.err(
+                "rank_lower",
+                &l.to_string(),
+                &format!("the rank interval's best rank is after its worst ({u})"),
+            ));
+        }
+        if let (Some(r), Some(s)) = (rank, size)
+            && (r == 0 || r > s)
+        {
+            return Err(self.err(
+                "rank",
+                &r.to_string(),
+                &format!("expected a rank between 1 and group_size ({s})"),
+            ));
+        }
+        Ok((rank, lower, upper, size))
     }
 }
 

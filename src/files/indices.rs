@@ -104,12 +104,7 @@ impl Entry {
 /// twice is refused.
 pub fn read(path: &Path, required: &[&'static str]) -> Result<Vec<Entry>> {
     debug_assert!(KEY_COLUMNS.iter().all(|k| required.contains(k)));
-    let optional: Vec<&'static str> = COLUMNS
-        .iter()
-        .copied()
-        .filter(|c| !required.contains(c))
-        .collect();
-    let csv = Csv::open(path, required, &optional)?;
+    let csv = Csv::agreed(path, &COLUMNS, required)?;
     let mut first_row: std::collections::HashMap<(String, String, String), u64> =
         std::collections::HashMap::new();
     csv.rows(|f| {

@@ -10,7 +10,17 @@
 //!   index` and the fieldwork); `manifest.json` is defined by [`crate::manifest`].
 //! - [`indices`]: `indices.csv` (written by `chiso index`, read by `chiso par` for its
 //!   survey criteria and by `chiso report`).
+//! - [`flags`]: `flags.csv` (written by `chiso index`, read by `chiso report`).
+//! - [`par`]: `par.csv`, `par_fields.csv` and `par_criteria.csv` (written by `chiso par`;
+//!   the first two read by `chiso report`).
+//! - [`ranks`]: `ranks.csv` (written by `chiso index`, read by `chiso report`).
+//! - [`timeliness`]: `timeliness.csv` (written by `chiso timeliness`, read by
+//!   `chiso report`).
 
 pub(crate) mod fields;
+pub mod flags;
 pub mod indices;
+pub mod par;
+pub mod ranks;
 pub mod sample;
+pub mod timeliness;

@@ -1,4 +1,5 @@
-//! The output files of a PAR run, written together and atomically.
+//! The output files of a PAR run, written together and atomically: `par.json` here, the CSV
+//! files as [`crate::files::par`] defines them.
 
 use std::path::{Path, PathBuf};
 
@@ -8,26 +9,6 @@ use super::framework::Framework;
 use super::{ParResult, RANK_ALGORITHM, UnitResult};
 use crate::error::Result;
 use crate::output::Staged;
-
-// ---------------------------------------------------------------------------------------------
-// Output.
-
-fn num(v: f64) -> String {
-    format!("{v}")
-}
-
-fn opt(v: Option<f64>) -> String {
-    v.map(num).unwrap_or_default()
-}
-
-fn csv_bytes(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Vec<u8> {
-    let mut w = crate::output::csv_writer();
-    w.write_record(header).expect("memory");
-    for r in rows {
-        w.write_record(&r).expect("memory");
-    }
-    w.into_inner().expect("memory")
-}
 
 /// `par.json`.
 #[derive(Serialize)]
@@ -68,88 +49,6 @@ struct Inputs<'a> {
 /// Writes `par.csv`, `par_fields.csv`, `par_criteria.csv` and `par.json` into `dir`,
 /// atomically.
 pub fn write(dir: &Path, fw: &Framework, result: &ParResult) -> Result<Vec<PathBuf>> {
-    let par = csv_bytes(
-        &[
-            "unit_code",
-            "unit_name",
-            "unit_group",
-            "points",
-            "max_points",
-            "index",
-            "std_error",
-            "ci_lower",
-            "ci_upper",
-            "rank",
-            "rank_lower",
-            "rank_upper",
-            "group_size",
-        ],
-        result.units.iter().map(|u| {
-            vec![
-                u.unit_code.clone(),
-                u.unit_name.clone(),
-                u.unit_group.clone(),
-                num(u.points),
-                num(u.max_points),
-                num(u.index),
-                num(u.std_error),
-                num(u.ci_lower),
-                num(u.ci_upper),
-                u.rank.to_string(),
-                u.rank_lower.to_string(),
-                u.rank_upper.to_string(),
-                u.group_size.to_string(),
-            ]
-        }),
-    );
-    let fields = csv_bytes(
-        &["unit_code", "field", "field_name", "points", "max_points"],
-        result.units.iter().flat_map(|u| {
-            u.fields.iter().map(|f| {
-                vec![
-                    u.unit_code.clone(),
-                    f.field.clone(),
-                    f.field_name.clone(),
-                    num(f.points),
-                    num(f.max_points),
-                ]
-            })
-        }),
-    );
-    let criteria = csv_bytes(
-        &[
-            "unit_code",
-            "criterion",
-            "field",
-            "source",
-            "self_score",
-            "appraised_score",
-            "survey_estimate",
-            "survey_std_error",
-            "points",
-            "points_std_error",
-            "max_points",
-            "note",
-        ],
-        result.units.iter().flat_map(|u| {
-            u.criteria.iter().map(|c| {
-                vec![
-                    u.unit_code.clone(),
-                    c.criterion.clone(),
-                    c.field.clone(),
-                    c.source.to_string(),
-                    opt(c.self_score),
-                    opt(c.appraised_score),
-                    opt(c.survey_estimate),
-                    opt(c.survey_std_error),
-                    num(c.points),
-                    num(c.points_std_error),
-                    num(c.max_points),
-                    c.note.clone(),
-                ]
-            })
-        }),
-    );
     let s = &result.settings;
     let json = serde_json::to_vec_pretty(&Published {
         framework: FrameworkInfo {
@@ -178,9 +77,9 @@ pub fn write(dir: &Path, fw: &Framework, result: &ParResult) -> Result<Vec<PathB
     })
     .expect("rows serialise");
     let mut staged = Staged::new(dir, true, &[])?;
-    staged.add("par.csv", par);
-    staged.add("par_fields.csv", fields);
-    staged.add("par_criteria.csv", criteria);
+    staged.add("par.csv", crate::files::par::to_csv(result));
+    staged.add("par_fields.csv", crate::files::par::fields_csv(result));
+    staged.add("par_criteria.csv", crate::files::par::criteria_csv(result));
     staged.add("par.json", json);
     staged.commit()
 }

@@ -1,12 +1,15 @@
-//! Loading the published inputs: the typed rows of `indices.csv`, `flags.csv`, `ranks.csv`,
-//! `timeliness.csv`, `par.csv`, `par_fields.csv` and `manifest.json`, each cell checked once.
+//! Loading the published inputs: `indices.csv`, `flags.csv`, `ranks.csv`, `timeliness.csv`,
+//! `par.csv` and `par_fields.csv`, each read (every cell checked once) by the module of
+//! [`crate::files`] that defines it, with the settings of `indices.json` and the sample's
+//! `manifest.json`; and checked against each other here: `indices.json` and `indices.csv` of
+//! one run, one name and group per unit across the files, each unit and group of the PAR
+//! INDEX from one `--par` directory.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use super::DEFAULT_TITLE;
 use crate::error::{Error, ErrorKind, Result};
-use crate::files::fields::{Csv, Fields};
 
 /// Where the report's inputs are.
 #[derive(Clone, Debug, Default)]
@@ -86,146 +89,20 @@ impl Indices {
     }
 }
 
-/// One row of `flags.csv`: a unit or officer compared with the dissatisfaction threshold.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Flag {
-    /// `unit` or `officer`.
-    pub level: String,
-    /// The unit (for an officer, the officer's unit).
-    pub domain: String,
-    /// The officer's code (officers only).
-    pub officer_id: Option<String>,
-    /// The unit's group.
-    pub unit_group: Option<String>,
-    /// The indicator compared.
-    pub indicator: String,
-    /// Share dissatisfied, percent.
-    pub dissatisfied_pct: Option<f64>,
-    /// Its standard error.
-    pub std_error: Option<f64>,
-    /// Lower end of the interval.
-    pub ci_lower: Option<f64>,
-    /// Upper end of the interval.
-    pub ci_upper: Option<f64>,
-    /// Answers used.
-    pub n: u64,
-    /// The threshold, percent.
-    pub threshold_pct: Option<f64>,
-    /// The estimate is above the threshold.
-    pub above: Option<bool>,
-    /// The whole interval is above the threshold.
-    pub certain: Option<bool>,
-    /// Too few answers or too wide an interval.
-    pub imprecise: Option<bool>,
-}
+/// One row of `flags.csv` (defined with the file, in [`crate::files::flags`]).
+pub use crate::files::flags::Entry as Flag;
 
-/// One row of `ranks.csv`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Rank {
-    /// The ranking group (`so`, `huyen`, `xa`, …).
-    pub unit_group: String,
-    /// The unit code.
-    pub domain: String,
-    /// The unit's display name.
-    pub unit_name: String,
-    /// The indicator ranked.
-    pub indicator: String,
-    /// The measure ranked.
-    pub measure: String,
-    /// The estimate.
-    pub estimate: Option<f64>,
-    /// Lower end of the interval.
-    pub ci_lower: Option<f64>,
-    /// Upper end of the interval.
-    pub ci_upper: Option<f64>,
-    /// Answers used.
-    pub n: u64,
-    /// Rank, 1 = best in the group (empty when not ranked).
-    pub rank: Option<u64>,
-    /// Best plausible rank.
-    pub rank_lower: Option<u64>,
-    /// Worst plausible rank.
-    pub rank_upper: Option<u64>,
-    /// Units in the group.
-    pub group_size: Option<u64>,
-    /// Too imprecise to rank as if exact.
-    pub imprecise: Option<bool>,
-}
+/// One row of `ranks.csv` (defined with the file, in [`crate::files::ranks`]).
+pub use crate::files::ranks::Entry as Rank;
 
-/// One row of `timeliness.csv`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Timeliness {
-    /// `unit`, `officer` (or a wider level such as the province).
-    pub level: String,
-    /// The unit code (or `ALL`).
-    pub domain: String,
-    /// The officer's code (officers only).
-    pub officer_id: Option<String>,
-    /// Records counted.
-    pub records: u64,
-    /// Returned before the due date.
-    pub early: u64,
-    /// Returned on the due date.
-    pub on_time: u64,
-    /// Returned after the due date.
-    pub late: u64,
-    /// Percent early.
-    pub early_pct: Option<f64>,
-    /// Percent on time.
-    pub on_time_pct: Option<f64>,
-    /// Percent late.
-    pub late_pct: Option<f64>,
-    /// The ceiling on late records, percent.
-    pub late_ceiling_pct: Option<f64>,
-    /// Late share above the ceiling.
-    pub above_ceiling: Option<bool>,
-}
+/// One row of `timeliness.csv` (defined with the file, in [`crate::files::timeliness`]).
+pub use crate::files::timeliness::Entry as Timeliness;
 
-/// One row of `par.csv`: a unit's PAR INDEX.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ParUnit {
-    /// The unit code.
-    pub unit_code: String,
-    /// The unit's display name.
-    pub unit_name: String,
-    /// The ranking group.
-    pub unit_group: String,
-    /// Points achieved.
-    pub points: Option<f64>,
-    /// Maximum points of the criteria that apply.
-    pub max_points: Option<f64>,
-    /// The index, 0–100.
-    pub index: Option<f64>,
-    /// Its standard error (from the survey part).
-    pub std_error: Option<f64>,
-    /// Lower end of the interval.
-    pub ci_lower: Option<f64>,
-    /// Upper end of the interval.
-    pub ci_upper: Option<f64>,
-    /// Rank, 1 = best in the group.
-    pub rank: Option<u64>,
-    /// Best plausible rank.
-    pub rank_lower: Option<u64>,
-    /// Worst plausible rank.
-    pub rank_upper: Option<u64>,
-    /// Units in the group.
-    pub group_size: Option<u64>,
-}
+/// One row of `par.csv` (defined with the file, in [`crate::files::par`]).
+pub use crate::files::par::UnitEntry as ParUnit;
 
-/// One row of `par_fields.csv`: a unit's points in one field.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ParField {
-    /// The unit code.
-    pub unit_code: String,
-    /// The field's code.
-    pub field: String,
-    /// The field's name.
-    pub field_name: String,
-    /// Points achieved.
-    pub points: Option<f64>,
-    /// Maximum points.
-    pub max_points: Option<f64>,
-}
+/// One row of `par_fields.csv` (defined with the file, in [`crate::files::par`]).
+pub use crate::files::par::FieldEntry as ParField;
 
 /// The PAR INDEX files: of one `chiso par` run, or of several (one per framework) with
 /// disjoint units and groups, in the order given.
@@ -296,17 +173,17 @@ impl Inputs {
         let flags_path = dir.join("flags.csv");
         let flags = flags_path
             .exists()
-            .then(|| load_flags(&flags_path))
+            .then(|| crate::files::flags::read(&flags_path))
             .transpose()?;
         let ranks_path = dir.join("ranks.csv");
         let ranks = ranks_path
             .exists()
-            .then(|| load_ranks(&ranks_path))
+            .then(|| crate::files::ranks::read(&ranks_path))
             .transpose()?;
         let timeliness = sources
             .timeliness
             .as_ref()
-            .map(|d| load_timeliness(&required(d, "timeliness.csv", "timeliness")?))
+            .map(|d| crate::files::timeliness::read(&required(d, "timeliness.csv", "timeliness")?))
             .transpose()?;
         // Each unit's par.csv and row index there, for the catalogue below.
         let mut par_origin: Vec<(PathBuf, usize)> = Vec::new();
@@ -635,182 +512,6 @@ fn same_run(json: &serde_json::Value, json_name: &str, rows: &[IndexEntry]) -> R
     Ok(())
 }
 
-fn load_flags(path: &Path) -> Result<Vec<Flag>> {
-    let csv = Csv::open(
-        path,
-        &[
-            "level",
-            "domain",
-            "indicator",
-            "dissatisfied_pct",
-            "n",
-            "above",
-        ],
-        &[
-            "officer_id",
-            "unit_group",
-            "std_error",
-            "ci_lower",
-            "ci_upper",
-            "threshold_pct",
-            "certain",
-            "imprecise",
-        ],
-    )?;
-    csv.rows(|f| {
-        let level = f.code("level")?;
-        let officer_id = Some(f.text("officer_id")).filter(|o| !o.is_empty());
-        match level.as_str() {
-            "unit" => {}
-            "officer" if officer_id.is_none() => {
-                return Err(f.err(
-                    "officer_id",
-                    "",
-                    "an officer's row needs the officer's code",
-                ));
-            }
-            "officer" => {}
-            other => return Err(f.err("level", other, "expected `unit` or `officer`")),
-        }
-        let (ci_lower, ci_upper) = f.interval("ci_lower", "ci_upper")?;
-        Ok(Flag {
-            level,
-            domain: f.code("domain")?,
-            officer_id,
-            unit_group: Some(f.text("unit_group")).filter(|g| !g.is_empty()),
-            indicator: f.code("indicator")?,
-            dissatisfied_pct: f.percent("dissatisfied_pct")?,
-            std_error: f.number("std_error")?,
-            ci_lower,
-            ci_upper,
-            n: f.required_count("n")?,
-            threshold_pct: f.percent("threshold_pct")?,
-            above: f.flag("above")?,
-            certain: f.flag("certain")?,
-            imprecise: f.flag("imprecise")?,
-        })
-    })
-}
-
-/// Rank, best rank, worst rank and group size.
-type RankCells = (Option<u64>, Option<u64>, Option<u64>, Option<u64>);
-
-fn rank_interval(f: &Fields<'_>) -> Result<RankCells> {
-    let rank = f.count("rank")?;
-    let lower = f.count("rank_lower")?;
-    let upper = f.count("rank_upper")?;
-    let size = f.count("group_size")?;
-    if let (Some(l), Some(u)) = (lower, upper)
-        && l > u
-    {
-        return Err(f.err(
-            "rank_lower",
-            &l.to_string(),
-            &format!("the rank interval's best rank is after its worst ({u})"),
-        ));
-    }
-    if let (Some(r), Some(s)) = (rank, size)
-        && (r == 0 || r > s)
-    {
-        return Err(f.err(
-            "rank",
-            &r.to_string(),
-            &format!("expected a rank between 1 and group_size ({s})"),
-        ));
-    }
-    Ok((rank, lower, upper, size))
-}
-
-fn load_ranks(path: &Path) -> Result<Vec<Rank>> {
-    let csv = Csv::open(
-        path,
-        &[
-            "unit_group",
-            "domain",
-            "indicator",
-            "measure",
-            "estimate",
-            "rank",
-        ],
-        &[
-            "unit_name",
-            "ci_lower",
-            "ci_upper",
-            "n",
-            "rank_lower",
-            "rank_upper",
-            "group_size",
-            "imprecise",
-        ],
-    )?;
-    csv.rows(|f| {
-        let (ci_lower, ci_upper) = f.interval("ci_lower", "ci_upper")?;
-        let (rank, rank_lower, rank_upper, group_size) = rank_interval(f)?;
-        Ok(Rank {
-            // Empty when the units' groups are not known (one group of every unit).
-            unit_group: f.text("unit_group"),
-            domain: f.code("domain")?,
-            unit_name: f.text("unit_name"),
-            indicator: f.code("indicator")?,
-            measure: f.code("measure")?,
-            estimate: f.number("estimate")?,
-            ci_lower,
-            ci_upper,
-            n: f.count("n")?.unwrap_or(0),
-            rank,
-            rank_lower,
-            rank_upper,
-            group_size,
-            imprecise: f.flag("imprecise")?,
-        })
-    })
-}
-
-fn load_timeliness(path: &Path) -> Result<Vec<Timeliness>> {
-    let csv = Csv::open(
-        path,
-        &["level", "domain", "records", "early", "on_time", "late"],
-        &[
-            "officer_id",
-            "early_pct",
-            "on_time_pct",
-            "late_pct",
-            "late_ceiling_pct",
-            "above_ceiling",
-        ],
-    )?;
-    csv.rows(|f| {
-        let records = f.required_count("records")?;
-        let early = f.required_count("early")?;
-        let on_time = f.required_count("on_time")?;
-        let late = f.required_count("late")?;
-        if early + on_time + late > records {
-            return Err(f.err(
-                "records",
-                &records.to_string(),
-                &format!(
-                    "early + on_time + late = {} is more than the records counted",
-                    early + on_time + late
-                ),
-            ));
-        }
-        Ok(Timeliness {
-            level: f.code("level")?,
-            domain: f.code("domain")?,
-            officer_id: Some(f.text("officer_id")).filter(|o| !o.is_empty()),
-            records,
-            early,
-            on_time,
-            late,
-            early_pct: f.percent("early_pct")?,
-            on_time_pct: f.percent("on_time_pct")?,
-            late_pct: f.percent("late_pct")?,
-            late_ceiling_pct: f.percent("late_ceiling_pct")?,
-            above_ceiling: f.flag("above_ceiling")?,
-        })
-    })
-}
-
 /// Reads every `--par` directory and joins them into one [`Par`], refusing a unit or a group
 /// that two directories both rank. `origin` receives each unit's file and row index.
 fn load_pars(dirs: &[PathBuf], origin: &mut Vec<(PathBuf, usize)>) -> Result<Option<Par>> {
@@ -826,7 +527,7 @@ fn load_pars(dirs: &[PathBuf], origin: &mut Vec<(PathBuf, usize)>) -> Result<Opt
     let mut group_seen: HashMap<String, PathBuf> = HashMap::new();
     for d in dirs {
         let path = required(d, "par.csv", "par")?;
-        let units = load_par(&path)?;
+        let units = crate::files::par::read(&path)?;
         let mut groups_here: Vec<&str> = Vec::new();
         for (i, u) in units.iter().enumerate() {
             if let Some((file, row)) = unit_seen.get(&u.unit_code) {
@@ -868,65 +569,12 @@ fn load_pars(dirs: &[PathBuf], origin: &mut Vec<(PathBuf, usize)>) -> Result<Opt
         }
         let fields_path = d.join("par_fields.csv");
         if fields_path.exists() {
-            let fields = load_par_fields(&fields_path)?;
+            let fields = crate::files::par::read_fields(&fields_path)?;
             all.fields.get_or_insert_with(Vec::new).extend(fields);
         }
         all.units.extend(units);
     }
     Ok(Some(all))
-}
-
-fn load_par(path: &Path) -> Result<Vec<ParUnit>> {
-    let csv = Csv::open(
-        path,
-        &["unit_code", "unit_group", "points", "max_points", "index"],
-        &[
-            "unit_name",
-            "std_error",
-            "ci_lower",
-            "ci_upper",
-            "rank",
-            "rank_lower",
-            "rank_upper",
-            "group_size",
-        ],
-    )?;
-    csv.rows(|f| {
-        let (ci_lower, ci_upper) = f.interval("ci_lower", "ci_upper")?;
-        let (rank, rank_lower, rank_upper, group_size) = rank_interval(f)?;
-        Ok(ParUnit {
-            unit_code: f.code("unit_code")?,
-            unit_name: f.text("unit_name"),
-            unit_group: f.code("unit_group")?,
-            points: f.number("points")?,
-            max_points: f.number("max_points")?,
-            index: f.number("index")?,
-            std_error: f.number("std_error")?,
-            ci_lower,
-            ci_upper,
-            rank,
-            rank_lower,
-            rank_upper,
-            group_size,
-        })
-    })
-}
-
-fn load_par_fields(path: &Path) -> Result<Vec<ParField>> {
-    let csv = Csv::open(
-        path,
-        &["unit_code", "field", "points", "max_points"],
-        &["field_name"],
-    )?;
-    csv.rows(|f| {
-        Ok(ParField {
-            unit_code: f.code("unit_code")?,
-            field: f.code("field")?,
-            field_name: f.text("field_name"),
-            points: f.number("points")?,
-            max_points: f.number("max_points")?,
-        })
-    })
 }
 
 fn load_manifest(path: &Path) -> Result<SampleInfo> {
