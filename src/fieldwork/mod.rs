@@ -59,6 +59,12 @@ mod simulation;
 pub use lists::{Person, StratumLists, read_sample};
 pub use simulation::{Rates, SIMULATION, Simulation};
 
+/// The columns of the substitution log, `fieldwork/substitutions.csv` (defined with the file).
+pub use crate::files::substitutions::COLUMNS as SUBSTITUTION_COLUMNS;
+
+/// The columns of the per-stratum summary, `fieldwork/summary.csv` (defined with the file).
+pub use crate::files::fieldwork_summary::COLUMNS as SUMMARY_COLUMNS;
+
 /// The outcome of one contact (AAPOR-style final disposition).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Disposition {
@@ -240,47 +246,6 @@ impl StratumSummary {
     }
 }
 
-/// The columns of the substitution log, `fieldwork/substitutions.csv`.
-///
-/// | column | meaning |
-/// |---|---|
-/// | `stratum` | the stratum's label |
-/// | `official_rank`, `official_record_id` | the official place being filled |
-/// | `step` | 1 for the official's own contact, 2 for the first reserve tried, … |
-/// | `role`, `rank`, `record_id` | the person who failed (`official` or `reserve`) |
-/// | `outcome` | `refusal`, `non_contact` or `ineligible` |
-/// | `replaced_by_reserve_rank`, `replaced_by_record_id` | the reserve contacted next; empty when none was left |
-pub const SUBSTITUTION_COLUMNS: [&str; 10] = [
-    "stratum",
-    "official_rank",
-    "official_record_id",
-    "step",
-    "role",
-    "rank",
-    "record_id",
-    "outcome",
-    "replaced_by_reserve_rank",
-    "replaced_by_record_id",
-];
-
-/// The columns of the per-stratum summary, `fieldwork/summary.csv` (one row per stratum,
-/// then `ALL`).
-pub const SUMMARY_COLUMNS: [&str; 13] = [
-    "stratum",
-    "officials",
-    "reserves",
-    "attempted",
-    "complete",
-    "partial",
-    "refusal",
-    "non_contact",
-    "ineligible",
-    "substituted",
-    "reserves_used",
-    "respondents",
-    "short",
-];
-
 /// The result of fieldwork: the lists, every contact, every substitution and the counts.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Fieldwork {
@@ -406,7 +371,8 @@ impl Fieldwork {
         &self.summary
     }
 
-    fn person(&self, stratum: usize, role: Role, rank: u64) -> &Person {
+    /// The person of rank `rank` on list `role` of stratum `stratum`.
+    pub(crate) fn person(&self, stratum: usize, role: Role, rank: u64) -> &Person {
         let l = &self.lists[stratum];
         let list = match role {
             Role::Official => &l.officials,
@@ -435,50 +401,12 @@ impl Fieldwork {
     /// The substitution log ([`SUBSTITUTION_COLUMNS`]): record ids and ranks only, no personal
     /// data.
     pub fn substitutions_csv(&self) -> Vec<u8> {
-        let mut w = csv_writer();
-        w.write_record(SUBSTITUTION_COLUMNS).expect("memory");
-        for x in &self.substitutions {
-            let official = self.person(x.stratum, Role::Official, x.official_rank);
-            let failed = self.person(x.stratum, x.role, x.rank);
-            let by = x
-                .replaced_by
-                .map(|r| self.person(x.stratum, Role::Reserve, r));
-            w.write_record([
-                self.lists[x.stratum].stratum.as_str(),
-                &x.official_rank.to_string(),
-                &official.record_id,
-                &x.step.to_string(),
-                x.role.as_str(),
-                &x.rank.to_string(),
-                &failed.record_id,
-                x.outcome.as_str(),
-                &x.replaced_by.map(|r| r.to_string()).unwrap_or_default(),
-                by.map_or("", |p| p.record_id.as_str()),
-            ])
-            .expect("memory");
-        }
-        w.into_inner().expect("memory")
+        crate::files::substitutions::to_csv(self)
     }
 
     /// The per-stratum summary ([`SUMMARY_COLUMNS`]), one row per stratum then `ALL`.
     pub fn summary_csv(&self) -> Vec<u8> {
-        let mut w = csv_writer();
-        w.write_record(SUMMARY_COLUMNS).expect("memory");
-        let totals = self.totals();
-        for s in self.summary.iter().chain(std::iter::once(&totals)) {
-            let mut rec = vec![
-                s.stratum.clone(),
-                s.officials.to_string(),
-                s.reserves.to_string(),
-                s.attempted.to_string(),
-            ];
-            rec.extend(s.outcomes.iter().map(u64::to_string));
-            rec.extend(
-                [s.substituted, s.reserves_used, s.respondents, s.short].map(|v| v.to_string()),
-            );
-            w.write_record(&rec).expect("memory");
-        }
-        w.into_inner().expect("memory")
+        crate::files::fieldwork_summary::to_csv(&self.summary, &self.totals())
     }
 
     /// The responses file: `applicant_id, stratum, disposition`, then one column per item, one

@@ -8,6 +8,12 @@
 //!
 //! - [`indices`]: `indices.csv` (written by `chiso index`, read by `chiso par` for its
 //!   survey criteria and by `chiso report`).
+//! - [`substitutions`]: the fieldwork's `substitutions.csv` (the substitution log, written by
+//!   `chiso demo` under `fieldwork/`).
+//! - [`fieldwork_summary`]: the fieldwork's `summary.csv` (the per-stratum counts, written by
+//!   `chiso demo` under `fieldwork/`).
 
 pub(crate) mod fields;
+pub mod fieldwork_summary;
 pub mod indices;
+pub mod substitutions;
