@@ -52,14 +52,7 @@ impl Error {
         value: &str,
         reason: impl Into<String>,
     ) -> Error {
-        ErrorKind::Cell(CellProblem {
-            file: file.to_string(),
-            row,
-            column: column.to_string(),
-            value: value.to_string(),
-            reason: reason.into(),
-        })
-        .into()
+        ErrorKind::Cell(CellProblem::new(file, row, column, value, reason)).into()
     }
 
     pub(crate) fn input(input: &'static str, message: impl Into<String>) -> Error {
@@ -118,6 +111,26 @@ pub struct CellProblem {
     pub value: String,
     /// What is wrong and what form is expected.
     pub reason: String,
+}
+
+impl CellProblem {
+    /// The one builder of a cell problem (a rejected row's, or an error's through
+    /// [`Error::cell`](crate::Error)).
+    pub(crate) fn new(
+        file: &str,
+        row: u64,
+        column: &str,
+        value: &str,
+        reason: impl Into<String>,
+    ) -> CellProblem {
+        CellProblem {
+            file: file.to_string(),
+            row,
+            column: column.to_string(),
+            value: value.to_string(),
+            reason: reason.into(),
+        }
+    }
 }
 
 impl fmt::Display for CellProblem {

@@ -364,30 +364,20 @@ impl RecordLayout {
 
     /// A problem at `column` of `row`.
     pub fn problem(&self, row: &Row<'_>, column: usize, reason: impl Into<String>) -> CellProblem {
-        CellProblem {
-            file: self.file.clone(),
-            row: row.number(),
-            column: self.headers.get(column).cloned().unwrap_or_default(),
-            value: row.get(column).to_string(),
-            reason: reason.into(),
-        }
+        let header = self.headers.get(column).map_or("", String::as_str);
+        CellProblem::new(&self.file, row.number(), header, row.get(column), reason)
     }
 
     /// The first check of a non-blank row: it has as many cells as the header. It comes before
     /// every other check (the duplicate `record_id` check included).
     pub fn check_shape(&self, row: &Row<'_>) -> std::result::Result<(), CellProblem> {
         if row.len() != self.headers.len() {
-            return Err(CellProblem {
-                file: self.file.clone(),
-                row: row.number(),
-                column: String::new(),
-                value: String::new(),
-                reason: format!(
-                    "the row has {} cells but the header has {}",
-                    row.len(),
-                    self.headers.len()
-                ),
-            });
+            let reason = format!(
+                "the row has {} cells but the header has {}",
+                row.len(),
+                self.headers.len()
+            );
+            return Err(CellProblem::new(&self.file, row.number(), "", "", reason));
         }
         Ok(())
     }

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use super::OverrideSpec;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::table::Table;
 
 /// The `[[override]]` entries of an overrides file (CSV or spreadsheet): one per row with a
@@ -22,14 +22,8 @@ pub(super) fn read_overrides(path: &Path) -> Result<Vec<OverrideSpec>> {
             continue;
         }
         let cell_err = |c: usize, expected: &str| -> Error {
-            ErrorKind::Cell(crate::error::CellProblem {
-                file: name.clone(),
-                row: row.number(),
-                column: headers.get(c).cloned().unwrap_or_default(),
-                value: row.get(c).to_string(),
-                reason: expected.to_string(),
-            })
-            .into()
+            let header = headers.get(c).map_or("", String::as_str);
+            Error::cell(&name, row.number(), header, row.get(c), expected)
         };
         let int = |c: Option<usize>| -> Result<Option<i64>> {
             match c.map(|c| (c, row.get(c))) {

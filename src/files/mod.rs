@@ -11,16 +11,22 @@
 //! - [`indices`]: `indices.csv` (written by `chiso index`, read by `chiso par` for its
 //!   survey criteria and by `chiso report`).
 //! - [`flags`]: `flags.csv` (written by `chiso index`, read by `chiso report`).
-//! - [`par`]: `par.csv`, `par_fields.csv` and `par_criteria.csv` (written by `chiso par`;
-//!   the first two read by `chiso report`).
 //! - [`ranks`]: `ranks.csv` (written by `chiso index`, read by `chiso report`).
 //! - [`timeliness`]: `timeliness.csv` (written by `chiso timeliness`, read by
 //!   `chiso report`).
+//! - [`par`]: `par.csv`, `par_fields.csv` and `par_criteria.csv` (written by `chiso par`;
+//!   the first two read by `chiso report`).
+//! - [`substitutions`]: the fieldwork's `substitutions.csv` (the substitution log, written by
+//!   `chiso demo` under `fieldwork/`).
+//! - [`fieldwork_summary`]: the fieldwork's `summary.csv` (the per-stratum counts, written by
+//!   `chiso demo` under `fieldwork/`).
 
 pub(crate) mod fields;
+pub mod fieldwork_summary;
 pub mod flags;
 pub mod indices;
 pub mod par;
 pub mod ranks;
 pub mod sample;
+pub mod substitutions;
 pub mod timeliness;
