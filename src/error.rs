@@ -98,6 +98,62 @@ impl std::error::Error for Error {
     }
 }
 
+/// Where in an input file something is: the file, as the user named it, and where in it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Position {
+    /// The file, as the user named it.
+    pub file: String,
+    /// Where in the file.
+    pub place: Place,
+}
+
+/// A place in a file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Place {
+    /// The file as a whole.
+    Whole,
+    /// A row of a table, counting the header as row 1 (as a spreadsheet does).
+    Row(u64),
+    /// A line of a text format (JSON, TOML).
+    Line(u64),
+}
+
+impl Position {
+    /// The file as a whole.
+    pub fn file(file: impl Into<String>) -> Position {
+        Position {
+            file: file.into(),
+            place: Place::Whole,
+        }
+    }
+
+    /// Row `row` of a table.
+    pub fn row(file: impl Into<String>, row: u64) -> Position {
+        Position {
+            file: file.into(),
+            place: Place::Row(row),
+        }
+    }
+
+    /// Line `line` of a text file.
+    pub fn line(file: impl Into<String>, line: u64) -> Position {
+        Position {
+            file: file.into(),
+            place: Place::Line(line),
+        }
+    }
+}
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.place {
+            Place::Whole => write!(f, "{}", self.file),
+            Place::Row(n) => write!(f, "{}: row {n}", self.file),
+            Place::Line(n) => write!(f, "{}: line {n}", self.file),
+        }
+    }
+}
+
 /// One cell that could not be used, with where it is and what was expected there.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CellProblem {
@@ -158,14 +214,12 @@ pub enum ErrorKind {
     /// A cell of an input file has a value that cannot be used.
     #[error("{0}")]
     Cell(CellProblem),
-    /// A file is not well-formed CSV, XLSX, TOML or JSON.
-    #[error("{file}: {location}{message}")]
+    /// A file is not well-formed CSV, XLSX, TOML or JSON, or does not hold what it should.
+    #[error("{at}: {message}")]
     Malformed {
-        /// The file.
-        file: String,
-        /// `row N: ` or empty.
-        location: String,
-        /// What the parser said.
+        /// Where: the file, and the row or line when known.
+        at: Position,
+        /// What is wrong.
         message: String,
     },
     /// Required columns are missing from an input file.
@@ -250,4 +304,30 @@ fn quoted(names: &[String]) -> String {
         .map(|n| format!("`{n}`"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_read_as_file_row_or_line() {
+        let e = |at: Position| -> String {
+            Error::from(ErrorKind::Malformed {
+                at,
+                message: "what is wrong".into(),
+            })
+            .to_string()
+        };
+        assert_eq!(e(Position::file("a.csv")), "a.csv: what is wrong");
+        assert_eq!(e(Position::row("a.csv", 7)), "a.csv: row 7: what is wrong");
+        assert_eq!(e(Position::line("i.json", 3)), "i.json: line 3: what is wrong");
+        let c = Error::cell("r.csv", 4, "phone", "", "expected a number");
+        assert_eq!(
+            c.to_string(),
+            "r.csv: row 4, column `phone`: expected a number (found \"\")"
+        );
+        let s = Error::setting("level", 1.5, "expected a proportion such as 0.95");
+        assert_eq!(s.to_string(), "level 1.5: expected a proportion such as 0.95");
+    }
 }

@@ -74,4 +74,4 @@ pub mod timeliness;
 pub mod verify;
 pub mod weights;
 
-pub use error::{CellProblem, Error, ErrorKind, Result};
+pub use error::{CellProblem, Error, ErrorKind, Place, Position, Result};

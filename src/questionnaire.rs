@@ -171,8 +171,7 @@ impl Questionnaire {
         let name = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         let spec: QuestionnaireSpec = toml::from_str(&text).map_err(|e| ErrorKind::Malformed {
-            file: name.clone(),
-            location: String::new(),
+            at: crate::Position::file(name.clone()),
             message: format!("not a valid questionnaire: {}", e.to_string().trim_end()),
         })?;
         Questionnaire::from_spec(spec, &name)

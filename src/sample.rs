@@ -348,8 +348,7 @@ fn write_sample_csv(
             let row = fetcher.fetch(m.locator, m.row)?;
             if row.get(layout.record_id) != &*m.record_id {
                 return Err(ErrorKind::Malformed {
-                    file: name.to_string(),
-                    location: format!("row {}: ", m.row),
+                    at: crate::Position::row(name.to_string(), m.row),
                     message: "the file changed while it was being read".into(),
                 }
                 .into());

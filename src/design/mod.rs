@@ -253,8 +253,7 @@ impl Design {
         let name = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         let mut spec: DesignSpec = toml::from_str(&text).map_err(|e| ErrorKind::Malformed {
-            file: name.clone(),
-            location: String::new(),
+            at: crate::Position::file(name.clone()),
             message: format!("not a valid design: {}", e.to_string().trim_end()),
         })?;
         if let Some(file) = spec.overrides.take() {

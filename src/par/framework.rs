@@ -225,8 +225,7 @@ impl Framework {
         let name = path.display().to_string();
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
         let text = String::from_utf8(bytes.clone()).map_err(|_| ErrorKind::Malformed {
-            file: name.clone(),
-            location: String::new(),
+            at: crate::Position::file(name.clone()),
             message: "not UTF-8 text".into(),
         })?;
         let mut fw = Framework::from_toml(&text, &name)?;
@@ -237,8 +236,7 @@ impl Framework {
     /// Parses and validates framework TOML; `file` names it in messages.
     pub fn from_toml(text: &str, file: &str) -> Result<Framework> {
         let spec: FrameworkSpec = toml::from_str(text).map_err(|e| ErrorKind::Malformed {
-            file: file.to_string(),
-            location: String::new(),
+            at: crate::Position::file(file.to_string()),
             message: format!("not a valid PAR framework: {}", e.to_string().trim_end()),
         })?;
         Framework::from_spec(spec, file)

@@ -89,8 +89,7 @@ impl Scores {
                 .map(|c| c.code.clone())
                 .collect();
             return Err(ErrorKind::Malformed {
-                file,
-                location: String::new(),
+                at: crate::Position::file(file),
                 message: format!(
                     "the framework applies criteria {} to some unit groups only, so the scores \
                      need a `unit_group` column (one of: {})",
@@ -303,8 +302,7 @@ impl Scores {
         }
         if units.is_empty() {
             return Err(ErrorKind::Malformed {
-                file,
-                location: String::new(),
+                at: crate::Position::file(file),
                 message: "no scores: the file has no row below its header".into(),
             }
             .into());

@@ -406,16 +406,14 @@ fn load_indices(csv_path: &Path, json_path: &Path) -> Result<Indices> {
     let json_name = json_path.display().to_string();
     let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| -> Error {
         ErrorKind::Malformed {
-            file: json_name.clone(),
-            location: format!("line {}: ", e.line()),
+            at: crate::Position::line(json_name.clone(), e.line() as u64),
             message: e.to_string(),
         }
         .into()
     })?;
     let key_err = |key: &str, expected: &str| -> Error {
         ErrorKind::Malformed {
-            file: json_name.clone(),
-            location: String::new(),
+            at: crate::Position::file(json_name.clone()),
             message: format!("key `{key}`: expected {expected}, as `chiso index` writes it"),
         }
         .into()
@@ -471,8 +469,7 @@ fn same_run(json: &serde_json::Value, json_name: &str, rows: &[IndexEntry]) -> R
     }
     let differ = |message: String| -> Error {
         ErrorKind::Malformed {
-            file: json_name.to_string(),
-            location: String::new(),
+            at: crate::Position::file(json_name.to_string()),
             message: format!(
                 "{message}: indices.json and indices.csv come from different runs; \
                  publish the two files written together by `chiso index`"

@@ -136,8 +136,7 @@ impl Table {
             "csv" | "txt" => Table::open_csv(path, name, hashed),
             "xlsx" | "xlsm" | "xls" | "ods" => Table::open_sheet(path, name, sheet),
             _ => Err(ErrorKind::Malformed {
-                file: name,
-                location: String::new(),
+                at: crate::Position::file(name),
                 message: format!(
                     "unknown file type {ext:?}: expected a .csv file (UTF-8) or a spreadsheet (.xlsx, .xls, .ods)"
                 ),
@@ -454,8 +453,7 @@ impl Fetcher<'_> {
                 reader.seek(locator).map_err(io)?;
                 if !reader.read_record(record).map_err(io)? {
                     return Err(ErrorKind::Malformed {
-                        file: self.name.to_string(),
-                        location: format!("row {number}: "),
+                        at: crate::Position::row(self.name.to_string(), number),
                         message: "the file changed while it was being read".into(),
                     }
                     .into());

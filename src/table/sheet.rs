@@ -14,8 +14,7 @@ impl Table {
     pub(super) fn open_sheet(path: &Path, name: String, sheet: Option<&str>) -> Result<Table> {
         let malformed = |message: String| -> Error {
             ErrorKind::Malformed {
-                file: name.clone(),
-                location: String::new(),
+                at: crate::Position::file(name.clone()),
                 message,
             }
             .into()

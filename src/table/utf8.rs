@@ -9,8 +9,7 @@ use crate::error::{ErrorKind, Result};
 pub(super) fn check_utf8(record: &Record, name: &str, row: u64) -> Result<()> {
     utf8_fields(record).map_err(|field| {
         ErrorKind::Malformed {
-            file: name.to_string(),
-            location: format!("row {row}: "),
+            at: crate::Position::row(name.to_string(), row),
             message: format!(
                 "the text is not UTF-8 (field {}); save the file as \"CSV UTF-8\"",
                 field + 1
