@@ -321,13 +321,19 @@ mod tests {
         };
         assert_eq!(e(Position::file("a.csv")), "a.csv: what is wrong");
         assert_eq!(e(Position::row("a.csv", 7)), "a.csv: row 7: what is wrong");
-        assert_eq!(e(Position::line("i.json", 3)), "i.json: line 3: what is wrong");
+        assert_eq!(
+            e(Position::line("i.json", 3)),
+            "i.json: line 3: what is wrong"
+        );
         let c = Error::cell("r.csv", 4, "phone", "", "expected a number");
         assert_eq!(
             c.to_string(),
             "r.csv: row 4, column `phone`: expected a number (found \"\")"
         );
         let s = Error::setting("level", 1.5, "expected a proportion such as 0.95");
-        assert_eq!(s.to_string(), "level 1.5: expected a proportion such as 0.95");
+        assert_eq!(
+            s.to_string(),
+            "level 1.5: expected a proportion such as 0.95"
+        );
     }
 }

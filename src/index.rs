@@ -274,18 +274,6 @@ fn rows(
     out
 }
 
-/// What `indices.json` holds besides the rows.
-#[derive(Serialize)]
-struct Published<'a> {
-    questionnaire: &'a str,
-    settings: Settings,
-    weights: &'a Weighting,
-    engine_version: &'a str,
-    #[serde(flatten)]
-    extra: &'a serde_json::Map<String, serde_json::Value>,
-    rows: &'a [IndexRow],
-}
-
 /// What an index run publishes besides the rows: more keys of `indices.json` and more files
 /// written together with `indices.csv` (all or none of them).
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -349,15 +337,14 @@ pub fn stage(
     rows: &[IndexRow],
     extras: Extras,
 ) {
-    let json = serde_json::to_vec_pretty(&Published {
+    let json = crate::files::indices::to_json(&crate::files::indices::Published {
         questionnaire: &q.name,
         settings,
         weights,
         engine_version: env!("CARGO_PKG_VERSION"),
         extra: &extras.json,
         rows,
-    })
-    .expect("rows serialise");
+    });
     staged.add("indices.csv", crate::files::indices::to_csv(rows));
     staged.add("indices.json", json);
     for (name, bytes) in extras.files {

@@ -108,9 +108,14 @@ const MANIFEST: &str = r#"{
   "seed": "XSKT 2024-10-01: 123456",
   "design": {"frame": {"window": ["2024-01-01", "2024-09-30"], "strata": ["unit_code"]},
              "size": {"mode": "fixed", "n": 200}},
+  "records": {"file": "records.csv", "sha256": "0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d",
+              "rows": 9000, "rejected": 0, "not_returned": 100, "outside_window": 200,
+              "eligible": 8700, "blank": 0},
   "frame_digest": "f00dfeedf00dfeedf00dfeedf00dfeedf00dfeedf00dfeedf00dfeedf00dfeed",
   "sample_digest": "5a3b1e0c9d8f7a6b5a3b1e0c9d8f7a6b5a3b1e0c9d8f7a6b5a3b1e0c9d8f7a6b",
-  "totals": {"strata": 3, "frame_size": 5000, "sample_size": 600, "reserve_size": 300}
+  "sample_file_sha256": "1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e",
+  "totals": {"strata": 3, "frame_size": 5000, "sample_size": 600, "reserve_size": 300},
+  "strata": []
 }"#;
 
 /// Writes the inputs; `full` adds flags, ranks, timeliness, PAR and the manifest.
@@ -698,7 +703,11 @@ fn bad_inputs_name_the_file_row_column_and_value() {
     dir.write("par/par.csv", PAR_CSV);
 
     dir.write("manifest.json", &MANIFEST.replace("\"seed\"", "\"seeds\""));
-    fails(&args, &dir, &["manifest.json", "key `seed`"]);
+    fails(
+        &args,
+        &dir,
+        &["manifest.json", "not a chiso manifest", "`seed`"],
+    );
     dir.write("manifest.json", MANIFEST);
 
     dir.write("indices/indices.json", "{\"questionnaire\": \"q\"}");

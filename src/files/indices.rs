@@ -7,12 +7,15 @@
 //! the shares; empty where there is no estimate), `ci_method`, `n` (answers used) and `df`
 //! (design degrees of freedom). Numbers are written at full precision (the shortest text
 //! that reads back as the same value).
+//!
+//! `indices.json`, written beside it ([`Published`]), carries the settings of the run and
+//! the same rows; [`read_published`] reads both and checks that they belong together.
 
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
 use crate::files::fields::Csv;
 use crate::index::IndexRow;
 use crate::output::cell;
@@ -60,6 +63,31 @@ pub fn to_csv(rows: &[IndexRow]) -> Vec<u8> {
         .expect("memory");
     }
     w.into_inner().expect("memory")
+}
+
+/// What `indices.json` holds: the questionnaire's name, the interval settings, where the
+/// weights came from, the engine version, further keys of the run (`weight_summary`,
+/// `calibration`, `invalid_answers`, `response_rates`), and the same rows as `indices.csv`.
+#[derive(Serialize)]
+pub struct Published<'a> {
+    /// The questionnaire's name.
+    pub questionnaire: &'a str,
+    /// Interval method and level.
+    pub settings: crate::index::Settings,
+    /// Where the weights came from.
+    pub weights: &'a crate::weights::Weighting,
+    /// The engine version.
+    pub engine_version: &'a str,
+    /// Further keys of the run.
+    #[serde(flatten)]
+    pub extra: &'a serde_json::Map<String, serde_json::Value>,
+    /// The rows.
+    pub rows: &'a [IndexRow],
+}
+
+/// The bytes of `indices.json` (pretty-printed).
+pub fn to_json(published: &Published<'_>) -> Vec<u8> {
+    serde_json::to_vec_pretty(published).expect("rows serialise")
 }
 
 /// One row of `indices.csv` as read back.
@@ -158,4 +186,176 @@ pub fn read(path: &Path, required: &[&'static str]) -> Result<Vec<Entry>> {
         }
         Ok(entry)
     })
+}
+
+/// `indices.csv` with the settings from `indices.json`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Indices {
+    /// The questionnaire's name.
+    pub questionnaire: String,
+    /// Interval method for shares.
+    pub ci_method: String,
+    /// Confidence level, e.g. 0.95.
+    pub level: f64,
+    /// How the weights were made.
+    pub weights: crate::weights::Weighting,
+    /// The engine version that computed the indices.
+    pub engine_version: String,
+    /// The rows, in file order.
+    pub rows: Vec<Entry>,
+}
+
+impl Indices {
+    /// The row for a domain, indicator and measure.
+    pub fn get(&self, domain: &str, indicator: &str, measure: &str) -> Option<&Entry> {
+        self.rows
+            .iter()
+            .find(|r| r.domain == domain && r.indicator == indicator && r.measure == measure)
+    }
+
+    /// The unit codes (every domain but `ALL`), in file order.
+    pub fn units(&self) -> Vec<&str> {
+        let mut seen = Vec::new();
+        for r in &self.rows {
+            if r.domain != "ALL" && !seen.contains(&r.domain.as_str()) {
+                seen.push(r.domain.as_str());
+            }
+        }
+        seen
+    }
+
+    /// The element codes (`element:<code>`), in file order.
+    pub fn elements(&self) -> Vec<&str> {
+        let mut seen = Vec::new();
+        for r in &self.rows {
+            if let Some(code) = r.indicator.strip_prefix("element:")
+                && !seen.contains(&code)
+            {
+                seen.push(code);
+            }
+        }
+        seen
+    }
+}
+
+/// Reads `indices.csv` and `indices.json` from `dir` (the directory written by `chiso index`),
+/// checks every cell and that both files come from the same run.
+pub fn read_published(dir: &Path) -> Result<Indices> {
+    let (csv_path, json_path) = (&dir.join("indices.csv"), &dir.join("indices.json"));
+    for p in [csv_path, json_path] {
+        if !p.is_file() {
+            return Err(Error::input(
+                "indices",
+                format!(
+                    "{}: not found; expected the directory written by `chiso index --out DIR`",
+                    p.display()
+                ),
+            ));
+        }
+    }
+    let text = std::fs::read_to_string(json_path).map_err(|e| Error::io(json_path, e))?;
+    let json_name = json_path.display().to_string();
+    let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| -> Error {
+        ErrorKind::Malformed {
+            at: crate::Position::line(json_name.clone(), e.line() as u64),
+            message: e.to_string(),
+        }
+        .into()
+    })?;
+    let key_err = |key: &str, expected: &str| -> Error {
+        ErrorKind::Malformed {
+            at: crate::Position::file(json_name.clone()),
+            message: format!("key `{key}`: expected {expected}, as `chiso index` writes it"),
+        }
+        .into()
+    };
+    let string = |pointer: &str, key: &str| -> Result<String> {
+        json.pointer(pointer)
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+            .ok_or_else(|| key_err(key, "a string"))
+    };
+    let questionnaire = string("/questionnaire", "questionnaire")?;
+    let ci_method = string("/settings/ci_method", "settings.ci_method")?;
+    let weights = crate::weights::Weighting::parse(&string("/weights", "weights")?)
+        .ok_or_else(|| key_err("weights", "a description of the weights"))?;
+    let engine_version = string("/engine_version", "engine_version")?;
+    let level = json
+        .pointer("/settings/level")
+        .and_then(|v| v.as_f64())
+        .filter(|l| *l > 0.0 && *l < 1.0)
+        .ok_or_else(|| key_err("settings.level", "a confidence level between 0 and 1"))?;
+
+    let rows = read(csv_path, &COLUMNS[..9])?;
+    same_run(&json, &json_name, &rows)?;
+    Ok(Indices {
+        questionnaire,
+        ci_method,
+        level,
+        weights,
+        engine_version,
+        rows,
+    })
+}
+
+/// Equal within a few ulps (or both absent): a different run differs by far more.
+fn same_number(a: Option<f64>, b: Option<f64>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => (a - b).abs() <= 4.0 * f64::EPSILON * a.abs().max(b.abs()),
+        _ => false,
+    }
+}
+
+/// Checks that `indices.json` (when it carries its rows) and `indices.csv` come from the same
+/// run: the same rows in the same order with the same estimates. Both files write each number
+/// in its shortest exact decimal form, but `serde_json` reads decimals with a fast parser that
+/// may miss the nearest `f64` by an ulp, hence [`same_number`].
+fn same_run(json: &serde_json::Value, json_name: &str, rows: &[Entry]) -> Result<()> {
+    let Some(published) = json.get("rows").and_then(|r| r.as_array()) else {
+        return Ok(());
+    };
+    if published.is_empty() {
+        return Ok(());
+    }
+    let differ = |message: String| -> Error {
+        ErrorKind::Malformed {
+            at: crate::Position::file(json_name.to_string()),
+            message: format!(
+                "{message}: indices.json and indices.csv come from different runs; \
+                 publish the two files written together by `chiso index`"
+            ),
+        }
+        .into()
+    };
+    if published.len() != rows.len() {
+        return Err(differ(format!(
+            "{} rows, but indices.csv has {}",
+            published.len(),
+            rows.len()
+        )));
+    }
+    for (i, (p, r)) in published.iter().zip(rows).enumerate() {
+        let text = |k: &str| p.get(k).and_then(|v| v.as_str()).unwrap_or("");
+        let estimate = p.get("estimate").and_then(|v| v.as_f64());
+        if text("domain") != r.domain
+            || text("indicator") != r.indicator
+            || text("measure") != r.measure
+            || !same_number(estimate, r.estimate)
+        {
+            return Err(differ(format!(
+                "row {} ({} {} {}) differs from indices.csv row {} ({} {} {}, estimate {})",
+                i + 1,
+                text("domain"),
+                text("indicator"),
+                text("measure"),
+                i + 2,
+                r.domain,
+                r.indicator,
+                r.measure,
+                r.estimate.map_or(String::from("empty"), |e| e.to_string())
+            )));
+        }
+    }
+    Ok(())
 }

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use super::DEFAULT_TITLE;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 
 /// Where the report's inputs are.
 #[derive(Clone, Debug, Default)]
@@ -39,55 +39,9 @@ impl Sources {
 /// One row of `indices.csv` (defined with the file, in [`crate::files::indices`]).
 pub use crate::files::indices::Entry as IndexEntry;
 
-/// `indices.csv` with the settings from `indices.json`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Indices {
-    /// The questionnaire's name.
-    pub questionnaire: String,
-    /// Interval method for shares.
-    pub ci_method: String,
-    /// Confidence level, e.g. 0.95.
-    pub level: f64,
-    /// How the weights were made.
-    pub weights: crate::weights::Weighting,
-    /// The engine version that computed the indices.
-    pub engine_version: String,
-    /// The rows, in file order.
-    pub rows: Vec<IndexEntry>,
-}
-
-impl Indices {
-    /// The row for a domain, indicator and measure.
-    pub fn get(&self, domain: &str, indicator: &str, measure: &str) -> Option<&IndexEntry> {
-        self.rows
-            .iter()
-            .find(|r| r.domain == domain && r.indicator == indicator && r.measure == measure)
-    }
-
-    /// The unit codes (every domain but `ALL`), in file order.
-    pub fn units(&self) -> Vec<&str> {
-        let mut seen = Vec::new();
-        for r in &self.rows {
-            if r.domain != "ALL" && !seen.contains(&r.domain.as_str()) {
-                seen.push(r.domain.as_str());
-            }
-        }
-        seen
-    }
-
-    /// The element codes (`element:<code>`), in file order.
-    pub fn elements(&self) -> Vec<&str> {
-        let mut seen = Vec::new();
-        for r in &self.rows {
-            if let Some(code) = r.indicator.strip_prefix("element:")
-                && !seen.contains(&code)
-            {
-                seen.push(code);
-            }
-        }
-        seen
-    }
-}
+/// `indices.csv` with the settings from `indices.json` (defined with the files, in
+/// [`crate::files::indices`]).
+pub use crate::files::indices::Indices;
 
 /// One row of `flags.csv` (defined with the file, in [`crate::files::flags`]).
 pub use crate::files::flags::Entry as Flag;
@@ -169,7 +123,7 @@ impl Inputs {
     /// Reads and checks every input named in `sources`.
     pub fn load(sources: &Sources) -> Result<Inputs> {
         let dir = &sources.indices;
-        let indices = load_indices(&dir.join("indices.csv"), &dir.join("indices.json"))?;
+        let indices = crate::files::indices::read_published(dir)?;
         let flags_path = dir.join("flags.csv");
         let flags = flags_path
             .exists()
@@ -390,125 +344,6 @@ fn required(dir: &Path, name: &str, input: &'static str) -> Result<PathBuf> {
 
 pub(super) use crate::files::indices::is_share;
 
-fn load_indices(csv_path: &Path, json_path: &Path) -> Result<Indices> {
-    for p in [csv_path, json_path] {
-        if !p.is_file() {
-            return Err(Error::input(
-                "indices",
-                format!(
-                    "{}: not found; expected the directory written by `chiso index --out DIR`",
-                    p.display()
-                ),
-            ));
-        }
-    }
-    let text = std::fs::read_to_string(json_path).map_err(|e| Error::io(json_path, e))?;
-    let json_name = json_path.display().to_string();
-    let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| -> Error {
-        ErrorKind::Malformed {
-            at: crate::Position::line(json_name.clone(), e.line() as u64),
-            message: e.to_string(),
-        }
-        .into()
-    })?;
-    let key_err = |key: &str, expected: &str| -> Error {
-        ErrorKind::Malformed {
-            at: crate::Position::file(json_name.clone()),
-            message: format!("key `{key}`: expected {expected}, as `chiso index` writes it"),
-        }
-        .into()
-    };
-    let string = |pointer: &str, key: &str| -> Result<String> {
-        json.pointer(pointer)
-            .and_then(|v| v.as_str())
-            .map(str::to_string)
-            .ok_or_else(|| key_err(key, "a string"))
-    };
-    let questionnaire = string("/questionnaire", "questionnaire")?;
-    let ci_method = string("/settings/ci_method", "settings.ci_method")?;
-    let weights = crate::weights::Weighting::parse(&string("/weights", "weights")?)
-        .ok_or_else(|| key_err("weights", "a description of the weights"))?;
-    let engine_version = string("/engine_version", "engine_version")?;
-    let level = json
-        .pointer("/settings/level")
-        .and_then(|v| v.as_f64())
-        .filter(|l| *l > 0.0 && *l < 1.0)
-        .ok_or_else(|| key_err("settings.level", "a confidence level between 0 and 1"))?;
-
-    let rows = crate::files::indices::read(csv_path, &crate::files::indices::COLUMNS[..9])?;
-    same_run(&json, &json_name, &rows)?;
-    Ok(Indices {
-        questionnaire,
-        ci_method,
-        level,
-        weights,
-        engine_version,
-        rows,
-    })
-}
-
-/// Equal within a few ulps (or both absent): a different run differs by far more.
-fn same_number(a: Option<f64>, b: Option<f64>) -> bool {
-    match (a, b) {
-        (None, None) => true,
-        (Some(a), Some(b)) => (a - b).abs() <= 4.0 * f64::EPSILON * a.abs().max(b.abs()),
-        _ => false,
-    }
-}
-
-/// Checks that `indices.json` (when it carries its rows) and `indices.csv` come from the same
-/// run: the same rows in the same order with the same estimates. Both files write each number
-/// in its shortest exact decimal form, but `serde_json` reads decimals with a fast parser that
-/// may miss the nearest `f64` by an ulp, hence [`same_number`].
-fn same_run(json: &serde_json::Value, json_name: &str, rows: &[IndexEntry]) -> Result<()> {
-    let Some(published) = json.get("rows").and_then(|r| r.as_array()) else {
-        return Ok(());
-    };
-    if published.is_empty() {
-        return Ok(());
-    }
-    let differ = |message: String| -> Error {
-        ErrorKind::Malformed {
-            at: crate::Position::file(json_name.to_string()),
-            message: format!(
-                "{message}: indices.json and indices.csv come from different runs; \
-                 publish the two files written together by `chiso index`"
-            ),
-        }
-        .into()
-    };
-    if published.len() != rows.len() {
-        return Err(differ(format!(
-            "{} rows, but indices.csv has {}",
-            published.len(),
-            rows.len()
-        )));
-    }
-    for (i, (p, r)) in published.iter().zip(rows).enumerate() {
-        let text = |k: &str| p.get(k).and_then(|v| v.as_str()).unwrap_or("");
-        let estimate = p.get("estimate").and_then(|v| v.as_f64());
-        if text("domain") != r.domain
-            || text("indicator") != r.indicator
-            || text("measure") != r.measure
-            || !same_number(estimate, r.estimate)
-        {
-            return Err(differ(format!(
-                "row {} ({} {} {}) differs from indices.csv row {} ({} {} {}, estimate {})",
-                i + 1,
-                text("domain"),
-                text("indicator"),
-                text("measure"),
-                i + 2,
-                r.domain,
-                r.indicator,
-                r.measure,
-                r.estimate.map_or(String::from("empty"), |e| e.to_string())
-            )));
-        }
-    }
-    Ok(())
-}
-
 /// Reads every `--par` directory and joins them into one [`Par`], refusing a unit or a group
 /// that two directories both rank. `origin` receives each unit's file and row index.
 fn load_pars(dirs: &[PathBuf], origin: &mut Vec<(PathBuf, usize)>) -> Result<Option<Par>> {
@@ -574,45 +409,18 @@ fn load_pars(dirs: &[PathBuf], origin: &mut Vec<(PathBuf, usize)>) -> Result<Opt
     Ok(Some(all))
 }
 
+/// The sample's facts for the report, from its manifest read as `chiso sample` wrote it
+/// ([`crate::manifest::Manifest`]).
 fn load_manifest(path: &Path) -> Result<SampleInfo> {
-    let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let bad = |message: String| -> Error {
-        ErrorKind::Manifest {
-            file: file.clone(),
-            message,
-        }
-        .into()
-    };
-    let json: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| bad(format!("not a JSON manifest (line {}): {e}", e.line())))?;
-    let string = |key: &str| -> Result<String> {
-        json.get(key)
-            .and_then(|v| v.as_str())
-            .map(str::to_string)
-            .ok_or_else(|| {
-                bad(format!(
-                    "key `{key}`: expected a string, as in the manifest.json written by `chiso sample`"
-                ))
-            })
-    };
-    let design = json
-        .get("design")
-        .filter(|d| d.is_object())
-        .cloned()
-        .ok_or_else(|| bad("key `design`: expected the sample design (an object)".into()))?;
-    let total = |key: &str| {
-        json.pointer(&format!("/totals/{key}"))
-            .and_then(|v| v.as_u64())
-    };
+    let m = crate::manifest::Manifest::load(path)?;
     Ok(SampleInfo {
-        algorithm: string("algorithm")?,
-        seed: string("seed")?,
-        sample_digest: string("sample_digest")?,
-        frame_digest: string("frame_digest")?,
-        engine_version: string("engine_version")?,
-        design,
-        frame_size: total("frame_size"),
-        sample_size: total("sample_size"),
+        design: serde_json::to_value(&m.design).expect("a design serialises"),
+        frame_size: Some(m.totals.frame_size),
+        sample_size: Some(m.totals.sample_size),
+        algorithm: m.algorithm,
+        seed: m.seed,
+        sample_digest: m.sample_digest,
+        frame_digest: m.frame_digest,
+        engine_version: m.engine_version,
     })
 }
