@@ -327,10 +327,10 @@ pub const DEMO_SEED: &str = "demo-2024-10-01-xo-so-123456";
 pub const DEMO_QUESTIONNAIRE: &str = include_str!("../questionnaires/sipas-5-elements.toml");
 
 /// Simulated answers for everyone on the lists of a sample: what each person would answer if
-/// reached. Officials' answers are drawn exactly as [`write_responses`] draws them (so the
-/// officials who complete the simulated fieldwork answer as they did before fieldwork was
-/// simulated); reserves' answers come from a stream of their own, with the same unit levels
-/// and item effects.
+/// reached. Officials' answers are drawn from the demo's `responses` stream in the order of
+/// the sample file, as they were before fieldwork was simulated (so the officials who complete
+/// the simulated fieldwork answer as they did then); reserves' answers come from a stream of
+/// their own, with the same unit levels and item effects.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SimulatedAnswers {
     answers: std::collections::HashMap<(String, crate::sample::Role, u64), Vec<String>>,
