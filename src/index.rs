@@ -341,7 +341,7 @@ fn to_json<T: Serialize>(v: &T) -> serde_json::Value {
 
 /// Adds `indices.csv`, `indices.json` and the `extras` files to `staged`, so that they are
 /// written together with the files derived from them (flags, ranks).
-pub fn stage(
+pub(crate) fn stage(
     staged: &mut Staged,
     q: &Questionnaire,
     settings: Settings,

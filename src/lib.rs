@@ -37,7 +37,7 @@
 //!     count = 1
 //! "#).unwrap();
 //! let design = Design::from_spec(spec, "design.toml")?;
-//! let (_, _, frame) = chiso::sample::read_frame(&path, None, &ColumnMap::default(), &design)?;
+//! let frame = chiso::sample::read_frame(&path, None, &ColumnMap::default(), &design)?;
 //! assert_eq!(frame.members(), 3); // A has two records: one frame member
 //! let lists = Lists::draw(frame, &design, "published seed", 1)?;
 //! assert_eq!(lists.draws[0].official.len(), 2);

@@ -321,7 +321,7 @@ struct Published<'a> {
 }
 
 /// Adds `ranks.csv` and `ranks.json` (settings and rows) to `staged`.
-pub fn stage(
+pub(crate) fn stage(
     staged: &mut Staged,
     settings: &RankSettings,
     precision: &FlagSettings,
