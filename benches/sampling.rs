@@ -31,12 +31,12 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use chiso::bench::{Table, file_sha256};
 use chiso::demo::{ProvinceSpec, write_records};
 use chiso::design::{Design, DesignSpec};
 use chiso::frame::Frame;
 use chiso::records::ColumnMap;
 use chiso::sample::{Lists, SampleRequest, draw_sample, read_frame};
-use chiso::table::{Table, file_sha256};
 use criterion::{
     BatchSize, BenchmarkGroup, BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group,
     criterion_main, measurement::WallTime,

@@ -9,17 +9,17 @@
 //! [`records`] (columns and row checks) → [`frame`] (who may be surveyed) → [`design`] (how
 //! many) → [`draw`] (who) → [`sample`] and [`manifest`] (the published files) → [`verify`]
 //! (the auditor's check); [`fieldwork`] replaces non-respondents from the reserves.
-//! Indices: [`questionnaire`] + [`responses`] (with [`disposition`]) → [`weights`] →
-//! [`kernel`] (the columnar hot path; [`estimate`] is its reference) → [`ci`] → [`index`] →
+//! Indices: [`questionnaire`] + [`responses`] (with [`disposition`]) → [`weights`] → the
+//! columnar kernel ([`compute_kernel`]; [`estimate`] is its reference) → [`ci`] → [`index`] →
 //! [`flags`] and [`ranks`]; [`timeliness`] from the records themselves; then [`par`] (the
 //! PAR INDEX) and [`report`] (workbook and web page). [`demo`] runs all of it on a synthetic
-//! province; [`random`] derives every seeded ChaCha20 stream (the draw's and the simulations')
-//! and converts their outputs.
+//! province; [`files`] defines every published file (columns, writer, reader). Every seeded
+//! ChaCha20 stream (the draw's and the simulations') is derived in one internal module and
+//! specified where it is used: [`draw`], [`fieldwork`], [`ranks`] and [`par`].
 //!
 //! ```
 //! use chiso::design::{Design, DesignSpec};
-//! use chiso::records::{ColumnMap, RecordLayout};
-//! use chiso::frame::Frame;
+//! use chiso::records::ColumnMap;
 //! use chiso::sample::Lists;
 //!
 //! # fn main() -> chiso::Result<()> {
@@ -58,20 +58,37 @@ pub mod files;
 pub mod flags;
 pub mod frame;
 pub mod index;
-pub mod kernel;
+pub(crate) mod kernel;
 pub mod manifest;
-pub mod output;
+pub(crate) mod output;
 pub mod par;
 pub mod questionnaire;
-pub mod random;
+pub(crate) mod random;
 pub mod ranks;
 pub mod records;
 pub mod report;
 pub mod responses;
 pub mod sample;
-pub mod table;
+pub(crate) mod table;
 pub mod timeliness;
 pub mod verify;
 pub mod weights;
 
 pub use error::{CellProblem, Error, ErrorKind, Result};
+
+/// *For benchmarks and checks* (the input of [`compute_kernel`]).
+///
+pub use kernel::Columns as KernelColumns;
+/// *For benchmarks and checks* (the hot path of [`index::compute`], checked against the
+/// reference estimator, [`estimate`]).
+///
+pub use kernel::compute as compute_kernel;
+
+// Bench-only plumbing: `benches/sampling.rs` times the steps of `draw_sample` one by one,
+// among them hashing the records file and reading the picked rows again, which only the
+// internal table reader does. Hidden because it is not part of the API: it follows the
+// reader wherever that goes.
+#[doc(hidden)]
+pub mod bench {
+    pub use crate::table::{Fetcher, Row, Table, file_sha256};
+}
