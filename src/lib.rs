@@ -18,9 +18,7 @@
 //! specified where it is used: [`draw`], [`fieldwork`], [`ranks`] and [`par`].
 //!
 //! ```
-//! use chiso::design::{Design, DesignSpec};
-//! use chiso::records::ColumnMap;
-//! use chiso::sample::Lists;
+//! use chiso::{ColumnMap, Design, DesignSpec, Lists};
 //!
 //! # fn main() -> chiso::Result<()> {
 //! let dir = tempfile::tempdir().unwrap();
@@ -44,6 +42,36 @@
 //! assert_eq!(lists.draws[0].reserve.len(), 1);
 //! # Ok(()) }
 //! ```
+//!
+//! # The public API
+//!
+//! Each command is one library call on a request; the binary only parses its arguments
+//! into the request and prints the output's summary. The requests, outputs and the types
+//! they are made of are re-exported here; the calls stay in their modules, except
+//! [`draw_sample`].
+//!
+//! | Command | Request | Call | Output |
+//! |---|---|---|---|
+//! | `chiso sample` | [`SampleRequest`] | [`draw_sample`] (after [`sample::refuse_existing`]), then [`SampleOutput::write`] | [`SampleOutput`] |
+//! | `chiso verify` | the records, manifest and sample files | [`verify::verify`] | [`VerifyReport`] |
+//! | `chiso index` | [`IndexRequest`] (with an [`IndexPopulation`]) | [`index::run`] | [`IndexOutput`] |
+//! | `chiso timeliness` | [`TimelinessRequest`] | [`timeliness::run`] | [`Timeliness`] and the files written |
+//! | `chiso par` | [`ParRequest`] | [`par::run`] | [`ParResult`] and the files written |
+//! | `chiso report` | [`ReportRequest`] (with its [`ReportSources`]) | [`report::run`] | [`ReportOutput`] |
+//! | `chiso demo` | [`DemoRequest`] and a [`DemoObserver`] | [`demo::run`] | [`DemoOutput`] |
+//!
+//! The validated plans and settings a request holds: [`Design`] (from a [`DesignSpec`]),
+//! [`ColumnMap`], [`Questionnaire`], [`Margins`] with a [`Calibration`], [`IndexSettings`]
+//! (with an [`IntervalMethod`]), [`FlagSettings`], [`RankSettings`], [`TimelinessSettings`],
+//! [`Framework`] and [`ParSettings`]. The results: [`Lists`] and [`Manifest`] (a sample),
+//! [`ResponseData`] (the responses as weighted), [`IndexRow`], [`FlagRow`] and [`RankRow`]
+//! (the indices), [`Timeliness`], [`ParResult`].
+//! Every failure is an [`Error`]; its [`ErrorKind`] says what went wrong, and a
+//! [`CellProblem`] where in a file.
+//!
+//! For benchmarks and checks, [`compute_kernel`] on [`KernelColumns`] is the hot path of
+//! [`index::compute`], and [`estimate`] the reference estimator it is tested against (itself
+//! checked against R).
 #![deny(missing_docs)]
 
 pub mod ci;
@@ -75,6 +103,36 @@ pub mod verify;
 pub mod weights;
 
 pub use error::{CellProblem, Error, ErrorKind, Result};
+
+// The commands: each one's request, output and (where its name is its own) call.
+pub use demo::{DemoOutput, DemoRequest, Observer as DemoObserver};
+pub use index::{IndexOutput, IndexRequest, Population as IndexPopulation};
+pub use par::{ParRequest, ParResult};
+pub use report::{ReportOutput, ReportRequest, Sources as ReportSources};
+pub use sample::{SampleOutput, SampleRequest, draw_sample};
+pub use timeliness::TimelinessRequest;
+pub use verify::Report as VerifyReport;
+
+// The validated plans and settings.
+pub use ci::Method as IntervalMethod;
+pub use design::{Design, DesignSpec};
+pub use flags::FlagSettings;
+pub use index::Settings as IndexSettings;
+pub use par::{Framework, Settings as ParSettings};
+pub use questionnaire::Questionnaire;
+pub use ranks::RankSettings;
+pub use records::ColumnMap;
+pub use timeliness::TimelinessSettings;
+pub use weights::{Calibration, Margins};
+
+// The results.
+pub use flags::FlagRow;
+pub use index::IndexRow;
+pub use manifest::Manifest;
+pub use ranks::RankRow;
+pub use responses::ResponseData;
+pub use sample::Lists;
+pub use timeliness::Timeliness;
 
 /// *For benchmarks and checks* (the input of [`compute_kernel`]).
 ///
