@@ -11,9 +11,9 @@
 //!
 //! Groups:
 //! * `read_answers`: sums every answer byte once (22 MB): the floor;
-//! * `kernel`: [`chiso::kernel::compute`] on decoded columns, on 1 and 2 threads: every
+//! * `kernel`: [`chiso::compute_kernel`] on decoded columns, on 1 and 2 threads: every
 //!   estimate and standard error;
-//! * `decode`: [`chiso::kernel::Columns::new`] (answers to one code per pair of items,
+//! * `decode`: [`chiso::KernelColumns::new`] (answers to one code per pair of items,
 //!   grouped by unit, stratum and weight);
 //! * `index`: [`chiso::index::compute`]: decode + kernel + intervals + output rows.
 //!
@@ -23,8 +23,8 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use chiso::index::{self, Settings};
-use chiso::kernel::{self, Columns};
 use chiso::questionnaire::Questionnaire;
+use chiso::{KernelColumns, compute_kernel};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
 #[path = "support/index_data.rs"]
@@ -40,7 +40,7 @@ fn bench(c: &mut Criterion) {
     .expect("the shipped questionnaire is valid");
     let data = responses(&q);
     let weights = data.weights();
-    let columns = Columns::new(&q, &data, &weights);
+    let columns = KernelColumns::new(&q, &data, &weights);
     let answer_bytes = (RESPONDENTS * q.items.len()) as u64;
 
     let mut g = c.benchmark_group("index_1m_22_items_1000_units");
@@ -58,11 +58,11 @@ fn bench(c: &mut Criterion) {
     });
     for threads in [1, 2] {
         g.bench_with_input(BenchmarkId::new("kernel", threads), &threads, |b, &t| {
-            b.iter(|| black_box(kernel::compute(&q, &columns, t)))
+            b.iter(|| black_box(compute_kernel(&q, &columns, t)))
         });
     }
     g.bench_function("decode", |b| {
-        b.iter(|| black_box(Columns::new(&q, &data, &weights)))
+        b.iter(|| black_box(KernelColumns::new(&q, &data, &weights)))
     });
     g.bench_function("index", |b| {
         b.iter(|| black_box(index::compute(&q, &data, Settings::default())))

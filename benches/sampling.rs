@@ -31,12 +31,12 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use chiso::bench::{Table, file_sha256};
 use chiso::demo::{ProvinceSpec, write_records};
 use chiso::design::{Design, DesignSpec};
 use chiso::frame::Frame;
 use chiso::records::ColumnMap;
 use chiso::sample::{Lists, SampleRequest, draw_sample, read_frame};
-use chiso::table::{Table, file_sha256};
 use criterion::{
     BatchSize, BenchmarkGroup, BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group,
     criterion_main, measurement::WallTime,
@@ -235,11 +235,7 @@ fn frame_build(c: &mut Criterion) {
     for d in &data {
         g.throughput(Throughput::Elements(d.rows));
         g.bench_with_input(BenchmarkId::new("read_frame", d.label), &d.path, |b, p| {
-            b.iter(|| {
-                let (_, _, frame) =
-                    read_frame(black_box(p), None, &columns, &design).expect("frame");
-                frame
-            })
+            b.iter(|| read_frame(black_box(p), None, &columns, &design).expect("frame"))
         });
     }
     g.finish();
@@ -255,7 +251,7 @@ fn draw(c: &mut Criterion) {
         let cell: OnceCell<Frame> = OnceCell::new();
         let frame = || {
             cell.get_or_init(|| {
-                let (_, _, frame) = read_frame(&d.path, None, &columns, &design).expect("frame");
+                let frame = read_frame(&d.path, None, &columns, &design).expect("frame");
                 let lists = Lists::draw(frame.clone(), &design, SEED, 1).expect("draw");
                 eprintln!(
                     "{}: {} rows, {} bytes, {} eligible records, {} strata, {} frame members, \
@@ -324,7 +320,7 @@ fn sample_steps(c: &mut Criterion) {
         let cell: OnceCell<(Lists, Vec<(u64, u64)>)> = OnceCell::new();
         let lists = || {
             cell.get_or_init(|| {
-                let (_, _, frame) = read_frame(&d.path, None, &columns, &design).expect("frame");
+                let frame = read_frame(&d.path, None, &columns, &design).expect("frame");
                 let lists = Lists::draw(frame, &design, SEED, threads()).expect("draw");
                 let mut rows: Vec<(u64, u64)> = lists
                     .picks()

@@ -1,7 +1,7 @@
 //! The draw (`chiso-keyed-chacha20-v1`, specified in `docs/draw-algorithm.md`): every frame
 //! member gets a 64-bit key from ChaCha20 keyed by the seed, on a stream derived from its
-//! stratum and identifier ([`crate::random::draw_key`], [`crate::random::draw_member`]); the
-//! official list is the `n_h` smallest keys of the stratum, the reserves the next `r_h`.
+//! stratum and identifier (`random::draw_key`, `random::draw_member`); the official list is
+//! the `n_h` smallest keys of the stratum, the reserves the next `r_h`.
 //!
 //! Keys depend on nothing but (seed, stratum, applicant), so the draw does not depend on row
 //! order, file format, platform or thread count, and one stratum's records never move
@@ -21,13 +21,13 @@ pub const ALGORITHM: &str = "chiso-keyed-chacha20-v1";
 pub struct SeedKey([u8; 32]);
 
 impl SeedKey {
-    /// `SHA256("chiso-draw-v1" || 0x00 || seed)` ([`random::draw_key`]).
+    /// `SHA256("chiso-draw-v1" || 0x00 || seed)` (`random::draw_key`).
     pub fn new(seed: &str) -> SeedKey {
         SeedKey(random::draw_key(seed))
     }
 
     /// The draw key of applicant `applicant` in the stratum with values `values`: the first
-    /// output of its stream ([`random::draw_member`]).
+    /// output of its stream (`random::draw_member`).
     ///
     /// ```
     /// use chiso::draw::SeedKey;

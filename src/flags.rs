@@ -390,7 +390,7 @@ struct Published<'a> {
 }
 
 /// Adds `flags.csv` and `flags.json` (settings and rows) to `staged`.
-pub fn stage(staged: &mut Staged, settings: &FlagSettings, rows: &[FlagRow]) {
+pub(crate) fn stage(staged: &mut Staged, settings: &FlagSettings, rows: &[FlagRow]) {
     staged.add("flags.csv", crate::files::flags::to_csv(rows));
     let json = serde_json::to_vec_pretty(&Published {
         settings,

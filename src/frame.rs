@@ -5,8 +5,8 @@
 //! The frame is built in one streaming pass over the records; a second pass happens only when
 //! the file holds a duplicated `record_id`, so that every copy can be rejected whatever their
 //! order. Memory grows with the number of frame members, plus 16 bytes per row for the
-//! duplicate check ([`crate::records::IdHashes`]: 128-bit hashes of the record ids, sorted
-//! when the pass ends).
+//! duplicate check (the 128-bit [`crate::records::id_hash`] of every record id, sorted when
+//! the pass ends).
 
 use chrono::NaiveDate;
 use compact_str::CompactString;
@@ -146,7 +146,7 @@ impl Frame {
 
     /// Builds the frame from a records table. Rows are checked with `layout`; records returned
     /// inside `window` (both ends included) are eligible.
-    pub fn build(
+    pub(crate) fn build(
         table: &mut Table,
         layout: &RecordLayout,
         window: (NaiveDate, NaiveDate),

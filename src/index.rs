@@ -129,9 +129,9 @@ pub fn default_threads() -> usize {
     std::thread::available_parallelism().map_or(1, usize::from)
 }
 
-/// Computes every row with the columnar kernel ([`crate::kernel`]): domains `ALL` then units
-/// in order; indicators items, elements, overall; measures satisfied, dissatisfied, mean
-/// score.
+/// Computes every row with the columnar kernel ([`crate::compute_kernel`]): domains `ALL`
+/// then units in order; indicators items, elements, overall; measures satisfied,
+/// dissatisfied, mean score.
 ///
 /// Weights calibrated to margins (post-stratification, raking) change the variance: the
 /// linearised values are replaced by their residuals from the calibration groups, which the
@@ -329,7 +329,7 @@ fn to_json<T: Serialize>(v: &T) -> serde_json::Value {
 
 /// Adds `indices.csv`, `indices.json` and the `extras` files to `staged`, so that they are
 /// written together with the files derived from them (flags, ranks).
-pub fn stage(
+pub(crate) fn stage(
     staged: &mut Staged,
     q: &Questionnaire,
     settings: Settings,

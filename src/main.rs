@@ -279,7 +279,7 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
     match command {
         Command::Sample(a) => {
             // Refuse before any work if the sample exists.
-            chiso::output::Staged::new(&a.out, a.force, &["sample.csv", "manifest.json"])?;
+            chiso::sample::refuse_existing(&a.out, a.force)?;
             let req = SampleRequest {
                 columns: ColumnMap::parse(&a.columns)?,
                 design: Design::load(&a.design)?,

@@ -48,11 +48,6 @@ impl<'a> Staged<'a> {
         })
     }
 
-    /// The directory written into.
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     /// Adds a file; nothing is written before [`Staged::commit`].
     pub fn add(&mut self, name: &str, bytes: impl Into<Cow<'a, [u8]>>) {
         self.files.push((name.to_string(), bytes.into()));

@@ -28,11 +28,11 @@
 //! Random numbers: one ChaCha20 stream (`rand_chacha::ChaCha20Rng`) per indicator and group,
 //! keyed by `SHA-256("chiso-rank-interval-v1" ‖ field(seed) ‖ field(indicator) ‖ field(group))`,
 //! `field(s) = u32le(len(s)) ‖ s`, with `seed` the `--rank-seed` text (default
-//! [`DEFAULT_SEED`]) ([`crate::random::satisfaction_ranks`]); so adding an element or a group
+//! [`DEFAULT_SEED`]) (`random::satisfaction_ranks`); so adding an element or a group
 //! does not move another's intervals. A uniform is `u = ((x >> 11) + 1)·2⁻⁵³ ∈ (0, 1]` from
 //! one `next_u64` `x`. Normals come in pairs by Box–Muller from two consecutive uniforms
 //! `u₁, u₂`: `√(−2 ln u₁)·cos(2π u₂)`, then `√(−2 ln u₁)·sin(2π u₂)`
-//! ([`crate::random::normal_pair`]); they are used in order, replicate by replicate, units in
+//! (`random::normal_pair`); they are used in order, replicate by replicate, units in
 //! the order of their codes, one per ranked unit. Ranks are compared as floating-point numbers:
 //! the result is the same on every run of a build; across platforms whose `ln`, `cos` or `sin`
 //! differ in the last bit, a rank could change only if two simulated values met to the last bit.
@@ -51,7 +51,7 @@ use crate::random;
 use crate::responses::ResponseData;
 
 /// The name of the simulation's stream derivation (`chiso-rank-interval-v1`, the prefix of
-/// every key: [`random::satisfaction_ranks`]).
+/// every key: `random::satisfaction_ranks`).
 pub const STREAM_PREFIX: &str = random::domain::SATISFACTION_RANKS;
 
 /// The `--rank-seed` used when none is given.
@@ -130,7 +130,7 @@ pub struct RankRow {
 }
 
 /// Standard normals from a ChaCha20 stream, by Box–Muller on 53-bit uniforms
-/// ([`random::normal_pair`], used in order).
+/// (`random::normal_pair`, used in order).
 pub struct Normals {
     rng: ChaCha20Rng,
     spare: Option<f64>,
@@ -138,7 +138,7 @@ pub struct Normals {
 
 impl Normals {
     /// The stream of `seed`, `indicator` and `group` (see the module documentation,
-    /// [`random::satisfaction_ranks`]).
+    /// `random::satisfaction_ranks`).
     pub fn new(seed: &str, indicator: &str, group: &str) -> Normals {
         Normals {
             rng: random::satisfaction_ranks(seed, indicator, group),
@@ -321,7 +321,7 @@ struct Published<'a> {
 }
 
 /// Adds `ranks.csv` and `ranks.json` (settings and rows) to `staged`.
-pub fn stage(
+pub(crate) fn stage(
     staged: &mut Staged,
     settings: &RankSettings,
     precision: &FlagSettings,

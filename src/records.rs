@@ -363,14 +363,19 @@ impl RecordLayout {
     }
 
     /// A problem at `column` of `row`.
-    pub fn problem(&self, row: &Row<'_>, column: usize, reason: impl Into<String>) -> CellProblem {
+    pub(crate) fn problem(
+        &self,
+        row: &Row<'_>,
+        column: usize,
+        reason: impl Into<String>,
+    ) -> CellProblem {
         let header = self.headers.get(column).map_or("", String::as_str);
         CellProblem::new(&self.file, row.number(), header, row.get(column), reason)
     }
 
     /// The first check of a non-blank row: it has as many cells as the header. It comes before
     /// every other check (the duplicate `record_id` check included).
-    pub fn check_shape(&self, row: &Row<'_>) -> std::result::Result<(), CellProblem> {
+    pub(crate) fn check_shape(&self, row: &Row<'_>) -> std::result::Result<(), CellProblem> {
         if row.len() != self.headers.len() {
             let reason = format!(
                 "the row has {} cells but the header has {}",
@@ -383,14 +388,9 @@ impl RecordLayout {
     }
 
     /// The checks of section 2 of `docs/draw-algorithm.md` after [`RecordLayout::check_shape`],
-    /// other than the duplicate `record_id` check, which needs the whole file.
-    pub fn check(&self, row: &Row<'_>) -> std::result::Result<Checked, CellProblem> {
-        self.check_by(row, parse_date)
-    }
-
-    /// [`RecordLayout::check`], with the dates read through `dates` (a pass over many rows
-    /// keeps one).
-    pub fn check_with(
+    /// other than the duplicate `record_id` check, which needs the whole file; the dates are
+    /// read through `dates` (a pass over many rows keeps one).
+    pub(crate) fn check_with(
         &self,
         row: &Row<'_>,
         dates: &mut DateMemo,
@@ -446,7 +446,7 @@ impl RecordLayout {
     }
 
     /// The stratum value in column position `i` (in the design's order) of an accepted row.
-    pub fn stratum_value<'r>(&self, row: &Row<'r>, checked: &Checked, i: usize) -> &'r str {
+    pub(crate) fn stratum_value<'r>(&self, row: &Row<'r>, checked: &Checked, i: usize) -> &'r str {
         let s = &self.strata[i];
         match (s.normalise_type, checked.applicant_type) {
             (true, Some(t)) => t.as_str(),
@@ -455,7 +455,7 @@ impl RecordLayout {
     }
 
     /// Writes an unambiguous key of the stratum of an accepted row into `key`.
-    pub fn stratum_key(&self, row: &Row<'_>, checked: &Checked, key: &mut String) {
+    pub(crate) fn stratum_key(&self, row: &Row<'_>, checked: &Checked, key: &mut String) {
         key.clear();
         for i in 0..self.strata.len() {
             let v = self.stratum_value(row, checked, i);
@@ -467,7 +467,7 @@ impl RecordLayout {
     }
 
     /// The stratum values of an accepted row.
-    pub fn stratum_values(&self, row: &Row<'_>, checked: &Checked) -> Vec<String> {
+    pub(crate) fn stratum_values(&self, row: &Row<'_>, checked: &Checked) -> Vec<String> {
         (0..self.strata.len())
             .map(|i| self.stratum_value(row, checked, i).to_string())
             .collect()
@@ -485,7 +485,7 @@ pub fn id_hash(record_id: &str) -> u128 {
 /// the ids, appended as the rows go by (on the parsing thread: appending costs less than a
 /// set's insert, whose table outgrows the caches) and sorted at the end.
 #[derive(Debug, Default)]
-pub struct IdHashes {
+pub(crate) struct IdHashes {
     hashes: Vec<u128>,
 }
 
@@ -493,7 +493,7 @@ impl IdHashes {
     /// Notes the id hash `h` of `row`. After 4,096 rows the list is sized for the whole file,
     /// from its length in bytes (`byte_len`, if known) and the bytes per row so far, so that
     /// it is not copied as it grows.
-    pub fn note(&mut self, h: u128, row: &Row<'_>, byte_len: Option<u64>) {
+    pub(crate) fn note(&mut self, h: u128, row: &Row<'_>, byte_len: Option<u64>) {
         if self.hashes.len() == 4096
             && let Some(len) = byte_len
         {
@@ -536,7 +536,7 @@ impl IdHashes {
 /// The second pass of the duplicate-`record_id` rule: rejects every copy of the duplicated
 /// ids, saying of the first that the id comes again and of the others where the first is.
 #[derive(Debug)]
-pub struct DuplicateCopies<'a> {
+pub(crate) struct DuplicateCopies<'a> {
     duplicated: &'a FxHashSet<u128>,
     first_rows: FxHashMap<u128, u64>,
 }
@@ -551,7 +551,12 @@ impl<'a> DuplicateCopies<'a> {
     }
 
     /// The rejection of `row`, whose id hashes to `h`, if that id is duplicated.
-    pub fn reject(&mut self, layout: &RecordLayout, row: &Row<'_>, h: u128) -> Option<CellProblem> {
+    pub(crate) fn reject(
+        &mut self,
+        layout: &RecordLayout,
+        row: &Row<'_>,
+        h: u128,
+    ) -> Option<CellProblem> {
         if !self.duplicated.contains(&h) {
             return None;
         }

@@ -168,8 +168,19 @@ pub struct SampleOutput {
     pub rejected_csv: Vec<u8>,
 }
 
-/// Reads the records and builds the frame of `design` (used by `sample` and `verify`).
+/// Reads the records and builds the frame of `design`, as `sample` and `verify` do.
 pub fn read_frame(
+    records: &Path,
+    sheet: Option<&str>,
+    columns: &ColumnMap,
+    design: &Design,
+) -> Result<Frame> {
+    read_records(records, sheet, columns, design).map(|(_, _, frame)| frame)
+}
+
+/// [`read_frame`], with the records file (hashed, ready to fetch the picked rows again) and
+/// its layout.
+pub(crate) fn read_records(
     records: &Path,
     sheet: Option<&str>,
     columns: &ColumnMap,
@@ -191,7 +202,7 @@ pub fn read_frame(
 
 /// Draws a sample: frame, sizes, lists, and the files that publish them.
 pub fn draw_sample(req: &SampleRequest) -> Result<SampleOutput> {
-    let (table, layout, frame) = read_frame(
+    let (table, layout, frame) = read_records(
         &req.records,
         req.sheet.as_deref(),
         &req.columns,
@@ -302,12 +313,21 @@ impl SampleOutput {
     /// Writes `sample.csv`, `rejected.csv` and `manifest.json` into `dir` atomically; refuses
     /// to replace an existing sample unless `force`.
     pub fn write(&self, dir: &Path, force: bool) -> Result<Vec<PathBuf>> {
-        let mut staged = Staged::new(dir, force, &["sample.csv", "manifest.json"])?;
+        let mut staged = Staged::new(dir, force, &PROTECTED)?;
         staged.add("sample.csv", &self.sample_csv[..]);
         staged.add("rejected.csv", &self.rejected_csv[..]);
         staged.add("manifest.json", self.manifest.to_json());
         staged.commit()
     }
+}
+
+/// The files of a sample that are never replaced without `force`.
+const PROTECTED: [&str; 2] = ["sample.csv", "manifest.json"];
+
+/// Fails as [`SampleOutput::write`] fails if `dir` already holds a sample and `force` is
+/// false: the check to make before drawing, so that no work is done for nothing.
+pub fn refuse_existing(dir: &Path, force: bool) -> Result<()> {
+    Staged::new(dir, force, &PROTECTED).map(drop)
 }
 
 /// The fixed columns of `sample.csv` (defined with the file, in [`crate::files::sample`]).
@@ -538,7 +558,7 @@ mod tests {
         )
         .unwrap();
         let columns = ColumnMap::default();
-        let (table, layout, frame) = read_frame(&path, None, &columns, &design).unwrap();
+        let (table, layout, frame) = read_records(&path, None, &columns, &design).unwrap();
         let lists = Lists::draw(frame, &design, "s", 2).unwrap();
         assert!(write_sample_csv(&lists, &table, &layout, &columns).is_ok());
         // Every record id changed, the bytes' places kept: each part of the re-reading fails,

@@ -15,10 +15,10 @@
 //! its window count (records not returned are still counted as such); the others are counted
 //! as outside the window.
 //!
-//! Rows are checked as `chiso sample` checks them ([`RecordLayout::check`]: a date that is not
-//! a date, an empty id, a row of the wrong length) plus an empty `unit_code`; every copy of a
-//! duplicated `record_id` is rejected. Rejected rows are listed with their reasons in
-//! `timeliness_rejected.csv`.
+//! Rows are checked as `chiso sample` checks them (section 2 of `docs/draw-algorithm.md`: a
+//! date that is not a date, an empty id, a row of the wrong length) plus an empty `unit_code`;
+//! every copy of a duplicated `record_id` is rejected. Rejected rows are listed with their
+//! reasons in `timeliness_rejected.csv`.
 //!
 //! A unit or officer whose late share is above the ceiling (2% by default: the Hoài Thanh plan
 //! keeps late records "không quá 2%") is marked `above_ceiling`.
@@ -338,7 +338,7 @@ impl Timeliness {
 }
 
 /// Adds `timeliness.csv` and `timeliness_rejected.csv` to `staged`.
-pub fn stage(staged: &mut Staged, t: &Timeliness) {
+pub(crate) fn stage(staged: &mut Staged, t: &Timeliness) {
     staged.add("timeliness.csv", t.to_csv());
     staged.add("timeliness_rejected.csv", t.rejected_csv());
 }

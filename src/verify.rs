@@ -11,7 +11,7 @@ use crate::draw::ALGORITHM;
 use crate::error::{ErrorKind, Result};
 use crate::files::sample::{LISTS, SampleFile};
 use crate::manifest::Manifest;
-use crate::sample::{Lists, read_frame};
+use crate::sample::{Lists, read_records};
 use crate::table;
 
 /// At most this many rows of one kind of difference are listed (the rest are counted).
@@ -88,7 +88,7 @@ pub fn verify(
         ));
     }
     let sheet = sheet.or(manifest.records.sheet.as_deref());
-    let (table, _layout, frame) = read_frame(records, sheet, &manifest.columns, &design)?;
+    let (table, _layout, frame) = read_records(records, sheet, &manifest.columns, &design)?;
 
     let sha = match table.sha256() {
         Some(h) => h,

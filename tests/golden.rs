@@ -32,7 +32,7 @@ fn golden_digest_of_a_generated_province() {
     assert_eq!(lists.digest(), GOLDEN_PROVINCE_SAMPLE_DIGEST);
     // The same with 2 threads.
     let d = design(chiso::demo::DEMO_DESIGN);
-    let (_, _, frame) = chiso::sample::read_frame(&path, None, &Default::default(), &d).unwrap();
+    let frame = chiso::sample::read_frame(&path, None, &Default::default(), &d).unwrap();
     let two = chiso::sample::Lists::draw(frame, &d, chiso::demo::DEMO_SEED, 2).unwrap();
     assert_eq!(two.digest(), GOLDEN_PROVINCE_SAMPLE_DIGEST);
 }

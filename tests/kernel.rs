@@ -3,9 +3,9 @@
 
 use chiso::estimate::{RatioTerm, StratifiedSample};
 use chiso::index::{self, Settings};
-use chiso::kernel::{self, Columns};
 use chiso::questionnaire::Questionnaire;
 use chiso::responses::{NO_ANSWER, NO_OFFICER, ResponseData};
+use chiso::{KernelColumns, compute_kernel};
 
 const QUESTIONNAIRE: &str = r#"
 name = "test"
@@ -172,7 +172,7 @@ fn weights_that_differ_within_a_unit_and_stratum_are_honoured() {
     let weights: Vec<f64> = (0..d.len())
         .map(|i| 1.0 + (i % 3) as f64 * 0.75 + d.stratum_of[i] as f64)
         .collect();
-    let got = kernel::compute(&q, &Columns::new(&q, &d, &weights), 2);
+    let got = compute_kernel(&q, &KernelColumns::new(&q, &d, &weights), 2);
     let sample = StratifiedSample::new(d.stratum_of.clone(), weights, d.population.clone());
     let col = |k: usize, f: &dyn Fn(u8) -> f64| -> Vec<f64> {
         d.answers[k]

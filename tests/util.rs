@@ -126,7 +126,7 @@ pub fn design(text: &str) -> Design {
 /// Draws with the library from a records file.
 pub fn draw_file(path: &Path, design_text: &str, seed: &str) -> Lists {
     let d = design(design_text);
-    let (_, _, frame) = chiso::sample::read_frame(path, None, &ColumnMap::default(), &d).unwrap();
+    let frame = chiso::sample::read_frame(path, None, &ColumnMap::default(), &d).unwrap();
     Lists::draw(frame, &d, seed, 1).unwrap()
 }
 

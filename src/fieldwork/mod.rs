@@ -35,7 +35,7 @@
 //!
 //! 1. the key of stratum `s` is `SHA-256("chiso-fieldwork-v1" || 0x00 || seed as 8 bytes
 //!    little-endian || len(s) as 4 bytes little-endian || s in UTF-8)`
-//!    ([`crate::random::fieldwork`]);
+//!    (`random::fieldwork`);
 //! 2. a uniform draw `u = (x >> 11) · 2^-53` turns a 64-bit output `x` into `[0, 1)`;
 //! 3. the stratum's factor is `1 - spread + 2·spread·u` with `u` the first draw of stream 0
 //!    of that key: contact is harder in some strata than in others;

@@ -9,7 +9,7 @@ use crate::random::{self, uniform53};
 use crate::sample::Role;
 
 /// The identifier of the simulation algorithm described in the module documentation
-/// (`chiso-fieldwork-v1`, also the prefix of its keys: [`random::fieldwork`]).
+/// (`chiso-fieldwork-v1`, also the prefix of its keys: `random::fieldwork`).
 pub const SIMULATION: &str = random::domain::FIELDWORK;
 
 /// The expected shares of contact outcomes in a simulation.

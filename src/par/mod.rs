@@ -48,7 +48,7 @@
 //! seed)`; unit `u` reads stream `u64_le(SHA-256("chiso-par-unit-v1" || 0x00 || unit_code)[..8])`;
 //! each deviate takes two 64-bit words `a, b`, `u1 = 1 − (a >> 11)·2⁻⁵³` (in `(0, 1]`),
 //! `u2 = (b >> 11)·2⁻⁵³`, `z = √(−2 ln u1) · cos(2π u2)` (Box–Muller, the cosine half only;
-//! [`crate::random::par_unit`], [`crate::random::standard_normal`]).
+//! `random::par_unit`, `random::standard_normal`).
 //! A unit's deviates therefore depend only on the seed and its code: adding or removing another
 //! unit does not change them, and the same inputs and seed give byte-identical files.
 //!
@@ -99,7 +99,7 @@ use crate::random::{self, standard_normal};
 use simulation::{quantile, rank_group};
 
 /// The identifier of the rank-interval simulation, recorded in `par.json`
-/// (`chiso-par-ranks-v1`, also the prefix of its key: [`random::par_ranks_key`]).
+/// (`chiso-par-ranks-v1`, also the prefix of its key: `random::par_ranks_key`).
 pub const RANK_ALGORITHM: &str = random::domain::PAR_RANKS;
 
 /// Replicates of the rank simulation unless told otherwise.
