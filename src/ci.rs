@@ -27,6 +27,7 @@
 use std::cell::RefCell;
 
 use rustc_hash::FxHashMap;
+use serde::Serialize;
 use statrs::distribution::{Beta, ContinuousCDF, StudentsT};
 
 /// How an interval is computed.
@@ -69,6 +70,44 @@ impl Method {
                 "expected logit, beta, wilson or wald",
             )
         })
+    }
+}
+
+/// The interval settings of an index run: the method for shares and the level (recorded in
+/// `indices.json`; re-exported as `index::Settings`).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Settings {
+    /// Interval method for shares.
+    #[serde(serialize_with = "method_name")]
+    pub ci_method: Method,
+    /// Confidence level.
+    pub level: f64,
+}
+
+fn method_name<S: serde::Serializer>(m: &Method, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(m.as_str())
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            ci_method: Method::Logit,
+            level: 0.95,
+        }
+    }
+}
+
+impl Settings {
+    /// Validated settings: a confidence level strictly between 0 and 1.
+    pub fn new(ci_method: Method, level: f64) -> crate::Result<Settings> {
+        if !(level > 0.0 && level < 1.0) {
+            return Err(crate::Error::setting(
+                "level",
+                level,
+                "expected a proportion such as 0.95",
+            ));
+        }
+        Ok(Settings { ci_method, level })
     }
 }
 

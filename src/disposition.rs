@@ -32,8 +32,9 @@
 
 use serde::Serialize;
 
-/// The final disposition of one row of the responses file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The final disposition of one row of the responses file: the outcome of one contact of the
+/// fieldwork.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Disposition {
     /// A completed questionnaire (AAPOR I).
     Complete,
@@ -48,6 +49,20 @@ pub enum Disposition {
 }
 
 impl Disposition {
+    /// Every disposition, in the order of the files' columns.
+    pub const ALL: [Disposition; 5] = [
+        Disposition::Complete,
+        Disposition::Partial,
+        Disposition::Refusal,
+        Disposition::NonContact,
+        Disposition::Ineligible,
+    ];
+
+    /// The disposition's place in [`Disposition::ALL`].
+    pub(crate) fn index(self) -> usize {
+        self as usize
+    }
+
     /// Reads a `disposition` cell: one of the names above, `non-contact` for `non_contact`,
     /// or empty for `complete`. Case and surrounding spaces do not matter.
     pub fn parse(cell: &str) -> Option<Disposition> {

@@ -32,12 +32,15 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 
 use crate::ci;
+use crate::ci::Settings as IndexSettings;
 use crate::error::{Error, Result};
 use crate::estimate::{RatioTerm, StratifiedSample};
-use crate::index::{IndexRow, Settings as IndexSettings};
+use crate::files::indices::IndexRow;
 use crate::output::Staged;
 use crate::questionnaire::Questionnaire;
 use crate::responses::{NO_ANSWER, NO_OFFICER, ResponseData};
+
+pub use crate::files::flags::{FlagRow, Level};
 
 /// The indicator flags are computed on.
 pub const INDICATOR: &str = "overall";
@@ -104,59 +107,6 @@ impl FlagSettings {
             _ => true,
         }
     }
-}
-
-/// Whether a flag row is a unit's or an officer's.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    /// A unit (đơn vị).
-    Unit,
-    /// An officer (CBCC) within a unit.
-    Officer,
-}
-
-impl Level {
-    /// `unit` or `officer`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Unit => "unit",
-            Level::Officer => "officer",
-        }
-    }
-}
-
-/// One row of `flags.csv`.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct FlagRow {
-    /// Unit or officer.
-    pub level: Level,
-    /// The unit code (an officer's unit for an officer).
-    pub domain: String,
-    /// The officer's id; empty for a unit.
-    pub officer_id: String,
-    /// The unit's group; empty when unknown.
-    pub unit_group: String,
-    /// The indicator (`overall`).
-    pub indicator: String,
-    /// Estimated share dissatisfied (percent).
-    pub dissatisfied_pct: Option<f64>,
-    /// Its standard error.
-    pub std_error: Option<f64>,
-    /// Lower end of its interval.
-    pub ci_lower: Option<f64>,
-    /// Upper end of its interval.
-    pub ci_upper: Option<f64>,
-    /// Answers used.
-    pub n: u64,
-    /// The threshold (percent).
-    pub threshold_pct: f64,
-    /// The estimate is above the threshold.
-    pub above: bool,
-    /// The whole interval is above the threshold.
-    pub certain: bool,
-    /// Too few answers or too wide an interval.
-    pub imprecise: bool,
 }
 
 /// An estimate of a domain: what a flag is made from.

@@ -18,7 +18,7 @@ use crate::ranks::{RankRow, RankSettings};
 use crate::responses::{Link, ReadOptions};
 use crate::weights::{Base, Calibrated, Calibration, Margins, Weighting};
 
-use crate::ci::{self, Method};
+use crate::ci;
 use crate::error::Result;
 use crate::estimate::{Estimate, RatioTerm, StratifiedSample};
 use crate::kernel::{self, Columns};
@@ -26,67 +26,8 @@ use crate::output::Staged;
 use crate::questionnaire::Questionnaire;
 use crate::responses::{NO_ANSWER, ResponseData};
 
-/// Settings of an index run (recorded in `indices.json`).
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
-pub struct Settings {
-    /// Interval method for shares.
-    #[serde(serialize_with = "method_name")]
-    pub ci_method: Method,
-    /// Confidence level.
-    pub level: f64,
-}
-
-fn method_name<S: serde::Serializer>(m: &Method, s: S) -> std::result::Result<S::Ok, S::Error> {
-    s.serialize_str(m.as_str())
-}
-
-impl Default for Settings {
-    fn default() -> Settings {
-        Settings {
-            ci_method: Method::Logit,
-            level: 0.95,
-        }
-    }
-}
-
-impl Settings {
-    /// Validated settings: a confidence level strictly between 0 and 1.
-    pub fn new(ci_method: Method, level: f64) -> Result<Settings> {
-        if !(level > 0.0 && level < 1.0) {
-            return Err(crate::Error::setting(
-                "level",
-                level,
-                "expected a proportion such as 0.95",
-            ));
-        }
-        Ok(Settings { ci_method, level })
-    }
-}
-
-/// One row of `indices.csv`.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct IndexRow {
-    /// A unit code, or `ALL`.
-    pub domain: String,
-    /// `item:<code>`, `element:<code>` or `overall`.
-    pub indicator: String,
-    /// `satisfied_pct`, `dissatisfied_pct` or `mean_score`.
-    pub measure: &'static str,
-    /// The estimate (percent for shares).
-    pub estimate: Option<f64>,
-    /// Its standard error.
-    pub std_error: Option<f64>,
-    /// Lower end of the interval.
-    pub ci_lower: Option<f64>,
-    /// Upper end of the interval.
-    pub ci_upper: Option<f64>,
-    /// How the interval was computed.
-    pub ci_method: &'static str,
-    /// Answers used.
-    pub n: u64,
-    /// Design degrees of freedom.
-    pub df: u64,
-}
+pub use crate::ci::Settings;
+pub use crate::files::indices::IndexRow;
 
 const MEASURES: [&str; 3] = ["satisfied_pct", "dissatisfied_pct", "mean_score"];
 

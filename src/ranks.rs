@@ -43,12 +43,14 @@ use rand_chacha::ChaCha20Rng;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::files::indices::IndexRow;
 use crate::flags::FlagSettings;
-use crate::index::IndexRow;
 use crate::output::Staged;
 use crate::questionnaire::Questionnaire;
 use crate::random;
 use crate::responses::ResponseData;
+
+pub use crate::files::ranks::RankRow;
 
 /// The name of the simulation's stream derivation (`chiso-rank-interval-v1`, the prefix of
 /// every key: `random::satisfaction_ranks`).
@@ -94,39 +96,6 @@ impl RankSettings {
             seed: seed.to_string(),
         })
     }
-}
-
-/// One row of `ranks.csv`.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct RankRow {
-    /// The group ranked within (empty when the unit's group is unknown).
-    pub unit_group: String,
-    /// The unit code.
-    pub domain: String,
-    /// The unit's name (empty when unknown).
-    pub unit_name: String,
-    /// `overall` or `element:<code>`.
-    pub indicator: String,
-    /// `satisfied_pct`.
-    pub measure: &'static str,
-    /// The estimate (percent).
-    pub estimate: Option<f64>,
-    /// Lower end of its interval.
-    pub ci_lower: Option<f64>,
-    /// Upper end of its interval.
-    pub ci_upper: Option<f64>,
-    /// Answers used.
-    pub n: u64,
-    /// Rank of the estimate (1 = best); `None` without an estimate.
-    pub rank: Option<u32>,
-    /// Lower end of the rank interval (the best plausible rank).
-    pub rank_lower: Option<u32>,
-    /// Upper end of the rank interval (the worst plausible rank).
-    pub rank_upper: Option<u32>,
-    /// Units ranked in the group for this indicator.
-    pub group_size: u32,
-    /// The estimate is imprecise (see [`FlagSettings::imprecise`]).
-    pub imprecise: bool,
 }
 
 /// Standard normals from a ChaCha20 stream, by Box–Muller on 53-bit uniforms

@@ -15,24 +15,7 @@ use crate::output::Staged;
 use crate::records::{CONTACT, ColumnMap, DESCRIPTIVE, RecordLayout};
 use crate::table::{self, Fetcher, Table};
 
-/// The role of a selected applicant.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Role {
-    /// On the official list.
-    Official,
-    /// On the reserve list, used in rank order.
-    Reserve,
-}
-
-impl Role {
-    /// `official` or `reserve`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Official => "official",
-            Role::Reserve => "reserve",
-        }
-    }
-}
+pub use crate::files::sample::Role;
 
 /// One selected applicant: where it stands in the frame and in its list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

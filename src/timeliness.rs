@@ -35,6 +35,8 @@ use crate::output::Staged;
 use crate::records::{ColumnMap, DateMemo, DuplicateCopies, IdHashes, RecordLayout, id_hash};
 use crate::table::{Row, Table};
 
+pub use crate::files::timeliness::{Tally, TimelinessRow};
+
 /// Settings of a timeliness run.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct TimelinessSettings {
@@ -64,23 +66,6 @@ impl TimelinessSettings {
     }
 }
 
-/// Counts of one unit, officer or of the whole file.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct Tally {
-    /// Records classified (early + on time + late): the denominator of the shares.
-    pub records: u64,
-    /// Returned before the due date.
-    pub early: u64,
-    /// Returned on the due date.
-    pub on_time: u64,
-    /// Returned after the due date.
-    pub late: u64,
-    /// Returned, but without a due date: not classified.
-    pub no_due_date: u64,
-    /// Not returned: not classified.
-    pub not_returned: u64,
-}
-
 impl Tally {
     fn add(&mut self, returned: Option<NaiveDate>, due: Option<NaiveDate>) {
         match (returned, due) {
@@ -101,21 +86,6 @@ impl Tally {
     pub fn pct(&self, part: u64) -> Option<f64> {
         (self.records > 0).then(|| 100.0 * part as f64 / self.records as f64)
     }
-}
-
-/// One row of `timeliness.csv`.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct TimelinessRow {
-    /// `all`, `unit` or `officer`.
-    pub level: &'static str,
-    /// `ALL` or the unit code (an officer's unit for an officer).
-    pub domain: String,
-    /// The officer's id; empty for a unit or the whole file.
-    pub officer_id: String,
-    /// The counts.
-    pub tally: Tally,
-    /// Whether the late share is above the ceiling; `None` when no record is classified.
-    pub above_ceiling: Option<bool>,
 }
 
 /// What happened to the rows of the records file.
@@ -316,7 +286,7 @@ pub use crate::files::timeliness::COLUMNS;
 impl Timeliness {
     /// `timeliness.csv` as bytes ([`crate::files::timeliness::to_csv`]).
     pub fn to_csv(&self) -> Vec<u8> {
-        crate::files::timeliness::to_csv(self)
+        crate::files::timeliness::to_csv(&self.rows, self.settings.late_ceiling_pct)
     }
 
     /// `timeliness_rejected.csv` as bytes: `row, column, value, reason`.

@@ -64,67 +64,10 @@ pub use crate::files::substitutions::COLUMNS as SUBSTITUTION_COLUMNS;
 
 /// The columns of the per-stratum summary, `fieldwork/summary.csv` (defined with the file).
 pub use crate::files::fieldwork_summary::COLUMNS as SUMMARY_COLUMNS;
+pub use crate::files::fieldwork_summary::StratumSummary;
 
-/// The outcome of one contact (AAPOR-style final disposition).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Disposition {
-    /// The whole questionnaire was answered.
-    Complete,
-    /// The questionnaire was broken off after some items; the answers given are kept.
-    Partial,
-    /// The person was reached and declined.
-    Refusal,
-    /// The person could not be reached.
-    NonContact,
-    /// The person is not in the population surveyed (e.g. did not use the service).
-    Ineligible,
-}
-
-impl Disposition {
-    /// Every disposition, in the order of the files' columns.
-    pub const ALL: [Disposition; 5] = [
-        Disposition::Complete,
-        Disposition::Partial,
-        Disposition::Refusal,
-        Disposition::NonContact,
-        Disposition::Ineligible,
-    ];
-
-    /// `complete`, `partial`, `refusal`, `non_contact` or `ineligible`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Disposition::Complete => "complete",
-            Disposition::Partial => "partial",
-            Disposition::Refusal => "refusal",
-            Disposition::NonContact => "non_contact",
-            Disposition::Ineligible => "ineligible",
-        }
-    }
-
-    /// Reads a `disposition` cell; an empty cell means `complete`.
-    ///
-    /// ```
-    /// use chiso::fieldwork::Disposition;
-    /// assert_eq!(Disposition::parse("non_contact"), Some(Disposition::NonContact));
-    /// assert_eq!(Disposition::parse(""), Some(Disposition::Complete));
-    /// assert_eq!(Disposition::parse("moved"), None);
-    /// ```
-    pub fn parse(cell: &str) -> Option<Disposition> {
-        match cell.trim() {
-            "" => Some(Disposition::Complete),
-            s => Disposition::ALL.into_iter().find(|d| d.as_str() == s),
-        }
-    }
-
-    /// Whether the person answered (complete or partial), so that the place is filled.
-    pub fn is_respondent(self) -> bool {
-        matches!(self, Disposition::Complete | Disposition::Partial)
-    }
-
-    fn index(self) -> usize {
-        self as usize
-    }
-}
+/// The outcome of one contact: the dispositions of the responses file.
+pub use crate::disposition::Disposition;
 
 /// The outcome of one contact.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -201,29 +144,6 @@ pub struct Substitution {
     /// The rank of the reserve who was contacted instead; `None` when the stratum had no
     /// reserve left (the place stays empty).
     pub replaced_by: Option<u64>,
-}
-
-/// The fieldwork of one stratum in numbers.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct StratumSummary {
-    /// The stratum's label (`ALL` for the totals).
-    pub stratum: String,
-    /// Places on the official list.
-    pub officials: u64,
-    /// Reserves drawn.
-    pub reserves: u64,
-    /// Contacts made, officials and reserves.
-    pub attempted: u64,
-    /// Contacts by outcome, in the order of [`Disposition::ALL`].
-    pub outcomes: [u64; 5],
-    /// Places filled by a reserve who answered.
-    pub substituted: u64,
-    /// Reserves contacted.
-    pub reserves_used: u64,
-    /// Respondents: complete plus partial, one per filled place.
-    pub respondents: u64,
-    /// Places left empty because the reserves ran out.
-    pub short: u64,
 }
 
 impl StratumSummary {
@@ -401,7 +321,36 @@ impl Fieldwork {
     /// The substitution log ([`SUBSTITUTION_COLUMNS`]): record ids and ranks only, no personal
     /// data.
     pub fn substitutions_csv(&self) -> Vec<u8> {
-        crate::files::substitutions::to_csv(self)
+        crate::files::substitutions::to_csv(&self.substitution_rows())
+    }
+
+    /// The rows of the substitution log: each failed contact with the record ids of the
+    /// official place, of the person who failed and of the reserve contacted next.
+    pub fn substitution_rows(&self) -> Vec<crate::files::substitutions::Row> {
+        self.substitutions
+            .iter()
+            .map(|x| {
+                let by = x
+                    .replaced_by
+                    .map(|r| self.person(x.stratum, Role::Reserve, r));
+                crate::files::substitutions::Row {
+                    stratum: self.lists[x.stratum].stratum().to_string(),
+                    official_rank: x.official_rank,
+                    official_record_id: self
+                        .person(x.stratum, Role::Official, x.official_rank)
+                        .record_id
+                        .clone(),
+                    step: x.step,
+                    role: x.role.as_str().to_string(),
+                    rank: x.rank,
+                    record_id: self.person(x.stratum, x.role, x.rank).record_id.clone(),
+                    outcome: x.outcome.as_str().to_string(),
+                    replaced_by_reserve_rank: x.replaced_by,
+                    replaced_by_record_id: by.map(|p| p.record_id.clone()),
+                    row: 0,
+                }
+            })
+            .collect()
     }
 
     /// The per-stratum summary ([`SUMMARY_COLUMNS`]), one row per stratum then `ALL`.

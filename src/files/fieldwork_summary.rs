@@ -13,8 +13,30 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use crate::fieldwork::StratumSummary;
 use crate::files::fields::{Csv, Fields};
+
+/// The fieldwork of one stratum in numbers.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StratumSummary {
+    /// The stratum's label (`ALL` for the totals).
+    pub stratum: String,
+    /// Places on the official list.
+    pub officials: u64,
+    /// Reserves drawn.
+    pub reserves: u64,
+    /// Contacts made, officials and reserves.
+    pub attempted: u64,
+    /// Contacts by outcome, in the order of [`crate::fieldwork::Disposition::ALL`].
+    pub outcomes: [u64; 5],
+    /// Places filled by a reserve who answered.
+    pub substituted: u64,
+    /// Reserves contacted.
+    pub reserves_used: u64,
+    /// Respondents: complete plus partial, one per filled place.
+    pub respondents: u64,
+    /// Places left empty because the reserves ran out.
+    pub short: u64,
+}
 
 /// The columns of the per-stratum summary, `fieldwork/summary.csv` (one row per stratum,
 /// then `ALL`).

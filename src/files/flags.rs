@@ -16,8 +16,60 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 use crate::files::fields::Csv;
-use crate::flags::FlagRow;
 use crate::output::cell;
+
+/// Whether a flag row is a unit's or an officer's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// A unit (đơn vị).
+    Unit,
+    /// An officer (CBCC) within a unit.
+    Officer,
+}
+
+impl Level {
+    /// `unit` or `officer`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Unit => "unit",
+            Level::Officer => "officer",
+        }
+    }
+}
+
+/// One row of `flags.csv`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FlagRow {
+    /// Unit or officer.
+    pub level: Level,
+    /// The unit code (an officer's unit for an officer).
+    pub domain: String,
+    /// The officer's id; empty for a unit.
+    pub officer_id: String,
+    /// The unit's group; empty when unknown.
+    pub unit_group: String,
+    /// The indicator (`overall`).
+    pub indicator: String,
+    /// Estimated share dissatisfied (percent).
+    pub dissatisfied_pct: Option<f64>,
+    /// Its standard error.
+    pub std_error: Option<f64>,
+    /// Lower end of its interval.
+    pub ci_lower: Option<f64>,
+    /// Upper end of its interval.
+    pub ci_upper: Option<f64>,
+    /// Answers used.
+    pub n: u64,
+    /// The threshold (percent).
+    pub threshold_pct: f64,
+    /// The estimate is above the threshold.
+    pub above: bool,
+    /// The whole interval is above the threshold.
+    pub certain: bool,
+    /// Too few answers or too wide an interval.
+    pub imprecise: bool,
+}
 
 /// The columns of `flags.csv`, in order.
 pub const COLUMNS: [&str; 14] = [
@@ -154,8 +206,8 @@ pub fn read(path: &Path) -> Result<Vec<Entry>> {
 
 #[cfg(test)]
 mod tests {
+    use super::Level;
     use super::*;
-    use crate::flags::Level;
 
     #[test]
     fn what_is_written_reads_back() {

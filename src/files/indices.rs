@@ -17,8 +17,32 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::files::fields::Csv;
-use crate::index::IndexRow;
 use crate::output::cell;
+
+/// One row of `indices.csv`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct IndexRow {
+    /// A unit code, or `ALL`.
+    pub domain: String,
+    /// `item:<code>`, `element:<code>` or `overall`.
+    pub indicator: String,
+    /// `satisfied_pct`, `dissatisfied_pct` or `mean_score`.
+    pub measure: &'static str,
+    /// The estimate (percent for shares).
+    pub estimate: Option<f64>,
+    /// Its standard error.
+    pub std_error: Option<f64>,
+    /// Lower end of the interval.
+    pub ci_lower: Option<f64>,
+    /// Upper end of the interval.
+    pub ci_upper: Option<f64>,
+    /// How the interval was computed.
+    pub ci_method: &'static str,
+    /// Answers used.
+    pub n: u64,
+    /// Design degrees of freedom.
+    pub df: u64,
+}
 
 /// The columns of `indices.csv`, in order.
 pub const COLUMNS: [&str; 10] = [
@@ -73,7 +97,7 @@ pub struct Published<'a> {
     /// The questionnaire's name.
     pub questionnaire: &'a str,
     /// Interval method and level.
-    pub settings: crate::index::Settings,
+    pub settings: crate::ci::Settings,
     /// Where the weights came from.
     pub weights: &'a crate::weights::Weighting,
     /// The engine version.

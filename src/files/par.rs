@@ -29,7 +29,81 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 use crate::files::fields::Csv;
-use crate::par::ParResult;
+
+/// A unit's points in one field.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FieldPoints {
+    /// The field's code.
+    pub field: String,
+    /// The field's name.
+    pub field_name: String,
+    /// Points achieved.
+    pub points: f64,
+    /// Maximum points of the field's items that apply to the unit.
+    pub max_points: f64,
+}
+
+/// A unit's points on one scored item.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CriterionPoints {
+    /// The item's code.
+    pub criterion: String,
+    /// Its field's code.
+    pub field: String,
+    /// `self` or `survey`.
+    pub source: &'static str,
+    /// The self-assessed score.
+    pub self_score: Option<f64>,
+    /// The appraised score.
+    pub appraised_score: Option<f64>,
+    /// The survey estimate (indices.csv `estimate`).
+    pub survey_estimate: Option<f64>,
+    /// Its standard error.
+    pub survey_std_error: Option<f64>,
+    /// Points achieved.
+    pub points: f64,
+    /// Standard error of the points (0 for self-assessed items).
+    pub points_std_error: f64,
+    /// The item's maximum.
+    pub max_points: f64,
+    /// The scores file's note.
+    pub note: String,
+}
+
+/// One unit's result.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct UnitResult {
+    /// The unit's code.
+    pub unit_code: String,
+    /// Its name.
+    pub unit_name: String,
+    /// Its group.
+    pub unit_group: String,
+    /// Points achieved.
+    pub points: f64,
+    /// Maximum points of the items that apply to it.
+    pub max_points: f64,
+    /// `100 · points / max_points`.
+    pub index: f64,
+    /// Standard error of the index (from the survey items).
+    pub std_error: f64,
+    /// Lower end of the normal interval, cut at 0.
+    pub ci_lower: f64,
+    /// Upper end of the normal interval, cut at 100.
+    pub ci_upper: f64,
+    /// Rank in its group (1 = highest; ties share the best rank).
+    pub rank: u32,
+    /// Lower end of the rank interval (the better rank).
+    pub rank_lower: u32,
+    /// Upper end of the rank interval.
+    pub rank_upper: u32,
+    /// Units in its group.
+    pub group_size: u32,
+    /// Points per field, in framework order.
+    pub fields: Vec<FieldPoints>,
+    /// Points per applicable scored item, in framework order.
+    pub criteria: Vec<CriterionPoints>,
+}
 
 /// The columns of `par.csv`, in order.
 pub const COLUMNS: [&str; 13] = [
@@ -90,11 +164,11 @@ fn csv_bytes(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Vec<u8
     w.into_inner().expect("memory")
 }
 
-/// The bytes of `par.csv` for `result`.
-pub fn to_csv(result: &ParResult) -> Vec<u8> {
+/// The bytes of `par.csv` for `units`.
+pub fn to_csv(units: &[UnitResult]) -> Vec<u8> {
     csv_bytes(
         &COLUMNS,
-        result.units.iter().map(|u| {
+        units.iter().map(|u| {
             vec![
                 u.unit_code.clone(),
                 u.unit_name.clone(),
@@ -114,11 +188,11 @@ pub fn to_csv(result: &ParResult) -> Vec<u8> {
     )
 }
 
-/// The bytes of `par_fields.csv` for `result`.
-pub fn fields_csv(result: &ParResult) -> Vec<u8> {
+/// The bytes of `par_fields.csv` for `units`.
+pub fn fields_csv(units: &[UnitResult]) -> Vec<u8> {
     csv_bytes(
         &FIELD_COLUMNS,
-        result.units.iter().flat_map(|u| {
+        units.iter().flat_map(|u| {
             u.fields.iter().map(|f| {
                 vec![
                     u.unit_code.clone(),
@@ -132,11 +206,11 @@ pub fn fields_csv(result: &ParResult) -> Vec<u8> {
     )
 }
 
-/// The bytes of `par_criteria.csv` for `result`.
-pub fn criteria_csv(result: &ParResult) -> Vec<u8> {
+/// The bytes of `par_criteria.csv` for `units`.
+pub fn criteria_csv(units: &[UnitResult]) -> Vec<u8> {
     csv_bytes(
         &CRITERION_COLUMNS,
-        result.units.iter().flat_map(|u| {
+        units.iter().flat_map(|u| {
             u.criteria.iter().map(|c| {
                 vec![
                     u.unit_code.clone(),
@@ -247,7 +321,6 @@ pub fn read_fields(path: &Path) -> Result<Vec<FieldEntry>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::par::{CriterionPoints, FieldPoints, Settings, UnitResult};
 
     #[test]
     fn what_is_written_reads_back() {
@@ -285,12 +358,7 @@ mod tests {
                 note: "biên bản, số 3".into(),
             }],
         };
-        let result = ParResult {
-            settings: Settings::default(),
-            units: vec![unit.clone()],
-            scores_sha256: String::new(),
-            survey_sha256: None,
-        };
+        let result = vec![unit.clone()];
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("par.csv");
         std::fs::write(&path, to_csv(&result)).unwrap();

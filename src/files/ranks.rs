@@ -17,7 +17,39 @@ use serde::{Deserialize, Serialize};
 use crate::error::Result;
 use crate::files::fields::Csv;
 use crate::output::cell;
-use crate::ranks::RankRow;
+
+/// One row of `ranks.csv`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RankRow {
+    /// The group ranked within (empty when the unit's group is unknown).
+    pub unit_group: String,
+    /// The unit code.
+    pub domain: String,
+    /// The unit's name (empty when unknown).
+    pub unit_name: String,
+    /// `overall` or `element:<code>`.
+    pub indicator: String,
+    /// `satisfied_pct`.
+    pub measure: &'static str,
+    /// The estimate (percent).
+    pub estimate: Option<f64>,
+    /// Lower end of its interval.
+    pub ci_lower: Option<f64>,
+    /// Upper end of its interval.
+    pub ci_upper: Option<f64>,
+    /// Answers used.
+    pub n: u64,
+    /// Rank of the estimate (1 = best); `None` without an estimate.
+    pub rank: Option<u32>,
+    /// Lower end of the rank interval (the best plausible rank).
+    pub rank_lower: Option<u32>,
+    /// Upper end of the rank interval (the worst plausible rank).
+    pub rank_upper: Option<u32>,
+    /// Units ranked in the group for this indicator.
+    pub group_size: u32,
+    /// The estimate is imprecise (see [`crate::flags::FlagSettings::imprecise`]).
+    pub imprecise: bool,
+}
 
 /// The columns of `ranks.csv`, in order.
 pub const COLUMNS: [&str; 14] = [

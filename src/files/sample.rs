@@ -19,8 +19,26 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::records::DESCRIPTIVE;
-use crate::sample::Role;
 use crate::table::{Row, Table};
+
+/// The role of a selected applicant: the `role` column of `sample.csv`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Role {
+    /// On the official list.
+    Official,
+    /// On the reserve list, used in rank order.
+    Reserve,
+}
+
+impl Role {
+    /// `official` or `reserve`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Official => "official",
+            Role::Reserve => "reserve",
+        }
+    }
+}
 
 /// The fixed columns of `sample.csv`, in order, before the record's own.
 pub const COLUMNS: [&str; 14] = [

@@ -12,10 +12,10 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::disposition::Disposition;
 use crate::error::Result;
-use crate::fieldwork::{Disposition, Fieldwork};
 use crate::files::fields::{Csv, Fields};
-use crate::sample::Role;
+use crate::files::sample::Role;
 
 /// The columns of the substitution log, `fieldwork/substitutions.csv`.
 ///
@@ -40,35 +40,32 @@ pub const COLUMNS: [&str; 10] = [
     "replaced_by_record_id",
 ];
 
-/// The bytes of the substitution log of `fieldwork` ([`Fieldwork::substitutions`], with the
-/// record ids of its lists): record ids and ranks only, no personal data.
-pub fn to_csv(fieldwork: &Fieldwork) -> Vec<u8> {
+/// The bytes of the substitution log for `rows` (record ids and ranks only, no personal
+/// data).
+pub fn to_csv(rows: &[Row]) -> Vec<u8> {
     let mut w = crate::output::csv_writer();
     w.write_record(COLUMNS).expect("memory");
-    for x in fieldwork.substitutions() {
-        let official = fieldwork.person(x.stratum, Role::Official, x.official_rank);
-        let failed = fieldwork.person(x.stratum, x.role, x.rank);
-        let by = x
-            .replaced_by
-            .map(|r| fieldwork.person(x.stratum, Role::Reserve, r));
+    for r in rows {
         w.write_record([
-            fieldwork.lists()[x.stratum].stratum(),
-            &x.official_rank.to_string(),
-            &official.record_id,
-            &x.step.to_string(),
-            x.role.as_str(),
-            &x.rank.to_string(),
-            &failed.record_id,
-            x.outcome.as_str(),
-            &x.replaced_by.map(|r| r.to_string()).unwrap_or_default(),
-            by.map_or("", |p| p.record_id.as_str()),
+            r.stratum.as_str(),
+            &r.official_rank.to_string(),
+            &r.official_record_id,
+            &r.step.to_string(),
+            &r.role,
+            &r.rank.to_string(),
+            &r.record_id,
+            &r.outcome,
+            &r.replaced_by_reserve_rank
+                .map(|r| r.to_string())
+                .unwrap_or_default(),
+            r.replaced_by_record_id.as_deref().unwrap_or(""),
         ])
         .expect("memory");
     }
     w.into_inner().expect("memory")
 }
 
-/// One row of `substitutions.csv` as read back.
+/// One row of `substitutions.csv`, as written and as read back.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Row {
     /// The stratum's label.
@@ -185,7 +182,7 @@ pub fn read(path: &Path) -> Result<Vec<Row>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fieldwork::{Outcome, Person, StratumLists, walk};
+    use crate::fieldwork::{Fieldwork, Outcome, Person, StratumLists, walk};
 
     fn person(prefix: &str, rank: u64) -> Person {
         Person {
@@ -247,7 +244,7 @@ mod tests {
     fn the_log_reads_back_as_written() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("substitutions.csv");
-        std::fs::write(&path, to_csv(&fieldwork())).unwrap();
+        std::fs::write(&path, fieldwork().substitutions_csv()).unwrap();
         let rows = read(&path).unwrap();
         assert_eq!(
             rows,
@@ -289,7 +286,7 @@ mod tests {
     #[test]
     fn extra_columns_are_ignored_and_bad_cells_named() {
         let dir = tempfile::tempdir().unwrap();
-        let written = String::from_utf8(to_csv(&fieldwork())).unwrap();
+        let written = String::from_utf8(fieldwork().substitutions_csv()).unwrap();
         let extra: String = written
             .lines()
             .enumerate()

@@ -19,7 +19,38 @@ use serde::{Deserialize, Serialize};
 use crate::error::Result;
 use crate::files::fields::Csv;
 use crate::output::cell;
-use crate::timeliness::Timeliness;
+
+/// Counts of one unit, officer or of the whole file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Tally {
+    /// Records classified (early + on time + late): the denominator of the shares.
+    pub records: u64,
+    /// Returned before the due date.
+    pub early: u64,
+    /// Returned on the due date.
+    pub on_time: u64,
+    /// Returned after the due date.
+    pub late: u64,
+    /// Returned, but without a due date: not classified.
+    pub no_due_date: u64,
+    /// Not returned: not classified.
+    pub not_returned: u64,
+}
+
+/// One row of `timeliness.csv`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TimelinessRow {
+    /// `all`, `unit` or `officer`.
+    pub level: &'static str,
+    /// `ALL` or the unit code (an officer's unit for an officer).
+    pub domain: String,
+    /// The officer's id; empty for a unit or the whole file.
+    pub officer_id: String,
+    /// The counts.
+    pub tally: Tally,
+    /// Whether the late share is above the ceiling; `None` when no record is classified.
+    pub above_ceiling: Option<bool>,
+}
 
 /// The columns of `timeliness.csv`, in order.
 pub const COLUMNS: [&str; 14] = [
@@ -42,11 +73,12 @@ pub const COLUMNS: [&str; 14] = [
 /// The columns a reader needs: which unit or officer, and its counts.
 pub const REQUIRED: [&str; 6] = ["level", "domain", "records", "early", "on_time", "late"];
 
-/// The bytes of `timeliness.csv` for the rows of `t`.
-pub fn to_csv(t: &Timeliness) -> Vec<u8> {
+/// The bytes of `timeliness.csv` for `rows`, judged against the late ceiling
+/// `late_ceiling_pct`.
+pub fn to_csv(rows: &[TimelinessRow], late_ceiling_pct: f64) -> Vec<u8> {
     let mut w = crate::output::csv_writer();
     w.write_record(COLUMNS).expect("memory");
-    for r in &t.rows {
+    for r in rows {
         let tally = &r.tally;
         w.write_record([
             r.level,
@@ -59,7 +91,7 @@ pub fn to_csv(t: &Timeliness) -> Vec<u8> {
             &cell(tally.pct(tally.early)),
             &cell(tally.pct(tally.on_time)),
             &cell(tally.pct(tally.late)),
-            &format!("{}", t.settings.late_ceiling_pct),
+            &format!("{late_ceiling_pct}"),
             match r.above_ceiling {
                 Some(true) => "true",
                 Some(false) => "false",
@@ -142,7 +174,7 @@ pub fn read(path: &Path) -> Result<Vec<Entry>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::timeliness::{RowCounts, Tally, TimelinessRow, TimelinessSettings};
+    use crate::timeliness::{RowCounts, Timeliness, TimelinessSettings};
 
     #[test]
     fn what_is_written_reads_back() {
@@ -178,7 +210,7 @@ mod tests {
         };
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("timeliness.csv");
-        std::fs::write(&path, to_csv(&t)).unwrap();
+        std::fs::write(&path, t.to_csv()).unwrap();
         let back = read(&path).unwrap();
         assert_eq!(back.len(), 2);
         assert_eq!(

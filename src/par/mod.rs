@@ -83,6 +83,7 @@ mod inputs;
 mod simulation;
 mod write;
 
+pub use crate::files::par::{CriterionPoints, FieldPoints, UnitResult};
 pub use framework::{
     Conversion, ConversionName, Criterion, CriterionSpec, Field, FieldSpec, Framework,
     FrameworkSpec, Source, SourceName,
@@ -171,81 +172,6 @@ impl Settings {
         }
         Ok(())
     }
-}
-
-/// A unit's points in one field.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct FieldPoints {
-    /// The field's code.
-    pub field: String,
-    /// The field's name.
-    pub field_name: String,
-    /// Points achieved.
-    pub points: f64,
-    /// Maximum points of the field's items that apply to the unit.
-    pub max_points: f64,
-}
-
-/// A unit's points on one scored item.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct CriterionPoints {
-    /// The item's code.
-    pub criterion: String,
-    /// Its field's code.
-    pub field: String,
-    /// `self` or `survey`.
-    pub source: &'static str,
-    /// The self-assessed score.
-    pub self_score: Option<f64>,
-    /// The appraised score.
-    pub appraised_score: Option<f64>,
-    /// The survey estimate (indices.csv `estimate`).
-    pub survey_estimate: Option<f64>,
-    /// Its standard error.
-    pub survey_std_error: Option<f64>,
-    /// Points achieved.
-    pub points: f64,
-    /// Standard error of the points (0 for self-assessed items).
-    pub points_std_error: f64,
-    /// The item's maximum.
-    pub max_points: f64,
-    /// The scores file's note.
-    pub note: String,
-}
-
-/// One unit's result.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct UnitResult {
-    /// The unit's code.
-    pub unit_code: String,
-    /// Its name.
-    pub unit_name: String,
-    /// Its group.
-    pub unit_group: String,
-    /// Points achieved.
-    pub points: f64,
-    /// Maximum points of the items that apply to it.
-    pub max_points: f64,
-    /// `100 · points / max_points`.
-    pub index: f64,
-    /// Standard error of the index (from the survey items).
-    pub std_error: f64,
-    /// Lower end of the normal interval, cut at 0.
-    pub ci_lower: f64,
-    /// Upper end of the normal interval, cut at 100.
-    pub ci_upper: f64,
-    /// Rank in its group (1 = highest; ties share the best rank).
-    pub rank: u32,
-    /// Lower end of the rank interval (the better rank).
-    pub rank_lower: u32,
-    /// Upper end of the rank interval.
-    pub rank_upper: u32,
-    /// Units in its group.
-    pub group_size: u32,
-    /// Points per field, in framework order.
-    pub fields: Vec<FieldPoints>,
-    /// Points per applicable scored item, in framework order.
-    pub criteria: Vec<CriterionPoints>,
 }
 
 /// The result of a PAR run: units ordered by group, rank and code.

@@ -77,9 +77,15 @@ pub fn write(dir: &Path, fw: &Framework, result: &ParResult) -> Result<Vec<PathB
     })
     .expect("rows serialise");
     let mut staged = Staged::new(dir, true, &[])?;
-    staged.add("par.csv", crate::files::par::to_csv(result));
-    staged.add("par_fields.csv", crate::files::par::fields_csv(result));
-    staged.add("par_criteria.csv", crate::files::par::criteria_csv(result));
+    staged.add("par.csv", crate::files::par::to_csv(&result.units));
+    staged.add(
+        "par_fields.csv",
+        crate::files::par::fields_csv(&result.units),
+    );
+    staged.add(
+        "par_criteria.csv",
+        crate::files::par::criteria_csv(&result.units),
+    );
     staged.add("par.json", json);
     staged.commit()
 }
