@@ -269,10 +269,13 @@ fn threads(t: Option<usize>) -> usize {
     t.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
-fn print_written(written: &[PathBuf]) {
+/// Prints a command's summary and the files it wrote.
+fn done(summary: &str, written: &[PathBuf]) -> chiso::Result<ExitCode> {
+    print!("{summary}");
     for p in written {
         println!("wrote {}", p.display());
     }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn run(command: Command) -> chiso::Result<ExitCode> {
@@ -305,11 +308,9 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
         }
         Command::Index(a) => {
             let req = a.request()?;
-            let done = index::run(&req)?;
-            eprint!("{}", done.notes(&req.questionnaire));
-            print!("{}", done.summary(&req.flags));
-            print_written(&done.written);
-            Ok(ExitCode::SUCCESS)
+            let out = index::run(&req)?;
+            eprint!("{}", out.notes(&req.questionnaire));
+            done(&out.summary(&req.flags), &out.written)
         }
         Command::Timeliness(a) => {
             let req = timeliness::TimelinessRequest {
@@ -325,9 +326,7 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
                 out: a.out,
             };
             let (t, written) = timeliness::run(&req)?;
-            print!("{}", t.summary());
-            print_written(&written);
-            Ok(ExitCode::SUCCESS)
+            done(&t.summary(), &written)
         }
         Command::Par(a) => {
             let req = par::ParRequest {
@@ -339,9 +338,7 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
                 out: a.out,
             };
             let (result, written) = par::run(&req)?;
-            print!("{}", result.summary(&req.framework));
-            print_written(&written);
-            Ok(ExitCode::SUCCESS)
+            done(&result.summary(&req.framework), &written)
         }
         Command::Report(a) => {
             let sources = report::Sources {
@@ -351,13 +348,12 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
                 manifest: a.manifest,
                 title: a.title,
             };
-            let done = report::run(&report::ReportRequest {
+            let req = report::ReportRequest {
                 sources,
                 out: a.out,
-            })?;
-            print!("{}", done.summary());
-            print_written(&done.written);
-            Ok(ExitCode::SUCCESS)
+            };
+            let out = report::run(&req)?;
+            done(&out.summary(), &out.written)
         }
         Command::Demo(a) => {
             let req = demo::DemoRequest {
