@@ -39,6 +39,10 @@ impl Error {
         .into()
     }
 
+    pub(crate) fn calibration(message: impl Into<String>) -> Error {
+        ErrorKind::Calibration(message.into()).into()
+    }
+
     pub(crate) fn usage(message: impl Into<String>) -> Error {
         ErrorKind::Usage(message.into()).into()
     }
@@ -293,7 +297,12 @@ pub enum ErrorKind {
         /// What is missing and what is expected.
         message: String,
     },
-    /// The command line is inconsistent.
+    /// The weights cannot be calibrated to the margins given: a margins file that does not
+    /// fit the responses (a variable that is not a column, a category nobody is in, a
+    /// respondent in no category, margins that disagree) or raking that does not converge.
+    #[error("{0}")]
+    Calibration(String),
+    /// A request is inconsistent: settings that do not go together.
     #[error("{0}")]
     Usage(String),
 }

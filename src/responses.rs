@@ -382,7 +382,7 @@ pub fn read_with(
         } else {
             format!("a column of {file} or of {sample_name}")
         };
-        return Err(Error::usage(format!(
+        return Err(Error::calibration(format!(
             "the margin variable `{a}` is not {where_}; the responses' header has: {}",
             table.headers().join(", ")
         )));

@@ -312,7 +312,7 @@ impl Margins {
             }
         }
         if margins.is_empty() {
-            return Err(Error::usage(format!("{file}: no margin is given")));
+            return Err(Error::calibration(format!("{file}: no margin is given")));
         }
         Ok(Margins { file, margins })
     }
@@ -385,7 +385,7 @@ fn categories_of(data: &Respondents<'_>, margins: &Margins) -> Result<Vec<Vec<us
             .iter()
             .map(|c| {
                 data.auxiliary.get(c).ok_or_else(|| {
-                    Error::usage(format!(
+                    Error::calibration(format!(
                         "{}: the variable `{c}` was not read with the responses",
                         margins.file
                     ))
@@ -409,7 +409,7 @@ fn categories_of(data: &Respondents<'_>, margins: &Margins) -> Result<Vec<Vec<us
                 }
                 None => {
                     let listed: Vec<String> = m.categories.iter().map(|c| c.0.join(":")).collect();
-                    return Err(Error::usage(format!(
+                    return Err(Error::calibration(format!(
                         "the respondent on row {} of the responses has `{}` = {:?}, which is not \
                          a category of `{}` in {} (its categories: {}); every respondent's \
                          category must be listed with its population",
@@ -478,7 +478,7 @@ pub fn calibrate(
 ) -> Result<Calibrated> {
     match method {
         Calibration::PostStratify if margins.margins.len() != 1 => {
-            return Err(Error::usage(format!(
+            return Err(Error::calibration(format!(
                 "{}: post-stratification takes one variable (or a cross such as \
                  `channel:applicant_type`), but the file has {}: several margins are calibrated \
                  by raking",
@@ -498,7 +498,7 @@ pub fn calibrate(
                 .iter()
                 .find(|m| ((m.total() - first) / first).abs() > 1e-9)
             {
-                return Err(Error::usage(format!(
+                return Err(Error::calibration(format!(
                     "{}: the margins do not add up to the same population (`{}`: {}, `{}`: {}), \
                      so no weights can match them all",
                     margins.file,
@@ -524,7 +524,7 @@ pub fn calibrate(
             break g;
         }
         if iterations >= RAKE_MAX_ITERATIONS {
-            return Err(Error::usage(format!(
+            return Err(Error::calibration(format!(
                 "{}: raking did not converge in {RAKE_MAX_ITERATIONS} cycles (a category total \
                  is still {g:.3e} away from its population, relatively): some combination of \
                  categories has no respondent; merge small categories or rake on fewer margins",
