@@ -73,6 +73,10 @@ impl Method {
     }
 }
 
+/// The highest confidence level accepted: closer to 1 the quantiles of the t and normal
+/// distributions grow without bound and the intervals become infinite.
+pub const MAX_LEVEL: f64 = 0.9999;
+
 /// The interval settings of an index run: the method for shares and the level (recorded in
 /// `indices.json`; re-exported as `index::Settings`).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -100,11 +104,11 @@ impl Default for Settings {
 impl Settings {
     /// Validated settings: a confidence level strictly between 0 and 1.
     pub fn new(ci_method: Method, level: f64) -> crate::Result<Settings> {
-        if !(level > 0.0 && level < 1.0) {
+        if !(level > 0.0 && level <= MAX_LEVEL) {
             return Err(crate::Error::setting(
                 "level",
                 level,
-                "expected a proportion such as 0.95",
+                format!("expected a proportion such as 0.95, above 0 and at most {MAX_LEVEL}"),
             ));
         }
         Ok(Settings { ci_method, level })

@@ -1,7 +1,7 @@
 //! The `chiso` command: parses arguments, calls the library, prints errors (exit 2) and
 //! verification differences (exit 1).
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -12,7 +12,10 @@ use indicatif::{ProgressBar, ProgressFinish, ProgressStyle};
 use chiso::design::Design;
 use chiso::records::ColumnMap;
 use chiso::sample::{SampleRequest, draw_sample};
-use chiso::{ErrorKind, demo, index, par, report, timeliness, verify};
+use chiso::{
+    Calibration, ErrorKind, FlagSettings, IntervalMethod, Margins, Questionnaire, RankSettings,
+    demo, index, par, report, timeliness, verify,
+};
 
 #[derive(Parser)]
 #[command(
@@ -244,22 +247,23 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             // The library says what is wrong; the command line adds which option helps.
-            match e.kind() {
+            let message = match e.kind() {
                 ErrorKind::Setting {
                     name,
                     value,
                     expected,
-                } => eprintln!("error: --{} {value}: {expected}", name.replace('_', "-")),
-                ErrorKind::Input { input, .. } => eprintln!("error: {e} (--{input})"),
+                } => format!("--{} {value}: {expected}", name.replace('_', "-")),
+                ErrorKind::Input { input, .. } => format!("{e} (--{input})"),
                 ErrorKind::OutputExists { .. } => {
-                    eprintln!("error: {e}: choose another --out or pass --force")
+                    format!("{e}: choose another --out or pass --force")
                 }
-                ErrorKind::MissingColumns { .. } if maps_columns => eprintln!(
-                    "error: {e}. If your export names them differently, map them with \
-                     --columns (e.g. --columns record_id=MaHoSo)"
+                ErrorKind::MissingColumns { .. } if maps_columns => format!(
+                    "{e}. If your export names them differently, map them with --columns \
+                     (e.g. --columns record_id=MaHoSo)"
                 ),
-                _ => eprintln!("error: {e}"),
-            }
+                _ => e.to_string(),
+            };
+            warn(&format!("error: {message}\n"));
             ExitCode::from(2)
         }
     }
@@ -269,11 +273,22 @@ fn threads(t: Option<usize>) -> usize {
     t.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
+/// Writes to standard output; a reader that has gone away (a closed pipe) is no error, and
+/// the command's own outcome and exit status stand.
+fn say(text: &str) {
+    let _ = std::io::stdout().write_all(text.as_bytes());
+}
+
+/// Writes to standard error, likewise.
+fn warn(text: &str) {
+    let _ = std::io::stderr().write_all(text.as_bytes());
+}
+
 /// Prints a command's summary and the files it wrote.
 fn done(summary: &str, written: &[PathBuf]) -> chiso::Result<ExitCode> {
-    print!("{summary}");
+    say(summary);
     for p in written {
-        println!("wrote {}", p.display());
+        say(&format!("wrote {}\n", p.display()));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -295,7 +310,7 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
             let started = Instant::now();
             let drawn = draw_sample(&req)?;
             drawn.write(&a.out, a.force)?;
-            print!("{}", drawn.summary(&a.out, started.elapsed().as_secs_f64()));
+            say(&drawn.summary(&a.out, started.elapsed().as_secs_f64()));
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify(a) => {
@@ -303,13 +318,13 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
             let threads = threads(a.threads);
             let check =
                 verify::verify(&a.records, &a.manifest, sample, a.sheet.as_deref(), threads)?;
-            print!("{check}");
+            say(&check.to_string());
             Ok(exit(check.identical()))
         }
         Command::Index(a) => {
             let req = a.request()?;
             let out = index::run(&req)?;
-            eprint!("{}", out.notes(&req.questionnaire));
+            warn(&out.notes(&req.questionnaire));
             done(&out.summary(&req.flags), &out.written)
         }
         Command::Timeliness(a) => {
@@ -361,38 +376,40 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
                 records: a.records,
                 threads: threads(None),
             };
-            Ok(exit(demo::run(&req, &mut Progress::new())?.verified))
+            Ok(exit(
+                demo::run(
+                    &req,
+                    &mut Progress {
+                        shown: std::io::stderr().is_terminal(),
+                        bar: None,
+                    },
+                )?
+                .verified,
+            ))
         }
     }
 }
 
+/// 0 when a check found the files identical, 1 when it found a difference.
 fn exit(identical: bool) -> ExitCode {
-    if identical {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    }
+    ExitCode::from(u8::from(!identical))
 }
 
 impl IndexArgs {
     /// The request, settings first: a wrong one is reported before any file is read.
     fn request(self) -> chiso::Result<index::IndexRequest> {
-        let flags = chiso::flags::FlagSettings::new(
-            self.flag_threshold,
-            self.min_answers,
-            self.max_ci_width,
-        )?;
-        let ranks = chiso::ranks::RankSettings::new(self.rank_replicates, &self.rank_seed)?;
-        let settings = index::Settings::new(chiso::ci::Method::parse(&self.ci)?, self.level)?;
+        let flags = FlagSettings::new(self.flag_threshold, self.min_answers, self.max_ci_width)?;
+        let ranks = RankSettings::new(self.rank_replicates, &self.rank_seed)?;
+        let settings = index::Settings::new(IntervalMethod::parse(&self.ci)?, self.level)?;
         let method = self
             .calibrate
             .as_deref()
-            .map(chiso::weights::Calibration::parse);
-        let method = method.transpose()?;
+            .map(Calibration::parse)
+            .transpose()?;
         Ok(index::IndexRequest {
-            questionnaire: chiso::questionnaire::Questionnaire::load(&self.questionnaire)?,
+            questionnaire: Questionnaire::load(&self.questionnaire)?,
             calibration: match (self.margins, method) {
-                (Some(m), Some(c)) => Some((chiso::weights::Margins::load(&m)?, c)),
+                (Some(m), Some(c)) => Some((Margins::load(&m)?, c)),
                 _ => None,
             },
             population: match (self.sample, self.population) {
@@ -420,13 +437,6 @@ struct Progress {
 }
 
 impl Progress {
-    fn new() -> Progress {
-        Progress {
-            shown: std::io::stderr().is_terminal(),
-            bar: None,
-        }
-    }
-
     fn show(&mut self, pb: ProgressBar, template: &str, message: &'static str) {
         if self.shown {
             // Cleared when dropped too, so that an error is printed on a clean line.
@@ -464,6 +474,6 @@ impl demo::Observer for Progress {
     }
 
     fn say(&mut self, text: &str) {
-        print!("{text}");
+        say(text);
     }
 }

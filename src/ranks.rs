@@ -80,6 +80,10 @@ impl Default for RankSettings {
     }
 }
 
+/// The most replicates a rank simulation may have (the bound keeps a run's time and memory
+/// in proportion; 1000 is the default).
+pub const MAX_REPLICATES: u32 = 100_000;
+
 impl RankSettings {
     /// Validated settings: at least 1 replicate (40 or more for the 2.5% and 97.5% quantiles
     /// to be distinct order statistics; 1000 is the default).
@@ -89,6 +93,16 @@ impl RankSettings {
                 "rank_replicates",
                 0,
                 "expected a whole number of replicates, such as 1000",
+            ));
+        }
+        if replicates > MAX_REPLICATES {
+            return Err(Error::setting(
+                "rank_replicates",
+                replicates,
+                format!(
+                    "expected at most {MAX_REPLICATES}: each replicate ranks every unit of every \
+                     indicator, and beyond that the 2.5% and 97.5% quantiles no longer move"
+                ),
             ));
         }
         Ok(RankSettings {

@@ -185,6 +185,13 @@ pub(crate) fn read_records(
 
 /// Draws a sample: frame, sizes, lists, and the files that publish them.
 pub fn draw_sample(req: &SampleRequest) -> Result<SampleOutput> {
+    if req.seed.trim().is_empty() {
+        return Err(crate::Error::setting(
+            "seed",
+            format!("{:?}", req.seed),
+            "expected the published seed: a text such as a lottery result, not empty",
+        ));
+    }
     let (table, layout, frame) = read_records(
         &req.records,
         req.sheet.as_deref(),

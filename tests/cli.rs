@@ -416,3 +416,109 @@ fn unreadable_inputs_name_the_file_and_the_row() {
     assert!(err.contains("expected a .csv file"), "{err}");
     assert!(dir.files("out").is_empty());
 }
+
+#[test]
+fn an_empty_seed_and_a_column_named_twice_are_refused() {
+    let dir = Dir::new();
+    dir.write("records.csv", &records(2));
+    for seed in ["", "   "] {
+        let o = sample_cli(&dir, "records.csv", DESIGN, seed, "out", &[]);
+        let (_, err) = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(err.contains("--seed") && err.contains("not empty"), "{err}");
+    }
+    assert!(!dir.path("out").exists(), "nothing is written");
+    // A second `applicant_id` column would have been ignored.
+    let twice = records(2).replacen("applicant_id", "applicant_id,applicant_id", 1);
+    let twice: String = twice
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            if i == 0 {
+                format!("{l}\n")
+            } else {
+                let (a, b) = l.split_once(',').unwrap();
+                format!("{a},{b},X\n")
+            }
+        })
+        .collect();
+    dir.write("twice.csv", &twice);
+    let o = sample(&dir, "twice.csv", &[]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("twice.csv: row 1: the header names the column `applicant_id` twice"),
+        "{err}"
+    );
+}
+
+#[test]
+fn settings_out_of_bounds_name_the_option_and_the_bound() {
+    let dir = Dir::new();
+    let q = dir.write("q.toml", ORACLE_QUESTIONNAIRE);
+    for (option, value, expected) in [
+        ("--rank-replicates", "1000000000", "at most 100000"),
+        ("--level", "0.9999999999999999", "at most 0.9999"),
+        ("--level", "1", "at most 0.9999"),
+    ] {
+        let o = chiso(&[
+            "index",
+            "--responses",
+            "r.csv",
+            "--questionnaire",
+            p(&q),
+            "--population",
+            "p.csv",
+            "--out",
+            p(&dir.path("o")),
+            option,
+            value,
+        ]);
+        let (_, err) = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains(&format!("error: {option} {value}: ")) && err.contains(expected),
+            "{err}"
+        );
+    }
+    let o = chiso(&[
+        "par",
+        "--framework",
+        "f.toml",
+        "--scores",
+        "s.csv",
+        "--out",
+        p(&dir.path("o")),
+        "--replicates",
+        "100001",
+    ]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("--replicates 100001: expected at most 100000"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_closed_pipe_on_standard_output_is_no_crash() {
+    let dir = Dir::new();
+    dir.write("records.csv", &records(3));
+    let o = sample(&dir, "records.csv", &[]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    // Standard output is a pipe whose reader is already gone.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_chiso"))
+        .args([
+            "verify",
+            "--records",
+            p(&dir.path("records.csv")),
+            "--manifest",
+            p(&dir.path("out/manifest.json")),
+        ])
+        .stdout(writer)
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(0), "identical, and no panic (exit 101)");
+}

@@ -156,11 +156,14 @@ impl Settings {
     }
 
     fn check(&self) -> Result<()> {
-        if !(self.level > 0.0 && self.level < 1.0) {
+        if !(self.level > 0.0 && self.level <= crate::ci::MAX_LEVEL) {
             return Err(Error::setting(
                 "level",
                 self.level,
-                "expected a proportion such as 0.95",
+                format!(
+                    "expected a proportion such as 0.95, above 0 and at most {}",
+                    crate::ci::MAX_LEVEL
+                ),
             ));
         }
         if self.replicates == 0 {
@@ -168,6 +171,16 @@ impl Settings {
                 "replicates",
                 0,
                 "the rank simulation needs at least one replicate, e.g. 1000",
+            ));
+        }
+        if self.replicates > crate::ranks::MAX_REPLICATES {
+            return Err(Error::setting(
+                "replicates",
+                self.replicates,
+                format!(
+                    "expected at most {}: beyond that the rank intervals no longer move",
+                    crate::ranks::MAX_REPLICATES
+                ),
             ));
         }
         Ok(())

@@ -132,7 +132,7 @@ impl Table {
             .and_then(|e| e.to_str())
             .map(|e| e.to_ascii_lowercase())
             .unwrap_or_default();
-        match ext.as_str() {
+        let table = match ext.as_str() {
             "csv" | "txt" => Table::open_csv(path, name, hashed),
             "xlsx" | "xlsm" | "xls" | "ods" => Table::open_sheet(path, name, sheet),
             _ => Err(ErrorKind::Malformed {
@@ -142,7 +142,32 @@ impl Table {
                 ),
             }
             .into()),
+        }?;
+        table.check_unique_headers()?;
+        Ok(table)
+    }
+
+    /// Refuses a header that names a column twice: a reader would take the first and ignore
+    /// the other silently. Empty headers (unused columns of a spreadsheet) may repeat.
+    fn check_unique_headers(&self) -> Result<()> {
+        for (i, h) in self.headers.iter().enumerate() {
+            if h.is_empty() {
+                continue;
+            }
+            if let Some(j) = self.headers[..i].iter().position(|g| g == h) {
+                return Err(ErrorKind::Malformed {
+                    at: crate::Position::row(self.name.clone(), 1),
+                    message: format!(
+                        "the header names the column `{h}` twice (columns {} and {}): rename or \
+                         remove one of them",
+                        j + 1,
+                        i + 1
+                    ),
+                }
+                .into());
+            }
         }
+        Ok(())
     }
 
     fn open_csv(path: &Path, name: String, hashed: bool) -> Result<Table> {
@@ -498,6 +523,20 @@ fn read_header(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_column_named_twice_is_refused() {
+        let (_d, path) = written("record_id,applicant_id,applicant_id,x,,\nR1,A,B,1,,\n");
+        let e = Table::open(&path, None).err().expect("refused").to_string();
+        assert!(
+            e.contains("r.csv: row 1: the header names the column `applicant_id` twice")
+                && e.contains("columns 2 and 3"),
+            "{e}"
+        );
+        // Empty headers may repeat.
+        let (_d, path) = written("record_id,,\nR1,,\n");
+        assert_eq!(Table::open(&path, None).unwrap().headers().len(), 3);
+    }
 
     /// `bytes` written to `r.csv` in a new temporary directory (kept while the guard lives).
     pub(super) fn written(bytes: impl AsRef<[u8]>) -> (tempfile::TempDir, PathBuf) {
