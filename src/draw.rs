@@ -16,6 +16,21 @@ use crate::random;
 /// The algorithm's identifier, recorded in every manifest.
 pub const ALGORITHM: &str = "chiso-keyed-chacha20-v1";
 
+/// The seed text as it is drawn with and published: Unicode NFC (composed accents) with the
+/// white space around it removed, so that a seed retyped from a newspaper, in a system that
+/// writes Vietnamese decomposed or adds a space, gives the same lists
+/// (`docs/draw-algorithm.md` §5).
+///
+/// ```
+/// // "Xổ số" typed with combining accents, and a trailing space.
+/// let typed = "Xo\u{0302}\u{0309} so\u{0302}\u{0301} 123456 ";
+/// assert_eq!(chiso::draw::normalize_seed(typed), "Xổ số 123456");
+/// ```
+pub fn normalize_seed(seed: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    seed.trim().nfc().collect()
+}
+
 /// The ChaCha20 key derived from a published seed text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SeedKey([u8; 32]);

@@ -149,6 +149,9 @@ pub struct SampleOutput {
     pub sample_csv: Vec<u8>,
     /// `rejected.csv`.
     pub rejected_csv: Vec<u8>,
+    /// The seed as the request gave it, when it was not already in its published form
+    /// ([`draw::normalize_seed`]).
+    pub seed_as_given: Option<String>,
 }
 
 /// Reads the records and builds the frame of `design`, as `sample` and `verify` do.
@@ -185,7 +188,8 @@ pub(crate) fn read_records(
 
 /// Draws a sample: frame, sizes, lists, and the files that publish them.
 pub fn draw_sample(req: &SampleRequest) -> Result<SampleOutput> {
-    if req.seed.trim().is_empty() {
+    let seed = draw::normalize_seed(&req.seed);
+    if seed.is_empty() {
         return Err(crate::Error::setting(
             "seed",
             format!("{:?}", req.seed),
@@ -219,7 +223,7 @@ pub fn draw_sample(req: &SampleRequest) -> Result<SampleOutput> {
         },
         counts: frame.counts,
     };
-    let lists = Lists::draw(frame, &req.design, &req.seed, req.threads)?;
+    let lists = Lists::draw(frame, &req.design, &seed, req.threads)?;
     // The digests and `rejected.csv` need only the lists: they are computed on a second
     // thread while this one reads the picks again.
     let (sample_csv, (rejected_csv, (entries, frame_digest), sample_digest)) =
@@ -245,7 +249,7 @@ pub fn draw_sample(req: &SampleRequest) -> Result<SampleOutput> {
         format: manifest::FORMAT.to_string(),
         algorithm: draw::ALGORITHM.to_string(),
         engine_version: env!("CARGO_PKG_VERSION").to_string(),
-        seed: req.seed.clone(),
+        seed: seed.clone(),
         design: req.design.spec().clone(),
         columns: req.columns.clone(),
         records: records_info,
@@ -260,6 +264,7 @@ pub fn draw_sample(req: &SampleRequest) -> Result<SampleOutput> {
         manifest,
         sample_csv,
         rejected_csv,
+        seed_as_given: (seed != req.seed).then(|| req.seed.clone()),
     })
 }
 
@@ -279,6 +284,13 @@ impl SampleOutput {
             m.totals.strata,
             &m.frame_digest[..16]
         );
+        if let Some(given) = &self.seed_as_given {
+            out += &format!(
+                "seed:    {given:?} has decomposed accents or spaces around it: drawn and \
+                 published as {:?}\n",
+                m.seed
+            );
+        }
         out += &format!(
             "sample:  {} official and {} reserve (seed {:?}, sample_digest {})\n",
             m.totals.sample_size,

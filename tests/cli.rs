@@ -522,3 +522,40 @@ fn a_closed_pipe_on_standard_output_is_no_crash() {
         .unwrap();
     assert_eq!(status.code(), Some(0), "identical, and no panic (exit 101)");
 }
+
+#[test]
+fn a_seed_retyped_decomposed_or_with_spaces_draws_the_same_lists() {
+    let dir = Dir::new();
+    dir.write("records.csv", &records(4));
+    let composed = "Xổ số 01/10/2024: 123456";
+    let typed = " Xo\u{0302}\u{0309} so\u{0302}\u{0301} 01/10/2024: 123456 ";
+    assert_ne!(composed, typed);
+    let a = sample_cli(&dir, "records.csv", DESIGN, composed, "a", &[]);
+    assert!(a.status.success(), "{:?}", text(&a));
+    assert!(!text(&a).0.contains("decomposed"));
+    let b = sample_cli(&dir, "records.csv", DESIGN, typed, "b", &[]);
+    let (out, err) = text(&b);
+    assert!(b.status.success(), "{err}");
+    assert!(
+        out.contains("has decomposed accents or spaces around it: drawn and published as \"Xổ số 01/10/2024: 123456\""),
+        "{out}"
+    );
+    assert_eq!(dir.read("a/sample.csv"), dir.read("b/sample.csv"));
+    let seed = |d: &str| -> String {
+        let m: serde_json::Value =
+            serde_json::from_str(&dir.read(&format!("{d}/manifest.json"))).unwrap();
+        m["seed"].as_str().unwrap().to_string()
+    };
+    assert_eq!(seed("a"), composed);
+    assert_eq!(seed("b"), composed);
+    let o = chiso(&[
+        "verify",
+        "--records",
+        p(&dir.path("records.csv")),
+        "--manifest",
+        p(&dir.path("b/manifest.json")),
+        "--sample",
+        p(&dir.path("b/sample.csv")),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+}
