@@ -76,6 +76,14 @@ impl FlagSettings {
                 "expected a percentage from 0 to 100, such as 25",
             ));
         }
+        if threshold_pct > 0.0 && threshold_pct < 1.0 {
+            return Err(Error::setting(
+                "flag_threshold",
+                threshold_pct,
+                "this looks like a proportion: the threshold is a percentage, such as 25 for 25% \
+                 (0 flags every unit)",
+            ));
+        }
         if !(max_ci_width > 0.0 && max_ci_width <= 100.0) {
             return Err(Error::setting(
                 "max_ci_width",
@@ -406,5 +414,11 @@ mod tests {
         assert!(FlagSettings::new(125.0, 30, 20.0).is_err());
         assert!(FlagSettings::new(f64::NAN, 30, 20.0).is_err());
         assert!(FlagSettings::new(25.0, 30, 0.0).is_err());
+        // A proportion given for a percentage.
+        let e = FlagSettings::new(0.25, 30, 20.0).unwrap_err().to_string();
+        assert!(e.contains("looks like a proportion"), "{e}");
+        assert!(
+            FlagSettings::new(0.0, 30, 20.0).is_ok() && FlagSettings::new(1.0, 30, 20.0).is_ok()
+        );
     }
 }

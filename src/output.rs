@@ -34,6 +34,16 @@ impl<'a> Staged<'a> {
     /// Prepares to write into `dir`. Fails at once if one of `protected` already exists there
     /// and `force` is false.
     pub fn new(dir: &Path, force: bool, protected: &[&str]) -> Result<Staged<'a>> {
+        if dir.exists() && !dir.is_dir() {
+            return Err(Error::input(
+                "out",
+                format!(
+                    "{} is a file: the output goes into a directory, which is made if it does not \
+                     exist",
+                    dir.display()
+                ),
+            ));
+        }
         if !force {
             for name in protected {
                 let path = dir.join(name);

@@ -37,6 +37,18 @@ pub const DESCRIPTIVE: [&str; 10] = [
     "due_date",
 ];
 
+/// Every column name a records file may have, each once: the required ones, the descriptive
+/// ones, the contact details.
+fn known_names() -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = REQUIRED.to_vec();
+    for n in DESCRIPTIVE.iter().chain(CONTACT.iter()) {
+        if !names.contains(n) {
+            names.push(n);
+        }
+    }
+    names
+}
+
 /// Maps the engine's column names to the headers of an export (`record_id=MaHoSo`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -72,6 +84,48 @@ impl ColumnMap {
     /// The header that holds the column `name`.
     pub fn header<'a>(&'a self, name: &'a str) -> &'a str {
         self.0.get(name).map(String::as_str).unwrap_or(name)
+    }
+
+    /// Refuses a mapping that would be ignored or ambiguous: a name that is not a column chiso
+    /// reads from a records file (nor a stratum column of the design), a header that `file`
+    /// does not have, or one header given to two names.
+    pub fn check(&self, file: &str, headers: &[String], strata: &[String]) -> Result<()> {
+        let known = |name: &str| {
+            REQUIRED.contains(&name)
+                || DESCRIPTIVE.contains(&name)
+                || CONTACT.contains(&name)
+                || strata.iter().any(|s| s == name)
+        };
+        let mut used: BTreeMap<&str, &str> = BTreeMap::new();
+        for (name, header) in &self.0 {
+            let pair = format!("{name}={header}");
+            if !known(name) {
+                return Err(Error::setting(
+                    "columns",
+                    pair,
+                    format!(
+                        "`{name}` is not a column chiso reads from a records file (those are {} \
+                         and the design's strata)",
+                        known_names().join(", ")
+                    ),
+                ));
+            }
+            if !headers.iter().any(|h| h == header) {
+                return Err(Error::setting(
+                    "columns",
+                    pair,
+                    format!("{file} has no column `{header}` in its header"),
+                ));
+            }
+            if let Some(other) = used.insert(header, name) {
+                return Err(Error::setting(
+                    "columns",
+                    pair,
+                    format!("the header `{header}` is already given to `{other}`"),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Whether no column is renamed.
@@ -301,6 +355,7 @@ impl RecordLayout {
         map: &ColumnMap,
         strata: &[String],
     ) -> Result<RecordLayout> {
+        map.check(file, headers, strata)?;
         let find = |name: &str| headers.iter().position(|h| h == map.header(name));
         let missing: Vec<String> = REQUIRED
             .iter()

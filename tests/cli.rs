@@ -559,3 +559,75 @@ fn a_seed_retyped_decomposed_or_with_spaces_draws_the_same_lists() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
 }
+
+#[test]
+fn mappings_sheets_outputs_and_encodings_that_would_be_ignored_are_refused() {
+    let dir = Dir::new();
+    dir.write("records.csv", &records(2));
+    for (columns, expected) in [
+        ("foo=bar", "`foo` is not a column chiso reads"),
+        ("officer_id=MaCB", "has no column `MaCB` in its header"),
+        (
+            "record_id=unit_code,unit_code=unit_code",
+            "the header `unit_code` is already given to `record_id`",
+        ),
+    ] {
+        let o = sample(&dir, "records.csv", &["--columns", columns]);
+        let (_, err) = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains("error: --columns ") && err.contains(expected),
+            "{err}"
+        );
+    }
+    let o = sample(&dir, "records.csv", &["--sheet", "Sheet1"]);
+    let (_, err) = text(&o);
+    assert!(
+        err.contains("--sheet \"Sheet1\": ") && err.contains("CSV file, which has no sheets"),
+        "{err}"
+    );
+    // `--out` naming a file.
+    dir.write("taken", "");
+    let o = sample_cli(&dir, "records.csv", DESIGN, "s", "taken", &[]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("taken is a file: the output goes into a directory")
+            && err.contains("(--out)"),
+        "{err}"
+    );
+    // UTF-16 text.
+    let utf16: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain(records(2).encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    std::fs::write(dir.path("utf16.csv"), utf16).unwrap();
+    let o = sample(&dir, "utf16.csv", &[]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("utf16.csv: the file is UTF-16 text; save it as \"CSV UTF-8\""),
+        "{err}"
+    );
+    assert!(!err.contains('\0'), "no raw NUL bytes in the message");
+    // A threshold given as a proportion.
+    let q = dir.write("q.toml", ORACLE_QUESTIONNAIRE);
+    let o = chiso(&[
+        "index",
+        "--responses",
+        "r.csv",
+        "--questionnaire",
+        p(&q),
+        "--population",
+        "p.csv",
+        "--out",
+        p(&dir.path("o")),
+        "--flag-threshold",
+        "0.25",
+    ]);
+    let (_, err) = text(&o);
+    assert!(
+        err.contains("--flag-threshold 0.25: this looks like a proportion"),
+        "{err}"
+    );
+}

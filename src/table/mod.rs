@@ -133,6 +133,11 @@ impl Table {
             .map(|e| e.to_ascii_lowercase())
             .unwrap_or_default();
         let table = match ext.as_str() {
+            "csv" | "txt" if sheet.is_some() => Err(Error::setting(
+                "sheet",
+                format!("{:?}", sheet.unwrap_or_default()),
+                format!("{name} is a CSV file, which has no sheets: the sheet is for spreadsheets"),
+            )),
             "csv" | "txt" => Table::open_csv(path, name, hashed),
             "xlsx" | "xlsm" | "xls" | "ods" => Table::open_sheet(path, name, sheet),
             _ => Err(ErrorKind::Malformed {
@@ -171,7 +176,19 @@ impl Table {
     }
 
     fn open_csv(path: &Path, name: String, hashed: bool) -> Result<Table> {
-        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
+        // UTF-16 text (what some programs save as "Unicode text") starts with a byte-order
+        // mark of its own; read as UTF-8 it would be ASCII letters between NUL bytes.
+        let mut start = [0u8; 2];
+        let n = std::io::Read::read(&mut file, &mut start).map_err(|e| Error::io(path, e))?;
+        if n == 2 && (start == [0xFF, 0xFE] || start == [0xFE, 0xFF]) {
+            return Err(ErrorKind::Malformed {
+                at: crate::Position::file(name),
+                message: "the file is UTF-16 text; save it as \"CSV UTF-8\"".into(),
+            }
+            .into());
+        }
+        std::io::Seek::rewind(&mut file).map_err(|e| Error::io(path, e))?;
         let mut reader = CsvReader::new(
             HashingReader::new(file, hashed).map_err(|e| Error::io(path, e))?,
             1 << 20,
