@@ -490,8 +490,17 @@ impl RecordLayout {
             _ => None,
         };
         for s in &self.strata {
-            if row.get(s.index).is_empty() {
+            let v = row.get(s.index);
+            if v.is_empty() {
                 return Err(self.problem(row, s.index, "stratum column is empty"));
+            }
+            if self.strata.len() > 1 && v.contains('|') {
+                return Err(self.problem(
+                    row,
+                    s.index,
+                    "contains `|`, which joins the values of a stratum in its label: with \
+                     several stratum columns two strata could get the same label",
+                ));
             }
         }
         Ok(Checked {

@@ -145,3 +145,26 @@ fn python_redraws_the_documented_test_vectors() {
         std::fs::read_to_string(dir.join("lists.csv")).unwrap()
     );
 }
+
+#[test]
+fn stratum_values_that_would_make_labels_collide_are_rejected_alike() {
+    // With two stratum columns, (U1, direct|online) and (U1|direct, online) would both be
+    // labelled `U1|direct|online`: both rows are rejected, by the binary and by Python.
+    let text_ = "record_id,unit_code,applicant_id,returned_date,channel\n\
+                 R1,U1,A,2024-03-01,direct|online\nR2,U1|direct,B,2024-03-02,online\n\
+                 R3,U1,C,2024-03-03,direct\nR4,U1,D,2024-03-04,online\nR5,U2,E,2024-03-05,direct\n";
+    let design = "[frame]\nwindow = [\"2024-01-01\", \"2024-09-30\"]\nstrata = [\"unit_code\", \"channel\"]\n\
+                  [size]\nmode = \"fixed\"\nn = 1\n[reserve]\ncount = 1\n";
+    let dir = Dir::new();
+    dir.write("records.csv", text_);
+    let o = sample_cli(&dir, "records.csv", design, "s", "out", &[]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let rejected = dir.read("out/rejected.csv");
+    assert_eq!(rejected.lines().count(), 3, "{rejected}");
+    assert!(
+        rejected.contains("2,channel,direct|online") && rejected.contains("3,unit_code,U1|direct"),
+        "{rejected}"
+    );
+    assert!(!dir.read("out/sample.csv").contains("U1|direct|online"));
+    same_lists(text_, design);
+}

@@ -178,6 +178,9 @@ def build_frame(path, columns, strata_cols, window):
         for c in strata_cols:
             if not cell[c]:
                 reasons.append((c, "empty stratum value"))
+            elif len(strata_cols) > 1 and "|" in cell[c]:
+                # '|' joins a stratum's values in its label: refused so labels cannot collide.
+                reasons.append((c, "'|' in a value of one of several stratum columns"))
         if cell["record_id"] and id_count[cell["record_id"]] > 1:
             reasons.append(("record_id", "duplicate record_id"))
         if reasons:
