@@ -299,6 +299,7 @@ fn complete_sample(c: &mut Criterion) {
             seed: SEED.to_string(),
             threads: threads(),
             strict: false,
+            max_rejected: chiso::sample::DEFAULT_MAX_REJECTED,
         };
         g.throughput(Throughput::Elements(d.rows));
         g.bench_with_input(BenchmarkId::new("draw_sample", d.label), &req, |b, r| {

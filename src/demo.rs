@@ -623,6 +623,7 @@ pub fn run(req: &DemoRequest, observer: &mut dyn Observer) -> crate::Result<Demo
         seed: DEMO_SEED.to_string(),
         threads: req.threads,
         strict: true,
+        max_rejected: crate::sample::DEFAULT_MAX_REJECTED,
     };
     observer.step("building the frame and drawing the sample");
     let drawn = draw_sample(&sample_req)?;
@@ -700,6 +701,7 @@ pub fn run(req: &DemoRequest, observer: &mut dyn Observer) -> crate::Result<Demo
         columns: ColumnMap::default(),
         window: Some(sample_req.design.window),
         settings: timeliness::TimelinessSettings::default(),
+        max_rejected: crate::sample::DEFAULT_MAX_REJECTED,
         out: timeliness_dir.clone(),
     })?;
     observer.done();

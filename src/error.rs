@@ -67,6 +67,28 @@ impl Error {
         .into()
     }
 
+    /// Refuses an input of which every row, or more than `max_share` of the rows, was
+    /// rejected.
+    pub(crate) fn check_rejected(
+        file: &str,
+        rows: u64,
+        rejections: &[CellProblem],
+        max_share: f64,
+    ) -> Result<()> {
+        let rejected = rejections.len() as u64;
+        if rows > 0 && (rejected == rows || rejected as f64 > max_share * rows as f64) {
+            return Err(ErrorKind::TooManyRejected {
+                file: file.to_string(),
+                rejected,
+                rows,
+                max_share,
+                first: rejections.iter().take(3).cloned().collect(),
+            }
+            .into());
+        }
+        Ok(())
+    }
+
     pub(crate) fn setting(
         name: &'static str,
         value: impl fmt::Display,
@@ -260,6 +282,28 @@ pub enum ErrorKind {
         file: String,
         /// How many rows were rejected.
         count: usize,
+        /// The first few rejections.
+        first: Vec<CellProblem>,
+    },
+    /// Too many rows of an input were rejected: every one of them, or a larger share than the
+    /// request allows. The file was probably not read as meant (a date format, a column
+    /// mapping, another export).
+    #[error(
+        "{file}: {rejected} of {rows} rows rejected ({:.1}%), more than the {}% a run accepts; \
+         the first: {}",
+        100.0 * *rejected as f64 / *rows as f64,
+        100.0 * max_share,
+        first.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; ")
+    )]
+    TooManyRejected {
+        /// The file.
+        file: String,
+        /// Rows rejected.
+        rejected: u64,
+        /// Data rows read.
+        rows: u64,
+        /// The largest share of rejected rows accepted (0–1).
+        max_share: f64,
         /// The first few rejections.
         first: Vec<CellProblem>,
     },

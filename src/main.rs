@@ -69,6 +69,9 @@ struct SampleArgs {
     /// Refuse the records file if any row is rejected.
     #[arg(long)]
     strict: bool,
+    /// Refuse the records file if more than this share of its rows is rejected.
+    #[arg(long, default_value_t = chiso::sample::DEFAULT_MAX_REJECTED)]
+    max_rejected: f64,
     /// Replace an existing sample in --out.
     #[arg(long)]
     force: bool,
@@ -169,6 +172,9 @@ struct TimelinessArgs {
     /// Largest acceptable share of late records (percent).
     #[arg(long, default_value_t = 2.0)]
     late_ceiling: f64,
+    /// Refuse the records file if more than this share of its rows is rejected.
+    #[arg(long, default_value_t = chiso::sample::DEFAULT_MAX_REJECTED)]
+    max_rejected: f64,
     /// Sheet to read from a spreadsheet (default: the first).
     #[arg(long)]
     sheet: Option<String>,
@@ -254,6 +260,10 @@ fn main() -> ExitCode {
                     expected,
                 } => format!("--{} {value}: {expected}", name.replace('_', "-")),
                 ErrorKind::Input { input, .. } => format!("{e} (--{input})"),
+                ErrorKind::TooManyRejected { .. } => format!(
+                    "{e}. Fix the file, or run again with --max-rejected 1 to have every \
+                     rejected row listed with its reason"
+                ),
                 ErrorKind::OutputExists { .. } => {
                     format!("{e}: choose another --out or pass --force")
                 }
@@ -306,6 +316,7 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
                 sheet: a.sheet,
                 seed: a.seed,
                 strict: a.strict,
+                max_rejected: a.max_rejected,
             };
             let started = Instant::now();
             let drawn = draw_sample(&req)?;
@@ -330,6 +341,7 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
         Command::Timeliness(a) => {
             let req = timeliness::TimelinessRequest {
                 settings: timeliness::TimelinessSettings::new(a.late_ceiling)?,
+                max_rejected: a.max_rejected,
                 window: a
                     .design
                     .map(|d| Design::load(&d))

@@ -136,7 +136,14 @@ pub struct SampleRequest {
     pub threads: usize,
     /// Turn any rejected row into an error.
     pub strict: bool,
+    /// The largest share of rejected rows (0–1) a draw accepts ([`DEFAULT_MAX_REJECTED`]);
+    /// a file whose every row is rejected is refused whatever it is.
+    pub max_rejected: f64,
 }
+
+/// The largest share of rejected rows a draw accepts unless told otherwise: more than one row
+/// in ten rejected means the file was most likely not read as meant.
+pub const DEFAULT_MAX_REJECTED: f64 = 0.1;
 
 /// A drawn sample, ready to be written.
 #[derive(Debug)]
@@ -201,6 +208,19 @@ pub fn draw_sample(req: &SampleRequest) -> Result<SampleOutput> {
         req.sheet.as_deref(),
         &req.columns,
         &req.design,
+    )?;
+    if !(0.0..=1.0).contains(&req.max_rejected) {
+        return Err(crate::Error::setting(
+            "max_rejected",
+            req.max_rejected,
+            "expected a share from 0 to 1, such as 0.1",
+        ));
+    }
+    crate::Error::check_rejected(
+        table.name(),
+        frame.counts.rows,
+        &frame.rejections,
+        req.max_rejected,
     )?;
     if req.strict && !frame.rejections.is_empty() {
         return Err(ErrorKind::Strict {

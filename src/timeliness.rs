@@ -333,6 +333,10 @@ pub struct TimelinessRequest {
     pub window: Option<(NaiveDate, NaiveDate)>,
     /// The late ceiling.
     pub settings: TimelinessSettings,
+    /// The largest share of rejected rows (0–1) accepted
+    /// ([`crate::sample::DEFAULT_MAX_REJECTED`]); a file whose every row is rejected is
+    /// refused whatever it is.
+    pub max_rejected: f64,
     /// The output directory.
     pub out: PathBuf,
 }
@@ -340,6 +344,13 @@ pub struct TimelinessRequest {
 /// Counts the records early, on time and late, and writes `timeliness.csv` and
 /// `timeliness_rejected.csv` together; returns the counts and the files written.
 pub fn run(req: &TimelinessRequest) -> Result<(Timeliness, Vec<PathBuf>)> {
+    if !(0.0..=1.0).contains(&req.max_rejected) {
+        return Err(Error::setting(
+            "max_rejected",
+            req.max_rejected,
+            "expected a share from 0 to 1, such as 0.1",
+        ));
+    }
     let t = compute(
         &req.records,
         req.sheet.as_deref(),
@@ -347,6 +358,8 @@ pub fn run(req: &TimelinessRequest) -> Result<(Timeliness, Vec<PathBuf>)> {
         req.window,
         req.settings,
     )?;
+    let file = req.records.display().to_string();
+    Error::check_rejected(&file, t.counts.rows, &t.rejections, req.max_rejected)?;
     let written = write(&req.out, &t)?;
     Ok((t, written))
 }

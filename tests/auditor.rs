@@ -44,7 +44,14 @@ fn python_and_rust_keys_agree() {
 fn same_lists(records_text: &str, design: &str) {
     let dir = Dir::new();
     let rec = dir.write("records.csv", records_text);
-    let o = sample_cli(&dir, "records.csv", design, "kiểm tra 42", "out", &[]);
+    let o = sample_cli(
+        &dir,
+        "records.csv",
+        design,
+        "kiểm tra 42",
+        "out",
+        &["--max-rejected", "1"],
+    );
     assert!(o.status.success(), "{:?}", text(&o));
     let lists = dir.path("lists.csv");
     let o = redraw(&[
@@ -157,7 +164,14 @@ fn stratum_values_that_would_make_labels_collide_are_rejected_alike() {
                   [size]\nmode = \"fixed\"\nn = 1\n[reserve]\ncount = 1\n";
     let dir = Dir::new();
     dir.write("records.csv", text_);
-    let o = sample_cli(&dir, "records.csv", design, "s", "out", &[]);
+    let o = sample_cli(
+        &dir,
+        "records.csv",
+        design,
+        "s",
+        "out",
+        &["--max-rejected", "1"],
+    );
     assert!(o.status.success(), "{:?}", text(&o));
     let rejected = dir.read("out/rejected.csv");
     assert_eq!(rejected.lines().count(), 3, "{rejected}");

@@ -171,7 +171,17 @@ fn broken_rows_are_rejected_with_row_and_column_and_counted() {
     t.push_str("R90004,U00,B4\n"); // too few cells
     dir.write("records.csv", &t);
     let rows = t.lines().count() as u64; // header is row 1, so the last row's number
+    // 6 rows of 16 rejected is more than a run accepts unless told.
     let o = sample(&dir, "records.csv", &[]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("records.csv: 6 of ") && err.contains("more than the 10% a run accepts"),
+        "{err}"
+    );
+    assert!(err.contains("--max-rejected 1"), "{err}");
+    assert!(!dir.path("out").exists(), "nothing written");
+    let o = sample(&dir, "records.csv", &["--max-rejected", "1"]);
     assert!(o.status.success(), "{:?}", text(&o));
     let rej = dir.read("out/rejected.csv");
     let lines: Vec<&str> = rej.lines().collect();
@@ -629,5 +639,37 @@ fn mappings_sheets_outputs_and_encodings_that_would_be_ignored_are_refused() {
     assert!(
         err.contains("--flag-threshold 0.25: this looks like a proportion"),
         "{err}"
+    );
+}
+
+#[test]
+fn a_file_whose_every_row_is_rejected_is_refused() {
+    let dir = Dir::new();
+    // Dates as an office's export may write them, none of them readable.
+    let t = records(2).replace("2024-", "2024.");
+    dir.write("records.csv", &t);
+    let o = sample(&dir, "records.csv", &["--max-rejected", "1"]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("rows rejected (100.0%)") && err.contains("not a date"),
+        "{err}"
+    );
+    assert!(!dir.path("out").exists(), "no empty sample blocks a re-run");
+    let o = chiso(&[
+        "timeliness",
+        "--records",
+        p(&dir.path("records.csv")),
+        "--out",
+        p(&dir.path("t")),
+    ]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("rows rejected (100.0%)"), "{err}");
+    let o = sample(&dir, "records.csv", &["--max-rejected", "1.5"]);
+    assert!(
+        text(&o)
+            .1
+            .contains("--max-rejected 1.5: expected a share from 0 to 1")
     );
 }

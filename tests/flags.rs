@@ -419,6 +419,9 @@ fn timeliness_counts_by_hand_with_a_missing_due_date_and_rejected_rows() {
         p_(&design),
         "--out",
         p_(&dir.path("out")),
+        // Three of the twelve rows are rejected on purpose.
+        "--max-rejected",
+        "0.25",
     ]);
     assert!(o.status.success(), "{:?}", text(&o));
     // U1: early R01, on time R02, late R03 (1 of 3 late = 33.3%); R04 has no due date, R05 is
@@ -462,6 +465,8 @@ fn timeliness_counts_by_hand_with_a_missing_due_date_and_rejected_rows() {
         "40",
         "--out",
         p_(&dir.path("nowindow")),
+        "--max-rejected",
+        "0.25",
     ]);
     assert!(o.status.success(), "{:?}", text(&o));
     let t = dir.read("nowindow/timeliness.csv");
@@ -598,6 +603,8 @@ fn timeliness_from_a_spreadsheet_equals_timeliness_from_the_csv() {
             p_(&file),
             "--out",
             p_(&dir.path(out)),
+            "--max-rejected",
+            "0.25",
         ]);
         assert!(o.status.success(), "{:?}", text(&o));
     }
