@@ -374,6 +374,7 @@ pub fn run(req: &IndexRequest) -> Result<IndexOutput> {
     };
     let mut data =
         crate::responses::read_with(&req.responses, req.sheet.as_deref(), q, &link, &options)?;
+    refuse_if_nothing_answered(&req.responses, q, &data)?;
     let mut weighting = Weighting {
         base,
         calibration: None,
@@ -404,6 +405,40 @@ pub fn run(req: &IndexRequest) -> Result<IndexOutput> {
         ranks,
         written,
     })
+}
+
+/// Refuses responses in which no answer is left on the scale although answers were given:
+/// with [`IndexRequest::invalid_as_missing`] every answer read as no answer would publish
+/// empty indices, when the answers were most likely written in another coding.
+fn refuse_if_nothing_answered(
+    path: &std::path::Path,
+    q: &Questionnaire,
+    data: &ResponseData,
+) -> Result<()> {
+    let Some(invalid) = data.invalid.as_ref().filter(|i| i.total() > 0) else {
+        return Ok(());
+    };
+    if data.answers.iter().flatten().any(|&a| a != NO_ANSWER) {
+        return Ok(());
+    }
+    let first: Vec<String> = invalid
+        .first
+        .iter()
+        .take(3)
+        .map(|(k, row, v)| format!("row {row} `{}` {v:?}", q.items[*k]))
+        .collect();
+    Err(crate::error::ErrorKind::Malformed {
+        at: crate::Position::file(path.display().to_string()),
+        message: format!(
+            "no answer is on the questionnaire's scale ({} to {}): all {} answers given were \
+             read as no answer (first: {}); they are probably written in another coding",
+            q.scale.min,
+            q.scale.max,
+            invalid.total(),
+            first.join("; ")
+        ),
+    }
+    .into())
 }
 
 impl IndexOutput {

@@ -235,6 +235,37 @@ fn invalid_answers_as_missing_are_counted_and_reported() {
         ("9".into(), "7".into(), "8".into())
     );
     assert!(json.get("response_rates").is_none() && !dir.path("out/response_rates.csv").exists());
+
+    // Answers written as labels: with the option, every one would be no answer and the
+    // indices empty; refused instead, naming the first ones.
+    let labels: String = resp
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            if i == 0 {
+                format!("{l}\n")
+            } else {
+                let id = l.split(',').next().unwrap();
+                format!("{id},Hài lòng,Rất hài lòng,Bình thường\n")
+            }
+        })
+        .collect();
+    let o = run(
+        &dir,
+        "labels.csv",
+        &labels,
+        "labels",
+        &["--invalid-as-missing"],
+    );
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(
+            "labels.csv: no answer is on the questionnaire's scale (1 to 5): all 27 answers"
+        ) && err.contains("row 2 `Q01` \"Hài lòng\""),
+        "{err}"
+    );
+    assert!(!dir.path("labels").exists());
 }
 
 #[test]
