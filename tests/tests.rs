@@ -12,6 +12,7 @@ mod flags;
 mod golden;
 mod index;
 mod kernel;
+mod mutations;
 mod oracle;
 mod par;
 mod props;
