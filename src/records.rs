@@ -37,6 +37,34 @@ pub const DESCRIPTIVE: [&str; 10] = [
     "due_date",
 ];
 
+/// What a spreadsheet shows in a cell whose formula failed (`calamine` reads error cells as
+/// these texts, and a CSV saved from such a sheet holds them too).
+pub const SPREADSHEET_ERRORS: [&str; 8] = [
+    "#DIV/0!",
+    "#N/A",
+    "#NAME?",
+    "#NULL!",
+    "#NUM!",
+    "#REF!",
+    "#VALUE!",
+    "#GETTING_DATA",
+];
+
+/// Why `id` (non-empty) cannot identify a record or an applicant, if it cannot: it holds a
+/// control character (a NUL byte, say), or it is a spreadsheet error.
+fn not_an_identifier(id: &str) -> Option<&'static str> {
+    if id.bytes().any(|b| b < 0x20 || b == 0x7F) {
+        Some("contains a control character (such as a NUL byte): not an identifier")
+    } else if SPREADSHEET_ERRORS
+        .iter()
+        .any(|e| e.eq_ignore_ascii_case(id))
+    {
+        Some("a spreadsheet error (a formula that failed), not an identifier")
+    } else {
+        None
+    }
+}
+
 /// Every column name a records file may have, each once: the required ones, the descriptive
 /// ones, the contact details.
 fn known_names() -> Vec<&'static str> {
@@ -463,6 +491,11 @@ impl RecordLayout {
         }
         if row.get(self.applicant_id).is_empty() {
             return Err(self.problem(row, self.applicant_id, "applicant_id is empty"));
+        }
+        for col in [self.record_id, self.applicant_id] {
+            if let Some(reason) = not_an_identifier(row.get(col)) {
+                return Err(self.problem(row, col, reason));
+            }
         }
         let mut date = |col: usize| -> std::result::Result<Option<NaiveDate>, CellProblem> {
             let v = row.get(col);

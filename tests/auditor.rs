@@ -182,3 +182,30 @@ fn stratum_values_that_would_make_labels_collide_are_rejected_alike() {
     assert!(!dir.read("out/sample.csv").contains("U1|direct|online"));
     same_lists(text_, design);
 }
+
+#[test]
+fn identifiers_with_control_characters_or_spreadsheet_errors_are_rejected_alike() {
+    let text_ = "record_id,unit_code,applicant_id,returned_date\n\
+                 R1,U1,A\u{0}1,2024-03-01\n#N/A,U1,B,2024-03-02\nR3,U1,#ref!,2024-03-03\n\
+                 R4,U1,D,2024-03-04\nR5,U1,E,2024-03-05\nR6,U1,F,2024-03-06\nR7,U2,G,2024-03-07\n";
+    let dir = Dir::new();
+    dir.write("records.csv", text_);
+    let o = sample_cli(
+        &dir,
+        "records.csv",
+        DESIGN,
+        "s",
+        "out",
+        &["--max-rejected", "1"],
+    );
+    assert!(o.status.success(), "{:?}", text(&o));
+    let rejected = dir.read("out/rejected.csv");
+    assert_eq!(rejected.lines().count(), 4, "{rejected}");
+    assert!(
+        rejected.contains("control character") && rejected.contains("spreadsheet error"),
+        "{rejected}"
+    );
+    let sample = dir.read("out/sample.csv");
+    assert!(!sample.contains('\0') && !sample.contains("#N/A") && !sample.contains("#ref!"));
+    same_lists(text_, DESIGN);
+}

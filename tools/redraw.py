@@ -85,6 +85,10 @@ def draw_key(key, values, applicant_id):
 # Reading cells (§1)
 # ---------------------------------------------------------------------------------------
 ASCII_WS = " \t\n\f\r"  # str.strip() alone would also strip Unicode spaces: not the spec
+# What a spreadsheet shows in a cell whose formula failed: never an identifier (§2); compared
+# with ASCII letters folded to upper case only (bytes.upper), as chiso does.
+SPREADSHEET_ERRORS = {b"#DIV/0!", b"#N/A", b"#NAME?", b"#NULL!", b"#NUM!", b"#REF!", b"#VALUE!",
+                      b"#GETTING_DATA"}
 DATE_RE = re.compile(r"(?:([0-9]{4})-([0-9]{2})-([0-9]{2})|([0-9]{1,2})/([0-9]{1,2})/([0-9]{4}))"
                      r"(?:[ T].*)?", re.DOTALL)  # an optional time of day, ignored
 APPLICANT_TYPES = {s: "citizen" for s in ("citizen", "individual", "person", "ca_nhan", "cá nhân", "canhan")}
@@ -163,6 +167,9 @@ def build_frame(path, columns, strata_cols, window):
         for c in ("record_id", "applicant_id"):
             if not cell[c]:
                 reasons.append((c, "empty"))
+            elif any(ord(ch) < 32 or ord(ch) == 127 for ch in cell[c]) or \
+                    cell[c].encode("utf-8").upper() in SPREADSHEET_ERRORS:
+                reasons.append((c, "not an identifier (a control character, or a spreadsheet error)"))
         returned = parse_date(cell["returned_date"]) if cell["returned_date"] else None
         if cell["returned_date"] and returned is None:
             reasons.append(("returned_date", "not a date"))

@@ -85,6 +85,7 @@ fn cell_text(cell: &Data) -> String {
             }
             _ => format!("{}", dt.as_f64()),
         },
-        Data::Error(e) => format!("#{e:?}"),
+        // As the spreadsheet shows it (`#N/A`, `#REF!`, …): never a usable value.
+        Data::Error(e) => e.to_string(),
     }
 }
