@@ -462,6 +462,29 @@ fn an_empty_seed_and_a_column_named_twice_are_refused() {
     );
 }
 
+/// `chiso index` on inputs that do not exist, with one setting: a wrong setting is reported
+/// before any file is read.
+fn index_with_setting(
+    dir: &Dir,
+    q: &std::path::Path,
+    option: &str,
+    value: &str,
+) -> std::process::Output {
+    chiso(&[
+        "index",
+        "--responses",
+        "r.csv",
+        "--questionnaire",
+        p(q),
+        "--population",
+        "p.csv",
+        "--out",
+        p(&dir.path("o")),
+        option,
+        value,
+    ])
+}
+
 #[test]
 fn settings_out_of_bounds_name_the_option_and_the_bound() {
     let dir = Dir::new();
@@ -471,19 +494,7 @@ fn settings_out_of_bounds_name_the_option_and_the_bound() {
         ("--level", "0.9999999999999999", "at most 0.9999"),
         ("--level", "1", "at most 0.9999"),
     ] {
-        let o = chiso(&[
-            "index",
-            "--responses",
-            "r.csv",
-            "--questionnaire",
-            p(&q),
-            "--population",
-            "p.csv",
-            "--out",
-            p(&dir.path("o")),
-            option,
-            value,
-        ]);
+        let o = index_with_setting(&dir, &q, option, value);
         let (_, err) = text(&o);
         assert_eq!(o.status.code(), Some(2), "{err}");
         assert!(
@@ -622,19 +633,7 @@ fn mappings_sheets_outputs_and_encodings_that_would_be_ignored_are_refused() {
     assert!(!err.contains('\0'), "no raw NUL bytes in the message");
     // A threshold given as a proportion.
     let q = dir.write("q.toml", ORACLE_QUESTIONNAIRE);
-    let o = chiso(&[
-        "index",
-        "--responses",
-        "r.csv",
-        "--questionnaire",
-        p(&q),
-        "--population",
-        "p.csv",
-        "--out",
-        p(&dir.path("o")),
-        "--flag-threshold",
-        "0.25",
-    ]);
+    let o = index_with_setting(&dir, &q, "--flag-threshold", "0.25");
     let (_, err) = text(&o);
     assert!(
         err.contains("--flag-threshold 0.25: this looks like a proportion"),

@@ -18,6 +18,18 @@ pub struct Person {
     pub record_id: String,
 }
 
+#[cfg(test)]
+impl Person {
+    /// A person for tests: rank `rank`, record `HS-{prefix}{rank}`.
+    pub(crate) fn example(prefix: &str, rank: u64) -> Person {
+        Person {
+            rank,
+            applicant_id: format!("0123456789{rank:02}"),
+            record_id: format!("HS-{prefix}{rank}"),
+        }
+    }
+}
+
 /// The official and reserve lists of one stratum, each in rank order (ranks 1, 2, 3, …).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StratumLists {

@@ -481,11 +481,7 @@ mod tests {
     use super::*;
 
     fn person(rank: u64) -> Person {
-        Person {
-            rank,
-            applicant_id: format!("0123456789{rank:02}"),
-            record_id: format!("HS-{rank}"),
-        }
+        Person::example("", rank)
     }
 
     fn lists(officials: u64, reserves: u64) -> StratumLists {

@@ -217,11 +217,7 @@ mod tests {
     use crate::sample::Role;
 
     fn person(rank: u64) -> Person {
-        Person {
-            rank,
-            applicant_id: format!("0123456789{rank:02}"),
-            record_id: format!("HS-{rank}"),
-        }
+        Person::example("", rank)
     }
 
     #[test]

@@ -185,11 +185,7 @@ mod tests {
     use crate::fieldwork::{Fieldwork, Outcome, Person, StratumLists, walk};
 
     fn person(prefix: &str, rank: u64) -> Person {
-        Person {
-            rank,
-            applicant_id: format!("0123456789{rank:02}"),
-            record_id: format!("HS-{prefix}{rank}"),
-        }
+        Person::example(prefix, rank)
     }
 
     /// Official 2 of XA01 is not reached and reserve 1 refuses: reserve 2 answers in their
