@@ -37,6 +37,28 @@ pub const DESCRIPTIVE: [&str; 10] = [
     "due_date",
 ];
 
+/// Refuses an input of which every row, or more than `max_share` of the rows, was
+/// rejected.
+pub(crate) fn check_rejected(
+    file: &str,
+    rows: u64,
+    rejections: &[CellProblem],
+    max_share: f64,
+) -> Result<()> {
+    let rejected = rejections.len() as u64;
+    if rows > 0 && (rejected == rows || rejected as f64 > max_share * rows as f64) {
+        return Err(ErrorKind::TooManyRejected {
+            file: file.to_string(),
+            rejected,
+            rows,
+            max_share,
+            first: rejections.iter().take(3).cloned().collect(),
+        }
+        .into());
+    }
+    Ok(())
+}
+
 /// What a spreadsheet shows in a cell whose formula failed (`calamine` reads error cells as
 /// these texts, and a CSV saved from such a sheet holds them too).
 pub const SPREADSHEET_ERRORS: [&str; 8] = [

@@ -216,7 +216,7 @@ pub fn draw_sample(req: &SampleRequest) -> Result<SampleOutput> {
             "expected a share from 0 to 1, such as 0.1",
         ));
     }
-    crate::Error::check_rejected(
+    crate::records::check_rejected(
         table.name(),
         frame.counts.rows,
         &frame.rejections,

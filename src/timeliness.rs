@@ -359,7 +359,7 @@ pub fn run(req: &TimelinessRequest) -> Result<(Timeliness, Vec<PathBuf>)> {
         req.settings,
     )?;
     let file = req.records.display().to_string();
-    Error::check_rejected(&file, t.counts.rows, &t.rejections, req.max_rejected)?;
+    crate::records::check_rejected(&file, t.counts.rows, &t.rejections, req.max_rejected)?;
     let written = write(&req.out, &t)?;
     Ok((t, written))
 }
