@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use chiso::index::{self, Settings};
 use chiso::questionnaire::Questionnaire;
-use chiso::{KernelColumns, compute_kernel};
+use chiso::{KernelColumns, LonelyPsu, compute_kernel};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
 #[path = "support/index_data.rs"]
@@ -58,7 +58,7 @@ fn bench(c: &mut Criterion) {
     });
     for threads in [1, 2] {
         g.bench_with_input(BenchmarkId::new("kernel", threads), &threads, |b, &t| {
-            b.iter(|| black_box(compute_kernel(&q, &columns, t)))
+            b.iter(|| black_box(compute_kernel(&q, &columns, LonelyPsu::default(), t)))
         });
     }
     g.bench_function("decode", |b| {

@@ -13,8 +13,20 @@
 //! ```
 //!
 //! with `m_h` the respondents of stratum `h` (all of them, in or out of the domain) and `N_h`
-//! its population. A stratum with one respondent contributes nothing (it cannot estimate a
-//! variance).
+//! its population. A stratum taken whole (`m_h = N_h`) contributes nothing.
+//!
+//! **Strata of one respondent** (`m_h = 1 < N_h`, a *lonely* stratum) cannot estimate their
+//! own variance. [`LonelyPsu`] says what to do, with R's `survey.lonely.psu` choices:
+//! `remove` and `certainty` (nothing; the same rule for a one-stage design), `adjust` (the
+//! default: the respondent's `z_i` is centred at 0, the mean of the whole sample's, instead of
+//! its stratum's, adding `(1 − 1/N_h)·z_i²`), `average` (the other strata's variance scaled by
+//! the strata present over the strata that are not lonely) and `fail` (the run is refused).
+//! As in R, the strata present are the domain's for fixed weights (R drops the other rows
+//! from a subset) and every stratum for calibrated weights (R keeps them, with weight 0).
+//!
+//! Each estimate carries a [`Precision`]: its standard error was estimated, is 0 because
+//! the domain was taken whole, or cannot be estimated (no degrees of freedom, or only lonely
+//! strata left out); see [`Precision::judge`].
 //!
 //! **Calibrated weights.** When the weights were post-stratified or raked
 //! ([`crate::weights`]), `z` is first replaced by its residuals from the calibration, as R's
@@ -38,6 +50,7 @@ pub struct StratifiedSample {
     population: Vec<f64>,
     respondents: Vec<u64>,
     calibration: Option<CalibrationGroups>,
+    lonely: LonelyPsu,
 }
 
 /// The groups the weights were calibrated on, for the variance: each respondent's group.
@@ -99,6 +112,198 @@ pub struct Estimate {
     pub n: u64,
     /// Design degrees of freedom: `n` minus the strata those respondents come from.
     pub df: u64,
+    /// Whether `std_error` measures the estimate's sampling error.
+    pub precision: Precision,
+}
+
+/// What to do with a stratum of one respondent (a lonely stratum) in a variance: R's
+/// `survey.lonely.psu` choices (see the module documentation).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LonelyPsu {
+    /// Leave the stratum out of the variance.
+    Remove,
+    /// Treat the stratum as taken with certainty: no variance (for a one-stage design the
+    /// same as `Remove`).
+    Certainty,
+    /// Centre the respondent at the sample's mean (0) instead of the stratum's: the cautious
+    /// default.
+    #[default]
+    Adjust,
+    /// Give the stratum the average variance of the other strata.
+    Average,
+    /// Refuse to estimate.
+    Fail,
+}
+
+impl LonelyPsu {
+    const ALL: [LonelyPsu; 5] = [
+        LonelyPsu::Remove,
+        LonelyPsu::Certainty,
+        LonelyPsu::Adjust,
+        LonelyPsu::Average,
+        LonelyPsu::Fail,
+    ];
+
+    /// The rule's name, as R and the command line spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LonelyPsu::Remove => "remove",
+            LonelyPsu::Certainty => "certainty",
+            LonelyPsu::Adjust => "adjust",
+            LonelyPsu::Average => "average",
+            LonelyPsu::Fail => "fail",
+        }
+    }
+
+    /// The rule named `name`, or an error (setting `lonely_psu`) listing the names.
+    pub fn parse(name: &str) -> crate::Result<LonelyPsu> {
+        LonelyPsu::ALL
+            .into_iter()
+            .find(|r| r.as_str() == name)
+            .ok_or_else(|| {
+                crate::Error::setting(
+                    "lonely_psu",
+                    format!("{name:?}"),
+                    "expected adjust, average, remove, certainty or fail",
+                )
+            })
+    }
+}
+
+impl serde::Serialize for LonelyPsu {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// Below this, a stratum's `1 − m_h/N_h` counts as 0: the stratum was taken whole (R's
+/// `onestrat` uses the same bound).
+const WHOLE: f64 = 1e-7;
+
+/// One stratum's part in a variance: `m` respondents of a population `big_n`, and the sums
+/// of the linearised values (`s1`) and of their squares (`s2`) over its respondents. `None`
+/// for a lonely stratum under [`LonelyPsu::Average`] (its part is the others' average).
+#[inline]
+pub(crate) fn stratum_part(rule: LonelyPsu, m: f64, big_n: f64, s1: f64, s2: f64) -> Option<f64> {
+    let fpc = 1.0 - m / big_n;
+    if fpc < WHOLE {
+        return Some(0.0);
+    }
+    if m >= 2.0 {
+        return Some(fpc * m / (m - 1.0) * (s2 - s1 * s1 / m));
+    }
+    match rule {
+        LonelyPsu::Adjust => Some(fpc * s2),
+        LonelyPsu::Average => None,
+        LonelyPsu::Remove | LonelyPsu::Certainty => Some(0.0),
+        // Refused before any estimate ([`LonelyPsu::Fail`]); if asked anyway, no variance.
+        LonelyPsu::Fail => Some(f64::NAN),
+    }
+}
+
+/// The variance of an estimate from its strata's parts ([`stratum_part`] of every stratum
+/// present): their sum, scaled under [`LonelyPsu::Average`] by the strata present over those
+/// with a part of their own (NaN when there is none).
+pub(crate) fn variance(parts: impl Iterator<Item = Option<f64>>) -> f64 {
+    let (mut present, mut own) = (0u64, 0u64);
+    let sum: f64 = parts
+        .inspect(|p| {
+            present += 1;
+            own += u64::from(p.is_some());
+        })
+        .map(|p| p.unwrap_or(0.0))
+        .sum();
+    if own == present {
+        sum
+    } else {
+        sum * present as f64 / own as f64
+    }
+}
+
+/// The standard error of a variance: NaN stays NaN (not estimable), rounding below 0 is 0.
+pub(crate) fn std_error(variance: f64) -> f64 {
+    if variance.is_nan() {
+        f64::NAN
+    } else {
+        variance.max(0.0).sqrt()
+    }
+}
+
+/// Whether an estimate's standard error measures its sampling error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Precision {
+    /// Estimated from the sample.
+    Estimated,
+    /// 0, exactly: every stratum the domain's answers come from was taken whole.
+    TakenWhole,
+    /// It cannot be estimated: the standard error is not published.
+    NotEstimable(NotEstimable),
+}
+
+/// Why a standard error cannot be estimated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NotEstimable {
+    /// No degrees of freedom: each stratum of the domain has one answer at most.
+    NoDegreesOfFreedom,
+    /// The strata that could give the variance have one respondent each, and the rule for
+    /// them ([`LonelyPsu`] `remove`, `certainty` or `average`) gives them none.
+    LonelyStrataOnly,
+}
+
+impl NotEstimable {
+    /// Every reason.
+    pub const ALL: [NotEstimable; 2] = [
+        NotEstimable::NoDegreesOfFreedom,
+        NotEstimable::LonelyStrataOnly,
+    ];
+
+    /// The reason as written in `indices.csv` (`se_note`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotEstimable::NoDegreesOfFreedom => "not estimable: no degrees of freedom",
+            NotEstimable::LonelyStrataOnly => "not estimable: only strata of one respondent",
+        }
+    }
+}
+
+impl Precision {
+    /// Judges an estimate with degrees of freedom `df` and variance `variance` under `rule`,
+    /// whose answers come from the strata `answered` (each stratum's respondents `m_h` and
+    /// population `N_h`, for the strata where the domain has an answer):
+    ///
+    /// 1. taken whole, when every one of those strata was and the variance is 0;
+    /// 2. not estimable, when `df` is 0;
+    /// 3. not estimable, when the variance is not a number (`average` with only lonely
+    ///    strata), or when every one of those strata not taken whole is lonely and the rule
+    ///    gives them nothing (`remove`, `certainty`);
+    /// 4. estimated otherwise.
+    pub(crate) fn judge(
+        rule: LonelyPsu,
+        df: u64,
+        variance: f64,
+        answered: impl Iterator<Item = (f64, f64)>,
+    ) -> Precision {
+        let (mut sampled, mut lonely) = (0u64, 0u64);
+        for (m, big_n) in answered {
+            if 1.0 - m / big_n >= WHOLE {
+                sampled += 1;
+                lonely += u64::from(m < 2.0);
+            }
+        }
+        if sampled == 0 && variance == 0.0 {
+            Precision::TakenWhole
+        } else if df == 0 {
+            Precision::NotEstimable(NotEstimable::NoDegreesOfFreedom)
+        } else if variance.is_nan()
+            || (lonely == sampled
+                && sampled > 0
+                && matches!(rule, LonelyPsu::Remove | LonelyPsu::Certainty))
+        {
+            Precision::NotEstimable(NotEstimable::LonelyStrataOnly)
+        } else {
+            Precision::Estimated
+        }
+    }
 }
 
 /// One ratio of a combination: numerator and denominator values per respondent, and its
@@ -131,7 +336,14 @@ impl StratifiedSample {
             population,
             respondents,
             calibration: None,
+            lonely: LonelyPsu::default(),
         }
+    }
+
+    /// The same sample with `rule` for its strata of one respondent.
+    pub fn with_lonely_psu(mut self, rule: LonelyPsu) -> StratifiedSample {
+        self.lonely = rule;
+        self
     }
 
     /// The same sample whose weights were calibrated on `groups` (`None`: not calibrated),
@@ -174,20 +386,23 @@ impl StratifiedSample {
         // until pass 2).
         let mut totals = vec![(0.0f64, 0.0f64); terms.len()];
         let mut n = 0u64;
+        let mut answered = vec![false; h_count];
+        // The strata present (see the module documentation).
+        let mut present = vec![self.calibration.is_some(); h_count];
         for &i in rows {
             let w = self.weights[i];
             for (t, term) in totals.iter_mut().zip(terms) {
                 t.0 += w * term.numerator[i];
                 t.1 += w * term.denominator[i];
             }
+            present[self.strata[i] as usize] = true;
             if terms.iter().any(|t| t.denominator[i] > 0.0) {
                 n += 1;
-                sum[self.strata[i] as usize] = 1.0;
+                answered[self.strata[i] as usize] = true;
             }
         }
-        let strata_answered = sum.iter().filter(|&&m| m > 0.0).count() as u64;
+        let strata_answered = answered.iter().filter(|&&a| a).count() as u64;
         let df = n.saturating_sub(strata_answered);
-        sum.fill(0.0);
         let ratios: Vec<f64> = totals.iter().map(|(y, x)| y / x).collect();
         let estimate = terms
             .iter()
@@ -228,22 +443,28 @@ impl StratifiedSample {
                 }
             }
         }
-        let variance: f64 = (0..h_count)
-            .map(|h| {
-                let m = self.respondents[h] as f64;
-                if m < 2.0 {
-                    return 0.0;
-                }
-                let fpc = 1.0 - m / self.population[h];
-                let ss = sum_sq[h] - sum[h] * sum[h] / m;
-                fpc * m / (m - 1.0) * ss
-            })
-            .sum();
+        let variance = variance(
+            (0..h_count)
+                .filter(|&h| present[h] && self.respondents[h] > 0)
+                .map(|h| {
+                    let m = self.respondents[h] as f64;
+                    stratum_part(self.lonely, m, self.population[h], sum[h], sum_sq[h])
+                }),
+        );
+        let precision = Precision::judge(
+            self.lonely,
+            df,
+            variance,
+            (0..h_count)
+                .filter(|&h| answered[h])
+                .map(|h| (self.respondents[h] as f64, self.population[h])),
+        );
         Estimate {
             estimate,
-            std_error: variance.max(0.0).sqrt(),
+            std_error: std_error(variance),
             n,
             df,
+            precision,
         }
     }
 }
@@ -320,16 +541,18 @@ mod tests {
     }
 
     #[test]
-    fn a_stratum_with_one_respondent_adds_no_variance() {
+    fn a_stratum_with_one_respondent_adds_no_variance_when_removed() {
         // Stratum 0: four respondents; stratum 1: one. The lone respondent moves the estimate
-        // but cannot estimate its stratum's variance (R's survey stops with an error there).
+        // but cannot estimate its stratum's variance (R's survey stops with an error there by
+        // default).
         let y = [1.0, 0.0, 1.0, 1.0, 0.0];
         let x = [1.0; 5];
         let two = StratifiedSample::new(
             vec![0, 0, 0, 0, 1],
             vec![2.5, 2.5, 2.5, 2.5, 10.0],
             vec![10.0, 10.0],
-        );
+        )
+        .with_lonely_psu(LonelyPsu::Remove);
         let one = StratifiedSample::new(vec![0; 4], vec![2.5; 4], vec![10.0]);
         let term = |n| RatioTerm {
             numerator: &y[..n],
@@ -341,5 +564,75 @@ mod tests {
         assert!((a.estimate - 7.5 / 20.0).abs() < 1e-15);
         // Only stratum 0 contributes, with z scaled by the larger total.
         assert!(a.std_error > 0.0 && (a.std_error - b.std_error * 10.0 / 20.0).abs() < 1e-15);
+        assert_eq!(a.precision, Precision::Estimated);
+
+        // adjust: the lone respondent's z = w(y − R)/X = 10·(0 − 0.375)/20, centred at 0, with
+        // 1 − 1/N = 0.9, adds 0.9·z² to the variance.
+        let adjusted = two
+            .clone()
+            .with_lonely_psu(LonelyPsu::Adjust)
+            .ratio_combination(&[term(5)], &[0, 1, 2, 3, 4]);
+        let z: f64 = 10.0 * (0.0 - 0.375) / 20.0;
+        let want = (a.std_error.powi(2) + 0.9 * z * z).sqrt();
+        assert!((adjusted.std_error - want).abs() < 1e-15, "{adjusted:?}");
+        // average: the one other stratum's variance, times 2 strata over 1.
+        let averaged = two
+            .clone()
+            .with_lonely_psu(LonelyPsu::Average)
+            .ratio_combination(&[term(5)], &[0, 1, 2, 3, 4]);
+        assert!((averaged.std_error - a.std_error * 2f64.sqrt()).abs() < 1e-15);
+        // The lone stratum alone: no degrees of freedom, whatever the rule.
+        for rule in [LonelyPsu::Remove, LonelyPsu::Adjust, LonelyPsu::Average] {
+            let e = two
+                .clone()
+                .with_lonely_psu(rule)
+                .ratio_combination(&[term(5)], &[4]);
+            assert_eq!(
+                e.precision,
+                Precision::NotEstimable(NotEstimable::NoDegreesOfFreedom),
+                "{rule:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn precision_is_judged_from_the_strata_answered() {
+        let judge = |rule, df, v, strata: &[(f64, f64)]| {
+            Precision::judge(rule, df, v, strata.iter().copied())
+        };
+        let adjust = LonelyPsu::Adjust;
+        // Every stratum taken whole (one of one counts too).
+        assert_eq!(
+            judge(adjust, 0, 0.0, &[(5.0, 5.0), (1.0, 1.0)]),
+            Precision::TakenWhole
+        );
+        // Taken whole, but calibration gave a variance: estimated.
+        assert_eq!(judge(adjust, 4, 0.1, &[(5.0, 5.0)]), Precision::Estimated);
+        // A stratum taken whole beside a lonely one left out: nothing estimates the latter.
+        let lonely = [(5.0, 5.0), (1.0, 40.0)];
+        assert_eq!(
+            judge(LonelyPsu::Remove, 4, 0.0, &lonely),
+            Precision::NotEstimable(NotEstimable::LonelyStrataOnly)
+        );
+        assert_eq!(judge(adjust, 4, 0.2, &lonely), Precision::Estimated);
+        assert_eq!(
+            judge(LonelyPsu::Average, 4, f64::NAN, &lonely),
+            Precision::NotEstimable(NotEstimable::LonelyStrataOnly)
+        );
+        // An estimate of all-equal answers in a sampled stratum has an estimated 0.
+        assert_eq!(judge(adjust, 9, 0.0, &[(10.0, 50.0)]), Precision::Estimated);
+        assert_eq!(
+            judge(adjust, 0, 0.0, &[(10.0, 50.0)]),
+            Precision::NotEstimable(NotEstimable::NoDegreesOfFreedom)
+        );
+    }
+
+    #[test]
+    fn lonely_psu_rules_are_named_as_in_r() {
+        for name in ["remove", "certainty", "adjust", "average", "fail"] {
+            assert_eq!(LonelyPsu::parse(name).unwrap().as_str(), name);
+        }
+        assert!(LonelyPsu::parse("drop").is_err());
+        assert_eq!(LonelyPsu::default(), LonelyPsu::Adjust);
     }
 }

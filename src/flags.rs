@@ -170,7 +170,8 @@ impl OverallDissatisfied {
                 data.weights(),
                 data.population.clone(),
             )
-            .with_calibration(data.calibration.clone()),
+            .with_calibration(data.calibration.clone())
+            .with_lonely_psu(settings.lonely_psu),
             columns,
             terms,
             settings,
@@ -197,19 +198,12 @@ impl OverallDissatisfied {
             ci_upper: None,
             n: e.n,
         };
-        if e.n > 0 && e.estimate.is_finite() {
-            out.estimate = Some(e.estimate);
-            out.std_error = Some(e.std_error);
-            if let Some(i) = ci::proportion(
-                e.estimate / 100.0,
-                e.std_error / 100.0,
-                e.df as f64,
-                e.n as f64,
-                self.settings.level,
-                self.settings.ci_method,
-            ) {
-                out.ci_lower = Some(100.0 * i.lower);
-                out.ci_upper = Some(100.0 * i.upper);
+        if let Some(p) = ci::publish(&e, true, &self.settings) {
+            out.estimate = Some(p.estimate);
+            out.std_error = p.std_error;
+            if let Some(i) = p.interval {
+                out.ci_lower = Some(i.lower);
+                out.ci_upper = Some(i.upper);
             }
         }
         out

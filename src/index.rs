@@ -20,7 +20,7 @@ use crate::weights::{Base, Calibrated, Calibration, Margins, Weighting};
 
 use crate::ci;
 use crate::error::Result;
-use crate::estimate::{Estimate, RatioTerm, StratifiedSample};
+use crate::estimate::{Estimate, LonelyPsu, RatioTerm, StratifiedSample};
 use crate::kernel::{self, Columns};
 use crate::output::Staged;
 use crate::questionnaire::Questionnaire;
@@ -92,7 +92,7 @@ pub fn compute_with_threads(
         return compute_reference(q, data, settings);
     }
     let columns = Columns::new(q, data, &data.weights());
-    let estimates = kernel::compute(q, &columns, threads);
+    let estimates = kernel::compute(q, &columns, settings.lonely_psu, threads);
     rows(q, data, settings, &estimates)
 }
 
@@ -109,7 +109,8 @@ pub fn compute_reference(
         data.weights(),
         data.population.clone(),
     )
-    .with_calibration(data.calibration.clone());
+    .with_calibration(data.calibration.clone())
+    .with_lonely_psu(settings.lonely_psu);
     // Per item: satisfied, dissatisfied, score and answered, as numbers per respondent.
     let columns: Vec<[Vec<f64>; 4]> = data
         .answers
@@ -185,27 +186,13 @@ fn rows(
             },
             n: e.n,
             df: e.df,
+            se_note: "",
         };
-        if e.n > 0 && e.estimate.is_finite() {
-            row.estimate = Some(e.estimate);
-            row.std_error = Some(e.std_error);
-            let interval = if m < 2 {
-                ci::proportion(
-                    e.estimate / 100.0,
-                    e.std_error / 100.0,
-                    e.df as f64,
-                    e.n as f64,
-                    settings.level,
-                    settings.ci_method,
-                )
-                .map(|i| ci::Interval {
-                    lower: 100.0 * i.lower,
-                    upper: 100.0 * i.upper,
-                })
-            } else {
-                ci::wald(e.estimate, e.std_error, e.df as f64, settings.level)
-            };
-            if let Some(i) = interval {
+        if let Some(p) = ci::publish(e, m < 2, &settings) {
+            row.estimate = Some(p.estimate);
+            row.std_error = p.std_error;
+            row.se_note = crate::files::indices::se_note(e.precision);
+            if let Some(i) = p.interval {
                 row.ci_lower = Some(i.lower);
                 row.ci_upper = Some(i.upper);
             }
@@ -226,7 +213,8 @@ pub struct Extras {
 }
 
 impl Extras {
-    /// What the responses and their weights add: `weight_summary`; `calibration` when the
+    /// What the responses and their weights add: `weight_summary`; `lonely_strata` (the
+    /// strata of one respondent, each with its population); `calibration` when the
     /// weights were calibrated; `invalid_answers` (per item) when invalid answers were read as
     /// no answer; `response_rates` and the file `response_rates.csv` when the responses had
     /// dispositions.
@@ -240,6 +228,8 @@ impl Extras {
             "weight_summary".into(),
             to_json(&crate::weights::WeightSummary::of(&data.weight)),
         );
+        e.json
+            .insert("lonely_strata".into(), to_json(&data.lonely_strata()));
         if let Some(c) = calibration {
             e.json.insert("calibration".into(), to_json(c));
         }
@@ -337,6 +327,8 @@ pub struct IndexRequest {
 pub struct IndexOutput {
     /// The responses as used (calibrated weights when asked).
     pub data: ResponseData,
+    /// The estimation settings used.
+    pub settings: Settings,
     /// Where the weights came from.
     pub weighting: Weighting,
     /// What the calibration did, when there was one.
@@ -387,6 +379,7 @@ pub fn run(req: &IndexRequest) -> Result<IndexOutput> {
         calibration = Some(calibrated.report.clone());
         data = data.calibrated(calibrated);
     }
+    refuse_lonely_strata(&data, req.settings.lonely_psu)?;
     let rows = compute(q, &data, req.settings);
     let flags = crate::flags::compute(q, &data, &rows, req.settings, &req.flags);
     let ranks = crate::ranks::compute(q, &data, &rows, &req.flags, &req.ranks);
@@ -398,6 +391,7 @@ pub fn run(req: &IndexRequest) -> Result<IndexOutput> {
     let written = staged.commit()?;
     Ok(IndexOutput {
         data,
+        settings: req.settings,
         weighting,
         calibration,
         rows,
@@ -405,6 +399,38 @@ pub fn run(req: &IndexRequest) -> Result<IndexOutput> {
         ranks,
         written,
     })
+}
+
+/// Refuses, under [`LonelyPsu::Fail`], responses with a stratum of one respondent.
+fn refuse_lonely_strata(data: &ResponseData, rule: LonelyPsu) -> Result<()> {
+    let lonely = data.lonely_strata();
+    if rule != LonelyPsu::Fail || lonely.is_empty() {
+        return Ok(());
+    }
+    Err(crate::Error::setting(
+        "lonely_psu",
+        rule.as_str(),
+        format!(
+            "{} stratum(s) have one respondent, whose variance cannot be estimated: {}; choose \
+             how to treat them: adjust (the default, cautious), average, remove or certainty \
+             (see docs/indices.md)",
+            lonely.len(),
+            describe_lonely(&lonely)
+        ),
+    ))
+}
+
+/// The lonely strata as `label (1 of N)`, the first ten.
+fn describe_lonely(lonely: &[crate::responses::LonelyStratum<'_>]) -> String {
+    let mut text: Vec<String> = lonely
+        .iter()
+        .take(10)
+        .map(|l| format!("{} (1 of {})", l.stratum, l.population))
+        .collect();
+    if lonely.len() > 10 {
+        text.push(format!("and {} more", lonely.len() - 10));
+    }
+    text.join(", ")
 }
 
 /// Refuses responses in which no answer is left on the scale although answers were given:
@@ -495,6 +521,16 @@ impl IndexOutput {
                 all.non_contact,
                 all.ineligible,
                 all.unknown
+            );
+        }
+        let lonely = data.lonely_strata();
+        if !lonely.is_empty() {
+            out += &format!(
+                "warning: {} stratum(s) have one respondent: {}; their variance follows \
+                 --lonely-psu {}\n",
+                lonely.len(),
+                describe_lonely(&lonely),
+                self.settings.lonely_psu.as_str()
             );
         }
         if let Some(c) = &self.calibration {

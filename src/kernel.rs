@@ -32,6 +32,7 @@
 use rustc_hash::FxHashMap;
 
 pub use crate::estimate::Estimate;
+use crate::estimate::{self, LonelyPsu, Precision};
 use crate::questionnaire::Questionnaire;
 use crate::responses::{NO_ANSWER, ResponseData};
 
@@ -295,14 +296,26 @@ struct CellSums {
 
 /// Computes every estimate: domains `ALL` then units in order; indicators items, elements,
 /// overall; measures satisfied, dissatisfied, mean score — the order of `indices.csv`.
-/// `threads` only changes the speed, never a bit of the result.
-pub fn compute(q: &Questionnaire, cols: &Columns, threads: usize) -> Vec<Estimate> {
-    compute_with(q, cols, threads, true)
+/// Strata of one respondent follow `lonely` ([`crate::estimate`]). `threads` only changes
+/// the speed, never a bit of the result.
+pub fn compute(
+    q: &Questionnaire,
+    cols: &Columns,
+    lonely: LonelyPsu,
+    threads: usize,
+) -> Vec<Estimate> {
+    compute_with(q, cols, lonely, threads, true)
 }
 
 /// [`compute`], with the per-respondent pass on wide registers when the processor has them
 /// (`wide`), or on the baseline instruction set.
-fn compute_with(q: &Questionnaire, cols: &Columns, threads: usize, wide: bool) -> Vec<Estimate> {
+fn compute_with(
+    q: &Questionnaire,
+    cols: &Columns,
+    lonely: LonelyPsu,
+    threads: usize,
+    wide: bool,
+) -> Vec<Estimate> {
     let plan = Plan {
         slots: Slots::new(q),
         elements: q
@@ -373,17 +386,27 @@ fn compute_with(q: &Questionnaire, cols: &Columns, threads: usize, wide: bool) -
     // Variance sums per (domain, stratum); a domain's strata are reduced in cell order.
     let strata = cols.population.len();
     let variance = |s1: &[f64], s2: &[f64], touched: &[usize]| -> f64 {
-        touched
-            .iter()
-            .map(|&h| {
-                let m = cols.respondents[h];
-                if m < 2.0 {
-                    return 0.0;
-                }
-                let fpc = 1.0 - m / cols.population[h];
-                fpc * m / (m - 1.0) * (s2[h] - s1[h] * s1[h] / m)
-            })
-            .sum::<f64>()
+        estimate::variance(touched.iter().map(|&h| {
+            estimate::stratum_part(
+                lonely,
+                cols.respondents[h],
+                cols.population[h],
+                s1[h],
+                s2[h],
+            )
+        }))
+    };
+    // The precision of an estimate whose answers come from the strata marked in `answered`.
+    let judge = |df: u64, variance: f64, touched: &[usize], answered: &[bool]| -> Precision {
+        Precision::judge(
+            lonely,
+            df,
+            variance,
+            touched
+                .iter()
+                .filter(|&&h| answered[h])
+                .map(|&h| (cols.respondents[h], cols.population[h])),
+        )
     };
     // Cells of each domain: ALL = every cell; a unit = its cells (contiguous).
     let mut unit_cells: Vec<(usize, usize)> = vec![(0, 0); cols.units];
@@ -456,11 +479,13 @@ fn compute_with(q: &Questionnaire, cols: &Columns, threads: usize, wide: bool) -
                         s1[c.stratum as usize] += c.weight * a;
                         s2[c.stratum as usize] += c.weight * c.weight * b;
                     }
+                    let v = variance(&s1, &s2, &touched);
                     out.push(finish(
                         SCALE[m] * r,
-                        variance(&s1, &s2, &touched),
+                        v,
                         n_used,
                         df,
+                        judge(df, v, &touched, &answered_in),
                     ));
                 }
             }
@@ -503,7 +528,9 @@ fn compute_with(q: &Questionnaire, cols: &Columns, threads: usize, wide: bool) -
                         s1[h] += c.weight * s.sum[e][lane0 + m];
                         s2[h] += c.weight * c.weight * s.sum_sq[e][lane0 + m];
                     }
-                    out.push(finish(estimate, variance(&s1, &s2, &touched), n_used, df));
+                    let v = variance(&s1, &s2, &touched);
+                    let precision = judge(df, v, &touched, &answered_in);
+                    out.push(finish(estimate, v, n_used, df, precision));
                 }
             }
             for &h in &touched {
@@ -539,12 +566,13 @@ fn compute_with(q: &Questionnaire, cols: &Columns, threads: usize, wide: bool) -
     })
 }
 
-fn finish(estimate: f64, variance: f64, n: u64, df: u64) -> Estimate {
+fn finish(estimate: f64, variance: f64, n: u64, df: u64, precision: Precision) -> Estimate {
     Estimate {
         estimate,
-        std_error: variance.max(0.0).sqrt(),
+        std_error: estimate::std_error(variance),
         n,
         df,
+        precision,
     }
 }
 
@@ -781,8 +809,8 @@ mod tests {
                 .collect()
         };
         assert_eq!(
-            bits(&compute_with(&q, &cols, 1, false)),
-            bits(&compute_with(&q, &cols, 1, true))
+            bits(&compute_with(&q, &cols, LonelyPsu::Adjust, 1, false)),
+            bits(&compute_with(&q, &cols, LonelyPsu::Adjust, 1, true))
         );
     }
 }

@@ -62,7 +62,7 @@
 //!
 //! The validated plans and settings a request holds: [`Design`] (from a [`DesignSpec`]),
 //! [`ColumnMap`], [`Questionnaire`], [`Margins`] with a [`Calibration`], [`IndexSettings`]
-//! (with an [`IntervalMethod`]), [`FlagSettings`], [`RankSettings`], [`TimelinessSettings`],
+//! (with an [`IntervalMethod`] and a [`LonelyPsu`] rule), [`FlagSettings`], [`RankSettings`], [`TimelinessSettings`],
 //! [`Framework`] and [`ParSettings`]. The results: [`Lists`] and [`Manifest`] (a sample),
 //! [`ResponseData`] (the responses as weighted), [`IndexRow`], [`FlagRow`] and [`RankRow`]
 //! (the indices), [`Timeliness`], [`ParResult`].
@@ -116,6 +116,7 @@ pub use verify::Report as VerifyReport;
 // The validated plans and settings.
 pub use ci::Method as IntervalMethod;
 pub use design::{Design, DesignSpec};
+pub use estimate::LonelyPsu;
 pub use flags::FlagSettings;
 pub use index::Settings as IndexSettings;
 pub use par::{Framework, Settings as ParSettings};

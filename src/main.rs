@@ -13,8 +13,8 @@ use chiso::design::Design;
 use chiso::records::ColumnMap;
 use chiso::sample::{SampleRequest, draw_sample};
 use chiso::{
-    Calibration, ErrorKind, FlagSettings, IntervalMethod, Margins, Questionnaire, RankSettings,
-    demo, index, par, report, timeliness, verify,
+    Calibration, ErrorKind, FlagSettings, IntervalMethod, LonelyPsu, Margins, Questionnaire,
+    RankSettings, demo, index, par, report, timeliness, verify,
 };
 
 #[derive(Parser)]
@@ -127,6 +127,11 @@ struct IndexArgs {
     /// Confidence level.
     #[arg(long, default_value_t = 0.95)]
     level: f64,
+    /// Strata of one respondent in the variances: adjust (centred at the sample's mean:
+    /// cautious), average (the other strata's average), remove or certainty (left out), or
+    /// fail (refuse the run); R's survey.lonely.psu.
+    #[arg(long, default_value = "adjust")]
+    lonely_psu: String,
     /// Sheet to read from a spreadsheet (default: the first).
     #[arg(long)]
     sheet: Option<String>,
@@ -412,7 +417,11 @@ impl IndexArgs {
     fn request(self) -> chiso::Result<index::IndexRequest> {
         let flags = FlagSettings::new(self.flag_threshold, self.min_answers, self.max_ci_width)?;
         let ranks = RankSettings::new(self.rank_replicates, &self.rank_seed)?;
-        let settings = index::Settings::new(IntervalMethod::parse(&self.ci)?, self.level)?;
+        let settings = index::Settings::new(
+            IntervalMethod::parse(&self.ci)?,
+            self.level,
+            LonelyPsu::parse(&self.lonely_psu)?,
+        )?;
         let method = self
             .calibrate
             .as_deref()

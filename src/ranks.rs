@@ -3,7 +3,8 @@
 //!
 //! Ranked: the `overall` index and every element index, measure `satisfied_pct`; rank 1 is the
 //! highest share satisfied. Equal estimates share the best of their ranks (1, 2, 2, 4). A unit
-//! without an estimate is listed without a rank and does not count in `group_size`.
+//! without an estimate, or whose standard error cannot be estimated (`se_note` of
+//! `indices.csv`), is listed without a rank and does not count in `group_size`.
 //!
 //! # The rank interval
 //!
@@ -256,13 +257,15 @@ pub fn compute(
             };
             for &u in units {
                 match by_key.get(&(data.units[u].as_str(), indicator.as_str())) {
-                    Some(r) if r.estimate.is_some() => ranked.push((u, r)),
+                    // A unit whose standard error cannot be estimated has no rank: its
+                    // uncertainty is unknown.
+                    Some(r) if r.estimate.is_some() && r.std_error.is_some() => ranked.push((u, r)),
                     r => unranked.push(row_of(u, r.copied())),
                 }
             }
             let (theta, sd): (Vec<f64>, Vec<f64>) = ranked
                 .iter()
-                .map(|(_, r)| logit(r.estimate.expect("ranked"), r.std_error.unwrap_or(0.0)))
+                .map(|(_, r)| logit(r.estimate.expect("ranked"), r.std_error.expect("ranked")))
                 .unzip();
             let mut normals = Normals::new(&settings.seed, indicator, group);
             let result = simulate(&theta, &sd, &mut normals, settings.replicates);

@@ -94,6 +94,15 @@ impl InvalidAnswers {
     }
 }
 
+/// A stratum with one respondent ([`ResponseData::lonely_strata`]).
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct LonelyStratum<'a> {
+    /// The stratum's label.
+    pub stratum: &'a str,
+    /// Its population `N_h`.
+    pub population: f64,
+}
+
 /// The officer index of a respondent whose record names no officer.
 pub const NO_OFFICER: u32 = u32::MAX;
 
@@ -113,6 +122,22 @@ impl ResponseData {
     /// [`ResponseData::calibrated`].
     pub fn weights(&self) -> Vec<f64> {
         self.weight.clone()
+    }
+
+    /// The strata with one respondent out of a population of more (lonely strata, whose
+    /// variance follows [`crate::estimate::LonelyPsu`]), in stratum order.
+    pub fn lonely_strata(&self) -> Vec<LonelyStratum<'_>> {
+        let mut m = vec![0u64; self.strata.len()];
+        for &h in &self.stratum_of {
+            m[h as usize] += 1;
+        }
+        (0..self.strata.len())
+            .filter(|&h| m[h] == 1 && self.population[h] > 1.0)
+            .map(|h| LonelyStratum {
+                stratum: &self.strata[h],
+                population: self.population[h],
+            })
+            .collect()
     }
 
     /// The weights, rows and auxiliary columns a calibration works on.

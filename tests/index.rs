@@ -178,3 +178,104 @@ fn index_on_a_drawn_sample_and_its_errors() {
     let (_, err) = text(&run("twice.csv", &twice, "out4"));
     assert!(err.contains("already answered on row 2"), "{err}");
 }
+
+/// Responses by unit with one unit of a single respondent out of 80 (a lonely stratum).
+fn lonely_survey(dir: &Dir) -> (String, String, String) {
+    let mut resp = String::from("unit_code,Q01,Q02,Q03,Q04,Q05,Q06\n");
+    for i in 0..12 {
+        let a = |k: usize| 1 + (i * 7 + k * 3) % 5;
+        resp.push_str(&format!(
+            "A,{},{},{},{},{},{}\n",
+            a(0),
+            a(1),
+            a(2),
+            a(3),
+            a(4),
+            a(5)
+        ));
+    }
+    resp.push_str("LONE,4,5,2,4,4,3\n");
+    (
+        p(&dir.write("r.csv", &resp)).to_string(),
+        p(&dir.write("q.toml", ORACLE_QUESTIONNAIRE)).to_string(),
+        p(&dir.write("p.csv", "stratum,population\nA,300\nLONE,80\n")).to_string(),
+    )
+}
+
+#[test]
+fn lonely_strata_are_listed_and_follow_the_rule_asked_for() {
+    let dir = Dir::new();
+    let (r, q, pop) = lonely_survey(&dir);
+    let run = |rule: Option<&str>, out: &str| {
+        let out = dir.path(out);
+        let mut args = vec![
+            "index",
+            "--responses",
+            &r,
+            "--questionnaire",
+            &q,
+            "--population",
+            &pop,
+            "--out",
+            p(&out),
+        ];
+        if let Some(rule) = rule {
+            args.extend(["--lonely-psu", rule]);
+        }
+        (chiso(&args), out)
+    };
+    // The default, adjust: listed on standard error and in indices.json.
+    let (o, out) = run(None, "adjust");
+    let (_, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains("1 stratum(s) have one respondent: LONE (1 of 80)")
+            && err.contains("--lonely-psu adjust"),
+        "{err}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("indices.json")).unwrap()).unwrap();
+    assert_eq!(json["settings"]["lonely_psu"], "adjust");
+    assert_eq!(
+        json["lonely_strata"],
+        serde_json::json!([{"stratum": "LONE", "population": 80.0}])
+    );
+    let csv_text = std::fs::read_to_string(out.join("indices.csv")).unwrap();
+    let row = |text: &str, domain: &str| -> Vec<String> {
+        text.lines()
+            .find(|l| l.starts_with(&format!("{domain},overall,satisfied_pct,")))
+            .unwrap()
+            .split(',')
+            .map(str::to_string)
+            .collect()
+    };
+    // The unit of one respondent: an estimate, no standard error and the reason.
+    let lone = row(&csv_text, "LONE");
+    assert_eq!(
+        (&lone[4][..], &lone[5][..], &lone[10][..]),
+        ("", "", "not estimable: no degrees of freedom")
+    );
+    // remove: the province's standard error is smaller than under adjust.
+    let (o, out) = run(Some("remove"), "remove");
+    assert!(o.status.success(), "{:?}", text(&o));
+    let removed = std::fs::read_to_string(out.join("indices.csv")).unwrap();
+    let se = |t: &str| row(t, "ALL")[4].parse::<f64>().unwrap();
+    assert!(se(&removed) < se(&csv_text));
+    // fail: refused, naming the stratum, and nothing written.
+    let (o, out) = run(Some("fail"), "fail");
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("--lonely-psu fail") && err.contains("LONE (1 of 80)"),
+        "{err}"
+    );
+    assert!(!out.exists());
+    // An unknown rule names the choices.
+    let (o, _) = run(Some("drop"), "drop");
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("--lonely-psu") && err.contains("adjust, average"),
+        "{err}"
+    );
+}

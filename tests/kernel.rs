@@ -5,7 +5,7 @@ use chiso::estimate::{RatioTerm, StratifiedSample};
 use chiso::index::{self, Settings};
 use chiso::questionnaire::Questionnaire;
 use chiso::responses::{NO_ANSWER, NO_OFFICER, ResponseData};
-use chiso::{KernelColumns, compute_kernel};
+use chiso::{KernelColumns, LonelyPsu, compute_kernel};
 
 const QUESTIONNAIRE: &str = r#"
 name = "test"
@@ -118,18 +118,32 @@ fn close(a: Option<f64>, b: Option<f64>) -> bool {
 #[test]
 fn the_kernel_agrees_with_the_reference_estimator() {
     let q = questionnaire();
-    for (n, seed) in [(600, 1), (2000, 7), (37, 3)] {
+    let rules = [
+        LonelyPsu::Adjust,
+        LonelyPsu::Average,
+        LonelyPsu::Remove,
+        LonelyPsu::Certainty,
+    ];
+    for ((n, seed), rule) in [(600, 1), (2000, 7), (37, 3)]
+        .into_iter()
+        .flat_map(|c| rules.map(|r| (c, r)))
+    {
         let d = data(n, seed);
-        let fast = index::compute_with_threads(&q, &d, Settings::default(), 1);
-        let slow = index::compute_reference(&q, &d, Settings::default());
+        let settings = Settings {
+            lonely_psu: rule,
+            ..Settings::default()
+        };
+        let fast = index::compute_with_threads(&q, &d, settings, 1);
+        let slow = index::compute_reference(&q, &d, settings);
         assert_eq!(fast.len(), slow.len());
         assert_eq!(fast.len(), 8 * (6 + 3 + 1) * 3);
         let mut missing = 0;
         for (a, b) in fast.iter().zip(&slow) {
             let what = format!("{} {} {}", a.domain, a.indicator, a.measure);
+            let what = format!("{what} ({rule:?})");
             assert_eq!(
-                (&a.domain, &a.indicator, a.measure, a.n, a.df),
-                (&b.domain, &b.indicator, b.measure, b.n, b.df),
+                (&a.domain, &a.indicator, a.measure, a.n, a.df, a.se_note),
+                (&b.domain, &b.indicator, b.measure, b.n, b.df, b.se_note),
                 "{what}"
             );
             assert!(close(a.estimate, b.estimate), "{what}: {a:?} vs {b:?}");
@@ -172,7 +186,12 @@ fn weights_that_differ_within_a_unit_and_stratum_are_honoured() {
     let weights: Vec<f64> = (0..d.len())
         .map(|i| 1.0 + (i % 3) as f64 * 0.75 + d.stratum_of[i] as f64)
         .collect();
-    let got = compute_kernel(&q, &KernelColumns::new(&q, &d, &weights), 2);
+    let got = compute_kernel(
+        &q,
+        &KernelColumns::new(&q, &d, &weights),
+        LonelyPsu::default(),
+        2,
+    );
     let sample = StratifiedSample::new(d.stratum_of.clone(), weights, d.population.clone());
     let col = |k: usize, f: &dyn Fn(u8) -> f64| -> Vec<f64> {
         d.answers[k]

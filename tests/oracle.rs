@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use chiso::estimate::{RatioTerm, StratifiedSample};
+use chiso::estimate::{Precision, RatioTerm, StratifiedSample};
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/oracle");
 const ITEMS: [&str; 6] = ["Q01", "Q02", "Q03", "Q04", "Q05", "Q06"];
@@ -176,7 +176,7 @@ fn intervals_agree_with_r_svyciprop() {
         // The number of valid answers: df + strata in the domain (one per stratum domain).
         let strata = if &r[0] == "ALL" { 5.0 } else { 1.0 };
         let n = df + strata;
-        let i = proportion(p, se, df, n, 0.95, method).unwrap();
+        let i = proportion(p, se, df, n, 0.95, method, Precision::Estimated).unwrap();
         for (got, want) in [(i.lower * 100.0, num(7)), (i.upper * 100.0, num(8))] {
             assert!(
                 close(got, want),
@@ -190,4 +190,222 @@ fn intervals_agree_with_r_svyciprop() {
         checked += 1;
     }
     assert!(checked > 100, "{checked}");
+}
+
+/// The edges of the variance against R (fixtures made by `oracle/make-edge-fixtures.R`):
+/// every lonely-PSU rule, strata taken whole, a unit of one respondent and a unit where
+/// every answer is satisfied, with fixed and with post-stratified weights, through the
+/// published rows (`index::compute`, kernel and reference).
+mod edges {
+    use std::collections::BTreeMap;
+
+    use chiso::estimate::{CalibrationGroups, LonelyPsu};
+    use chiso::index::{self, Settings};
+    use chiso::questionnaire::Questionnaire;
+    use chiso::responses::{NO_ANSWER, NO_OFFICER, ResponseData};
+    use chiso::{IndexRow, IntervalMethod};
+
+    use super::{DIR, close};
+
+    const QUESTIONNAIRE: &str = r#"
+name = "edges"
+[scale]
+min = 1
+max = 5
+satisfied = [4, 5]
+dissatisfied = [1, 2]
+missing = [9]
+[[element]]
+code = "E1"
+name = "one"
+items = ["Q01", "Q02"]
+weight = 0.1
+item_weights = [0.1, 0.9]
+[[element]]
+code = "E2"
+name = "two"
+items = ["Q03", "Q04"]
+weight = 0.9
+item_weights = [0.2, 0.8]
+"#;
+
+    fn questionnaire() -> Questionnaire {
+        Questionnaire::from_spec(toml::from_str(QUESTIONNAIRE).unwrap(), "q.toml").unwrap()
+    }
+
+    /// The fixture's responses, weighted `N_h/m_h` (`fixed`) or post-stratified on channel.
+    fn data(design: &str) -> ResponseData {
+        let mut rdr = csv::Reader::from_path(format!("{DIR}/edges-responses.csv")).unwrap();
+        let mut d = ResponseData {
+            answers: vec![Vec::new(); 4],
+            ..ResponseData::default()
+        };
+        let mut channels: Vec<String> = Vec::new();
+        let mut channel_of = Vec::new();
+        let mut unit_codes: Vec<String> = Vec::new();
+        let mut unit_of_code = Vec::new();
+        for (i, r) in rdr.records().enumerate() {
+            let r = r.unwrap();
+            let h = match d.strata.iter().position(|s| s == &r[1]) {
+                Some(h) => h,
+                None => {
+                    d.strata.push(r[1].to_string());
+                    d.population.push(r[2].parse().unwrap());
+                    d.strata.len() - 1
+                }
+            };
+            d.stratum_of.push(h as u32);
+            if !unit_codes.iter().any(|u| u == &r[0]) {
+                unit_codes.push(r[0].to_string());
+            }
+            unit_of_code.push(r[0].to_string());
+            let c = match channels.iter().position(|c| c == &r[3]) {
+                Some(c) => c,
+                None => {
+                    channels.push(r[3].to_string());
+                    channels.len() - 1
+                }
+            };
+            channel_of.push(c as u32);
+            let w = if design == "fixed" { &r[4] } else { &r[5] };
+            d.weight.push(w.parse().unwrap());
+            for k in 0..4 {
+                d.answers[k].push(r[6 + k].parse().unwrap_or(NO_ANSWER));
+            }
+            d.rows.push(i as u64 + 2);
+            d.officer_of.push(NO_OFFICER);
+        }
+        unit_codes.sort();
+        d.unit_of = unit_of_code
+            .iter()
+            .map(|u| unit_codes.iter().position(|c| c == u).unwrap() as u32)
+            .collect();
+        d.units = unit_codes;
+        if design == "poststratify" {
+            d.calibration = Some(CalibrationGroups::PostStrata(channel_of));
+        }
+        d
+    }
+
+    /// R's (estimate, standard error) by design, rule, domain, indicator and measure; the
+    /// standard error `None` where R has none (NaN).
+    fn expected() -> BTreeMap<[String; 5], (f64, Option<f64>)> {
+        let mut rdr = csv::Reader::from_path(format!("{DIR}/edges-expected.csv")).unwrap();
+        rdr.records()
+            .map(|r| {
+                let r = r.unwrap();
+                let key = [0, 1, 2, 3, 4].map(|c| r[c].to_string());
+                (key, (r[5].parse().unwrap(), r[6].parse().ok()))
+            })
+            .collect()
+    }
+
+    fn rows(design: &str, rule: LonelyPsu, reference: bool) -> Vec<IndexRow> {
+        let (q, d) = (questionnaire(), data(design));
+        let settings = Settings::new(IntervalMethod::Logit, 0.95, rule).unwrap();
+        if reference {
+            index::compute_reference(&q, &d, settings)
+        } else {
+            index::compute_with_threads(&q, &d, settings, 2)
+        }
+    }
+
+    #[test]
+    fn every_lonely_psu_rule_agrees_with_r() {
+        let want = expected();
+        let mut checked = 0;
+        for design in ["fixed", "poststratify"] {
+            for rule in [
+                LonelyPsu::Remove,
+                LonelyPsu::Certainty,
+                LonelyPsu::Adjust,
+                LonelyPsu::Average,
+            ] {
+                for reference in [false, true] {
+                    for row in rows(design, rule, reference) {
+                        let key = [
+                            design.to_string(),
+                            rule.as_str().to_string(),
+                            row.domain.clone(),
+                            row.indicator.clone(),
+                            row.measure.to_string(),
+                        ];
+                        let &(est, se) = want.get(&key).unwrap_or_else(|| panic!("{key:?}"));
+                        let what = format!("{key:?} (reference {reference}): {row:?}");
+                        assert!(close(row.estimate.unwrap(), est), "{what}: R {est}");
+                        match (row.std_error, se) {
+                            (Some(got), Some(r)) => assert!(close(got, r), "{what}: R {r}"),
+                            // Not estimable where R gives 0 (no information) or NaN.
+                            (None, r) => {
+                                assert!(row.se_note.starts_with("not estimable"), "{what}");
+                                assert!(r.is_none_or(|r| r == 0.0), "{what}: R {r:?}");
+                            }
+                            (Some(_), None) => panic!("{what}: R has no standard error"),
+                        }
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        // 2 designs × 4 rules × 2 estimators × 6 domains × 7 indicators × 3 measures.
+        assert_eq!(checked, 2 * 4 * 2 * 6 * 7 * 3);
+    }
+
+    fn find<'a>(rows: &'a [IndexRow], domain: &str, indicator: &str) -> &'a IndexRow {
+        rows.iter()
+            .find(|r| {
+                r.domain == domain && r.indicator == indicator && r.measure == "satisfied_pct"
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn the_edges_are_published_as_documented() {
+        let fixed = rows("fixed", LonelyPsu::Adjust, false);
+        // U4: every answer satisfied; the weighted combination is 100.00000000000003 in R and
+        // here before rounding noise is removed: published 100, with Clopper–Pearson's
+        // interval on its answers (not "certainly 100%").
+        let u4 = find(&fixed, "U4", "overall");
+        assert_eq!(u4.estimate, Some(100.0));
+        assert_eq!((u4.std_error, u4.se_note), (Some(0.0), ""));
+        assert!(
+            u4.ci_lower.unwrap() < 90.0 && u4.ci_upper == Some(100.0),
+            "{u4:?}"
+        );
+        // U2: every stratum taken whole: standard error 0, interval [p̂, p̂], at 100% too.
+        for indicator in ["overall", "item:Q01"] {
+            let u2 = find(&fixed, "U2", indicator);
+            assert_eq!(
+                (u2.std_error, u2.se_note),
+                (Some(0.0), "taken whole"),
+                "{u2:?}"
+            );
+            assert_eq!((u2.ci_lower, u2.ci_upper), (u2.estimate, u2.estimate));
+        }
+        assert_eq!(find(&fixed, "U2", "item:Q01").estimate, Some(100.0));
+        // U3: one respondent: estimate, but no standard error and no interval, and no rank.
+        for rule in [LonelyPsu::Adjust, LonelyPsu::Remove, LonelyPsu::Average] {
+            let u3 = find(&rows("fixed", rule, false), "U3", "overall").clone();
+            assert!(u3.estimate.is_some() && u3.std_error.is_none(), "{u3:?}");
+            assert_eq!(u3.se_note, "not estimable: no degrees of freedom");
+            assert_eq!((u3.ci_lower, u3.ci_upper), (None, None));
+        }
+        // The lonely stratum U1-b: adjust widens U1's and the province's intervals, remove
+        // does not.
+        let removed = rows("fixed", LonelyPsu::Remove, false);
+        for domain in ["U1", "ALL"] {
+            let (a, r) = (
+                find(&fixed, domain, "overall"),
+                find(&removed, domain, "overall"),
+            );
+            assert!(a.std_error.unwrap() > r.std_error.unwrap(), "{a:?} {r:?}");
+        }
+        // Post-stratified, U2 is not taken whole any more: calibration moves its weights.
+        let post = rows("poststratify", LonelyPsu::Adjust, false);
+        let u2 = find(&post, "U2", "overall");
+        assert!(
+            u2.std_error.unwrap() > 0.0 && u2.se_note.is_empty(),
+            "{u2:?}"
+        );
+    }
 }

@@ -4,9 +4,12 @@
 //! Columns, in order: `domain` (a unit code or `ALL`), `indicator` (`item:<code>`,
 //! `element:<code>` or `overall`), `measure` (`satisfied_pct`, `dissatisfied_pct`,
 //! `mean_score`), `estimate`, `std_error`, `ci_lower`, `ci_upper` (percentages on 0–100 for
-//! the shares; empty where there is no estimate), `ci_method`, `n` (answers used) and `df`
-//! (design degrees of freedom). Numbers are written at full precision (the shortest text
-//! that reads back as the same value).
+//! the shares; empty where there is no estimate), `ci_method`, `n` (answers used), `df`
+//! (design degrees of freedom) and `se_note`: empty when the standard error was estimated,
+//! `taken whole` when it is 0 because every stratum of the domain's answers was taken whole,
+//! or why it cannot be estimated (`not estimable: …`, with `std_error` and the interval
+//! empty; see [`crate::estimate::Precision`]). Numbers are written at full precision (the
+//! shortest text that reads back as the same value).
 //!
 //! `indices.json`, written beside it ([`Published`]), carries the settings of the run and
 //! the same rows; [`read_published`] reads both and checks that they belong together.
@@ -42,10 +45,25 @@ pub struct IndexRow {
     pub n: u64,
     /// Design degrees of freedom.
     pub df: u64,
+    /// Empty, `taken whole`, or why the standard error cannot be estimated.
+    pub se_note: &'static str,
+}
+
+/// `se_note` of a standard error that is 0 because the domain was taken whole.
+pub const TAKEN_WHOLE: &str = "taken whole";
+
+/// The `se_note` of an estimate of this precision.
+pub fn se_note(precision: crate::estimate::Precision) -> &'static str {
+    use crate::estimate::Precision;
+    match precision {
+        Precision::Estimated => "",
+        Precision::TakenWhole => TAKEN_WHOLE,
+        Precision::NotEstimable(why) => why.as_str(),
+    }
 }
 
 /// The columns of `indices.csv`, in order.
-pub const COLUMNS: [&str; 10] = [
+pub const COLUMNS: [&str; 11] = [
     "domain",
     "indicator",
     "measure",
@@ -56,6 +74,7 @@ pub const COLUMNS: [&str; 10] = [
     "ci_method",
     "n",
     "df",
+    "se_note",
 ];
 
 /// The columns every reader needs: which estimate a row is, the estimate and its standard
@@ -83,6 +102,7 @@ pub fn to_csv(rows: &[IndexRow]) -> Vec<u8> {
             r.ci_method,
             &r.n.to_string(),
             &r.df.to_string(),
+            r.se_note,
         ])
         .expect("memory");
     }
@@ -137,6 +157,9 @@ pub struct Entry {
     pub n: Option<u64>,
     /// Design degrees of freedom, when the file has the column.
     pub df: Option<u64>,
+    /// Why the standard error is 0 or missing (empty when estimated, or when the file has no
+    /// such column).
+    pub se_note: String,
     /// The row it was read from (the header is row 1).
     #[serde(skip)]
     pub row: u64,
@@ -175,6 +198,20 @@ pub fn read(path: &Path, required: &[&'static str]) -> Result<Vec<Entry>> {
                 "a standard error cannot be negative",
             ));
         }
+        let se_note = f.text("se_note");
+        if !(se_note.is_empty()
+            || se_note == TAKEN_WHOLE
+            || crate::estimate::NotEstimable::ALL
+                .iter()
+                .any(|w| w.as_str() == se_note))
+        {
+            return Err(f.err(
+                "se_note",
+                &se_note,
+                "expected an empty cell, `taken whole` or a `not estimable: …` reason as \
+                 `chiso index` writes them",
+            ));
+        }
         let entry = Entry {
             domain: f.code("domain")?,
             indicator: f.code("indicator")?,
@@ -190,6 +227,7 @@ pub fn read(path: &Path, required: &[&'static str]) -> Result<Vec<Entry>> {
                 f.count("n")?
             },
             df: f.count("df")?,
+            se_note,
             row: f.row,
         };
         let key = (

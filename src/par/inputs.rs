@@ -354,6 +354,8 @@ pub struct SurveyEstimate {
     pub std_error: Option<f64>,
     /// Answers used (`n`), when the column is present.
     pub n: Option<u64>,
+    /// Why the standard error is 0 or missing (`se_note`; empty when estimated).
+    pub se_note: String,
     /// The row it was read from.
     pub row: u64,
 }
@@ -383,6 +385,7 @@ impl Survey {
                         estimate: e.estimate,
                         std_error: e.std_error,
                         n: e.n,
+                        se_note: e.se_note,
                         row: e.row,
                     },
                 )

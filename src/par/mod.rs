@@ -461,7 +461,15 @@ fn survey_value(
                 e.row,
                 "std_error",
                 "",
-                format!("no standard error, {need}"),
+                if e.se_note.is_empty() {
+                    format!("no standard error, {need}")
+                } else {
+                    format!(
+                        "no standard error ({}: too few answers in the unit to say how precise \
+                         the estimate is), {need}",
+                        e.se_note
+                    )
+                },
             ));
         }
     };
