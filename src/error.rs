@@ -368,3 +368,14 @@ mod tests {
         );
     }
 }
+
+/// Masks an identifier for messages: personal identifiers (an ID card number, a phone) are
+/// never printed whole, only their first three characters.
+pub(crate) fn mask(id: &str) -> String {
+    let head: String = id.chars().take(3).collect();
+    if id.chars().count() > 3 {
+        format!("{head}…")
+    } else {
+        head
+    }
+}

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use crate::disposition::{self, Disposition, ResponseRate};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, mask};
 use crate::files::sample::SampleFile;
 use crate::questionnaire::{Answer, Questionnaire};
 use crate::table::Table;
@@ -192,16 +192,6 @@ impl Interner {
             .map(|&i| std::mem::take(&mut names[i as usize]))
             .collect();
         (sorted, rank)
-    }
-}
-
-/// Masks an identifier for messages: personal identifiers are not printed whole.
-fn mask(id: &str) -> String {
-    let head: String = id.chars().take(3).collect();
-    if id.chars().count() > 3 {
-        format!("{head}…")
-    } else {
-        head
     }
 }
 

@@ -193,7 +193,8 @@ pub(crate) fn read_records(
     Ok((table, layout, frame))
 }
 
-/// Draws a sample: frame, sizes, lists, and the files that publish them.
+/// Draws a sample: frame, sizes, lists, and the files that publish them. The seed is
+/// drawn with in its published form ([`draw::normalize_seed`]).
 pub fn draw_sample(req: &SampleRequest) -> Result<SampleOutput> {
     let seed = draw::normalize_seed(&req.seed);
     if seed.is_empty() {
@@ -203,6 +204,13 @@ pub fn draw_sample(req: &SampleRequest) -> Result<SampleOutput> {
             "expected the published seed: a text such as a lottery result, not empty",
         ));
     }
+    let mut out = draw_with_seed(req, &seed)?;
+    out.seed_as_given = (seed != req.seed).then(|| req.seed.clone());
+    Ok(out)
+}
+
+/// [`draw_sample`] with `seed` exactly as given (as `chiso verify` re-draws a manifest's).
+pub(crate) fn draw_with_seed(req: &SampleRequest, seed: &str) -> Result<SampleOutput> {
     let (table, layout, frame) = read_records(
         &req.records,
         req.sheet.as_deref(),
@@ -243,7 +251,7 @@ pub fn draw_sample(req: &SampleRequest) -> Result<SampleOutput> {
         },
         counts: frame.counts,
     };
-    let lists = Lists::draw(frame, &req.design, &seed, req.threads)?;
+    let lists = Lists::draw(frame, &req.design, seed, req.threads)?;
     // The digests and `rejected.csv` need only the lists: they are computed on a second
     // thread while this one reads the picks again.
     let (sample_csv, (rejected_csv, (entries, frame_digest), sample_digest)) =
@@ -269,7 +277,7 @@ pub fn draw_sample(req: &SampleRequest) -> Result<SampleOutput> {
         format: manifest::FORMAT.to_string(),
         algorithm: draw::ALGORITHM.to_string(),
         engine_version: env!("CARGO_PKG_VERSION").to_string(),
-        seed: seed.clone(),
+        seed: seed.to_string(),
         design: req.design.spec().clone(),
         columns: req.columns.clone(),
         records: records_info,
@@ -284,7 +292,7 @@ pub fn draw_sample(req: &SampleRequest) -> Result<SampleOutput> {
         manifest,
         sample_csv,
         rejected_csv,
-        seed_as_given: (seed != req.seed).then(|| req.seed.clone()),
+        seed_as_given: None,
     })
 }
 

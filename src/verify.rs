@@ -1,17 +1,22 @@
-//! Verification: re-draw a sample from the records and its manifest and say whether it is
-//! the same, and if not, exactly what differs. Rows are named by stratum, role, rank and
-//! `record_id`, never by the applicant's identifier (which may be an ID card number).
+//! Verification: rebuild a sample's published files from the records and its manifest and
+//! say whether they are the same, field by field, and if not, exactly what differs. Rows are
+//! named by stratum, role, rank and `record_id`; an applicant's identifier (which may be an ID
+//! card number) is shown masked, contact details never.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+use std::io::Write as _;
 use std::path::Path;
+
+use sha2::{Digest, Sha256};
 
 use crate::design::Design;
 use crate::draw::ALGORITHM;
-use crate::error::{ErrorKind, Result};
-use crate::files::sample::{LISTS, SampleFile};
-use crate::manifest::Manifest;
-use crate::sample::{Lists, read_records};
+use crate::error::{Error, ErrorKind, Result, mask};
+use crate::files::sample::{COLUMNS, LISTS, SampleFile};
+use crate::manifest::{Manifest, StratumEntry};
+use crate::records::DESCRIPTIVE;
+use crate::sample::{SampleOutput, SampleRequest};
 use crate::table;
 
 /// At most this many rows of one kind of difference are listed (the rest are counted).
@@ -48,7 +53,7 @@ impl fmt::Display for Report {
         if self.identical() {
             writeln!(
                 f,
-                "IDENTICAL: {} strata and {} list rows re-drawn exactly as in the manifest",
+                "IDENTICAL: {} strata and {} list rows rebuilt from the records exactly as published",
                 self.strata, self.rows
             )
         } else {
@@ -57,8 +62,15 @@ impl fmt::Display for Report {
     }
 }
 
-/// Re-draws from `records` with the manifest's design, seed and column mapping and compares
-/// with the manifest, and with the published `sample` file when one is given.
+/// Rebuilds `manifest.json` (and `sample.csv`, when `sample` is given) from `records` with
+/// the manifest's design, seed and column mapping, exactly as `chiso sample` wrote them, and
+/// compares them field by field with the published files.
+///
+/// Every field of the manifest is compared. Three of them describe the records file rather
+/// than its content, so a difference there is a note: its name, its sheet and its SHA-256 (an
+/// export sorted otherwise or re-saved draws the same lists; the frame digest and the row
+/// counts, compared as differences, say whether the content is the same). The engine version
+/// is a note too: the algorithm is what must agree.
 pub fn verify(
     records: &Path,
     manifest_path: &Path,
@@ -68,6 +80,10 @@ pub fn verify(
 ) -> Result<Report> {
     let manifest = Manifest::load(manifest_path)?;
     let mname = manifest_path.display().to_string();
+    let raw: serde_json::Value = std::fs::read_to_string(manifest_path)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .expect("the manifest was just read as JSON");
     if manifest.algorithm != ALGORITHM {
         return Err(ErrorKind::Manifest {
             file: mname,
@@ -87,105 +103,244 @@ pub fn verify(
             env!("CARGO_PKG_VERSION")
         ));
     }
-    let sheet = sheet.or(manifest.records.sheet.as_deref());
-    let (table, _layout, frame) = read_records(records, sheet, &manifest.columns, &design)?;
-
-    let sha = match table.sha256() {
-        Some(h) => h,
-        None => table::file_sha256(records)?,
+    let req = SampleRequest {
+        records: records.to_path_buf(),
+        sheet: sheet
+            .or(manifest.records.sheet.as_deref())
+            .map(String::from),
+        columns: manifest.columns.clone(),
+        design,
+        seed: manifest.seed.clone(),
+        threads,
+        strict: false,
+        // The counts of rejected rows are compared with the manifest's instead.
+        max_rejected: 1.0,
     };
-    if sha != manifest.records.sha256 {
+    // The manifest's seed as it is: a manifest written before seeds were normalised keeps
+    // re-drawing its own lists.
+    let rebuilt = crate::sample::draw_with_seed(&req, &manifest.seed)?;
+    report.strata = rebuilt.manifest.strata.len();
+    report.rows = rebuilt.lists.picks().count();
+
+    if rebuilt.manifest.records.sha256 != manifest.records.sha256 {
         report.notes.push(format!(
             "{} is not byte-for-byte the file the sample was drawn from (SHA-256 {} , manifest {}); what matters is the frame, compared below",
             records.display(),
-            short(&sha),
+            short(&rebuilt.manifest.records.sha256),
             short(&manifest.records.sha256)
         ));
     }
-    if frame.counts != manifest.records.counts {
-        report.notes.push(format!(
-            "row counts differ: now {:?}, manifest {:?}",
-            frame.counts, manifest.records.counts
-        ));
-    }
-
-    let lists = Lists::draw(frame, &design, &manifest.seed, threads)?;
-    let (entries, frame_digest) = lists.entries();
-    report.strata = entries.len();
-
-    // The frame, stratum by stratum.
-    let published: BTreeMap<&str, _> = manifest
-        .strata
-        .iter()
-        .map(|e| (e.stratum.as_str(), e))
-        .collect();
-    let now: BTreeMap<&str, _> = entries.iter().map(|e| (e.stratum.as_str(), e)).collect();
-    if frame_digest != manifest.frame_digest {
-        report.differences.push(format!(
-            "the frame differs from the one the sample was drawn from (frame_digest {} , manifest {})",
-            short(&frame_digest),
-            short(&manifest.frame_digest)
-        ));
-    }
-    let mut listed = Listed::default();
-    for (label, p) in &published {
-        match now.get(label) {
-            None => listed.push(
-                &mut report,
-                "stratum in the manifest has no eligible record now",
-                label,
-            ),
-            Some(n) => {
-                if n.frame_digest != p.frame_digest {
-                    listed.push(
-                        &mut report,
-                        "stratum's records changed",
-                        &format!(
-                            "{label} (frame size now {}, manifest {})",
-                            n.frame_size, p.frame_size
-                        ),
-                    );
-                }
-                if (n.sample_size, n.reserve_size) != (p.sample_size, p.reserve_size) {
-                    listed.push(
-                        &mut report,
-                        "stratum's sizes differ",
-                        &format!(
-                            "{label}: design gives n = {}, reserves = {}; manifest says {}, {}",
-                            n.sample_size, n.reserve_size, p.sample_size, p.reserve_size
-                        ),
-                    );
-                }
+    compare_strata(&mut report, &rebuilt.manifest.strata, &manifest.strata);
+    let mut want = serde_json::to_value(&rebuilt.manifest).expect("a manifest serialises");
+    let mut got = raw;
+    for v in [&mut want, &mut got] {
+        if let Some(o) = v.as_object_mut() {
+            o.remove("strata");
+            o.remove("engine_version");
+            if let Some(r) = o.get_mut("records").and_then(|r| r.as_object_mut()) {
+                r.remove("sha256");
             }
         }
     }
-    for label in now.keys() {
-        if !published.contains_key(label) {
-            listed.push(&mut report, "stratum not in the manifest", label);
+    let mut fields = Vec::new();
+    diff_json("", &want, &got, &mut fields);
+    for (path, w, g) in fields {
+        let line = format!("{path}: {w} rebuilt from the records, {g} in {mname}");
+        if path == "records.file" || path == "records.sheet" {
+            report.notes.push(format!("manifest {line}"));
+        } else {
+            report.differences.push(format!("manifest field {line}"));
         }
     }
-    listed.finish(&mut report);
-
-    let digest = lists.digest();
-    report.rows = lists.picks().count();
-    if digest != manifest.sample_digest {
-        report.differences.push(format!(
-            "the re-drawn lists differ from the manifest (sample_digest {} , manifest {})",
-            short(&digest),
-            short(&manifest.sample_digest)
-        ));
-    }
-
     if let Some(path) = sample {
-        compare_sample_file(&mut report, &lists, path, &manifest)?;
+        compare_sample_file(&mut report, &rebuilt, path, &manifest)?;
     }
     Ok(report)
 }
 
-/// Compares a published `sample.csv` with the re-drawn lists.
+/// Compares the strata rebuilt from the records with the manifest's, by label: every field.
+fn compare_strata(report: &mut Report, rebuilt: &[StratumEntry], published: &[StratumEntry]) {
+    let now: BTreeMap<&str, &StratumEntry> =
+        rebuilt.iter().map(|e| (e.stratum.as_str(), e)).collect();
+    let then: BTreeMap<&str, &StratumEntry> =
+        published.iter().map(|e| (e.stratum.as_str(), e)).collect();
+    let mut listed = Listed::default();
+    for (label, p) in &then {
+        let Some(n) = now.get(label) else {
+            listed.push(
+                report,
+                "stratum in the manifest has no eligible record now",
+                label,
+            );
+            continue;
+        };
+        if n.frame_digest != p.frame_digest || n.frame_size != p.frame_size {
+            listed.push(
+                report,
+                "stratum's records changed",
+                &format!(
+                    "{label} (frame size now {}, manifest {})",
+                    n.frame_size, p.frame_size
+                ),
+            );
+        }
+        if (n.sample_size, n.reserve_size) != (p.sample_size, p.reserve_size) {
+            listed.push(
+                report,
+                "stratum's sizes differ",
+                &format!(
+                    "{label}: design gives n = {}, reserves = {}; manifest says {}, {}",
+                    n.sample_size, n.reserve_size, p.sample_size, p.reserve_size
+                ),
+            );
+        }
+        if n.values != p.values {
+            listed.push(
+                report,
+                "stratum's values differ",
+                &format!(
+                    "{label}: {:?} rebuilt, {:?} in the manifest",
+                    n.values, p.values
+                ),
+            );
+        }
+    }
+    for label in now.keys() {
+        if !then.contains_key(label) {
+            listed.push(report, "stratum not in the manifest", label);
+        }
+    }
+    if rebuilt
+        .iter()
+        .map(|e| &e.stratum)
+        .ne(published.iter().map(|e| &e.stratum))
+    {
+        listed.push(
+            report,
+            "strata in another order",
+            "the manifest lists its strata in another order than the frame's",
+        );
+    }
+    listed.finish(report);
+}
+
+/// The differences between two JSON values, as (path, rebuilt, published); a key absent on
+/// one side is `(absent)`.
+fn diff_json(
+    path: &str,
+    want: &serde_json::Value,
+    got: &serde_json::Value,
+    out: &mut Vec<(String, String, String)>,
+) {
+    use serde_json::Value;
+    let at = |k: &str| {
+        if path.is_empty() {
+            k.to_string()
+        } else {
+            format!("{path}.{k}")
+        }
+    };
+    let show = |v: Option<&Value>| match v {
+        None => "(absent)".to_string(),
+        Some(v) => {
+            let t = v.to_string();
+            if t.chars().count() > 80 {
+                format!("{}…", t.chars().take(80).collect::<String>())
+            } else {
+                t
+            }
+        }
+    };
+    match (want, got) {
+        (Value::Object(w), Value::Object(g)) => {
+            for (k, wv) in w {
+                match g.get(k) {
+                    Some(gv) => diff_json(&at(k), wv, gv, out),
+                    None => out.push((at(k), show(Some(wv)), show(None))),
+                }
+            }
+            for (k, gv) in g {
+                if !w.contains_key(k) {
+                    out.push((at(k), show(None), show(Some(gv))));
+                }
+            }
+        }
+        (Value::Array(w), Value::Array(g)) if w.len() == g.len() => {
+            for (i, (wv, gv)) in w.iter().zip(g).enumerate() {
+                diff_json(&format!("{path}[{i}]"), wv, gv, out);
+            }
+        }
+        _ if want == got => {}
+        _ => out.push((path.to_string(), show(Some(want)), show(Some(got)))),
+    }
+}
+
+/// A row of `sample.csv` as read: its number and its cells by column.
+struct FileRow {
+    number: u64,
+    cells: HashMap<String, String>,
+}
+
+impl FileRow {
+    fn get(&self, column: &str) -> &str {
+        self.cells.get(column).map_or("", String::as_str)
+    }
+
+    /// Stratum, role and rank: the row's place in the lists.
+    fn place(&self) -> (String, String, String) {
+        (
+            self.get("stratum").to_string(),
+            self.get("role").to_string(),
+            self.get("rank").to_string(),
+        )
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "stratum {} {} rank {} (record {})",
+            self.get("stratum"),
+            self.get("role"),
+            self.get("rank"),
+            self.get("record_id")
+        )
+    }
+}
+
+/// Reads every row of a `sample.csv` through [`SampleFile`], with its header.
+fn read_rows(path: &Path) -> Result<(Vec<String>, Vec<FileRow>)> {
+    let file = SampleFile::open(path, &LISTS)?;
+    let headers = file.headers().to_vec();
+    let mut rows = Vec::new();
+    file.rows(|row| {
+        rows.push(FileRow {
+            number: row.number(),
+            cells: headers
+                .iter()
+                .enumerate()
+                .map(|(i, h)| (h.clone(), row.get(i).to_string()))
+                .collect(),
+        });
+        Ok(())
+    })?;
+    Ok((headers, rows))
+}
+
+/// A cell's value for a message: identifiers masked; `None` for contact and unknown columns,
+/// whose values are never shown.
+fn shown(column: &str, value: &str) -> Option<String> {
+    if column == "applicant_id" {
+        Some(format!("`{}`", mask(value)))
+    } else if COLUMNS.contains(&column) || DESCRIPTIVE.contains(&column) {
+        Some(format!("`{value}`"))
+    } else {
+        None
+    }
+}
+
+/// Compares a published `sample.csv` with the one rebuilt from the records, field by field.
 fn compare_sample_file(
     report: &mut Report,
-    lists: &Lists,
+    rebuilt: &SampleOutput,
     path: &Path,
     manifest: &Manifest,
 ) -> Result<()> {
@@ -198,91 +353,111 @@ fn compare_sample_file(
             short(&manifest.sample_file_sha256)
         ));
     }
-    // The published text of each row, compared as it is (a rank written `03` differs).
-    let sample = SampleFile::open(path, &LISTS)?;
-    let tname = sample.name().to_string();
-    // (stratum, applicant) -> (role, rank, record) in the file, and in the re-draw.
-    type Entry = (String, String, String);
-    let mut file: HashMap<(String, String), Entry> = HashMap::new();
-    let mut file_order: Vec<(String, String)> = Vec::new();
-    sample.rows(|row| {
-        let key = (
-            row.text("stratum").to_string(),
-            row.text("applicant_id").to_string(),
-        );
-        let val = (
-            row.text("role").to_string(),
-            row.text("rank").to_string(),
-            row.text("record_id").to_string(),
-        );
-        if file.insert(key.clone(), val).is_some() {
-            report.differences.push(format!(
-                "{}: row {}: an applicant appears twice in stratum {}",
-                tname,
-                row.number(),
-                key.0
-            ));
-        }
-        file_order.push(key);
-        Ok(())
-    })?;
-    let mut listed = Listed::default();
-    for p in lists.picks() {
-        let s = &lists.frame.strata[p.stratum];
-        let m = &s.members[p.member];
-        let key = (s.label(), m.applicant_id.to_string());
-        let want = (
-            p.role.as_str().to_string(),
-            p.rank.to_string(),
-            m.record_id.to_string(),
-        );
-        match file.remove(&key) {
-            None => listed.push(
-                report,
-                "missing from the sample file",
-                &format!(
-                    "record {} ({} rank {}) in stratum {}",
-                    want.2, want.0, want.1, key.0
-                ),
-            ),
-            Some(got) if got.0 != want.0 => listed.push(
-                report,
-                "role changed",
-                &format!(
-                    "record {} in stratum {}: {} in the file, {} in the re-draw",
-                    want.2, key.0, got.0, want.0
-                ),
-            ),
-            Some(got) if got.1 != want.1 => listed.push(
-                report,
-                "re-ordered",
-                &format!(
-                    "record {} in stratum {}: {} rank {} in the file, rank {} in the re-draw",
-                    want.2, key.0, got.0, got.1, want.1
-                ),
-            ),
-            Some(got) if got.2 != want.2 => listed.push(
-                report,
-                "evaluated record changed",
-                &format!(
-                    "{} rank {} in stratum {}: record {} in the file, {} in the re-draw",
-                    want.0, want.1, key.0, got.2, want.2
-                ),
-            ),
-            Some(_) => {}
-        }
+    let rebuilt_sha = hex::encode(Sha256::digest(&rebuilt.sample_csv));
+    if sha == rebuilt_sha {
+        return Ok(());
     }
-    for key in file_order {
-        if let Some(got) = file.get(&key) {
+    // The rebuilt file is read back through the same reader as the published one.
+    let mut tmp = tempfile::Builder::new()
+        .prefix("chiso-rebuilt-sample")
+        .suffix(".csv")
+        .tempfile()
+        .map_err(|e| Error::io(path, e))?;
+    tmp.write_all(&rebuilt.sample_csv)
+        .and_then(|()| tmp.flush())
+        .map_err(|e| Error::io(tmp.path(), e))?;
+    let (want_headers, want) = read_rows(tmp.path())?;
+    let (got_headers, got) = read_rows(path)?;
+    let name = path.display().to_string();
+    if want_headers != got_headers {
+        report.differences.push(format!(
+            "{name}: the columns differ: rebuilt {}; in the file {}",
+            want_headers.join(","),
+            got_headers.join(",")
+        ));
+    }
+    let columns: Vec<&String> = want_headers
+        .iter()
+        .filter(|h| got_headers.contains(h))
+        .collect();
+    let by_place: HashMap<(String, String, String), usize> = want
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.place(), i))
+        .collect();
+    let by_record: HashMap<(String, String), usize> = want
+        .iter()
+        .enumerate()
+        .map(|(i, r)| ((r.get("stratum").into(), r.get("record_id").into()), i))
+        .collect();
+    let mut matched = vec![false; want.len()];
+    let mut listed = Listed::default();
+    for g in &got {
+        let record = (g.get("stratum").to_string(), g.get("record_id").to_string());
+        let (i, moved) = match by_record.get(&record) {
+            Some(&i) if !matched[i] => (i, want[i].place() != g.place()),
+            Some(_) => {
+                listed.push(
+                    report,
+                    "extra in the sample file (not drawn)",
+                    &format!("row {}: {} appears again", g.number, g.describe()),
+                );
+                continue;
+            }
+            None => match by_place.get(&g.place()) {
+                Some(&i) if !matched[i] => (i, false),
+                _ => {
+                    listed.push(
+                        report,
+                        "extra in the sample file (not drawn)",
+                        &format!("row {}: {}", g.number, g.describe()),
+                    );
+                    continue;
+                }
+            },
+        };
+        matched[i] = true;
+        let w = &want[i];
+        if moved {
+            let kind = if w.get("role") != g.get("role") {
+                "role changed"
+            } else {
+                "re-ordered"
+            };
             listed.push(
                 report,
-                "extra in the sample file (not drawn)",
+                kind,
                 &format!(
-                    "record {} ({} rank {}) in stratum {}",
-                    got.2, got.0, got.1, key.0
+                    "row {}: record {} in stratum {}: {} rank {} in the file, {} rank {} rebuilt",
+                    g.number,
+                    g.get("record_id"),
+                    g.get("stratum"),
+                    g.get("role"),
+                    g.get("rank"),
+                    w.get("role"),
+                    w.get("rank")
                 ),
             );
         }
+        let changed: Vec<String> = columns
+            .iter()
+            .filter(|c| !(moved && (**c == "role" || **c == "rank")))
+            .filter(|c| w.get(c) != g.get(c))
+            .map(|c| match (shown(c, w.get(c)), shown(c, g.get(c))) {
+                (Some(w), Some(g)) => format!("{c} {w} rebuilt, {g} in the file"),
+                _ => format!("{c} differs (not shown: personal data)"),
+            })
+            .collect();
+        if !changed.is_empty() {
+            listed.push(
+                report,
+                "changed",
+                &format!("row {}: {}: {}", g.number, w.describe(), changed.join("; ")),
+            );
+        }
+    }
+    for (w, _) in want.iter().zip(&matched).filter(|(_, m)| !**m) {
+        listed.push(report, "missing from the sample file", &w.describe());
     }
     listed.finish(report);
     Ok(())

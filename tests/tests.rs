@@ -17,3 +17,4 @@ mod oracle;
 mod par;
 mod props;
 mod report;
+mod tampering;

@@ -88,6 +88,11 @@ impl SampleFile {
         self.table.name()
     }
 
+    /// The header, in file order.
+    pub fn headers(&self) -> &[String] {
+        self.table.headers()
+    }
+
     /// The index of a column (agreed or not) by its header.
     pub fn column(&self, name: &str) -> Option<usize> {
         self.table.column(name)

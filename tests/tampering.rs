@@ -1,0 +1,155 @@
+//! Tried as a hostile insider would: each published file edited (and its digest updated where
+//! the manifest records one), and `chiso verify` says what changed, where.
+
+use crate::util::*;
+
+/// A drawn sample in `dir/out` from four units, with the records in `dir/records.csv`.
+fn drawn() -> Dir {
+    let dir = Dir::new();
+    dir.write("records.csv", &records(4));
+    let o = sample_cli(&dir, "records.csv", DESIGN, "KQXS 2024-10-01", "out", &[]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    dir
+}
+
+fn verify(dir: &Dir) -> (i32, String) {
+    let o = chiso(&[
+        "verify",
+        "--records",
+        p(&dir.path("records.csv")),
+        "--manifest",
+        p(&dir.path("out/manifest.json")),
+        "--sample",
+        p(&dir.path("out/sample.csv")),
+    ]);
+    let (out, err) = text(&o);
+    (o.status.code().unwrap(), format!("{out}{err}"))
+}
+
+fn manifest(dir: &Dir) -> serde_json::Value {
+    serde_json::from_str(&dir.read("out/manifest.json")).unwrap()
+}
+
+fn write_manifest(dir: &Dir, m: &serde_json::Value) {
+    dir.write(
+        "out/manifest.json",
+        &(serde_json::to_string_pretty(m).unwrap() + "\n"),
+    );
+}
+
+/// Rewrites `sample.csv` with `edit` applied to each row's cells (by column name), and
+/// updates the manifest's digest of the file, as a forger would.
+fn forge_sample(dir: &Dir, edit: impl Fn(&mut Vec<String>, &[String])) {
+    let text = dir.read("out/sample.csv");
+    let mut lines = text.lines();
+    let header: Vec<String> = lines.next().unwrap().split(',').map(String::from).collect();
+    let mut out = header.join(",") + "\n";
+    for l in lines {
+        let mut cells: Vec<String> = l.split(',').map(String::from).collect();
+        edit(&mut cells, &header);
+        out += &(cells.join(",") + "\n");
+    }
+    dir.write("out/sample.csv", &out);
+    let mut m = manifest(dir);
+    m["sample_file_sha256"] = file_sha(&dir.path("out/sample.csv")).into();
+    write_manifest(dir, &m);
+}
+
+fn col(header: &[String], name: &str) -> usize {
+    header.iter().position(|h| h == name).unwrap()
+}
+
+#[test]
+fn the_untouched_sample_verifies() {
+    let dir = drawn();
+    let (code, out) = verify(&dir);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("IDENTICAL"), "{out}");
+}
+
+#[test]
+fn a_forged_frame_size_and_weight_with_the_digest_updated_is_found() {
+    let dir = drawn();
+    forge_sample(&dir, |c, h| {
+        if c[0] == "U01" {
+            c[col(h, "frame_size")] = "800".into();
+            c[col(h, "base_weight")] = "266.6666666666667".into();
+            c[col(h, "inclusion_prob")] = "0.00375".into();
+        }
+    });
+    let (code, out) = verify(&dir);
+    assert_eq!(code, 1, "{out}");
+    // One line per forged row (3 official, 2 reserve), naming the columns and both values.
+    let changed: Vec<&str> = out.lines().filter(|l| l.contains("changed: row")).collect();
+    assert_eq!(changed.len(), 5, "{out}");
+    assert!(
+        changed[0].contains("stratum U01 official rank 1")
+            && changed[0].contains("frame_size `8` rebuilt, `800` in the file")
+            && changed[0].contains("base_weight"),
+        "{out}"
+    );
+    // The manifest's digest was updated, so only the rebuilt file tells.
+    assert!(!out.contains("edited or replaced"), "{out}");
+}
+
+#[test]
+fn one_changed_applicant_is_one_changed_line_with_no_personal_data() {
+    let dir = drawn();
+    forge_sample(&dir, |c, h| {
+        if c[0] == "U02" && c[1] == "official" && c[2] == "2" {
+            c[col(h, "applicant_id")] = "079301009999".into();
+            c[col(h, "applicant_name")] = "Trần Thị Giả".into();
+            c[col(h, "phone")] = "0912345678".into();
+        }
+    });
+    let (code, out) = verify(&dir);
+    assert_eq!(code, 1, "{out}");
+    // The rows: one changed line, not a missing and an extra one. (The manifest's digest
+    // of the file was updated, and differs from the rebuilt file's.)
+    let rows: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with("DIFFERENT") && !l.contains("manifest field"))
+        .collect();
+    assert_eq!(rows.len(), 1, "{out}");
+    assert!(
+        rows[0].contains("changed: row")
+            && rows[0].contains("stratum U02 official rank 2")
+            && rows[0].contains("applicant_id `A02…` rebuilt, `079…` in the file")
+            && rows[0].contains("applicant_name differs (not shown: personal data)"),
+        "{out}"
+    );
+    assert!(out.contains("manifest field sample_file_sha256"), "{out}");
+    for secret in ["079301009999", "Trần Thị Giả", "0912345678", "Nguyễn"] {
+        assert!(!out.contains(secret), "{secret} printed: {out}");
+    }
+}
+
+#[test]
+fn every_manifest_field_is_checked() {
+    let edits: [(&str, fn(&mut serde_json::Value)); 6] = [
+        ("totals.frame_size", |m| {
+            m["totals"]["frame_size"] = 9999.into()
+        }),
+        ("records.rows", |m| m["records"]["rows"] = 1.into()),
+        ("stratum's values differ", |m| {
+            m["strata"][1]["values"][0] = "U09".into()
+        }),
+        ("stratum's sizes differ", |m| {
+            m["strata"][0]["sample_size"] = 4.into()
+        }),
+        // The design is the manifest's: the strata drawn with it say what changed.
+        ("stratum's sizes differ: U00: design gives n = 4", |m| {
+            m["design"]["size"]["n"] = 4.into()
+        }),
+        ("approved_by", |m| m["approved_by"] = "someone".into()),
+    ];
+    for (want, edit) in edits {
+        let dir = drawn();
+        let mut m = manifest(&dir);
+        edit(&mut m);
+        write_manifest(&dir, &m);
+        let (code, out) = verify(&dir);
+        assert_eq!(code, 1, "{want}: {out}");
+        assert!(out.contains(want), "{want}: {out}");
+    }
+}
