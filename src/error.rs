@@ -337,6 +337,17 @@ fn quoted(names: &[String]) -> String {
         .join(", ")
 }
 
+/// Masks an identifier for messages: personal identifiers (an ID card number, a phone) are
+/// never printed whole, only their first three characters.
+pub(crate) fn mask(id: &str) -> String {
+    let head: String = id.chars().take(3).collect();
+    if id.chars().count() > 3 {
+        format!("{head}…")
+    } else {
+        head
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -366,16 +377,5 @@ mod tests {
             s.to_string(),
             "level 1.5: expected a proportion such as 0.95"
         );
-    }
-}
-
-/// Masks an identifier for messages: personal identifiers (an ID card number, a phone) are
-/// never printed whole, only their first three characters.
-pub(crate) fn mask(id: &str) -> String {
-    let head: String = id.chars().take(3).collect();
-    if id.chars().count() > 3 {
-        format!("{head}…")
-    } else {
-        head
     }
 }

@@ -126,7 +126,8 @@ fn one_changed_applicant_is_one_changed_line_with_no_personal_data() {
 
 #[test]
 fn every_manifest_field_is_checked() {
-    let edits: [(&str, fn(&mut serde_json::Value)); 6] = [
+    type Edit = fn(&mut serde_json::Value);
+    let edits: [(&str, Edit); 6] = [
         ("totals.frame_size", |m| {
             m["totals"]["frame_size"] = 9999.into()
         }),
