@@ -21,6 +21,7 @@ use crate::weights::{Base, Calibrated, Calibration, Margins, Weighting};
 use crate::ci;
 use crate::error::Result;
 use crate::estimate::{Estimate, LonelyPsu, RatioTerm, StratifiedSample};
+use crate::files::sample::SampleDir;
 use crate::kernel::{self, Columns};
 use crate::output::Staged;
 use crate::questionnaire::Questionnaire;
@@ -348,11 +349,11 @@ pub struct IndexOutput {
 /// (and `response_rates.csv` when the responses have dispositions) together.
 pub fn run(req: &IndexRequest) -> Result<IndexOutput> {
     let q = &req.questionnaire;
-    let sample_csv;
+    let sample_dir;
     let (link, base) = match &req.population {
         Population::Sample(dir) => {
-            sample_csv = dir.join("sample.csv");
-            (Link::Sample(&sample_csv), Base::Sample)
+            sample_dir = SampleDir::open(dir)?;
+            (Link::Sample(&sample_dir), Base::Sample)
         }
         Population::File(path) => (Link::Population(path), Base::Population),
     };

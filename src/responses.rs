@@ -7,7 +7,7 @@ use std::path::Path;
 
 use crate::disposition::{self, Disposition, ResponseRate};
 use crate::error::{Error, Result, mask};
-use crate::files::sample::SampleFile;
+use crate::files::sample::{SampleDir, SampleFile};
 use crate::questionnaire::{Answer, Questionnaire};
 use crate::table::Table;
 
@@ -16,8 +16,9 @@ pub use crate::questionnaire::NO_ANSWER;
 /// Where strata and populations come from.
 #[derive(Clone, Debug)]
 pub enum Link<'a> {
-    /// A drawn sample: `DIR/sample.csv`.
-    Sample(&'a Path),
+    /// A drawn sample: `DIR/sample.csv` with its manifest, whose sizes and weights are the
+    /// ones used.
+    Sample(&'a SampleDir),
     /// A file with columns `stratum, population`; responses carry `unit_code`.
     Population(&'a Path),
 }
@@ -296,7 +297,8 @@ pub fn read_with(
     let mut info: BTreeMap<String, UnitInfo> = BTreeMap::new();
     let mut sample_name = String::new();
     match link {
-        Link::Sample(p) => {
+        Link::Sample(dir) => {
+            let p = &dir.csv;
             let s = SampleFile::open(p, &["stratum", "applicant_id", "unit_code", "frame_size"])?;
             let sname = s.name().to_string();
             let has_role = s.column("role").is_some();
@@ -313,7 +315,7 @@ pub fn read_with(
                 let unit = r.text("unit_code");
                 let values = [r.text("unit_group"), r.text("unit_name")];
                 unit_info(&mut info, &sname, r.number(), unit, values)?;
-                let n = r.frame_size()?;
+                let n = dir.stratum_of(r)?.frame_size as f64;
                 let stratum = r.text("stratum").to_string();
                 rates
                     .entry(stratum.clone())

@@ -222,6 +222,7 @@ fn officer_flags_from_the_sample_by_hand() {
     sample.push_str("U1,reserve,1,P10,R10,U1,100,,xa,Xã Một\n");
     std::fs::create_dir(dir.path("s")).unwrap();
     dir.write("s/sample.csv", &sample);
+    manifest_for(&dir.path("s"), &[("U1", 100, 10)]);
     let (r, q) = (dir.write("r.csv", &resp), dir.write("q.toml", ONE_ITEM));
     let out = dir.path("out");
     let o = chiso(&[
@@ -289,6 +290,7 @@ fn a_unit_in_two_groups_is_refused_with_no_output() {
     sample.push_str("U1,P1,U1,10,xa\nU1,P2,U1,10,phuong\n");
     std::fs::create_dir(dir.path("s")).unwrap();
     dir.write("s/sample.csv", &sample);
+    manifest_for(&dir.path("s"), &[("U1", 10, 2)]);
     let r = dir.write("r2.csv", "applicant_id,Q1\nP1,5\n");
     let q = dir.path("q.toml");
     let o = chiso(&[

@@ -154,3 +154,79 @@ fn every_manifest_field_is_checked() {
         assert!(out.contains(want), "{want}: {out}");
     }
 }
+
+/// `chiso index` on the drawn sample, every official answering 4 to every item.
+fn index(dir: &Dir) -> (i32, String) {
+    let mut resp = String::from("applicant_id,Q01,Q02,Q03,Q04,Q05,Q06\n");
+    let sample = dir.read("out/sample.csv");
+    let mut seen = std::collections::HashSet::new();
+    for l in sample.lines().skip(1) {
+        let c: Vec<&str> = l.split(',').collect();
+        if c[1] == "official" && seen.insert(c[3].to_string()) {
+            resp += &format!("{},4,4,4,4,5,2\n", c[3]);
+        }
+    }
+    let (r, q) = (
+        dir.write("responses.csv", &resp),
+        dir.write("q.toml", ORACLE_QUESTIONNAIRE),
+    );
+    let o = chiso(&[
+        "index",
+        "--responses",
+        p(&r),
+        "--questionnaire",
+        p(&q),
+        "--sample",
+        p(&dir.path("out")),
+        "--out",
+        p(&dir.path("idx")),
+    ]);
+    let (out, err) = text(&o);
+    (o.status.code().unwrap(), format!("{out}{err}"))
+}
+
+#[test]
+fn index_refuses_a_sample_that_disagrees_with_its_manifest() {
+    // Untouched: the index runs.
+    let dir = drawn();
+    let (code, out) = index(&dir);
+    assert_eq!(code, 0, "{out}");
+    // A forged weight with the digest updated: refused, naming row and column.
+    let dir = drawn();
+    forge_sample(&dir, |c, h| {
+        if c[0] == "U01" {
+            c[col(h, "frame_size")] = "800".into();
+            c[col(h, "base_weight")] = "266.6666666666667".into();
+        }
+    });
+    let (code, out) = index(&dir);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("sample.csv: row ")
+            && out.contains("`frame_size`")
+            && out.contains("the manifest gives stratum U01 frame_size 8"),
+        "{out}"
+    );
+    assert!(!dir.path("idx").exists());
+    // The file edited and the digest left: refused before any row is read.
+    let dir = drawn();
+    let s = dir.read("out/sample.csv").replacen(",8,3,", ",80,3,", 1);
+    dir.write("out/sample.csv", &s);
+    let (code, out) = index(&dir);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("edited or replaced"), "{out}");
+    // A manifest whose totals are not the sums of its strata.
+    let dir = drawn();
+    let mut m = manifest(&dir);
+    m["totals"]["frame_size"] = 9999.into();
+    write_manifest(&dir, &m);
+    let (code, out) = index(&dir);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("not the sums over its strata"), "{out}");
+    // No manifest at all.
+    let dir = drawn();
+    std::fs::remove_file(dir.path("out/manifest.json")).unwrap();
+    let (code, out) = index(&dir);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("manifest.json: not found"), "{out}");
+}

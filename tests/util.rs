@@ -224,3 +224,46 @@ pub fn sample_cli(
     args.extend_from_slice(extra);
     chiso(&args)
 }
+
+/// Writes `dir/manifest.json` for a `dir/sample.csv` written by hand, with the strata
+/// `(label, N_h, n_h)`: what `chiso index --sample` checks (the file's SHA-256, the strata's
+/// sizes). Such a manifest does not come from records: only `chiso verify` could tell.
+pub fn manifest_for(dir: &Path, strata: &[(&str, u64, u64)]) {
+    use chiso::manifest::{FORMAT, RecordsInfo, StratumEntry, Totals};
+    let entries: Vec<StratumEntry> = strata
+        .iter()
+        .map(|&(label, big_n, n)| StratumEntry {
+            stratum: label.to_string(),
+            values: vec![label.to_string()],
+            frame_size: big_n,
+            sample_size: n,
+            reserve_size: 0,
+            frame_digest: String::new(),
+        })
+        .collect();
+    let m = chiso::Manifest {
+        format: FORMAT.to_string(),
+        algorithm: chiso::draw::ALGORITHM.to_string(),
+        engine_version: env!("CARGO_PKG_VERSION").to_string(),
+        seed: "by hand".to_string(),
+        design: toml::from_str(DESIGN).unwrap(),
+        columns: Default::default(),
+        records: RecordsInfo {
+            file: "records.csv".to_string(),
+            sheet: None,
+            sha256: String::new(),
+            counts: Default::default(),
+        },
+        frame_digest: String::new(),
+        sample_digest: String::new(),
+        sample_file_sha256: file_sha(&dir.join("sample.csv")),
+        totals: Totals {
+            strata: entries.len() as u64,
+            frame_size: entries.iter().map(|e| e.frame_size).sum(),
+            sample_size: entries.iter().map(|e| e.sample_size).sum(),
+            reserve_size: 0,
+        },
+        strata: entries,
+    };
+    std::fs::write(dir.join("manifest.json"), m.to_json()).unwrap();
+}

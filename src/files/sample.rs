@@ -146,7 +146,7 @@ impl SampleRow<'_, '_> {
         self.row.get(i)
     }
 
-    fn problem(&self, column: &str, value: &str, reason: &str) -> Error {
+    pub(crate) fn problem(&self, column: &str, value: &str, reason: &str) -> Error {
         Error::cell(self.file, self.number(), column, value, reason)
     }
 
@@ -182,5 +182,153 @@ impl SampleRow<'_, '_> {
             "" => Err(self.problem(column, "", "expected an identifier, found an empty cell")),
             id => Ok(id),
         }
+    }
+}
+
+/// A sample's directory as `chiso sample` wrote it: `sample.csv` and `manifest.json`,
+/// checked to belong together. Consumers take the strata's sizes and weights from the
+/// manifest and refuse a `sample.csv` row that says otherwise ([`SampleDir::stratum_of`]).
+#[derive(Clone, Debug)]
+pub struct SampleDir {
+    /// `DIR/sample.csv`.
+    pub csv: std::path::PathBuf,
+    /// `DIR/manifest.json`.
+    pub manifest_path: std::path::PathBuf,
+    /// The manifest.
+    pub manifest: crate::manifest::Manifest,
+    /// SHA-256 of `manifest.json`.
+    pub manifest_sha256: String,
+    strata: std::collections::HashMap<String, usize>,
+}
+
+impl SampleDir {
+    /// Opens the sample in `dir`: both files must be there, `sample.csv` must be the file
+    /// written with the manifest (its SHA-256), and the manifest's totals must be the sums of
+    /// its strata.
+    pub fn open(dir: &Path) -> Result<SampleDir> {
+        let (csv, manifest_path) = (dir.join("sample.csv"), dir.join("manifest.json"));
+        for p in [&csv, &manifest_path] {
+            if !p.is_file() {
+                return Err(Error::input(
+                    "sample",
+                    format!(
+                        "{}: not found; expected the directory written by `chiso sample --out DIR` \
+                         (sample.csv with its manifest.json)",
+                        p.display()
+                    ),
+                ));
+            }
+        }
+        let manifest = crate::manifest::Manifest::load(&manifest_path)?;
+        let manifest_sha256 = crate::table::file_sha256(&manifest_path)?;
+        let refuse = |message: String| -> Error {
+            crate::error::ErrorKind::Manifest {
+                file: manifest_path.display().to_string(),
+                message,
+            }
+            .into()
+        };
+        let sha = crate::table::file_sha256(&csv)?;
+        if sha != manifest.sample_file_sha256 {
+            return Err(refuse(format!(
+                "{} is not the file written with this manifest (its SHA-256 is {}, the manifest \
+                 says {}): it was edited or replaced after the draw; `chiso verify` says how",
+                csv.display(),
+                &sha[..16],
+                &manifest.sample_file_sha256[..manifest.sample_file_sha256.len().min(16)]
+            )));
+        }
+        let t = &manifest.totals;
+        let sums = (
+            manifest.strata.len() as u64,
+            manifest.strata.iter().map(|s| s.frame_size).sum::<u64>(),
+            manifest.strata.iter().map(|s| s.sample_size).sum::<u64>(),
+            manifest.strata.iter().map(|s| s.reserve_size).sum::<u64>(),
+        );
+        if (t.strata, t.frame_size, t.sample_size, t.reserve_size) != sums {
+            return Err(refuse(format!(
+                "the totals (strata {}, frame_size {}, sample_size {}, reserve_size {}) are not \
+                 the sums over its strata ({}, {}, {}, {}): the manifest was edited",
+                t.strata,
+                t.frame_size,
+                t.sample_size,
+                t.reserve_size,
+                sums.0,
+                sums.1,
+                sums.2,
+                sums.3
+            )));
+        }
+        let mut strata = std::collections::HashMap::new();
+        for (i, s) in manifest.strata.iter().enumerate() {
+            if strata.insert(s.stratum.clone(), i).is_some() {
+                return Err(refuse(format!(
+                    "stratum {:?} is listed twice: the manifest was edited",
+                    s.stratum
+                )));
+            }
+        }
+        Ok(SampleDir {
+            csv,
+            manifest_path,
+            manifest,
+            manifest_sha256,
+            strata,
+        })
+    }
+
+    /// The manifest's entry for the stratum of `row`, after checking that the row's sizes
+    /// and weights are the manifest's: `frame_size` = `N_h`, and when present `sample_size`
+    /// = `n_h`, `inclusion_prob` = `n_h / N_h`, `base_weight` = `N_h / n_h`,
+    /// `reserve_size` = `r_h`.
+    pub fn stratum_of(&self, row: &SampleRow<'_, '_>) -> Result<&crate::manifest::StratumEntry> {
+        let label = row.text("stratum");
+        let entry = self
+            .strata
+            .get(label)
+            .map(|&i| &self.manifest.strata[i])
+            .ok_or_else(|| {
+                row.problem(
+                    "stratum",
+                    label,
+                    &format!(
+                        "this stratum is not in {}: the sample and its manifest do not belong \
+                         together",
+                        self.manifest_path.display()
+                    ),
+                )
+            })?;
+        let (big_n, n) = (entry.frame_size, entry.sample_size);
+        let ratio = |a: u64, b: u64| {
+            if b == 0 {
+                String::new()
+            } else {
+                (a as f64 / b as f64).to_string()
+            }
+        };
+        let expected = [
+            ("frame_size", big_n.to_string()),
+            ("sample_size", n.to_string()),
+            ("inclusion_prob", ratio(n, big_n)),
+            ("base_weight", ratio(big_n, n)),
+            ("reserve_size", entry.reserve_size.to_string()),
+        ];
+        for (column, want) in expected {
+            if self.column_present(row, column) && row.text(column) != want {
+                return Err(row.problem(
+                    column,
+                    row.text(column),
+                    &format!(
+                        "the manifest gives stratum {label} {column} {want}: the sample and its \
+                         manifest do not belong together (`chiso verify` says how)"
+                    ),
+                ));
+            }
+        }
+        Ok(entry)
+    }
+
+    fn column_present(&self, row: &SampleRow<'_, '_>, column: &str) -> bool {
+        row.columns.iter().any(|(c, i)| *c == column && i.is_some())
     }
 }
