@@ -338,17 +338,24 @@ struct Published<'a> {
     indicator: &'a str,
     measure: &'a str,
     engine_version: &'a str,
+    provenance: &'a crate::provenance::Provenance,
     rows: &'a [FlagRow],
 }
 
-/// Adds `flags.csv` and `flags.json` (settings and rows) to `staged`.
-pub(crate) fn stage(staged: &mut Staged, settings: &FlagSettings, rows: &[FlagRow]) {
+/// Adds `flags.csv` and `flags.json` (settings, provenance and rows) to `staged`.
+pub(crate) fn stage(
+    staged: &mut Staged,
+    settings: &FlagSettings,
+    provenance: &crate::provenance::Provenance,
+    rows: &[FlagRow],
+) {
     staged.add("flags.csv", crate::files::flags::to_csv(rows));
     let json = serde_json::to_vec_pretty(&Published {
         settings,
         indicator: INDICATOR,
         measure: "dissatisfied_pct",
         engine_version: env!("CARGO_PKG_VERSION"),
+        provenance,
         rows,
     })
     .expect("rows serialise");

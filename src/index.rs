@@ -24,6 +24,7 @@ use crate::estimate::{Estimate, LonelyPsu, RatioTerm, StratifiedSample};
 use crate::files::sample::SampleDir;
 use crate::kernel::{self, Columns};
 use crate::output::Staged;
+use crate::provenance::{FileDigest, Provenance, SampleRef};
 use crate::questionnaire::Questionnaire;
 use crate::responses::{NO_ANSWER, ResponseData};
 
@@ -266,6 +267,7 @@ pub(crate) fn stage(
     q: &Questionnaire,
     settings: Settings,
     weights: &Weighting,
+    provenance: &Provenance,
     rows: &[IndexRow],
     extras: Extras,
 ) {
@@ -274,6 +276,7 @@ pub(crate) fn stage(
         settings,
         weights,
         engine_version: env!("CARGO_PKG_VERSION"),
+        provenance,
         extra: &extras.json,
         rows,
     });
@@ -340,6 +343,9 @@ pub struct IndexOutput {
     pub flags: Vec<FlagRow>,
     /// The rows of `ranks.csv`.
     pub ranks: Vec<RankRow>,
+    /// Where the results come from, as `indices.json`, `flags.json` and `ranks.json` record
+    /// it.
+    pub provenance: Provenance,
     /// The files written, in order.
     pub written: Vec<PathBuf>,
 }
@@ -350,6 +356,7 @@ pub struct IndexOutput {
 pub fn run(req: &IndexRequest) -> Result<IndexOutput> {
     let q = &req.questionnaire;
     let sample_dir;
+    let mut provenance = Provenance::default();
     let (link, base) = match &req.population {
         Population::Sample(dir) => {
             sample_dir = SampleDir::open(dir)?;
@@ -381,14 +388,44 @@ pub fn run(req: &IndexRequest) -> Result<IndexOutput> {
         data = data.calibrated(calibrated);
     }
     refuse_lonely_strata(&data, req.settings.lonely_psu)?;
+    provenance.add("responses", data.source.clone());
+    if let Some(source) = &q.source {
+        provenance.add("questionnaire", source.clone());
+    }
+    match &link {
+        Link::Sample(dir) => {
+            let m = &dir.manifest;
+            provenance.add(
+                "sample",
+                FileDigest::new(&dir.csv, m.sample_file_sha256.clone()),
+            );
+            provenance.add(
+                "manifest",
+                FileDigest::new(&dir.manifest_path, dir.manifest_sha256.clone()),
+            );
+            provenance.sample = Some(SampleRef::of(m, &dir.manifest_sha256));
+        }
+        Link::Population(path) => provenance.add("population", FileDigest::of(path)?),
+    }
+    if let Some((margins, _)) = &req.calibration {
+        provenance.add("margins", margins.source.clone());
+    }
     let rows = compute(q, &data, req.settings);
     let flags = crate::flags::compute(q, &data, &rows, req.settings, &req.flags);
     let ranks = crate::ranks::compute(q, &data, &rows, &req.flags, &req.ranks);
     let mut staged = Staged::new(&req.out, true, &[])?;
     let extras = Extras::describe(q, &data, calibration.as_ref());
-    stage(&mut staged, q, req.settings, &weighting, &rows, extras);
-    crate::flags::stage(&mut staged, &req.flags, &flags);
-    crate::ranks::stage(&mut staged, &req.ranks, &req.flags, &ranks);
+    stage(
+        &mut staged,
+        q,
+        req.settings,
+        &weighting,
+        &provenance,
+        &rows,
+        extras,
+    );
+    crate::flags::stage(&mut staged, &req.flags, &provenance, &flags);
+    crate::ranks::stage(&mut staged, &req.ranks, &req.flags, &provenance, &ranks);
     let written = staged.commit()?;
     Ok(IndexOutput {
         data,
@@ -398,6 +435,7 @@ pub fn run(req: &IndexRequest) -> Result<IndexOutput> {
         rows,
         flags,
         ranks,
+        provenance,
         written,
     })
 }

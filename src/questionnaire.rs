@@ -163,6 +163,9 @@ pub struct Questionnaire {
     pub items: Vec<String>,
     /// The elements.
     pub elements: Vec<Element>,
+    /// The file it was read from, with the SHA-256 of the bytes read (`None` when it was
+    /// built from a spec in memory).
+    pub source: Option<crate::provenance::FileDigest>,
 }
 
 impl Questionnaire {
@@ -174,7 +177,12 @@ impl Questionnaire {
             at: crate::Position::file(name.clone()),
             message: format!("not a valid questionnaire: {}", e.to_string().trim_end()),
         })?;
-        Questionnaire::from_spec(spec, &name)
+        let mut q = Questionnaire::from_spec(spec, &name)?;
+        q.source = Some(crate::provenance::FileDigest::of_bytes(
+            path,
+            text.as_bytes(),
+        ));
+        Ok(q)
     }
 
     /// Validates a questionnaire. `file` names it in messages.
@@ -331,6 +339,7 @@ impl Questionnaire {
             items,
             elements,
             spec,
+            source: None,
         })
     }
 

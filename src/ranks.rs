@@ -303,14 +303,16 @@ struct Published<'a> {
     interval: &'a str,
     precision: &'a FlagSettings,
     engine_version: &'a str,
+    provenance: &'a crate::provenance::Provenance,
     rows: &'a [RankRow],
 }
 
-/// Adds `ranks.csv` and `ranks.json` (settings and rows) to `staged`.
+/// Adds `ranks.csv` and `ranks.json` (settings, provenance and rows) to `staged`.
 pub(crate) fn stage(
     staged: &mut Staged,
     settings: &RankSettings,
     precision: &FlagSettings,
+    provenance: &crate::provenance::Provenance,
     rows: &[RankRow],
 ) {
     staged.add("ranks.csv", crate::files::ranks::to_csv(rows));
@@ -321,6 +323,7 @@ pub(crate) fn stage(
         interval: "quantiles 0.025 and 0.975, type 1 (k = ceil(q R))",
         precision,
         engine_version: env!("CARGO_PKG_VERSION"),
+        provenance,
         rows,
     })
     .expect("rows serialise");

@@ -63,6 +63,8 @@ pub struct ResponseData {
     /// Dispositions and response rates per stratum then `ALL`, when the responses file has a
     /// `disposition` column.
     pub response_rates: Option<Vec<ResponseRate>>,
+    /// The responses file's name and the SHA-256 of the bytes read.
+    pub source: crate::provenance::FileDigest,
 }
 
 /// How a responses file is read.
@@ -267,7 +269,7 @@ pub fn read_with(
     link: &Link<'_>,
     options: &ReadOptions,
 ) -> Result<ResponseData> {
-    let mut table = Table::open(path, sheet)?;
+    let mut table = Table::open_hashed(path, sheet)?;
     let file = table.name().to_string();
     let item_cols = table.require(&q.items.iter().map(String::as_str).collect::<Vec<_>>())?;
     let disposition_col = table.column("disposition");
@@ -624,7 +626,12 @@ pub fn read_with(
         })
         .unzip();
     let weight = crate::weights::stratum_weights(&stratum_of, &population);
+    let sha256 = match table.sha256() {
+        Some(h) => h,
+        None => crate::table::file_sha256(path)?,
+    };
     Ok(ResponseData {
+        source: crate::provenance::FileDigest::new(path, sha256),
         strata: stratum_names,
         population,
         stratum_of,

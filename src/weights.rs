@@ -234,12 +234,14 @@ pub struct Margins {
     pub file: String,
     /// The margins, in the order of their first row.
     pub margins: Vec<Margin>,
+    /// The file's name and the SHA-256 of the bytes read.
+    pub source: crate::provenance::FileDigest,
 }
 
 impl Margins {
     /// Reads a margins file (CSV or XLSX) with columns `variable, category, population`.
     pub fn load(path: &Path) -> Result<Margins> {
-        let mut t = Table::open(path, None)?;
+        let mut t = Table::open_hashed(path, None)?;
         let file = t.name().to_string();
         let c = t.require(&["variable", "category", "population"])?;
         let mut margins: Vec<Margin> = Vec::new();
@@ -314,7 +316,15 @@ impl Margins {
         if margins.is_empty() {
             return Err(Error::calibration(format!("{file}: no margin is given")));
         }
-        Ok(Margins { file, margins })
+        let sha256 = match t.sha256() {
+            Some(h) => h,
+            None => crate::table::file_sha256(path)?,
+        };
+        Ok(Margins {
+            file,
+            margins,
+            source: crate::provenance::FileDigest::new(path, sha256),
+        })
     }
 
     /// The distinct columns the margins are made of, in order of first use.
@@ -635,6 +645,7 @@ mod tests {
             .collect(),
             invalid: None,
             response_rates: None,
+            source: Default::default(),
         }
     }
 

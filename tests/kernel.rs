@@ -104,6 +104,7 @@ fn data(n: usize, seed: u64) -> ResponseData {
         invalid: None,
         response_rates: None,
         unit_names: vec![String::new(); 7],
+        source: Default::default(),
     }
 }
 

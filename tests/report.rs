@@ -139,6 +139,24 @@ fn inputs(dir: &Dir, full: bool) -> Vec<String> {
         dir.write("par/par.csv", PAR_CSV);
         dir.write("par/par_fields.csv", PAR_FIELDS_CSV);
         dir.write("manifest.json", MANIFEST);
+        // The indices name the sample they were computed from.
+        let mut json: serde_json::Value = serde_json::from_str(INDICES_JSON).unwrap();
+        let m: serde_json::Value = serde_json::from_str(MANIFEST).unwrap();
+        json["provenance"] = serde_json::json!({
+            "engine_version": "0.1.0",
+            "inputs": [],
+            "sample": {
+                "seed": m["seed"],
+                "frame_digest": m["frame_digest"],
+                "sample_digest": m["sample_digest"],
+                "sample_file_sha256": m["sample_file_sha256"],
+                "manifest_sha256": file_sha(&dir.path("manifest.json")),
+            }
+        });
+        dir.write(
+            "indices/indices.json",
+            &serde_json::to_string_pretty(&json).unwrap(),
+        );
         for (opt, path) in [
             ("--timeliness", "time"),
             ("--par", "par"),
@@ -608,6 +626,7 @@ fn bad_inputs_name_the_file_row_column_and_value() {
     let dir = Dir::new();
     let args = inputs(&dir, true);
     let good = indices_csv();
+    let good_json = dir.read("indices/indices.json");
 
     let bad = good.replacen(
         ",logit,100,99\n",
@@ -718,7 +737,7 @@ fn bad_inputs_name_the_file_row_column_and_value() {
         &dir,
         &["indices.json: not found", "chiso index --out DIR"],
     );
-    dir.write("indices/indices.json", INDICES_JSON);
+    dir.write("indices/indices.json", &good_json);
 
     std::fs::remove_file(dir.path("par/par.csv")).unwrap();
     fails(&args, &dir, &["par.csv: not found", "--par"]);

@@ -230,3 +230,66 @@ fn index_refuses_a_sample_that_disagrees_with_its_manifest() {
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("manifest.json: not found"), "{out}");
 }
+
+#[test]
+fn published_indices_name_their_inputs_and_the_report_refuses_another_samples_manifest() {
+    let dir = drawn();
+    let (code, out) = index(&dir);
+    assert_eq!(code, 0, "{out}");
+    let json: serde_json::Value = serde_json::from_str(&dir.read("idx/indices.json")).unwrap();
+    let prov = &json["provenance"];
+    assert_eq!(prov["engine_version"], env!("CARGO_PKG_VERSION"));
+    let sha_of = |input: &str| -> String {
+        prov["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["input"] == input)
+            .unwrap_or_else(|| panic!("{input} in {prov}"))["sha256"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    for (input, file) in [
+        ("responses", "responses.csv"),
+        ("questionnaire", "q.toml"),
+        ("sample", "out/sample.csv"),
+        ("manifest", "out/manifest.json"),
+    ] {
+        assert_eq!(sha_of(input), file_sha(&dir.path(file)), "{input}");
+    }
+    let m = manifest(&dir);
+    assert_eq!(prov["sample"]["sample_digest"], m["sample_digest"]);
+    assert_eq!(prov["sample"]["seed"], m["seed"]);
+    // The same provenance in flags.json and ranks.json.
+    for f in ["idx/flags.json", "idx/ranks.json"] {
+        let j: serde_json::Value = serde_json::from_str(&dir.read(f)).unwrap();
+        assert_eq!(&j["provenance"], prov, "{f}");
+    }
+
+    let report = |manifest: &str, out: &str| {
+        let o = chiso(&[
+            "report",
+            "--indices",
+            p(&dir.path("idx")),
+            "--manifest",
+            p(&dir.path(manifest)),
+            "--out",
+            p(&dir.path(out)),
+        ]);
+        let (a, b) = text(&o);
+        (o.status.code().unwrap(), format!("{a}{b}"))
+    };
+    let (code, out) = report("out/manifest.json", "rep");
+    assert_eq!(code, 0, "{out}");
+    // Another sample of the same records (another seed): its manifest is refused.
+    let o = sample_cli(&dir, "records.csv", DESIGN, "another seed", "out2", &[]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let (code, out) = report("out2/manifest.json", "rep2");
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("not the manifest of the sample the indices") && out.contains("--manifest"),
+        "{out}"
+    );
+    assert!(!dir.path("rep2").exists());
+}

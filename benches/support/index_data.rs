@@ -74,5 +74,6 @@ pub fn responses_sized(q: &Questionnaire, respondents: usize, units: usize) -> R
         invalid: None,
         response_rates: None,
         unit_names: vec![String::new(); units],
+        source: Default::default(),
     }
 }

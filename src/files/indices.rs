@@ -110,7 +110,8 @@ pub fn to_csv(rows: &[IndexRow]) -> Vec<u8> {
 }
 
 /// What `indices.json` holds: the questionnaire's name, the interval settings, where the
-/// weights came from, the engine version, further keys of the run (`weight_summary`,
+/// weights came from, the engine version, the provenance (every input's SHA-256 and the
+/// sample's digests), further keys of the run (`weight_summary`,
 /// `calibration`, `invalid_answers`, `response_rates`), and the same rows as `indices.csv`.
 #[derive(Serialize)]
 pub struct Published<'a> {
@@ -122,6 +123,8 @@ pub struct Published<'a> {
     pub weights: &'a crate::weights::Weighting,
     /// The engine version.
     pub engine_version: &'a str,
+    /// The inputs' digests and the sample's.
+    pub provenance: &'a crate::provenance::Provenance,
     /// Further keys of the run.
     #[serde(flatten)]
     pub extra: &'a serde_json::Map<String, serde_json::Value>,
@@ -263,6 +266,10 @@ pub struct Indices {
     pub weights: crate::weights::Weighting,
     /// The engine version that computed the indices.
     pub engine_version: String,
+    /// Where they come from (`provenance` of `indices.json`), when recorded.
+    pub provenance: Option<crate::provenance::Provenance>,
+    /// SHA-256 of `indices.csv`.
+    pub csv_sha256: String,
     /// The rows, in file order.
     pub rows: Vec<Entry>,
 }
@@ -348,6 +355,17 @@ pub fn read_published(dir: &Path) -> Result<Indices> {
         .filter(|l| *l > 0.0 && *l < 1.0)
         .ok_or_else(|| key_err("settings.level", "a confidence level between 0 and 1"))?;
 
+    let provenance = match json.get("provenance") {
+        None => None,
+        Some(_) => Some(
+            crate::provenance::Provenance::from_json(&json).ok_or_else(|| {
+                key_err(
+                    "provenance",
+                    "the engine version, the inputs' digests and the sample's",
+                )
+            })?,
+        ),
+    };
     let rows = read(csv_path, &COLUMNS[..9])?;
     same_run(&json, &json_name, &rows)?;
     Ok(Indices {
@@ -356,6 +374,8 @@ pub fn read_published(dir: &Path) -> Result<Indices> {
         level,
         weights,
         engine_version,
+        provenance,
+        csv_sha256: crate::table::file_sha256(csv_path)?,
         rows,
     })
 }

@@ -87,6 +87,8 @@ pub struct SampleInfo {
     pub frame_size: Option<u64>,
     /// Official sample size, when the manifest has totals.
     pub sample_size: Option<u64>,
+    /// SHA-256 of the manifest file.
+    pub manifest_sha256: String,
 }
 
 /// A unit's display name and group, gathered from the files that carry them.
@@ -141,16 +143,19 @@ impl Inputs {
             .transpose()?;
         // Each unit's par.csv and row index there, for the catalogue below.
         let mut par_origin: Vec<(PathBuf, usize)> = Vec::new();
-        let par = load_pars(&sources.par, &mut par_origin)?;
+        let par = load_pars(&sources.par, &indices, &mut par_origin)?;
         let sample = sources
             .manifest
             .as_ref()
             .map(|m| {
-                if m.is_dir() {
-                    load_manifest(&m.join("manifest.json"))
+                let path = if m.is_dir() {
+                    m.join("manifest.json")
                 } else {
-                    load_manifest(m)
-                }
+                    m.clone()
+                };
+                let info = load_manifest(&path)?;
+                sample_belongs(&indices, dir, &path, &info)?;
+                Ok::<_, Error>(info)
             })
             .transpose()?;
         let mut units: BTreeMap<String, UnitInfo> = BTreeMap::new();
@@ -346,7 +351,11 @@ pub(super) use crate::files::indices::is_share;
 
 /// Reads every `--par` directory and joins them into one [`Par`], refusing a unit or a group
 /// that two directories both rank. `origin` receives each unit's file and row index.
-fn load_pars(dirs: &[PathBuf], origin: &mut Vec<(PathBuf, usize)>) -> Result<Option<Par>> {
+fn load_pars(
+    dirs: &[PathBuf],
+    indices: &Indices,
+    origin: &mut Vec<(PathBuf, usize)>,
+) -> Result<Option<Par>> {
     if dirs.is_empty() {
         return Ok(None);
     }
@@ -359,6 +368,7 @@ fn load_pars(dirs: &[PathBuf], origin: &mut Vec<(PathBuf, usize)>) -> Result<Opt
     let mut group_seen: HashMap<String, PathBuf> = HashMap::new();
     for d in dirs {
         let path = required(d, "par.csv", "par")?;
+        par_belongs(indices, d)?;
         let units = crate::files::par::read(&path)?;
         let mut groups_here: Vec<&str> = Vec::new();
         for (i, u) in units.iter().enumerate() {
@@ -409,11 +419,85 @@ fn load_pars(dirs: &[PathBuf], origin: &mut Vec<(PathBuf, usize)>) -> Result<Opt
     Ok(Some(all))
 }
 
+/// Refuses a manifest that is not the one of the sample the indices were computed from (as
+/// `indices.json` records it in `provenance.sample`): the report would publish another
+/// sample's seed and digests beside these numbers.
+fn sample_belongs(indices: &Indices, dir: &Path, path: &Path, info: &SampleInfo) -> Result<()> {
+    let refuse = |why: String| {
+        Err(Error::input(
+            "manifest",
+            format!(
+                "{}: {why}; give the manifest of the sample the indices were computed from",
+                path.display()
+            ),
+        ))
+    };
+    match indices.provenance.as_ref().and_then(|p| p.sample.as_ref()) {
+        None => refuse(format!(
+            "the indices in {} were not computed from a drawn sample (their indices.json names \
+             none), so no manifest belongs to them",
+            dir.display()
+        )),
+        Some(s)
+            if s.sample_digest != info.sample_digest
+                || s.manifest_sha256 != info.manifest_sha256 =>
+        {
+            refuse(format!(
+                "not the manifest of the sample the indices in {} were computed from (its \
+                 sample_digest {}, SHA-256 {}; indices.json names sample_digest {}, SHA-256 {})",
+                dir.display(),
+                short(&info.sample_digest),
+                short(&info.manifest_sha256),
+                short(&s.sample_digest),
+                short(&s.manifest_sha256)
+            ))
+        }
+        Some(_) => Ok(()),
+    }
+}
+
+/// Refuses a PAR run whose survey criteria were scored from another `indices.csv` than the
+/// report's (`inputs.survey_sha256` of its `par.json`).
+fn par_belongs(indices: &Indices, dir: &Path) -> Result<()> {
+    let json_path = dir.join("par.json");
+    let Ok(text) = std::fs::read_to_string(&json_path) else {
+        return Ok(());
+    };
+    let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| -> Error {
+        crate::error::ErrorKind::Malformed {
+            at: crate::Position::line(json_path.display().to_string(), e.line() as u64),
+            message: e.to_string(),
+        }
+        .into()
+    })?;
+    match json
+        .pointer("/inputs/survey_sha256")
+        .and_then(|v| v.as_str())
+    {
+        Some(sha) if sha != indices.csv_sha256 => Err(Error::input(
+            "par",
+            format!(
+                "{}: its survey criteria were scored from another indices.csv (SHA-256 {}) than \
+                 the report's (SHA-256 {}): run `chiso par --survey` on the report's indices",
+                json_path.display(),
+                short(sha),
+                short(&indices.csv_sha256)
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn short(hex: &str) -> &str {
+    &hex[..hex.len().min(16)]
+}
+
 /// The sample's facts for the report, from its manifest read as `chiso sample` wrote it
 /// ([`crate::manifest::Manifest`]).
 fn load_manifest(path: &Path) -> Result<SampleInfo> {
     let m = crate::manifest::Manifest::load(path)?;
     Ok(SampleInfo {
+        manifest_sha256: crate::table::file_sha256(path)?,
         design: serde_json::to_value(&m.design).expect("a design serialises"),
         frame_size: Some(m.totals.frame_size),
         sample_size: Some(m.totals.sample_size),
