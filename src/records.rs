@@ -72,16 +72,22 @@ pub const SPREADSHEET_ERRORS: [&str; 8] = [
     "#GETTING_DATA",
 ];
 
+/// What a spreadsheet shows in a boolean cell (`calamine` reads boolean cells as these texts,
+/// and a CSV saved from such a sheet holds them too).
+pub const SPREADSHEET_BOOLEANS: [&str; 2] = ["TRUE", "FALSE"];
+
 /// Why `id` (non-empty) cannot identify a record or an applicant, if it cannot: it holds a
-/// control character (a NUL byte, say), or it is a spreadsheet error.
+/// control character (a NUL byte, say), or it is a spreadsheet error or a boolean. The
+/// spreadsheet texts are compared in any ASCII letter case (`#n/a`, `True`, `false`: what
+/// other programs write for the same cells).
 fn not_an_identifier(id: &str) -> Option<&'static str> {
+    let is = |texts: &[&str]| texts.iter().any(|t| t.eq_ignore_ascii_case(id));
     if id.bytes().any(|b| b < 0x20 || b == 0x7F) {
         Some("contains a control character (such as a NUL byte): not an identifier")
-    } else if SPREADSHEET_ERRORS
-        .iter()
-        .any(|e| e.eq_ignore_ascii_case(id))
-    {
+    } else if is(&SPREADSHEET_ERRORS) {
         Some("a spreadsheet error (a formula that failed), not an identifier")
+    } else if is(&SPREADSHEET_BOOLEANS) {
+        Some("a spreadsheet boolean (TRUE or FALSE), not an identifier")
     } else {
         None
     }
@@ -825,6 +831,20 @@ mod tests {
             Some(ApplicantType::Organization)
         );
         assert_eq!(ApplicantType::parse("company"), None);
+    }
+
+    #[test]
+    fn spreadsheet_texts_are_not_identifiers_in_any_letter_case() {
+        for id in [
+            "TRUE", "False", "false", "#N/A", "#ref!", "A\u{0}1", "x\u{7f}",
+        ] {
+            assert!(not_an_identifier(id).is_some(), "{id:?}");
+        }
+        assert!(not_an_identifier("TRUE").unwrap().contains("boolean"));
+        // Only the whole text: an identifier may contain the words.
+        for id in ["TRUE1", "FALSEHOOD", "N/A", "TRUÉ", "079201001234"] {
+            assert_eq!(not_an_identifier(id), None, "{id:?}");
+        }
     }
 
     #[test]

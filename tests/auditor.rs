@@ -209,3 +209,55 @@ fn identifiers_with_control_characters_or_spreadsheet_errors_are_rejected_alike(
     assert!(!sample.contains('\0') && !sample.contains("#N/A") && !sample.contains("#ref!"));
     same_lists(text_, DESIGN);
 }
+
+#[test]
+fn boolean_identifiers_are_rejected_alike_from_a_csv_and_from_boolean_cells() {
+    // TRUE/FALSE is what a sheet shows in a boolean cell; other programs write True, false.
+    let text_ = "record_id,unit_code,applicant_id,returned_date\n\
+                 TRUE,U1,A,2024-03-01\nR2,U1,FALSE,2024-03-02\nR3,U1,true,2024-03-03\n\
+                 False,U1,D,2024-03-04\nR5,U1,E,2024-03-05\nR6,U1,TRUE1,2024-03-06\n\
+                 R7,U1,G,2024-03-07\nR8,U1,H,2024-03-08\nR9,U2,I,2024-03-09\n";
+    let dir = Dir::new();
+    dir.write("records.csv", text_);
+    // The same rows as a workbook whose TRUE and FALSE are boolean cells.
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    for (r, line) in text_.lines().enumerate() {
+        for (c, v) in line.split(',').enumerate() {
+            let (r, c) = (r as u32, c as u16);
+            match v {
+                "TRUE" | "FALSE" => ws.write_boolean(r, c, v == "TRUE").map(|_| ()),
+                _ => ws.write_string(r, c, v).map(|_| ()),
+            }
+            .unwrap();
+        }
+    }
+    wb.save(dir.path("records.xlsx")).unwrap();
+    let mut book = calamine::open_workbook_auto(dir.path("records.xlsx")).unwrap();
+    let range = calamine::Reader::worksheet_range_at(&mut book, 0)
+        .unwrap()
+        .unwrap();
+    assert_eq!(range.get((1, 0)), Some(&calamine::Data::Bool(true)));
+
+    for (records, out) in [("records.csv", "csv"), ("records.xlsx", "xlsx")] {
+        let o = sample_cli(&dir, records, DESIGN, "s", out, &["--max-rejected", "1"]);
+        assert!(o.status.success(), "{:?}", text(&o));
+        let rejected = dir.read(&format!("{out}/rejected.csv"));
+        assert_eq!(rejected.lines().count(), 5, "{rejected}");
+        assert_eq!(
+            rejected.matches("spreadsheet boolean").count(),
+            4,
+            "{rejected}"
+        );
+        assert!(!rejected.contains("TRUE1"), "{rejected}");
+        let sample = dir.read(&format!("{out}/sample.csv"));
+        assert!(sample.contains("TRUE1"), "{sample}");
+        assert!(
+            !sample.contains(",TRUE,") && !sample.contains(",FALSE,"),
+            "{sample}"
+        );
+    }
+    assert_eq!(dir.read("csv/sample.csv"), dir.read("xlsx/sample.csv"));
+    assert_eq!(dir.read("csv/rejected.csv"), dir.read("xlsx/rejected.csv"));
+    same_lists(text_, DESIGN);
+}

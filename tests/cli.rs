@@ -346,6 +346,53 @@ fn a_bom_and_a_spreadsheet_give_the_same_lists_as_plain_csv() {
 }
 
 #[test]
+fn a_sheet_too_large_to_hold_is_refused_with_what_to_do() {
+    // The records and one stray cell at XFD1048576: a used range of 2^34 cells, which was
+    // allocated whole (and failed) before a row was read; refused at once now.
+    let dir = Dir::new();
+    let t = records(1);
+    csv_to_xlsx(&t, &dir.path("records.xlsx"));
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    for (r, line) in t.lines().enumerate() {
+        for (c, v) in line.split(',').enumerate() {
+            ws.write_string(r as u32, c as u16, v).unwrap();
+        }
+    }
+    ws.write_string(1_048_575, 16_383, "x").unwrap();
+    wb.save(dir.path("stray.xlsx")).unwrap();
+    for command in ["sample", "timeliness"] {
+        let o = if command == "sample" {
+            sample(&dir, "stray.xlsx", &[])
+        } else {
+            let design = dir.write("design.toml", DESIGN);
+            let (rec, out) = (dir.path("stray.xlsx"), dir.path("out"));
+            chiso(&[
+                "timeliness",
+                "--records",
+                p(&rec),
+                "--design",
+                p(&design),
+                "--out",
+                p(&out),
+            ])
+        };
+        let (_, err) = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains("stray.xlsx: sheet \"Sheet1\" is too large")
+                && err.contains("reach row 1048576 and column XFD")
+                && err.contains("delete the empty rows and columns after them")
+                && err.contains("save the sheet as CSV UTF-8"),
+            "{err}"
+        );
+        assert!(dir.files("out").is_empty());
+    }
+    // Without the stray cell, the same records draw.
+    assert!(sample(&dir, "records.xlsx", &[]).status.success());
+}
+
+#[test]
 fn the_demo_runs_and_verifies() {
     let dir = Dir::new();
     let out = dir.path("demo");

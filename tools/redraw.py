@@ -89,6 +89,9 @@ ASCII_WS = " \t\n\f\r"  # str.strip() alone would also strip Unicode spaces: not
 # with ASCII letters folded to upper case only (bytes.upper), as chiso does.
 SPREADSHEET_ERRORS = {b"#DIV/0!", b"#N/A", b"#NAME?", b"#NULL!", b"#NUM!", b"#REF!", b"#VALUE!",
                       b"#GETTING_DATA"}
+# What a spreadsheet shows in a boolean cell: never an identifier either (§2), in any ASCII
+# letter case (TRUE, True, false).
+SPREADSHEET_BOOLEANS = {b"TRUE", b"FALSE"}
 DATE_RE = re.compile(r"(?:([0-9]{4})-([0-9]{2})-([0-9]{2})|([0-9]{1,2})/([0-9]{1,2})/([0-9]{4}))"
                      r"(?:[ T].*)?", re.DOTALL)  # an optional time of day, ignored
 APPLICANT_TYPES = {s: "citizen" for s in ("citizen", "individual", "person", "ca_nhan", "cá nhân", "canhan")}
@@ -168,8 +171,8 @@ def build_frame(path, columns, strata_cols, window):
             if not cell[c]:
                 reasons.append((c, "empty"))
             elif any(ord(ch) < 32 or ord(ch) == 127 for ch in cell[c]) or \
-                    cell[c].encode("utf-8").upper() in SPREADSHEET_ERRORS:
-                reasons.append((c, "not an identifier (a control character, or a spreadsheet error)"))
+                    cell[c].encode("utf-8").upper() in SPREADSHEET_ERRORS | SPREADSHEET_BOOLEANS:
+                reasons.append((c, "not an identifier (a control character, a spreadsheet error or a boolean)"))
         returned = parse_date(cell["returned_date"]) if cell["returned_date"] else None
         if cell["returned_date"] and returned is None:
             reasons.append(("returned_date", "not a date"))

@@ -4,8 +4,8 @@
 //! Every cell comes out as text with leading and trailing ASCII white space removed; spreadsheet
 //! numbers are written in their shortest decimal form and date cells as `YYYY-MM-DD`. Rows are
 //! numbered as a spreadsheet numbers them: the header is row 1. CSV is streamed (a file of tens
-//! of millions of rows is never held in memory); a spreadsheet is loaded whole, as its format
-//! requires.
+//! of millions of rows is never held in memory); a spreadsheet's sheet is held whole, as its
+//! format requires, in compact rows and within bounds (`sheet`).
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -20,6 +20,7 @@ mod utf8;
 use hashed::HashingReader;
 pub use hashed::file_sha256;
 use reader::{CsvReader, Record};
+use sheet::{SheetRow, SheetRows};
 use utf8::check_utf8;
 
 /// An open table: a header and rows.
@@ -39,7 +40,7 @@ enum Source {
         row: u64,
     },
     Sheet {
-        cells: Vec<Vec<String>>,
+        rows: SheetRows,
         first_row: u64,
         next: usize,
     },
@@ -56,7 +57,7 @@ enum Cells<'a> {
     /// A record whose cells are known to be UTF-8 ([`utf8::utf8_fields`], or
     /// [`HashingReader::utf8_through`]).
     Bytes(&'a Record),
-    Sheet(&'a [String]),
+    Sheet(SheetRow<'a>),
 }
 
 impl<'a> Row<'a> {
@@ -95,14 +96,18 @@ impl<'a> Row<'a> {
                 // `Record::text`). Trimming ASCII bytes from a cell's ends keeps it UTF-8.
                 return unsafe { std::str::from_utf8_unchecked(b) };
             }
-            Cells::Sheet(c) => c.get(i).map(String::as_str).unwrap_or(""),
+            Cells::Sheet(c) => c.get(i),
         };
         s.trim_ascii()
     }
 
     /// Whether every cell is empty (a blank line in a spreadsheet).
     pub fn is_blank(&self) -> bool {
-        (0..self.len()).all(|i| self.get(i).is_empty())
+        match &self.cells {
+            Cells::Bytes(_) => (0..self.len()).all(|i| self.get(i).is_empty()),
+            // Only the cells up to the row's last non-empty one are stored.
+            Cells::Sheet(c) => c.is_blank(),
+        }
     }
 
     /// Whether cell `i` is empty (after trimming).
@@ -290,13 +295,13 @@ impl Table {
                 }))
             }
             Source::Sheet {
-                cells,
+                rows,
                 first_row,
                 next,
             } => {
                 let i = *next;
                 *next += 1;
-                Ok(cells.get(i).map(|c| Row {
+                Ok(rows.row(i).map(|c| Row {
                     number: *first_row + i as u64,
                     locator: i as u64,
                     cells: Cells::Sheet(c),
@@ -437,7 +442,7 @@ impl Table {
                     record: Record::default(),
                 }
             }
-            Source::Sheet { cells, .. } => FetchSource::Sheet(cells),
+            Source::Sheet { rows, .. } => FetchSource::Sheet(rows),
         };
         Ok(Fetcher {
             name: &self.name,
@@ -482,7 +487,7 @@ enum FetchSource<'t> {
         reader: CsvReader<File>,
         record: Record,
     },
-    Sheet(&'t [Vec<String>]),
+    Sheet(&'t SheetRows),
 }
 
 impl Fetcher<'_> {
@@ -507,10 +512,13 @@ impl Fetcher<'_> {
                     cells: Cells::Bytes(record),
                 })
             }
-            FetchSource::Sheet(cells) => Ok(Row {
+            FetchSource::Sheet(rows) => Ok(Row {
                 number,
                 locator,
-                cells: Cells::Sheet(&cells[locator as usize]),
+                cells: Cells::Sheet(
+                    rows.row(locator as usize)
+                        .expect("a locator of this table's rows"),
+                ),
             }),
         }
     }
