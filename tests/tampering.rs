@@ -293,3 +293,88 @@ fn published_indices_name_their_inputs_and_the_report_refuses_another_samples_ma
     );
     assert!(!dir.path("rep2").exists());
 }
+
+#[test]
+fn no_message_or_manifest_holds_personal_data() {
+    // Every name, phone and identifier of the records.
+    let recs = records(3);
+    let secrets: Vec<String> = recs
+        .lines()
+        .skip(1)
+        .flat_map(|l| {
+            let c: Vec<&str> = l.split(',').collect();
+            [c[2].to_string(), c[5].to_string(), c[6].to_string()]
+        })
+        .filter(|s| s.len() > 3)
+        .collect();
+    let leaks = |what: &str, text: &str| {
+        for s in &secrets {
+            assert!(!text.contains(s.as_str()), "{what} prints {s}: {text}");
+        }
+    };
+    let dir = Dir::new();
+    dir.write("records.csv", &recs);
+    // Contact columns and the applicant's id cannot be strata.
+    for column in ["phone", "applicant_name", "applicant_id"] {
+        let design = DESIGN.replace(
+            "strata = [\"unit_code\"]",
+            &format!("strata = [\"{column}\"]"),
+        );
+        let o = sample_cli(&dir, "records.csv", &design, "s", "bad", &[]);
+        let (out, err) = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{column}: {err}");
+        assert!(
+            err.contains("personal data") && err.contains(column),
+            "{err}"
+        );
+        leaks(column, &format!("{out}{err}"));
+        assert!(!dir.path("bad").exists());
+    }
+    // A rejected row's applicant id is masked, in the message and in rejected.csv.
+    let mut with_bad = recs.clone();
+    with_bad.push_str("R99999,U00,079301\u{1}12345,2024-03-01,citizen,Lê Văn Bí,0987654321\n");
+    dir.write("records.csv", &with_bad);
+    let o = sample_cli(&dir, "records.csv", DESIGN, "s", "out", &["--strict"]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("079…"), "{err}");
+    for s in ["079301", "Lê Văn Bí", "0987654321"] {
+        assert!(!format!("{out}{err}").contains(s), "{s}: {err}");
+    }
+    let o = sample_cli(&dir, "records.csv", DESIGN, "s", "out", &[]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let rejected = dir.read("out/rejected.csv");
+    assert!(
+        rejected.contains(",applicant_id,079…,") && !rejected.contains("079301"),
+        "{rejected}"
+    );
+    leaks("manifest.json", &dir.read("out/manifest.json"));
+    // Margins on a contact column are refused, naming no respondent.
+    dir.write("records.csv", &recs);
+    let dir2 = drawn();
+    let (code, out) = index(&dir2);
+    assert_eq!(code, 0, "{out}");
+    let margins = dir2.write(
+        "margins.csv",
+        "variable,category,population\napplicant_name,Nguyễn Văn 1,3\napplicant_name,Nguyễn Văn 2,5\n",
+    );
+    let o = chiso(&[
+        "index",
+        "--responses",
+        p(&dir2.path("responses.csv")),
+        "--questionnaire",
+        p(&dir2.path("q.toml")),
+        "--sample",
+        p(&dir2.path("out")),
+        "--margins",
+        p(&margins),
+        "--calibrate",
+        "poststratify",
+        "--out",
+        p(&dir2.path("idx2")),
+    ]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("personal data"), "{err}");
+    assert!(!format!("{out}{err}").contains("Nguyễn Văn 3"), "{err}");
+}
