@@ -12,10 +12,7 @@ use indicatif::{ProgressBar, ProgressFinish, ProgressStyle};
 use chiso::design::Design;
 use chiso::records::ColumnMap;
 use chiso::sample::{SampleRequest, draw_sample};
-use chiso::{
-    Calibration, ErrorKind, FlagSettings, IntervalMethod, LonelyPsu, Margins, Questionnaire,
-    RankSettings, demo, index, par, report, timeliness, verify,
-};
+use chiso::{ErrorKind, demo, index, par, report, timeliness, verify};
 
 #[derive(Parser)]
 #[command(
@@ -82,15 +79,32 @@ struct SampleArgs {
 
 #[derive(Args)]
 struct VerifyArgs {
-    /// Records file (CSV or XLSX).
-    #[arg(long)]
-    records: PathBuf,
+    /// Records file (CSV or XLSX), to rebuild a sample from.
+    #[arg(long, required_unless_present = "indices", requires = "manifest")]
+    records: Option<PathBuf>,
     /// The manifest.json written by `chiso sample`.
-    #[arg(long)]
-    manifest: PathBuf,
-    /// The published sample.csv to compare too.
+    #[arg(long, required_unless_present = "indices", requires = "records")]
+    manifest: Option<PathBuf>,
+    /// The published sample.csv to compare too; with --indices, the sample (its directory or
+    /// its sample.csv) the indices were computed from.
     #[arg(long)]
     sample: Option<PathBuf>,
+    /// A directory written by `chiso index`: re-compute it from the inputs given
+    /// (--responses, --questionnaire, --sample or --population, --margins) and compare.
+    #[arg(long, conflicts_with_all = ["records", "manifest"], requires_all = ["responses", "questionnaire"])]
+    indices: Option<PathBuf>,
+    /// With --indices: the responses the indices were computed from.
+    #[arg(long, requires = "indices")]
+    responses: Option<PathBuf>,
+    /// With --indices: the questionnaire.
+    #[arg(long, requires = "indices")]
+    questionnaire: Option<PathBuf>,
+    /// With --indices: the stratum populations, for a survey without a drawn sample.
+    #[arg(long, requires = "indices", conflicts_with = "sample")]
+    population: Option<PathBuf>,
+    /// With --indices: the margins the weights were calibrated to.
+    #[arg(long, requires = "indices")]
+    margins: Option<PathBuf>,
     /// Sheet to read from a spreadsheet (default: the manifest's, or the first).
     #[arg(long)]
     sheet: Option<String>,
@@ -330,10 +344,39 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify(a) => {
-            let sample = a.sample.as_deref();
-            let threads = threads(a.threads);
-            let check =
-                verify::verify(&a.records, &a.manifest, sample, a.sheet.as_deref(), threads)?;
+            let check = match (a.indices, a.records, a.manifest) {
+                (Some(dir), _, _) => {
+                    let population = match (a.sample, a.population) {
+                        (Some(s), _) if s.is_file() => index::Population::Sample(
+                            s.parent().map(PathBuf::from).unwrap_or_default(),
+                        ),
+                        (Some(s), _) => index::Population::Sample(s),
+                        (None, Some(p)) => index::Population::File(p),
+                        (None, None) => {
+                            return Err(chiso::Error::from(ErrorKind::Usage(
+                                "verify --indices needs the sample (--sample DIR) or the \
+                                 populations (--population FILE) the indices were computed from"
+                                    .into(),
+                            )));
+                        }
+                    };
+                    let inputs = index::RunInputs {
+                        responses: a.responses.expect("required by clap"),
+                        questionnaire: a.questionnaire.expect("required by clap"),
+                        population,
+                        margins: a.margins,
+                    };
+                    verify::verify_indices(&dir, inputs)?
+                }
+                (None, Some(records), Some(manifest)) => verify::verify(
+                    &records,
+                    &manifest,
+                    a.sample.as_deref(),
+                    a.sheet.as_deref(),
+                    threads(a.threads),
+                )?,
+                _ => unreachable!("clap requires --indices or --records and --manifest"),
+            };
             say(&check.to_string());
             Ok(exit(check.identical()))
         }
@@ -415,37 +458,30 @@ fn exit(identical: bool) -> ExitCode {
 impl IndexArgs {
     /// The request, settings first: a wrong one is reported before any file is read.
     fn request(self) -> chiso::Result<index::IndexRequest> {
-        let flags = FlagSettings::new(self.flag_threshold, self.min_answers, self.max_ci_width)?;
-        let ranks = RankSettings::new(self.rank_replicates, &self.rank_seed)?;
-        let settings = index::Settings::new(
-            IntervalMethod::parse(&self.ci)?,
-            self.level,
-            LonelyPsu::parse(&self.lonely_psu)?,
-        )?;
-        let method = self
-            .calibrate
-            .as_deref()
-            .map(Calibration::parse)
-            .transpose()?;
-        Ok(index::IndexRequest {
-            questionnaire: Questionnaire::load(&self.questionnaire)?,
-            calibration: match (self.margins, method) {
-                (Some(m), Some(c)) => Some((Margins::load(&m)?, c)),
-                _ => None,
-            },
+        let options = index::RunOptions {
+            ci: self.ci,
+            level: self.level,
+            lonely_psu: self.lonely_psu,
+            sheet: self.sheet,
+            flag_threshold: self.flag_threshold,
+            min_answers: self.min_answers,
+            max_ci_width: self.max_ci_width,
+            rank_seed: self.rank_seed,
+            rank_replicates: self.rank_replicates,
+            invalid_as_missing: self.invalid_as_missing,
+            calibrate: self.calibrate,
+        };
+        let inputs = index::RunInputs {
+            responses: self.responses,
+            questionnaire: self.questionnaire,
             population: match (self.sample, self.population) {
                 (Some(dir), _) => index::Population::Sample(dir),
                 (None, Some(file)) => index::Population::File(file),
                 (None, None) => unreachable!("clap requires one of them"),
             },
-            responses: self.responses,
-            sheet: self.sheet,
-            settings,
-            flags,
-            ranks,
-            invalid_as_missing: self.invalid_as_missing,
-            out: self.out,
-        })
+            margins: self.margins,
+        };
+        index::IndexRequest::new(inputs, &options, self.out)
     }
 }
 

@@ -378,3 +378,71 @@ fn no_message_or_manifest_holds_personal_data() {
     assert!(err.contains("personal data"), "{err}");
     assert!(!format!("{out}{err}").contains("Nguyễn Văn 3"), "{err}");
 }
+
+fn verify_indices(dir: &Dir, responses: &str) -> (i32, String) {
+    let o = chiso(&[
+        "verify",
+        "--indices",
+        p(&dir.path("idx")),
+        "--responses",
+        p(&dir.path(responses)),
+        "--questionnaire",
+        p(&dir.path("q.toml")),
+        "--sample",
+        p(&dir.path("out")),
+    ]);
+    let (out, err) = text(&o);
+    (o.status.code().unwrap(), format!("{out}{err}"))
+}
+
+#[test]
+fn verify_indices_recomputes_every_number_and_says_which_differs() {
+    let dir = drawn();
+    let (code, out) = index(&dir);
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = verify_indices(&dir, "responses.csv");
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("IDENTICAL") && out.contains("re-computed"),
+        "{out}"
+    );
+
+    // One published number changed: named by file, row, domain, indicator and column.
+    let csv_text = dir.read("idx/indices.csv");
+    let line = csv_text
+        .lines()
+        .find(|l| l.starts_with("U01,overall,satisfied_pct,"))
+        .unwrap()
+        .to_string();
+    let mut cells: Vec<&str> = line.split(',').collect();
+    let forged = "99.5".to_string();
+    let was = cells[3].to_string();
+    cells[3] = &forged;
+    dir.write(
+        "idx/indices.csv",
+        &csv_text.replace(&line, &cells.join(",")),
+    );
+    let (code, out) = verify_indices(&dir, "responses.csv");
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("indices.csv row")
+            && out.contains("(U01, overall, satisfied_pct): estimate")
+            && out.contains(&format!("{was} re-computed, 99.5 published")),
+        "{out}"
+    );
+    dir.write("idx/indices.csv", &csv_text);
+
+    // Other responses than the ones the indices name: said first, then the numbers.
+    let other = dir
+        .read("responses.csv")
+        .replacen(",4,4,4,4,5,2\n", ",1,1,1,1,1,1\n", 1);
+    dir.write("other.csv", &other);
+    let (code, out) = verify_indices(&dir, "other.csv");
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("responses:")
+            && out.contains("is not the file the indices were computed from"),
+        "{out}"
+    );
+    assert!(out.contains("number or field differs"), "{out}");
+}
