@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 
 use super::inputs::{Flag, IndexEntry, Inputs, Par, ParUnit, Timeliness};
 use super::vi::{
-    ci_method_label, design_words, group_label, indicator_label, vi_count, vi_interval, vi_level,
-    vi_number, vi_opt_pct, vi_percent, weights_label, yes_no,
+    ci_method_label, design_words, group_label, indicator_label, input_digests, vi_count,
+    vi_interval, vi_level, vi_number, vi_opt_pct, vi_percent, weights_label, yes_no,
 };
 
 /// Escapes text for HTML and SVG (element content and quoted attributes).
@@ -63,6 +63,8 @@ td.name{min-width:170px}\n.nowrap{white-space:nowrap}\nnav{margin:10px 0;font-si
 dl.method{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px;background:#fff;border:1px solid var(--line);border-radius:8px;padding:12px 16px}
 dl.method dt{font-weight:600}
 dl.method dd{margin:0;overflow-wrap:anywhere}
+@media (max-width:600px){dl.method{grid-template-columns:1fr}dl.method dd{margin-bottom:6px}}
+ul.digests{margin:0;padding-left:18px}ul.digests code{font-size:12px}
 code{font-family:ui-monospace,Consolas,monospace;font-size:.85rem}
 ";
 
@@ -881,6 +883,21 @@ fn method_section(h: &mut String, inputs: &Inputs, level: &str) {
     item(
         "Phiên bản chương trình tính chỉ số",
         format!("<code>{}</code>", escape(&ix.engine_version)),
+    );
+    let digests: String = input_digests(ix)
+        .iter()
+        .map(|(label, file, sha)| {
+            format!(
+                "<li>{}: {} <code>{}</code></li>",
+                escape(label),
+                escape(file),
+                escape(sha)
+            )
+        })
+        .collect();
+    item(
+        "Tệp đầu vào và mã băm SHA-256",
+        format!("<ul class=\"digests\">{digests}</ul>"),
     );
     match &inputs.sample {
         Some(s) => {
