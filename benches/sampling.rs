@@ -300,6 +300,7 @@ fn complete_sample(c: &mut Criterion) {
             threads: threads(),
             strict: false,
             max_rejected: chiso::sample::DEFAULT_MAX_REJECTED,
+            commitment: None,
         };
         g.throughput(Throughput::Elements(d.rows));
         g.bench_with_input(BenchmarkId::new("draw_sample", d.label), &req, |b, r| {

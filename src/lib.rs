@@ -75,6 +75,7 @@
 #![deny(missing_docs)]
 
 pub mod ci;
+pub mod commitment;
 pub mod demo;
 pub mod design;
 pub mod disposition;

@@ -27,6 +27,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Fix the records and design of a draw before its seed is known: commitment.json and a
+    /// printable record (biên bản); with --manifest, the record after the draw.
+    Commit(CommitArgs),
     /// Build the frame from transaction records and draw official and reserve lists.
     Sample(SampleArgs),
     /// Re-draw a sample from its manifest and compare (exit 0 identical, 1 different).
@@ -75,6 +78,45 @@ struct SampleArgs {
     /// Threads for the draw (the lists do not depend on it).
     #[arg(long)]
     threads: Option<usize>,
+    /// The commitment.json written by `chiso commit` before the seed: the draw is refused
+    /// unless it is made from exactly the records and design committed.
+    #[arg(long)]
+    commitment: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct CommitArgs {
+    /// Records file (CSV or XLSX) the draw will be made from.
+    #[arg(long, required_unless_present = "manifest", requires = "design")]
+    records: Option<PathBuf>,
+    /// Design file (TOML).
+    #[arg(long, requires = "records")]
+    design: Option<PathBuf>,
+    /// After the draw: the sample's manifest.json, to print the record with the seed and the
+    /// sample digest filled in.
+    #[arg(long, conflicts_with_all = ["records", "design"])]
+    manifest: Option<PathBuf>,
+    /// Where the seed will come from, as announced (e.g. the lottery draw of a named day).
+    #[arg(long, default_value = "")]
+    seed_source: String,
+    /// Output directory for commitment.json and bien-ban.html.
+    #[arg(long)]
+    out: PathBuf,
+    /// Sheet to read from a spreadsheet (default: the first).
+    #[arg(long)]
+    sheet: Option<String>,
+    /// Map engine column names to your export's headers: record_id=MaHoSo,unit_code=MaDV.
+    #[arg(long, default_value = "")]
+    columns: String,
+    /// Refuse the records file if any row is rejected.
+    #[arg(long)]
+    strict: bool,
+    /// Refuse the records file if more than this share of its rows is rejected.
+    #[arg(long, default_value_t = chiso::sample::DEFAULT_MAX_REJECTED)]
+    max_rejected: f64,
+    /// Replace an existing commitment in --out.
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(Args)]
@@ -324,10 +366,53 @@ fn done(summary: &str, written: &[PathBuf]) -> chiso::Result<ExitCode> {
 
 fn run(command: Command) -> chiso::Result<ExitCode> {
     match command {
+        Command::Commit(a) => {
+            let written = match (a.manifest, a.records, a.design) {
+                (Some(m), _, _) => {
+                    let manifest = chiso::Manifest::load(&m)?;
+                    chiso::commitment::write_after(&a.out, &manifest, &a.seed_source)?
+                }
+                (None, Some(records), Some(design)) => {
+                    let req = chiso::commitment::CommitRequest {
+                        sample: SampleRequest {
+                            columns: ColumnMap::parse(&a.columns)?,
+                            design: Design::load(&design)?,
+                            threads: 1,
+                            records,
+                            sheet: a.sheet,
+                            seed: String::new(),
+                            strict: a.strict,
+                            max_rejected: a.max_rejected,
+                            commitment: None,
+                        },
+                        seed_source: a.seed_source,
+                    };
+                    let c = chiso::commitment::commit(&req)?;
+                    let written = chiso::commitment::write(&a.out, &c, a.force)?;
+                    say(&format!(
+                        "committed: records SHA-256 {}, frame_digest {}, {} strata, {} official and \
+                         {} reserve to draw\n",
+                        &c.records.sha256[..16],
+                        &c.frame_digest[..16],
+                        c.totals.strata,
+                        c.totals.sample_size,
+                        c.totals.reserve_size
+                    ));
+                    written
+                }
+                _ => unreachable!("clap requires --manifest or --records and --design"),
+            };
+            done("", &written)
+        }
         Command::Sample(a) => {
             // Refuse before any work if the sample exists.
             chiso::sample::refuse_existing(&a.out, a.force)?;
+            let commitment = match &a.commitment {
+                Some(p) => Some((chiso::commitment::Commitment::load(p)?, p.clone())),
+                None => None,
+            };
             let req = SampleRequest {
+                commitment,
                 columns: ColumnMap::parse(&a.columns)?,
                 design: Design::load(&a.design)?,
                 threads: threads(a.threads),
@@ -340,6 +425,12 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
             let started = Instant::now();
             let drawn = draw_sample(&req)?;
             drawn.write(&a.out, a.force)?;
+            if let Some(p) = &a.commitment {
+                say(&format!(
+                    "commitment: drawn from exactly the records and design committed in {}\n",
+                    p.display()
+                ));
+            }
             say(&drawn.summary(&a.out, started.elapsed().as_secs_f64()));
             Ok(ExitCode::SUCCESS)
         }

@@ -250,7 +250,16 @@ fn the_demo_scores_par_and_writes_the_report() {
     }
     assert_eq!(
         ran,
-        ["sample", "index", "timeliness", "par", "par", "report"],
+        [
+            "commit",
+            "sample",
+            "commit",
+            "index",
+            "timeliness",
+            "par",
+            "par",
+            "report"
+        ],
         "{stdout}"
     );
 }

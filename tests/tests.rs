@@ -5,6 +5,7 @@ mod util;
 mod auditor;
 mod calibration;
 mod cli;
+mod commitment;
 mod demo;
 mod dispositions;
 mod fieldwork;

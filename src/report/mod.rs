@@ -71,6 +71,7 @@ pub use inputs::{
     Timeliness, UnitInfo,
 };
 pub use page::{escape, html};
+pub(crate) use vi::{design_words, vi_count};
 pub use vi::{vi_number, vi_percent};
 pub use workbook::xlsx;
 

@@ -42,7 +42,7 @@ pub(super) fn vi_opt_pct(x: Option<f64>) -> String {
     x.map(vi_percent).unwrap_or_else(|| "—".into())
 }
 
-pub(super) fn vi_count(n: u64) -> String {
+pub(crate) fn vi_count(n: u64) -> String {
     vi_number(n as f64, 0)
 }
 
@@ -129,7 +129,7 @@ fn vi_date(d: &str) -> String {
 }
 
 /// The main lines of a design in words: window, strata, size rule, reserves.
-pub(super) fn design_words(design: &serde_json::Value) -> String {
+pub(crate) fn design_words(design: &serde_json::Value) -> String {
     let mut parts = Vec::new();
     if let Some([a, b]) = design
         .pointer("/frame/window")

@@ -122,6 +122,7 @@ pub fn verify(
         strict: false,
         // The counts of rejected rows are compared with the manifest's instead.
         max_rejected: 1.0,
+        commitment: None,
     };
     // The manifest's seed as it is: a manifest written before seeds were normalised keeps
     // re-drawing its own lists.
