@@ -122,10 +122,10 @@ struct CommitArgs {
 #[derive(Args)]
 struct VerifyArgs {
     /// Records file (CSV or XLSX), to rebuild a sample from.
-    #[arg(long, required_unless_present = "indices", requires = "manifest")]
+    #[arg(long, required_unless_present_any = ["indices", "par"], requires = "manifest")]
     records: Option<PathBuf>,
     /// The manifest.json written by `chiso sample`.
-    #[arg(long, required_unless_present = "indices", requires = "records")]
+    #[arg(long, required_unless_present_any = ["indices", "par"], requires = "records")]
     manifest: Option<PathBuf>,
     /// The published sample.csv to compare too; with --indices, the sample (its directory or
     /// its sample.csv) the indices were computed from.
@@ -147,6 +147,19 @@ struct VerifyArgs {
     /// With --indices: the margins the weights were calibrated to.
     #[arg(long, requires = "indices")]
     margins: Option<PathBuf>,
+    /// A directory written by `chiso par`: re-compute it from the inputs given (--framework,
+    /// --scores, --survey) and compare.
+    #[arg(long, conflicts_with_all = ["records", "manifest", "indices"], requires_all = ["framework", "scores"])]
+    par: Option<PathBuf>,
+    /// With --par: the framework (TOML).
+    #[arg(long, requires = "par")]
+    framework: Option<PathBuf>,
+    /// With --par: the scores.
+    #[arg(long, requires = "par")]
+    scores: Option<PathBuf>,
+    /// With --par: the survey's indices.csv (or its directory).
+    #[arg(long, requires = "par")]
+    survey: Option<PathBuf>,
     /// Sheet to read from a spreadsheet (default: the manifest's, or the first).
     #[arg(long)]
     sheet: Option<String>,
@@ -436,6 +449,14 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
         }
         Command::Verify(a) => {
             let check = match (a.indices, a.records, a.manifest) {
+                _ if a.par.is_some() => verify::verify_par(
+                    a.par.as_deref().expect("matched"),
+                    verify::ParInputs {
+                        framework: a.framework.expect("required by clap"),
+                        scores: a.scores.expect("required by clap"),
+                        survey: a.survey,
+                    },
+                )?,
                 (Some(dir), _, _) => {
                     let population = match (a.sample, a.population) {
                         (Some(s), _) if s.is_file() => index::Population::Sample(

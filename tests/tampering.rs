@@ -457,8 +457,7 @@ fn verify_indices_recomputes_every_number_and_says_which_differs() {
     let (code, out) = verify_indices(&dir, "other.csv");
     assert_eq!(code, 1, "{out}");
     assert!(
-        out.contains("responses:")
-            && out.contains("is not the file the indices were computed from"),
+        out.contains("responses:") && out.contains("is not the file the result was computed from"),
         "{out}"
     );
     assert!(out.contains("number or field differs"), "{out}");

@@ -55,16 +55,42 @@ pub fn verify_indices(dir: &Path, inputs: RunInputs) -> Result<Report> {
     if let Some(m) = &inputs.margins {
         given.push(("margins", m.clone()));
     }
-    for (input, path) in &given {
+    check_inputs(&mut report, &provenance, &given)?;
+
+    // The run again, into a folder of its own.
+    let tmp = tempfile::Builder::new()
+        .prefix("chiso-verify-indices")
+        .tempdir()
+        .map_err(|e| Error::io(dir, e))?;
+    let out = tmp.path().join("out");
+    let req = IndexRequest::new(inputs, &options, out.clone())?;
+    let run = crate::index::run(&req)?;
+    let rows = compare_outputs(&mut report, dir, &run.written)?;
+    report.checked = format!(
+        "{} files ({rows} rows) re-computed from the inputs exactly as published in {}",
+        run.written.len(),
+        dir.display()
+    );
+    Ok(report)
+}
+
+/// Checks each input file given (`(input, path)`) against the digest `provenance` records
+/// for it, and that every input recorded was given.
+pub(crate) fn check_inputs(
+    report: &mut Report,
+    provenance: &Provenance,
+    given: &[(&str, PathBuf)],
+) -> Result<()> {
+    for (input, path) in given {
         let now = FileDigest::of(path)?;
         match provenance.input(input) {
             None => report.differences.push(format!(
-                "{input}: {} was given, but the indices were computed without a {input} file",
+                "{input}: {} was given, but the result was computed without a {input} file",
                 path.display()
             )),
             Some(then) if then.sha256 != now.sha256 => report.differences.push(format!(
-                "{input}: {} is not the file the indices were computed from (SHA-256 {}, \
-                 indices.json names {} {})",
+                "{input}: {} is not the file the result was computed from (SHA-256 {}, \
+                 the published provenance names {} {})",
                 path.display(),
                 short(&now.sha256),
                 then.file,
@@ -76,7 +102,7 @@ pub fn verify_indices(dir: &Path, inputs: RunInputs) -> Result<Report> {
     for i in &provenance.inputs {
         if !given.iter().any(|(g, _)| *g == i.input) {
             report.differences.push(format!(
-                "{}: the indices were computed with {} (SHA-256 {}), which was not given",
+                "{}: the result was computed with {} (SHA-256 {}), which was not given",
                 i.input,
                 i.digest.file,
                 short(&i.digest.sha256)
@@ -84,17 +110,20 @@ pub fn verify_indices(dir: &Path, inputs: RunInputs) -> Result<Report> {
         }
     }
 
-    // The run again, into a folder of its own.
-    let tmp = tempfile::Builder::new()
-        .prefix("chiso-verify-indices")
-        .tempdir()
-        .map_err(|e| Error::io(dir, e))?;
-    let out = tmp.path().join("out");
-    let req = IndexRequest::new(inputs, &options, out.clone())?;
-    let run = crate::index::run(&req)?;
+    Ok(())
+}
+
+/// Compares each re-computed file in `written` with the published file of the same name in
+/// `dir`: byte for byte, then number by number (CSV row and column, JSON key). Returns the
+/// rows compared.
+pub(crate) fn compare_outputs(
+    report: &mut Report,
+    dir: &Path,
+    written: &[PathBuf],
+) -> Result<usize> {
     let mut listed = Listed::default();
     let mut rows = 0;
-    for path in &run.written {
+    for path in written {
         let file = path
             .file_name()
             .expect("a file")
@@ -130,7 +159,7 @@ pub fn verify_indices(dir: &Path, inputs: RunInputs) -> Result<Report> {
                         if p.ends_with(".file") {
                             report.notes.push(line);
                         } else {
-                            listed.push(&mut report, "number or field differs", &line);
+                            listed.push(report, "number or field differs", &line);
                         }
                     }
                 }
@@ -139,16 +168,11 @@ pub fn verify_indices(dir: &Path, inputs: RunInputs) -> Result<Report> {
                     .push(format!("{file}: not the JSON `chiso index` writes")),
             }
         } else {
-            compare_csv(&mut report, &mut listed, &file, &again, &was);
+            compare_csv(report, &mut listed, &file, &again, &was);
         }
     }
-    listed.finish(&mut report);
-    report.checked = format!(
-        "{} files ({rows} rows) re-computed from the inputs exactly as published in {}",
-        run.written.len(),
-        dir.display()
-    );
-    Ok(report)
+    listed.finish(report);
+    Ok(rows)
 }
 
 /// Compares a re-computed CSV file with the published one, row by row in order, naming each

@@ -20,7 +20,9 @@ use crate::sample::{SampleOutput, SampleRequest};
 use crate::table;
 
 mod indices;
+mod par;
 pub use indices::verify_indices;
+pub use par::{ParInputs, verify_par};
 
 /// At most this many rows of one kind of difference are listed (the rest are counted).
 const LISTED: usize = 20;
