@@ -122,10 +122,10 @@ struct CommitArgs {
 #[derive(Args)]
 struct VerifyArgs {
     /// Records file (CSV or XLSX), to rebuild a sample from.
-    #[arg(long, required_unless_present_any = ["indices", "par"], requires = "manifest")]
+    #[arg(long, required_unless_present_any = ["indices", "par", "report"], requires = "manifest")]
     records: Option<PathBuf>,
     /// The manifest.json written by `chiso sample`.
-    #[arg(long, required_unless_present_any = ["indices", "par"], requires = "records")]
+    #[arg(long, required_unless_present_any = ["indices", "par", "report"], requires = "records")]
     manifest: Option<PathBuf>,
     /// The published sample.csv to compare too; with --indices, the sample (its directory or
     /// its sample.csv) the indices were computed from.
@@ -160,6 +160,22 @@ struct VerifyArgs {
     /// With --par: the survey's indices.csv (or its directory).
     #[arg(long, requires = "par")]
     survey: Option<PathBuf>,
+    /// A directory written by `chiso report`: render it again from the inputs given
+    /// (--from-indices, --from-par, --from-timeliness, --from-manifest) and compare.
+    #[arg(long, conflicts_with_all = ["records", "manifest", "indices", "par"], requires = "from_indices")]
+    report: Option<PathBuf>,
+    /// With --report: the indices directory the report was made from.
+    #[arg(long, requires = "report")]
+    from_indices: Option<PathBuf>,
+    /// With --report: each PAR directory the report was made from.
+    #[arg(long, requires = "report")]
+    from_par: Vec<PathBuf>,
+    /// With --report: the timeliness directory.
+    #[arg(long, requires = "report")]
+    from_timeliness: Option<PathBuf>,
+    /// With --report: the sample's manifest.json.
+    #[arg(long, requires = "report")]
+    from_manifest: Option<PathBuf>,
     /// Sheet to read from a spreadsheet (default: the manifest's, or the first).
     #[arg(long)]
     sheet: Option<String>,
@@ -449,6 +465,16 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
         }
         Command::Verify(a) => {
             let check = match (a.indices, a.records, a.manifest) {
+                _ if a.report.is_some() => verify::verify_report(
+                    a.report.as_deref().expect("matched"),
+                    report::Sources {
+                        indices: a.from_indices.expect("required by clap"),
+                        par: a.from_par,
+                        timeliness: a.from_timeliness,
+                        manifest: a.from_manifest,
+                        title: None,
+                    },
+                )?,
                 _ if a.par.is_some() => verify::verify_par(
                     a.par.as_deref().expect("matched"),
                     verify::ParInputs {

@@ -462,3 +462,63 @@ fn verify_indices_recomputes_every_number_and_says_which_differs() {
     );
     assert!(out.contains("number or field differs"), "{out}");
 }
+
+#[test]
+fn verify_report_renders_the_page_again_and_says_which_line_differs() {
+    let dir = drawn();
+    let (code, out) = index(&dir);
+    assert_eq!(code, 0, "{out}");
+    let o = chiso(&[
+        "report",
+        "--indices",
+        p(&dir.path("idx")),
+        "--manifest",
+        p(&dir.path("out/manifest.json")),
+        "--title",
+        "Tỉnh <Thử>: kết quả",
+        "--out",
+        p(&dir.path("rep")),
+    ]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let verify = || {
+        let o = chiso(&[
+            "verify",
+            "--report",
+            p(&dir.path("rep")),
+            "--from-indices",
+            p(&dir.path("idx")),
+            "--from-manifest",
+            p(&dir.path("out/manifest.json")),
+        ]);
+        let (a, b) = text(&o);
+        (o.status.code().unwrap(), format!("{a}{b}"))
+    };
+    let (code, out) = verify();
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("IDENTICAL: report.html and report.xlsx"),
+        "{out}"
+    );
+    // A number changed on the page.
+    let page = dir.read("rep/report.html");
+    let at = page.find("class=\"big\">").unwrap() + "class=\"big\">".len();
+    let end = at + page[at..].find('<').unwrap();
+    let forged = format!("{}99,99%{}", &page[..at], &page[end..]);
+    dir.write("rep/report.html", &forged);
+    let (code, out) = verify();
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("the page differs: report.html line") && out.contains("99,99%"),
+        "{out}"
+    );
+    // A file the report was made from changed afterwards: said first.
+    dir.write("rep/report.html", &page);
+    let flags = dir.read("idx/flags.csv");
+    dir.write("idx/flags.csv", &(flags + "\n"));
+    let (code, out) = verify();
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("flags: ") && out.contains("is not the file"),
+        "{out}"
+    );
+}

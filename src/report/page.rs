@@ -77,10 +77,11 @@ pub fn html(inputs: &Inputs) -> String {
         h,
         "<!DOCTYPE html>\n<html lang=\"vi\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n<h1>{}</h1>\n\
+         <title>{}</title>\n<style>{CSS}</style>\n{}</head>\n<body>\n<main>\n<h1>{}</h1>\n\
          <p class=\"note\">Bộ câu hỏi: {}. Kết quả ước lượng từ mẫu khảo sát có trọng số; \
          mỗi chỉ số kèm khoảng tin cậy {level}.</p>",
         escape(&inputs.title),
+        provenance_block(inputs),
         escape(&inputs.title),
         escape(&ix.questionnaire),
     );
@@ -859,6 +860,33 @@ fn par_section(h: &mut String, inputs: &Inputs, par: &Par, level: &str) {
         h.push_str("</tbody></table>\n");
     }
     h.push_str("</section>\n");
+}
+
+/// The id of the page's machine-readable provenance: a JSON block with the title and every
+/// input file's SHA-256, for `chiso verify --report`.
+pub const PROVENANCE_ID: &str = "chiso-provenance";
+
+/// The page's provenance as a JSON script block (`<` escaped, so no text can close it).
+fn provenance_block(inputs: &Inputs) -> String {
+    let json = serde_json::json!({
+        "title": inputs.title,
+        "provenance": inputs.provenance,
+    });
+    format!(
+        "<script type=\"application/json\" id=\"{PROVENANCE_ID}\">{}</script>\n",
+        json.to_string().replace('<', "\\u003c")
+    )
+}
+
+/// The title and provenance a page records (its `chiso-provenance` JSON block), if it has
+/// them.
+pub fn read_provenance(html: &str) -> Option<(String, crate::provenance::Provenance)> {
+    let open = format!("<script type=\"application/json\" id=\"{PROVENANCE_ID}\">");
+    let start = html.find(&open)? + open.len();
+    let end = start + html[start..].find("</script>")?;
+    let json: serde_json::Value = serde_json::from_str(&html[start..end]).ok()?;
+    let title = json.get("title")?.as_str()?.to_string();
+    Some((title, crate::provenance::Provenance::from_json(&json)?))
 }
 
 fn method_section(h: &mut String, inputs: &Inputs, level: &str) {

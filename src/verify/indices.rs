@@ -81,11 +81,26 @@ pub(crate) fn check_inputs(
     provenance: &Provenance,
     given: &[(&str, PathBuf)],
 ) -> Result<()> {
+    // The k-th input of a kind given is checked against the k-th of that kind recorded (a
+    // report may read several PAR runs).
+    fn nth(list: &mut Vec<String>, input: &str) -> usize {
+        let k = list.iter().filter(|x| *x == input).count();
+        list.push(input.to_string());
+        k
+    }
+    let mut seen = Vec::new();
     for (input, path) in given {
         let now = FileDigest::of(path)?;
-        match provenance.input(input) {
+        let k = nth(&mut seen, input);
+        let recorded = provenance
+            .inputs
+            .iter()
+            .filter(|i| i.input == *input)
+            .nth(k)
+            .map(|i| &i.digest);
+        match recorded {
             None => report.differences.push(format!(
-                "{input}: {} was given, but the result was computed without a {input} file",
+                "{input}: {} was given, but the result was computed without it",
                 path.display()
             )),
             Some(then) if then.sha256 != now.sha256 => report.differences.push(format!(
@@ -99,8 +114,10 @@ pub(crate) fn check_inputs(
             Some(_) => {}
         }
     }
+    let mut recorded = Vec::new();
     for i in &provenance.inputs {
-        if !given.iter().any(|(g, _)| *g == i.input) {
+        let k = nth(&mut recorded, &i.input);
+        if given.iter().filter(|(g, _)| *g == i.input).count() <= k {
             report.differences.push(format!(
                 "{}: the result was computed with {} (SHA-256 {}), which was not given",
                 i.input,
@@ -109,7 +126,6 @@ pub(crate) fn check_inputs(
             ));
         }
     }
-
     Ok(())
 }
 

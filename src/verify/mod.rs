@@ -21,8 +21,10 @@ use crate::table;
 
 mod indices;
 mod par;
+mod report;
 pub use indices::verify_indices;
 pub use par::{ParInputs, verify_par};
+pub use report::verify_report;
 
 /// At most this many rows of one kind of difference are listed (the rest are counted).
 const LISTED: usize = 20;
