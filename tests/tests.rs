@@ -9,6 +9,7 @@ mod demo;
 mod dispositions;
 mod fieldwork;
 mod flags;
+mod formulas;
 mod golden;
 mod index;
 mod kernel;
