@@ -81,13 +81,13 @@ impl<W: Write> CsvWriter<W> {
 }
 
 /// Whether a cell of a CSV file chiso writes is written with a `'` in front (OWASP's defence
-/// against CSV injection):
-/// when its first character is `=`, `+`, `@`, a tab or a carriage return, or `-` and the cell
-/// is not a plain decimal number ([`is_plain_number`]: `-3.5` and `-1e-9` are left as they
-/// are, `-1+2` and `-cmd` are not), a spreadsheet would run it as a formula. So that the `'`
-/// can be taken off again ([`restore`]), a cell that is one or more `'` followed by such a
-/// text gets one more `'` as well. Every other cell, the empty one included, is written as
-/// it is. Reading the first byte is all it costs for almost every cell.
+/// against CSV injection): when its first character is `=`, `+`, `@`, a tab or a carriage
+/// return, or `-` and the cell is not a plain decimal number ([`is_plain_number`]: `-3.5`
+/// and `-1e-9` are left as they are, `-1+2` and `-cmd` are not), a spreadsheet would run it
+/// as a formula. So that the `'` can be taken off again ([`restore`]), a cell that is one or
+/// more `'` followed by such a text gets one more `'` as well. Every other cell, the empty
+/// one included, is written as it is. Reading the first byte is all it costs for almost
+/// every cell.
 #[inline]
 pub fn needs_quote(cell: &[u8]) -> bool {
     match cell.first() {
@@ -153,8 +153,8 @@ pub fn neutralise(cell: &str) -> Cow<'_, str> {
 
 /// A cell of a CSV file chiso wrote, as it was before it was written ([`neutralise`]): one
 /// leading `'` taken off when what follows it would have needed one ([`needs_quote`]); any
-/// other cell as it is. `restore(&neutralise(s)) == s` for every text `s`. Only for chiso's own files:
-/// the inputs from offices are read as they are.
+/// other cell as it is. `restore(&neutralise(s)) == s` for every text `s`. Only for
+/// chiso's own files: the inputs from offices are read as they are.
 #[inline]
 pub fn restore(cell: &str) -> &str {
     match cell.strip_prefix('\'') {

@@ -393,7 +393,9 @@ fn formula_like_text_is_written_with_a_quote_read_back_as_it_was_and_kept_as_tex
         "par_criteria.csv",
     ] {
         assert!(
-            written.iter().any(|w| w.ends_with(&format!("/{name}"))),
+            written
+                .iter()
+                .any(|w| Path::new(w).file_name().is_some_and(|f| f == name)),
             "{name} was not checked: {written:?}"
         );
     }
