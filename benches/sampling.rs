@@ -19,8 +19,10 @@
 //! cargo bench --bench sampling -- complete_sample    # one group
 //! ```
 //!
-//! Groups: `parse_csv` (the baseline), `frame_build`, `draw`, `complete_sample`, and
-//! `sample_steps` (the other steps of `draw_sample` one by one, to see where the time goes).
+//! Groups: `parse_csv` (the baseline), `frame_build`, `draw`, `complete_sample`,
+//! `sample_steps` (the other steps of `draw_sample` one by one, to see where the time goes),
+//! and `write_csv` (the cells of 100,000 records written as `sample.csv` is, by the `csv`
+//! crate alone and by chiso's writer, which checks every cell for a formula).
 //!
 //! See `docs/benchmarks.md` for the numbers and how to read them.
 
@@ -31,7 +33,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use chiso::bench::{Table, file_sha256};
+use chiso::bench::{CsvWriter, Table, file_sha256};
 use chiso::demo::{ProvinceSpec, write_records};
 use chiso::design::{Design, DesignSpec};
 use chiso::frame::Frame;
@@ -363,12 +365,61 @@ fn sample_steps(c: &mut Criterion) {
     g.finish();
 }
 
+/// Writing CSV into memory, as every output file is: 100,000 records of the 1M file (1.6M
+/// cells of identifiers, names, phone numbers, dates) by the `csv` crate with chiso's
+/// settings, and by chiso's writer, which looks at every cell's first byte for a formula.
+fn write_csv(c: &mut Criterion) {
+    let data = datasets();
+    let mut g = c.benchmark_group("write_csv");
+    g.sample_size(20);
+    let d = &data[0];
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_path(&d.path)
+        .expect("open the records");
+    let rows: Vec<csv::ByteRecord> = reader
+        .byte_records()
+        .take(100_000)
+        .map(|r| r.expect("parse"))
+        .collect();
+    let cells: u64 = rows.iter().map(|r| r.len() as u64).sum();
+    g.throughput(Throughput::Elements(cells));
+    g.bench_function(BenchmarkId::new("csv_crate", d.label), |b| {
+        b.iter(|| {
+            let mut w = csv::WriterBuilder::new()
+                .terminator(csv::Terminator::Any(b'\n'))
+                .from_writer(Vec::with_capacity(16 << 20));
+            for r in &rows {
+                for f in r {
+                    w.write_field(f).expect("memory");
+                }
+                w.write_record(std::iter::empty::<&[u8]>()).expect("memory");
+            }
+            w.into_inner().expect("memory").len()
+        })
+    });
+    g.bench_function(BenchmarkId::new("chiso_writer", d.label), |b| {
+        b.iter(|| {
+            let mut w = CsvWriter::new(Vec::with_capacity(16 << 20));
+            for r in &rows {
+                for f in r {
+                    w.write_field(f).expect("memory");
+                }
+                w.write_record(std::iter::empty::<&[u8]>()).expect("memory");
+            }
+            w.into_inner().expect("memory").len()
+        })
+    });
+    g.finish();
+}
+
 criterion_group!(
     benches,
     parse_csv,
     frame_build,
     draw,
     complete_sample,
-    sample_steps
+    sample_steps,
+    write_csv
 );
 criterion_main!(benches);

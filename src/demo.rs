@@ -203,9 +203,7 @@ pub fn write_records_with_progress<W: Write>(
     let units = units(spec);
     let total_weight: f64 = units.iter().map(|u| u.weight).sum();
     let mut g = Gen::new(spec.seed, "records");
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(out);
+    let mut w = crate::output::CsvWriter::new(out);
     w.write_record([
         "record_id",
         "unit_code",
@@ -458,9 +456,7 @@ pub fn write_par_scores<W: Write>(
     seed: u64,
     out: W,
 ) -> std::io::Result<u64> {
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(out);
+    let mut w = crate::output::CsvWriter::new(out);
     w.write_record([
         "unit_code",
         "unit_name",

@@ -59,12 +59,15 @@ fn same_lists(records_text: &str, design: &str) {
         p(&rec),
         "--manifest",
         p(&dir.path("out/manifest.json")),
+        "--sample",
+        p(&dir.path("out/sample.csv")),
         "--out",
         p(&lists),
     ]);
     let (stdout, err) = text(&o);
     assert_eq!(o.status.code(), Some(0), "{stdout}{err}");
     assert!(stdout.contains("IDENTICAL"), "{stdout}");
+    assert!(stdout.contains("list rows match"), "{stdout}");
     // The first five columns of sample.csv, written the same way, are the Python lists.
     let mut rdr = csv::Reader::from_path(dir.path("out/sample.csv")).unwrap();
     let mut w = csv::WriterBuilder::new()
@@ -260,4 +263,69 @@ fn boolean_identifiers_are_rejected_alike_from_a_csv_and_from_boolean_cells() {
     assert_eq!(dir.read("csv/sample.csv"), dir.read("xlsx/sample.csv"));
     assert_eq!(dir.read("csv/rejected.csv"), dir.read("xlsx/rejected.csv"));
     same_lists(text_, DESIGN);
+}
+
+/// Identifiers, stratum values and names that a spreadsheet would run as formulas: chiso and
+/// Python write the same `'` in front of the same cells, and both read them back as the
+/// records have them.
+#[test]
+fn cells_that_look_like_formulas_are_written_and_read_back_alike() {
+    let ids = [
+        "=HYPERLINK(\"http://x\",\"y\")",
+        "+SUM(A1)",
+        "@cmd",
+        "-2+3",
+        "-5",
+        "'=x",
+        "''@y",
+        "'plain",
+        "-cmd",
+        "=1+1",
+    ];
+    let mut t = String::from("record_id,unit_code,applicant_id,returned_date,applicant_name\n");
+    for (u, unit) in ["=U1", "@U2", "U3"].iter().enumerate() {
+        for (a, id) in ids.iter().enumerate() {
+            let cells = [
+                format!("-R{u}{a}"),
+                unit.to_string(),
+                id.to_string(),
+                format!("2024-03-{:02}", a + 1),
+                format!("+{id}"),
+            ];
+            let quoted: Vec<String> = cells
+                .iter()
+                .map(|c| format!("\"{}\"", c.replace('"', "\"\"")))
+                .collect();
+            t.push_str(&quoted.join(","));
+            t.push('\n');
+        }
+    }
+    same_lists(&t, DESIGN);
+    let dir = Dir::new();
+    dir.write("records.csv", &t);
+    let o = sample_cli(&dir, "records.csv", DESIGN, "s", "out", &[]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let sample = dir.read("out/sample.csv");
+    assert!(sample.contains("'=U1,"), "{sample}");
+    assert!(
+        sample.contains(",\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\","),
+        "{sample}"
+    );
+    assert!(!sample.contains(",=") && !sample.contains(",+") && !sample.contains(",@"));
+    // An edited list is found by Python too.
+    dir.write(
+        "edited.csv",
+        &sample.replacen(",official,1,", ",official,9,", 1),
+    );
+    let o = redraw(&[
+        "--records",
+        p(&dir.path("records.csv")),
+        "--manifest",
+        p(&dir.path("out/manifest.json")),
+        "--sample",
+        p(&dir.path("edited.csv")),
+    ]);
+    let (stdout, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{stdout}{err}");
+    assert!(stdout.contains("official rank 9"), "{stdout}");
 }

@@ -10,6 +10,7 @@ mod demo;
 mod dispositions;
 mod fieldwork;
 mod flags;
+mod formulas;
 mod golden;
 mod index;
 mod kernel;

@@ -267,3 +267,58 @@ pub fn manifest_for(dir: &Path, strata: &[(&str, u64, u64)]) {
     };
     std::fs::write(dir.join("manifest.json"), m.to_json()).unwrap();
 }
+
+/// A cell that a spreadsheet would run as a formula: its first character is `=`, `+`, `@`,
+/// a tab or a carriage return, or `-` when the cell is not a number.
+fn runs_as_formula(cell: &str) -> bool {
+    match cell.chars().next() {
+        Some('=' | '+' | '@' | '\t' | '\r') => true,
+        Some('-') => !cell.parse::<f64>().is_ok_and(f64::is_finite),
+        _ => false,
+    }
+}
+
+/// Every CSV file under `root`, with its cells (header included).
+pub fn csv_files(root: &Path) -> Vec<(String, Vec<Vec<String>>)> {
+    let mut out = Vec::new();
+    let mut dirs = vec![root.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let path = e.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|x| x == "csv") {
+                let mut r = csv::ReaderBuilder::new()
+                    .has_headers(false)
+                    .flexible(true)
+                    .from_path(&path)
+                    .unwrap();
+                let rows = r
+                    .records()
+                    .map(|rec| rec.unwrap().iter().map(String::from).collect())
+                    .collect();
+                out.push((path.display().to_string(), rows));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Asserts that no cell of any CSV file under `root` would run as a formula; returns the
+/// files' names.
+pub fn assert_no_formula_cells(root: &Path) -> Vec<String> {
+    let files = csv_files(root);
+    for (name, rows) in &files {
+        for (r, row) in rows.iter().enumerate() {
+            for cell in row {
+                assert!(
+                    !runs_as_formula(cell),
+                    "{name}, line {}: {cell:?} would run as a formula",
+                    r + 1
+                );
+            }
+        }
+    }
+    files.into_iter().map(|(name, _)| name).collect()
+}

@@ -862,29 +862,39 @@ fn par_section(h: &mut String, inputs: &Inputs, par: &Par, level: &str) {
     h.push_str("</section>\n");
 }
 
-/// The id of the page's machine-readable provenance: a JSON block with the title and every
-/// input file's SHA-256, for `chiso verify --report`.
+/// The id of the page's machine-readable provenance: a hidden element holding, as escaped
+/// text, a JSON object with the title and every input file's SHA-256, for `chiso verify
+/// --report` (the page holds no script).
 pub const PROVENANCE_ID: &str = "chiso-provenance";
 
-/// The page's provenance as a JSON script block (`<` escaped, so no text can close it).
+/// The page's provenance as a hidden element.
 fn provenance_block(inputs: &Inputs) -> String {
     let json = serde_json::json!({
         "title": inputs.title,
         "provenance": inputs.provenance,
     });
     format!(
-        "<script type=\"application/json\" id=\"{PROVENANCE_ID}\">{}</script>\n",
-        json.to_string().replace('<', "\\u003c")
+        "<template id=\"{PROVENANCE_ID}\">{}</template>\n",
+        escape(&json.to_string())
     )
 }
 
-/// The title and provenance a page records (its `chiso-provenance` JSON block), if it has
+/// The text [`escape`] made from `s`.
+fn unescape(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+/// The title and provenance a page records (its `chiso-provenance` element), if it has
 /// them.
 pub fn read_provenance(html: &str) -> Option<(String, crate::provenance::Provenance)> {
-    let open = format!("<script type=\"application/json\" id=\"{PROVENANCE_ID}\">");
+    let open = format!("<template id=\"{PROVENANCE_ID}\">");
     let start = html.find(&open)? + open.len();
-    let end = start + html[start..].find("</script>")?;
-    let json: serde_json::Value = serde_json::from_str(&html[start..end]).ok()?;
+    let end = start + html[start..].find("</template>")?;
+    let json: serde_json::Value = serde_json::from_str(&unescape(&html[start..end])).ok()?;
     let title = json.get("title")?.as_str()?.to_string();
     Some((title, crate::provenance::Provenance::from_json(&json)?))
 }

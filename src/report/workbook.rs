@@ -1,5 +1,6 @@
 //! The workbook (`report.xlsx`): numbers stored with full precision, rows highlighted by
-//! flag, a summary sheet first.
+//! flag, a summary sheet first. Every text is written as a string cell (`write_string`),
+//! never as a formula: a unit named `=HYPERLINK(…)` is that text in its cell.
 
 use rust_xlsxwriter::{Color, Format, FormatAlign, FormatBorder, Workbook, Worksheet};
 
