@@ -19,10 +19,11 @@
 //! cargo bench --bench sampling -- complete_sample    # one group
 //! ```
 //!
-//! Groups: `parse_csv` (the baseline), `frame_build`, `draw`, `complete_sample`,
-//! `sample_steps` (the other steps of `draw_sample` one by one, to see where the time goes),
-//! and `write_csv` (the cells of 100,000 records written as `sample.csv` is, by the `csv`
-//! crate alone and by chiso's writer, which checks every cell for a formula).
+//! Groups: `parse_csv` (the baseline, and chiso's own reader alone: `table_rows`),
+//! `frame_build`, `draw`, `complete_sample`, `sample_steps` (the other steps of
+//! `draw_sample` one by one, to see where the time goes), and `write_csv` (the cells of
+//! 100,000 records written as `sample.csv` is, by the `csv` crate alone and by chiso's
+//! writer, which checks every cell for a formula).
 //!
 //! See `docs/benchmarks.md` for the numbers and how to read them.
 
@@ -191,6 +192,17 @@ fn count_byte_records(path: &Path) -> u64 {
     rows
 }
 
+/// The rows of a records file as chiso's own table reader reads them, one by one on this
+/// thread (each record checked for UTF-8; no read-ahead, no hash).
+fn count_table_rows(path: &Path) -> u64 {
+    let mut table = Table::open(path, None).expect("open the records");
+    let mut rows = 0u64;
+    while table.next_row().expect("parse").is_some() {
+        rows += 1;
+    }
+    rows
+}
+
 /// A group for runs of a second or more: ten flat samples (one iteration each when an
 /// iteration is slower than the measurement time allows), a short warm-up.
 fn slow_group<'a>(c: &'a mut Criterion, name: &str) -> BenchmarkGroup<'a, WallTime> {
@@ -221,6 +233,13 @@ fn parse_csv(c: &mut Criterion) {
         g.bench_with_input(BenchmarkId::new("byte_record", d.label), &d.path, |b, p| {
             b.iter(|| {
                 let rows = count_byte_records(black_box(p));
+                assert_eq!(rows, d.rows);
+                rows
+            })
+        });
+        g.bench_with_input(BenchmarkId::new("table_rows", d.label), &d.path, |b, p| {
+            b.iter(|| {
+                let rows = count_table_rows(black_box(p));
                 assert_eq!(rows, d.rows);
                 rows
             })
