@@ -119,6 +119,23 @@ pub fn records(n_units: usize) -> String {
     s
 }
 
+/// [`records`] with an `address` column: every tenth address quoted (with a comma in it),
+/// and that of the seventh row quoted over two lines (legal: the row has the header's number
+/// of cells), so that row `r` is on line `r` up to row 8 and on line `r + 1` after it.
+pub fn records_with_addresses(n_units: usize) -> String {
+    let mut s = String::new();
+    for (i, line) in records(n_units).lines().enumerate() {
+        let address = match i {
+            0 => "address",
+            7 => "\"12 Lý Thường Kiệt,\nHuế\"",
+            _ if i % 10 == 0 => "\"3, Lê Lợi\"",
+            _ => "Huế",
+        };
+        s.push_str(&format!("{line},{address}\n"));
+    }
+    s
+}
+
 pub fn design(text: &str) -> Design {
     Design::from_spec(toml::from_str::<DesignSpec>(text).unwrap(), "design.toml").unwrap()
 }

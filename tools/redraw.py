@@ -141,6 +141,101 @@ class InputError(Exception):
     """Bad input: reported, exit status 2."""
 
 
+QUOTE_FIX = "remove the stray quote, or close the cell where it should end"
+
+
+def quoted_over_lines(lines, first):
+    """Scan the lines of one record (as read, each with its line end), the first being line
+    `first`, as the reader of §1 reads them. Return the quoted cells that hold a line end, as
+    [cell index, line of the opening quote, line where the cell ends], and the unclosed last
+    cell in the same form if the record ends inside quotes (else None)."""
+    found, cell, state, opened = [], 0, "start", first
+    for k, line in enumerate(lines):
+        number = first + k
+        body = line.rstrip("\r\n")  # one line end at most: the lines are split at each
+        for ch in body:
+            if state == "quoted":
+                if ch == '"':
+                    state = "quote"  # closing, or the first of a doubled quote
+                    if found and found[-1][0] == cell:
+                        found[-1][2] = number
+            elif state == "quote" and ch == '"':
+                state = "quoted"  # a doubled quote
+            elif ch == ",":
+                cell, state = cell + 1, "start"
+            elif state == "start":
+                if ch == '"':
+                    state, opened = "quoted", number
+                else:
+                    state = "plain"
+            elif state == "quote":
+                state = "closed"  # text after the closing quote continues the cell
+        if len(body) < len(line) and state == "quoted":  # a line end inside quotes
+            if not (found and found[-1][0] == cell):
+                found.append([cell, opened, number])
+            found[-1][2] = number + 1
+    unclosed = None
+    if state == "quoted":
+        ended = first + len(lines) - 1  # the line of the last character
+        if found and found[-1][0] == cell:
+            found[-1][2] = ended
+        unclosed = [cell, opened, ended]
+    return found, unclosed
+
+
+def read_records(path):
+    """The records of a CSV file (§1) as [(row number, cells)], the header first (row 1);
+    blank lines are not rows. Refuses, as chiso does, a file whose quotes swallow lines: one
+    that ends inside quotes, or a quoted cell holding a line end in a row that has not the
+    header's number of cells. Messages name lines, rows and columns, never cell contents."""
+    records, consumed = [], []
+
+    def lines(f):
+        for line in f:
+            consumed.append(line)
+            yield line
+
+    csv.field_size_limit(2**31 - 1)  # chiso sets no limit on a cell's size
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        line_no, last = 0, None  # lines read before the current record; the last record
+        for cells in csv.reader(lines(f)):
+            record_lines, first = consumed[:], line_no + 1
+            consumed.clear()
+            line_no += len(record_lines)
+            if not cells:  # a blank line
+                continue
+            records.append((len(records) + 1, cells))
+            last = (record_lines, first)
+            if len(record_lines) > 1:
+                check_quotes(path, records, record_lines, first)
+    if last is not None and len(last[0]) == 1:  # the file may end inside quotes on its last line
+        check_quotes(path, records, *last)
+    return records
+
+
+def check_quotes(path, records, record_lines, first):
+    """Raise InputError if the last of `records`, read from `record_lines`, swallows lines."""
+    row, cells = records[-1]
+    header = records[0][1]
+    found, unclosed = quoted_over_lines(record_lines, first)
+
+    def where(cell):
+        if row > 1 and cell < len(header) and header[cell].strip(ASCII_WS):
+            return f"row {row}, column `{header[cell].strip(ASCII_WS)}`"
+        return f"row {row}, cell {cell + 1}"  # a header cell would show what it swallowed
+    if unclosed is not None:
+        cell, opened, ended = unclosed
+        n = ended - opened + 1
+        raise InputError(f"{path}: line {opened}: a quote opens a cell here ({where(cell)}) that "
+                         f"never closes: the rest of the file ({n} line{'' if n == 1 else 's'}) "
+                         f"would be one cell; {QUOTE_FIX}")
+    if found and len(cells) != len(header):
+        cell, opened, ended = max(found, key=lambda q: (q[2] - q[1], -q[1]))
+        raise InputError(f"{path}: line {opened}: a quote opens a cell here ({where(cell)}) that "
+                         f"closes only on line {ended}: lines {first} to {found[-1][2]} read as one "
+                         f"row of {len(cells)} cells where the header has {len(header)}; {QUOTE_FIX}")
+
+
 def find_column(header, columns, canonical, required):
     """Index of a canonical column, via the manifest's `columns` renaming; None if absent."""
     name = columns.get(canonical, canonical)
@@ -158,13 +253,12 @@ def build_frame(path, columns, strata_cols, window):
     """Return (frame, stats, rejected) where frame = {values tuple: {applicant_id:
     [returned_date, record_id, record_count]}} holds the kept record of every member."""
     try:
-        with open(path, encoding="utf-8-sig", newline="") as f:
-            rows = list(csv.reader(f))
+        rows = read_records(path)
     except (OSError, UnicodeDecodeError, csv.Error) as e:
         raise InputError(f"cannot read records file: {e}")
     if not rows:
         raise InputError("records file is empty")
-    header = [h.strip(ASCII_WS) for h in rows[0]]
+    header = [h.strip(ASCII_WS) for h in rows[0][1]]
     col = {c: find_column(header, columns, c, True) for c in ("record_id", "applicant_id", "returned_date")}
     for c in ("received_date", "due_date", "applicant_type"):
         col[c] = find_column(header, columns, c, False)
@@ -174,7 +268,7 @@ def build_frame(path, columns, strata_cols, window):
     # Row numbers count the header as row 1. A row whose cells are all empty is skipped; a
     # row with more or fewer cells than the header is rejected.
     data, short = [], []
-    for number, row in enumerate(rows[1:], start=2):
+    for number, row in rows[1:]:
         cells = [c.strip(ASCII_WS) for c in row]
         if not any(cells):
             continue
