@@ -18,5 +18,6 @@ mod mutations;
 mod oracle;
 mod par;
 mod props;
+mod quotes;
 mod report;
 mod tampering;
