@@ -19,8 +19,9 @@
 //! The reader also counts lines, so that the table can judge a record's quotes
 //! ([`Record::line`], [`Record::long_quotes`], [`Record::unclosed`]): a line ends at `\n`, at
 //! `\r\n` or at a lone `\r` (as editors and Python's universal newlines count them). The
-//! count costs nothing the reading did not already look at: the line ends that end records
-//! or are skipped between them, and those met inside quotes, which are marks anyway.
+//! count looks only at what the reading did already: the line ends that end records or are
+//! skipped between them, and those met inside quotes (marks anyway), whose places are noted;
+//! only a record with such a cell has its bytes counted again, to turn them into lines.
 //!
 //! These are the transitions of `csv_core`'s reader for a comma, a double quote, doubled quotes,
 //! no escape character, no comments and the `\r`/`\n`/`\r\n` terminator (`csv_core` 0.1,
@@ -409,18 +410,9 @@ fn parse_record(
                 return Step::More;
             }
             // The end of the file ends the record.
-            if let Cell::Quoted { .. } = cell {
-                // Unclosed quotes: the cell ends on the line of the input's last byte.
-                let ended = line - u64::from(matches!(input[len - 1], b'\r' | b'\n'));
-                let cell = spans.len();
-                match long_quotes.last_mut() {
-                    Some(q) if q.cell == cell => q.ended = ended,
-                    _ => long_quotes.push(QuotedLines {
-                        cell,
-                        opened: ended,
-                        ended,
-                    }),
-                }
+            if let Cell::Quoted { start, .. } = cell {
+                // Unclosed quotes: the cell ends with the input.
+                note_line_end(long_quotes, spans.len(), start - 1, len - 1);
                 out.unclosed = true;
             }
             match cell {
@@ -500,22 +492,20 @@ fn parse_record(
                     close: p,
                 },
             },
-            // A comma, or a line end inside quotes: counted, and the cell noted.
-            quoted @ Cell::Quoted { .. } => {
+            // A comma, or a line end inside quotes: noted.
+            Cell::Quoted {
+                start,
+                from,
+                copied,
+            } => {
                 if c != b',' {
-                    let (cell, opened) = (spans.len(), line);
-                    // `input[p - 1]` is in the cell: its opening quote at least.
-                    line += u64::from(c == b'\r' || input[p - 1] != b'\r');
-                    match long_quotes.last_mut() {
-                        Some(q) if q.cell == cell => q.ended = line,
-                        _ => long_quotes.push(QuotedLines {
-                            cell,
-                            opened,
-                            ended: line,
-                        }),
-                    }
+                    note_line_end(long_quotes, spans.len(), start - 1, p);
                 }
-                quoted
+                Cell::Quoted {
+                    start,
+                    from,
+                    copied,
+                }
             }
             Cell::Closed {
                 start,
@@ -549,6 +539,9 @@ fn parse_record(
         };
     };
     *marks = m;
+    if !long_quotes.is_empty() {
+        line = lines_of_quotes(input, first, end, line, long_quotes, out.unclosed);
+    }
     if next > end {
         // A line end ended the record (never a `\n` after a `\r`: the `\r` would have).
         line += 1;
@@ -564,6 +557,59 @@ fn parse_record(
         *span = (span.0 + raw, span.1 + raw);
     }
     Step::Record(next)
+}
+
+/// Notes a line end at `at` inside the quoted cell `cell` whose quote is at `quote` (or, for
+/// an unclosed cell, the input's last byte): in `quotes`, the offsets of the cell's quote and
+/// of its last line end so far, for [`lines_of_quotes`] to turn into lines.
+#[inline]
+fn note_line_end(quotes: &mut Vec<QuotedLines>, cell: usize, quote: usize, at: usize) {
+    match quotes.last_mut() {
+        Some(q) if q.cell == cell => q.ended = at as u64,
+        _ => quotes.push(QuotedLines {
+            cell,
+            opened: quote as u64,
+            ended: at as u64,
+        }),
+    }
+}
+
+/// Counts the lines of the record `input[first..end]`, which starts on line `line`, and turns
+/// the offsets [`note_line_end`] put in `quotes` into lines: the line of each opening quote,
+/// and the line after each cell's last line end (that of its closing quote), or for the
+/// unclosed last cell (`unclosed`), the line of the input's last byte. Returns the line at
+/// `end`. Only records with quoted cells over lines come here.
+#[cold]
+#[inline(never)]
+fn lines_of_quotes(
+    input: &[u8],
+    first: usize,
+    end: usize,
+    mut line: u64,
+    quotes: &mut [QuotedLines],
+    unclosed: bool,
+) -> u64 {
+    let n = quotes.len();
+    let (mut k, mut open) = (0, false);
+    for i in first..end {
+        if k < n && !open && quotes[k].opened == i as u64 {
+            quotes[k].opened = line;
+            open = true;
+        }
+        // A line ends at `\r`, and at `\n` unless it follows a `\r` (the record's first
+        // byte is neither).
+        let c = input[i];
+        line += u64::from(c == b'\r' || (c == b'\n' && input[i - 1] != b'\r'));
+        if open && quotes[k].ended == i as u64 {
+            quotes[k].ended = line;
+            (k, open) = (k + 1, false);
+        }
+    }
+    if unclosed {
+        // The line of the last byte, not the one after it.
+        quotes[n - 1].ended -= u64::from(matches!(input[end - 1], b'\r' | b'\n'));
+    }
+    line
 }
 
 /// Ends a quoted cell closed at `close`, whose text after the closing quote runs to `end`.
