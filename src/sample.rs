@@ -294,6 +294,9 @@ pub(crate) fn draw_with_seed(req: &SampleRequest, seed: &str) -> Result<SampleOu
             let others = others.join().expect("the digests do not panic");
             sample_csv.map(|csv| (csv, others))
         })?;
+    // The picked rows were read again from the file the pass read and hashed; it must not
+    // have been written to since.
+    table.unchanged()?;
     let totals = totals(&entries);
     let manifest = Manifest {
         format: manifest::FORMAT.to_string(),
@@ -421,7 +424,9 @@ fn write_sample_csv(
         for &(_, i) in part {
             let m = member(&picks[i]);
             let row = fetcher.fetch(m.locator, m.row)?;
-            if row.get(layout.record_id) != &*m.record_id {
+            if row.get(layout.record_id) != &*m.record_id
+                || row.get(layout.applicant_id).trim() != m.applicant_id.trim()
+            {
                 return Err(ErrorKind::Malformed {
                     at: crate::Position::row(name.to_string(), m.row),
                     message: "the file changed while it was being read".into(),
@@ -636,5 +641,78 @@ mod tests {
                 "{err}"
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod reread_tests {
+    use super::*;
+    use crate::demo::{ProvinceSpec, write_records};
+    use crate::design::DesignSpec;
+
+    fn setup() -> (tempfile::TempDir, PathBuf, Vec<u8>, Design) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("records.csv");
+        let spec = ProvinceSpec {
+            departments: 2,
+            districts: 2,
+            communes: 3,
+            records: 5_000,
+            seed: 11,
+        };
+        let mut bytes = Vec::new();
+        write_records(&spec, &mut bytes).unwrap();
+        std::fs::write(&path, &bytes).unwrap();
+        let design = Design::from_spec(
+            toml::from_str::<DesignSpec>(
+                "[frame]\nwindow = [\"2024-01-01\", \"2024-12-31\"]\nstrata = [\"unit_code\"]\n\
+                 [size]\nmode = \"fixed\"\nn = 5\n",
+            )
+            .unwrap(),
+            "design",
+        )
+        .unwrap();
+        (dir, path, bytes, design)
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn a_records_file_replaced_after_its_pass_is_not_read_again() {
+        let (dir, path, bytes, design) = setup();
+        let columns = ColumnMap::default();
+        let (table, layout, frame) = read_records(&path, None, &columns, &design).unwrap();
+        let lists = Lists::draw(frame, &design, "s", 2).unwrap();
+        let before = write_sample_csv(&lists, &table, &layout, &columns).unwrap();
+        // Another file put in its place (same record ids, other names): the rows are read
+        // again from the file the pass read and hashed.
+        let other = dir.path().join("other.csv");
+        let original = String::from_utf8(bytes).unwrap();
+        let changed = original.replace("Nguyễn", "Trần");
+        assert_ne!(changed, original);
+        std::fs::write(&other, changed).unwrap();
+        std::fs::rename(&other, &path).unwrap();
+        assert_eq!(
+            write_sample_csv(&lists, &table, &layout, &columns).unwrap(),
+            before
+        );
+        assert!(table.unchanged().is_ok());
+    }
+
+    #[test]
+    fn a_records_file_written_to_after_its_pass_is_refused() {
+        let (_dir, path, bytes, design) = setup();
+        let columns = ColumnMap::default();
+        let (table, _layout, _frame) = read_records(&path, None, &columns, &design).unwrap();
+        assert!(table.unchanged().is_ok());
+        // The same length, written where it is, a moment later.
+        let original = String::from_utf8(bytes).unwrap();
+        let changed = original.replace("Nguyễn", "Nguyền");
+        assert!(changed != original && changed.len() == original.len());
+        let f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        std::io::Write::write_all(&mut &f, changed.as_bytes()).unwrap();
+        f.set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(10))
+            .unwrap();
+        let err = table.unchanged().unwrap_err().to_string();
+        assert!(err.contains("changed while it was being read"), "{err}");
     }
 }

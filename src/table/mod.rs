@@ -34,6 +34,8 @@ pub struct Table {
     path: PathBuf,
     headers: Vec<String>,
     source: Source,
+    /// A CSV file's size and modification time when it was opened ([`Table::unchanged`]).
+    opened: Option<(u64, Option<std::time::SystemTime>)>,
 }
 
 // One per open table: the size difference between the variants does not matter.
@@ -187,6 +189,7 @@ impl Table {
 
     fn open_csv(path: &Path, name: String, hashed: bool) -> Result<Table> {
         let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
+        let opened = file.metadata().ok().map(|m| (m.len(), m.modified().ok()));
         // UTF-16 text (what some programs save as "Unicode text") starts with a byte-order
         // mark of its own; read as UTF-8 it would be ASCII letters between NUL bytes.
         let mut start = [0u8; 2];
@@ -214,6 +217,7 @@ impl Table {
                 record,
                 row: 1,
             },
+            opened,
         })
     }
 
@@ -243,6 +247,28 @@ impl Table {
             Source::Csv { reader, .. } => reader.get_ref().file.metadata().ok().map(|m| m.len()),
             Source::Sheet { .. } => None,
         }
+    }
+
+    /// Fails if the CSV file the table opened was changed where it is since it was opened
+    /// (its size or modification time differ): rows read again from it could then be other
+    /// rows than those of the pass. A file put in its place does not matter: the table reads
+    /// the one it opened.
+    pub fn unchanged(&self) -> Result<()> {
+        let Source::Csv { reader, .. } = &self.source else {
+            return Ok(());
+        };
+        let now = reader.get_ref().file.metadata().ok();
+        let now = now.map(|m| (m.len(), m.modified().ok()));
+        if now.is_some() && now != self.opened {
+            return Err(ErrorKind::Malformed {
+                at: crate::Position::file(self.name.clone()),
+                message: "the file was changed while it was being read (its size or time \
+                          changed): run again on a file that nothing writes to"
+                    .into(),
+            }
+            .into());
+        }
+        Ok(())
     }
 
     /// The header row, trimmed.
@@ -445,13 +471,19 @@ impl Table {
     }
 
     /// A reader of rows again, by their locators, independent of the table's own pass and of
-    /// other fetchers: several can read the same file on different threads.
+    /// other fetchers: several can read the same file on different threads. It reads the
+    /// file the table opened, not the path again: a file put in its place since is not read
+    /// (a file changed where it is, is found by [`Table::unchanged`]).
     pub fn fetcher(&self) -> Result<Fetcher<'_>> {
         let source = match &self.source {
-            Source::Csv { .. } => {
-                let file = File::open(&self.path).map_err(|e| Error::io(&self.path, e))?;
+            Source::Csv { reader, .. } => {
+                let file = reader
+                    .get_ref()
+                    .file
+                    .try_clone()
+                    .map_err(|e| Error::io(&self.path, e))?;
                 FetchSource::Csv {
-                    reader: CsvReader::new(file, 256 << 10),
+                    reader: CsvReader::new(Positioned { file, pos: 0 }, 256 << 10),
                     record: Record::default(),
                 }
             }
@@ -499,10 +531,44 @@ enum FetchSource<'t> {
     /// Rows are read in file order, a few hundred bytes to a few kilobytes apart: a seek inside
     /// the reader's 256 KiB buffer neither calls the system nor reads again.
     Csv {
-        reader: CsvReader<File>,
+        reader: CsvReader<Positioned>,
         record: Record,
     },
     Sheet(&'t SheetRows),
+}
+
+/// A handle on the table's open file that reads at a position of its own (the handles of one
+/// open file share their position otherwise), so that fetchers on several threads and the
+/// table's own reader do not move each other.
+struct Positioned {
+    file: File,
+    pos: u64,
+}
+
+impl std::io::Read for Positioned {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        #[cfg(unix)]
+        let n = std::os::unix::fs::FileExt::read_at(&self.file, buf, self.pos)?;
+        #[cfg(windows)]
+        let n = std::os::windows::fs::FileExt::seek_read(&self.file, buf, self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl std::io::Seek for Positioned {
+    fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
+        let len = || self.file.metadata().map(|m| m.len());
+        let base = match to {
+            std::io::SeekFrom::Start(p) => Some(p),
+            std::io::SeekFrom::End(d) => len()?.checked_add_signed(d),
+            std::io::SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+        };
+        self.pos = base.ok_or_else(|| {
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "seek before the start")
+        })?;
+        Ok(self.pos)
+    }
 }
 
 impl Fetcher<'_> {

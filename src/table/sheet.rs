@@ -159,6 +159,7 @@ impl Table {
                 first_row: u64::from(first_row) + 2,
                 next: 0,
             },
+            opened: None,
         })
     }
 }
