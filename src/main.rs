@@ -272,6 +272,9 @@ fn main() -> ExitCode {
                 ErrorKind::OutputExists { .. } => {
                     format!("{e}: choose another --out or pass --force")
                 }
+                ErrorKind::OutputBusy { .. } => {
+                    format!("{e}: wait for it to end, or choose another --out")
+                }
                 ErrorKind::MissingColumns { .. } if maps_columns => format!(
                     "{e}. If your export names them differently, map them with --columns \
                      (e.g. --columns record_id=MaHoSo)"
@@ -311,8 +314,9 @@ fn done(summary: &str, written: &[PathBuf]) -> chiso::Result<ExitCode> {
 fn run(command: Command) -> chiso::Result<ExitCode> {
     match command {
         Command::Sample(a) => {
-            // Refuse before any work if the sample exists.
-            chiso::sample::refuse_existing(&a.out, a.force)?;
+            // Refuse before any work if the sample exists, and keep the folder until the
+            // sample is written.
+            let _held = chiso::sample::refuse_existing(&a.out, a.force)?;
             let req = SampleRequest {
                 columns: ColumnMap::parse(&a.columns)?,
                 design: Design::load(&a.design)?,
@@ -339,11 +343,13 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
         }
         Command::Index(a) => {
             let req = a.request()?;
+            let _held = chiso::lock_output(&req.out)?;
             let out = index::run(&req)?;
             warn(&out.notes(&req.questionnaire));
             done(&out.summary(&req.flags), &out.written)
         }
         Command::Timeliness(a) => {
+            let _held = chiso::lock_output(&a.out)?;
             let req = timeliness::TimelinessRequest {
                 settings: timeliness::TimelinessSettings::new(a.late_ceiling)?,
                 max_rejected: a.max_rejected,
@@ -361,6 +367,7 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
             done(&t.summary(), &written)
         }
         Command::Par(a) => {
+            let _held = chiso::lock_output(&a.out)?;
             let req = par::ParRequest {
                 settings: par::Settings::new(a.level, a.replicates, &a.seed)?,
                 framework: par::Framework::load(&a.framework)?,
@@ -373,6 +380,7 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
             done(&result.summary(&req.framework), &written)
         }
         Command::Report(a) => {
+            let _held = chiso::lock_output(&a.out)?;
             let sources = report::Sources {
                 indices: a.indices,
                 par: a.par,
@@ -388,6 +396,7 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
             done(&out.summary(), &out.written)
         }
         Command::Demo(a) => {
+            let _held = chiso::lock_output(&a.out)?;
             let req = demo::DemoRequest {
                 out: a.out,
                 records: a.records,
