@@ -253,6 +253,7 @@ struct DemoArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    clean_up_when_stopped();
     let maps_columns = matches!(cli.command, Command::Sample(_) | Command::Timeliness(_));
     match run(cli.command) {
         Ok(code) => code,
@@ -413,6 +414,31 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
                 .verified,
             ))
         }
+    }
+}
+
+/// On SIGINT, SIGTERM or SIGHUP: removes the unfinished output files of this run (after
+/// letting a set of files being put in place finish), says so, and ends the process as the
+/// signal would have. Unix only; elsewhere, the next run into the folder clears them.
+fn clean_up_when_stopped() {
+    #[cfg(unix)]
+    {
+        use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+        let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+            return;
+        };
+        std::thread::spawn(move || {
+            if let Some(signal) = signals.forever().next() {
+                for dir in chiso::abandon_unfinished() {
+                    warn(&format!(
+                        "interrupted: the unfinished output in {} was removed; the folder is \
+                         as it was before this run\n",
+                        dir.display()
+                    ));
+                }
+                let _ = signal_hook::low_level::emulate_default_handler(signal);
+            }
+        });
     }
 }
 
