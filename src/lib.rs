@@ -128,7 +128,7 @@ pub use timeliness::TimelinessSettings;
 pub use weights::{Calibration, Margins};
 
 // Output folders: held by one run at a time, cleared when it is stopped.
-pub use output::{OutputLock, abandon_unfinished, lock_output};
+pub use output::{Abandoned, OutputLock, abandon_unfinished, lock_output};
 
 // The results.
 pub use flags::FlagRow;

@@ -429,7 +429,14 @@ fn clean_up_when_stopped() {
         };
         std::thread::spawn(move || {
             if let Some(signal) = signals.forever().next() {
-                for dir in chiso::abandon_unfinished() {
+                let stopped = chiso::abandon_unfinished();
+                for dir in &stopped.written {
+                    warn(&format!(
+                        "interrupted: the files already written in {} are complete\n",
+                        dir.display()
+                    ));
+                }
+                for dir in &stopped.removed {
                     warn(&format!(
                         "interrupted: the unfinished output in {} was removed; the folder is \
                          as it was before this run\n",

@@ -39,7 +39,7 @@ pub fn cell<T: std::fmt::Display>(v: Option<T>) -> String {
 
 mod folder;
 
-pub use folder::{OutputLock, abandon_unfinished, lock_output};
+pub use folder::{Abandoned, OutputLock, abandon_unfinished, lock_output};
 
 /// A set of files to write together into one directory (their bytes owned, or borrowed for
 /// `'a`), which is held ([`OutputLock`]) from [`Staged::new`] to [`Staged::commit`].

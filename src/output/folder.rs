@@ -31,6 +31,8 @@ struct State {
     held: Vec<Held>,
     /// The staging folders being written, with the output folder (as given) of each.
     unfinished: Vec<(PathBuf, PathBuf)>,
+    /// The output folders (as given) that a set of files was put in place in.
+    written: Vec<PathBuf>,
 }
 
 /// A lock file this process has locked.
@@ -47,6 +49,7 @@ struct Held {
 static STATE: Mutex<State> = Mutex::new(State {
     held: Vec::new(),
     unfinished: Vec::new(),
+    written: Vec::new(),
 });
 
 /// The state, locked. A commit holds it while it puts files in place, so that a signal
@@ -675,6 +678,9 @@ pub(super) fn publish(
         }
     }
     forget(&mut st);
+    if result.is_ok() && !st.written.contains(&t.given) {
+        st.written.push(t.given.clone());
+    }
     drop(st);
     result?;
     Ok(names.iter().map(|n| t.given.join(n)).collect())
@@ -787,20 +793,31 @@ fn move_in(t: &Target, ready: &Path, names: &[&str]) -> Result<()> {
     Ok(())
 }
 
+/// What [`abandon_unfinished`] did, and found done.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Abandoned {
+    /// The output folders (as given) whose unfinished files were removed: each is as it was
+    /// before the write.
+    pub removed: Vec<PathBuf>,
+    /// The output folders (as given) that this process had put files in before it was
+    /// stopped (perhaps while [`abandon_unfinished`] waited): those files are whole.
+    pub written: Vec<PathBuf>,
+}
+
 /// For a signal handler, right before the process ends: removes the staging folders of the
 /// writes under way in this process (waiting first for one that is putting its files in
 /// place to finish), so that each output folder is as it was before; removes the lock files
 /// this process holds, and the folders it made for them if empty. After it, no write in this
-/// process gets any further (each waits for ever): end the process. Returns the output
-/// folders (as given) whose unfinished files were removed.
-pub fn abandon_unfinished() -> Vec<PathBuf> {
+/// process gets any further (each waits for ever): end the process.
+pub fn abandon_unfinished() -> Abandoned {
     let st = state();
-    let mut folders = Vec::new();
+    let mut removed = Vec::new();
     for (staging, given) in &st.unfinished {
-        if fs::remove_dir_all(staging).is_ok() && !folders.contains(given) {
-            folders.push(given.clone());
+        if fs::remove_dir_all(staging).is_ok() && !removed.contains(given) {
+            removed.push(given.clone());
         }
     }
+    let written = st.written.clone();
     for h in &st.held {
         #[cfg(unix)]
         let _ = fs::remove_file(&h.path);
@@ -808,5 +825,5 @@ pub fn abandon_unfinished() -> Vec<PathBuf> {
     }
     // Never unlocked: every other thread waits at its next step until the process ends.
     std::mem::forget(st);
-    folders
+    Abandoned { removed, written }
 }
