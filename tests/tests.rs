@@ -14,6 +14,7 @@ mod index;
 mod kernel;
 mod mutations;
 mod oracle;
+mod output;
 mod par;
 mod props;
 mod report;
