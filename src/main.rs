@@ -343,8 +343,8 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
             Ok(exit(check.identical()))
         }
         Command::Index(a) => {
+            let _held = chiso::lock_output(&a.out)?;
             let req = a.request()?;
-            let _held = chiso::lock_output(&req.out)?;
             let out = index::run(&req)?;
             warn(&out.notes(&req.questionnaire));
             done(&out.summary(&req.flags), &out.written)
