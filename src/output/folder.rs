@@ -827,3 +827,70 @@ pub fn abandon_unfinished() -> Abandoned {
     std::mem::forget(st);
     Abandoned { removed, written }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::Staged;
+
+    #[test]
+    fn only_names_of_the_exact_form_are_left_overs() {
+        let prefix = Target::prefix(OsStr::new("sample"));
+        let id = "0123456789abcdef";
+        for (name, expected) in [
+            (format!(".sample.chiso-{id}.part"), Some(Stage::Part)),
+            (format!(".sample.chiso-{id}.ready"), Some(Stage::Ready)),
+            (format!(".sample.chiso-{id}.old"), Some(Stage::Old)),
+            (format!(".sample.chiso-{id}.tmp"), None),
+            (".sample.chiso-lock".to_string(), None),
+            (format!(".sample.chiso-{}.part", &id[1..]), None),
+            (".sample.chiso-0123456789ABCDEF.part".to_string(), None),
+            // The left-overs of a folder named `sample.chiso-x`, not of `sample`.
+            (format!(".sample.chiso-x.chiso-{id}.part"), None),
+            (format!(".other.chiso-{id}.part"), None),
+        ] {
+            let found = leftover(OsStr::new(&name), &prefix);
+            assert_eq!(found.map(|(_, s)| s), expected, "{name}");
+        }
+        assert!(
+            leftover(
+                OsStr::new(&format!(".sample.chiso-{}.part", new_id())),
+                &prefix
+            )
+            .is_some()
+        );
+    }
+
+    #[test]
+    fn the_lock_is_shared_within_a_process_and_released_with_the_last_holder() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("a").join("out");
+        let lock = dir.path().join("a").join(".out.chiso-lock");
+        let held = lock_output(&out).unwrap();
+        assert!(lock.exists());
+        let mut one = Staged::new(&out, true, &[]).unwrap();
+        one.add("x.csv", b"x".as_slice());
+        let mut two = Staged::new(&out, true, &[]).unwrap();
+        two.add("y.csv", b"y".as_slice());
+        assert_eq!(one.commit().unwrap(), [out.join("x.csv")]);
+        // The folder holds another file now: the second set is renamed into it.
+        assert_eq!(two.commit().unwrap(), [out.join("y.csv")]);
+        assert!(lock.exists(), "still held");
+        drop(held);
+        assert!(!lock.exists());
+        let mut names: Vec<_> = fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["x.csv", "y.csv"]);
+    }
+
+    #[test]
+    fn a_folder_made_for_the_lock_is_removed_if_nothing_was_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("a").join("b").join("out");
+        drop(lock_output(&out).unwrap());
+        assert!(!dir.path().join("a").exists());
+    }
+}
