@@ -26,7 +26,7 @@
 //!
 //! Each estimate carries a [`Precision`]: its standard error was estimated, is 0 because
 //! the domain was taken whole, or cannot be estimated (no degrees of freedom, or only lonely
-//! strata left out); see [`Precision::judge`].
+//! strata left out); the rule is `Precision::judge` (crate-private).
 //!
 //! **Calibrated weights.** When the weights were post-stratified or raked
 //! ([`crate::weights`]), `z` is first replaced by its residuals from the calibration, as R's
