@@ -19,8 +19,11 @@
 //! cargo bench --bench sampling -- complete_sample    # one group
 //! ```
 //!
-//! Groups: `parse_csv` (the baseline), `frame_build`, `draw`, `complete_sample`, and
-//! `sample_steps` (the other steps of `draw_sample` one by one, to see where the time goes).
+//! Groups: `parse_csv` (the baseline, and chiso's own reader alone: `table_rows`),
+//! `frame_build`, `draw`, `complete_sample`, `sample_steps` (the other steps of
+//! `draw_sample` one by one, to see where the time goes), and `write_csv` (the cells of
+//! 100,000 records written as `sample.csv` is, by the `csv` crate alone and by chiso's
+//! writer, which checks every cell for a formula).
 //!
 //! See `docs/benchmarks.md` for the numbers and how to read them.
 
@@ -31,7 +34,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use chiso::bench::{Table, file_sha256};
+use chiso::bench::{CsvWriter, Table, file_sha256};
 use chiso::demo::{ProvinceSpec, write_records};
 use chiso::design::{Design, DesignSpec};
 use chiso::frame::Frame;
@@ -189,6 +192,17 @@ fn count_byte_records(path: &Path) -> u64 {
     rows
 }
 
+/// The rows of a records file as chiso's own table reader reads them, one by one on this
+/// thread (each record checked for UTF-8; no read-ahead, no hash).
+fn count_table_rows(path: &Path) -> u64 {
+    let mut table = Table::open(path, None).expect("open the records");
+    let mut rows = 0u64;
+    while table.next_row().expect("parse").is_some() {
+        rows += 1;
+    }
+    rows
+}
+
 /// A group for runs of a second or more: ten flat samples (one iteration each when an
 /// iteration is slower than the measurement time allows), a short warm-up.
 fn slow_group<'a>(c: &'a mut Criterion, name: &str) -> BenchmarkGroup<'a, WallTime> {
@@ -219,6 +233,13 @@ fn parse_csv(c: &mut Criterion) {
         g.bench_with_input(BenchmarkId::new("byte_record", d.label), &d.path, |b, p| {
             b.iter(|| {
                 let rows = count_byte_records(black_box(p));
+                assert_eq!(rows, d.rows);
+                rows
+            })
+        });
+        g.bench_with_input(BenchmarkId::new("table_rows", d.label), &d.path, |b, p| {
+            b.iter(|| {
+                let rows = count_table_rows(black_box(p));
                 assert_eq!(rows, d.rows);
                 rows
             })
@@ -300,6 +321,7 @@ fn complete_sample(c: &mut Criterion) {
             threads: threads(),
             strict: false,
             max_rejected: chiso::sample::DEFAULT_MAX_REJECTED,
+            commitment: None,
         };
         g.throughput(Throughput::Elements(d.rows));
         g.bench_with_input(BenchmarkId::new("draw_sample", d.label), &req, |b, r| {
@@ -362,12 +384,61 @@ fn sample_steps(c: &mut Criterion) {
     g.finish();
 }
 
+/// Writing CSV into memory, as every output file is: 100,000 records of the 1M file (1.6M
+/// cells of identifiers, names, phone numbers, dates) by the `csv` crate with chiso's
+/// settings, and by chiso's writer, which looks at every cell's first byte for a formula.
+fn write_csv(c: &mut Criterion) {
+    let data = datasets();
+    let mut g = c.benchmark_group("write_csv");
+    g.sample_size(20);
+    let d = &data[0];
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_path(&d.path)
+        .expect("open the records");
+    let rows: Vec<csv::ByteRecord> = reader
+        .byte_records()
+        .take(100_000)
+        .map(|r| r.expect("parse"))
+        .collect();
+    let cells: u64 = rows.iter().map(|r| r.len() as u64).sum();
+    g.throughput(Throughput::Elements(cells));
+    g.bench_function(BenchmarkId::new("csv_crate", d.label), |b| {
+        b.iter(|| {
+            let mut w = csv::WriterBuilder::new()
+                .terminator(csv::Terminator::Any(b'\n'))
+                .from_writer(Vec::with_capacity(16 << 20));
+            for r in &rows {
+                for f in r {
+                    w.write_field(f).expect("memory");
+                }
+                w.write_record(std::iter::empty::<&[u8]>()).expect("memory");
+            }
+            w.into_inner().expect("memory").len()
+        })
+    });
+    g.bench_function(BenchmarkId::new("chiso_writer", d.label), |b| {
+        b.iter(|| {
+            let mut w = CsvWriter::new(Vec::with_capacity(16 << 20));
+            for r in &rows {
+                for f in r {
+                    w.write_field(f).expect("memory");
+                }
+                w.write_record(std::iter::empty::<&[u8]>()).expect("memory");
+            }
+            w.into_inner().expect("memory").len()
+        })
+    });
+    g.finish();
+}
+
 criterion_group!(
     benches,
     parse_csv,
     frame_build,
     draw,
     complete_sample,
-    sample_steps
+    sample_steps,
+    write_csv
 );
 criterion_main!(benches);

@@ -203,9 +203,7 @@ pub fn write_records_with_progress<W: Write>(
     let units = units(spec);
     let total_weight: f64 = units.iter().map(|u| u.weight).sum();
     let mut g = Gen::new(spec.seed, "records");
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(out);
+    let mut w = crate::output::CsvWriter::new(out);
     w.write_record([
         "record_id",
         "unit_code",
@@ -322,6 +320,11 @@ ratio = 0.5
 
 /// The seed the demo publishes.
 pub const DEMO_SEED: &str = "demo-2024-10-01-xo-so-123456";
+
+/// Where the demo's seed was announced to come from, before the draw (invented, like the
+/// province).
+pub const DEMO_SEED_SOURCE: &str = "giải đặc biệt xổ số kiến thiết mở thưởng ngày 01/10/2024 \
+     (giả lập), viết thành demo-2024-10-01-xo-so-<6 chữ số>";
 
 /// The questionnaire the demo answers: the shipped five-element SIPAS questionnaire.
 pub const DEMO_QUESTIONNAIRE: &str = include_str!("../questionnaires/sipas-5-elements.toml");
@@ -453,9 +456,7 @@ pub fn write_par_scores<W: Write>(
     seed: u64,
     out: W,
 ) -> std::io::Result<u64> {
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(out);
+    let mut w = crate::output::CsvWriter::new(out);
     w.write_record([
         "unit_code",
         "unit_name",
@@ -615,7 +616,7 @@ pub fn run(req: &DemoRequest, observer: &mut dyn Observer) -> crate::Result<Demo
     ));
 
     let sample_dir = out.join("sample");
-    let sample_req = SampleRequest {
+    let mut sample_req = SampleRequest {
         records: records_path.clone(),
         sheet: None,
         columns: ColumnMap::default(),
@@ -624,11 +625,23 @@ pub fn run(req: &DemoRequest, observer: &mut dyn Observer) -> crate::Result<Demo
         threads: req.threads,
         strict: true,
         max_rejected: crate::sample::DEFAULT_MAX_REJECTED,
+        commitment: None,
     };
+    // The ceremony: the records and design are committed before the seed is known.
+    observer.step("committing the records and design before the seed");
+    let commitment = crate::commitment::commit(&crate::commitment::CommitRequest {
+        sample: sample_req.clone(),
+        seed_source: DEMO_SEED_SOURCE.to_string(),
+    })?;
+    let commitment_dir = out.join("commitment");
+    crate::commitment::write(&commitment_dir, &commitment, true)?;
+    observer.done();
+    sample_req.commitment = Some((commitment, commitment_dir.join("commitment.json")));
     observer.step("building the frame and drawing the sample");
     let drawn = draw_sample(&sample_req)?;
     // The demo's own files: re-running the demo replaces them.
     drawn.write(&sample_dir, true)?;
+    crate::commitment::write_after(&out.join("bien-ban"), &drawn.manifest, DEMO_SEED_SOURCE)?;
     observer.done();
     observer.say(&drawn.summary(&sample_dir, started.elapsed().as_secs_f64()));
 
@@ -806,13 +819,35 @@ pub fn run(req: &DemoRequest, observer: &mut dyn Observer) -> crate::Result<Demo
         sh(&manifest_path),
         sh(&sample_csv)
     );
+    text += &format!(
+        "and re-computes every published index from its inputs with:\n  chiso verify --indices {} \
+         --responses {} --questionnaire {} --sample {}\n",
+        sh(&indices_dir),
+        sh(&responses_path),
+        sh(&q_path),
+        sh(&sample_dir)
+    );
     text += "each step again by hand (the same files result):\n";
     text += &format!(
-        "  chiso sample --records {} --design {} --seed {} --out {} --force\n",
+        "  chiso commit --records {} --design {} --seed-source {} --out {} --force\n",
+        sh(&records_path),
+        sh(&design_path),
+        sh_text(DEMO_SEED_SOURCE),
+        sh(&commitment_dir)
+    );
+    text += &format!(
+        "  chiso sample --records {} --design {} --seed {} --commitment {} --out {} --force\n",
         sh(&records_path),
         sh(&design_path),
         sh_text(DEMO_SEED),
+        sh(&commitment_dir.join("commitment.json")),
         sh(&sample_dir)
+    );
+    text += &format!(
+        "  chiso commit --manifest {} --seed-source {} --out {}\n",
+        sh(&manifest_path),
+        sh_text(DEMO_SEED_SOURCE),
+        sh(&out.join("bien-ban"))
     );
     text += &format!(
         "  chiso index --responses {} --questionnaire {} --sample {} --out {}\n",

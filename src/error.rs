@@ -118,7 +118,7 @@ pub enum Place {
     Whole,
     /// A row of a table, counting the header as row 1 (as a spreadsheet does).
     Row(u64),
-    /// A line of a text format (JSON, TOML).
+    /// A line of a text file (JSON, TOML; a CSV file where its quotes go wrong).
     Line(u64),
 }
 

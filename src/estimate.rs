@@ -26,7 +26,7 @@
 //!
 //! Each estimate carries a [`Precision`]: its standard error was estimated, is 0 because
 //! the domain was taken whole, or cannot be estimated (no degrees of freedom, or only lonely
-//! strata left out); the rule is `Precision::judge` (crate-private).
+//! strata left out), judged by the rules listed with [`Precision`].
 //!
 //! **Calibrated weights.** When the weights were post-stratified or raked
 //! ([`crate::weights`]), `z` is first replaced by its residuals from the calibration, as R's
@@ -229,7 +229,12 @@ pub(crate) fn std_error(variance: f64) -> f64 {
     }
 }
 
-/// Whether an estimate's standard error measures its sampling error.
+/// Whether an estimate's standard error measures its sampling error. Judged, from the
+/// strata where the domain has an answer: taken whole when every one of them was and the
+/// variance is 0; not estimable when there are no degrees of freedom, when the variance is
+/// not a number (`average` with only lonely strata), or when every one of them not taken
+/// whole is lonely and the rule gives such strata nothing (`remove`, `certainty`); estimated
+/// otherwise.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Precision {
     /// Estimated from the sample.

@@ -326,6 +326,136 @@ pub struct IndexRequest {
     pub out: PathBuf,
 }
 
+/// The options of an index run as the command line gives them and `indices.json` records
+/// them (`request`), so that `chiso verify --indices` can run it again. Every one is checked
+/// by [`IndexRequest::new`].
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+pub struct RunOptions {
+    /// Interval method for shares (`--ci`).
+    pub ci: String,
+    /// Confidence level.
+    pub level: f64,
+    /// Strata of one respondent (`--lonely-psu`).
+    pub lonely_psu: String,
+    /// The sheet of a spreadsheet of responses.
+    pub sheet: Option<String>,
+    /// Flag threshold (percent dissatisfied).
+    pub flag_threshold: f64,
+    /// Fewer answers make an estimate imprecise.
+    pub min_answers: u64,
+    /// A wider interval makes an estimate imprecise.
+    pub max_ci_width: f64,
+    /// Seed text of the rank simulation.
+    pub rank_seed: String,
+    /// Replicates of the rank simulation.
+    pub rank_replicates: u32,
+    /// Answers off the scale read as no answer.
+    pub invalid_as_missing: bool,
+    /// Calibration to margins: `poststratify` or `rake` (with a margins file).
+    pub calibrate: Option<String>,
+}
+
+impl Default for RunOptions {
+    fn default() -> RunOptions {
+        RunOptions {
+            ci: "logit".into(),
+            level: 0.95,
+            lonely_psu: LonelyPsu::default().as_str().into(),
+            sheet: None,
+            flag_threshold: 25.0,
+            min_answers: 30,
+            max_ci_width: 20.0,
+            rank_seed: crate::ranks::DEFAULT_SEED.into(),
+            rank_replicates: 1000,
+            invalid_as_missing: false,
+            calibrate: None,
+        }
+    }
+}
+
+/// The input files of an index run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunInputs {
+    /// Completed questionnaires.
+    pub responses: PathBuf,
+    /// The questionnaire (TOML).
+    pub questionnaire: PathBuf,
+    /// Where strata and populations come from.
+    pub population: Population,
+    /// Known margins, to calibrate to (with [`RunOptions::calibrate`]).
+    pub margins: Option<PathBuf>,
+}
+
+impl IndexRequest {
+    /// The request for `inputs` with `options`, every option checked first (a wrong one is
+    /// reported before any file is read), written to `out`.
+    pub fn new(inputs: RunInputs, options: &RunOptions, out: PathBuf) -> Result<IndexRequest> {
+        let flags = FlagSettings::new(
+            options.flag_threshold,
+            options.min_answers,
+            options.max_ci_width,
+        )?;
+        let ranks = RankSettings::new(options.rank_replicates, &options.rank_seed)?;
+        let settings = Settings::new(
+            ci::Method::parse(&options.ci)?,
+            options.level,
+            LonelyPsu::parse(&options.lonely_psu)?,
+        )?;
+        let method = options
+            .calibrate
+            .as_deref()
+            .map(Calibration::parse)
+            .transpose()?;
+        let calibration = match (inputs.margins, method) {
+            (Some(m), Some(c)) => Some((Margins::load(&m)?, c)),
+            (None, None) => None,
+            (Some(_), None) => {
+                return Err(crate::Error::setting(
+                    "calibrate",
+                    "(none)",
+                    "margins are given: say how to calibrate to them, poststratify or rake",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(crate::Error::setting(
+                    "margins",
+                    "(none)",
+                    "a calibration needs the file of known margins",
+                ));
+            }
+        };
+        Ok(IndexRequest {
+            questionnaire: Questionnaire::load(&inputs.questionnaire)?,
+            calibration,
+            population: inputs.population,
+            responses: inputs.responses,
+            sheet: options.sheet.clone(),
+            settings,
+            flags,
+            ranks,
+            invalid_as_missing: options.invalid_as_missing,
+            out,
+        })
+    }
+
+    /// The options this request was made from, as `indices.json` records them.
+    pub fn options(&self) -> RunOptions {
+        RunOptions {
+            ci: self.settings.ci_method.as_str().into(),
+            level: self.settings.level,
+            lonely_psu: self.settings.lonely_psu.as_str().into(),
+            sheet: self.sheet.clone(),
+            flag_threshold: self.flags.threshold_pct,
+            min_answers: self.flags.min_answers,
+            max_ci_width: self.flags.max_ci_width,
+            rank_seed: self.ranks.seed.clone(),
+            rank_replicates: self.ranks.replicates,
+            invalid_as_missing: self.invalid_as_missing,
+            calibrate: self.calibration.as_ref().map(|(_, c)| c.as_str().into()),
+        }
+    }
+}
+
 /// What `chiso index` computed and wrote.
 #[derive(Clone, Debug)]
 pub struct IndexOutput {
@@ -414,7 +544,10 @@ pub fn run(req: &IndexRequest) -> Result<IndexOutput> {
     let flags = crate::flags::compute(q, &data, &rows, req.settings, &req.flags);
     let ranks = crate::ranks::compute(q, &data, &rows, &req.flags, &req.ranks);
     let mut staged = Staged::new(&req.out, true, &[])?;
-    let extras = Extras::describe(q, &data, calibration.as_ref());
+    let mut extras = Extras::describe(q, &data, calibration.as_ref());
+    extras
+        .json
+        .insert("request".into(), to_json(&req.options()));
     stage(
         &mut staged,
         q,

@@ -75,6 +75,7 @@
 #![deny(missing_docs)]
 
 pub mod ci;
+pub mod commitment;
 pub mod demo;
 pub mod design;
 pub mod disposition;
@@ -149,9 +150,10 @@ pub use kernel::compute as compute_kernel;
 
 // Bench-only plumbing: `benches/sampling.rs` times the steps of `draw_sample` one by one,
 // among them hashing the records file and reading the picked rows again, which only the
-// internal table reader does. Hidden because it is not part of the API: it follows the
-// reader wherever that goes.
+// internal table reader does, and the CSV writer of every output file. Hidden because it is
+// not part of the API: it follows the reader and the writer wherever they go.
 #[doc(hidden)]
 pub mod bench {
+    pub use crate::output::CsvWriter;
     pub use crate::table::{Fetcher, Row, Table, file_sha256};
 }

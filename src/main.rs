@@ -12,10 +12,7 @@ use indicatif::{ProgressBar, ProgressFinish, ProgressStyle};
 use chiso::design::Design;
 use chiso::records::ColumnMap;
 use chiso::sample::{SampleRequest, draw_sample};
-use chiso::{
-    Calibration, ErrorKind, FlagSettings, IntervalMethod, LonelyPsu, Margins, Questionnaire,
-    RankSettings, demo, index, par, report, timeliness, verify,
-};
+use chiso::{ErrorKind, demo, index, par, report, timeliness, verify};
 
 #[derive(Parser)]
 #[command(
@@ -30,6 +27,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Fix the records and design of a draw before its seed is known: commitment.json and a
+    /// printable record (biên bản); with --manifest, the record after the draw.
+    Commit(CommitArgs),
     /// Build the frame from transaction records and draw official and reserve lists.
     Sample(SampleArgs),
     /// Re-draw a sample from its manifest and compare (exit 0 identical, 1 different).
@@ -78,19 +78,104 @@ struct SampleArgs {
     /// Threads for the draw (the lists do not depend on it).
     #[arg(long)]
     threads: Option<usize>,
+    /// The commitment.json written by `chiso commit` before the seed: the draw is refused
+    /// unless it is made from exactly the records and design committed.
+    #[arg(long)]
+    commitment: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct CommitArgs {
+    /// Records file (CSV or XLSX) the draw will be made from.
+    #[arg(long, required_unless_present = "manifest", requires = "design")]
+    records: Option<PathBuf>,
+    /// Design file (TOML).
+    #[arg(long, requires = "records")]
+    design: Option<PathBuf>,
+    /// After the draw: the sample's manifest.json, to print the record with the seed and the
+    /// sample digest filled in.
+    #[arg(long, conflicts_with_all = ["records", "design"])]
+    manifest: Option<PathBuf>,
+    /// Where the seed will come from, as announced (e.g. the lottery draw of a named day).
+    #[arg(long, default_value = "")]
+    seed_source: String,
+    /// Output directory for commitment.json and bien-ban.html.
+    #[arg(long)]
+    out: PathBuf,
+    /// Sheet to read from a spreadsheet (default: the first).
+    #[arg(long)]
+    sheet: Option<String>,
+    /// Map engine column names to your export's headers: record_id=MaHoSo,unit_code=MaDV.
+    #[arg(long, default_value = "")]
+    columns: String,
+    /// Refuse the records file if any row is rejected.
+    #[arg(long)]
+    strict: bool,
+    /// Refuse the records file if more than this share of its rows is rejected.
+    #[arg(long, default_value_t = chiso::sample::DEFAULT_MAX_REJECTED)]
+    max_rejected: f64,
+    /// Replace an existing commitment in --out.
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(Args)]
 struct VerifyArgs {
-    /// Records file (CSV or XLSX).
-    #[arg(long)]
-    records: PathBuf,
+    /// Records file (CSV or XLSX), to rebuild a sample from.
+    #[arg(long, required_unless_present_any = ["indices", "par", "report"], requires = "manifest")]
+    records: Option<PathBuf>,
     /// The manifest.json written by `chiso sample`.
-    #[arg(long)]
-    manifest: PathBuf,
-    /// The published sample.csv to compare too.
+    #[arg(long, required_unless_present_any = ["indices", "par", "report"], requires = "records")]
+    manifest: Option<PathBuf>,
+    /// The published sample.csv to compare too; with --indices, the sample (its directory or
+    /// its sample.csv) the indices were computed from.
     #[arg(long)]
     sample: Option<PathBuf>,
+    /// A directory written by `chiso index`: re-compute it from the inputs given
+    /// (--responses, --questionnaire, --sample or --population, --margins) and compare.
+    #[arg(long, conflicts_with_all = ["records", "manifest"], requires_all = ["responses", "questionnaire"])]
+    indices: Option<PathBuf>,
+    /// With --indices: the responses the indices were computed from.
+    #[arg(long, requires = "indices")]
+    responses: Option<PathBuf>,
+    /// With --indices: the questionnaire.
+    #[arg(long, requires = "indices")]
+    questionnaire: Option<PathBuf>,
+    /// With --indices: the stratum populations, for a survey without a drawn sample.
+    #[arg(long, requires = "indices", conflicts_with = "sample")]
+    population: Option<PathBuf>,
+    /// With --indices: the margins the weights were calibrated to.
+    #[arg(long, requires = "indices")]
+    margins: Option<PathBuf>,
+    /// A directory written by `chiso par`: re-compute it from the inputs given (--framework,
+    /// --scores, --survey) and compare.
+    #[arg(long, conflicts_with_all = ["records", "manifest", "indices"], requires_all = ["framework", "scores"])]
+    par: Option<PathBuf>,
+    /// With --par: the framework (TOML).
+    #[arg(long, requires = "par")]
+    framework: Option<PathBuf>,
+    /// With --par: the scores.
+    #[arg(long, requires = "par")]
+    scores: Option<PathBuf>,
+    /// With --par: the survey's indices.csv (or its directory).
+    #[arg(long, requires = "par")]
+    survey: Option<PathBuf>,
+    /// A directory written by `chiso report`: render it again from the inputs given
+    /// (--from-indices, --from-par, --from-timeliness, --from-manifest) and compare.
+    #[arg(long, conflicts_with_all = ["records", "manifest", "indices", "par"], requires = "from_indices")]
+    report: Option<PathBuf>,
+    /// With --report: the indices directory the report was made from.
+    #[arg(long, requires = "report")]
+    from_indices: Option<PathBuf>,
+    /// With --report: each PAR directory the report was made from.
+    #[arg(long, requires = "report")]
+    from_par: Vec<PathBuf>,
+    /// With --report: the timeliness directory.
+    #[arg(long, requires = "report")]
+    from_timeliness: Option<PathBuf>,
+    /// With --report: the sample's manifest.json.
+    #[arg(long, requires = "report")]
+    from_manifest: Option<PathBuf>,
     /// Sheet to read from a spreadsheet (default: the manifest's, or the first).
     #[arg(long)]
     sheet: Option<String>,
@@ -314,11 +399,55 @@ fn done(summary: &str, written: &[PathBuf]) -> chiso::Result<ExitCode> {
 
 fn run(command: Command) -> chiso::Result<ExitCode> {
     match command {
+        Command::Commit(a) => {
+            let _held = chiso::lock_output(&a.out)?;
+            let written = match (a.manifest, a.records, a.design) {
+                (Some(m), _, _) => {
+                    let manifest = chiso::Manifest::load(&m)?;
+                    chiso::commitment::write_after(&a.out, &manifest, &a.seed_source)?
+                }
+                (None, Some(records), Some(design)) => {
+                    let req = chiso::commitment::CommitRequest {
+                        sample: SampleRequest {
+                            columns: ColumnMap::parse(&a.columns)?,
+                            design: Design::load(&design)?,
+                            threads: 1,
+                            records,
+                            sheet: a.sheet,
+                            seed: String::new(),
+                            strict: a.strict,
+                            max_rejected: a.max_rejected,
+                            commitment: None,
+                        },
+                        seed_source: a.seed_source,
+                    };
+                    let c = chiso::commitment::commit(&req)?;
+                    let written = chiso::commitment::write(&a.out, &c, a.force)?;
+                    say(&format!(
+                        "committed: records SHA-256 {}, frame_digest {}, {} strata, {} official and \
+                         {} reserve to draw\n",
+                        &c.records.sha256[..16],
+                        &c.frame_digest[..16],
+                        c.totals.strata,
+                        c.totals.sample_size,
+                        c.totals.reserve_size
+                    ));
+                    written
+                }
+                _ => unreachable!("clap requires --manifest or --records and --design"),
+            };
+            done("", &written)
+        }
         Command::Sample(a) => {
             // Refuse before any work if the sample exists, and keep the folder until the
             // sample is written.
             let _held = chiso::sample::refuse_existing(&a.out, a.force)?;
+            let commitment = match &a.commitment {
+                Some(p) => Some((chiso::commitment::Commitment::load(p)?, p.clone())),
+                None => None,
+            };
             let req = SampleRequest {
+                commitment,
                 columns: ColumnMap::parse(&a.columns)?,
                 design: Design::load(&a.design)?,
                 threads: threads(a.threads),
@@ -331,14 +460,67 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
             let started = Instant::now();
             let drawn = draw_sample(&req)?;
             drawn.write(&a.out, a.force)?;
+            if let Some(p) = &a.commitment {
+                say(&format!(
+                    "commitment: drawn from exactly the records and design committed in {}\n",
+                    p.display()
+                ));
+            }
             say(&drawn.summary(&a.out, started.elapsed().as_secs_f64()));
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify(a) => {
-            let sample = a.sample.as_deref();
-            let threads = threads(a.threads);
-            let check =
-                verify::verify(&a.records, &a.manifest, sample, a.sheet.as_deref(), threads)?;
+            let check = match (a.indices, a.records, a.manifest) {
+                _ if a.report.is_some() => verify::verify_report(
+                    a.report.as_deref().expect("matched"),
+                    report::Sources {
+                        indices: a.from_indices.expect("required by clap"),
+                        par: a.from_par,
+                        timeliness: a.from_timeliness,
+                        manifest: a.from_manifest,
+                        title: None,
+                    },
+                )?,
+                _ if a.par.is_some() => verify::verify_par(
+                    a.par.as_deref().expect("matched"),
+                    verify::ParInputs {
+                        framework: a.framework.expect("required by clap"),
+                        scores: a.scores.expect("required by clap"),
+                        survey: a.survey,
+                    },
+                )?,
+                (Some(dir), _, _) => {
+                    let population = match (a.sample, a.population) {
+                        (Some(s), _) if s.is_file() => index::Population::Sample(
+                            s.parent().map(PathBuf::from).unwrap_or_default(),
+                        ),
+                        (Some(s), _) => index::Population::Sample(s),
+                        (None, Some(p)) => index::Population::File(p),
+                        (None, None) => {
+                            return Err(chiso::Error::from(ErrorKind::Usage(
+                                "verify --indices needs the sample (--sample DIR) or the \
+                                 populations (--population FILE) the indices were computed from"
+                                    .into(),
+                            )));
+                        }
+                    };
+                    let inputs = index::RunInputs {
+                        responses: a.responses.expect("required by clap"),
+                        questionnaire: a.questionnaire.expect("required by clap"),
+                        population,
+                        margins: a.margins,
+                    };
+                    verify::verify_indices(&dir, inputs)?
+                }
+                (None, Some(records), Some(manifest)) => verify::verify(
+                    &records,
+                    &manifest,
+                    a.sample.as_deref(),
+                    a.sheet.as_deref(),
+                    threads(a.threads),
+                )?,
+                _ => unreachable!("clap requires --indices or --records and --manifest"),
+            };
             say(&check.to_string());
             Ok(exit(check.identical()))
         }
@@ -457,37 +639,30 @@ fn exit(identical: bool) -> ExitCode {
 impl IndexArgs {
     /// The request, settings first: a wrong one is reported before any file is read.
     fn request(self) -> chiso::Result<index::IndexRequest> {
-        let flags = FlagSettings::new(self.flag_threshold, self.min_answers, self.max_ci_width)?;
-        let ranks = RankSettings::new(self.rank_replicates, &self.rank_seed)?;
-        let settings = index::Settings::new(
-            IntervalMethod::parse(&self.ci)?,
-            self.level,
-            LonelyPsu::parse(&self.lonely_psu)?,
-        )?;
-        let method = self
-            .calibrate
-            .as_deref()
-            .map(Calibration::parse)
-            .transpose()?;
-        Ok(index::IndexRequest {
-            questionnaire: Questionnaire::load(&self.questionnaire)?,
-            calibration: match (self.margins, method) {
-                (Some(m), Some(c)) => Some((Margins::load(&m)?, c)),
-                _ => None,
-            },
+        let options = index::RunOptions {
+            ci: self.ci,
+            level: self.level,
+            lonely_psu: self.lonely_psu,
+            sheet: self.sheet,
+            flag_threshold: self.flag_threshold,
+            min_answers: self.min_answers,
+            max_ci_width: self.max_ci_width,
+            rank_seed: self.rank_seed,
+            rank_replicates: self.rank_replicates,
+            invalid_as_missing: self.invalid_as_missing,
+            calibrate: self.calibrate,
+        };
+        let inputs = index::RunInputs {
+            responses: self.responses,
+            questionnaire: self.questionnaire,
             population: match (self.sample, self.population) {
                 (Some(dir), _) => index::Population::Sample(dir),
                 (None, Some(file)) => index::Population::File(file),
                 (None, None) => unreachable!("clap requires one of them"),
             },
-            responses: self.responses,
-            sheet: self.sheet,
-            settings,
-            flags,
-            ranks,
-            invalid_as_missing: self.invalid_as_missing,
-            out: self.out,
-        })
+            margins: self.margins,
+        };
+        index::IndexRequest::new(inputs, &options, self.out)
     }
 }
 

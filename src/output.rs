@@ -1,7 +1,9 @@
-//! Writing output files, all of a run's files together or none: a run holds its output
-//! folder (a lock another run meets at once), writes every file into a staging folder, and
-//! only when all are complete and on disk puts them in place. An existing official sample is
-//! never overwritten without `force`.
+//! Writing output files: every CSV cell through one writer that keeps a spreadsheet from
+//! running it as a formula ([`CsvWriter`], [`needs_quote`], and [`restore`] for the readers),
+//! and all of a run's files together or none: a run holds its output folder (a lock another
+//! run meets at once), writes every file into a staging folder, and only when all are complete
+//! and on disk puts them in place. An existing official sample is never overwritten without
+//! `force`.
 //!
 //! When the output folder does not exist, or holds nothing but files of the names the run
 //! writes, the new files are staged in a hidden folder beside it (`.DIR.chiso-ID.part`) and
@@ -19,16 +21,162 @@
 //! the folder, with a note on standard error.
 
 use std::borrow::Cow;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::error::{ErrorKind, Result};
 
-/// A CSV writer into memory as every output file is written: comma-separated, `\n` line
-/// ends, quoted only where needed.
-pub fn csv_writer() -> csv::Writer<Vec<u8>> {
-    csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::new())
+/// A CSV writer into memory as every output file is written ([`CsvWriter`]).
+pub fn csv_writer() -> CsvWriter<Vec<u8>> {
+    CsvWriter::new(Vec::new())
+}
+
+/// The CSV writer of every file chiso writes: comma-separated, `\n` line ends, quoted only
+/// where needed, and every cell, header included, written as [`needs_quote`] says: with a
+/// `'` in front when a spreadsheet would run it as a formula. The methods are those of
+/// [`csv::Writer`] that chiso uses, so no cell can be written past the rule.
+pub struct CsvWriter<W: Write> {
+    inner: csv::Writer<W>,
+    /// A cell with its `'` in front (the rare cells that need one).
+    quoted: Vec<u8>,
+}
+
+impl<W: Write> CsvWriter<W> {
+    /// A writer into `out`.
+    pub fn new(out: W) -> CsvWriter<W> {
+        CsvWriter {
+            inner: csv::WriterBuilder::new()
+                .terminator(csv::Terminator::Any(b'\n'))
+                .from_writer(out),
+            quoted: Vec::new(),
+        }
+    }
+
+    /// Writes one cell of the current record.
+    #[inline]
+    pub fn write_field<T: AsRef<[u8]>>(&mut self, field: T) -> csv::Result<()> {
+        let field = field.as_ref();
+        if needs_quote(field) {
+            self.write_quoted(field)
+        } else {
+            self.inner.write_field(field)
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn write_quoted(&mut self, field: &[u8]) -> csv::Result<()> {
+        self.quoted.clear();
+        self.quoted.push(b'\'');
+        self.quoted.extend_from_slice(field);
+        self.inner.write_field(&self.quoted)
+    }
+
+    /// Writes the cells `record`, then ends the record (after any cells written with
+    /// [`CsvWriter::write_field`]): `write_record(std::iter::empty::<&[u8]>())` only ends it.
+    pub fn write_record<I, T>(&mut self, record: I) -> csv::Result<()>
+    where
+        I: IntoIterator<Item = T>,
+        T: AsRef<[u8]>,
+    {
+        for field in record {
+            self.write_field(field)?;
+        }
+        self.inner.write_record(std::iter::empty::<&[u8]>())
+    }
+
+    /// Writes what is buffered to the underlying writer and flushes it.
+    pub fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+
+    /// Flushes and returns the underlying writer.
+    pub fn into_inner(self) -> std::io::Result<W> {
+        self.inner.into_inner().map_err(|e| e.into_error())
+    }
+}
+
+/// Whether a cell of a CSV file chiso writes is written with a `'` in front (OWASP's defence
+/// against CSV injection): when its first character is `=`, `+`, `@`, a tab or a carriage
+/// return, or `-` and the cell is not a plain decimal number ([`is_plain_number`]: `-3.5`
+/// and `-1e-9` are left as they are, `-1+2` and `-cmd` are not), a spreadsheet would run it
+/// as a formula. So that the `'` can be taken off again ([`restore`]), a cell that is one or
+/// more `'` followed by such a text gets one more `'` as well. Every other cell, the empty
+/// one included, is written as it is. Reading the first byte is all it costs for almost
+/// every cell.
+#[inline]
+pub fn needs_quote(cell: &[u8]) -> bool {
+    match cell.first() {
+        Some(b'=' | b'+' | b'@' | b'\t' | b'\r' | b'-' | b'\'') => needs_quote_slow(cell),
+        _ => false,
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn needs_quote_slow(cell: &[u8]) -> bool {
+    let rest = &cell[cell.iter().take_while(|&&b| b == b'\'').count()..];
+    match rest.first() {
+        Some(b'=' | b'+' | b'@' | b'\t' | b'\r') => true,
+        Some(b'-') => !is_plain_number(rest),
+        _ => false,
+    }
+}
+
+/// Whether `cell` is a plain decimal number: an optional `-`, one or more digits, optionally
+/// `.` and one or more digits, optionally `e` or `E`, an optional sign and one or more digits
+/// (`-3.5`, `-1e-9`, `-0`; not `-.5`, `-5.`, `-inf` or `-1+2`).
+pub fn is_plain_number(cell: &[u8]) -> bool {
+    fn digits(s: &[u8]) -> usize {
+        s.iter().take_while(|b| b.is_ascii_digit()).count()
+    }
+    let mut s = cell.strip_prefix(b"-").unwrap_or(cell);
+    let whole = digits(s);
+    if whole == 0 {
+        return false;
+    }
+    s = &s[whole..];
+    if let Some(rest) = s.strip_prefix(b".") {
+        let fraction = digits(rest);
+        if fraction == 0 {
+            return false;
+        }
+        s = &rest[fraction..];
+    }
+    if let Some(rest) = s.strip_prefix(b"e").or_else(|| s.strip_prefix(b"E")) {
+        let rest = rest
+            .strip_prefix(b"+")
+            .or_else(|| rest.strip_prefix(b"-"))
+            .unwrap_or(rest);
+        let exponent = digits(rest);
+        if exponent == 0 {
+            return false;
+        }
+        s = &rest[exponent..];
+    }
+    s.is_empty()
+}
+
+/// A cell as chiso writes it into a CSV file: with a `'` in front when [`needs_quote`] says
+/// so.
+pub fn neutralise(cell: &str) -> Cow<'_, str> {
+    if needs_quote(cell.as_bytes()) {
+        Cow::Owned(format!("'{cell}"))
+    } else {
+        Cow::Borrowed(cell)
+    }
+}
+
+/// A cell of a CSV file chiso wrote, as it was before it was written ([`neutralise`]): one
+/// leading `'` taken off when what follows it would have needed one ([`needs_quote`]); any
+/// other cell as it is. `restore(&neutralise(s)) == s` for every text `s`. Only for
+/// chiso's own files: the inputs from offices are read as they are.
+#[inline]
+pub fn restore(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if needs_quote(rest.as_bytes()) => rest,
+        _ => cell,
+    }
 }
 
 /// A number cell: the shortest text that reads back as the same value (full precision), or
@@ -79,5 +227,172 @@ impl<'a> Staged<'a> {
     /// the order (so the last one, conventionally the manifest, appears last).
     pub fn commit(self) -> Result<Vec<PathBuf>> {
         folder::publish(&self.lock, &self.files)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn written(cells: &[&str]) -> String {
+        let mut w = csv_writer();
+        w.write_record(cells).unwrap();
+        String::from_utf8(w.into_inner().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn every_trigger_gets_a_quote_in_front() {
+        for (cell, out) in [
+            (
+                "=HYPERLINK(\"http://x\",\"y\")",
+                "'=HYPERLINK(\"http://x\",\"y\")",
+            ),
+            ("=1+1", "'=1+1"),
+            ("+SUM(A1)", "'+SUM(A1)"),
+            ("+84912345678", "'+84912345678"),
+            ("@cmd", "'@cmd"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            ("-2+3", "'-2+3"),
+            ("-cmd", "'-cmd"),
+            ("-", "'-"),
+            ("-.5", "'-.5"),
+            ("-5.", "'-5."),
+            ("-1e", "'-1e"),
+            ("-inf", "'-inf"),
+            ("-1-2", "'-1-2"),
+            ("=", "'="),
+        ] {
+            assert!(needs_quote(cell.as_bytes()), "{cell:?}");
+            assert_eq!(neutralise(cell), out, "{cell:?}");
+            assert_eq!(restore(out), cell, "{out:?}");
+        }
+    }
+
+    #[test]
+    fn numbers_and_ordinary_text_are_written_as_they_are() {
+        for cell in [
+            "",
+            "-3.5",
+            "-1e-9",
+            "-1E+9",
+            "-0",
+            "-12",
+            "0.5",
+            "98.8",
+            "1e-9",
+            "Nguyễn Văn A",
+            "A=B",
+            "x+1",
+            "a@b.vn",
+            " =x",
+            "#N/A",
+            "'",
+            "''",
+            "'abc",
+            "'-3.5",
+            "''12",
+            "＝HYPERLINK()",
+        ] {
+            assert!(!needs_quote(cell.as_bytes()), "{cell:?}");
+            assert_eq!(neutralise(cell), cell);
+            assert_eq!(restore(cell), cell);
+        }
+    }
+
+    #[test]
+    fn a_text_that_starts_with_quotes_before_a_trigger_gets_one_more() {
+        for (cell, out) in [
+            ("'=x", "''=x"),
+            ("''=x", "'''=x"),
+            ("'+1", "''+1"),
+            ("'-cmd", "''-cmd"),
+            ("'\tx", "''\tx"),
+        ] {
+            assert_eq!(neutralise(cell), out);
+            assert_eq!(restore(out), cell);
+            // Read back once, not twice: the text as it was, quotes included.
+            assert_eq!(restore(&neutralise(out)), out);
+        }
+    }
+
+    #[test]
+    fn the_writer_quotes_cells_and_headers_and_leaves_the_rest_byte_for_byte() {
+        assert_eq!(
+            written(&["=a", "b,c", "-1", "-1+2", "", "\"q\""]),
+            "'=a,\"b,c\",-1,'-1+2,,\"\"\"q\"\"\"\n"
+        );
+        let mut w = csv_writer();
+        w.write_field("@x").unwrap();
+        w.write_field("y").unwrap();
+        w.write_record(std::iter::empty::<&[u8]>()).unwrap();
+        w.write_record(["+1", "2"]).unwrap();
+        assert_eq!(w.into_inner().unwrap(), b"'@x,y\n'+1,2\n");
+        // Without a trigger, exactly what the csv crate writes.
+        let cells = ["a", "b c", "x\"y", "line\nend", "1.5", "-2"];
+        let mut plain = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_writer(Vec::new());
+        plain.write_record(cells).unwrap();
+        assert_eq!(
+            written(&cells).as_bytes(),
+            plain.into_inner().unwrap().as_slice()
+        );
+    }
+
+    /// Reads one CSV line as the `csv` crate does, and every cell through [`restore`].
+    fn read_back(bytes: &[u8]) -> Vec<String> {
+        let mut r = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(bytes);
+        let rec = r.records().next().unwrap().unwrap();
+        rec.iter().map(|c| restore(c).to_string()).collect()
+    }
+
+    /// Texts that start, often, with what the rule looks at.
+    fn cell() -> impl Strategy<Value = String> {
+        (
+            prop::collection::vec(
+                prop::sample::select(vec!['\'', '=', '+', '-', '@', '\t', '\r']),
+                0..4,
+            ),
+            prop::option::of("-?[0-9]{1,3}(\\.[0-9]{1,3})?([eE][+-]?[0-9]{1,2})?"),
+            any::<String>(),
+        )
+            .prop_map(|(lead, number, tail)| {
+                let mut s: String = lead.into_iter().collect();
+                s.push_str(&number.unwrap_or_default());
+                s.push_str(&tail);
+                s
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn restore_undoes_neutralise(s in cell()) {
+            let n = neutralise(&s);
+            prop_assert_eq!(restore(&n), s.as_str());
+        }
+
+        #[test]
+        fn a_written_cell_never_starts_as_a_formula(s in cell()) {
+            let n = neutralise(&s);
+            let b = n.as_bytes();
+            match b.first() {
+                Some(b'=' | b'+' | b'@' | b'\t' | b'\r') => prop_assert!(false, "{:?}", n),
+                Some(b'-') => prop_assert!(is_plain_number(b), "{:?}", n),
+                _ => {}
+            }
+        }
+
+        #[test]
+        fn write_then_read_is_the_identity(cells in prop::collection::vec(cell(), 1..6)) {
+            let mut w = csv_writer();
+            w.write_record(&cells).unwrap();
+            let bytes = w.into_inner().unwrap();
+            // A record of one empty cell is written `""` by the csv crate: still one cell.
+            prop_assert_eq!(read_back(&bytes), cells);
+        }
     }
 }

@@ -23,6 +23,11 @@ pub const REQUIRED: [&str; 4] = ["record_id", "unit_code", "applicant_id", "retu
 /// Columns with personal data: written only to the interviewers' list (`sample.csv`).
 pub const CONTACT: [&str; 3] = ["applicant_name", "phone", "address"];
 
+/// The columns that hold personal data: the applicant's identifier (an ID card or tax
+/// number) and the contact columns. They appear only in the interviewers' list
+/// (`sample.csv`): never as strata (published in the manifest), margins or in a message.
+pub const PERSONAL: [&str; 4] = ["applicant_id", "applicant_name", "phone", "address"];
+
 /// Optional descriptive columns carried from the evaluated record into `sample.csv`.
 pub const DESCRIPTIVE: [&str; 10] = [
     "unit_name",
@@ -439,6 +444,17 @@ impl RecordLayout {
                     ),
                 )
             })?;
+            if let Some(p) = PERSONAL.iter().find(|p| find(p) == Some(index)) {
+                return Err(Error::design(
+                    "design",
+                    "[frame] strata",
+                    format!(
+                        "stratum column `{s}` is the `{p}` column of {file}, which holds personal \
+                         data: strata are published in the manifest; stratify by unit, applicant \
+                         type, channel or another category"
+                    ),
+                ));
+            }
             strata_cols.push(StratumColumn {
                 index,
                 normalise_type: Some(index) == applicant_type,
@@ -481,7 +497,13 @@ impl RecordLayout {
         reason: impl Into<String>,
     ) -> CellProblem {
         let header = self.headers.get(column).map_or("", String::as_str);
-        CellProblem::new(&self.file, row.number(), header, row.get(column), reason)
+        // An applicant's identifier is personal: masked in messages and in rejected.csv.
+        let value = if column == self.applicant_id {
+            crate::error::mask(row.get(column))
+        } else {
+            row.get(column).to_string()
+        };
+        CellProblem::new(&self.file, row.number(), header, &value, reason)
     }
 
     /// The first check of a non-blank row: it has as many cells as the header. It comes before

@@ -434,7 +434,14 @@ pub fn read_with(
         if row.is_blank() {
             continue;
         }
-        let key = row.get(key_col);
+        let mut key = row.get(key_col);
+        if let Link::Sample(_) = link
+            && !by_applicant.contains_key(key)
+            && by_applicant.contains_key(crate::output::restore(key))
+        {
+            // An identifier copied from sample.csv as it is written there: `'=…` for `=…`.
+            key = crate::output::restore(key);
+        }
         let disposition = match disposition_col {
             None => Disposition::Complete,
             Some(c) => Disposition::parse(row.get(c)).ok_or_else(|| {
@@ -451,7 +458,16 @@ pub fn read_with(
         let (stratum, unit, big_n, officer, entry_aux) = match link {
             Link::Sample(_) => {
                 let entries = by_applicant.get(key).map(Vec::as_slice).unwrap_or(&[]);
-                let wanted = stratum_col.map(|c| row.get(c)).filter(|s| !s.is_empty());
+                let wanted = stratum_col
+                    .map(|c| row.get(c))
+                    .filter(|s| !s.is_empty())
+                    .map(|w| {
+                        if entries.iter().any(|e| e.stratum == w) {
+                            w
+                        } else {
+                            crate::output::restore(w)
+                        }
+                    });
                 let chosen: Vec<&SampleEntry> = entries
                     .iter()
                     .filter(|e| wanted.is_none_or(|w| w == e.stratum))

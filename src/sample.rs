@@ -99,24 +99,87 @@ impl Lists {
 
     /// The manifest's per-stratum entries, and the frame digest (hexadecimal).
     pub fn entries(&self) -> (Vec<StratumEntry>, String) {
-        let (whole, strata) = self.frame.digests();
-        let entries = self
-            .frame
-            .strata
-            .iter()
-            .zip(&self.sizes)
-            .zip(strata)
-            .map(|((s, z), d)| StratumEntry {
-                stratum: s.label(),
-                values: s.values.clone(),
-                frame_size: s.size(),
-                sample_size: z.n,
-                reserve_size: z.reserve,
-                frame_digest: hex::encode(d),
-            })
-            .collect();
-        (entries, hex::encode(whole))
+        stratum_entries(&self.frame, &self.sizes)
     }
+}
+
+/// The per-stratum entries of a frame with its sizes (as the manifest and a commitment list
+/// them), and the frame digest (hexadecimal).
+pub(crate) fn stratum_entries(frame: &Frame, sizes: &[StratumSize]) -> (Vec<StratumEntry>, String) {
+    let (whole, strata) = frame.digests();
+    let entries = frame
+        .strata
+        .iter()
+        .zip(sizes)
+        .zip(strata)
+        .map(|((s, z), d)| StratumEntry {
+            stratum: s.label(),
+            values: s.values.clone(),
+            frame_size: s.size(),
+            sample_size: z.n,
+            reserve_size: z.reserve,
+            frame_digest: hex::encode(d),
+        })
+        .collect();
+    (entries, hex::encode(whole))
+}
+
+/// The totals over `entries`.
+pub(crate) fn totals(entries: &[StratumEntry]) -> Totals {
+    Totals {
+        strata: entries.len() as u64,
+        frame_size: entries.iter().map(|e| e.frame_size).sum(),
+        sample_size: entries.iter().map(|e| e.sample_size).sum(),
+        reserve_size: entries.iter().map(|e| e.reserve_size).sum(),
+    }
+}
+
+/// Reads the records of `req` into a frame, refusing them as a draw does (too many rejected
+/// rows, or any with `strict`), with what the manifest says of the file.
+pub(crate) fn read_checked(
+    req: &SampleRequest,
+) -> Result<(Table, RecordLayout, Frame, RecordsInfo)> {
+    let (table, layout, frame) = read_records(
+        &req.records,
+        req.sheet.as_deref(),
+        &req.columns,
+        &req.design,
+    )?;
+    if !(0.0..=1.0).contains(&req.max_rejected) {
+        return Err(crate::Error::setting(
+            "max_rejected",
+            req.max_rejected,
+            "expected a share from 0 to 1, such as 0.1",
+        ));
+    }
+    crate::records::check_rejected(
+        table.name(),
+        frame.counts.rows,
+        &frame.rejections,
+        req.max_rejected,
+    )?;
+    if req.strict && !frame.rejections.is_empty() {
+        return Err(ErrorKind::Strict {
+            file: table.name().to_string(),
+            count: frame.rejections.len(),
+            first: frame.rejections.iter().take(5).cloned().collect(),
+        }
+        .into());
+    }
+    let records_info = RecordsInfo {
+        file: req
+            .records
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        sheet: req.sheet.clone(),
+        sha256: match table.sha256() {
+            Some(h) => h,
+            None => table::file_sha256(&req.records)?,
+        },
+        counts: frame.counts,
+    };
+    Ok((table, layout, frame, records_info))
 }
 
 /// What `chiso sample` needs.
@@ -139,6 +202,9 @@ pub struct SampleRequest {
     /// The largest share of rejected rows (0–1) a draw accepts ([`DEFAULT_MAX_REJECTED`]);
     /// a file whose every row is rejected is refused whatever it is.
     pub max_rejected: f64,
+    /// A commitment made before the seed ([`crate::commitment`]), with the file it was read
+    /// from: the draw is refused unless it is made from exactly what was committed.
+    pub commitment: Option<(crate::commitment::Commitment, PathBuf)>,
 }
 
 /// The largest share of rejected rows a draw accepts unless told otherwise: more than one row
@@ -211,46 +277,7 @@ pub fn draw_sample(req: &SampleRequest) -> Result<SampleOutput> {
 
 /// [`draw_sample`] with `seed` exactly as given (as `chiso verify` re-draws a manifest's).
 pub(crate) fn draw_with_seed(req: &SampleRequest, seed: &str) -> Result<SampleOutput> {
-    let (table, layout, frame) = read_records(
-        &req.records,
-        req.sheet.as_deref(),
-        &req.columns,
-        &req.design,
-    )?;
-    if !(0.0..=1.0).contains(&req.max_rejected) {
-        return Err(crate::Error::setting(
-            "max_rejected",
-            req.max_rejected,
-            "expected a share from 0 to 1, such as 0.1",
-        ));
-    }
-    crate::records::check_rejected(
-        table.name(),
-        frame.counts.rows,
-        &frame.rejections,
-        req.max_rejected,
-    )?;
-    if req.strict && !frame.rejections.is_empty() {
-        return Err(ErrorKind::Strict {
-            file: table.name().to_string(),
-            count: frame.rejections.len(),
-            first: frame.rejections.iter().take(5).cloned().collect(),
-        }
-        .into());
-    }
-    let records_info = RecordsInfo {
-        file: req
-            .records
-            .file_name()
-            .map(|f| f.to_string_lossy().into_owned())
-            .unwrap_or_default(),
-        sheet: req.sheet.clone(),
-        sha256: match table.sha256() {
-            Some(h) => h,
-            None => table::file_sha256(&req.records)?,
-        },
-        counts: frame.counts,
-    };
+    let (table, layout, frame, records_info) = read_checked(req)?;
     let lists = Lists::draw(frame, &req.design, seed, req.threads)?;
     // The digests and `rejected.csv` need only the lists: they are computed on a second
     // thread while this one reads the picks again.
@@ -267,12 +294,7 @@ pub(crate) fn draw_with_seed(req: &SampleRequest, seed: &str) -> Result<SampleOu
             let others = others.join().expect("the digests do not panic");
             sample_csv.map(|csv| (csv, others))
         })?;
-    let totals = Totals {
-        strata: entries.len() as u64,
-        frame_size: entries.iter().map(|e| e.frame_size).sum(),
-        sample_size: entries.iter().map(|e| e.sample_size).sum(),
-        reserve_size: entries.iter().map(|e| e.reserve_size).sum(),
-    };
+    let totals = totals(&entries);
     let manifest = Manifest {
         format: manifest::FORMAT.to_string(),
         algorithm: draw::ALGORITHM.to_string(),
@@ -287,6 +309,9 @@ pub(crate) fn draw_with_seed(req: &SampleRequest, seed: &str) -> Result<SampleOu
         totals,
         strata: entries,
     };
+    if let Some((c, path)) = &req.commitment {
+        crate::commitment::refuse_unless_committed(c, path, &manifest)?;
+    }
     Ok(SampleOutput {
         lists,
         manifest,

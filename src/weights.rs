@@ -255,6 +255,21 @@ impl Margins {
                 .split(CROSS)
                 .map(|v| v.trim().to_string())
                 .collect();
+            if let Some(p) = columns
+                .iter()
+                .find(|c| crate::records::PERSONAL.contains(&c.as_str()))
+            {
+                return Err(Error::cell(
+                    &file,
+                    r.number(),
+                    "variable",
+                    variable,
+                    format!(
+                        "`{p}` holds personal data and cannot be a margin: calibrate on \
+                         categories such as channel, applicant type or unit"
+                    ),
+                ));
+            }
             if columns.iter().any(String::is_empty) {
                 return Err(Error::cell(
                     &file,

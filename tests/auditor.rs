@@ -59,12 +59,15 @@ fn same_lists(records_text: &str, design: &str) {
         p(&rec),
         "--manifest",
         p(&dir.path("out/manifest.json")),
+        "--sample",
+        p(&dir.path("out/sample.csv")),
         "--out",
         p(&lists),
     ]);
     let (stdout, err) = text(&o);
     assert_eq!(o.status.code(), Some(0), "{stdout}{err}");
     assert!(stdout.contains("IDENTICAL"), "{stdout}");
+    assert!(stdout.contains("list rows match"), "{stdout}");
     // The first five columns of sample.csv, written the same way, are the Python lists.
     let mut rdr = csv::Reader::from_path(dir.path("out/sample.csv")).unwrap();
     let mut w = csv::WriterBuilder::new()
@@ -260,4 +263,165 @@ fn boolean_identifiers_are_rejected_alike_from_a_csv_and_from_boolean_cells() {
     assert_eq!(dir.read("csv/sample.csv"), dir.read("xlsx/sample.csv"));
     assert_eq!(dir.read("csv/rejected.csv"), dir.read("xlsx/rejected.csv"));
     same_lists(text_, DESIGN);
+}
+
+/// Identifiers, stratum values and names that a spreadsheet would run as formulas: chiso and
+/// Python write the same `'` in front of the same cells, and both read them back as the
+/// records have them.
+#[test]
+fn cells_that_look_like_formulas_are_written_and_read_back_alike() {
+    let ids = [
+        "=HYPERLINK(\"http://x\",\"y\")",
+        "+SUM(A1)",
+        "@cmd",
+        "-2+3",
+        "-5",
+        "'=x",
+        "''@y",
+        "'plain",
+        "-cmd",
+        "=1+1",
+    ];
+    let mut t = String::from("record_id,unit_code,applicant_id,returned_date,applicant_name\n");
+    for (u, unit) in ["=U1", "@U2", "U3"].iter().enumerate() {
+        for (a, id) in ids.iter().enumerate() {
+            let cells = [
+                format!("-R{u}{a}"),
+                unit.to_string(),
+                id.to_string(),
+                format!("2024-03-{:02}", a + 1),
+                format!("+{id}"),
+            ];
+            let quoted: Vec<String> = cells
+                .iter()
+                .map(|c| format!("\"{}\"", c.replace('"', "\"\"")))
+                .collect();
+            t.push_str(&quoted.join(","));
+            t.push('\n');
+        }
+    }
+    same_lists(&t, DESIGN);
+    let dir = Dir::new();
+    dir.write("records.csv", &t);
+    let o = sample_cli(&dir, "records.csv", DESIGN, "s", "out", &[]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let sample = dir.read("out/sample.csv");
+    assert!(sample.contains("'=U1,"), "{sample}");
+    assert!(
+        sample.contains(",\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\","),
+        "{sample}"
+    );
+    assert!(!sample.contains(",=") && !sample.contains(",+") && !sample.contains(",@"));
+    // An edited list is found by Python too.
+    dir.write(
+        "edited.csv",
+        &sample.replacen(",official,1,", ",official,9,", 1),
+    );
+    let o = redraw(&[
+        "--records",
+        p(&dir.path("records.csv")),
+        "--manifest",
+        p(&dir.path("out/manifest.json")),
+        "--sample",
+        p(&dir.path("edited.csv")),
+    ]);
+    let (stdout, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{stdout}{err}");
+    assert!(stdout.contains("official rank 9"), "{stdout}");
+}
+
+/// The message of a refusal: the line that names the file.
+fn error_line(err: &str) -> &str {
+    err.lines()
+        .find(|l| l.starts_with("error: "))
+        .unwrap_or(err)
+}
+
+/// `damaged` is refused by the binary and by Python alike: exit 2, the same message naming
+/// the line where a stray quote opens (Python given the manifest of an undamaged draw).
+fn refused_alike(damaged: &str, want: &str) {
+    let dir = Dir::new();
+    dir.write("good.csv", &records_with_addresses(3));
+    let o = sample_cli(&dir, "good.csv", DESIGN, "s", "good", &[]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let rec = dir.write("records.csv", damaged);
+    let o = sample_cli(
+        &dir,
+        "records.csv",
+        DESIGN,
+        "s",
+        "out",
+        &["--max-rejected", "1"],
+    );
+    let (_, ours) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{ours}");
+    let o = redraw(&[
+        "--records",
+        p(&rec),
+        "--manifest",
+        p(&dir.path("good/manifest.json")),
+    ]);
+    let (out, theirs) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}{theirs}");
+    assert_eq!(error_line(&theirs), error_line(&ours));
+    assert!(error_line(&ours).contains(want), "{ours}");
+}
+
+#[test]
+fn stray_quotes_that_swallow_lines_are_refused_alike() {
+    // In a file without quotes, an unclosed quote in the last column of the first row, and
+    // one in the header.
+    let plain = records(3);
+    let first = plain.lines().nth(1).unwrap();
+    let at = first.rfind(',').unwrap() + 1;
+    let damaged = plain.replacen(first, &format!("{}\"{}", &first[..at], &first[at..]), 1);
+    refused_alike(
+        &damaged,
+        "line 2: a quote opens a cell here (row 2, column `phone`) that never closes: the rest \
+         of the file (33 lines) would be one cell; remove the stray quote, or close the cell \
+         where it should end",
+    );
+    let damaged = plain.replacen(",phone", ",\"phone", 1);
+    refused_alike(
+        &damaged,
+        "line 1: a quote opens a cell here (row 1, cell 7) that never closes: the rest of the \
+         file (34 lines)",
+    );
+    // With quoted addresses: an unclosed quote on the last line (CRLF), and stray quotes
+    // that the next quoted address closes, in rows then of another shape.
+    let t = records_with_addresses(3);
+    let line = |k: usize| t.lines().nth(k).unwrap();
+    let damaged = format!("{}\"Huế\r\n", t.strip_suffix("Huế\n").unwrap());
+    refused_alike(
+        &damaged,
+        "line 35: a quote opens a cell here (row 34, column `address`) that never closes: the \
+         rest of the file (1 line)",
+    );
+    let damaged = t.replacen(line(1), &line(1).replacen(",Huế", ",\"Huế", 1), 1);
+    refused_alike(
+        &damaged,
+        "line 2: a quote opens a cell here (row 2, column `address`) that closes only on line \
+         8: lines 2 to 8 read as one row of 9 cells where the header has 8; remove the stray \
+         quote, or close the cell where it should end",
+    );
+    let damaged = t.replacen(line(3), &line(3).replacen(",Nguyễn", ",\"Nguyễn", 1), 1);
+    refused_alike(
+        &damaged,
+        "line 4: a quote opens a cell here (row 4, column `applicant_name`) that closes only \
+         on line 8: lines 4 to 8 read as one row of 7 cells where the header has 8",
+    );
+    // The same with CRLF line ends and two blank lines before it.
+    let damaged = damaged
+        .replace('\n', "\r\n")
+        .replacen("\r\n", "\r\n\r\n", 2);
+    refused_alike(
+        &damaged,
+        "line 6: a quote opens a cell here (row 4, column `applicant_name`) that closes only \
+         on line 10: lines 6 to 10 read as one row of 7 cells",
+    );
+}
+
+#[test]
+fn python_redraws_records_with_a_quoted_address_over_several_lines() {
+    same_lists(&records_with_addresses(3), DESIGN);
 }

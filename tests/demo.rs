@@ -250,7 +250,16 @@ fn the_demo_scores_par_and_writes_the_report() {
     }
     assert_eq!(
         ran,
-        ["sample", "index", "timeliness", "par", "par", "report"],
+        [
+            "commit",
+            "sample",
+            "commit",
+            "index",
+            "timeliness",
+            "par",
+            "par",
+            "report"
+        ],
         "{stdout}"
     );
 }
@@ -274,6 +283,16 @@ fn the_demo_is_byte_identical_across_runs() {
     );
     for (name, bytes) in &one {
         assert!(&two[name] == bytes, "{name} differs between two runs");
+    }
+    // No cell of the demo's files would run as a formula, nor starts with the `'` in front of
+    // one: the readers of an office's files, which take cells as they are, read the demo's
+    // inputs (records, responses, scores) as they were generated.
+    assert!(assert_no_formula_cells(&dir.path("one")).len() > 10);
+    for (name, rows) in csv_files(&dir.path("one")) {
+        assert!(
+            rows.iter().flatten().all(|c| !c.starts_with('\'')),
+            "{name}"
+        );
     }
 }
 

@@ -1,6 +1,9 @@
 //! Damaged inputs, made from valid ones by seeded mutations (truncations, stray quotes, NUL
 //! bytes, bad UTF-8, huge cells, duplicated headers, doubled or dropped lines): every command
-//! ends with exit 0 or 2, never a panic, and a refused run leaves no file behind.
+//! ends with exit 0 or 2, never a panic, and a refused run leaves no file behind. A file with a
+//! damaged row never loses the rows around it: after a stray quote (anywhere, and at the start
+//! of a cell, where it opens quotes), a run that is not refused read as many rows as from the
+//! file undamaged, with at most one more rejected.
 //!
 //! The mutations come from ChaCha20 with a fixed seed, so a failure is reproducible: the
 //! message names the input, the mutation number and what was done.
@@ -14,6 +17,9 @@ use crate::util::*;
 
 /// How many mutations of each input.
 const CASES: usize = 40;
+
+/// How many more of each CSV input, each a stray quote at the start of a cell.
+const QUOTE_CASES: usize = 12;
 
 fn below(rng: &mut ChaCha20Rng, n: usize) -> usize {
     (rng.next_u64() % n.max(1) as u64) as usize
@@ -93,11 +99,40 @@ fn mutate(rng: &mut ChaCha20Rng, bytes: &[u8]) -> (Vec<u8>, String) {
     (b, what)
 }
 
-/// Runs `args` and checks the outcome: 0 or 2, and on 2 nothing in `out`.
-fn check(args: &[&str], out: &Path, what: &str) -> i32 {
+/// A stray quote where a cell starts (at the start of a line or after a comma), where it
+/// opens quotes that run over the lines after it; and a description of it.
+fn stray_quote_at_a_cell_start(rng: &mut ChaCha20Rng, bytes: &[u8]) -> (Vec<u8>, String) {
+    let starts: Vec<usize> = (0..bytes.len())
+        .filter(|&i| i == 0 || matches!(bytes[i - 1], b',' | b'\n'))
+        .collect();
+    let at = starts[below(rng, starts.len())];
+    let mut b = bytes.to_vec();
+    b.insert(at, b'"');
+    (
+        b,
+        format!("a stray quote at byte {at}, where a cell starts"),
+    )
+}
+
+/// The rows read and rejected that a run printed: `records: N rows read, M rejected` (sample),
+/// `N responses in` (index, no row rejected); `None` for another command.
+fn counts(stdout: &str) -> Option<(u64, u64)> {
+    let number = |s: &str| s.trim().parse::<u64>().ok();
+    if let Some(rest) = stdout.lines().find_map(|l| l.strip_prefix("records: ")) {
+        let (rows, rest) = rest.split_once(" rows read, ")?;
+        let (rejected, _) = rest.split_once(" rejected")?;
+        return Some((number(rows)?, number(rejected)?));
+    }
+    let (responses, _) = stdout.lines().next()?.split_once(" responses in ")?;
+    Some((number(responses)?, 0))
+}
+
+/// Runs `args` and checks the outcome: 0 or 2, and on 2 nothing in `out`. The exit status
+/// and the rows read and rejected ([`counts`]).
+fn check(args: &[&str], out: &Path, what: &str) -> (i32, Option<(u64, u64)>) {
     let o = chiso(args);
     let code = o.status.code().unwrap_or(-1);
-    let (_, err) = text(&o);
+    let (stdout, err) = text(&o);
     assert!(code == 0 || code == 2, "{what}: exit {code}\n{err}");
     assert!(!err.contains("panicked"), "{what}: {err}");
     if code == 2 {
@@ -107,7 +142,7 @@ fn check(args: &[&str], out: &Path, what: &str) -> i32 {
             .unwrap_or_default();
         assert!(left.is_empty(), "{what}: a refused run left {left:?}");
     }
-    code
+    (code, counts(&stdout))
 }
 
 /// Mutates the file `name` of `inputs` (name, text) `CASES` times and runs `command` on each
@@ -133,19 +168,41 @@ fn each_mutation(
     }
     let (args, out) = command(&dir);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    assert_eq!(check(&args, &out, &format!("{label}, unmutated")), 0);
+    let (code, undamaged) = check(&args, &out, &format!("{label}, unmutated"));
+    assert_eq!(code, 0);
     let (mut ok, mut refused) = (0, 0);
-    for case in 0..CASES {
+    let quote_cases = if name.ends_with(".csv") {
+        QUOTE_CASES
+    } else {
+        0
+    };
+    for case in 0..CASES + quote_cases {
         let dir = Dir::new();
         for (n, t) in inputs {
             dir.write(n, t);
         }
-        let (bytes, what) = mutate(&mut rng, original.as_bytes());
+        let (bytes, what) = if case < CASES {
+            mutate(&mut rng, original.as_bytes())
+        } else {
+            stray_quote_at_a_cell_start(&mut rng, original.as_bytes())
+        };
         std::fs::write(dir.path(name), bytes).unwrap();
         let (args, out) = command(&dir);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        match check(&args, &out, &format!("{label} mutation {case}: {what}")) {
-            0 => ok += 1,
+        let what = format!("{label} mutation {case}: {what}");
+        match check(&args, &out, &what) {
+            (0, read) => {
+                ok += 1;
+                // A damaged row never loses the rows around it.
+                if let (Some((rows, rejected)), true) = (undamaged, what.contains("stray quote")) {
+                    let (now, now_rejected) = read.expect("the rows read are printed");
+                    assert!(
+                        now == rows && now_rejected <= rejected + 1,
+                        "{what}: {now} rows read, {now_rejected} rejected; undamaged, {rows} \
+                         read, {rejected} rejected"
+                    );
+                }
+            }
             _ => refused += 1,
         }
     }

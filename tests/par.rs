@@ -773,3 +773,64 @@ fn a_bad_framework_or_setting_is_refused_before_any_output() {
     assert!(err.contains("--level 95: expected a proportion"), "{err}");
     assert!(r.dir.files("out").is_empty());
 }
+
+#[test]
+fn verify_par_recomputes_every_number_and_names_the_one_changed() {
+    let r = run(FRAMEWORK, SCORES, Some(SURVEY), &[]);
+    assert!(r.out.status.success(), "{:?}", text(&r.out));
+    let d = &r.dir;
+    let verify = || {
+        let o = chiso(&[
+            "verify",
+            "--par",
+            p(&d.path("out")),
+            "--framework",
+            p(&d.path("framework.toml")),
+            "--scores",
+            p(&d.path("scores.csv")),
+            "--survey",
+            p(&d.path("indices.csv")),
+        ]);
+        let (a, b) = text(&o);
+        (o.status.code().unwrap(), format!("{a}{b}"))
+    };
+    let (code, out) = verify();
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("IDENTICAL"), "{out}");
+    // par.json names its inputs.
+    let json: serde_json::Value = serde_json::from_str(&d.read("out/par.json")).unwrap();
+    let inputs: Vec<&str> = json["provenance"]["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["input"].as_str().unwrap())
+        .collect();
+    assert_eq!(inputs, ["framework", "scores", "survey"]);
+    // One index changed in par.csv.
+    let csv_text = d.read("out/par.csv");
+    let mut lines: Vec<String> = csv_text.lines().map(String::from).collect();
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let at = header.iter().position(|h| *h == "index").unwrap();
+    let mut cells: Vec<String> = lines[1].split(',').map(String::from).collect();
+    cells[at] = "12.5".into();
+    lines[1] = cells.join(",");
+    d.write("out/par.csv", &(lines.join("\n") + "\n"));
+    let (code, out) = verify();
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("par.csv row 2") && out.contains("12.5 published"),
+        "{out}"
+    );
+    // Other scores than the ones the result names.
+    d.write("out/par.csv", &csv_text);
+    d.write(
+        "scores.csv",
+        &SCORES.replacen("SO-B,Sở B,so,1.2,2,,", "SO-B,Sở B,so,1.2,1.5,,", 1),
+    );
+    let (code, out) = verify();
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("scores:") && out.contains("is not the file"),
+        "{out}"
+    );
+}

@@ -282,6 +282,23 @@ fn published_indices_name_their_inputs_and_the_report_refuses_another_samples_ma
     };
     let (code, out) = report("out/manifest.json", "rep");
     assert_eq!(code, 0, "{out}");
+    // The page and the workbook's summary sheet name every input by its SHA-256.
+    let page = dir.read("rep/report.html");
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook(dir.path("rep/report.xlsx")).unwrap();
+    use calamine::Reader as _;
+    let summary = book.worksheet_range("Tổng hợp").unwrap();
+    let cells: Vec<String> = summary.cells().map(|(_, _, c)| c.to_string()).collect();
+    for file in [
+        "idx/indices.csv",
+        "responses.csv",
+        "q.toml",
+        "out/sample.csv",
+        "out/manifest.json",
+    ] {
+        let sha = file_sha(&dir.path(file));
+        assert!(page.contains(&sha), "{file} on the page");
+        assert!(cells.contains(&sha), "{file} in the workbook: {cells:?}");
+    }
     // Another sample of the same records (another seed): its manifest is refused.
     let o = sample_cli(&dir, "records.csv", DESIGN, "another seed", "out2", &[]);
     assert!(o.status.success(), "{:?}", text(&o));
@@ -292,4 +309,216 @@ fn published_indices_name_their_inputs_and_the_report_refuses_another_samples_ma
         "{out}"
     );
     assert!(!dir.path("rep2").exists());
+}
+
+#[test]
+fn no_message_or_manifest_holds_personal_data() {
+    // Every name, phone and identifier of the records.
+    let recs = records(3);
+    let secrets: Vec<String> = recs
+        .lines()
+        .skip(1)
+        .flat_map(|l| {
+            let c: Vec<&str> = l.split(',').collect();
+            [c[2].to_string(), c[5].to_string(), c[6].to_string()]
+        })
+        .filter(|s| s.len() > 3)
+        .collect();
+    let leaks = |what: &str, text: &str| {
+        for s in &secrets {
+            assert!(!text.contains(s.as_str()), "{what} prints {s}: {text}");
+        }
+    };
+    let dir = Dir::new();
+    dir.write("records.csv", &recs);
+    // Contact columns and the applicant's id cannot be strata.
+    for column in ["phone", "applicant_name", "applicant_id"] {
+        let design = DESIGN.replace(
+            "strata = [\"unit_code\"]",
+            &format!("strata = [\"{column}\"]"),
+        );
+        let o = sample_cli(&dir, "records.csv", &design, "s", "bad", &[]);
+        let (out, err) = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{column}: {err}");
+        assert!(
+            err.contains("personal data") && err.contains(column),
+            "{err}"
+        );
+        leaks(column, &format!("{out}{err}"));
+        assert!(!dir.path("bad").exists());
+    }
+    // A rejected row's applicant id is masked, in the message and in rejected.csv.
+    let mut with_bad = recs.clone();
+    with_bad.push_str("R99999,U00,079301\u{1}12345,2024-03-01,citizen,Lê Văn Bí,0987654321\n");
+    dir.write("records.csv", &with_bad);
+    let o = sample_cli(&dir, "records.csv", DESIGN, "s", "out", &["--strict"]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("079…"), "{err}");
+    for s in ["079301", "Lê Văn Bí", "0987654321"] {
+        assert!(!format!("{out}{err}").contains(s), "{s}: {err}");
+    }
+    let o = sample_cli(&dir, "records.csv", DESIGN, "s", "out", &[]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let rejected = dir.read("out/rejected.csv");
+    assert!(
+        rejected.contains(",applicant_id,079…,") && !rejected.contains("079301"),
+        "{rejected}"
+    );
+    leaks("manifest.json", &dir.read("out/manifest.json"));
+    // Margins on a contact column are refused, naming no respondent.
+    dir.write("records.csv", &recs);
+    let dir2 = drawn();
+    let (code, out) = index(&dir2);
+    assert_eq!(code, 0, "{out}");
+    let margins = dir2.write(
+        "margins.csv",
+        "variable,category,population\napplicant_name,Nguyễn Văn 1,3\napplicant_name,Nguyễn Văn 2,5\n",
+    );
+    let o = chiso(&[
+        "index",
+        "--responses",
+        p(&dir2.path("responses.csv")),
+        "--questionnaire",
+        p(&dir2.path("q.toml")),
+        "--sample",
+        p(&dir2.path("out")),
+        "--margins",
+        p(&margins),
+        "--calibrate",
+        "poststratify",
+        "--out",
+        p(&dir2.path("idx2")),
+    ]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("personal data"), "{err}");
+    assert!(!format!("{out}{err}").contains("Nguyễn Văn 3"), "{err}");
+}
+
+fn verify_indices(dir: &Dir, responses: &str) -> (i32, String) {
+    let o = chiso(&[
+        "verify",
+        "--indices",
+        p(&dir.path("idx")),
+        "--responses",
+        p(&dir.path(responses)),
+        "--questionnaire",
+        p(&dir.path("q.toml")),
+        "--sample",
+        p(&dir.path("out")),
+    ]);
+    let (out, err) = text(&o);
+    (o.status.code().unwrap(), format!("{out}{err}"))
+}
+
+#[test]
+fn verify_indices_recomputes_every_number_and_says_which_differs() {
+    let dir = drawn();
+    let (code, out) = index(&dir);
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = verify_indices(&dir, "responses.csv");
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("IDENTICAL") && out.contains("re-computed"),
+        "{out}"
+    );
+
+    // One published number changed: named by file, row, domain, indicator and column.
+    let csv_text = dir.read("idx/indices.csv");
+    let line = csv_text
+        .lines()
+        .find(|l| l.starts_with("U01,overall,satisfied_pct,"))
+        .unwrap()
+        .to_string();
+    let mut cells: Vec<&str> = line.split(',').collect();
+    let forged = "99.5".to_string();
+    let was = cells[3].to_string();
+    cells[3] = &forged;
+    dir.write(
+        "idx/indices.csv",
+        &csv_text.replace(&line, &cells.join(",")),
+    );
+    let (code, out) = verify_indices(&dir, "responses.csv");
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("indices.csv row")
+            && out.contains("(U01, overall, satisfied_pct): estimate")
+            && out.contains(&format!("{was} re-computed, 99.5 published")),
+        "{out}"
+    );
+    dir.write("idx/indices.csv", &csv_text);
+
+    // Other responses than the ones the indices name: said first, then the numbers.
+    let other = dir
+        .read("responses.csv")
+        .replacen(",4,4,4,4,5,2\n", ",1,1,1,1,1,1\n", 1);
+    dir.write("other.csv", &other);
+    let (code, out) = verify_indices(&dir, "other.csv");
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("responses:") && out.contains("is not the file the result was computed from"),
+        "{out}"
+    );
+    assert!(out.contains("number or field differs"), "{out}");
+}
+
+#[test]
+fn verify_report_renders_the_page_again_and_says_which_line_differs() {
+    let dir = drawn();
+    let (code, out) = index(&dir);
+    assert_eq!(code, 0, "{out}");
+    let o = chiso(&[
+        "report",
+        "--indices",
+        p(&dir.path("idx")),
+        "--manifest",
+        p(&dir.path("out/manifest.json")),
+        "--title",
+        "Tỉnh <Thử>: kết quả",
+        "--out",
+        p(&dir.path("rep")),
+    ]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let verify = || {
+        let o = chiso(&[
+            "verify",
+            "--report",
+            p(&dir.path("rep")),
+            "--from-indices",
+            p(&dir.path("idx")),
+            "--from-manifest",
+            p(&dir.path("out/manifest.json")),
+        ]);
+        let (a, b) = text(&o);
+        (o.status.code().unwrap(), format!("{a}{b}"))
+    };
+    let (code, out) = verify();
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("IDENTICAL: report.html and report.xlsx"),
+        "{out}"
+    );
+    // A number changed on the page.
+    let page = dir.read("rep/report.html");
+    let at = page.find("class=\"big\">").unwrap() + "class=\"big\">".len();
+    let end = at + page[at..].find('<').unwrap();
+    let forged = format!("{}99,99%{}", &page[..at], &page[end..]);
+    dir.write("rep/report.html", &forged);
+    let (code, out) = verify();
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("the page differs: report.html line") && out.contains("99,99%"),
+        "{out}"
+    );
+    // A file the report was made from changed afterwards: said first.
+    dir.write("rep/report.html", &page);
+    let flags = dir.read("idx/flags.csv");
+    dir.write("idx/flags.csv", &(flags + "\n"));
+    let (code, out) = verify();
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("flags: ") && out.contains("is not the file"),
+        "{out}"
+    );
 }

@@ -119,6 +119,23 @@ pub fn records(n_units: usize) -> String {
     s
 }
 
+/// [`records`] with an `address` column: every tenth address quoted (with a comma in it),
+/// and that of the seventh row quoted over two lines (legal: the row has the header's number
+/// of cells), so that row `r` is on line `r` up to row 8 and on line `r + 1` after it.
+pub fn records_with_addresses(n_units: usize) -> String {
+    let mut s = String::new();
+    for (i, line) in records(n_units).lines().enumerate() {
+        let address = match i {
+            0 => "address",
+            7 => "\"12 Lý Thường Kiệt,\nHuế\"",
+            _ if i % 10 == 0 => "\"3, Lê Lợi\"",
+            _ => "Huế",
+        };
+        s.push_str(&format!("{line},{address}\n"));
+    }
+    s
+}
+
 pub fn design(text: &str) -> Design {
     Design::from_spec(toml::from_str::<DesignSpec>(text).unwrap(), "design.toml").unwrap()
 }
@@ -266,4 +283,59 @@ pub fn manifest_for(dir: &Path, strata: &[(&str, u64, u64)]) {
         strata: entries,
     };
     std::fs::write(dir.join("manifest.json"), m.to_json()).unwrap();
+}
+
+/// A cell that a spreadsheet would run as a formula: its first character is `=`, `+`, `@`,
+/// a tab or a carriage return, or `-` when the cell is not a number.
+fn runs_as_formula(cell: &str) -> bool {
+    match cell.chars().next() {
+        Some('=' | '+' | '@' | '\t' | '\r') => true,
+        Some('-') => !cell.parse::<f64>().is_ok_and(f64::is_finite),
+        _ => false,
+    }
+}
+
+/// Every CSV file under `root`, with its cells (header included).
+pub fn csv_files(root: &Path) -> Vec<(String, Vec<Vec<String>>)> {
+    let mut out = Vec::new();
+    let mut dirs = vec![root.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let path = e.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|x| x == "csv") {
+                let mut r = csv::ReaderBuilder::new()
+                    .has_headers(false)
+                    .flexible(true)
+                    .from_path(&path)
+                    .unwrap();
+                let rows = r
+                    .records()
+                    .map(|rec| rec.unwrap().iter().map(String::from).collect())
+                    .collect();
+                out.push((path.display().to_string(), rows));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Asserts that no cell of any CSV file under `root` would run as a formula; returns the
+/// files' names.
+pub fn assert_no_formula_cells(root: &Path) -> Vec<String> {
+    let files = csv_files(root);
+    for (name, rows) in &files {
+        for (r, row) in rows.iter().enumerate() {
+            for cell in row {
+                assert!(
+                    !runs_as_formula(cell),
+                    "{name}, line {}: {cell:?} would run as a formula",
+                    r + 1
+                );
+            }
+        }
+    }
+    files.into_iter().map(|(name, _)| name).collect()
 }

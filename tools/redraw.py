@@ -5,10 +5,11 @@ An auditor who does not trust the chiso binary runs this script on the same reco
 and the manifest that `chiso sample` wrote. It rebuilds the frame, the draw keys and the
 official/reserve lists from docs/draw-algorithm.md alone, using the Python 3.11 standard
 library only (SHA-256 from hashlib; ChaCha20 is written out below), and compares the
-digests with the manifest's.
+digests with the manifest's, and the lists with the published sample.csv when given.
 
 Usage:
-  python3 tools/redraw.py --records RECORDS.csv --manifest manifest.json [--out lists.csv] [--seed TEXT]
+  python3 tools/redraw.py --records RECORDS.csv --manifest manifest.json [--sample sample.csv]
+                          [--out lists.csv] [--seed TEXT]
   python3 tools/redraw.py --keys --seed TEXT [--value C1 --value C2 ...] --applicant ID
   python3 tools/redraw.py --self-test
 
@@ -99,6 +100,31 @@ APPLICANT_TYPES.update({s: "organization" for s in
                         ("organization", "organisation", "org", "to_chuc", "tổ chức", "tochuc")})
 
 
+# A cell that a spreadsheet would run as a formula is written with a ' in front, by chiso
+# and by this script alike (§1, "Cells as chiso writes them"); reading chiso's files, one
+# such ' is taken off again. The records are an office's file: read as they are.
+PLAIN_NUMBER_RE = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+
+
+def needs_quote(text):
+    """Whether a cell is written with a ' in front: after any leading 's, it starts with =, +,
+    @, a tab or a carriage return, or with - and is not a plain decimal number."""
+    rest = text.lstrip("'")
+    if rest[:1] in ("=", "+", "@", "\t", "\r"):
+        return True
+    return rest[:1] == "-" and PLAIN_NUMBER_RE.fullmatch(rest) is None
+
+
+def neutralise(text):
+    """The cell as written: with a ' in front when needs_quote says so."""
+    return "'" + text if needs_quote(text) else text
+
+
+def restore(text):
+    """A cell of a file chiso wrote, as it was before it was written."""
+    return text[1:] if text.startswith("'") and needs_quote(text[1:]) else text
+
+
 def parse_date(text):
     """YYYY-MM-DD or D/M/YYYY (DD/MM), optionally followed by ' time' or 'Ttime'; else None."""
     m = DATE_RE.fullmatch(text)
@@ -113,6 +139,101 @@ def parse_date(text):
 
 class InputError(Exception):
     """Bad input: reported, exit status 2."""
+
+
+QUOTE_FIX = "remove the stray quote, or close the cell where it should end"
+
+
+def quoted_over_lines(lines, first):
+    """Scan the lines of one record (as read, each with its line end), the first being line
+    `first`, as the reader of §1 reads them. Return the quoted cells that hold a line end, as
+    [cell index, line of the opening quote, line where the cell ends], and the unclosed last
+    cell in the same form if the record ends inside quotes (else None)."""
+    found, cell, state, opened = [], 0, "start", first
+    for k, line in enumerate(lines):
+        number = first + k
+        body = line.rstrip("\r\n")  # one line end at most: the lines are split at each
+        for ch in body:
+            if state == "quoted":
+                if ch == '"':
+                    state = "quote"  # closing, or the first of a doubled quote
+                    if found and found[-1][0] == cell:
+                        found[-1][2] = number
+            elif state == "quote" and ch == '"':
+                state = "quoted"  # a doubled quote
+            elif ch == ",":
+                cell, state = cell + 1, "start"
+            elif state == "start":
+                if ch == '"':
+                    state, opened = "quoted", number
+                else:
+                    state = "plain"
+            elif state == "quote":
+                state = "closed"  # text after the closing quote continues the cell
+        if len(body) < len(line) and state == "quoted":  # a line end inside quotes
+            if not (found and found[-1][0] == cell):
+                found.append([cell, opened, number])
+            found[-1][2] = number + 1
+    unclosed = None
+    if state == "quoted":
+        ended = first + len(lines) - 1  # the line of the last character
+        if found and found[-1][0] == cell:
+            found[-1][2] = ended
+        unclosed = [cell, opened, ended]
+    return found, unclosed
+
+
+def read_records(path):
+    """The records of a CSV file (§1) as [(row number, cells)], the header first (row 1);
+    blank lines are not rows. Refuses, as chiso does, a file whose quotes swallow lines: one
+    that ends inside quotes, or a quoted cell holding a line end in a row that has not the
+    header's number of cells. Messages name lines, rows and columns, never cell contents."""
+    records, consumed = [], []
+
+    def lines(f):
+        for line in f:
+            consumed.append(line)
+            yield line
+
+    csv.field_size_limit(2**31 - 1)  # chiso sets no limit on a cell's size
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        line_no, last = 0, None  # lines read before the current record; the last record
+        for cells in csv.reader(lines(f)):
+            record_lines, first = consumed[:], line_no + 1
+            consumed.clear()
+            line_no += len(record_lines)
+            if not cells:  # a blank line
+                continue
+            records.append((len(records) + 1, cells))
+            last = (record_lines, first)
+            if len(record_lines) > 1:
+                check_quotes(path, records, record_lines, first)
+    if last is not None and len(last[0]) == 1:  # the file may end inside quotes on its last line
+        check_quotes(path, records, *last)
+    return records
+
+
+def check_quotes(path, records, record_lines, first):
+    """Raise InputError if the last of `records`, read from `record_lines`, swallows lines."""
+    row, cells = records[-1]
+    header = records[0][1]
+    found, unclosed = quoted_over_lines(record_lines, first)
+
+    def where(cell):
+        if row > 1 and cell < len(header) and header[cell].strip(ASCII_WS):
+            return f"row {row}, column `{header[cell].strip(ASCII_WS)}`"
+        return f"row {row}, cell {cell + 1}"  # a header cell would show what it swallowed
+    if unclosed is not None:
+        cell, opened, ended = unclosed
+        n = ended - opened + 1
+        raise InputError(f"{path}: line {opened}: a quote opens a cell here ({where(cell)}) that "
+                         f"never closes: the rest of the file ({n} line{'' if n == 1 else 's'}) "
+                         f"would be one cell; {QUOTE_FIX}")
+    if found and len(cells) != len(header):
+        cell, opened, ended = max(found, key=lambda q: (q[2] - q[1], -q[1]))
+        raise InputError(f"{path}: line {opened}: a quote opens a cell here ({where(cell)}) that "
+                         f"closes only on line {ended}: lines {first} to {found[-1][2]} read as one "
+                         f"row of {len(cells)} cells where the header has {len(header)}; {QUOTE_FIX}")
 
 
 def find_column(header, columns, canonical, required):
@@ -132,13 +253,12 @@ def build_frame(path, columns, strata_cols, window):
     """Return (frame, stats, rejected) where frame = {values tuple: {applicant_id:
     [returned_date, record_id, record_count]}} holds the kept record of every member."""
     try:
-        with open(path, encoding="utf-8-sig", newline="") as f:
-            rows = list(csv.reader(f))
+        rows = read_records(path)
     except (OSError, UnicodeDecodeError, csv.Error) as e:
         raise InputError(f"cannot read records file: {e}")
     if not rows:
         raise InputError("records file is empty")
-    header = [h.strip(ASCII_WS) for h in rows[0]]
+    header = [h.strip(ASCII_WS) for h in rows[0][1]]
     col = {c: find_column(header, columns, c, True) for c in ("record_id", "applicant_id", "returned_date")}
     for c in ("received_date", "due_date", "applicant_type"):
         col[c] = find_column(header, columns, c, False)
@@ -148,7 +268,7 @@ def build_frame(path, columns, strata_cols, window):
     # Row numbers count the header as row 1. A row whose cells are all empty is skipped; a
     # row with more or fewer cells than the header is rejected.
     data, short = [], []
-    for number, row in enumerate(rows[1:], start=2):
+    for number, row in rows[1:]:
         cells = [c.strip(ASCII_WS) for c in row]
         if not any(cells):
             continue
@@ -284,9 +404,11 @@ def redraw(args):
             with open(args.out, "w", encoding="utf-8", newline="") as f:
                 writer = csv.writer(f, lineterminator="\n")
                 writer.writerow(["stratum", "role", "rank", "applicant_id", "record_id"])
-                writer.writerows(out_rows)
+                writer.writerows([neutralise(str(c)) for c in row] for row in out_rows)
         except OSError as e:
             raise InputError(f"cannot write {args.out}: {e}")
+    if args.sample:
+        differences.extend(compare_sample(args.sample, out_rows))
 
     frame_digest, sample_digest = frame_hash.hexdigest(), sample_hash.hexdigest()
     for name, mine in (("frame_digest", frame_digest), ("sample_digest", sample_digest)):
@@ -298,6 +420,43 @@ def redraw(args):
         print("  " + d)
     print("DIFFERENT" if differences else "IDENTICAL")
     return 1 if differences else 0
+
+
+def compare_sample(path, out_rows):
+    """Differences between the lists of a published sample.csv (its columns stratum, role,
+    rank, applicant_id, record_id, read as chiso reads them) and the re-drawn lists."""
+    columns = ["stratum", "role", "rank", "applicant_id", "record_id"]
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            rows = list(csv.reader(f))
+    except (OSError, UnicodeDecodeError, csv.Error) as e:
+        raise InputError(f"cannot read sample file: {e}")
+    if not rows:
+        raise InputError("sample file is empty")
+    header = [h.strip(ASCII_WS) for h in rows[0]]
+    missing = [c for c in columns if c not in header]
+    if missing:
+        raise InputError(f"sample file has no column {missing[0]!r}")
+    index = [header.index(c) for c in columns]
+    published = []
+    for row in rows[1:]:
+        cells = [restore(c.strip(ASCII_WS)) for c in row]
+        if any(cells):
+            published.append([cells[i] if i < len(cells) else "" for i in index])
+    redrawn = [[str(c) for c in row] for row in out_rows]
+    differences = []
+    for k, (mine, theirs) in enumerate(zip(redrawn, published)):
+        if mine != theirs:
+            # Named by stratum, role, rank and record_id: never by applicant_id.
+            differences.append(f"sample file row {k + 2}: {theirs[1]} rank {theirs[2]} record "
+                               f"{theirs[4]!r} in stratum {theirs[0]!r}; the re-draw has {mine[1]} "
+                               f"rank {mine[2]} record {mine[4]!r} in stratum {mine[0]!r}")
+            break
+    if len(published) != len(redrawn):
+        differences.append(f"sample file has {len(published)} list rows, the re-draw {len(redrawn)}")
+    print(f"sample file: {len(published)} list rows "
+          + ("match" if not differences else "differ from the re-draw"))
+    return differences
 
 
 # ---------------------------------------------------------------------------------------
@@ -325,7 +484,18 @@ def self_test():
         ("KQXS 2024-06-30: 123456", ["Sở Nội vụ", "citizen"], "079123456789", 15945551218531448735),
         ("", [], "x", 2968545371148693439),
     ]
+    cell_vectors = [  # (text, as written); the same as the tests of chiso's src/output.rs
+        ('=HYPERLINK("http://x","y")', '\'=HYPERLINK("http://x","y")'), ("+SUM(A1)", "'+SUM(A1)"),
+        ("@cmd", "'@cmd"), ("\tx", "'\tx"), ("\rx", "'\rx"), ("-2+3", "'-2+3"), ("-cmd", "'-cmd"),
+        ("-", "'-"), ("-.5", "'-.5"), ("-inf", "'-inf"), ("'=x", "''=x"), ("''+1", "'''+1"),
+        ("-3.5", "-3.5"), ("-1e-9", "-1e-9"), ("-0", "-0"), ("", ""), ("'", "'"), ("'abc", "'abc"),
+        ("'-3.5", "'-3.5"), ("A=B", "A=B"), (" =x", " =x"), ("#N/A", "#N/A"),
+    ]
     ok = True
+    for text, written in cell_vectors:
+        if neutralise(text) != written or restore(written) != text:
+            print(f"FAIL cell {text!r}: written {neutralise(text)!r}, read back {restore(written)!r}")
+            ok = False
     for key, counter, nonce, expected in chacha_vectors:
         got = keystream(key, counter, nonce)
         if got != expected:
@@ -336,7 +506,8 @@ def self_test():
         if got != expected:
             print(f"FAIL draw key seed={seed!r} values={values} applicant={applicant_id!r}: {got} != {expected}")
             ok = False
-    print(f"self-test: {len(chacha_vectors)} ChaCha20 vectors, {len(key_vectors)} key vectors: "
+    print(f"self-test: {len(chacha_vectors)} ChaCha20 vectors, {len(key_vectors)} key vectors, "
+          f"{len(cell_vectors)} cell vectors: "
           + ("ok" if ok else "FAILED"))
     return ok
 
@@ -345,6 +516,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description="Independent re-draw of a chiso sample.")
     parser.add_argument("--records", help="records CSV file (UTF-8)")
     parser.add_argument("--manifest", help="manifest.json written by `chiso sample`")
+    parser.add_argument("--sample", help="compare the lists with this sample.csv written by `chiso sample`")
     parser.add_argument("--out", help="write the official and reserve lists to this CSV")
     parser.add_argument("--seed", help="seed text (default: the manifest's)")
     parser.add_argument("--keys", action="store_true", help="print one member's draw key")

@@ -266,7 +266,7 @@ pub fn walk(
     }
 }
 
-fn csv_writer() -> csv::Writer<Vec<u8>> {
+fn csv_writer() -> crate::output::CsvWriter<Vec<u8>> {
     crate::output::csv_writer()
 }
 

@@ -1,5 +1,8 @@
 //! A CSV file read by column name, and its rows' typed cells, each naming the file, row,
 //! column and value when it cannot be used.
+//!
+//! Every cell is read as chiso wrote it before the `'` that kept a spreadsheet from running
+//! it as a formula ([`crate::output::restore`]): these are chiso's own files.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -71,7 +74,11 @@ impl Csv {
             let fields = Fields {
                 file: &file,
                 row: number,
-                get: Box::new(|c: &str| columns.get(c).map_or("", |&i| row.get(i))),
+                get: Box::new(|c: &str| {
+                    columns
+                        .get(c)
+                        .map_or("", |&i| crate::output::restore(row.get(i)))
+                }),
             };
             out.push(f(&fields)?);
         }
@@ -210,3 +217,39 @@ impl Fields<'_> {
 
 /// Rounding slack allowed around 0 and 100 for percentages computed as ratios.
 const PCT_SLACK: f64 = 1e-9;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        /// A cell written by chiso reads back as the text written, through the reader every
+        /// file of `files` uses (which trims ASCII white space at a cell's ends, so the texts
+        /// here have none there).
+        #[test]
+        fn a_written_cell_reads_back_as_it_was(
+            texts in prop::collection::vec("['=+@\\-\t]{0,3}[^\u{0}]{0,12}", 1..8)
+        ) {
+            let texts: Vec<String> = texts
+                .into_iter()
+                .map(|t| t.trim_matches(|c: char| c.is_ascii_whitespace()).to_string())
+                .collect();
+            let mut w = crate::output::csv_writer();
+            w.write_record(["text", "row"]).unwrap();
+            for (i, t) in texts.iter().enumerate() {
+                w.write_record([t.as_str(), &i.to_string()]).unwrap();
+            }
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("cells.csv");
+            std::fs::write(&path, w.into_inner().unwrap()).unwrap();
+            let read = Csv::open(&path, &["text", "row"], &[])
+                .unwrap()
+                .rows(|f| Ok(f.text("text")))
+                .unwrap();
+            prop_assert_eq!(read, texts);
+        }
+    }
+}

@@ -20,6 +20,11 @@
 //!   `chiso demo` under `fieldwork/`).
 //! - [`fieldwork_summary`]: the fieldwork's `summary.csv` (the per-stratum counts, written by
 //!   `chiso demo` under `fieldwork/`).
+//!
+//! Every cell of every CSV file chiso writes goes through one rule, [`needs_quote`]: a cell
+//! that a spreadsheet would run as a formula (`=HYPERLINK(…)`, `+SUM(…)`, `@…`, `-2+3`) is
+//! written with a `'` in front, and every reader here takes it off again ([`restore`]), so
+//! that the text read back is the text written.
 
 pub(crate) mod fields;
 pub mod fieldwork_summary;
@@ -30,3 +35,5 @@ pub mod ranks;
 pub mod sample;
 pub mod substitutions;
 pub mod timeliness;
+
+pub use crate::output::{is_plain_number, needs_quote, neutralise, restore};

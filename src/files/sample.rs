@@ -13,7 +13,10 @@
 //! The rows are written by [`crate::sample`], which re-reads the picked records for them;
 //! this module defines the columns and reads the file back for every consumer, by header
 //! name: extra columns are ignored, and every cell that cannot be used is an error naming
-//! the file, row and column (never an applicant's identifier or contact details).
+//! the file, row and column (never an applicant's identifier or contact details). Cells are
+//! read as they were before the `'` that keeps a spreadsheet from running them as formulas
+//! ([`crate::files::restore`]): `=HYPERLINK(…)` in the records is `'=HYPERLINK(…)` in the
+//! file and `=HYPERLINK(…)` again for `verify`, `index` and the fieldwork.
 
 use std::path::Path;
 
@@ -138,12 +141,12 @@ impl SampleRow<'_, '_> {
             .iter()
             .find(|(c, _)| *c == column)
             .and_then(|(_, i)| *i)
-            .map_or("", |i| self.row.get(i))
+            .map_or("", |i| self.get(i))
     }
 
     /// The text of column `i` (found with [`SampleFile::column`]).
     pub fn get(&self, i: usize) -> &str {
-        self.row.get(i)
+        crate::output::restore(self.row.get(i))
     }
 
     pub(crate) fn problem(&self, column: &str, value: &str, reason: &str) -> Error {

@@ -216,6 +216,8 @@ pub struct Framework {
     pub parents: Vec<(String, Vec<String>)>,
     /// SHA-256 of the file, when loaded from one.
     pub sha256: Option<String>,
+    /// The file's name and SHA-256, when loaded from one.
+    pub source: Option<crate::provenance::FileDigest>,
     file: String,
 }
 
@@ -230,6 +232,7 @@ impl Framework {
         })?;
         let mut fw = Framework::from_toml(&text, &name)?;
         fw.sha256 = Some(hex::encode(Sha256::digest(&bytes)));
+        fw.source = Some(crate::provenance::FileDigest::of_bytes(path, &bytes));
         Ok(fw)
     }
 
@@ -345,6 +348,7 @@ impl Framework {
             criteria,
             parents,
             sha256: None,
+            source: None,
             file: file.to_string(),
         })
     }

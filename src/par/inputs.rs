@@ -369,6 +369,8 @@ pub struct Survey {
     pub estimates: HashMap<(String, String, String), SurveyEstimate>,
     /// SHA-256 of the file.
     pub sha256: String,
+    /// The `provenance` of the `indices.json` beside it, when there is one.
+    pub provenance: Option<crate::provenance::Provenance>,
 }
 
 impl Survey {
@@ -392,10 +394,17 @@ impl Survey {
             })
             .collect();
         let sha256 = table::file_sha256(path)?;
+        let provenance = path
+            .parent()
+            .map(|d| d.join("indices.json"))
+            .and_then(|j| std::fs::read_to_string(j).ok())
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .and_then(|j| crate::provenance::Provenance::from_json(&j));
         Ok(Survey {
             file,
             estimates,
             sha256,
+            provenance,
         })
     }
 }

@@ -198,6 +198,9 @@ pub struct ParResult {
     pub scores_sha256: String,
     /// SHA-256 of the survey file, when one was used.
     pub survey_sha256: Option<String>,
+    /// Where the result comes from: the framework, scores and survey files, and the sample
+    /// the survey rests on (as its `indices.json` names it).
+    pub provenance: crate::provenance::Provenance,
 }
 
 /// One survey item of a unit, on the points scale: `points ± z·se`, cut to `[0, max]`.
@@ -407,6 +410,7 @@ pub fn compute(
         units,
         scores_sha256: scores.sha256.clone(),
         survey_sha256: survey.map(|s| s.sha256.clone()),
+        provenance: crate::provenance::Provenance::default(),
     })
 }
 
@@ -520,8 +524,28 @@ pub fn run(req: &ParRequest) -> Result<(ParResult, Vec<std::path::PathBuf>)> {
         Some(s) => Some(Survey::read(s)?),
         None => None,
     };
-    let result = compute(fw, &scores, survey.as_ref(), &req.settings)?;
-    let written = write(&req.out, fw, &result)?;
+    let mut result = compute(fw, &scores, survey.as_ref(), &req.settings)?;
+    let p = &mut result.provenance;
+    if let Some(source) = &fw.source {
+        p.add("framework", source.clone());
+    }
+    p.add(
+        "scores",
+        crate::provenance::FileDigest::new(&req.scores, scores.sha256.clone()),
+    );
+    if let (Some(s), Some(path)) = (&survey, &req.survey) {
+        let csv = if path.is_dir() {
+            path.join("indices.csv")
+        } else {
+            path.clone()
+        };
+        p.add(
+            "survey",
+            crate::provenance::FileDigest::new(&csv, s.sha256.clone()),
+        );
+        p.sample = s.provenance.as_ref().and_then(|q| q.sample.clone());
+    }
+    let written = write(&req.out, fw, &result, req.sheet.as_deref())?;
     Ok((result, written))
 }
 

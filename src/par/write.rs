@@ -17,7 +17,18 @@ struct Published<'a> {
     settings: PublishedSettings<'a>,
     inputs: Inputs<'a>,
     engine_version: &'a str,
+    provenance: &'a crate::provenance::Provenance,
+    request: Request<'a>,
     rows: &'a [UnitResult],
+}
+
+/// The options of the run as the command line gives them, for `chiso verify --par`.
+#[derive(Serialize)]
+struct Request<'a> {
+    level: f64,
+    replicates: u32,
+    seed: &'a str,
+    sheet: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -48,7 +59,12 @@ struct Inputs<'a> {
 
 /// Writes `par.csv`, `par_fields.csv`, `par_criteria.csv` and `par.json` into `dir`,
 /// atomically.
-pub fn write(dir: &Path, fw: &Framework, result: &ParResult) -> Result<Vec<PathBuf>> {
+pub fn write(
+    dir: &Path,
+    fw: &Framework,
+    result: &ParResult,
+    sheet: Option<&str>,
+) -> Result<Vec<PathBuf>> {
     let s = &result.settings;
     let json = serde_json::to_vec_pretty(&Published {
         framework: FrameworkInfo {
@@ -73,6 +89,13 @@ pub fn write(dir: &Path, fw: &Framework, result: &ParResult) -> Result<Vec<PathB
             survey_sha256: result.survey_sha256.as_deref(),
         },
         engine_version: env!("CARGO_PKG_VERSION"),
+        provenance: &result.provenance,
+        request: Request {
+            level: s.level,
+            replicates: s.replicates,
+            seed: &s.seed,
+            sheet,
+        },
         rows: &result.units,
     })
     .expect("rows serialise");

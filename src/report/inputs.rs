@@ -27,6 +27,39 @@ pub struct Sources {
 }
 
 impl Sources {
+    /// Every file a report reads, as (input, path), in order: what its provenance records
+    /// and what `chiso verify --report` checks. Files that are optional and absent are left
+    /// out.
+    pub fn files(&self) -> Vec<(&'static str, PathBuf)> {
+        let mut out = Vec::new();
+        let dir = &self.indices;
+        out.push(("indices", dir.join("indices.csv")));
+        out.push(("indices_json", dir.join("indices.json")));
+        for (input, name) in [("flags", "flags.csv"), ("ranks", "ranks.csv")] {
+            if dir.join(name).exists() {
+                out.push((input, dir.join(name)));
+            }
+        }
+        if let Some(t) = &self.timeliness {
+            out.push(("timeliness", t.join("timeliness.csv")));
+        }
+        for p in &self.par {
+            out.push(("par", p.join("par.csv")));
+            if p.join("par_fields.csv").exists() {
+                out.push(("par_fields", p.join("par_fields.csv")));
+            }
+        }
+        if let Some(m) = &self.manifest {
+            let path = if m.is_dir() {
+                m.join("manifest.json")
+            } else {
+                m.clone()
+            };
+            out.push(("manifest", path));
+        }
+        out
+    }
+
     /// Sources with only the indices directory.
     pub fn new(indices: &Path) -> Sources {
         Sources {
@@ -119,6 +152,8 @@ pub struct Inputs {
     pub sample: Option<SampleInfo>,
     /// Names and groups by unit code.
     pub units: BTreeMap<String, UnitInfo>,
+    /// Every file read, with its SHA-256, and the sample the indices rest on.
+    pub provenance: crate::provenance::Provenance,
 }
 
 impl Inputs {
@@ -199,7 +234,13 @@ impl Inputs {
                 )?;
             }
         }
+        let mut provenance = crate::provenance::Provenance::default();
+        for (input, path) in sources.files() {
+            provenance.add(input, crate::provenance::FileDigest::of(&path)?);
+        }
+        provenance.sample = indices.provenance.as_ref().and_then(|p| p.sample.clone());
         Ok(Inputs {
+            provenance,
             title: sources
                 .title
                 .clone()

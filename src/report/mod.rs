@@ -70,7 +70,8 @@ pub use inputs::{
     Flag, IndexEntry, Indices, Inputs, Par, ParField, ParUnit, Rank, SampleInfo, Sources,
     Timeliness, UnitInfo,
 };
-pub use page::{escape, html};
+pub use page::{escape, html, read_provenance};
+pub(crate) use vi::{design_words, vi_count};
 pub use vi::{vi_number, vi_percent};
 pub use workbook::xlsx;
 

@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 
 use super::inputs::{Flag, IndexEntry, Inputs, Par, ParUnit, Timeliness};
 use super::vi::{
-    ci_method_label, design_words, group_label, indicator_label, vi_count, vi_interval, vi_level,
-    vi_number, vi_opt_pct, vi_percent, weights_label, yes_no,
+    ci_method_label, design_words, group_label, indicator_label, input_digests, vi_count,
+    vi_interval, vi_level, vi_number, vi_opt_pct, vi_percent, weights_label, yes_no,
 };
 
 /// Escapes text for HTML and SVG (element content and quoted attributes).
@@ -63,6 +63,8 @@ td.name{min-width:170px}\n.nowrap{white-space:nowrap}\nnav{margin:10px 0;font-si
 dl.method{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px;background:#fff;border:1px solid var(--line);border-radius:8px;padding:12px 16px}
 dl.method dt{font-weight:600}
 dl.method dd{margin:0;overflow-wrap:anywhere}
+@media (max-width:600px){dl.method{grid-template-columns:1fr}dl.method dd{margin-bottom:6px}}
+ul.digests{margin:0;padding-left:18px}ul.digests code{font-size:12px}
 code{font-family:ui-monospace,Consolas,monospace;font-size:.85rem}
 ";
 
@@ -75,10 +77,11 @@ pub fn html(inputs: &Inputs) -> String {
         h,
         "<!DOCTYPE html>\n<html lang=\"vi\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n<h1>{}</h1>\n\
+         <title>{}</title>\n<style>{CSS}</style>\n{}</head>\n<body>\n<main>\n<h1>{}</h1>\n\
          <p class=\"note\">Bộ câu hỏi: {}. Kết quả ước lượng từ mẫu khảo sát có trọng số; \
          mỗi chỉ số kèm khoảng tin cậy {level}.</p>",
         escape(&inputs.title),
+        provenance_block(inputs),
         escape(&inputs.title),
         escape(&ix.questionnaire),
     );
@@ -859,6 +862,43 @@ fn par_section(h: &mut String, inputs: &Inputs, par: &Par, level: &str) {
     h.push_str("</section>\n");
 }
 
+/// The id of the page's machine-readable provenance: a hidden element holding, as escaped
+/// text, a JSON object with the title and every input file's SHA-256, for `chiso verify
+/// --report` (the page holds no script).
+pub const PROVENANCE_ID: &str = "chiso-provenance";
+
+/// The page's provenance as a hidden element.
+fn provenance_block(inputs: &Inputs) -> String {
+    let json = serde_json::json!({
+        "title": inputs.title,
+        "provenance": inputs.provenance,
+    });
+    format!(
+        "<template id=\"{PROVENANCE_ID}\">{}</template>\n",
+        escape(&json.to_string())
+    )
+}
+
+/// The text [`escape`] made from `s`.
+fn unescape(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+/// The title and provenance a page records (its `chiso-provenance` element), if it has
+/// them.
+pub fn read_provenance(html: &str) -> Option<(String, crate::provenance::Provenance)> {
+    let open = format!("<template id=\"{PROVENANCE_ID}\">");
+    let start = html.find(&open)? + open.len();
+    let end = start + html[start..].find("</template>")?;
+    let json: serde_json::Value = serde_json::from_str(&unescape(&html[start..end])).ok()?;
+    let title = json.get("title")?.as_str()?.to_string();
+    Some((title, crate::provenance::Provenance::from_json(&json)?))
+}
+
 fn method_section(h: &mut String, inputs: &Inputs, level: &str) {
     let ix = &inputs.indices;
     h.push_str("<section id=\"phuong-phap\">\n<h2>Phương pháp và khả năng kiểm tra lại</h2>\n<dl class=\"method\">\n");
@@ -881,6 +921,21 @@ fn method_section(h: &mut String, inputs: &Inputs, level: &str) {
     item(
         "Phiên bản chương trình tính chỉ số",
         format!("<code>{}</code>", escape(&ix.engine_version)),
+    );
+    let digests: String = input_digests(ix)
+        .iter()
+        .map(|(label, file, sha)| {
+            format!(
+                "<li>{}: {} <code>{}</code></li>",
+                escape(label),
+                escape(file),
+                escape(sha)
+            )
+        })
+        .collect();
+    item(
+        "Tệp đầu vào và mã băm SHA-256",
+        format!("<ul class=\"digests\">{digests}</ul>"),
     );
     match &inputs.sample {
         Some(s) => {

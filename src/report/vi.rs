@@ -42,7 +42,7 @@ pub(super) fn vi_opt_pct(x: Option<f64>) -> String {
     x.map(vi_percent).unwrap_or_else(|| "—".into())
 }
 
-pub(super) fn vi_count(n: u64) -> String {
+pub(crate) fn vi_count(n: u64) -> String {
     vi_number(n as f64, 0)
 }
 
@@ -129,7 +129,7 @@ fn vi_date(d: &str) -> String {
 }
 
 /// The main lines of a design in words: window, strata, size rule, reserves.
-pub(super) fn design_words(design: &serde_json::Value) -> String {
+pub(crate) fn design_words(design: &serde_json::Value) -> String {
     let mut parts = Vec::new();
     if let Some([a, b]) = design
         .pointer("/frame/window")
@@ -169,6 +169,41 @@ pub(super) fn design_words(design: &serde_json::Value) -> String {
         parts.push(format!("{c} phiếu dự phòng mỗi tầng"));
     }
     parts.join("; ")
+}
+
+/// What an input of a published result is, in Vietnamese (the file's role in
+/// `provenance.inputs`).
+pub(super) fn input_label(input: &str) -> String {
+    let words = match input {
+        "responses" => "Phiếu khảo sát đã nhập",
+        "questionnaire" => "Bộ câu hỏi",
+        "sample" => "Danh sách mẫu",
+        "manifest" => "Biên bản chọn mẫu (manifest)",
+        "population" => "Quy mô tổng thể theo tầng",
+        "margins" => "Tổng số biết trước để hiệu chỉnh trọng số",
+        other => return other.to_string(),
+    };
+    words.to_string()
+}
+
+/// The input files of the indices and their SHA-256, as (label, file, digest): the indices
+/// file itself first, then each input `indices.json` records.
+pub(super) fn input_digests(ix: &crate::files::indices::Indices) -> Vec<(String, String, String)> {
+    let mut out = vec![(
+        "Kết quả chỉ số".to_string(),
+        "indices.csv".to_string(),
+        ix.csv_sha256.clone(),
+    )];
+    if let Some(p) = &ix.provenance {
+        for i in &p.inputs {
+            out.push((
+                input_label(&i.input),
+                i.digest.file.clone(),
+                i.digest.sha256.clone(),
+            ));
+        }
+    }
+    out
 }
 
 pub(super) fn yes_no(b: Option<bool>) -> &'static str {

@@ -1,11 +1,12 @@
 //! The workbook (`report.xlsx`): numbers stored with full precision, rows highlighted by
-//! flag, a summary sheet first.
+//! flag, a summary sheet first. Every text is written as a string cell (`write_string`),
+//! never as a formula: a unit named `=HYPERLINK(…)` is that text in its cell.
 
 use rust_xlsxwriter::{Color, Format, FormatAlign, FormatBorder, Workbook, Worksheet};
 
 use super::WORKBOOK_DATE;
 use super::inputs::{IndexEntry, Inputs, is_share};
-use super::vi::{measure_label, vi_level, yes_no};
+use super::vi::{input_digests, measure_label, vi_level, yes_no};
 
 /// How a row of the workbook is highlighted.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -542,6 +543,13 @@ fn summary_sheet(book: &mut Book, inputs: &Inputs) -> XResult<()> {
         "Phiên bản chương trình tính chỉ số".into(),
         Cell::Text(&ix.engine_version),
     )));
+    let digests: Vec<(String, String)> = input_digests(ix)
+        .into_iter()
+        .map(|(label, file, sha)| (format!("SHA-256 {label} ({file})"), sha))
+        .collect();
+    for (label, sha) in &digests {
+        lines.push(Some((label.clone(), Cell::Text(sha))));
+    }
     if let (Some(s), Some(design)) = (&inputs.sample, &design) {
         lines.extend([
             Some(("Hạt giống ngẫu nhiên (seed)".into(), Cell::Text(&s.seed))),

@@ -390,6 +390,40 @@ mod tests {
     }
 
     #[test]
+    fn a_hashed_table_names_the_lines_of_a_stray_quote_past_its_first_chunks() {
+        // Every thousandth row has a quoted cell over two lines (legal); a stray quote on row
+        // 30,002 runs to the opening quote of row 30,012, past the first chunk (1 MiB).
+        let mut text = String::from("a,b\n");
+        for i in 0..40_000 {
+            let b = match i {
+                30_000 => "\"x".to_string(),
+                30_010 => "\"y\",z".to_string(),
+                _ if i % 1000 == 500 => "\"p\r\nq\"".to_string(),
+                _ => format!("x{}", "\u{e9}".repeat(20)),
+            };
+            text.push_str(&format!("{i},{b}\n"));
+        }
+        let (_dir, path) = written(&text);
+        assert!(text.find("30000,\"x").unwrap() > 1 << 20);
+        let mut t = Table::open_hashed(&path, None).unwrap();
+        let err = t
+            .for_each_row_prepared(|r| r.get(1).len(), |_, _| Ok(()))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(
+                "r.csv: line 30032: a quote opens a cell here (row 30002, column `b`) that \
+                 closes only on line 30042: lines 30032 to 30042 read as one row of 3 cells"
+            ),
+            "{err}"
+        );
+        // Without the stray quote, every row is read.
+        let (_dir, path) = written(text.replace("30000,\"x", "30000,x"));
+        let mut t = Table::open_hashed(&path, None).unwrap();
+        assert_eq!(count_rows(&mut t), 40_000);
+    }
+
+    #[test]
     fn the_utf8_prefix_is_found_whatever_the_chunks() {
         let texts: [&[u8]; 5] = [
             "a\u{e9}\u{20ac}\u{1f600}b".as_bytes(),

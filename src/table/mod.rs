@@ -6,6 +6,11 @@
 //! numbered as a spreadsheet numbers them: the header is row 1. CSV is streamed (a file of tens
 //! of millions of rows is never held in memory); a spreadsheet's sheet is held whole, as its
 //! format requires, in compact rows and within bounds (`sheet`).
+//!
+//! A CSV file whose quotes swallow lines is refused as a whole ([`check_quotes`]): one that
+//! ends inside a quoted cell, and one with a quoted cell holding a line end in a row that has
+//! not the header's number of cells. A stray quote would otherwise make the rows that follow
+//! it one cell of one row, read or rejected as one.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -288,6 +293,7 @@ impl Table {
                     return Ok(None);
                 }
                 check_utf8(record, &self.name, *row)?;
+                check_quotes(record, &self.name, *row, &self.headers)?;
                 Ok(Some(Row {
                     number: *row,
                     locator,
@@ -352,6 +358,7 @@ impl Table {
         }
         let name = &self.name;
         let path = &self.path;
+        let headers = &self.headers;
         let first = *row;
         std::thread::scope(|scope| {
             scope.spawn(move || {
@@ -375,6 +382,12 @@ impl Table {
                                 if !known
                                     && let Err(e) = check_utf8(&b.records[len], name, record + 1)
                                 {
+                                    let _ = full_tx.send(Err(e));
+                                    return;
+                                }
+                                let quotes =
+                                    check_quotes(&b.records[len], name, number + 1, headers);
+                                if let Err(e) = quotes {
                                     let _ = full_tx.send(Err(e));
                                     return;
                                 }
@@ -480,6 +493,8 @@ pub struct Fetcher<'t> {
     source: FetchSource<'t>,
 }
 
+// One per fetcher: the size difference between the variants does not matter.
+#[allow(clippy::large_enum_variant)]
 enum FetchSource<'t> {
     /// Rows are read in file order, a few hundred bytes to a few kilobytes apart: a seek inside
     /// the reader's 256 KiB buffer neither calls the system nor reads again.
@@ -535,14 +550,86 @@ fn read_header(
         return Ok(Vec::new());
     }
     check_utf8(record, name, 1)?;
-    Ok(record
+    let headers = record
         .iter()
         .map(|h| {
             std::str::from_utf8(h.trim_ascii())
                 .expect("checked as UTF-8")
                 .to_string()
         })
-        .collect())
+        .collect::<Vec<_>>();
+    check_quotes(record, name, 1, &headers)?;
+    Ok(headers)
+}
+
+/// Refuses a record, row `row` of the file `name` whose header is `headers`, whose quotes
+/// swallow lines (`docs/draw-algorithm.md` §1): a stray `"` at the start of a cell opens
+/// quotes that run over the line ends that follow, up to the next `"` or to the end of the
+/// file, and the rows there become one cell. Refused: a file that ends inside quotes, and a
+/// quoted cell holding a line end in a row that has not the header's number of cells. A
+/// quoted cell over several lines in a row of the right shape is legal (an address may hold
+/// line ends). The message names lines, the row and the column, never what the cells hold.
+#[inline]
+fn check_quotes(record: &Record, name: &str, row: u64, headers: &[String]) -> Result<()> {
+    if !record.has_long_quotes() {
+        return Ok(());
+    }
+    quotes_error(record, name, row, headers)
+}
+
+#[cold]
+fn quotes_error(record: &Record, name: &str, row: u64, headers: &[String]) -> Result<()> {
+    let cell = |k: usize| match headers.get(k) {
+        // The header's own cells would show what the quotes swallowed.
+        Some(h) if row > 1 && !h.is_empty() => format!("row {row}, column `{h}`"),
+        _ => format!("row {row}, cell {}", k + 1),
+    };
+    let lines = |n: u64| {
+        if n == 1 {
+            "1 line".into()
+        } else {
+            format!("{n} lines")
+        }
+    };
+    const FIX: &str = "remove the stray quote, or close the cell where it should end";
+    let quotes = record.long_quotes();
+    if record.unclosed() {
+        let q = quotes[quotes.len() - 1];
+        return Err(ErrorKind::Malformed {
+            at: crate::Position::line(name, q.opened),
+            message: format!(
+                "a quote opens a cell here ({}) that never closes: the rest of the file ({}) \
+                 would be one cell; {FIX}",
+                cell(q.cell),
+                lines(q.ended - q.opened + 1)
+            ),
+        }
+        .into());
+    }
+    if record.len() == headers.len() {
+        return Ok(());
+    }
+    // The cell over the most lines (the first of those), and the line where the row ends.
+    let mut q = quotes[0];
+    for &other in &quotes[1..] {
+        if other.ended - other.opened > q.ended - q.opened {
+            q = other;
+        }
+    }
+    let last = quotes[quotes.len() - 1].ended;
+    Err(ErrorKind::Malformed {
+        at: crate::Position::line(name, q.opened),
+        message: format!(
+            "a quote opens a cell here ({}) that closes only on line {}: lines {} to {last} \
+             read as one row of {} cells where the header has {}; {FIX}",
+            cell(q.cell),
+            q.ended,
+            record.line(),
+            record.len(),
+            headers.len()
+        ),
+    }
+    .into())
 }
 
 #[cfg(test)]
@@ -570,6 +657,110 @@ mod tests {
         std::fs::write(&path, bytes).unwrap();
         (dir, path)
     }
+    /// A row's number and cells.
+    type RowCells = (u64, Vec<String>);
+
+    /// Every data row of the CSV text `text` read both ways (one by one, and in batches on a
+    /// second thread, the file hashed): their number and cells, or the error of each way.
+    fn both_ways(text: &str) -> [std::result::Result<Vec<RowCells>, String>; 2] {
+        let (_dir, path) = written(text);
+        let cells = |r: &Row<'_>| {
+            (
+                r.number(),
+                (0..r.len()).map(|i| r.get(i).to_string()).collect(),
+            )
+        };
+        let plain = Table::open(&path, None).and_then(|mut t| {
+            let mut rows = Vec::new();
+            while let Some(r) = t.next_row()? {
+                rows.push(cells(&r));
+            }
+            Ok(rows)
+        });
+        let batched = Table::open_hashed(&path, None).and_then(|mut t| {
+            let mut rows = Vec::new();
+            t.for_each_row(|r| {
+                rows.push(cells(r));
+                Ok(())
+            })?;
+            Ok(rows)
+        });
+        [plain, batched].map(|r| r.map_err(|e| e.to_string()))
+    }
+
+    /// The error of reading `text` (the same both ways) from the file's name on, which must
+    /// not show `secret`.
+    fn refused(text: &str, secret: &str) -> String {
+        let [plain, batched] = both_ways(text);
+        let e = plain.expect_err("refused");
+        assert_eq!(batched, Err(e.clone()));
+        assert!(!e.contains(secret), "{e}");
+        e[e.find("r.csv").expect("the file named")..].to_string()
+    }
+
+    #[test]
+    fn an_unclosed_quote_in_the_last_column_at_the_end_of_the_file_is_refused() {
+        let text = "id,name,phone\n1,An,\"0901\n2,Binh,0902\n3,Chi,0903\n";
+        let e = refused(text, "Binh");
+        assert_eq!(
+            e,
+            "r.csv: line 2: a quote opens a cell here (row 2, column `phone`) that never closes: \
+             the rest of the file (3 lines) would be one cell; remove the stray quote, or close \
+             the cell where it should end"
+        );
+        // On the last line, without a line end after it; in the header, whose cells are not
+        // named (they would show what the quote swallowed).
+        let e = refused("id,name,phone\r\n1,An,0901\r\n2,\"Binh,0902", "Binh");
+        assert!(e.starts_with("r.csv: line 3: a quote opens a cell here (row 3, column `name`)"));
+        assert!(e.contains("the rest of the file (1 line)"), "{e}");
+        let e = refused("id,\"name,phone\n1,An,0901\n", "An");
+        assert!(e.starts_with("r.csv: line 1: a quote opens a cell here (row 1, cell 2)"));
+        assert!(e.contains("(2 lines)"), "{e}");
+    }
+
+    #[test]
+    fn a_stray_quote_mid_file_that_swallows_records_is_refused() {
+        // The stray quote on line 3 closes at the opening quote of line 6's address: lines 3
+        // to 6 would be one row of 4 cells.
+        let mut text = String::from("id,name,address,phone\n1,An,Hue,0901\n");
+        text += "2,\"Binh,Hue,0902\n\n3,Chi,Hue,0903\n4,Dung,\"Ha Noi\",0904\n5,Em,Hue,0905\n";
+        let e = refused(&text, "Chi");
+        assert_eq!(
+            e,
+            "r.csv: line 3: a quote opens a cell here (row 3, column `name`) that closes only on \
+             line 6: lines 3 to 6 read as one row of 3 cells where the header has 4; remove the \
+             stray quote, or close the cell where it should end"
+        );
+        // Of two cells over several lines, the longer is named.
+        let text = "a,b,c\n\"xx\nyy\",\"pp\nqq\nrr\"\n";
+        let e = refused(text, "qq");
+        assert!(
+            e.starts_with(
+                "r.csv: line 3: a quote opens a cell here (row 2, column `b`) that closes only \
+                 on line 5: lines 2 to 5 read as one row of 2 cells"
+            ),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_quoted_address_over_several_lines_is_legal() {
+        let text = "id,address,phone\n1,\"12 Le Loi,\r\nHue\",0901\n\n2,\"a\n\nb\",0902\n3,x,0903";
+        let want = vec![
+            (
+                2,
+                vec!["1".into(), "12 Le Loi,\r\nHue".into(), "0901".into()],
+            ),
+            (3, vec!["2".into(), "a\n\nb".into(), "0902".into()]),
+            (4, vec!["3".into(), "x".into(), "0903".into()]),
+        ];
+        assert_eq!(both_ways(text), [Ok(want.clone()), Ok(want)]);
+        // A row of another shape without quotes over lines stays a row, for the reader of
+        // the table to reject.
+        let [plain, _] = both_ways("id,address\n1,\"a, b\",c\n2,\"x\ny\"\n");
+        assert_eq!(plain.unwrap().len(), 2);
+    }
+
     #[test]
     fn utf8_records_read_the_same_either_way() {
         let text = "a,b,c\n\u{e9}t\u{e9}, x ,\"Hu\u{1ebf}, 1\"\n,,\n";

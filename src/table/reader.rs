@@ -16,6 +16,13 @@
 //!   `"` inside it is an ordinary character;
 //! * the end of the file ends the last record, even inside quotes.
 //!
+//! The reader also counts lines, so that the table can judge a record's quotes
+//! ([`Record::line`], [`Record::long_quotes`], [`Record::unclosed`]): a line ends at `\n`, at
+//! `\r\n` or at a lone `\r` (as editors and Python's universal newlines count them). The
+//! count looks only at what the reading did already: the line ends that end records or are
+//! skipped between them, and those met inside quotes (marks anyway), whose places are noted;
+//! only a record with such a cell has its bytes counted again, to turn them into lines.
+//!
 //! These are the transitions of `csv_core`'s reader for a comma, a double quote, doubled quotes,
 //! no escape character, no comments and the `\r`/`\n`/`\r\n` terminator (`csv_core` 0.1,
 //! `NfaState`); a property test compares both readers record by record on random text made of
@@ -25,7 +32,7 @@
 use std::io;
 use std::ops::Range;
 
-/// One record: its text, and where each cell is in it.
+/// One record: its text, where each cell is in it, and on which lines its quotes are.
 #[derive(Clone, Debug, Default)]
 pub(super) struct Record {
     /// The record's bytes as read (quotes and separators included), then the text of the
@@ -33,6 +40,26 @@ pub(super) struct Record {
     text: Vec<u8>,
     /// Each cell's place in `text`.
     spans: Vec<(usize, usize)>,
+    /// The line on which the record starts.
+    line: u64,
+    /// The quoted cells that hold a line end, in order, and the last cell if the input
+    /// ended inside its quotes (usually none).
+    long_quotes: Vec<QuotedLines>,
+    /// Whether the input ended inside the quotes of the last cell.
+    unclosed: bool,
+}
+
+/// Where a quoted cell is: which cell of its record, the line on which its quote opens and
+/// the line on which the cell ends (that of its closing quote, or of the last byte of the
+/// input if the quotes never close).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct QuotedLines {
+    /// The cell's index in the record.
+    pub(super) cell: usize,
+    /// The line of the opening quote.
+    pub(super) opened: u64,
+    /// The line on which the cell ends.
+    pub(super) ended: u64,
 }
 
 impl Record {
@@ -57,6 +84,31 @@ impl Record {
     /// converse does not hold: `"\xc3"\xa9` reads as `é`.
     pub(super) fn text(&self) -> &[u8] {
         &self.text
+    }
+
+    /// The line on which the record starts (its first byte), counting from 1 at the start
+    /// of the stream ([`CsvReader::seek`] says what the count is after a seek).
+    pub(super) fn line(&self) -> u64 {
+        self.line
+    }
+
+    /// The quoted cells of the record that hold a line end, in order, and its last cell if
+    /// the input ended inside its quotes ([`Record::unclosed`]).
+    pub(super) fn long_quotes(&self) -> &[QuotedLines] {
+        &self.long_quotes
+    }
+
+    /// Whether the input ended inside the quotes of the record's last cell (the last of
+    /// [`Record::long_quotes`]; the record is then the last).
+    pub(super) fn unclosed(&self) -> bool {
+        self.unclosed
+    }
+
+    /// Whether the record's quotes need a look: a quoted cell holds a line end, or the input
+    /// ended inside quotes.
+    #[inline]
+    pub(super) fn has_long_quotes(&self) -> bool {
+        !self.long_quotes.is_empty()
     }
 }
 
@@ -139,6 +191,27 @@ pub(super) struct CsvReader<R> {
     /// The marks of the buffer found and not yet passed: one record's search goes on into
     /// the next.
     marks: Marks,
+    /// The line count where the next record's reading starts.
+    lines: Lines,
+}
+
+/// The line count at an offset of the stream.
+#[derive(Clone, Copy, Debug)]
+struct Lines {
+    /// The line of the byte at the offset.
+    line: u64,
+    /// Whether the byte before the offset is a `\r` (then a `\n` there ends no line).
+    after_cr: bool,
+}
+
+impl Default for Lines {
+    /// The start of the stream: line 1.
+    fn default() -> Lines {
+        Lines {
+            line: 1,
+            after_cr: false,
+        }
+    }
 }
 
 /// What parsing at a record's start found.
@@ -166,6 +239,7 @@ impl<R: Source> CsvReader<R> {
             scratch: Vec::new(),
             moved: Vec::new(),
             marks: Marks::default(),
+            lines: Lines::default(),
         }
     }
 
@@ -186,12 +260,14 @@ impl<R: Source> CsvReader<R> {
 
     /// Reads on from `offset` in the stream, which must be where a record's reading starts
     /// (a [`CsvReader::position`]): inside the buffer, without calling the system. The
-    /// byte-order mark is looked for at offset 0 only.
+    /// byte-order mark is looked for at offset 0 only. Lines are counted again from 1 at
+    /// `offset`: they are the file's own after a seek to its start only.
     pub(super) fn seek(&mut self, offset: u64) -> io::Result<()>
     where
         R: io::Seek,
     {
         self.marks = Marks::default();
+        self.lines = Lines::default();
         let k = offset.wrapping_sub(self.base);
         if (self.valid as u64..=self.end as u64).contains(&k) {
             self.start = k as usize;
@@ -230,7 +306,12 @@ impl<R: Source> CsvReader<R> {
         }
         loop {
             let input = &self.buf[..self.end];
-            let work = (&mut self.scratch, &mut self.moved, &mut self.marks);
+            let work = (
+                &mut self.scratch,
+                &mut self.moved,
+                &mut self.marks,
+                &mut self.lines,
+            );
             match parse_record(input, self.start, self.eof, out, work) {
                 Step::Record(next) => {
                     self.start = next;
@@ -262,13 +343,14 @@ impl<R: Source> CsvReader<R> {
 
 /// Parses the record whose reading starts at `input[at..]` into `out` (see the module's
 /// documentation). `eof`: nothing follows `input`. `scratch` and `moved` are working space;
-/// `marks` goes on from where the last record left it, in the same `input`.
+/// `marks` goes on from where the last record left it, in the same `input`; `lines` is the
+/// line count at `at`, moved past the record if one is read.
 fn parse_record(
     input: &[u8],
     at: usize,
     eof: bool,
     out: &mut Record,
-    (scratch, moved, marks): (&mut Vec<u8>, &mut Vec<usize>, &mut Marks),
+    (scratch, moved, marks, lines): (&mut Vec<u8>, &mut Vec<usize>, &mut Marks, &mut Lines),
 ) -> Step {
     /// Where the reading is inside a cell. `start`: the first byte of a quoted cell's text;
     /// `from`: the first byte of it not yet in `scratch`; `copied`: where in `scratch` the
@@ -292,19 +374,31 @@ fn parse_record(
     }
     out.text.clear();
     out.spans.clear();
+    out.long_quotes.clear();
+    out.unclosed = false;
     scratch.clear();
     moved.clear();
     let len = input.len();
     let mut first = at;
+    // A line ends at `\r`, and at `\n` unless it follows a `\r`.
+    let Lines {
+        mut line,
+        mut after_cr,
+    } = *lines;
     while first < len && matches!(input[first], b'\r' | b'\n') {
+        let cr = input[first] == b'\r';
+        line += u64::from(cr || !after_cr);
+        after_cr = cr;
         first += 1;
     }
     if first == len {
         return if eof { Step::End } else { Step::More };
     }
+    out.line = line;
     // Spans are pushed from the record's first byte; those of the cells in `scratch`, from
     // the start of `scratch` (moved after the record's bytes at the end).
     let spans = &mut out.spans;
+    let long_quotes = &mut out.long_quotes;
     let mut cell = Cell::Plain(first);
     // A copy, kept in registers, given back at the end of the record.
     let mut m = *marks;
@@ -316,6 +410,11 @@ fn parse_record(
                 return Step::More;
             }
             // The end of the file ends the record.
+            if let Cell::Quoted { start, .. } = cell {
+                // Unclosed quotes: the cell ends with the input.
+                note_line_end(long_quotes, spans.len(), start - 1, len - 1);
+                out.unclosed = true;
+            }
             match cell {
                 Cell::Plain(from) => spans.push((from - first, len - first)),
                 // Unclosed quotes: the text runs to the end.
@@ -393,7 +492,21 @@ fn parse_record(
                     close: p,
                 },
             },
-            quoted @ Cell::Quoted { .. } => quoted,
+            // A comma, or a line end inside quotes: noted.
+            Cell::Quoted {
+                start,
+                from,
+                copied,
+            } => {
+                if c != b',' {
+                    note_line_end(long_quotes, spans.len(), start - 1, p);
+                }
+                Cell::Quoted {
+                    start,
+                    from,
+                    copied,
+                }
+            }
             Cell::Closed {
                 start,
                 from,
@@ -426,6 +539,15 @@ fn parse_record(
         };
     };
     *marks = m;
+    if !long_quotes.is_empty() {
+        line = lines_of_quotes(input, first, end, line, long_quotes, out.unclosed);
+    }
+    if next > end {
+        // A line end ended the record (never a `\n` after a `\r`: the `\r` would have).
+        line += 1;
+        after_cr = input[end] == b'\r';
+    }
+    *lines = Lines { line, after_cr };
     // The record's bytes, then the moved cells' text.
     out.text.extend_from_slice(&input[first..end]);
     let raw = end - first;
@@ -435,6 +557,59 @@ fn parse_record(
         *span = (span.0 + raw, span.1 + raw);
     }
     Step::Record(next)
+}
+
+/// Notes a line end at `at` inside the quoted cell `cell` whose quote is at `quote` (or, for
+/// an unclosed cell, the input's last byte): in `quotes`, the offsets of the cell's quote and
+/// of its last line end so far, for [`lines_of_quotes`] to turn into lines.
+#[inline]
+fn note_line_end(quotes: &mut Vec<QuotedLines>, cell: usize, quote: usize, at: usize) {
+    match quotes.last_mut() {
+        Some(q) if q.cell == cell => q.ended = at as u64,
+        _ => quotes.push(QuotedLines {
+            cell,
+            opened: quote as u64,
+            ended: at as u64,
+        }),
+    }
+}
+
+/// Counts the lines of the record `input[first..end]`, which starts on line `line`, and turns
+/// the offsets [`note_line_end`] put in `quotes` into lines: the line of each opening quote,
+/// and the line after each cell's last line end (that of its closing quote), or for the
+/// unclosed last cell (`unclosed`), the line of the input's last byte. Returns the line at
+/// `end`. Only records with quoted cells over lines come here.
+#[cold]
+#[inline(never)]
+fn lines_of_quotes(
+    input: &[u8],
+    first: usize,
+    end: usize,
+    mut line: u64,
+    quotes: &mut [QuotedLines],
+    unclosed: bool,
+) -> u64 {
+    let n = quotes.len();
+    let (mut k, mut open) = (0, false);
+    for i in first..end {
+        if k < n && !open && quotes[k].opened == i as u64 {
+            quotes[k].opened = line;
+            open = true;
+        }
+        // A line ends at `\r`, and at `\n` unless it follows a `\r` (the record's first
+        // byte is neither).
+        let c = input[i];
+        line += u64::from(c == b'\r' || (c == b'\n' && input[i - 1] != b'\r'));
+        if open && quotes[k].ended == i as u64 {
+            quotes[k].ended = line;
+            (k, open) = (k + 1, false);
+        }
+    }
+    if unclosed {
+        // The line of the last byte, not the one after it.
+        quotes[n - 1].ended -= u64::from(matches!(input[end - 1], b'\r' | b'\n'));
+    }
+    line
 }
 
 /// Ends a quoted cell closed at `close`, whose text after the closing quote runs to `end`.
@@ -659,6 +834,123 @@ mod tests {
         }
     }
 
+    /// What each record of `bytes` says of its lines: the line it starts on, its quoted
+    /// cells holding a line end or unclosed, whether the last is unclosed.
+    type LineInfo = (u64, Vec<QuotedLines>, bool);
+
+    fn lines_by_us(bytes: &[u8], step: usize, capacity: usize) -> Vec<LineInfo> {
+        let mut r = CsvReader::new(Trickle { bytes, step }, capacity);
+        let mut out = Vec::new();
+        let mut rec = Record::default();
+        while r.read_record(&mut rec).unwrap() {
+            assert_eq!(rec.has_long_quotes(), !rec.long_quotes().is_empty());
+            out.push((rec.line(), rec.long_quotes().to_vec(), rec.unclosed()));
+        }
+        out
+    }
+
+    /// [`lines_by_us`], a byte at a time and by definition: a line ends with `\n`, or with a
+    /// `\r` that no `\n` follows, and holds the bytes up to its end.
+    fn lines_by_definition(text: &[u8]) -> Vec<LineInfo> {
+        let ends =
+            |j: usize| text[j] == b'\n' || (text[j] == b'\r' && text.get(j + 1) != Some(&b'\n'));
+        let mut line_of = Vec::with_capacity(text.len());
+        let mut line = 1;
+        for j in 0..text.len() {
+            line_of.push(line);
+            line += u64::from(ends(j));
+        }
+        let eol = |c: u8| c == b'\r' || c == b'\n';
+        #[derive(PartialEq)]
+        enum State {
+            Start,
+            Plain,
+            Quoted,
+            Closed,
+        }
+        let mut out = Vec::new();
+        let mut i = if text.starts_with(b"\xef\xbb\xbf") {
+            3
+        } else {
+            0
+        };
+        loop {
+            while i < text.len() && eol(text[i]) {
+                i += 1;
+            }
+            if i == text.len() {
+                return out;
+            }
+            let start = line_of[i];
+            let (mut cell, mut state, mut opened, mut broken) = (0, State::Start, 0, false);
+            let mut long_quotes = Vec::new();
+            let mut unclosed = false;
+            loop {
+                let Some(&c) = text.get(i) else {
+                    if state == State::Quoted {
+                        let ended = line_of[text.len() - 1];
+                        long_quotes.push(QuotedLines {
+                            cell,
+                            opened,
+                            ended,
+                        });
+                        unclosed = true;
+                    }
+                    break;
+                };
+                i += 1;
+                match state {
+                    State::Quoted if c == b'"' && text.get(i) == Some(&b'"') => i += 1,
+                    State::Quoted if c == b'"' => {
+                        state = State::Closed;
+                        if broken {
+                            let ended = line_of[i - 1];
+                            long_quotes.push(QuotedLines {
+                                cell,
+                                opened,
+                                ended,
+                            });
+                        }
+                    }
+                    State::Quoted => broken |= eol(c),
+                    State::Start if c == b'"' => {
+                        (state, opened, broken) = (State::Quoted, line_of[i - 1], false);
+                    }
+                    _ if c == b',' => (cell, state) = (cell + 1, State::Start),
+                    _ if eol(c) => break,
+                    State::Start => state = State::Plain,
+                    _ => {}
+                }
+            }
+            out.push((start, long_quotes, unclosed));
+        }
+    }
+
+    #[test]
+    fn lines_and_quotes_over_lines_are_found() {
+        let q = |cell, opened, ended| QuotedLines {
+            cell,
+            opened,
+            ended,
+        };
+        let text = b"h1,h2\r\n\r\na,\"b\r\nc\"\"\nd\"\n\"e\"\"\",f\rg,\"h\ni\n";
+        let want = vec![
+            (1, vec![], false),
+            (3, vec![q(1, 3, 5)], false),
+            (6, vec![], false),
+            (7, vec![q(1, 7, 8)], true),
+        ];
+        for (step, capacity) in [(1, 1), (3, 5), (1 << 20, 1 << 20)] {
+            assert_eq!(lines_by_us(text, step, capacity), want);
+        }
+        assert_eq!(lines_by_definition(text), want);
+        // Unclosed on the last line, with no line end in it.
+        assert_eq!(
+            lines_by_us(b"a,b\n\"c", 4, 4),
+            [(1, vec![], false), (2, vec![q(0, 2, 2)], true)]
+        );
+    }
+
     /// Every remaining record of `r`, with the position where its reading started.
     fn with_positions<R: Source>(r: &mut CsvReader<R>) -> Vec<(u64, Vec<Vec<u8>>)> {
         let mut rec = Record::default();
@@ -754,6 +1046,21 @@ mod tests {
             let mut text = if bom { b"\xef\xbb\xbf".to_vec() } else { Vec::new() };
             text.extend_from_slice(&chars);
             prop_assert_eq!(by_us(&text, step, capacity), by_csv(&text));
+        }
+
+        #[test]
+        fn lines_are_counted_as_defined_whatever_the_reads(
+            chars in proptest::collection::vec(
+                prop::sample::select(vec![b'a', b',', b'"', b'"', b'\r', b'\n', b'\n']),
+                0..120,
+            ),
+            bom in any::<bool>(),
+            step in 1usize..40,
+            capacity in 1usize..80,
+        ) {
+            let mut text = if bom { b"\xef\xbb\xbf".to_vec() } else { Vec::new() };
+            text.extend_from_slice(&chars);
+            prop_assert_eq!(lines_by_us(&text, step, capacity), lines_by_definition(&text));
         }
     }
 }

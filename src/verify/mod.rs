@@ -19,6 +19,13 @@ use crate::records::DESCRIPTIVE;
 use crate::sample::{SampleOutput, SampleRequest};
 use crate::table;
 
+mod indices;
+mod par;
+mod report;
+pub use indices::verify_indices;
+pub use par::{ParInputs, verify_par};
+pub use report::verify_report;
+
 /// At most this many rows of one kind of difference are listed (the rest are counted).
 const LISTED: usize = 20;
 
@@ -33,6 +40,8 @@ pub struct Report {
     pub strata: usize,
     /// Number of list rows compared.
     pub rows: usize,
+    /// What was compared, for the verdict (empty: the strata and rows of a sample).
+    pub checked: String,
 }
 
 impl Report {
@@ -50,7 +59,9 @@ impl fmt::Display for Report {
         for d in &self.differences {
             writeln!(f, "DIFFERENT: {d}")?;
         }
-        if self.identical() {
+        if self.identical() && !self.checked.is_empty() {
+            writeln!(f, "IDENTICAL: {}", self.checked)
+        } else if self.identical() {
             writeln!(
                 f,
                 "IDENTICAL: {} strata and {} list rows rebuilt from the records exactly as published",
@@ -115,6 +126,7 @@ pub fn verify(
         strict: false,
         // The counts of rejected rows are compared with the manifest's instead.
         max_rejected: 1.0,
+        commitment: None,
     };
     // The manifest's seed as it is: a manifest written before seeds were normalised keeps
     // re-drawing its own lists.
@@ -226,7 +238,7 @@ fn compare_strata(report: &mut Report, rebuilt: &[StratumEntry], published: &[St
 
 /// The differences between two JSON values, as (path, rebuilt, published); a key absent on
 /// one side is `(absent)`.
-fn diff_json(
+pub(crate) fn diff_json(
     path: &str,
     want: &serde_json::Value,
     got: &serde_json::Value,
@@ -465,12 +477,12 @@ fn compare_sample_file(
 
 /// Lists the first [`LISTED`] differences of each kind and counts the rest.
 #[derive(Default)]
-struct Listed {
+pub(crate) struct Listed {
     counts: BTreeMap<&'static str, usize>,
 }
 
 impl Listed {
-    fn push(&mut self, report: &mut Report, kind: &'static str, what: &str) {
+    pub(crate) fn push(&mut self, report: &mut Report, kind: &'static str, what: &str) {
         let c = self.counts.entry(kind).or_default();
         *c += 1;
         if *c <= LISTED {
@@ -478,7 +490,7 @@ impl Listed {
         }
     }
 
-    fn finish(self, report: &mut Report) {
+    pub(crate) fn finish(self, report: &mut Report) {
         for (kind, c) in self.counts {
             if c > LISTED {
                 report

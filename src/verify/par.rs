@@ -1,0 +1,97 @@
+//! An auditor's check of a PAR INDEX run: `chiso verify --par DIR` re-computes `DIR` from the
+//! framework, scores and survey it is given, with the options `par.json` records (`request`),
+//! and compares every published file number by number, after checking the inputs against
+//! the digests `par.json` records (`provenance`).
+
+use std::path::{Path, PathBuf};
+
+use super::Report;
+use super::indices::{check_inputs, compare_outputs};
+use crate::error::{Error, ErrorKind, Result};
+use crate::provenance::Provenance;
+
+/// The input files of a PAR run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParInputs {
+    /// The framework (TOML).
+    pub framework: PathBuf,
+    /// The scores.
+    pub scores: PathBuf,
+    /// The survey's `indices.csv` (or its directory), for survey criteria.
+    pub survey: Option<PathBuf>,
+}
+
+/// Re-computes the PAR run published in `dir` from `inputs` and compares.
+pub fn verify_par(dir: &Path, inputs: ParInputs) -> Result<Report> {
+    let json_path = dir.join("par.json");
+    let name = json_path.display().to_string();
+    let text = std::fs::read_to_string(&json_path).map_err(|e| Error::io(&json_path, e))?;
+    let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| -> Error {
+        ErrorKind::Malformed {
+            at: crate::Position::line(name.clone(), e.line() as u64),
+            message: e.to_string(),
+        }
+        .into()
+    })?;
+    let malformed = |key: &str| -> Error {
+        ErrorKind::Malformed {
+            at: crate::Position::file(name.clone()),
+            message: format!(
+                "no `{key}` as `chiso par` writes it: this result cannot be re-computed (was it \
+                 written by an older chiso?)"
+            ),
+        }
+        .into()
+    };
+    let request = json.get("request").ok_or_else(|| malformed("request"))?;
+    let level = request["level"]
+        .as_f64()
+        .ok_or_else(|| malformed("request.level"))?;
+    let replicates = request["replicates"]
+        .as_u64()
+        .and_then(|r| u32::try_from(r).ok())
+        .ok_or_else(|| malformed("request.replicates"))?;
+    let seed = request["seed"]
+        .as_str()
+        .ok_or_else(|| malformed("request.seed"))?;
+    let sheet = request["sheet"].as_str().map(String::from);
+    let provenance = Provenance::from_json(&json).ok_or_else(|| malformed("provenance"))?;
+
+    let mut report = Report::default();
+    let survey_csv = inputs.survey.as_ref().map(|s| {
+        if s.is_dir() {
+            s.join("indices.csv")
+        } else {
+            s.clone()
+        }
+    });
+    let mut given: Vec<(&str, PathBuf)> = vec![
+        ("framework", inputs.framework.clone()),
+        ("scores", inputs.scores.clone()),
+    ];
+    if let Some(s) = &survey_csv {
+        given.push(("survey", s.clone()));
+    }
+    check_inputs(&mut report, &provenance, &given)?;
+
+    let tmp = tempfile::Builder::new()
+        .prefix("chiso-verify-par")
+        .tempdir()
+        .map_err(|e| Error::io(dir, e))?;
+    let req = crate::par::ParRequest {
+        framework: crate::par::Framework::load(&inputs.framework)?,
+        scores: inputs.scores,
+        sheet,
+        survey: inputs.survey,
+        settings: crate::par::Settings::new(level, replicates, seed)?,
+        out: tmp.path().join("out"),
+    };
+    let (_, written) = crate::par::run(&req)?;
+    let rows = compare_outputs(&mut report, dir, &written)?;
+    report.checked = format!(
+        "{} files ({rows} rows) re-computed from the inputs exactly as published in {}",
+        written.len(),
+        dir.display()
+    );
+    Ok(report)
+}
