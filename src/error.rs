@@ -291,6 +291,14 @@ pub enum ErrorKind {
         /// The existing file.
         path: PathBuf,
     },
+    /// Another chiso run is writing into the output folder (it holds the folder's lock).
+    #[error("{}: another chiso run{} is writing there", dir.display(), by_process(pid))]
+    OutputBusy {
+        /// The output folder, as given.
+        dir: PathBuf,
+        /// The process id of the run holding it, when it could be read.
+        pid: Option<u32>,
+    },
     /// A manifest cannot be used.
     #[error("{file}: {message}")]
     Manifest {
@@ -335,6 +343,11 @@ fn quoted(names: &[String]) -> String {
         .map(|n| format!("`{n}`"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// ` (process 1234)`, or nothing when the process is not known.
+fn by_process(pid: &Option<u32>) -> String {
+    pid.map(|p| format!(" (process {p})")).unwrap_or_default()
 }
 
 /// Masks an identifier for messages: personal identifiers (an ID card number, a phone) are

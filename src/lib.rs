@@ -128,6 +128,9 @@ pub use records::ColumnMap;
 pub use timeliness::TimelinessSettings;
 pub use weights::{Calibration, Margins};
 
+// Output folders: held by one run at a time, cleared when it is stopped.
+pub use output::{Abandoned, OutputLock, abandon_unfinished, lock_output};
+
 // The results.
 pub use flags::FlagRow;
 pub use index::IndexRow;

@@ -338,6 +338,7 @@ struct DemoArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    clean_up_when_stopped();
     let maps_columns = matches!(cli.command, Command::Sample(_) | Command::Timeliness(_));
     match run(cli.command) {
         Ok(code) => code,
@@ -356,6 +357,9 @@ fn main() -> ExitCode {
                 ),
                 ErrorKind::OutputExists { .. } => {
                     format!("{e}: choose another --out or pass --force")
+                }
+                ErrorKind::OutputBusy { .. } => {
+                    format!("{e}: wait for it to end, or choose another --out")
                 }
                 ErrorKind::MissingColumns { .. } if maps_columns => format!(
                     "{e}. If your export names them differently, map them with --columns \
@@ -396,6 +400,7 @@ fn done(summary: &str, written: &[PathBuf]) -> chiso::Result<ExitCode> {
 fn run(command: Command) -> chiso::Result<ExitCode> {
     match command {
         Command::Commit(a) => {
+            let _held = chiso::lock_output(&a.out)?;
             let written = match (a.manifest, a.records, a.design) {
                 (Some(m), _, _) => {
                     let manifest = chiso::Manifest::load(&m)?;
@@ -434,8 +439,9 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
             done("", &written)
         }
         Command::Sample(a) => {
-            // Refuse before any work if the sample exists.
-            chiso::sample::refuse_existing(&a.out, a.force)?;
+            // Refuse before any work if the sample exists, and keep the folder until the
+            // sample is written.
+            let _held = chiso::sample::refuse_existing(&a.out, a.force)?;
             let commitment = match &a.commitment {
                 Some(p) => Some((chiso::commitment::Commitment::load(p)?, p.clone())),
                 None => None,
@@ -519,12 +525,14 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
             Ok(exit(check.identical()))
         }
         Command::Index(a) => {
+            let _held = chiso::lock_output(&a.out)?;
             let req = a.request()?;
             let out = index::run(&req)?;
             warn(&out.notes(&req.questionnaire));
             done(&out.summary(&req.flags), &out.written)
         }
         Command::Timeliness(a) => {
+            let _held = chiso::lock_output(&a.out)?;
             let req = timeliness::TimelinessRequest {
                 settings: timeliness::TimelinessSettings::new(a.late_ceiling)?,
                 max_rejected: a.max_rejected,
@@ -542,6 +550,7 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
             done(&t.summary(), &written)
         }
         Command::Par(a) => {
+            let _held = chiso::lock_output(&a.out)?;
             let req = par::ParRequest {
                 settings: par::Settings::new(a.level, a.replicates, &a.seed)?,
                 framework: par::Framework::load(&a.framework)?,
@@ -554,6 +563,7 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
             done(&result.summary(&req.framework), &written)
         }
         Command::Report(a) => {
+            let _held = chiso::lock_output(&a.out)?;
             let sources = report::Sources {
                 indices: a.indices,
                 par: a.par,
@@ -569,6 +579,7 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
             done(&out.summary(), &out.written)
         }
         Command::Demo(a) => {
+            let _held = chiso::lock_output(&a.out)?;
             let req = demo::DemoRequest {
                 out: a.out,
                 records: a.records,
@@ -585,6 +596,38 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
                 .verified,
             ))
         }
+    }
+}
+
+/// On SIGINT, SIGTERM or SIGHUP: removes the unfinished output files of this run (after
+/// letting a set of files being put in place finish), says so, and ends the process as the
+/// signal would have. Unix only; elsewhere, the next run into the folder clears them.
+fn clean_up_when_stopped() {
+    #[cfg(unix)]
+    {
+        use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+        let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+            return;
+        };
+        std::thread::spawn(move || {
+            if let Some(signal) = signals.forever().next() {
+                let stopped = chiso::abandon_unfinished();
+                for dir in &stopped.written {
+                    warn(&format!(
+                        "interrupted: the files already written in {} are complete\n",
+                        dir.display()
+                    ));
+                }
+                for dir in &stopped.removed {
+                    warn(&format!(
+                        "interrupted: the unfinished output in {} was removed; the folder is \
+                         as it was before this run\n",
+                        dir.display()
+                    ));
+                }
+                let _ = signal_hook::low_level::emulate_default_handler(signal);
+            }
+        });
     }
 }
 

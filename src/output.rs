@@ -1,14 +1,30 @@
 //! Writing output files: every CSV cell through one writer that keeps a spreadsheet from
 //! running it as a formula ([`CsvWriter`], [`needs_quote`], and [`restore`] for the readers),
-//! and every file atomically: written to a temporary file in the output directory and renamed
-//! into place only when all of them are complete, so a failed run leaves no partial file
-//! behind; an existing official sample is never overwritten without `force`.
+//! and all of a run's files together or none: a run holds its output folder (a lock another
+//! run meets at once), writes every file into a staging folder, and only when all are complete
+//! and on disk puts them in place. An existing official sample is never overwritten without
+//! `force`.
+//!
+//! When the output folder does not exist, or holds nothing but files of the names the run
+//! writes, the new files are staged in a hidden folder beside it (`.DIR.chiso-ID.part`) and
+//! the folder is replaced whole: renamed to the folder's name, or, when it exists, the old
+//! folder renamed aside, the new one to its name, the old one removed. A reader sees the old
+//! set, no folder (between the two renames), or the new set, never a mix; a run killed
+//! between the two renames leaves the old folder aside, which the next run puts back. When
+//! the folder holds anything else (other runs' files, folders; or it is the working
+//! directory), the files are staged in a hidden folder inside it (`DIR/.chiso-ID.part`)
+//! and renamed into it one by one, the last added last: a reader there may see some new files
+//! beside old ones for that moment, and after a run killed in it until the next run into the
+//! folder completes the set. A run stopped by SIGINT, SIGTERM or SIGHUP removes its staging
+//! folder (the binary's handler calls [`abandon_unfinished`]), after letting a set being put
+//! in place finish; what a killed run leaves is cleared, or completed, by the next run into
+//! the folder, with a note on standard error.
 
 use std::borrow::Cow;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{ErrorKind, Result};
 
 /// A CSV writer into memory as every output file is written ([`CsvWriter`]).
 pub fn csv_writer() -> CsvWriter<Vec<u8>> {
@@ -169,28 +185,24 @@ pub fn cell<T: std::fmt::Display>(v: Option<T>) -> String {
     v.map(|x| x.to_string()).unwrap_or_default()
 }
 
+mod folder;
+
+pub use folder::{Abandoned, OutputLock, abandon_unfinished, lock_output};
+
 /// A set of files to write together into one directory (their bytes owned, or borrowed for
-/// `'a`).
+/// `'a`), which is held ([`OutputLock`]) from [`Staged::new`] to [`Staged::commit`].
 #[derive(Debug)]
 pub struct Staged<'a> {
-    dir: PathBuf,
+    lock: OutputLock,
     files: Vec<(String, Cow<'a, [u8]>)>,
 }
 
 impl<'a> Staged<'a> {
-    /// Prepares to write into `dir`. Fails at once if one of `protected` already exists there
-    /// and `force` is false.
+    /// Prepares to write into `dir`, holding it ([`lock_output`]). Fails at once if another
+    /// chiso run holds it, or if one of `protected` already exists there and `force` is
+    /// false.
     pub fn new(dir: &Path, force: bool, protected: &[&str]) -> Result<Staged<'a>> {
-        if dir.exists() && !dir.is_dir() {
-            return Err(Error::input(
-                "out",
-                format!(
-                    "{} is a file: the output goes into a directory, which is made if it does not \
-                     exist",
-                    dir.display()
-                ),
-            ));
-        }
+        let lock = lock_output(dir)?;
         if !force {
             for name in protected {
                 let path = dir.join(name);
@@ -200,7 +212,7 @@ impl<'a> Staged<'a> {
             }
         }
         Ok(Staged {
-            dir: dir.to_path_buf(),
+            lock,
             files: Vec::new(),
         })
     }
@@ -210,36 +222,11 @@ impl<'a> Staged<'a> {
         self.files.push((name.to_string(), bytes.into()));
     }
 
-    /// Writes every file to a temporary file, then renames them into place in the order they
-    /// were added (so the last one, conventionally the manifest, appears last).
+    /// Writes every file, all together (see the module's documentation), and returns their
+    /// paths in the order they were added. When files are put in place one by one, that is
+    /// the order (so the last one, conventionally the manifest, appears last).
     pub fn commit(self) -> Result<Vec<PathBuf>> {
-        std::fs::create_dir_all(&self.dir).map_err(|e| Error::io(&self.dir, e))?;
-        let mut temps = Vec::with_capacity(self.files.len());
-        for (name, bytes) in &self.files {
-            let prefix = format!(".{name}.");
-            let mut builder = tempfile::Builder::new();
-            builder.prefix(&prefix).suffix(".tmp");
-            // Ordinary file permissions (subject to the umask), not the temporary file's 0600.
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt;
-                builder.permissions(std::fs::Permissions::from_mode(0o666));
-            }
-            let mut tmp = builder
-                .tempfile_in(&self.dir)
-                .map_err(|e| Error::io(&self.dir, e))?;
-            let path = self.dir.join(name);
-            tmp.write_all(bytes)
-                .and_then(|()| tmp.as_file().sync_all())
-                .map_err(|e| Error::io(&path, e))?;
-            temps.push((tmp, path));
-        }
-        let mut written = Vec::with_capacity(temps.len());
-        for (tmp, path) in temps {
-            tmp.persist(&path).map_err(|e| Error::io(&path, e.error))?;
-            written.push(path);
-        }
-        Ok(written)
+        folder::publish(&self.lock, &self.files)
     }
 }
 

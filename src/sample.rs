@@ -382,10 +382,14 @@ impl SampleOutput {
 /// The files of a sample that are never replaced without `force`.
 const PROTECTED: [&str; 2] = ["sample.csv", "manifest.json"];
 
-/// Fails as [`SampleOutput::write`] fails if `dir` already holds a sample and `force` is
-/// false: the check to make before drawing, so that no work is done for nothing.
-pub fn refuse_existing(dir: &Path, force: bool) -> Result<()> {
-    Staged::new(dir, force, &PROTECTED).map(drop)
+/// Holds `dir` for this run ([`crate::lock_output`]), and fails as [`SampleOutput::write`]
+/// fails if `dir` already holds a sample and `force` is false: the check to make before
+/// drawing, so that no work is done for nothing. Keep the lock until the sample is written:
+/// no other run can write a sample into `dir` in between.
+pub fn refuse_existing(dir: &Path, force: bool) -> Result<crate::OutputLock> {
+    let lock = crate::lock_output(dir)?;
+    Staged::new(dir, force, &PROTECTED)?;
+    Ok(lock)
 }
 
 /// The fixed columns of `sample.csv` (defined with the file, in [`crate::files::sample`]).

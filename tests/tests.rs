@@ -16,6 +16,7 @@ mod index;
 mod kernel;
 mod mutations;
 mod oracle;
+mod output;
 mod par;
 mod props;
 mod quotes;
