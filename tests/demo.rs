@@ -347,3 +347,132 @@ fn units_without_survey_estimates_are_named_not_dropped() {
     }
     assert!(out.join("report/report.html").is_file());
 }
+
+/// Tried as an auditor would: the demo's published files, one number changed anywhere in
+/// the chain (the sample, the indices, a PAR result, the page), and `chiso verify` says
+/// where; untouched, every check says IDENTICAL.
+#[test]
+fn one_number_changed_anywhere_in_the_demos_chain_is_found() {
+    let dir = Dir::new();
+    let out = dir.path("demo");
+    let o = chiso(&["demo", "--out", p(&out), "--records", "4000"]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let at = |f: &str| p(&out.join(f)).to_string();
+    let checks: Vec<(&str, Vec<String>)> = vec![
+        (
+            "sample/sample.csv",
+            vec![
+                "verify",
+                "--records",
+                &at("records.csv"),
+                "--manifest",
+                &at("sample/manifest.json"),
+                "--sample",
+                &at("sample/sample.csv"),
+            ]
+            .into_iter()
+            .map(String::from)
+            .collect(),
+        ),
+        (
+            "indices/indices.csv",
+            vec![
+                "verify",
+                "--indices",
+                &at("indices"),
+                "--responses",
+                &at("responses.csv"),
+                "--questionnaire",
+                &at("questionnaire.toml"),
+                "--sample",
+                &at("sample"),
+            ]
+            .into_iter()
+            .map(String::from)
+            .collect(),
+        ),
+        (
+            "par/so/par.csv",
+            vec![
+                "verify",
+                "--par",
+                &at("par/so"),
+                "--framework",
+                &at("par/framework-so.toml"),
+                "--scores",
+                &at("par/scores-so.csv"),
+                "--survey",
+                &at("indices/indices.csv"),
+            ]
+            .into_iter()
+            .map(String::from)
+            .collect(),
+        ),
+        (
+            "report/report.html",
+            vec![
+                "verify",
+                "--report",
+                &at("report"),
+                "--from-indices",
+                &at("indices"),
+                "--from-par",
+                &at("par/so"),
+                "--from-par",
+                &at("par/huyen"),
+                "--from-timeliness",
+                &at("timeliness"),
+                "--from-manifest",
+                &at("sample/manifest.json"),
+            ]
+            .into_iter()
+            .map(String::from)
+            .collect(),
+        ),
+    ];
+    let run = |args: &[String]| {
+        let o = chiso(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        let (a, b) = text(&o);
+        (o.status.code().unwrap(), format!("{a}{b}"))
+    };
+    for (file, args) in &checks {
+        let (code, said) = run(args);
+        assert_eq!(code, 0, "{file}: {said}");
+        assert!(said.contains("IDENTICAL"), "{file}: {said}");
+        // One number changed: the first of the file's numbers with a decimal point.
+        let original = std::fs::read_to_string(out.join(file)).unwrap();
+        let (start, len) = {
+            let b = original.as_bytes();
+            let mut i = original.find('\n').unwrap();
+            loop {
+                i += 1;
+                if b[i].is_ascii_digit() && b[i - 1] != b'-' {
+                    let mut j = i;
+                    let decimal = if file.ends_with(".html") { b',' } else { b'.' };
+                    while b[j].is_ascii_digit() || (b[j] == decimal && b[j + 1].is_ascii_digit()) {
+                        j += 1;
+                    }
+                    if original[i..j].contains(decimal as char) {
+                        break (i, j - i);
+                    }
+                    i = j;
+                }
+            }
+        };
+        let forged = format!("{}7{}", &original[..start], &original[start + len..]);
+        std::fs::write(out.join(file), &forged).unwrap();
+        let (code, said) = run(args);
+        assert_eq!(code, 1, "{file}: {said}");
+        // Named by the file, and where in it.
+        let name = file.rsplit('/').next().unwrap();
+        assert!(
+            said.contains("DIFFERENT")
+                && said.contains(name)
+                && said
+                    .lines()
+                    .any(|l| l.contains(" row ") || l.contains(" line ")),
+            "{file}: {said}"
+        );
+        std::fs::write(out.join(file), &original).unwrap();
+    }
+}

@@ -337,8 +337,8 @@ fn read_rows(path: &Path) -> Result<(Vec<String>, Vec<FileRow>)> {
     Ok((headers, rows))
 }
 
-/// A cell's value for a message: identifiers masked; `None` for contact and unknown columns,
-/// whose values are never shown.
+/// A rebuilt cell's value for a message: identifiers masked; `None` for contact and unknown
+/// columns, whose values are never shown.
 fn shown(column: &str, value: &str) -> Option<String> {
     if column == "applicant_id" {
         Some(format!("`{}`", mask(value)))
@@ -347,6 +347,35 @@ fn shown(column: &str, value: &str) -> Option<String> {
     } else {
         None
     }
+}
+
+/// A published cell's value for a message. The file may hold anything in any column (an
+/// edited or shifted row can put a name or a phone where a size belongs), so a value is shown
+/// whole only when it has the form of its column and cannot be personal: a short number, a
+/// role, an applicant type, a draw key. Anything else is masked to its first characters.
+fn shown_published(column: &str, value: &str) -> Option<String> {
+    shown(column, value)?;
+    let numeric = [
+        "rank",
+        "frame_size",
+        "sample_size",
+        "inclusion_prob",
+        "base_weight",
+        "reserve_size",
+        "record_count",
+    ];
+    let whole = match column {
+        c if numeric.contains(&c) => value.len() <= 8 && value.parse::<f64>().is_ok(),
+        "role" => matches!(value, "official" | "reserve"),
+        "applicant_type" => matches!(value, "" | "citizen" | "organization"),
+        "draw_key" => value.len() == 16 && value.bytes().all(|b| b.is_ascii_hexdigit()),
+        _ => value.is_empty(),
+    };
+    Some(if whole {
+        format!("`{value}`")
+    } else {
+        format!("`{}`", mask(value))
+    })
 }
 
 /// Compares a published `sample.csv` with the one rebuilt from the records, field by field.
@@ -455,10 +484,12 @@ fn compare_sample_file(
             .iter()
             .filter(|c| !(moved && (**c == "role" || **c == "rank")))
             .filter(|c| w.get(c) != g.get(c))
-            .map(|c| match (shown(c, w.get(c)), shown(c, g.get(c))) {
-                (Some(w), Some(g)) => format!("{c} {w} rebuilt, {g} in the file"),
-                _ => format!("{c} differs (not shown: personal data)"),
-            })
+            .map(
+                |c| match (shown(c, w.get(c)), shown_published(c, g.get(c))) {
+                    (Some(w), Some(g)) => format!("{c} {w} rebuilt, {g} in the file"),
+                    _ => format!("{c} differs (not shown: personal data)"),
+                },
+            )
             .collect();
         if !changed.is_empty() {
             listed.push(
