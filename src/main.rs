@@ -60,6 +60,24 @@ struct SampleArgs {
     /// Output directory for sample.csv, manifest.json and rejected.csv.
     #[arg(long)]
     out: PathBuf,
+    #[command(flatten)]
+    reading: RecordsReading,
+    /// Replace an existing sample in --out.
+    #[arg(long)]
+    force: bool,
+    /// Threads for the draw (the lists do not depend on it).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// The commitment.json written by `chiso commit` before the seed: the draw is refused
+    /// unless it is made from exactly the records and design committed.
+    #[arg(long)]
+    commitment: Option<PathBuf>,
+}
+
+/// How a records file is read, by `sample` and `commit` alike (so that a commitment reads
+/// the records as the draw will).
+#[derive(Args)]
+struct RecordsReading {
     /// Sheet to read from a spreadsheet (default: the first).
     #[arg(long)]
     sheet: Option<String>,
@@ -72,16 +90,30 @@ struct SampleArgs {
     /// Refuse the records file if more than this share of its rows is rejected.
     #[arg(long, default_value_t = chiso::sample::DEFAULT_MAX_REJECTED)]
     max_rejected: f64,
-    /// Replace an existing sample in --out.
-    #[arg(long)]
-    force: bool,
-    /// Threads for the draw (the lists do not depend on it).
-    #[arg(long)]
-    threads: Option<usize>,
-    /// The commitment.json written by `chiso commit` before the seed: the draw is refused
-    /// unless it is made from exactly the records and design committed.
-    #[arg(long)]
-    commitment: Option<PathBuf>,
+}
+
+impl RecordsReading {
+    /// The sample request these options read `records` with, for `design` and `seed`.
+    fn request(
+        self,
+        records: PathBuf,
+        design: &std::path::Path,
+        seed: String,
+        threads: usize,
+        commitment: Option<(chiso::commitment::Commitment, PathBuf)>,
+    ) -> chiso::Result<SampleRequest> {
+        Ok(SampleRequest {
+            columns: ColumnMap::parse(&self.columns)?,
+            design: Design::load(design)?,
+            threads,
+            records,
+            sheet: self.sheet,
+            seed,
+            strict: self.strict,
+            max_rejected: self.max_rejected,
+            commitment,
+        })
+    }
 }
 
 #[derive(Args)]
@@ -102,18 +134,8 @@ struct CommitArgs {
     /// Output directory for commitment.json and bien-ban.html.
     #[arg(long)]
     out: PathBuf,
-    /// Sheet to read from a spreadsheet (default: the first).
-    #[arg(long)]
-    sheet: Option<String>,
-    /// Map engine column names to your export's headers: record_id=MaHoSo,unit_code=MaDV.
-    #[arg(long, default_value = "")]
-    columns: String,
-    /// Refuse the records file if any row is rejected.
-    #[arg(long)]
-    strict: bool,
-    /// Refuse the records file if more than this share of its rows is rejected.
-    #[arg(long, default_value_t = chiso::sample::DEFAULT_MAX_REJECTED)]
-    max_rejected: f64,
+    #[command(flatten)]
+    reading: RecordsReading,
     /// Replace an existing commitment in --out.
     #[arg(long)]
     force: bool,
@@ -408,17 +430,10 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
                 }
                 (None, Some(records), Some(design)) => {
                     let req = chiso::commitment::CommitRequest {
-                        sample: SampleRequest {
-                            columns: ColumnMap::parse(&a.columns)?,
-                            design: Design::load(&design)?,
-                            threads: 1,
-                            records,
-                            sheet: a.sheet,
-                            seed: String::new(),
-                            strict: a.strict,
-                            max_rejected: a.max_rejected,
-                            commitment: None,
-                        },
+                        // The seed is not used: the draw is not made.
+                        sample: a
+                            .reading
+                            .request(records, &design, String::new(), 1, None)?,
                         seed_source: a.seed_source,
                     };
                     let c = chiso::commitment::commit(&req)?;
@@ -446,17 +461,9 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
                 Some(p) => Some((chiso::commitment::Commitment::load(p)?, p.clone())),
                 None => None,
             };
-            let req = SampleRequest {
-                commitment,
-                columns: ColumnMap::parse(&a.columns)?,
-                design: Design::load(&a.design)?,
-                threads: threads(a.threads),
-                records: a.records,
-                sheet: a.sheet,
-                seed: a.seed,
-                strict: a.strict,
-                max_rejected: a.max_rejected,
-            };
+            let req =
+                a.reading
+                    .request(a.records, &a.design, a.seed, threads(a.threads), commitment)?;
             let started = Instant::now();
             let drawn = draw_sample(&req)?;
             drawn.write(&a.out, a.force)?;

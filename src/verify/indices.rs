@@ -13,26 +13,7 @@ use crate::provenance::{FileDigest, Provenance};
 
 /// Re-computes the index run published in `dir` from `inputs` and compares.
 pub fn verify_indices(dir: &Path, inputs: RunInputs) -> Result<Report> {
-    let json_path = dir.join("indices.json");
-    let name = json_path.display().to_string();
-    let text = std::fs::read_to_string(&json_path).map_err(|e| Error::io(&json_path, e))?;
-    let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| -> Error {
-        ErrorKind::Malformed {
-            at: crate::Position::line(name.clone(), e.line() as u64),
-            message: e.to_string(),
-        }
-        .into()
-    })?;
-    let malformed = |key: &str| -> Error {
-        ErrorKind::Malformed {
-            at: crate::Position::file(name.clone()),
-            message: format!(
-                "no `{key}` as `chiso index` writes it: these indices cannot be re-computed \
-                 (were they written by an older chiso?)"
-            ),
-        }
-        .into()
-    };
+    let (json, malformed) = published_json(&dir.join("indices.json"), "chiso index")?;
     let options: RunOptions = json
         .get("request")
         .and_then(|r| serde_json::from_value(r.clone()).ok())
@@ -72,6 +53,34 @@ pub fn verify_indices(dir: &Path, inputs: RunInputs) -> Result<Report> {
         dir.display()
     );
     Ok(report)
+}
+
+/// A published JSON file, and the error for a key it lacks (the result cannot be re-computed
+/// without it) naming `command` as its writer.
+pub(crate) fn published_json(
+    path: &Path,
+    command: &'static str,
+) -> Result<(serde_json::Value, impl Fn(&str) -> Error + use<>)> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| -> Error {
+        ErrorKind::Malformed {
+            at: crate::Position::line(name.clone(), e.line() as u64),
+            message: e.to_string(),
+        }
+        .into()
+    })?;
+    let malformed = move |key: &str| -> Error {
+        ErrorKind::Malformed {
+            at: crate::Position::file(name.clone()),
+            message: format!(
+                "no `{key}` as `{command}` writes it: the result cannot be re-computed (was it \
+                 written by an older chiso?)"
+            ),
+        }
+        .into()
+    };
+    Ok((json, malformed))
 }
 
 /// Checks each input file given (`(input, path)`) against the digest `provenance` records

@@ -6,8 +6,8 @@
 use std::path::{Path, PathBuf};
 
 use super::Report;
-use super::indices::{check_inputs, compare_outputs};
-use crate::error::{Error, ErrorKind, Result};
+use super::indices::{check_inputs, compare_outputs, published_json};
+use crate::error::{Error, Result};
 use crate::provenance::Provenance;
 
 /// The input files of a PAR run.
@@ -23,26 +23,7 @@ pub struct ParInputs {
 
 /// Re-computes the PAR run published in `dir` from `inputs` and compares.
 pub fn verify_par(dir: &Path, inputs: ParInputs) -> Result<Report> {
-    let json_path = dir.join("par.json");
-    let name = json_path.display().to_string();
-    let text = std::fs::read_to_string(&json_path).map_err(|e| Error::io(&json_path, e))?;
-    let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| -> Error {
-        ErrorKind::Malformed {
-            at: crate::Position::line(name.clone(), e.line() as u64),
-            message: e.to_string(),
-        }
-        .into()
-    })?;
-    let malformed = |key: &str| -> Error {
-        ErrorKind::Malformed {
-            at: crate::Position::file(name.clone()),
-            message: format!(
-                "no `{key}` as `chiso par` writes it: this result cannot be re-computed (was it \
-                 written by an older chiso?)"
-            ),
-        }
-        .into()
-    };
+    let (json, malformed) = published_json(&dir.join("par.json"), "chiso par")?;
     let request = json.get("request").ok_or_else(|| malformed("request"))?;
     let level = request["level"]
         .as_f64()
