@@ -662,8 +662,38 @@ pub fn run(req: &DemoRequest, observer: &mut dyn Observer) -> crate::Result<Demo
     // reserves of their stratum in rank order, every substitution logged.
     observer.step("simulating fieldwork");
     let q = crate::questionnaire::Questionnaire::load(&q_path)?;
-    let lists = fieldwork::read_sample(&sample_csv)?;
-    let fw = fieldwork::Simulation::new(spec.seed, fieldwork::Rates::default()).run(lists);
+    let sample =
+        fieldwork::SampleLists::read(&crate::files::sample::SampleDir::open(&sample_dir)?)?;
+    let fw = fieldwork::Simulation::new(spec.seed, fieldwork::Rates::default())
+        .run(sample.lists.clone());
+    // The simulated contacts go through the audit of `chiso fieldwork`, which writes the
+    // files: the rule it checks is the rule the simulation followed.
+    let contacts: Vec<fieldwork::Contact> = fw
+        .attempts()
+        .iter()
+        .map(|a| {
+            let stratum = fw.lists()[a.stratum].stratum();
+            fieldwork::Contact {
+                stratum: stratum.to_string(),
+                role: a.role,
+                rank: a.rank,
+                outcome: a.outcome,
+                interviewer: String::new(),
+                unit: sample.unit(stratum, a.role, a.rank).to_string(),
+            }
+        })
+        .collect();
+    let audit = fieldwork::audit(
+        sample.lists,
+        &contacts,
+        Vec::new(),
+        &fieldwork::RateSettings::default(),
+    );
+    if let Some(b) = audit.breaches.first() {
+        return Err(crate::Error::usage(format!(
+            "the demo's simulated fieldwork breaks the rule of substitution: {b}"
+        )));
+    }
     let answers = simulate_answers(&sample_csv, &q.items, spec.seed)?;
     let answer = |stratum: &str, role, rank| {
         answers
@@ -672,8 +702,7 @@ pub fn run(req: &DemoRequest, observer: &mut dyn Observer) -> crate::Result<Demo
             .to_vec()
     };
     let mut staged = Staged::new(&out.join("fieldwork"), true, &[])?;
-    staged.add("substitutions.csv", fw.substitutions_csv());
-    staged.add("summary.csv", fw.summary_csv());
+    audit.stage(&mut staged);
     staged.commit()?;
     let responses_path = out.join("responses.csv");
     let mut staged = Staged::new(out, true, &[])?;

@@ -36,6 +36,8 @@ enum Command {
     Verify(VerifyArgs),
     /// Weighted satisfaction indices with standard errors and intervals.
     Index(IndexArgs),
+    /// Check real fieldwork against the rule of substitution (exit 0 kept, 1 broken).
+    Fieldwork(FieldworkArgs),
     /// Early, on-time and late records per unit and officer, from the records themselves.
     Timeliness(TimelinessArgs),
     /// PAR INDEX (Chỉ số CCHC): points, index, interval and rank interval per unit.
@@ -268,6 +270,26 @@ struct IndexArgs {
     /// Calibration to --margins: poststratify (one variable or a cross `a:b`) or rake.
     #[arg(long, requires = "margins")]
     calibrate: Option<String>,
+}
+
+#[derive(Args)]
+struct FieldworkArgs {
+    /// The sample directory (sample.csv with its manifest.json).
+    #[arg(long)]
+    sample: PathBuf,
+    /// The responses: one row per contact, `applicant_id` and `disposition`, optionally
+    /// `stratum`, `interviewer_id` and `contact_date`.
+    #[arg(long)]
+    responses: PathBuf,
+    /// Output directory for substitutions.csv, summary.csv and interviewers.csv.
+    #[arg(long)]
+    out: PathBuf,
+    /// Sheet to read from a responses spreadsheet (default: the first).
+    #[arg(long)]
+    sheet: Option<String>,
+    /// Interviewers and units with fewer contacts are never marked as far above the rest.
+    #[arg(long, default_value_t = 20)]
+    min_contacts: u64,
 }
 
 #[derive(Args)]
@@ -537,6 +559,19 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
             let out = index::run(&req)?;
             warn(&out.notes(&req.questionnaire));
             done(&out.summary(&req.flags), &out.written)
+        }
+        Command::Fieldwork(a) => {
+            let _held = chiso::lock_output(&a.out)?;
+            let req = chiso::fieldwork::FieldworkRequest {
+                rates: chiso::fieldwork::RateSettings::new(a.min_contacts)?,
+                sample: a.sample,
+                responses: a.responses,
+                sheet: a.sheet,
+                out: a.out,
+            };
+            let out = chiso::fieldwork::run(&req)?;
+            done(&out.audit.report(), &out.written)?;
+            Ok(exit(out.audit.breaches.is_empty()))
         }
         Command::Timeliness(a) => {
             let _held = chiso::lock_output(&a.out)?;

@@ -248,7 +248,7 @@ fn the_demo_logs_substitutions_and_indexes_respondents_only() {
     assert!(stdout.contains("fieldwork: "), "{stdout}");
     assert_eq!(
         dir.files("demo/fieldwork"),
-        ["substitutions.csv", "summary.csv"]
+        ["interviewers.csv", "substitutions.csv", "summary.csv"]
     );
     let log = dir.read("demo/fieldwork/substitutions.csv");
     assert!(log.starts_with(&fieldwork::SUBSTITUTION_COLUMNS.join(",")));
@@ -374,4 +374,257 @@ fn the_demo_writes_the_same_files_with_and_without_a_terminal() {
     ] {
         assert_eq!(file_sha(&tty.join(f)), file_sha(&plain.join(f)), "{f}");
     }
+}
+
+/// A sample drawn by `chiso sample` into `dir/out`: its people as
+/// `(stratum, role, rank, applicant_id)`.
+fn drawn(dir: &Dir) -> Vec<(String, String, u64, String)> {
+    dir.write("records.csv", &records(6));
+    let o = sample_cli(dir, "records.csv", DESIGN, "fieldwork audit", "out", &[]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let mut r = csv::Reader::from_path(dir.path("out/sample.csv")).unwrap();
+    r.records()
+        .map(|rec| {
+            let rec = rec.unwrap();
+            (
+                rec[0].to_string(),
+                rec[1].to_string(),
+                rec[2].parse().unwrap(),
+                rec[3].to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The responses for `people`: one row per person for whom `outcome(stratum, role, rank)`
+/// gives a disposition, made by interviewer `I1` or `I2`.
+fn responses(
+    people: &[(String, String, u64, String)],
+    outcome: impl Fn(&str, &str, u64) -> Option<&'static str>,
+) -> String {
+    let mut s = String::from("applicant_id,stratum,disposition,interviewer_id,contact_date\n");
+    for (stratum, role, rank, id) in people {
+        if let Some(d) = outcome(stratum, role, *rank) {
+            s += &format!("{id},{stratum},{d},I{},2024-10-0{}\n", 1 + rank % 2, rank);
+        }
+    }
+    s
+}
+
+/// Officials complete, except official 1 of U01 who refuses, replaced by reserve 1.
+fn kept(stratum: &str, role: &str, rank: u64) -> Option<&'static str> {
+    match (stratum, role, rank) {
+        ("U01", "official", 1) => Some("refusal"),
+        ("U01", "reserve", 1) => Some("complete"),
+        (_, "official", _) => Some("complete"),
+        _ => None,
+    }
+}
+
+fn audit_cli(dir: &Dir, responses_text: &str) -> (i32, String, String) {
+    let path = dir.write("responses.csv", responses_text);
+    let o = chiso(&[
+        "fieldwork",
+        "--sample",
+        p(&dir.path("out")),
+        "--responses",
+        p(&path),
+        "--out",
+        p(&dir.path("audit")),
+    ]);
+    let (out, err) = text(&o);
+    (o.status.code().unwrap(), out, err)
+}
+
+#[test]
+fn fieldwork_that_kept_the_rule_exits_0_with_its_files() {
+    let dir = Dir::new();
+    let people = drawn(&dir);
+    let (code, out, err) = audit_cli(&dir, &responses(&people, kept));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("the rule of substitution was kept"), "{out}");
+    assert!(out.contains("interviewers: 2 with"), "{out}");
+    assert_eq!(
+        dir.files("audit"),
+        ["interviewers.csv", "substitutions.csv", "summary.csv"]
+    );
+    assert_eq!(
+        dir.read("audit/substitutions.csv").lines().nth(1).unwrap(),
+        format!(
+            "U01,1,{0},1,official,1,{0},refusal,1,{1}",
+            record_of(&dir, "U01", "official", 1),
+            record_of(&dir, "U01", "reserve", 1)
+        )
+    );
+    let summary = dir.read("audit/summary.csv");
+    assert!(
+        summary.contains("\nU01,3,2,4,3,0,1,0,0,1,1,3,0\n"),
+        "{summary}"
+    );
+    let rates = dir.read("audit/interviewers.csv");
+    assert!(
+        rates.starts_with(&chiso::files::interviewers::COLUMNS.join(",")),
+        "{rates}"
+    );
+    assert!(rates.contains("\nunit,ALL,"), "{rates}");
+    // The files name nobody by applicant id.
+    for (_, _, _, id) in &people {
+        for f in ["substitutions.csv", "summary.csv", "interviewers.csv"] {
+            assert!(!dir.read(&format!("audit/{f}")).contains(id.as_str()));
+        }
+    }
+}
+
+fn record_of(dir: &Dir, stratum: &str, role: &str, rank: u64) -> String {
+    let mut r = csv::Reader::from_path(dir.path("out/sample.csv")).unwrap();
+    r.records()
+        .map(|rec| rec.unwrap())
+        .find(|rec| &rec[0] == stratum && &rec[1] == role && rec[2] == *rank.to_string())
+        .unwrap()[4]
+        .to_string()
+}
+
+/// Runs the audit on responses with a breach planted: exit 1, nothing written, the breach
+/// on standard output.
+fn breach(dir: &Dir, responses_text: &str, expected: &str) -> String {
+    let (code, out, err) = audit_cli(dir, responses_text);
+    assert_eq!(code, 1, "{out}{err}");
+    assert_eq!(err, "");
+    assert!(
+        out.contains("breach(es) of the rule of substitution"),
+        "{out}"
+    );
+    assert!(out.contains(expected), "{expected} not in\n{out}");
+    assert!(dir.files("audit").is_empty(), "nothing is written");
+    out
+}
+
+#[test]
+fn a_reserve_used_before_an_earlier_one_is_a_breach() {
+    let dir = Dir::new();
+    let people = drawn(&dir);
+    let text = responses(&people, |s, role, rank| match (s, role, rank) {
+        ("U01", "reserve", 1) => None,
+        ("U01", "reserve", 2) => Some("complete"),
+        _ => kept(s, role, rank),
+    });
+    let r2 = record_of(&dir, "U01", "reserve", 2);
+    breach(
+        &dir,
+        &text,
+        &format!("stratum U01: reserve 2 ({r2}) used while reserve 1 was not tried"),
+    );
+}
+
+#[test]
+fn a_reserve_used_with_no_failed_official_is_a_breach() {
+    let dir = Dir::new();
+    let people = drawn(&dir);
+    let text = responses(&people, |s, role, rank| match (s, role, rank) {
+        ("U02", "reserve", 1) => Some("complete"),
+        _ => kept(s, role, rank),
+    });
+    let r1 = record_of(&dir, "U02", "reserve", 1);
+    let out = breach(
+        &dir,
+        &text,
+        &format!("stratum U02: reserve 1 ({r1}) used with no failed official to replace"),
+    );
+    assert!(out.contains("fieldwork: 1 breach(es)"), "{out}");
+}
+
+#[test]
+fn an_official_replaced_without_a_failure_outcome_is_a_breach() {
+    let dir = Dir::new();
+    let people = drawn(&dir);
+    let text = responses(&people, |s, role, rank| match (s, role, rank) {
+        ("U03", "official", 2) => None,
+        ("U03", "reserve", 1) => Some("complete"),
+        _ => kept(s, role, rank),
+    });
+    let o2 = record_of(&dir, "U03", "official", 2);
+    breach(
+        &dir,
+        &text,
+        &format!(
+            "stratum U03: official 2 ({o2}) replaced (by reserve 1) without a failure outcome"
+        ),
+    );
+}
+
+#[test]
+fn a_respondent_outside_the_sample_is_a_breach_named_by_a_masked_id() {
+    let dir = Dir::new();
+    let people = drawn(&dir);
+    let mut text = responses(&people, kept);
+    text += "A77-999123,U01,complete,I1,2024-10-03\n";
+    let rows = text.lines().count();
+    let out = breach(
+        &dir,
+        &text,
+        &format!("responses row {rows}: applicant A77… is not in the sample"),
+    );
+    assert!(!out.contains("A77-999123"), "{out}");
+    for (_, _, _, id) in &people {
+        assert!(!out.contains(id.as_str()), "{out}");
+    }
+}
+
+#[test]
+fn every_breach_is_listed_and_officials_without_outcome_or_unreplaced_failures_too() {
+    let dir = Dir::new();
+    let people = drawn(&dir);
+    let text = responses(&people, |s, role, rank| match (s, role, rank) {
+        ("U00", "official", 3) => None,
+        ("U04", "official", 1) => Some("non_contact"),
+        ("U02", "reserve", 1) => Some("complete"),
+        _ => kept(s, role, rank),
+    });
+    let out = breach(&dir, &text, "fieldwork: 3 breach(es)");
+    assert!(out.contains("stratum U00: official 3 ("), "{out}");
+    assert!(out.contains("has no outcome"), "{out}");
+    assert!(
+        out.contains("stratum U04: 1 failed contact(s) not replaced although reserve 1"),
+        "{out}"
+    );
+    assert!(out.contains("stratum U02: reserve 1"), "{out}");
+}
+
+#[test]
+fn a_sample_that_disagrees_with_its_manifest_is_refused() {
+    let dir = Dir::new();
+    let people = drawn(&dir);
+    let sample = dir.read("out/sample.csv");
+    std::fs::write(
+        dir.path("out/sample.csv"),
+        sample.replacen("U01,", "U01 ,", 1),
+    )
+    .unwrap();
+    let (code, out, err) = audit_cli(&dir, &responses(&people, kept));
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains("is not the file written with this manifest"),
+        "{err}"
+    );
+    assert!(dir.files("audit").is_empty());
+}
+
+#[test]
+fn bad_responses_are_refused_with_masked_ids() {
+    let dir = Dir::new();
+    let people = drawn(&dir);
+    let good = responses(&people, kept);
+    let bad = good.replacen(",complete,", ",answered,", 1);
+    let (code, _, err) = audit_cli(&dir, &bad);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("column `disposition`"), "{err}");
+    let first = good.lines().nth(1).unwrap();
+    let (code, _, err) = audit_cli(&dir, &format!("{good}{first}\n"));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("already has a row (row 2)"), "{err}");
+    let id = first.split(',').next().unwrap();
+    assert!(
+        !err.contains(id) && err.contains(&format!("{}…", &id[..3])),
+        "{err}"
+    );
 }

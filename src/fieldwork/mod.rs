@@ -12,7 +12,9 @@
 //!
 //! [`walk`] applies that rule, stratum by stratum and official by official in rank order, to
 //! any source of outcomes (the real disposition of each contact, or a simulation), and keeps
-//! every attempt. From the walk come three files:
+//! every attempt. [`audit`] checks recorded contacts against the rule (`chiso fieldwork`,
+//! [`run`]); the demo's simulated contacts go through the same audit. From the walk come
+//! three files:
 //!
 //! - the **substitution log** ([`Fieldwork::substitutions_csv`], [`SUBSTITUTION_COLUMNS`]):
 //!   one row per failed contact, with its outcome and the reserve who took the place (empty
@@ -53,9 +55,14 @@ use std::path::Path;
 
 use crate::sample::Role;
 
+mod audit;
 mod lists;
 mod simulation;
 
+pub use audit::{
+    Audit, Breach, Contact, FieldworkOutput, FieldworkRequest, RateSettings, SampleLists, audit,
+    run,
+};
 pub use lists::{Person, StratumLists, read_sample};
 pub use simulation::{Rates, SIMULATION, Simulation};
 
@@ -438,6 +445,21 @@ impl Fieldwork {
     /// The contacts, substitutions and files of the fieldwork (written under `out`), for
     /// standard output. Each line ends with a newline.
     pub fn report(&self, out: &Path) -> String {
+        let mut text = self.counts();
+        let dir = out.join("fieldwork");
+        text += &format!(
+            "           substitution log {}, per-stratum summary {}, rates per unit {}, responses with their disposition {}\n",
+            dir.join("substitutions.csv").display(),
+            dir.join("summary.csv").display(),
+            dir.join("interviewers.csv").display(),
+            out.join("responses.csv").display()
+        );
+        text
+    }
+
+    /// The contacts and substitutions of the fieldwork, for standard output: two lines, each
+    /// ending with a newline.
+    pub fn counts(&self) -> String {
         use Disposition as D;
         let t = self.totals();
         let mut text = format!(
@@ -464,13 +486,6 @@ impl Fieldwork {
                     t.short
                 )
             }
-        );
-        let dir = out.join("fieldwork");
-        text += &format!(
-            "           substitution log {}, per-stratum summary {}, responses with their disposition {}\n",
-            dir.join("substitutions.csv").display(),
-            dir.join("summary.csv").display(),
-            out.join("responses.csv").display()
         );
         text
     }

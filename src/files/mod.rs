@@ -17,9 +17,12 @@
 //! - [`par`]: `par.csv`, `par_fields.csv` and `par_criteria.csv` (written by `chiso par`;
 //!   the first two read by `chiso report`).
 //! - [`substitutions`]: the fieldwork's `substitutions.csv` (the substitution log, written by
-//!   `chiso demo` under `fieldwork/`).
+//!   `chiso fieldwork`, and by `chiso demo` under `fieldwork/`).
 //! - [`fieldwork_summary`]: the fieldwork's `summary.csv` (the per-stratum counts, written by
-//!   `chiso demo` under `fieldwork/`).
+//!   `chiso fieldwork`, and by `chiso demo` under `fieldwork/`).
+//! - [`interviewers`]: the fieldwork's `interviewers.csv` (refusal and substitution rates per
+//!   interviewer and unit, written by `chiso fieldwork`, and by `chiso demo` under
+//!   `fieldwork/`).
 //!
 //! Every cell of every CSV file chiso writes goes through one rule, [`needs_quote`]: a cell
 //! that a spreadsheet would run as a formula (`=HYPERLINK(…)`, `+SUM(…)`, `@…`, `-2+3`) is
@@ -30,6 +33,7 @@ pub(crate) mod fields;
 pub mod fieldwork_summary;
 pub mod flags;
 pub mod indices;
+pub mod interviewers;
 pub mod par;
 pub mod ranks;
 pub mod sample;
