@@ -1,12 +1,13 @@
 //! Fieldwork: who was reached, who answered, and who stood in for whom.
 //!
 //! The sample gives every stratum an official list and an ordered reserve list (`sample.csv`, ranks
-//! from 1). The rule of substitution (README, "The demo's fieldwork") is strict so that nobody can
-//! pick a convenient replacement: an official respondent who cannot be reached (`non_contact`),
-//! refuses (`refusal`) or turns out not to belong to the population (`ineligible`) is replaced by
-//! the **next unused reserve of the same stratum, in reserve rank order**; a reserve who fails in
-//! turn is replaced by the next one; when the reserves of a stratum run out, the remaining places
-//! stay empty and the stratum ends **short**. Nobody is ever re-drawn. A `partial` interview (a
+//! from 1). The rule of substitution (README, "Fieldwork and the rule of substitution") is
+//! strict so that nobody can pick a convenient replacement: an official respondent who cannot
+//! be reached (`non_contact`), refuses (`refusal`) or turns out not to belong to the
+//! population (`ineligible`) is replaced by the **next unused reserve of the same stratum, in
+//! reserve rank order**; a reserve who fails in turn is replaced by the next one; when the
+//! reserves of a stratum run out, the remaining places stay empty and the stratum ends
+//! **short**. Nobody is ever re-drawn. A `partial` interview (a
 //! questionnaire broken off after some items) is a respondent: its answers are kept and it is not
 //! replaced.
 //!
