@@ -52,7 +52,7 @@ pub struct Contact {
 }
 
 /// A breach of the rule of substitution. Applicants appear by stratum, list, rank and
-/// record id, or by their masked `applicant_id` ([`crate::error`]'s rule: three characters)
+/// record id, or by their masked `applicant_id` (its first three characters)
 /// when they are not in the sample; never by name or phone.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Breach {
