@@ -628,3 +628,36 @@ fn bad_responses_are_refused_with_masked_ids() {
         "{err}"
     );
 }
+
+/// The demo's simulated contacts and `chiso fieldwork` on the demo's responses go through the
+/// same audit: the same three files, byte for byte.
+#[test]
+fn the_command_on_the_demo_s_responses_writes_the_demo_s_files() {
+    let dir = Dir::new();
+    let demo = dir.path("demo");
+    let o = chiso(&["demo", "--out", p(&demo), "--records", "2000"]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let o = chiso(&[
+        "fieldwork",
+        "--sample",
+        p(&demo.join("sample")),
+        "--responses",
+        p(&demo.join("responses.csv")),
+        "--out",
+        p(&dir.path("audit")),
+    ]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    for f in ["substitutions.csv", "summary.csv", "interviewers.csv"] {
+        assert_eq!(
+            dir.read(&format!("audit/{f}")),
+            dir.read(&format!("demo/fieldwork/{f}")),
+            "{f}"
+        );
+    }
+    assert!(
+        !out.contains("interviewers:"),
+        "no interviewer_id column: {out}"
+    );
+    assert!(out.contains("units: "), "{out}");
+}

@@ -453,6 +453,8 @@ impl Audit {
                 for b in &self.breaches {
                     text += &format!("  {b}\n");
                 }
+                text += "           nothing written: the substitution log and summary are those of \
+                         fieldwork that kept the rule\n";
             }
         }
         for group in ["interviewer", "unit"] {
