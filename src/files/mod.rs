@@ -16,6 +16,7 @@
 //!   `chiso report`).
 //! - [`par`]: `par.csv`, `par_fields.csv` and `par_criteria.csv` (written by `chiso par`;
 //!   the first two read by `chiso report`).
+//! - [`recheck`]: `recheck.csv` (the re-check subsample, written by `chiso recheck`).
 //! - [`substitutions`]: the fieldwork's `substitutions.csv` (the substitution log, written by
 //!   `chiso demo` under `fieldwork/`).
 //! - [`fieldwork_summary`]: the fieldwork's `summary.csv` (the per-stratum counts, written by
@@ -32,6 +33,7 @@ pub mod flags;
 pub mod indices;
 pub mod par;
 pub mod ranks;
+pub mod recheck;
 pub mod sample;
 pub mod substitutions;
 pub mod timeliness;

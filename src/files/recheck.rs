@@ -1,0 +1,70 @@
+//! `recheck.csv`: the re-check (phúc tra) subsample of a fieldwork, the interviewers' working
+//! list; written by `chiso recheck` (with [`crate::recheck`]). It holds applicant ids, as the
+//! sample does, and is to be kept like it.
+//!
+//! Columns, in order: `applicant_id`, `stratum` (the stratum's label), `interviewer_id`
+//! (empty when the responses have no such column), `disposition` (as in the responses:
+//! `complete`, `partial`, `refusal` or `non_contact`), `group` (the stratum, or the
+//! interviewer with `by interviewer`), `pool` (`completed` for a completed form to check,
+//! `not_completed` for a refusal or non-contact to contact again), `rank` (1, 2, … within the
+//! group and pool, in the order of the re-check keys) and `row` (the form's row in the
+//! responses file, the header being row 1). Rows are in order of `group` (UTF-8 bytes),
+//! `pool` (`completed` first) and `rank`.
+
+/// One row of `recheck.csv`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecheckRow {
+    /// The applicant.
+    pub applicant_id: String,
+    /// The stratum's label.
+    pub stratum: String,
+    /// The interviewer, or empty.
+    pub interviewer_id: String,
+    /// The disposition's name in files.
+    pub disposition: &'static str,
+    /// The stratum or interviewer the form was chosen in.
+    pub group: String,
+    /// `completed` or `not_completed`.
+    pub pool: &'static str,
+    /// The rank within the group and pool, from 1.
+    pub rank: u64,
+    /// The row in the responses file.
+    pub row: u64,
+}
+
+/// The columns of `recheck.csv`, in order.
+pub const COLUMNS: [&str; 8] = [
+    "applicant_id",
+    "stratum",
+    "interviewer_id",
+    "disposition",
+    "group",
+    "pool",
+    "rank",
+    "row",
+];
+
+/// The pool of completed forms (complete or partial).
+pub const COMPLETED: &str = "completed";
+/// The pool of refusals and non-contacts.
+pub const NOT_COMPLETED: &str = "not_completed";
+
+/// The bytes of `recheck.csv` for `rows`, in the order given.
+pub fn to_csv(rows: &[RecheckRow]) -> Vec<u8> {
+    let mut w = crate::output::csv_writer();
+    w.write_record(COLUMNS).expect("memory");
+    for r in rows {
+        w.write_record([
+            r.applicant_id.as_str(),
+            &r.stratum,
+            &r.interviewer_id,
+            r.disposition,
+            &r.group,
+            r.pool,
+            &r.rank.to_string(),
+            &r.row.to_string(),
+        ])
+        .expect("memory");
+    }
+    w.into_inner().expect("memory")
+}
