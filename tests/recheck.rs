@@ -202,6 +202,25 @@ fn strata_come_from_the_sample_when_the_responses_have_none() {
     let o = recheck(&dir, "responses.csv", "x", "0.4", &["--sample", p(&s)]);
     assert!(o.status.success(), "{:?}", text(&o));
     assert_eq!(a, list(&dir));
+    // tools/redraw.py takes the strata from the sample alike.
+    let python = dir.path("python.csv");
+    let o = std::process::Command::new("python3")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tools/redraw.py"))
+        .args(["--recheck", "--responses", p(&dir.path("responses.csv"))])
+        .args([
+            "--seed",
+            "x",
+            "--share",
+            "0.4",
+            "--sample",
+            p(&s),
+            "--out",
+            p(&python),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    assert_eq!(dir.read("out/recheck.csv"), dir.read("python.csv"));
     // Without --sample nor a stratum column, refused.
     let o = recheck(&dir, "responses.csv", "x", "0.4", &[]);
     assert_eq!(o.status.code(), Some(2));

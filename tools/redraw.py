@@ -12,11 +12,13 @@ Usage:
                           [--out lists.csv] [--seed TEXT]
   python3 tools/redraw.py --keys --seed TEXT [--value C1 --value C2 ...] --applicant ID
   python3 tools/redraw.py --recheck --responses RESPONSES.csv --seed TEXT --share X
-                          [--refusals X] [--by stratum|interviewer] [--out recheck.csv]
+                          [--refusals X] [--by stratum|interviewer] [--sample DIR]
+                          [--out recheck.csv]
   python3 tools/redraw.py --self-test
 
 With --recheck it draws the re-check (phuc tra) subsample of `chiso recheck` (stream
-chiso-recheck-v1, §9) from a responses CSV file with a `stratum` column, and writes the
+chiso-recheck-v1, §9) from a responses CSV file with a `stratum` column (or the strata of
+the applicants in the sample.csv of --sample DIR), and writes the
 rows of recheck.csv as chiso does (byte for byte).
 
 Exit status: 0 identical, 1 different (or self-test failed), 2 bad usage or bad input.
@@ -459,6 +461,26 @@ def millionths(name, text):
     return int(m)
 
 
+def sample_strata(path):
+    """Each applicant's strata in a sample.csv written by chiso (or its directory)."""
+    import os
+    if os.path.isdir(path):
+        path = os.path.join(path, "sample.csv")
+    records = read_records(path)
+    header = [restore(h.strip(ASCII_WS)) for h in records[0][1]] if records else []
+    if "stratum" not in header or "applicant_id" not in header:
+        raise InputError(f"{path}: no columns stratum and applicant_id")
+    cs, ca = header.index("stratum"), header.index("applicant_id")
+    strata = {}
+    for _, cells in records[1:]:
+        cells = [restore(c.strip(ASCII_WS)) for c in cells]
+        if len(cells) == len(header):
+            found = strata.setdefault(cells[ca], [])
+            if cells[cs] not in found:
+                found.append(cells[cs])
+    return strata
+
+
 def recheck(args):
     share = millionths("share", args.share)
     refusals = None if args.refusals is None else millionths("refusals", args.refusals)
@@ -478,7 +500,8 @@ def recheck(args):
             raise InputError(f"{args.responses}: no column {name!r}")
         return None
 
-    ca, cs = column("applicant_id", True), column("stratum", True)
+    by_sample = sample_strata(args.sample) if args.sample else None
+    ca, cs = column("applicant_id", True), column("stratum", by_sample is None)
     ci = column("interviewer_id", args.by == "interviewer")
     cd = column("disposition", False)
     groups, seen = {}, set()
@@ -488,6 +511,8 @@ def recheck(args):
             continue
         cell = lambda i: "" if i is None or i >= len(cells) else cells[i]
         applicant, stratum, interviewer = cell(ca), cell(cs), cell(ci)
+        if not stratum and by_sample is not None and len(by_sample.get(applicant, [])) == 1:
+            stratum = by_sample[applicant][0]
         disposition = DISPOSITIONS.get(cell(cd).lower()) if cd is not None else "complete"
         if not applicant or not stratum or disposition is None:
             raise InputError(f"{args.responses}: row {number}: no applicant, no stratum or a bad disposition")
@@ -629,7 +654,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description="Independent re-draw of a chiso sample.")
     parser.add_argument("--records", help="records CSV file (UTF-8)")
     parser.add_argument("--manifest", help="manifest.json written by `chiso sample`")
-    parser.add_argument("--sample", help="compare the lists with this sample.csv written by `chiso sample`")
+    parser.add_argument("--sample", help="compare the lists with this sample.csv written by `chiso sample`; "
+                        "with --recheck, the sample (directory or sample.csv) giving the strata")
     parser.add_argument("--out", help="write the official and reserve lists to this CSV")
     parser.add_argument("--seed", help="seed text (default: the manifest's)")
     parser.add_argument("--keys", action="store_true", help="print one member's draw key")
