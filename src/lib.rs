@@ -56,6 +56,7 @@
 //! | `chiso verify` | the records, manifest and sample files | [`verify::verify`] | [`VerifyReport`] |
 //! | `chiso index` | [`IndexRequest`] (with an [`IndexPopulation`]) | [`index::run`] | [`IndexOutput`] |
 //! | `chiso timeliness` | [`TimelinessRequest`] | [`timeliness::run`] | [`Timeliness`] and the files written |
+//! | `chiso recheck` | [`RecheckRequest`] (with its [`recheck::Settings`]) | [`recheck::run`] | [`recheck::RecheckOutput`] |
 //! | `chiso par` | [`ParRequest`] | [`par::run`] | [`ParResult`] and the files written |
 //! | `chiso report` | [`ReportRequest`] (with its [`ReportSources`]) | [`report::run`] | [`ReportOutput`] |
 //! | `chiso demo` | [`DemoRequest`] and a [`DemoObserver`] | [`demo::run`] | [`DemoOutput`] |
@@ -95,6 +96,7 @@ pub mod provenance;
 pub mod questionnaire;
 pub(crate) mod random;
 pub mod ranks;
+pub mod recheck;
 pub mod records;
 pub mod report;
 pub mod responses;
@@ -110,6 +112,7 @@ pub use error::{CellProblem, Error, ErrorKind, Place, Position, Result};
 pub use demo::{DemoOutput, DemoRequest, Observer as DemoObserver};
 pub use index::{IndexOutput, IndexRequest, Population as IndexPopulation};
 pub use par::{ParRequest, ParResult};
+pub use recheck::RecheckRequest;
 pub use report::{ReportOutput, ReportRequest, Sources as ReportSources};
 pub use sample::{SampleOutput, SampleRequest, draw_sample};
 pub use timeliness::TimelinessRequest;

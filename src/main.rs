@@ -46,6 +46,36 @@ enum Command {
     Report(ReportArgs),
     /// Run the whole pipeline on a built-in synthetic province.
     Demo(DemoArgs),
+    /// Draw the re-check (phúc tra) subsample of completed forms: recheck.csv, recheck.json.
+    Recheck(RecheckArgs),
+}
+
+#[derive(Args)]
+struct RecheckArgs {
+    /// Responses file (CSV or XLSX) with applicant_id, disposition and stratum.
+    #[arg(long)]
+    responses: PathBuf,
+    /// The published seed of the re-check (any text).
+    #[arg(long)]
+    seed: String,
+    /// Share of the completed forms of each group to check again (above 0, at most 1).
+    #[arg(long)]
+    share: f64,
+    /// Output directory for recheck.csv and recheck.json.
+    #[arg(long)]
+    out: PathBuf,
+    /// Share of the refusals and non-contacts of each group to contact again.
+    #[arg(long)]
+    refusals: Option<f64>,
+    /// Group the forms by stratum or by interviewer (interviewer_id).
+    #[arg(long, default_value = "stratum")]
+    by: String,
+    /// A sample directory (sample.csv, manifest.json) giving each applicant's stratum.
+    #[arg(long)]
+    sample: Option<PathBuf>,
+    /// Sheet to read from a spreadsheet (default: the first).
+    #[arg(long)]
+    sheet: Option<String>,
 }
 
 #[derive(Args)]
@@ -618,6 +648,20 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
                 out: a.out,
             };
             let out = report::run(&req)?;
+            done(&out.summary(), &out.written)
+        }
+        Command::Recheck(a) => {
+            let _held = chiso::lock_output(&a.out)?;
+            let by = chiso::recheck::By::parse(&a.by)?;
+            let req = chiso::RecheckRequest {
+                settings: chiso::recheck::Settings::new(a.share, a.refusals, by)?,
+                responses: a.responses,
+                sheet: a.sheet,
+                sample: a.sample,
+                seed: a.seed,
+                out: a.out,
+            };
+            let out = chiso::recheck::run(&req)?;
             done(&out.summary(), &out.written)
         }
         Command::Demo(a) => {

@@ -36,7 +36,12 @@
 //! - **the PAR rank intervals** (`chiso-par-ranks-v1`, `docs/par.md` §5 and [`crate::par`]):
 //!   [`par_ranks_key`] `K = SHA256("chiso-par-ranks-v1" || 0x00 || seed)`; unit `u` reads the
 //!   stream `(K, first8le(SHA256("chiso-par-unit-v1" || 0x00 || unit_code)))`
-//!   ([`par_unit_stream`], [`par_unit`]).
+//!   ([`par_unit_stream`], [`par_unit`]);
+//! - **the re-check subsample** (`chiso-recheck-v1`, `docs/draw-algorithm.md` §9,
+//!   [`crate::recheck`]): [`recheck_key`] `K = SHA256("chiso-recheck-v1" || 0x00 || seed)`;
+//!   the form of applicant `a` in stratum `s` reads the stream `(K,
+//!   first8le(SHA256("chiso-recheck-form-v1" || 0x00 || enc(s) || enc(a))))`
+//!   ([`recheck_form_stream`], [`recheck_form`]), whose first output is its re-check key.
 //!
 //! The conversions: [`uniform53`] on `[0, 1)` and [`standard_normal`] (the cosine half of
 //! Box–Muller) for the demo, the fieldwork simulation and the PAR ranks; [`below`] for the
@@ -63,6 +68,10 @@ pub mod domain {
     pub const PAR_RANKS: &str = "chiso-par-ranks-v1";
     /// The PAR rank simulation's stream of a unit.
     pub const PAR_UNIT: &str = "chiso-par-unit-v1";
+    /// The re-check subsample's key (also the stream recorded in `recheck.json`).
+    pub const RECHECK: &str = "chiso-recheck-v1";
+    /// The re-check subsample's stream of a form.
+    pub const RECHECK_FORM: &str = "chiso-recheck-form-v1";
 }
 
 /// The SHA-256 of a derivation's parts, fed in the order of the calls.
@@ -194,6 +203,31 @@ pub fn par_unit_stream(unit_code: &str) -> u64 {
 /// ([`par_ranks_key`]).
 pub fn par_unit(key: &[u8; 32], unit_code: &str) -> ChaCha20Rng {
     keyed(*key, par_unit_stream(unit_code))
+}
+
+/// The re-check subsample's ChaCha20 key: `SHA256("chiso-recheck-v1" || 0x00 || seed)`.
+pub fn recheck_key(seed: &str) -> [u8; 32] {
+    Parts::new(domain::RECHECK)
+        .nul()
+        .bytes(seed.as_bytes())
+        .key()
+}
+
+/// The re-check subsample's stream number of the form of `applicant` in `stratum` (its
+/// label): `first8le(SHA256("chiso-recheck-form-v1" || 0x00 || enc(stratum) ||
+/// enc(applicant)))`.
+pub fn recheck_form_stream(stratum: &str, applicant: &str) -> u64 {
+    Parts::new(domain::RECHECK_FORM)
+        .nul()
+        .field(stratum)
+        .field(applicant)
+        .stream()
+}
+
+/// The re-check subsample's stream of the form of `applicant` in `stratum`, under the key
+/// `key` ([`recheck_key`]); its first output is the form's re-check key.
+pub fn recheck_form(key: &[u8; 32], stratum: &str, applicant: &str) -> ChaCha20Rng {
+    keyed(*key, recheck_form_stream(stratum, applicant))
 }
 
 /// Uniform on `[0, 1)`: the top 53 bits of one 64-bit output, times `2^-53`.
@@ -445,6 +479,43 @@ mod tests {
                 7726464491796373153,
                 4514288623767823602,
                 15718777994707493057
+            ]
+        );
+    }
+
+    #[test]
+    fn recheck_value_stability() {
+        let key = recheck_key("chiso test vector 1");
+        assert_eq!(
+            hex::encode(key),
+            "d264862a89cc401a692b171aa0ce7286914f0096cd8c9499da727a5864dae52f"
+        );
+        assert_eq!(recheck_form_stream("U00", "A00-000"), 11324004776711585897);
+        assert_eq!(
+            first(recheck_form(&key, "U00", "A00-000")),
+            [
+                7426120167471795790,
+                18160083876920126607,
+                8541599225367081820,
+                17800152644571904907
+            ]
+        );
+        let key = recheck_key("Xổ số 123456");
+        assert_eq!(
+            hex::encode(key),
+            "215ab427799fbfa1501c5abdb40dab6e89dca8ea431550f7a2326ec6440e80f8"
+        );
+        assert_eq!(
+            recheck_form_stream("SO-01|ho_tich", "Nguyễn A-42"),
+            3987167147890287026
+        );
+        assert_eq!(
+            first(recheck_form(&key, "SO-01|ho_tich", "Nguyễn A-42")),
+            [
+                10669742041536900691,
+                14638640033519268958,
+                16869805531277233075,
+                4307354389015005683
             ]
         );
     }

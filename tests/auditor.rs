@@ -425,3 +425,42 @@ fn stray_quotes_that_swallow_lines_are_refused_alike() {
 fn python_redraws_records_with_a_quoted_address_over_several_lines() {
     same_lists(&records_with_addresses(3), DESIGN);
 }
+
+#[test]
+fn python_redraws_the_recheck_subsample() {
+    let dir = Dir::new();
+    // Formula-like ids and a non-ASCII stratum are written alike.
+    let mut rows = crate::recheck::responses();
+    rows.push("=HYPERLINK(1),Sở Nội vụ,IV0,,4".to_string());
+    rows.push("-2+3,Sở Nội vụ,IV1,refusal,".to_string());
+    rows.push("B-1,Sở Nội vụ,IV1,Non-Contact,".to_string());
+    dir.write("responses.csv", &crate::recheck::file(&rows));
+    for (share, extra) in [
+        ("0.1", vec![]),
+        ("0.35", vec!["--refusals", "0.5"]),
+        ("1", vec!["--by", "interviewer", "--refusals", "1"]),
+    ] {
+        let o = crate::recheck::recheck(&dir, "responses.csv", "KQXS 01/10/2024", share, &extra);
+        assert!(o.status.success(), "{:?}", text(&o));
+        let (mine, responses) = (dir.path("python.csv"), dir.path("responses.csv"));
+        let mut args = vec![
+            "--recheck",
+            "--responses",
+            p(&responses),
+            "--seed",
+            "KQXS 01/10/2024",
+            "--share",
+            share,
+            "--out",
+            p(&mine),
+        ];
+        args.extend(&extra);
+        let o = redraw(&args);
+        assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+        assert_eq!(
+            dir.read("out/recheck.csv"),
+            dir.read("python.csv"),
+            "{share} {extra:?}"
+        );
+    }
+}

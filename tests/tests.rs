@@ -20,5 +20,6 @@ mod output;
 mod par;
 mod props;
 mod quotes;
+mod recheck;
 mod report;
 mod tampering;

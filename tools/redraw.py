@@ -11,7 +11,15 @@ Usage:
   python3 tools/redraw.py --records RECORDS.csv --manifest manifest.json [--sample sample.csv]
                           [--out lists.csv] [--seed TEXT]
   python3 tools/redraw.py --keys --seed TEXT [--value C1 --value C2 ...] --applicant ID
+  python3 tools/redraw.py --recheck --responses RESPONSES.csv --seed TEXT --share X
+                          [--refusals X] [--by stratum|interviewer] [--sample DIR]
+                          [--out recheck.csv]
   python3 tools/redraw.py --self-test
+
+With --recheck it draws the re-check (phuc tra) subsample of `chiso recheck` (stream
+chiso-recheck-v1, §9) from a responses CSV file with a `stratum` column (or the strata of
+the applicants in the sample.csv of --sample DIR), and writes the
+rows of recheck.csv as chiso does (byte for byte).
 
 Exit status: 0 identical, 1 different (or self-test failed), 2 bad usage or bad input.
 Section numbers (§) below refer to docs/draw-algorithm.md.
@@ -24,6 +32,8 @@ import json
 import re
 import struct
 import sys
+import unicodedata
+from decimal import Decimal, InvalidOperation
 
 ALGORITHM = "chiso-keyed-chacha20-v1"
 
@@ -422,6 +432,123 @@ def redraw(args):
     return 1 if differences else 0
 
 
+# ---------------------------------------------------------------------------------------
+# The re-check subsample (§9)
+# ---------------------------------------------------------------------------------------
+RECHECK_COLUMNS = ["applicant_id", "stratum", "interviewer_id", "disposition", "group", "pool",
+                   "rank", "row"]
+DISPOSITIONS = {"": "complete", "complete": "complete", "partial": "partial", "refusal": "refusal",
+                "non_contact": "non_contact", "non-contact": "non_contact",
+                "ineligible": "ineligible"}
+
+
+def recheck_key(key, stratum, applicant_id):
+    """A form's u64 re-check key: K = SHA256("chiso-recheck-v1" || 0x00 || seed), stream
+    first8le(SHA256("chiso-recheck-form-v1" || 0x00 || enc(stratum) || enc(applicant)))."""
+    m = hashlib.sha256(b"chiso-recheck-form-v1\x00" + enc(stratum) + enc(applicant_id)).digest()
+    words = chacha20_block(key, 0, struct.unpack("<Q", m[:8])[0])
+    return words[0] | (words[1] << 32)
+
+
+def millionths(name, text):
+    """A share above 0 and at most 1, with at most 6 decimals, in millionths."""
+    try:
+        m = Decimal(text) * 1000000
+    except InvalidOperation:
+        raise InputError(f"--{name} {text}: expected a share above 0 and at most 1")
+    if m != m.to_integral_value() or not 1 <= m <= 1000000:
+        raise InputError(f"--{name} {text}: expected a share above 0 and at most 1, at most 6 decimals")
+    return int(m)
+
+
+def sample_strata(path):
+    """Each applicant's strata in a sample.csv written by chiso (or its directory)."""
+    import os
+    if os.path.isdir(path):
+        path = os.path.join(path, "sample.csv")
+    records = read_records(path)
+    header = [restore(h.strip(ASCII_WS)) for h in records[0][1]] if records else []
+    if "stratum" not in header or "applicant_id" not in header:
+        raise InputError(f"{path}: no columns stratum and applicant_id")
+    cs, ca = header.index("stratum"), header.index("applicant_id")
+    strata = {}
+    for _, cells in records[1:]:
+        cells = [restore(c.strip(ASCII_WS)) for c in cells]
+        if len(cells) == len(header):
+            found = strata.setdefault(cells[ca], [])
+            if cells[cs] not in found:
+                found.append(cells[cs])
+    return strata
+
+
+def recheck(args):
+    share = millionths("share", args.share)
+    refusals = None if args.refusals is None else millionths("refusals", args.refusals)
+    seed = unicodedata.normalize("NFC", args.seed.strip())
+    if not seed:
+        raise InputError("the seed is empty")
+    key = hashlib.sha256(b"chiso-recheck-v1\x00" + seed.encode("utf-8")).digest()
+    records = read_records(args.responses)
+    if not records:
+        raise InputError(f"{args.responses}: no header")
+    header = [h.strip(ASCII_WS) for h in records[0][1]]
+
+    def column(name, required):
+        if name in header:
+            return header.index(name)
+        if required:
+            raise InputError(f"{args.responses}: no column {name!r}")
+        return None
+
+    by_sample = sample_strata(args.sample) if args.sample else None
+    ca, cs = column("applicant_id", True), column("stratum", by_sample is None)
+    ci = column("interviewer_id", args.by == "interviewer")
+    cd = column("disposition", False)
+    groups, seen = {}, set()
+    for number, cells in records[1:]:
+        cells = [c.strip(ASCII_WS) for c in cells]
+        if all(c == "" for c in cells):
+            continue
+        cell = lambda i: "" if i is None or i >= len(cells) else cells[i]
+        applicant, stratum, interviewer = cell(ca), cell(cs), cell(ci)
+        if not stratum and by_sample is not None and len(by_sample.get(applicant, [])) == 1:
+            stratum = by_sample[applicant][0]
+        disposition = DISPOSITIONS.get(cell(cd).lower()) if cd is not None else "complete"
+        if not applicant or not stratum or disposition is None:
+            raise InputError(f"{args.responses}: row {number}: no applicant, no stratum or a bad disposition")
+        if (stratum, applicant) in seen:
+            raise InputError(f"{args.responses}: row {number}: a second form of an applicant")
+        seen.add((stratum, applicant))
+        if disposition == "ineligible":
+            continue
+        group = stratum if args.by == "stratum" else interviewer
+        pool = 0 if disposition in ("complete", "partial") else 1
+        form = (recheck_key(key, stratum, applicant), applicant, stratum, interviewer, disposition, number)
+        groups.setdefault(group, ([], []))[pool].append(form)
+    rows = []
+    for group in sorted(groups, key=lambda g: g.encode("utf-8")):
+        for pool, (name, m) in enumerate((("completed", share), ("not_completed", refusals))):
+            if m is None:
+                continue
+            forms = sorted(groups[group][pool],
+                           key=lambda f: (f[0], f[1].encode("utf-8"), f[2].encode("utf-8")))
+            take = -(-m * len(forms) // 1000000)  # ceil(share × n) in whole numbers
+            for rank, (_, applicant, stratum, interviewer, disposition, number) in \
+                    enumerate(forms[:take], start=1):
+                rows.append([applicant, stratum, interviewer, disposition, group, name, rank, number])
+    print(f"recheck: {sum(1 for r in rows if r[5] == 'completed')} completed forms chosen "
+          f"in {len(groups)} groups")
+    if args.out:
+        try:
+            with open(args.out, "w", encoding="utf-8", newline="") as f:
+                writer = csv.writer(f, lineterminator="\n")
+                writer.writerow(RECHECK_COLUMNS)
+                writer.writerows([neutralise(str(c)) for c in row] for row in rows)
+        except OSError as e:
+            raise InputError(f"cannot write {args.out}: {e}")
+    return 0
+
+
 def compare_sample(path, out_rows):
     """Differences between the lists of a published sample.csv (its columns stratum, role,
     rank, applicant_id, record_id, read as chiso reads them) and the re-drawn lists."""
@@ -506,7 +633,18 @@ def self_test():
         if got != expected:
             print(f"FAIL draw key seed={seed!r} values={values} applicant={applicant_id!r}: {got} != {expected}")
             ok = False
+    recheck_vectors = [  # (seed, stratum, applicant_id, re-check key): src/random.rs, §9
+        ("chiso test vector 1", "U00", "A00-000", 7426120167471795790),
+        ("Xổ số 123456", "SO-01|ho_tich", "Nguyễn A-42", 10669742041536900691),
+    ]
+    for seed, stratum, applicant_id, expected in recheck_vectors:
+        k = hashlib.sha256(b"chiso-recheck-v1\x00" + seed.encode("utf-8")).digest()
+        got = recheck_key(k, stratum, applicant_id)
+        if got != expected:
+            print(f"FAIL recheck key seed={seed!r} stratum={stratum!r}: {got} != {expected}")
+            ok = False
     print(f"self-test: {len(chacha_vectors)} ChaCha20 vectors, {len(key_vectors)} key vectors, "
+          f"{len(recheck_vectors)} re-check vectors, "
           f"{len(cell_vectors)} cell vectors: "
           + ("ok" if ok else "FAILED"))
     return ok
@@ -516,13 +654,20 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description="Independent re-draw of a chiso sample.")
     parser.add_argument("--records", help="records CSV file (UTF-8)")
     parser.add_argument("--manifest", help="manifest.json written by `chiso sample`")
-    parser.add_argument("--sample", help="compare the lists with this sample.csv written by `chiso sample`")
+    parser.add_argument("--sample", help="compare the lists with this sample.csv written by `chiso sample`; "
+                        "with --recheck, the sample (directory or sample.csv) giving the strata")
     parser.add_argument("--out", help="write the official and reserve lists to this CSV")
     parser.add_argument("--seed", help="seed text (default: the manifest's)")
     parser.add_argument("--keys", action="store_true", help="print one member's draw key")
     parser.add_argument("--value", action="append", default=[], help="stratum value (repeat, in order)")
     parser.add_argument("--applicant", help="applicant_id, with --keys")
     parser.add_argument("--self-test", action="store_true", help="run the built-in test vectors")
+    parser.add_argument("--recheck", action="store_true", help="draw the re-check subsample (§9)")
+    parser.add_argument("--responses", help="responses CSV file, with --recheck")
+    parser.add_argument("--share", help="share of completed forms per group, with --recheck")
+    parser.add_argument("--refusals", help="share of refusals and non-contacts, with --recheck")
+    parser.add_argument("--by", choices=["stratum", "interviewer"], default="stratum",
+                        help="group the forms by, with --recheck")
     args = parser.parse_args(argv)
     if args.self_test:
         return 0 if self_test() else 1
@@ -531,6 +676,14 @@ def main(argv=None):
             parser.error("--keys needs --seed and --applicant")
         print(draw_key(seed_key(args.seed), args.value, args.applicant))
         return 0
+    if args.recheck:
+        if args.responses is None or args.seed is None or args.share is None:
+            parser.error("--recheck needs --responses, --seed and --share")
+        try:
+            return recheck(args)
+        except InputError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
     if not args.records or not args.manifest:
         parser.error("--records and --manifest are required")
     try:

@@ -16,6 +16,7 @@
 //!   `chiso report`).
 //! - [`par`]: `par.csv`, `par_fields.csv` and `par_criteria.csv` (written by `chiso par`;
 //!   the first two read by `chiso report`).
+//! - [`recheck`]: `recheck.csv` (the re-check subsample, written by `chiso recheck`).
 //! - [`substitutions`]: the fieldwork's `substitutions.csv` (the substitution log, written by
 //!   `chiso fieldwork`, and by `chiso demo` under `fieldwork/`).
 //! - [`fieldwork_summary`]: the fieldwork's `summary.csv` (the per-stratum counts, written by
@@ -36,6 +37,7 @@ pub mod indices;
 pub mod interviewers;
 pub mod par;
 pub mod ranks;
+pub mod recheck;
 pub mod sample;
 pub mod substitutions;
 pub mod timeliness;
