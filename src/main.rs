@@ -32,12 +32,15 @@ enum Command {
     Commit(CommitArgs),
     /// Build the frame from transaction records and draw official and reserve lists.
     Sample(SampleArgs),
-    /// Re-draw a sample from its manifest and compare (exit 0 identical, 1 different).
+    /// Rebuild a sample from the records and its manifest, or re-compute an index, PAR or
+    /// report directory from its inputs, and compare (exit 0 identical, 1 different).
     Verify(VerifyArgs),
     /// Weighted satisfaction indices with standard errors and intervals.
     Index(IndexArgs),
     /// Check real fieldwork against the rule of substitution (exit 0 kept, 1 broken).
     Fieldwork(FieldworkArgs),
+    /// Draw the re-check (phúc tra) subsample of completed forms: recheck.csv, recheck.json.
+    Recheck(RecheckArgs),
     /// Early, on-time and late records per unit and officer, from the records themselves.
     Timeliness(TimelinessArgs),
     /// PAR INDEX (Chỉ số CCHC): points, index, interval and rank interval per unit.
@@ -46,8 +49,6 @@ enum Command {
     Report(ReportArgs),
     /// Run the whole pipeline on a built-in synthetic province.
     Demo(DemoArgs),
-    /// Draw the re-check (phúc tra) subsample of completed forms: recheck.csv, recheck.json.
-    Recheck(RecheckArgs),
 }
 
 #[derive(Args)]
