@@ -57,6 +57,7 @@
 //! | `chiso index` | [`IndexRequest`] (with an [`IndexPopulation`]) | [`index::run`] | [`IndexOutput`] |
 //! | `chiso timeliness` | [`TimelinessRequest`] | [`timeliness::run`] | [`Timeliness`] and the files written |
 //! | `chiso recheck` | [`RecheckRequest`] (with its [`recheck::Settings`]) | [`recheck::run`] | [`recheck::RecheckOutput`] |
+//! | `chiso entry-compare` | [`EntryCompareRequest`] | [`entry::run`] | [`entry::EntryCompareOutput`] |
 //! | `chiso par` | [`ParRequest`] | [`par::run`] | [`ParResult`] and the files written |
 //! | `chiso report` | [`ReportRequest`] (with its [`ReportSources`]) | [`report::run`] | [`ReportOutput`] |
 //! | `chiso demo` | [`DemoRequest`] and a [`DemoObserver`] | [`demo::run`] | [`DemoOutput`] |
@@ -81,6 +82,7 @@ pub mod demo;
 pub mod design;
 pub mod disposition;
 pub mod draw;
+pub mod entry;
 mod error;
 pub mod estimate;
 pub mod fieldwork;
@@ -110,6 +112,7 @@ pub use error::{CellProblem, Error, ErrorKind, Place, Position, Result};
 
 // The commands: each one's request, output and (where its name is its own) call.
 pub use demo::{DemoOutput, DemoRequest, Observer as DemoObserver};
+pub use entry::EntryCompareRequest;
 pub use index::{IndexOutput, IndexRequest, Population as IndexPopulation};
 pub use par::{ParRequest, ParResult};
 pub use recheck::RecheckRequest;

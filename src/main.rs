@@ -41,6 +41,9 @@ enum Command {
     Fieldwork(FieldworkArgs),
     /// Draw the re-check (phúc tra) subsample of completed forms: recheck.csv, recheck.json.
     Recheck(RecheckArgs),
+    /// Compare two data entries of the same forms, answer by answer: discrepancies.csv,
+    /// agreement.csv (exit 0 identical, 1 different).
+    EntryCompare(EntryCompareArgs),
     /// Early, on-time and late records per unit and officer, from the records themselves.
     Timeliness(TimelinessArgs),
     /// PAR INDEX (Chỉ số CCHC): points, index, interval and rank interval per unit.
@@ -49,6 +52,25 @@ enum Command {
     Report(ReportArgs),
     /// Run the whole pipeline on a built-in synthetic province.
     Demo(DemoArgs),
+}
+
+#[derive(Args)]
+struct EntryCompareArgs {
+    /// The first entry: a responses file (CSV or XLSX) with applicant_id and the items.
+    #[arg(long)]
+    first: PathBuf,
+    /// The second entry of the same forms.
+    #[arg(long)]
+    second: PathBuf,
+    /// Questionnaire file (TOML): the items and the scale the answers are read with.
+    #[arg(long)]
+    questionnaire: PathBuf,
+    /// Output directory for discrepancies.csv and agreement.csv.
+    #[arg(long)]
+    out: PathBuf,
+    /// Sheet to read from spreadsheets (default: the first).
+    #[arg(long)]
+    sheet: Option<String>,
 }
 
 #[derive(Args)]
@@ -664,6 +686,19 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
             };
             let out = chiso::recheck::run(&req)?;
             done(&out.summary(), &out.written)
+        }
+        Command::EntryCompare(a) => {
+            let _held = chiso::lock_output(&a.out)?;
+            let req = chiso::EntryCompareRequest {
+                questionnaire: chiso::Questionnaire::load(&a.questionnaire)?,
+                first: a.first,
+                second: a.second,
+                sheet: a.sheet,
+                out: a.out,
+            };
+            let out = chiso::entry::run(&req)?;
+            done(&out.summary(), &out.written)?;
+            Ok(exit(out.identical()))
         }
         Command::Demo(a) => {
             let _held = chiso::lock_output(&a.out)?;

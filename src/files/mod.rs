@@ -17,6 +17,8 @@
 //! - [`par`]: `par.csv`, `par_fields.csv` and `par_criteria.csv` (written by `chiso par`;
 //!   the first two read by `chiso report`).
 //! - [`recheck`]: `recheck.csv` (the re-check subsample, written by `chiso recheck`).
+//! - [`discrepancies`]: `discrepancies.csv` and `agreement.csv` (the comparison of two data
+//!   entries, written by `chiso entry-compare`).
 //! - [`substitutions`]: the fieldwork's `substitutions.csv` (the substitution log, written by
 //!   `chiso fieldwork`, and by `chiso demo` under `fieldwork/`).
 //! - [`fieldwork_summary`]: the fieldwork's `summary.csv` (the per-stratum counts, written by
@@ -30,6 +32,7 @@
 //! written with a `'` in front, and every reader here takes it off again ([`restore`]), so
 //! that the text read back is the text written.
 
+pub mod discrepancies;
 pub(crate) mod fields;
 pub mod fieldwork_summary;
 pub mod flags;
