@@ -8,6 +8,7 @@ mod cli;
 mod commitment;
 mod demo;
 mod dispositions;
+mod entry;
 mod fieldwork;
 mod flags;
 mod formulas;
