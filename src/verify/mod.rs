@@ -91,10 +91,14 @@ pub fn verify(
 ) -> Result<Report> {
     let manifest = Manifest::load(manifest_path)?;
     let mname = manifest_path.display().to_string();
+    // Every key as written, for the comparison (the typed reading drops unknown keys).
     let raw: serde_json::Value = std::fs::read_to_string(manifest_path)
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok())
-        .expect("the manifest was just read as JSON");
+        .ok_or_else(|| ErrorKind::Manifest {
+            file: mname.clone(),
+            message: "changed while it was being read".into(),
+        })?;
     if manifest.algorithm != ALGORITHM {
         return Err(ErrorKind::Manifest {
             file: mname,
