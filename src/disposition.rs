@@ -63,6 +63,21 @@ impl Disposition {
         self as usize
     }
 
+    /// Reads the `disposition` cell `cell` of row `row` of `file` as [`Disposition::parse`]
+    /// does, or an error naming the file, row, column, value and the names expected.
+    pub fn read(file: &str, row: u64, cell: &str) -> crate::Result<Disposition> {
+        Disposition::parse(cell).ok_or_else(|| {
+            crate::Error::cell(
+                file,
+                row,
+                "disposition",
+                cell,
+                "expected complete, partial, refusal, non_contact (or non-contact), \
+                 ineligible, or an empty cell (complete)",
+            )
+        })
+    }
+
     /// Reads a `disposition` cell: one of the names above, `non-contact` for `non_contact`,
     /// or empty for `complete`. Case and surrounding spaces do not matter.
     pub fn parse(cell: &str) -> Option<Disposition> {

@@ -120,15 +120,7 @@ fn read_entry(path: &std::path::Path, sheet: Option<&str>, q: &Questionnaire) ->
         }
         let stratum = stratum_col.map_or("", |c| r.get(c)).to_string();
         let disposition = match disposition_col {
-            Some(c) => Disposition::parse(r.get(c)).ok_or_else(|| {
-                Error::cell(
-                    &file,
-                    n,
-                    "disposition",
-                    r.get(c),
-                    "expected complete, partial, refusal, non_contact or ineligible",
-                )
-            })?,
+            Some(c) => Disposition::read(&file, n, r.get(c))?,
             None => Disposition::Complete,
         };
         let mut values = vec![disposition.as_str().to_string()];

@@ -250,15 +250,7 @@ pub fn run(req: &RecheckRequest) -> Result<RecheckOutput> {
             ));
         }
         let disposition = match disposition_col {
-            Some(c) => Disposition::parse(r.get(c)).ok_or_else(|| {
-                Error::cell(
-                    &file,
-                    n,
-                    "disposition",
-                    r.get(c),
-                    "expected complete, partial, refusal, non_contact or ineligible",
-                )
-            })?,
+            Some(c) => Disposition::read(&file, n, r.get(c))?,
             None => Disposition::Complete,
         };
         let given = stratum_col.map_or("", |c| r.get(c));

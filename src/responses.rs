@@ -444,16 +444,7 @@ pub fn read_with(
         }
         let disposition = match disposition_col {
             None => Disposition::Complete,
-            Some(c) => Disposition::parse(row.get(c)).ok_or_else(|| {
-                Error::cell(
-                    &file,
-                    row.number(),
-                    "disposition",
-                    row.get(c),
-                    "expected complete, partial, refusal, non_contact (or non-contact), \
-                     ineligible, or an empty cell (complete)",
-                )
-            })?,
+            Some(c) => Disposition::read(&file, row.number(), row.get(c))?,
         };
         let (stratum, unit, big_n, officer, entry_aux) = match link {
             Link::Sample(_) => {

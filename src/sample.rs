@@ -600,27 +600,16 @@ mod tests {
 
     #[test]
     fn a_records_file_changed_after_its_pass_is_refused_at_the_first_row_that_differs() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("records.csv");
-        let spec = ProvinceSpec {
-            departments: 3,
-            districts: 2,
-            communes: 5,
-            records: 20_000,
-            seed: 7,
-        };
-        let mut bytes = Vec::new();
-        write_records(&spec, &mut bytes).unwrap();
-        std::fs::write(&path, &bytes).unwrap();
-        let design = Design::from_spec(
-            toml::from_str::<DesignSpec>(
-                "[frame]\nwindow = [\"2024-01-01\", \"2024-12-31\"]\nstrata = [\"unit_code\"]\n\
-                 [size]\nmode = \"yamane\"\ne = 0.1\n[reserve]\nratio = 0.5\n",
-            )
-            .unwrap(),
-            "design",
-        )
-        .unwrap();
+        let (_dir, path, bytes, design) = province(
+            ProvinceSpec {
+                departments: 3,
+                districts: 2,
+                communes: 5,
+                records: 20_000,
+                seed: 7,
+            },
+            "[size]\nmode = \"yamane\"\ne = 0.1\n[reserve]\nratio = 0.5\n",
+        );
         let columns = ColumnMap::default();
         let (table, layout, frame) = read_records(&path, None, &columns, &design).unwrap();
         let lists = Lists::draw(frame, &design, "s", 2).unwrap();
@@ -646,43 +635,40 @@ mod tests {
             );
         }
     }
-}
 
-#[cfg(test)]
-mod reread_tests {
-    use super::*;
-    use crate::demo::{ProvinceSpec, write_records};
-    use crate::design::DesignSpec;
-
-    fn setup() -> (tempfile::TempDir, PathBuf, Vec<u8>, Design) {
+    /// A demo province's records written to a temporary `records.csv`, with a design that
+    /// takes units as strata over 2024 and the `[size]` (and `[reserve]`) given.
+    fn province(spec: ProvinceSpec, size: &str) -> (tempfile::TempDir, PathBuf, Vec<u8>, Design) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("records.csv");
-        let spec = ProvinceSpec {
-            departments: 2,
-            districts: 2,
-            communes: 3,
-            records: 5_000,
-            seed: 11,
-        };
         let mut bytes = Vec::new();
         write_records(&spec, &mut bytes).unwrap();
         std::fs::write(&path, &bytes).unwrap();
-        let design = Design::from_spec(
-            toml::from_str::<DesignSpec>(
-                "[frame]\nwindow = [\"2024-01-01\", \"2024-12-31\"]\nstrata = [\"unit_code\"]\n\
-                 [size]\nmode = \"fixed\"\nn = 5\n",
-            )
-            .unwrap(),
-            "design",
-        )
-        .unwrap();
+        let text = format!(
+            "[frame]\nwindow = [\"2024-01-01\", \"2024-12-31\"]\nstrata = [\"unit_code\"]\n{size}"
+        );
+        let design =
+            Design::from_spec(toml::from_str::<DesignSpec>(&text).unwrap(), "design").unwrap();
         (dir, path, bytes, design)
+    }
+
+    fn small() -> (tempfile::TempDir, PathBuf, Vec<u8>, Design) {
+        province(
+            ProvinceSpec {
+                departments: 2,
+                districts: 2,
+                communes: 3,
+                records: 5_000,
+                seed: 11,
+            },
+            "[size]\nmode = \"fixed\"\nn = 5\n",
+        )
     }
 
     #[test]
     #[cfg(unix)]
     fn a_records_file_replaced_after_its_pass_is_not_read_again() {
-        let (dir, path, bytes, design) = setup();
+        let (dir, path, bytes, design) = small();
         let columns = ColumnMap::default();
         let (table, layout, frame) = read_records(&path, None, &columns, &design).unwrap();
         let lists = Lists::draw(frame, &design, "s", 2).unwrap();
@@ -704,7 +690,7 @@ mod reread_tests {
 
     #[test]
     fn a_records_file_written_to_after_its_pass_is_refused() {
-        let (_dir, path, bytes, design) = setup();
+        let (_dir, path, bytes, design) = small();
         let columns = ColumnMap::default();
         let (table, _layout, _frame) = read_records(&path, None, &columns, &design).unwrap();
         assert!(table.unchanged().is_ok());

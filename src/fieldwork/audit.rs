@@ -560,15 +560,7 @@ fn read_contacts(
         let cell = |column: &str, v: &str, reason: String| {
             Error::cell(&file, row.number(), column, v, reason)
         };
-        let disposition = Disposition::parse(row.get(disposition_col)).ok_or_else(|| {
-            cell(
-                "disposition",
-                row.get(disposition_col),
-                "expected complete, partial, refusal, non_contact (or non-contact), \
-                 ineligible, or an empty cell (complete)"
-                    .into(),
-            )
-        })?;
+        let disposition = Disposition::read(&file, row.number(), row.get(disposition_col))?;
         if let Some(d) = date_col {
             let v = row.get(d);
             if !v.trim().is_empty() && crate::records::parse_date(v).is_none() {
