@@ -61,6 +61,17 @@ pub const COLUMNS: [&str; 14] = [
     "draw_key",
 ];
 
+/// The columns of [`COLUMNS`] that hold numbers.
+pub const NUMBERS: [&str; 7] = [
+    "rank",
+    "frame_size",
+    "sample_size",
+    "inclusion_prob",
+    "base_weight",
+    "reserve_size",
+    "record_count",
+];
+
 /// The columns that say who is on which list: stratum, role, rank and the two identifiers.
 pub const LISTS: [&str; 5] = ["stratum", "role", "rank", "applicant_id", "record_id"];
 

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use crate::design::Design;
 use crate::draw::ALGORITHM;
 use crate::error::{Error, ErrorKind, Result, mask};
-use crate::files::sample::{COLUMNS, LISTS, SampleFile};
+use crate::files::sample::{COLUMNS, LISTS, NUMBERS, SampleFile};
 use crate::manifest::{Manifest, StratumEntry};
 use crate::records::DESCRIPTIVE;
 use crate::sample::{SampleOutput, SampleRequest};
@@ -359,17 +359,8 @@ fn shown(column: &str, value: &str) -> Option<String> {
 /// role, an applicant type, a draw key. Anything else is masked to its first characters.
 fn shown_published(column: &str, value: &str) -> Option<String> {
     shown(column, value)?;
-    let numeric = [
-        "rank",
-        "frame_size",
-        "sample_size",
-        "inclusion_prob",
-        "base_weight",
-        "reserve_size",
-        "record_count",
-    ];
     let whole = match column {
-        c if numeric.contains(&c) => value.len() <= 8 && value.parse::<f64>().is_ok(),
+        c if NUMBERS.contains(&c) => value.len() <= 8 && value.parse::<f64>().is_ok(),
         "role" => matches!(value, "official" | "reserve"),
         "applicant_type" => matches!(value, "" | "citizen" | "organization"),
         "draw_key" => value.len() == 16 && value.bytes().all(|b| b.is_ascii_hexdigit()),
