@@ -136,9 +136,10 @@ struct RecordsReading {
     /// Sheet to read from a spreadsheet (default: the first).
     #[arg(long)]
     sheet: Option<String>,
-    /// Map engine column names to your export's headers: record_id=MaHoSo,unit_code=MaDV.
-    #[arg(long, default_value = "")]
-    columns: String,
+    /// Map engine column names to your export's headers: record_id=MaHoSo,unit_code=MaDV
+    /// (repeat the option for a header that holds a comma: --columns "applicant_name=Họ, tên").
+    #[arg(long)]
+    columns: Vec<String>,
     /// Refuse the records file if any row is rejected.
     #[arg(long)]
     strict: bool,
@@ -158,7 +159,7 @@ impl RecordsReading {
         commitment: Option<(chiso::commitment::Commitment, PathBuf)>,
     ) -> chiso::Result<SampleRequest> {
         Ok(SampleRequest {
-            columns: ColumnMap::parse(&self.columns)?,
+            columns: ColumnMap::parse_all(&self.columns)?,
             design: Design::load(design)?,
             threads,
             records,
@@ -365,9 +366,10 @@ struct TimelinessArgs {
     /// Sheet to read from a spreadsheet (default: the first).
     #[arg(long)]
     sheet: Option<String>,
-    /// Map engine column names to your export's headers: due_date=HanTra,officer_id=MaCB.
-    #[arg(long, default_value = "")]
-    columns: String,
+    /// Map engine column names to your export's headers: due_date=HanTra,officer_id=MaCB
+    /// (repeat the option for a header that holds a comma).
+    #[arg(long)]
+    columns: Vec<String>,
 }
 
 #[derive(Args)]
@@ -636,7 +638,7 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
                     .map(|d| Design::load(&d))
                     .transpose()?
                     .map(|d| d.window),
-                columns: ColumnMap::parse(&a.columns)?,
+                columns: ColumnMap::parse_all(&a.columns)?,
                 records: a.records,
                 sheet: a.sheet,
                 out: a.out,

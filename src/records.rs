@@ -118,8 +118,29 @@ pub struct ColumnMap(BTreeMap<String, String>);
 impl ColumnMap {
     /// Parses `name=Header,name=Header`. An empty text is the identity map.
     pub fn parse(spec: &str) -> Result<ColumnMap> {
+        ColumnMap::parse_all(&[spec])
+    }
+
+    /// Parses the values of a `--columns` option given once or more: each is
+    /// `name=Header,name=Header`, or one pair `name=Header` whose header holds a comma
+    /// (`applicant_name=Họ, tên`): a value whose pieces after the first have no `=` is one pair.
+    /// No name may be mapped twice across all of them.
+    pub fn parse_all<S: AsRef<str>>(specs: &[S]) -> Result<ColumnMap> {
         let mut map = BTreeMap::new();
-        for pair in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        for spec in specs {
+            let spec = spec.as_ref();
+            let pairs: Vec<&str> = if spec.split(',').skip(1).all(|p| !p.contains('=')) {
+                vec![spec.trim()]
+            } else {
+                spec.split(',').map(str::trim).collect()
+            };
+            ColumnMap::insert_pairs(&mut map, pairs)?;
+        }
+        Ok(ColumnMap(map))
+    }
+
+    fn insert_pairs(map: &mut BTreeMap<String, String>, pairs: Vec<&str>) -> Result<()> {
+        for pair in pairs.into_iter().filter(|p| !p.is_empty()) {
             let (name, header) = pair.split_once('=').ok_or_else(|| {
                 Error::setting(
                     "columns",
@@ -139,7 +160,7 @@ impl ColumnMap {
                 return Err(Error::setting("columns", name, "mapped twice"));
             }
         }
-        Ok(ColumnMap(map))
+        Ok(())
     }
 
     /// The header that holds the column `name`.
@@ -876,5 +897,12 @@ mod tests {
         assert_eq!(m.header("phone"), "phone");
         assert!(ColumnMap::parse("record_id").is_err());
         assert!(ColumnMap::parse("a=b,a=c").is_err());
+        // Given more than once; a header that holds a comma is one pair of its own.
+        let m =
+            ColumnMap::parse_all(&["record_id=MaHoSo,unit_code=MaDV", "applicant_name=Họ, tên"])
+                .unwrap();
+        assert_eq!(m.header("applicant_name"), "Họ, tên");
+        assert_eq!(m.header("unit_code"), "MaDV");
+        assert!(ColumnMap::parse_all(&["a=b", "a=c"]).is_err());
     }
 }
