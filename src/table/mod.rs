@@ -20,6 +20,7 @@ use crate::error::{Error, ErrorKind, Result};
 mod hashed;
 mod reader;
 mod sheet;
+pub mod text;
 mod utf8;
 
 use hashed::HashingReader;
