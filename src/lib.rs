@@ -104,6 +104,8 @@ pub mod report;
 pub mod responses;
 pub mod sample;
 pub(crate) mod table;
+/// How texts people type are compared (headers, labels, unit names).
+pub use table::text;
 pub mod timeliness;
 pub mod verify;
 pub mod weights;

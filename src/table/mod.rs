@@ -34,6 +34,8 @@ pub struct Table {
     name: String,
     path: PathBuf,
     headers: Vec<String>,
+    /// The headers [`text::fold`]ed, to find columns by.
+    folded: Vec<String>,
     source: Source,
     /// A CSV file's size and modification time when it was opened ([`Table::unchanged`]).
     opened: Option<(u64, Option<std::time::SystemTime>)>,
@@ -161,18 +163,26 @@ impl Table {
             }
             .into()),
         }?;
+        let mut table = table;
+        table.folded = table
+            .headers
+            .iter()
+            .map(|h| text::fold(h).into_owned())
+            .collect();
         table.check_unique_headers()?;
         Ok(table)
     }
 
-    /// Refuses a header that names a column twice: a reader would take the first and ignore
-    /// the other silently. Empty headers (unused columns of a spreadsheet) may repeat.
+    /// Refuses a header that names a column twice (after [`text::fold`]): a reader would take
+    /// the first and ignore the other silently. Empty headers (unused columns of a
+    /// spreadsheet) may repeat.
     fn check_unique_headers(&self) -> Result<()> {
         for (i, h) in self.headers.iter().enumerate() {
             if h.is_empty() {
                 continue;
             }
-            if let Some(j) = self.headers[..i].iter().position(|g| g == h) {
+            let f = &self.folded[i];
+            if let Some(j) = self.folded[..i].iter().position(|g| g == f) {
                 return Err(ErrorKind::Malformed {
                     at: crate::Position::row(self.name.clone(), 1),
                     message: format!(
@@ -213,6 +223,7 @@ impl Table {
             name,
             path: path.to_path_buf(),
             headers,
+            folded: Vec::new(),
             source: Source::Csv {
                 reader,
                 record,
@@ -277,9 +288,11 @@ impl Table {
         &self.headers
     }
 
-    /// The index of the column whose header is `name`.
+    /// The index of the column whose header is `name`, compared after [`text::fold`] (so an
+    /// NFD header, or one in other letter case or spacing, is found).
     pub fn column(&self, name: &str) -> Option<usize> {
-        self.headers.iter().position(|h| h == name)
+        let name = text::fold(name);
+        self.folded.iter().position(|h| *h == name)
     }
 
     /// The indices of the columns `names`, or an error naming those missing and the header

@@ -154,6 +154,7 @@ impl Table {
             name,
             path: path.to_path_buf(),
             headers,
+            folded: Vec::new(),
             source: Source::Sheet {
                 rows,
                 first_row: u64::from(first_row) + 2,
