@@ -1,10 +1,12 @@
 //! The CSV reader of a pass over a table's rows: records read exactly as the `csv` crate reads
-//! them with its default dialect, in about half the time.
+//! them with its default dialect (or that dialect with `;` or a tab in place of the comma), in
+//! about half the time.
 //!
 //! The `csv` crate's parser (`csv_core`) is a byte-at-a-time automaton; on a records file it was
 //! most of the pass's critical path. The dialect it implements for us is small enough to read
 //! by looking only at the bytes that can change the reading (`,` `"` `\r` `\n`), found 64 bytes
-//! at a time with vector comparisons, and copying each record's bytes once:
+//! at a time with vector comparisons, and copying each record's bytes once. Below, "comma" is
+//! the reader's delimiter ([`CsvReader::with_delimiter`]: `,`, `;` or a tab):
 //!
 //! * a record starts after any number of `\r` and `\n` (blank lines are skipped), and a UTF-8
 //!   byte-order mark at the start of the file is ignored;
@@ -26,7 +28,7 @@
 //! These are the transitions of `csv_core`'s reader for a comma, a double quote, doubled quotes,
 //! no escape character, no comments and the `\r`/`\n`/`\r\n` terminator (`csv_core` 0.1,
 //! `NfaState`); a property test compares both readers record by record on random text made of
-//! those characters. Rows read again by their locators ([`super::Fetcher`]) go through the
+//! those characters, for each delimiter (the `csv` crate built with the same one). Rows read again by their locators ([`super::Fetcher`]) go through the
 //! same reader.
 
 use std::io;
@@ -193,6 +195,8 @@ pub(super) struct CsvReader<R> {
     marks: Marks,
     /// The line count where the next record's reading starts.
     lines: Lines,
+    /// The byte that separates cells.
+    delimiter: u8,
 }
 
 /// The line count at an offset of the stream.
@@ -225,7 +229,15 @@ enum Step {
 }
 
 impl<R: Source> CsvReader<R> {
+    /// A reader of comma-separated records.
     pub(super) fn new(inner: R, capacity: usize) -> CsvReader<R> {
+        CsvReader::with_delimiter(inner, capacity, b',')
+    }
+
+    /// A reader of records whose cells are separated by `delimiter`, which must be one of
+    /// [`DELIMITERS`].
+    pub(super) fn with_delimiter(inner: R, capacity: usize, delimiter: u8) -> CsvReader<R> {
+        assert!(DELIMITERS.contains(&delimiter), "a delimiter chiso reads");
         CsvReader {
             inner,
             buf: vec![0; capacity.max(4)],
@@ -238,8 +250,9 @@ impl<R: Source> CsvReader<R> {
             records: 0,
             scratch: Vec::new(),
             moved: Vec::new(),
-            marks: Marks::default(),
+            marks: Marks::new(delimiter),
             lines: Lines::default(),
+            delimiter,
         }
     }
 
@@ -266,7 +279,7 @@ impl<R: Source> CsvReader<R> {
     where
         R: io::Seek,
     {
-        self.marks = Marks::default();
+        self.marks = Marks::new(self.delimiter);
         self.lines = Lines::default();
         let k = offset.wrapping_sub(self.base);
         if (self.valid as u64..=self.end as u64).contains(&k) {
@@ -329,7 +342,7 @@ impl<R: Source> CsvReader<R> {
 
     /// More bytes after `buf[start..end]`.
     fn refill(&mut self) -> io::Result<()> {
-        self.marks = Marks::default();
+        self.marks = Marks::new(self.delimiter);
         let Swapped { bytes, eof } = self.inner.refill(&mut self.buf, self.start..self.end)?;
         let at = self.position();
         self.base = at.wrapping_sub(bytes.start as u64);
@@ -402,6 +415,7 @@ fn parse_record(
     let mut cell = Cell::Plain(first);
     // A copy, kept in registers, given back at the end of the record.
     let mut m = *marks;
+    let delimiter = m.delimiter;
     m.skip_to(input, first);
     // The end of the record's text, and the offset after its terminator.
     let (end, next) = loop {
@@ -452,7 +466,7 @@ fn parse_record(
         let c = input[p];
         cell = match cell {
             Cell::Plain(from) => match c {
-                b',' => {
+                c if c == delimiter => {
                     spans.push((from - first, p - first));
                     Cell::Plain(p + 1)
                 }
@@ -498,7 +512,7 @@ fn parse_record(
                 from,
                 copied,
             } => {
-                if c != b',' {
+                if c != delimiter {
                     note_line_end(long_quotes, spans.len(), start - 1, p);
                 }
                 Cell::Quoted {
@@ -530,7 +544,7 @@ fn parse_record(
                         scratch,
                         moved,
                     );
-                    if c != b',' {
+                    if c != delimiter {
                         break (p, p + 1);
                     }
                     Cell::Plain(p + 1)
@@ -634,27 +648,32 @@ fn finish_quoted(
     spans.push((at, scratch.len()));
 }
 
-/// The offsets of the bytes that can change the reading (`,` `"` `\r` `\n`) in an input, in
-/// order: found 64 bytes at a time, as a bit mask.
+/// The delimiters a [`CsvReader`] reads: comma, semicolon (what Excel writes for "CSV" where
+/// the decimal sign is a comma) and tab.
+pub(super) const DELIMITERS: [u8; 3] = [b',', b';', b'\t'];
+
+/// The offsets of the bytes that can change the reading (the delimiter, `"` `\r` `\n`) in an
+/// input, in order: found 64 bytes at a time, as a bit mask.
 #[derive(Clone, Copy, Debug)]
 struct Marks {
     /// The offset of bit 0 of `bits`.
     block: usize,
     /// The marks of the block not yet passed.
     bits: u64,
-}
-
-impl Default for Marks {
-    /// Marks that know nothing yet: the first [`Marks::skip_to`] searches.
-    fn default() -> Marks {
-        Marks {
-            block: usize::MAX,
-            bits: 0,
-        }
-    }
+    /// The delimiter.
+    delimiter: u8,
 }
 
 impl Marks {
+    /// Marks that know nothing yet: the first [`Marks::skip_to`] searches.
+    fn new(delimiter: u8) -> Marks {
+        Marks {
+            block: usize::MAX,
+            bits: 0,
+            delimiter,
+        }
+    }
+
     /// Passes the marks before `from` (searching from there unless `from` is in the block
     /// already searched).
     #[inline]
@@ -663,7 +682,7 @@ impl Marks {
             Some(k) if k < 64 => self.bits &= u64::MAX << k,
             _ => {
                 self.block = from;
-                self.bits = block_marks(input, from);
+                self.bits = block_marks(input, from, self.delimiter);
             }
         }
     }
@@ -676,7 +695,7 @@ impl Marks {
                 return None;
             }
             self.block += 64;
-            self.bits = block_marks(input, self.block);
+            self.bits = block_marks(input, self.block, self.delimiter);
         }
         let p = self.block + self.bits.trailing_zeros() as usize;
         self.bits &= self.bits - 1;
@@ -684,24 +703,24 @@ impl Marks {
     }
 }
 
-/// Bit `k` set when `input[at + k]` is `,` `"` `\r` or `\n`, for `k` in `0..64` (bytes past the
-/// end count as none of them).
+/// Bit `k` set when `input[at + k]` is `delimiter`, `"`, `\r` or `\n`, for `k` in `0..64` (bytes
+/// past the end count as none of them).
 #[inline]
-fn block_marks(input: &[u8], at: usize) -> u64 {
+fn block_marks(input: &[u8], at: usize, delimiter: u8) -> u64 {
     match input.get(at..at + 64) {
-        Some(block) => marks64(block.try_into().expect("64 bytes")),
+        Some(block) => marks64(block.try_into().expect("64 bytes"), delimiter),
         None => {
             let mut block = [0u8; 64];
             let rest = &input[at.min(input.len())..];
             block[..rest.len()].copy_from_slice(rest);
-            marks64(&block)
+            marks64(&block, delimiter)
         }
     }
 }
 
 /// [`block_marks`] of 64 bytes, with SSE2 (part of every x86-64 processor).
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-fn marks64(block: &[u8; 64]) -> u64 {
+fn marks64(block: &[u8; 64], delimiter: u8) -> u64 {
     use std::arch::x86_64::{
         __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
     };
@@ -713,7 +732,7 @@ fn marks64(block: &[u8; 64]) -> u64 {
             let v = _mm_loadu_si128(chunk.as_ptr().cast::<__m128i>());
             let hit = _mm_or_si128(
                 _mm_or_si128(
-                    _mm_cmpeq_epi8(v, _mm_set1_epi8(b',' as i8)),
+                    _mm_cmpeq_epi8(v, _mm_set1_epi8(delimiter as i8)),
                     _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8)),
                 ),
                 _mm_or_si128(
@@ -730,13 +749,13 @@ fn marks64(block: &[u8; 64]) -> u64 {
 
 /// [`block_marks`] of 64 bytes, eight at a time in a `u64`, on other processors.
 #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
-fn marks64(block: &[u8; 64]) -> u64 {
-    marks64_portable(block)
+fn marks64(block: &[u8; 64], delimiter: u8) -> u64 {
+    marks64_portable(block, delimiter)
 }
 
 /// [`block_marks`] of 64 bytes without processor-specific instructions.
 #[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), allow(dead_code))]
-fn marks64_portable(block: &[u8; 64]) -> u64 {
+fn marks64_portable(block: &[u8; 64], delimiter: u8) -> u64 {
     const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
     const ONES: u64 = 0x0101_0101_0101_0101;
     // The high bit of every byte of `x` that is zero (exactly: no borrow between bytes).
@@ -744,7 +763,7 @@ fn marks64_portable(block: &[u8; 64]) -> u64 {
     let mut bits = 0u64;
     for (k, chunk) in block.chunks_exact(8).enumerate() {
         let w = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
-        let high = zero_bytes(w ^ (ONES * u64::from(b',')))
+        let high = zero_bytes(w ^ (ONES * u64::from(delimiter)))
             | zero_bytes(w ^ (ONES * u64::from(b'"')))
             | zero_bytes(w ^ (ONES * u64::from(b'\r')))
             | zero_bytes(w ^ (ONES * u64::from(b'\n')));
@@ -778,7 +797,13 @@ mod tests {
     /// Every record of `bytes` as the `csv` crate reads them (flexible, no header), with the
     /// byte offset where each one's reading starts.
     fn by_csv(bytes: &[u8]) -> Vec<Vec<Vec<u8>>> {
+        by_csv_with(bytes, b',')
+    }
+
+    /// [`by_csv`] with `delimiter` in place of the comma.
+    fn by_csv_with(bytes: &[u8], delimiter: u8) -> Vec<Vec<Vec<u8>>> {
         let mut r = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
             .flexible(true)
             .has_headers(false)
             .from_reader(bytes);
@@ -791,7 +816,11 @@ mod tests {
     }
 
     fn by_us(bytes: &[u8], step: usize, capacity: usize) -> Vec<Vec<Vec<u8>>> {
-        let mut r = CsvReader::new(Trickle { bytes, step }, capacity);
+        by_us_with(bytes, step, capacity, b',')
+    }
+
+    fn by_us_with(bytes: &[u8], step: usize, capacity: usize, delimiter: u8) -> Vec<Vec<Vec<u8>>> {
+        let mut r = CsvReader::with_delimiter(Trickle { bytes, step }, capacity, delimiter);
         let mut out = Vec::new();
         let mut rec = Record::default();
         while r.read_record(&mut rec).unwrap() {
@@ -831,7 +860,26 @@ mod tests {
             for (step, capacity) in [(1, 1), (3, 5), (1 << 20, 1 << 20)] {
                 assert_eq!(by_us(text, step, capacity), want, "{text:?}");
             }
+            // The same text with another delimiter in place of every comma, and as it is
+            // (its commas are then text).
+            for d in [b';', b'\t'] {
+                let other: Vec<u8> = text
+                    .iter()
+                    .map(|&c| if c == b',' { d } else { c })
+                    .collect();
+                for bytes in [&other[..], text] {
+                    let want = by_csv_with(bytes, d);
+                    for (step, capacity) in [(1, 1), (3, 5), (1 << 20, 1 << 20)] {
+                        assert_eq!(by_us_with(bytes, step, capacity, d), want, "{bytes:?}");
+                    }
+                }
+            }
         }
+        // A semicolon file: decimal commas stay in their cells.
+        let text = "Mã;Điểm\r\nA;1,75\r\nB;\"2;5\"\r\n".as_bytes();
+        let cells = by_us_with(text, 1 << 20, 1 << 20, b';');
+        assert_eq!(cells[1], [b"A".to_vec(), b"1,75".to_vec()]);
+        assert_eq!(cells[2], [b"B".to_vec(), b"2;5".to_vec()]);
     }
 
     /// What each record of `bytes` says of its lines: the line it starts on, its quoted
@@ -989,21 +1037,28 @@ mod tests {
             block[k] = c;
         }
         let want = (1u64 << 0) | (1 << 7) | (1 << 8) | (1 << 31) | (1 << 63);
-        assert_eq!(marks64(&block), want);
-        assert_eq!(marks64_portable(&block), want);
-        for b in 0..=255u8 {
-            let block = [b; 64];
-            let want = if matches!(b, b',' | b'"' | b'\r' | b'\n') {
-                u64::MAX
-            } else {
-                0
-            };
-            assert_eq!(marks64(&block), want, "{b}");
-            assert_eq!(marks64_portable(&block), want, "{b}");
+        assert_eq!(marks64(&block, b','), want);
+        assert_eq!(marks64_portable(&block, b','), want);
+        // With a semicolon, the comma at 0 and 63 is text.
+        let want_semicolon = want & !(1 | (1 << 63));
+        assert_eq!(marks64(&block, b';'), want_semicolon);
+        assert_eq!(marks64_portable(&block, b';'), want_semicolon);
+        for d in DELIMITERS {
+            for b in 0..=255u8 {
+                let block = [b; 64];
+                let want = if b == d || matches!(b, b'"' | b'\r' | b'\n') {
+                    u64::MAX
+                } else {
+                    0
+                };
+                assert_eq!(marks64(&block, d), want, "{b}");
+                assert_eq!(marks64_portable(&block, d), want, "{b}");
+            }
         }
         // Past the end: none.
-        assert_eq!(block_marks(b"a,b\n", 0), 0b1010);
-        assert_eq!(block_marks(b"a,b\n", 4), 0);
+        assert_eq!(block_marks(b"a,b\n", 0, b','), 0b1010);
+        assert_eq!(block_marks(b"a,b\n", 4, b','), 0);
+        assert_eq!(block_marks(b"a;b\t\n", 0, b'\t'), 0b11000);
     }
 
     #[test]
@@ -1046,6 +1101,27 @@ mod tests {
             let mut text = if bom { b"\xef\xbb\xbf".to_vec() } else { Vec::new() };
             text.extend_from_slice(&chars);
             prop_assert_eq!(by_us(&text, step, capacity), by_csv(&text));
+        }
+
+        #[test]
+        fn any_text_reads_as_the_csv_crate_reads_it_with_another_delimiter(
+            chars in proptest::collection::vec(
+                prop::sample::select(
+                    vec![b'a', b' ', b',', b';', b'\t', b'"', b'\r', b'\n', 0xc3, 0xa9],
+                ),
+                0..120,
+            ),
+            bom in any::<bool>(),
+            delimiter in prop::sample::select(DELIMITERS.to_vec()),
+            step in 1usize..40,
+            capacity in 1usize..80,
+        ) {
+            let mut text = if bom { b"\xef\xbb\xbf".to_vec() } else { Vec::new() };
+            text.extend_from_slice(&chars);
+            prop_assert_eq!(
+                by_us_with(&text, step, capacity, delimiter),
+                by_csv_with(&text, delimiter)
+            );
         }
 
         #[test]
