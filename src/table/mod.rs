@@ -7,6 +7,11 @@
 //! of millions of rows is never held in memory); a spreadsheet's sheet is held whole, as its
 //! format requires, in compact rows and within bounds (`sheet`).
 //!
+//! An office's file may have its cells separated by `;` or a tab rather than `,`, and title rows
+//! above its header: [`Layout`] says which, or leaves them to be found ([`Table::open_layout`]:
+//! the header is the first row, among the first [`HEADER_SEARCH`], that holds the columns the
+//! reader needs, and the delimiter the one with which such a row is found).
+//!
 //! A CSV file whose quotes swallow lines is refused as a whole ([`check_quotes`]): one that
 //! ends inside a quoted cell, and one with a quoted cell holding a line end in a row that has
 //! not the header's number of cells. A stray quote would otherwise make the rows that follow
@@ -25,15 +30,123 @@ mod utf8;
 
 use hashed::HashingReader;
 pub use hashed::file_sha256;
-use reader::{CsvReader, Record};
+use reader::{CsvReader, DELIMITERS, Record};
 use sheet::{SheetRow, SheetRows};
 use utf8::check_utf8;
+
+/// How many rows from the top of a file may come before its header (title rows: the name of
+/// the office, the title of the list, its dates) for the header to be found without
+/// `--header-row`.
+pub const HEADER_SEARCH: usize = 30;
+
+/// What separates the cells of a CSV file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Delimiter {
+    /// `,`
+    Comma,
+    /// `;`: what Excel writes for "CSV" where the decimal sign is a comma.
+    Semicolon,
+    /// A tab: what Excel writes for "Text (Tab delimited)", and a copy from a sheet.
+    Tab,
+}
+
+impl Delimiter {
+    /// Reads `,` `;` `tab` (or a tab character), also spelled `comma` and `semicolon`.
+    pub fn parse(text: &str) -> Result<Delimiter> {
+        match text.trim_matches(' ').to_ascii_lowercase().as_str() {
+            "," | "comma" => Ok(Delimiter::Comma),
+            ";" | "semicolon" => Ok(Delimiter::Semicolon),
+            "\t" | "tab" | "\\t" => Ok(Delimiter::Tab),
+            _ => Err(Error::setting(
+                "delimiter",
+                format!("{text:?}"),
+                "expected `,` `;` or `tab`",
+            )),
+        }
+    }
+
+    /// The byte.
+    pub fn byte(self) -> u8 {
+        match self {
+            Delimiter::Comma => b',',
+            Delimiter::Semicolon => b';',
+            Delimiter::Tab => b'\t',
+        }
+    }
+
+    /// How [`Delimiter::parse`] reads it back: `,` `;` or `tab`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Delimiter::Comma => ",",
+            Delimiter::Semicolon => ";",
+            Delimiter::Tab => "tab",
+        }
+    }
+
+    fn of_byte(b: u8) -> Delimiter {
+        match b {
+            b';' => Delimiter::Semicolon,
+            b'\t' => Delimiter::Tab,
+            _ => Delimiter::Comma,
+        }
+    }
+}
+
+impl std::fmt::Display for Delimiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for Delimiter {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Delimiter {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Delimiter::parse(&text).map_err(|_| {
+            serde::de::Error::custom(format!(
+                "{text:?} is not a delimiter: expected `,` `;` or `tab`"
+            ))
+        })
+    }
+}
+
+/// How an office's file is laid out: the sheet of a spreadsheet, the delimiter of a CSV file,
+/// the row of the header. What is `None` is found ([`Table::open_layout`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Layout {
+    /// The sheet of a spreadsheet (default: the first).
+    pub sheet: Option<String>,
+    /// The delimiter of a CSV file (default: found).
+    pub delimiter: Option<Delimiter>,
+    /// The header's row, numbered as chiso numbers rows in its messages (default: found; the
+    /// first row if no row holds the columns looked for).
+    pub header_row: Option<u64>,
+}
+
+impl Layout {
+    /// The layout that reads the sheet `sheet` and finds the rest.
+    pub fn sheet(sheet: Option<&str>) -> Layout {
+        Layout {
+            sheet: sheet.map(String::from),
+            ..Layout::default()
+        }
+    }
+}
 
 /// An open table: a header and rows.
 pub struct Table {
     name: String,
     path: PathBuf,
     headers: Vec<String>,
+    /// The header's row number.
+    header_row: u64,
+    /// A CSV file's delimiter.
+    delimiter: Option<Delimiter>,
     /// The headers [`text::fold`]ed, to find columns by.
     folded: Vec<String>,
     source: Source,
@@ -48,11 +161,15 @@ enum Source {
         reader: CsvReader<HashingReader>,
         record: Record,
         row: u64,
+        /// The records before the header (title rows).
+        skip: u64,
     },
     Sheet {
         rows: SheetRows,
         first_row: u64,
         next: usize,
+        /// The first row below the header.
+        start: usize,
     },
 }
 
@@ -130,17 +247,38 @@ impl<'a> Row<'a> {
 impl Table {
     /// Opens `path`: CSV for `.csv` and `.txt`, a spreadsheet for `.xlsx`, `.xlsm`, `.xls` and
     /// `.ods` (the sheet named `sheet`, or the first).
+    /// A CSV file's delimiter is found ([`Table::open_layout`]), its header is its first row.
     pub fn open(path: &Path, sheet: Option<&str>) -> Result<Table> {
-        Table::open_with(path, sheet, false)
+        Table::open_with(path, &Layout::sheet(sheet), &[], false)
     }
 
     /// [`Table::open`], and a CSV file's SHA-256 computed on another thread from the bytes
     /// that a pass over all its rows reads ([`Table::sha256`]).
     pub fn open_hashed(path: &Path, sheet: Option<&str>) -> Result<Table> {
-        Table::open_with(path, sheet, true)
+        Table::open_with(path, &Layout::sheet(sheet), &[], true)
     }
 
-    fn open_with(path: &Path, sheet: Option<&str>, hashed: bool) -> Result<Table> {
+    /// Opens an office's file laid out as `layout` says; what it leaves `None` is found:
+    ///
+    /// - the header is the first row, among the first [`HEADER_SEARCH`], that has a column
+    ///   for each of `wanted` (headers compared after [`text::fold`]); if none has, or
+    ///   `wanted` is empty, the first row;
+    /// - a CSV file's delimiter is the one (of `,` `;` and tab, in that order) with which
+    ///   that row is found soonest; if no row is found with any, the one that splits the
+    ///   header row into the most cells.
+    ///
+    /// `hashed` as for [`Table::open_hashed`].
+    pub fn open_layout(
+        path: &Path,
+        layout: &Layout,
+        wanted: &[&str],
+        hashed: bool,
+    ) -> Result<Table> {
+        Table::open_with(path, layout, wanted, hashed)
+    }
+
+    fn open_with(path: &Path, layout: &Layout, wanted: &[&str], hashed: bool) -> Result<Table> {
+        let sheet = layout.sheet.as_deref();
         let name = path.display().to_string();
         let ext = path
             .extension()
@@ -153,8 +291,14 @@ impl Table {
                 format!("{:?}", sheet.unwrap_or_default()),
                 format!("{name} is a CSV file, which has no sheets: the sheet is for spreadsheets"),
             )),
-            "csv" | "txt" => Table::open_csv(path, name, hashed),
-            "xlsx" | "xlsm" | "xls" | "ods" => Table::open_sheet(path, name, sheet),
+            "csv" | "txt" => Table::open_csv(path, name, layout, wanted, hashed),
+            "xlsx" | "xlsm" | "xls" | "ods" if layout.delimiter.is_some() => Err(Error::setting(
+                "delimiter",
+                layout.delimiter.map(Delimiter::as_str).unwrap_or_default(),
+                format!("{name} is a spreadsheet, whose cells need no delimiter: the delimiter is for CSV files"),
+            )),
+            "xlsx" | "xlsm" | "xls" | "ods" => Table::open_sheet(path, name, sheet)
+                .and_then(|t| t.find_sheet_header(layout.header_row, wanted)),
             _ => Err(ErrorKind::Malformed {
                 at: crate::Position::file(name),
                 message: format!(
@@ -198,7 +342,13 @@ impl Table {
         Ok(())
     }
 
-    fn open_csv(path: &Path, name: String, hashed: bool) -> Result<Table> {
+    fn open_csv(
+        path: &Path,
+        name: String,
+        layout: &Layout,
+        wanted: &[&str],
+        hashed: bool,
+    ) -> Result<Table> {
         let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
         let opened = file.metadata().ok().map(|m| (m.len(), m.modified().ok()));
         // UTF-16 text (what some programs save as "Unicode text") starts with a byte-order
@@ -213,21 +363,27 @@ impl Table {
             .into());
         }
         std::io::Seek::rewind(&mut file).map_err(|e| Error::io(path, e))?;
-        let mut reader = CsvReader::new(
+        let (delimiter, skip) = find_csv_layout(&mut file, path, layout, wanted)?;
+        std::io::Seek::rewind(&mut file).map_err(|e| Error::io(path, e))?;
+        let mut reader = CsvReader::with_delimiter(
             HashingReader::new(file, hashed).map_err(|e| Error::io(path, e))?,
             1 << 20,
+            delimiter.byte(),
         );
         let mut record = Record::default();
-        let headers = read_header(&mut reader, &mut record, path, &name)?;
+        let headers = read_header(&mut reader, &mut record, path, &name, skip)?;
         Ok(Table {
             name,
             path: path.to_path_buf(),
             headers,
+            header_row: skip + 1,
+            delimiter: Some(delimiter),
             folded: Vec::new(),
             source: Source::Csv {
                 reader,
                 record,
-                row: 1,
+                row: skip + 1,
+                skip,
             },
             opened,
         })
@@ -288,6 +444,73 @@ impl Table {
         &self.headers
     }
 
+    /// The row number of the header (1 unless title rows are above it).
+    pub fn header_row(&self) -> u64 {
+        self.header_row
+    }
+
+    /// The delimiter of a CSV file; `None` for a spreadsheet.
+    pub fn delimiter(&self) -> Option<Delimiter> {
+        self.delimiter
+    }
+
+    /// The header of a sheet: the row `header_row` (as numbered in messages), or the first of
+    /// the first [`HEADER_SEARCH`] rows that has a column for each of `wanted`, or the first.
+    fn find_sheet_header(mut self, header_row: Option<u64>, wanted: &[&str]) -> Result<Table> {
+        let Source::Sheet {
+            rows,
+            first_row,
+            next,
+            start,
+        } = &mut self.source
+        else {
+            unreachable!("a sheet");
+        };
+        // Candidate `k` is the header as read for 0, row `k - 1` below it otherwise.
+        let candidate = |k: usize| -> Option<Vec<String>> {
+            if k == 0 {
+                return Some(self.headers.clone());
+            }
+            let r = rows.row(k - 1)?;
+            Some(
+                (0..r.len())
+                    .map(|i| r.get(i).trim_ascii().to_string())
+                    .collect(),
+            )
+        };
+        let k = match header_row {
+            Some(n) => {
+                let top = *first_row - 1;
+                let k = n.checked_sub(top).filter(|_| n >= 1);
+                match k.and_then(|k| candidate(k as usize).map(|_| k as usize)) {
+                    Some(k) => k,
+                    None => {
+                        return Err(Error::setting(
+                            "header_row",
+                            n,
+                            format!(
+                                "{} has no row {n} holding cells: its cells run from row {top}",
+                                self.name
+                            ),
+                        ));
+                    }
+                }
+            }
+            None if wanted.is_empty() => 0,
+            None => (0..HEADER_SEARCH)
+                .map_while(|k| candidate(k).map(|h| (k, h)))
+                .find(|(_, h)| holds(h, wanted))
+                .map_or(0, |(k, _)| k),
+        };
+        if k > 0 {
+            self.headers = candidate(k).expect("a row of the sheet");
+            *start = k;
+            *next = k;
+            self.header_row = *first_row + k as u64 - 1;
+        }
+        Ok(self)
+    }
+
     /// The index of the column whose header is `name`, compared after [`text::fold`] (so an
     /// NFD header, or one in other letter case or spacing, is found).
     pub fn column(&self, name: &str) -> Option<usize> {
@@ -344,6 +567,7 @@ impl Table {
                 rows,
                 first_row,
                 next,
+                ..
             } => {
                 let i = *next;
                 *next += 1;
@@ -497,7 +721,11 @@ impl Table {
                     .try_clone()
                     .map_err(|e| Error::io(&self.path, e))?;
                 FetchSource::Csv {
-                    reader: CsvReader::new(Positioned { file, pos: 0 }, 256 << 10),
+                    reader: CsvReader::with_delimiter(
+                        Positioned { file, pos: 0 },
+                        256 << 10,
+                        self.delimiter.unwrap_or(Delimiter::Comma).byte(),
+                    ),
                     record: Record::default(),
                 }
             }
@@ -517,15 +745,16 @@ impl Table {
                 reader,
                 record,
                 row,
+                skip,
             } => {
                 reader.rewind().map_err(|e| Error::io(&self.path, e))?;
-                // Skip the header again.
-                read_header(reader, record, &self.path, &self.name)?;
-                *row = 1;
+                // Skip the title rows and the header again.
+                read_header(reader, record, &self.path, &self.name, *skip)?;
+                *row = *skip + 1;
                 Ok(())
             }
-            Source::Sheet { next, .. } => {
-                *next = 0;
+            Source::Sheet { next, start, .. } => {
+                *next = *start;
                 Ok(())
             }
         }
@@ -619,17 +848,120 @@ impl Fetcher<'_> {
     }
 }
 
-/// Reads the header record (the first), trimmed.
+/// Whether the cells `header` hold a column for each of `wanted` (compared after
+/// [`text::fold`]).
+fn holds(header: &[String], wanted: &[&str]) -> bool {
+    let folded: Vec<_> = header.iter().map(|h| text::fold(h)).collect();
+    wanted.iter().all(|w| folded.contains(&text::fold(w)))
+}
+
+/// The bytes at the start of a CSV file in which its delimiter and header are looked for.
+const LAYOUT_PREFIX: u64 = 1 << 20;
+
+/// The delimiter of the CSV `file` and the number of records above its header
+/// ([`Table::open_layout`]), looked for in its first [`LAYOUT_PREFIX`] bytes.
+fn find_csv_layout(
+    file: &mut File,
+    path: &Path,
+    layout: &Layout,
+    wanted: &[&str],
+) -> Result<(Delimiter, u64)> {
+    let given_skip = layout.header_row.map(|n| n.saturating_sub(1));
+    if let Some(d) = layout.delimiter
+        && (given_skip.is_some() || wanted.is_empty())
+    {
+        return Ok((d, given_skip.unwrap_or(0)));
+    }
+    let mut prefix = Vec::new();
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(&mut *file, LAYOUT_PREFIX),
+        &mut prefix,
+    )
+    .map_err(|e| Error::io(path, e))?;
+    let whole = (prefix.len() as u64) < LAYOUT_PREFIX;
+    let candidates: Vec<u8> = match layout.delimiter {
+        Some(d) => vec![d.byte()],
+        None => DELIMITERS.to_vec(),
+    };
+    let limit = match given_skip {
+        Some(skip) => skip as usize + 1,
+        None => HEADER_SEARCH,
+    };
+    // The first records with each delimiter: cells trimmed, as text (a record cut by the end
+    // of the prefix is left out; one that is not UTF-8 ends the search).
+    let firsts: Vec<Vec<Vec<String>>> = candidates
+        .iter()
+        .map(|&d| {
+            let mut reader = CsvReader::with_delimiter(&prefix[..], 64 << 10, d);
+            let mut record = Record::default();
+            let mut out = Vec::new();
+            while out.len() < limit && reader.read_record(&mut record).unwrap_or(false) {
+                if !whole && reader.position() >= prefix.len() as u64 {
+                    break;
+                }
+                let cells: Option<Vec<String>> = record
+                    .iter()
+                    .map(|c| std::str::from_utf8(c.trim_ascii()).ok().map(String::from))
+                    .collect();
+                match cells {
+                    Some(c) => out.push(c),
+                    None => break,
+                }
+            }
+            out
+        })
+        .collect();
+    let by = |i: usize| Delimiter::of_byte(candidates[i]);
+    if let Some(skip) = given_skip {
+        let at = |i: usize| firsts[i].get(skip as usize);
+        let found = (0..candidates.len()).find(|&i| at(i).is_some_and(|h| holds(h, wanted)));
+        let i = found.unwrap_or_else(|| most_cells(&firsts, skip as usize));
+        return Ok((by(i), skip));
+    }
+    if !wanted.is_empty() {
+        let found = (0..candidates.len())
+            .filter_map(|i| {
+                let k = firsts[i].iter().position(|h| holds(h, wanted))?;
+                Some((k, i))
+            })
+            .min();
+        if let Some((k, i)) = found {
+            return Ok((by(i), k as u64));
+        }
+    }
+    Ok((by(most_cells(&firsts, 0)), 0))
+}
+
+/// Of the records read with each delimiter, the index of the delimiter whose record `k` has
+/// the most cells (the first of those).
+fn most_cells(firsts: &[Vec<Vec<String>>], k: usize) -> usize {
+    let cells = |i: usize| firsts[i].get(k).map_or(0, Vec::len);
+    (0..firsts.len()).fold(0, |best, i| if cells(i) > cells(best) { i } else { best })
+}
+
+/// Reads the header record (after `skip` title records), trimmed.
 fn read_header(
     reader: &mut CsvReader<HashingReader>,
     record: &mut Record,
     path: &Path,
     name: &str,
+    skip: u64,
 ) -> Result<Vec<String>> {
+    for row in 1..=skip {
+        if !reader.read_record(record).map_err(|e| Error::io(path, e))? {
+            return Err(Error::setting(
+                "header_row",
+                skip + 1,
+                format!("{name} has only {} rows", row - 1),
+            ));
+        }
+        check_utf8(record, name, row)?;
+    }
     if !reader.read_record(record).map_err(|e| Error::io(path, e))? {
         return Ok(Vec::new());
     }
-    check_utf8(record, name, 1)?;
+    let row = skip + 1;
+    check_utf8(record, name, row)?;
     let headers = record
         .iter()
         .map(|h| {
@@ -638,7 +970,7 @@ fn read_header(
                 .to_string()
         })
         .collect::<Vec<_>>();
-    check_quotes(record, name, 1, &headers)?;
+    check_quotes(record, name, row, &headers)?;
     Ok(headers)
 }
 
@@ -728,6 +1060,160 @@ mod tests {
         // Empty headers may repeat.
         let (_d, path) = written("record_id,,\nR1,,\n");
         assert_eq!(Table::open(&path, None).unwrap().headers().len(), 3);
+    }
+
+    /// The header, and every data row's number and cells, of `path` opened with `layout`
+    /// looking for `wanted`; each row also fetched again by its locator, and the whole read
+    /// again after a rewind.
+    fn laid_out(path: &Path, layout: &Layout, wanted: &[&str]) -> Result<(Table, Vec<RowCells>)> {
+        let mut t = Table::open_layout(path, layout, wanted, false)?;
+        let mut rows = Vec::new();
+        let mut at = Vec::new();
+        while let Some(r) = t.next_row()? {
+            at.push((r.locator(), r.number()));
+            rows.push((
+                r.number(),
+                (0..r.len()).map(|i| r.get(i).to_string()).collect(),
+            ));
+        }
+        {
+            let mut f = t.fetcher()?;
+            for (k, &(locator, number)) in at.iter().enumerate() {
+                let r = f.fetch(locator, number)?;
+                let cells: Vec<String> = (0..r.len()).map(|i| r.get(i).to_string()).collect();
+                assert_eq!(cells, rows[k].1);
+            }
+        }
+        t.rewind()?;
+        let mut again = Vec::new();
+        while let Some(r) = t.next_row()? {
+            again.push(r.number());
+        }
+        assert_eq!(again, rows.iter().map(|r| r.0).collect::<Vec<_>>());
+        Ok((t, rows))
+    }
+
+    const WANTED: [&str; 2] = ["record_id", "Mã đơn vị"];
+
+    #[test]
+    fn a_semicolon_export_with_title_rows_is_read_from_its_header() {
+        let text = "UBND TỈNH LÂM ĐỒNG;;;\r\nDANH SÁCH HỒ SƠ; từ 01-01-2025;;\r\n;;;\r\n\
+                    record_id;Mã đơn vị;Điểm;Ghi chú\r\nR1;SO-01;1,75;\"a; b\"\r\nR2;SO-02;2;\r\n";
+        let (_d, path) = written(text);
+        let (t, rows) = laid_out(&path, &Layout::default(), &WANTED).unwrap();
+        assert_eq!(t.delimiter(), Some(Delimiter::Semicolon));
+        assert_eq!(t.header_row(), 4);
+        assert_eq!(t.headers(), ["record_id", "Mã đơn vị", "Điểm", "Ghi chú"]);
+        assert_eq!(
+            rows[0],
+            (
+                5,
+                vec!["R1".into(), "SO-01".into(), "1,75".into(), "a; b".into()]
+            )
+        );
+        assert_eq!(rows[1].0, 6);
+        // Given, the same; a header row given that is not the header is read as told.
+        let given = Layout {
+            delimiter: Some(Delimiter::Semicolon),
+            header_row: Some(4),
+            ..Layout::default()
+        };
+        let (_, again) = laid_out(&path, &given, &[]).unwrap();
+        assert_eq!(again, rows);
+        let (t, _) = laid_out(
+            &path,
+            &Layout {
+                header_row: Some(2),
+                ..Layout::default()
+            },
+            &WANTED,
+        )
+        .unwrap();
+        assert_eq!(t.headers()[0], "DANH SÁCH HỒ SƠ");
+        let e = laid_out(
+            &path,
+            &Layout {
+                header_row: Some(40),
+                ..Layout::default()
+            },
+            &[],
+        );
+        assert!(e.err().unwrap().to_string().contains("has only 6 rows"));
+    }
+
+    #[test]
+    fn tab_and_comma_files_and_decomposed_headers_are_found() {
+        // NFD headers, tab-separated.
+        let nfd = "M\u{61}\u{300} \u{111}o\u{31b}n vi\u{323}";
+        let text = format!("Danh sách\n{}\t{nfd}\tx\nR1\tSO-01\t1\n", "Record_ID");
+        let (_d, path) = written(text);
+        let (t, rows) = laid_out(&path, &Layout::default(), &["record_id", "Mà đơn vị"]).unwrap();
+        assert_eq!((t.delimiter(), t.header_row()), (Some(Delimiter::Tab), 2));
+        assert_eq!(t.column("mà đơn vị"), Some(1));
+        assert_eq!(rows, [(3, vec!["R1".into(), "SO-01".into(), "1".into()])]);
+        // Without the columns looked for: the delimiter that splits the first row the most,
+        // the first row as header.
+        let (_d, path) = written("a;b;c\n1;2;3\n");
+        let (t, _) = laid_out(&path, &Layout::default(), &[]).unwrap();
+        assert_eq!(
+            (t.delimiter(), t.header_row()),
+            (Some(Delimiter::Semicolon), 1)
+        );
+        let (_d, path) = written("a,b;c\n1,2;3\n");
+        let (t, _) = laid_out(&path, &Layout::default(), &["x"]).unwrap();
+        assert_eq!((t.delimiter(), t.header_row()), (Some(Delimiter::Comma), 1));
+        assert_eq!(t.headers(), ["a", "b;c"]);
+        // A delimiter given for a spreadsheet is refused.
+        let layout = Layout {
+            delimiter: Some(Delimiter::Tab),
+            ..Layout::default()
+        };
+        let e = Table::open_layout(Path::new("r.xlsx"), &layout, &[], false)
+            .err()
+            .unwrap();
+        assert!(
+            e.to_string().contains("the delimiter is for CSV files"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_sheet_with_title_rows_is_read_from_its_header() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.xlsx");
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let ws = book.add_worksheet();
+        ws.write_string(0, 0, "UBND TỈNH LÂM ĐỒNG").unwrap();
+        ws.write_string(2, 0, "DANH SÁCH HỒ SƠ").unwrap();
+        for (c, h) in ["record_id", "Mã đơn vị", "x"].iter().enumerate() {
+            ws.write_string(4, c as u16, *h).unwrap();
+        }
+        ws.write_string(5, 0, "R1").unwrap();
+        ws.write_string(5, 1, "SO-01").unwrap();
+        ws.write_string(7, 0, "R2").unwrap();
+        book.save(&path).unwrap();
+        let (t, rows) = laid_out(&path, &Layout::default(), &WANTED).unwrap();
+        assert_eq!(t.header_row(), 5);
+        assert_eq!(t.headers(), ["record_id", "Mã đơn vị", "x"]);
+        let numbers: Vec<u64> = rows.iter().map(|r| r.0).collect();
+        assert_eq!(numbers, [6, 7, 8]);
+        assert_eq!(rows[0].1, ["R1", "SO-01", ""]);
+        let given = Layout {
+            header_row: Some(5),
+            ..Layout::default()
+        };
+        assert_eq!(laid_out(&path, &given, &[]).unwrap().1, rows);
+        let (t, _) = laid_out(&path, &Layout::default(), &[]).unwrap();
+        assert_eq!(t.header_row(), 1);
+        let e = laid_out(
+            &path,
+            &Layout {
+                header_row: Some(20),
+                ..Layout::default()
+            },
+            &[],
+        );
+        assert!(e.err().unwrap().to_string().contains("has no row 20"));
     }
 
     /// `bytes` written to `r.csv` in a new temporary directory (kept while the guard lives).

@@ -230,6 +230,7 @@ enum Step {
 
 impl<R: Source> CsvReader<R> {
     /// A reader of comma-separated records.
+    #[cfg(test)]
     pub(super) fn new(inner: R, capacity: usize) -> CsvReader<R> {
         CsvReader::with_delimiter(inner, capacity, b',')
     }

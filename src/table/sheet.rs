@@ -154,11 +154,14 @@ impl Table {
             name,
             path: path.to_path_buf(),
             headers,
+            header_row: u64::from(first_row) + 1,
+            delimiter: None,
             folded: Vec::new(),
             source: Source::Sheet {
                 rows,
                 first_row: u64::from(first_row) + 2,
                 next: 0,
+                start: 0,
             },
             opened: None,
         })
