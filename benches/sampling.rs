@@ -314,7 +314,7 @@ fn complete_sample(c: &mut Criterion) {
     for d in &data {
         let req = SampleRequest {
             records: d.path.clone(),
-            sheet: None,
+            layout: Default::default(),
             columns: ColumnMap::default(),
             design: design.clone(),
             seed: SEED.to_string(),

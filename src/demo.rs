@@ -618,7 +618,7 @@ pub fn run(req: &DemoRequest, observer: &mut dyn Observer) -> crate::Result<Demo
     let sample_dir = out.join("sample");
     let mut sample_req = SampleRequest {
         records: records_path.clone(),
-        sheet: None,
+        layout: Default::default(),
         columns: ColumnMap::default(),
         design: Design::load(&design_path)?,
         seed: DEMO_SEED.to_string(),
@@ -652,7 +652,7 @@ pub fn run(req: &DemoRequest, observer: &mut dyn Observer) -> crate::Result<Demo
         &records_path,
         &manifest_path,
         Some(&sample_csv),
-        None,
+        &Default::default(),
         req.threads,
     )?;
     observer.done();
@@ -739,7 +739,7 @@ pub fn run(req: &DemoRequest, observer: &mut dyn Observer) -> crate::Result<Demo
     let timeliness_dir = out.join("timeliness");
     let (tl, _) = timeliness::run(&timeliness::TimelinessRequest {
         records: records_path.clone(),
-        sheet: None,
+        layout: Default::default(),
         columns: ColumnMap::default(),
         window: Some(sample_req.design.window),
         settings: timeliness::TimelinessSettings::default(),

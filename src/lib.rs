@@ -106,6 +106,7 @@ pub mod sample;
 pub(crate) mod table;
 /// How texts people type are compared (headers, labels, unit names).
 pub use table::text;
+pub use table::{Delimiter, Layout};
 pub mod timeliness;
 pub mod verify;
 pub mod weights;

@@ -136,6 +136,8 @@ struct RecordsReading {
     /// Sheet to read from a spreadsheet (default: the first).
     #[arg(long)]
     sheet: Option<String>,
+    #[command(flatten)]
+    csv: CsvLayout,
     /// Map engine column names to your export's headers: record_id=MaHoSo,unit_code=MaDV
     /// (repeat the option for a header that holds a comma: --columns "applicant_name=Họ, tên").
     #[arg(long)]
@@ -146,6 +148,33 @@ struct RecordsReading {
     /// Refuse the records file if more than this share of its rows is rejected.
     #[arg(long, default_value_t = chiso::sample::DEFAULT_MAX_REJECTED)]
     max_rejected: f64,
+}
+
+/// How a CSV file from an office is laid out, when it is not found (`chiso::Layout`).
+#[derive(Args, Clone, Default)]
+struct CsvLayout {
+    /// What separates the cells of a CSV file: `,` `;` or `tab` (default: found).
+    #[arg(long, value_parser = parse_delimiter)]
+    delimiter: Option<chiso::Delimiter>,
+    /// The row of the header, below title rows (default: the first row, among the first
+    /// 30, that holds the columns needed; else row 1).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    header_row: Option<u64>,
+}
+
+impl CsvLayout {
+    /// The layout of a file read from `sheet` (for a spreadsheet).
+    fn with_sheet(&self, sheet: Option<String>) -> chiso::Layout {
+        chiso::Layout {
+            sheet,
+            delimiter: self.delimiter,
+            header_row: self.header_row,
+        }
+    }
+}
+
+fn parse_delimiter(text: &str) -> Result<chiso::Delimiter, String> {
+    chiso::Delimiter::parse(text).map_err(|_| "expected `,` `;` or `tab`".to_string())
 }
 
 impl RecordsReading {
@@ -163,7 +192,7 @@ impl RecordsReading {
             design: Design::load(design)?,
             threads,
             records,
-            sheet: self.sheet,
+            layout: self.csv.with_sheet(self.sheet),
             seed,
             strict: self.strict,
             max_rejected: self.max_rejected,
@@ -257,6 +286,8 @@ struct VerifyArgs {
     /// Sheet to read from a spreadsheet (default: the manifest's, or the first).
     #[arg(long)]
     sheet: Option<String>,
+    #[command(flatten)]
+    csv: CsvLayout,
     /// Threads for the re-draw.
     #[arg(long)]
     threads: Option<usize>,
@@ -366,6 +397,8 @@ struct TimelinessArgs {
     /// Sheet to read from a spreadsheet (default: the first).
     #[arg(long)]
     sheet: Option<String>,
+    #[command(flatten)]
+    csv: CsvLayout,
     /// Map engine column names to your export's headers: due_date=HanTra,officer_id=MaCB
     /// (repeat the option for a header that holds a comma).
     #[arg(long)]
@@ -462,7 +495,8 @@ fn main() -> ExitCode {
                 }
                 ErrorKind::MissingColumns { .. } if maps_columns => format!(
                     "{e}. If your export names them differently, map them with --columns \
-                     (e.g. --columns record_id=MaHoSo)"
+                     (e.g. --columns record_id=MaHoSo); if its header is below more than 30 \
+                     title rows, give the header's row with --header-row N"
                 ),
                 _ => e.to_string(),
             };
@@ -600,7 +634,7 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
                     &records,
                     &manifest,
                     a.sample.as_deref(),
-                    a.sheet.as_deref(),
+                    &a.csv.with_sheet(a.sheet.clone()),
                     threads(a.threads),
                 )?,
                 _ => unreachable!("clap requires --indices or --records and --manifest"),
@@ -640,7 +674,7 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
                     .map(|d| d.window),
                 columns: ColumnMap::parse_all(&a.columns)?,
                 records: a.records,
-                sheet: a.sheet,
+                layout: a.csv.with_sheet(a.sheet),
                 out: a.out,
             };
             let (t, written) = timeliness::run(&req)?;

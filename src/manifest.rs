@@ -51,6 +51,12 @@ pub struct RecordsInfo {
     /// The sheet read, for a spreadsheet.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sheet: Option<String>,
+    /// The delimiter of a CSV file when it is not a comma (given or found).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delimiter: Option<crate::Delimiter>,
+    /// The header's row when title rows are above it (given or found).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header_row: Option<u64>,
     /// SHA-256 of the file's bytes.
     pub sha256: String,
     /// What happened to its rows.

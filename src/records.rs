@@ -192,7 +192,7 @@ impl ColumnMap {
                     ),
                 ));
             }
-            if !headers.iter().any(|h| h == header) {
+            if !headers.iter().any(|h| crate::text::same(h, header)) {
                 return Err(Error::setting(
                     "columns",
                     pair,
@@ -438,7 +438,10 @@ impl RecordLayout {
         strata: &[String],
     ) -> Result<RecordLayout> {
         map.check(file, headers, strata)?;
-        let find = |name: &str| headers.iter().position(|h| h == map.header(name));
+        let find = |name: &str| {
+            let header = map.header(name);
+            headers.iter().position(|h| crate::text::same(h, header))
+        };
         let missing: Vec<String> = REQUIRED
             .iter()
             .filter(|c| find(c).is_none())
@@ -502,7 +505,10 @@ impl RecordLayout {
 
     /// The index of the column named `name` (an engine name or a header), if present.
     pub fn find(&self, map: &ColumnMap, name: &str) -> Option<usize> {
-        self.headers.iter().position(|h| h == map.header(name))
+        let header = map.header(name);
+        self.headers
+            .iter()
+            .position(|h| crate::text::same(h, header))
     }
 
     /// How many stratum columns there are.

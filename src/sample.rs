@@ -13,7 +13,7 @@ use crate::frame::Frame;
 use crate::manifest::{self, Manifest, RecordsInfo, StratumEntry, Totals};
 use crate::output::Staged;
 use crate::records::{CONTACT, ColumnMap, DESCRIPTIVE, RecordLayout};
-use crate::table::{self, Fetcher, Table};
+use crate::table::{self, Delimiter, Fetcher, Layout, Table};
 
 pub use crate::files::sample::Role;
 
@@ -139,12 +139,8 @@ pub(crate) fn totals(entries: &[StratumEntry]) -> Totals {
 pub(crate) fn read_checked(
     req: &SampleRequest,
 ) -> Result<(Table, RecordLayout, Frame, RecordsInfo)> {
-    let (table, layout, frame) = read_records(
-        &req.records,
-        req.sheet.as_deref(),
-        &req.columns,
-        &req.design,
-    )?;
+    let (table, layout, frame) =
+        read_records(&req.records, &req.layout, &req.columns, &req.design)?;
     if !(0.0..=1.0).contains(&req.max_rejected) {
         return Err(crate::Error::setting(
             "max_rejected",
@@ -172,7 +168,9 @@ pub(crate) fn read_checked(
             .file_name()
             .map(|f| f.to_string_lossy().into_owned())
             .unwrap_or_default(),
-        sheet: req.sheet.clone(),
+        sheet: req.layout.sheet.clone(),
+        delimiter: table.delimiter().filter(|d| *d != Delimiter::Comma),
+        header_row: Some(table.header_row()).filter(|&r| r != 1),
         sha256: match table.sha256() {
             Some(h) => h,
             None => table::file_sha256(&req.records)?,
@@ -187,8 +185,9 @@ pub(crate) fn read_checked(
 pub struct SampleRequest {
     /// The records file.
     pub records: PathBuf,
-    /// The sheet, for a spreadsheet.
-    pub sheet: Option<String>,
+    /// How the records file is laid out: its sheet, delimiter and header row (what is not
+    /// given is found).
+    pub layout: Layout,
     /// Column mapping.
     pub columns: ColumnMap,
     /// The design.
@@ -234,18 +233,20 @@ pub fn read_frame(
     columns: &ColumnMap,
     design: &Design,
 ) -> Result<Frame> {
-    read_records(records, sheet, columns, design).map(|(_, _, frame)| frame)
+    read_records(records, &Layout::sheet(sheet), columns, design).map(|(_, _, frame)| frame)
 }
 
 /// [`read_frame`], with the records file (hashed, ready to fetch the picked rows again) and
 /// its layout.
 pub(crate) fn read_records(
     records: &Path,
-    sheet: Option<&str>,
+    file_layout: &Layout,
     columns: &ColumnMap,
     design: &Design,
 ) -> Result<(Table, RecordLayout, Frame)> {
-    let mut table = Table::open_hashed(records, sheet)?;
+    // The header is the row that holds the required columns, under their mapped names.
+    let wanted = crate::records::REQUIRED.map(|c| columns.header(c));
+    let mut table = Table::open_layout(records, file_layout, &wanted, true)?;
     let layout = RecordLayout::new(table.name(), table.headers(), columns, &design.strata)
         .map_err(|e| match e.into_kind() {
             ErrorKind::Design { key, message, .. } => crate::Error::from(ErrorKind::Design {
@@ -611,7 +612,8 @@ mod tests {
             "[size]\nmode = \"yamane\"\ne = 0.1\n[reserve]\nratio = 0.5\n",
         );
         let columns = ColumnMap::default();
-        let (table, layout, frame) = read_records(&path, None, &columns, &design).unwrap();
+        let (table, layout, frame) =
+            read_records(&path, &Layout::default(), &columns, &design).unwrap();
         let lists = Lists::draw(frame, &design, "s", 2).unwrap();
         assert!(write_sample_csv(&lists, &table, &layout, &columns).is_ok());
         // Every record id changed, the bytes' places kept: each part of the re-reading fails,
@@ -670,7 +672,8 @@ mod tests {
     fn a_records_file_replaced_after_its_pass_is_not_read_again() {
         let (dir, path, bytes, design) = small();
         let columns = ColumnMap::default();
-        let (table, layout, frame) = read_records(&path, None, &columns, &design).unwrap();
+        let (table, layout, frame) =
+            read_records(&path, &Layout::default(), &columns, &design).unwrap();
         let lists = Lists::draw(frame, &design, "s", 2).unwrap();
         let before = write_sample_csv(&lists, &table, &layout, &columns).unwrap();
         // Another file put in its place (same record ids, other names): the rows are read
@@ -692,7 +695,8 @@ mod tests {
     fn a_records_file_written_to_after_its_pass_is_refused() {
         let (_dir, path, bytes, design) = small();
         let columns = ColumnMap::default();
-        let (table, _layout, _frame) = read_records(&path, None, &columns, &design).unwrap();
+        let (table, _layout, _frame) =
+            read_records(&path, &Layout::default(), &columns, &design).unwrap();
         assert!(table.unchanged().is_ok());
         // The same length, written where it is, a moment later.
         let original = String::from_utf8(bytes).unwrap();

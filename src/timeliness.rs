@@ -145,7 +145,8 @@ struct Pass {
 /// let path = dir.path().join("records.csv");
 /// std::fs::write(&path, "record_id,unit_code,applicant_id,returned_date,due_date\n\
 ///     R1,XA01,A,2024-03-01,2024-03-04\nR2,XA01,B,2024-03-05,2024-03-04\nR3,XA01,C,2024-03-05,\n").unwrap();
-/// let t = compute(&path, None, &ColumnMap::default(), None, TimelinessSettings::default())?;
+/// let layout = chiso::Layout::default();
+/// let t = compute(&path, &layout, &ColumnMap::default(), None, TimelinessSettings::default())?;
 /// let all = t.all();
 /// assert_eq!((all.records, all.early, all.late, all.no_due_date), (2, 1, 1, 1));
 /// assert_eq!(all.pct(all.late), Some(50.0));
@@ -154,12 +155,14 @@ struct Pass {
 /// ```
 pub fn compute(
     records: &Path,
-    sheet: Option<&str>,
+    file_layout: &crate::Layout,
     columns: &ColumnMap,
     window: Option<(NaiveDate, NaiveDate)>,
     settings: TimelinessSettings,
 ) -> Result<Timeliness> {
-    let mut table = Table::open(records, sheet)?;
+    // The header is the row that holds the required columns, under their mapped names.
+    let wanted = crate::records::REQUIRED.map(|c| columns.header(c));
+    let mut table = Table::open_layout(records, file_layout, &wanted, false)?;
     let layout = RecordLayout::new(table.name(), table.headers(), columns, &[])?;
     let (mut pass, duplicated) = scan(&mut table, &layout, columns, window, None)?;
     if !duplicated.is_empty() {
@@ -325,8 +328,8 @@ pub fn write(dir: &Path, t: &Timeliness) -> Result<Vec<PathBuf>> {
 pub struct TimelinessRequest {
     /// The records file (CSV or a spreadsheet) with `due_date`.
     pub records: PathBuf,
-    /// The sheet, for a spreadsheet.
-    pub sheet: Option<String>,
+    /// How the records file is laid out (sheet, delimiter, header row; found unless given).
+    pub layout: crate::Layout,
     /// Column mapping.
     pub columns: ColumnMap,
     /// Only records returned inside this window count (a design's window), when given.
@@ -353,7 +356,7 @@ pub fn run(req: &TimelinessRequest) -> Result<(Timeliness, Vec<PathBuf>)> {
     }
     let t = compute(
         &req.records,
-        req.sheet.as_deref(),
+        &req.layout,
         &req.columns,
         req.window,
         req.settings,

@@ -16,6 +16,7 @@ mod golden;
 mod index;
 mod kernel;
 mod mutations;
+mod office;
 mod oracle;
 mod output;
 mod par;

@@ -268,6 +268,8 @@ pub fn manifest_for(dir: &Path, strata: &[(&str, u64, u64)]) {
         records: RecordsInfo {
             file: "records.csv".to_string(),
             sheet: None,
+            delimiter: None,
+            header_row: None,
             sha256: String::new(),
             counts: Default::default(),
         },

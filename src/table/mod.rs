@@ -497,10 +497,10 @@ impl Table {
                 }
             }
             None if wanted.is_empty() => 0,
-            None => (0..HEADER_SEARCH)
-                .map_while(|k| candidate(k).map(|h| (k, h)))
-                .find(|(_, h)| holds(h, wanted))
-                .map_or(0, |(k, _)| k),
+            None => {
+                let rows: Vec<Vec<String>> = (0..HEADER_SEARCH).map_while(candidate).collect();
+                best_header(&rows, wanted).map_or(0, |(k, _)| k)
+            }
         };
         if k > 0 {
             self.headers = candidate(k).expect("a row of the sheet");
@@ -848,11 +848,38 @@ impl Fetcher<'_> {
     }
 }
 
-/// Whether the cells `header` hold a column for each of `wanted` (compared after
-/// [`text::fold`]).
-fn holds(header: &[String], wanted: &[&str]) -> bool {
+/// How many of `wanted` the cells `header` hold a column for (compared after [`text::fold`]).
+fn holds_count(header: &[String], wanted: &[&str]) -> usize {
     let folded: Vec<_> = header.iter().map(|h| text::fold(h)).collect();
-    wanted.iter().all(|w| folded.contains(&text::fold(w)))
+    wanted
+        .iter()
+        .filter(|w| folded.contains(&text::fold(w)))
+        .count()
+}
+
+/// Whether the cells `header` hold a column for each of `wanted`.
+fn holds(header: &[String], wanted: &[&str]) -> bool {
+    holds_count(header, wanted) == wanted.len()
+}
+
+/// The header among `rows`: the first that holds every one of `wanted`, else the first of
+/// those that hold the most of them (at least one), so that a message names the columns
+/// still missing from the header the user meant; with how many it holds.
+fn best_header(rows: &[Vec<String>], wanted: &[&str]) -> Option<(usize, usize)> {
+    if wanted.is_empty() {
+        return None;
+    }
+    let mut best: Option<(usize, usize)> = None;
+    for (k, row) in rows.iter().enumerate() {
+        let n = holds_count(row, wanted);
+        if n == wanted.len() {
+            return Some((k, n));
+        }
+        if n > 0 && best.is_none_or(|(_, m)| n > m) {
+            best = Some((k, n));
+        }
+    }
+    best
 }
 
 /// The bytes at the start of a CSV file in which its delimiter and header are looked for.
@@ -918,16 +945,15 @@ fn find_csv_layout(
         let i = found.unwrap_or_else(|| most_cells(&firsts, skip as usize));
         return Ok((by(i), skip));
     }
-    if !wanted.is_empty() {
-        let found = (0..candidates.len())
-            .filter_map(|i| {
-                let k = firsts[i].iter().position(|h| holds(h, wanted))?;
-                Some((k, i))
-            })
-            .min();
-        if let Some((k, i)) = found {
-            return Ok((by(i), k as u64));
-        }
+    // The delimiter whose header holds the most of `wanted`, then the soonest.
+    let found = (0..candidates.len())
+        .filter_map(|i| {
+            let (k, n) = best_header(&firsts[i], wanted)?;
+            Some((std::cmp::Reverse(n), k, i))
+        })
+        .min();
+    if let Some((_, k, i)) = found {
+        return Ok((by(i), k as u64));
     }
     Ok((by(most_cells(&firsts, 0)), 0))
 }

@@ -77,8 +77,9 @@ impl fmt::Display for Report {
 /// the manifest's design, seed and column mapping, exactly as `chiso sample` wrote them, and
 /// compares them field by field with the published files.
 ///
-/// Every field of the manifest is compared. Three of them describe the records file rather
-/// than its content, so a difference there is a note: its name, its sheet and its SHA-256 (an
+/// Every field of the manifest is compared. Five of them describe the records file rather
+/// than its content, so a difference there is a note: its name, its sheet, its delimiter, its
+/// header row and its SHA-256 (an
 /// export sorted otherwise or re-saved draws the same lists; the frame digest and the row
 /// counts, compared as differences, say whether the content is the same). The engine version
 /// is a note too: the algorithm is what must agree.
@@ -86,7 +87,7 @@ pub fn verify(
     records: &Path,
     manifest_path: &Path,
     sample: Option<&Path>,
-    sheet: Option<&str>,
+    layout: &crate::Layout,
     threads: usize,
 ) -> Result<Report> {
     let manifest = Manifest::load(manifest_path)?;
@@ -120,9 +121,13 @@ pub fn verify(
     }
     let req = SampleRequest {
         records: records.to_path_buf(),
-        sheet: sheet
-            .or(manifest.records.sheet.as_deref())
-            .map(String::from),
+        // The manifest's sheet unless told otherwise; the delimiter and the header row are
+        // found again unless given (the same file gives the same ones; an export saved
+        // otherwise may have others, and draws the same lists).
+        layout: crate::Layout {
+            sheet: layout.sheet.clone().or(manifest.records.sheet.clone()),
+            ..layout.clone()
+        },
         columns: manifest.columns.clone(),
         design,
         seed: manifest.seed.clone(),
@@ -162,7 +167,14 @@ pub fn verify(
     diff_json("", &want, &got, &mut fields);
     for (path, w, g) in fields {
         let line = format!("{path}: {w} rebuilt from the records, {g} in {mname}");
-        if path == "records.file" || path == "records.sheet" {
+        if [
+            "records.file",
+            "records.sheet",
+            "records.delimiter",
+            "records.header_row",
+        ]
+        .contains(&path.as_str())
+        {
             report.notes.push(format!("manifest {line}"));
         } else {
             report.differences.push(format!("manifest field {line}"));

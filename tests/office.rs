@@ -1,0 +1,186 @@
+//! Files as offices have them: the one-stop software's exports (semicolons, tabs, title rows
+//! above the header, Vietnamese headers in either Unicode form), read with no hand editing.
+
+use unicode_normalization::UnicodeNormalization;
+
+use crate::util::*;
+
+/// The Vietnamese headers of an export, for the columns of the demo's records.
+const HEADERS: [(&str, &str); 8] = [
+    ("record_id", "Mã hồ sơ"),
+    ("unit_code", "Mã đơn vị"),
+    ("unit_name", "Tên đơn vị"),
+    ("applicant_id", "Số CCCD/MST"),
+    ("applicant_name", "Họ và tên"),
+    ("phone", "Số điện thoại"),
+    ("address", "Địa chỉ"),
+    ("returned_date", "Ngày trả kết quả"),
+];
+
+/// `--columns` options mapping the contract's names to [`HEADERS`], one option per pair.
+fn columns_args() -> Vec<String> {
+    HEADERS
+        .iter()
+        .flat_map(|(name, header)| ["--columns".to_string(), format!("{name}={header}")])
+        .collect()
+}
+
+/// The rows of a CSV text, the header renamed to [`HEADERS`] (in NFD when `nfd`).
+fn office_rows(plain: &str, nfd: bool) -> Vec<Vec<String>> {
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(plain.as_bytes());
+    let mut rows: Vec<Vec<String>> = r
+        .records()
+        .map(|rec| rec.unwrap().iter().map(String::from).collect())
+        .collect();
+    for h in rows[0].iter_mut() {
+        if let Some((_, vi)) = HEADERS.iter().find(|(name, _)| name == h) {
+            *h = if nfd {
+                vi.nfd().collect()
+            } else {
+                vi.to_string()
+            };
+        }
+    }
+    rows
+}
+
+/// The title rows of an export above its header, each as wide as the header.
+fn title_rows(width: usize) -> Vec<Vec<String>> {
+    ["UBND TỈNH QUẢNG TRỊ", "DANH SÁCH HỒ SƠ ĐÃ TRẢ KẾT QUẢ", ""]
+        .iter()
+        .map(|t| {
+            let mut row = vec![String::new(); width];
+            row[0] = t.to_string();
+            row
+        })
+        .collect()
+}
+
+/// `rows` as CSV text separated by `delimiter`, with CRLF line ends and a byte-order mark.
+fn written_with(rows: &[Vec<String>], delimiter: u8) -> Vec<u8> {
+    let mut w = csv::WriterBuilder::new()
+        .delimiter(delimiter)
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(b"\xef\xbb\xbf".to_vec());
+    for row in rows {
+        w.write_record(row).unwrap();
+    }
+    w.into_inner().unwrap()
+}
+
+/// Draws from `records` in `dir` into `out` (with `extra` options) and checks it succeeded;
+/// returns `sample.csv` and the manifest.
+fn drawn(dir: &Dir, records: &str, out: &str, extra: &[String]) -> (Vec<u8>, serde_json::Value) {
+    let design = std::fs::read_to_string(dir.path("design.toml")).unwrap();
+    let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+    let o = sample_cli(dir, records, &design, "KQXS 01-12-2026", out, &extra);
+    let (stdout, stderr) = text(&o);
+    assert!(o.status.success(), "{records}: {stdout}{stderr}");
+    let manifest = std::fs::read_to_string(dir.path(&format!("{out}/manifest.json"))).unwrap();
+    (
+        std::fs::read(dir.path(&format!("{out}/sample.csv"))).unwrap(),
+        serde_json::from_str(&manifest).unwrap(),
+    )
+}
+
+#[test]
+fn exports_in_each_dialect_and_layout_draw_the_same_lists_as_the_plain_file() {
+    let dir = Dir::new();
+    let plain = province(3_000);
+    dir.write("records.csv", &plain);
+    dir.write(
+        "design.toml",
+        "[frame]\nwindow = [\"2024-01-01\", \"2024-09-30\"]\nstrata = [\"unit_code\"]\n\
+         [size]\nmode = \"fixed\"\nn = 8\n[reserve]\ncount = 3\n",
+    );
+    let (want_csv, want) = drawn(&dir, "records.csv", "plain", &[]);
+
+    let mut variants: Vec<(&str, Vec<String>)> = Vec::new();
+    // Semicolons, title rows, CRLF, NFD headers.
+    let mut rows = title_rows(office_rows(&plain, true)[0].len());
+    rows.extend(office_rows(&plain, true));
+    std::fs::write(dir.path("semicolons.csv"), written_with(&rows, b';')).unwrap();
+    variants.push(("semicolons.csv", columns_args()));
+    // Tabs, no title rows, NFC headers.
+    std::fs::write(
+        dir.path("tabs.txt"),
+        written_with(&office_rows(&plain, false), b'\t'),
+    )
+    .unwrap();
+    variants.push(("tabs.txt", columns_args()));
+    // Given rather than found.
+    let mut given = columns_args();
+    given.extend(["--delimiter", ";", "--header-row", "4"].map(String::from));
+    variants.push(("semicolons.csv", given));
+    // A workbook with title rows above the header.
+    let mut as_csv = Vec::new();
+    {
+        let mut w = csv::Writer::from_writer(&mut as_csv);
+        for row in &rows {
+            w.write_record(row).unwrap();
+        }
+    }
+    csv_to_xlsx(
+        &String::from_utf8(as_csv).unwrap(),
+        &dir.path("export.xlsx"),
+    );
+    variants.push(("export.xlsx", columns_args()));
+
+    for (k, (file, extra)) in variants.iter().enumerate() {
+        let out = format!("v{k}");
+        let (got_csv, got) = drawn(&dir, file, &out, extra);
+        assert_eq!(got_csv, want_csv, "{file} {extra:?}");
+        for key in ["frame_digest", "sample_digest", "totals", "strata"] {
+            assert_eq!(got[key], want[key], "{file}: {key}");
+        }
+        let expect_row = if file.ends_with(".xlsx") || file.starts_with("semi") {
+            Some(4)
+        } else {
+            None
+        };
+        assert_eq!(got["records"]["header_row"].as_u64(), expect_row, "{file}");
+        // The auditor's check finds the same layout again.
+        let records = dir.path(file);
+        let manifest = dir.path(&format!("{out}/manifest.json"));
+        let sample = dir.path(&format!("{out}/sample.csv"));
+        let o = chiso(&[
+            "verify",
+            "--records",
+            p(&records),
+            "--manifest",
+            p(&manifest),
+            "--sample",
+            p(&sample),
+        ]);
+        let (stdout, stderr) = text(&o);
+        assert!(o.status.success(), "{file}: {stdout}{stderr}");
+    }
+    let (_, m) = drawn(&dir, "semicolons.csv", "again", &columns_args());
+    assert_eq!(m["records"]["delimiter"], ";");
+}
+
+#[test]
+fn a_header_that_is_not_found_is_named_with_what_to_do() {
+    let dir = Dir::new();
+    let plain = province(300);
+    let mut rows = title_rows(office_rows(&plain, false)[0].len());
+    rows.extend(office_rows(&plain, false));
+    std::fs::write(dir.path("r.csv"), written_with(&rows, b';')).unwrap();
+    dir.write("design.toml", DESIGN);
+    // Without the mapping, no row holds the required columns: the first row is the header,
+    // read with the delimiter that splits it most, and the message says what is missing.
+    let o = sample_cli(&dir, "r.csv", DESIGN, "x", "out", &[]);
+    let (_, stderr) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("record_id") && stderr.contains("--columns"),
+        "{stderr}"
+    );
+    assert!(!dir.path("out").exists());
+    let o = sample_cli(&dir, "r.csv", DESIGN, "x", "out", &["--delimiter", "|"]);
+    let (_, stderr) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("expected `,` `;` or `tab`"), "{stderr}");
+}
