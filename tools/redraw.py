@@ -154,7 +154,7 @@ class InputError(Exception):
 QUOTE_FIX = "remove the stray quote, or close the cell where it should end"
 
 
-def quoted_over_lines(lines, first):
+def quoted_over_lines(lines, first, delimiter=","):
     """Scan the lines of one record (as read, each with its line end), the first being line
     `first`, as the reader of §1 reads them. Return the quoted cells that hold a line end, as
     [cell index, line of the opening quote, line where the cell ends], and the unclosed last
@@ -171,7 +171,7 @@ def quoted_over_lines(lines, first):
                         found[-1][2] = number
             elif state == "quote" and ch == '"':
                 state = "quoted"  # a doubled quote
-            elif ch == ",":
+            elif ch == delimiter:
                 cell, state = cell + 1, "start"
             elif state == "start":
                 if ch == '"':
@@ -193,12 +193,76 @@ def quoted_over_lines(lines, first):
     return found, unclosed
 
 
-def read_records(path):
-    """The records of a CSV file (§1) as [(row number, cells)], the header first (row 1);
-    blank lines are not rows. Refuses, as chiso does, a file whose quotes swallow lines: one
-    that ends inside quotes, or a quoted cell holding a line end in a row that has not the
-    header's number of cells. Messages name lines, rows and columns, never cell contents."""
+DELIMITERS = [",", ";", "\t"]
+HEADER_SEARCH = 30  # rows from the top among which the header is looked for (§1)
+
+
+def fold(text):
+    """A header or a typed text as chiso compares it (§1): NFC, white space trimmed and each
+    run inside made one space, lower case."""
+    return " ".join(unicodedata.normalize("NFC", text).split()).lower()
+
+
+def holds_count(header, wanted):
+    folded = {fold(h) for h in header}
+    return sum(1 for w in wanted if fold(w) in folded)
+
+
+def best_header(rows, wanted):
+    """(index, count) of the header among `rows` (§1): the first holding every wanted column,
+    else the first of those holding the most (at least one); None if none holds any."""
+    if not wanted:
+        return None
+    best = None
+    for k, row in enumerate(rows):
+        n = holds_count(row, wanted)
+        if n == len(wanted):
+            return k, n
+        if n > 0 and (best is None or n > best[1]):
+            best = (k, n)
+    return best
+
+
+def find_layout(path, wanted, delimiter=None, header_row=None):
+    """The delimiter and the number of records above the header of a records CSV (§1)."""
+    candidates = [delimiter] if delimiter else DELIMITERS
+    firsts = []
+    limit = header_row if header_row else HEADER_SEARCH
+    for d in candidates:
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            rows = []
+            for cells in csv.reader(f, delimiter=d):
+                if len(rows) >= limit:
+                    break
+                if cells:
+                    rows.append([c.strip(ASCII_WS) for c in cells])
+        firsts.append(rows)
+
+    def most_cells(k):
+        cells = [len(r[k]) if k < len(r) else 0 for r in firsts]
+        return cells.index(max(cells))
+    if header_row:
+        skip = header_row - 1
+        for i, rows in enumerate(firsts):
+            if skip < len(rows) and holds_count(rows[skip], wanted) == len(wanted):
+                return candidates[i], skip
+        return candidates[most_cells(skip)], skip
+    found = [(-b[1], b[0], i) for i, b in ((i, best_header(r, wanted)) for i, r in enumerate(firsts))
+             if b is not None]
+    if found:
+        _, k, i = min(found)
+        return candidates[i], k
+    return candidates[most_cells(0)], 0
+
+
+def read_records(path, delimiter=",", skip=0):
+    """The records of a CSV file (§1) as [(row number, cells)], the header first (row
+    `skip` + 1, after `skip` title rows, which are left out); blank lines are not rows.
+    Refuses, as chiso does, a file whose quotes swallow lines: one that ends inside quotes, or
+    a quoted cell holding a line end in a row that has not the header's number of cells.
+    Messages name lines, rows and columns, never cell contents."""
     records, consumed = [], []
+    seen = 0  # records read, title rows included
 
     def lines(f):
         for line in f:
@@ -208,29 +272,32 @@ def read_records(path):
     csv.field_size_limit(2**31 - 1)  # chiso sets no limit on a cell's size
     with open(path, encoding="utf-8-sig", newline="") as f:
         line_no, last = 0, None  # lines read before the current record; the last record
-        for cells in csv.reader(lines(f)):
+        for cells in csv.reader(lines(f), delimiter=delimiter):
             record_lines, first = consumed[:], line_no + 1
             consumed.clear()
             line_no += len(record_lines)
             if not cells:  # a blank line
                 continue
-            records.append((len(records) + 1, cells))
+            seen += 1
+            if seen <= skip:  # a title row
+                continue
+            records.append((seen, cells))
             last = (record_lines, first)
             if len(record_lines) > 1:
-                check_quotes(path, records, record_lines, first)
+                check_quotes(path, records, record_lines, first, delimiter)
     if last is not None and len(last[0]) == 1:  # the file may end inside quotes on its last line
-        check_quotes(path, records, *last)
+        check_quotes(path, records, *last, delimiter)
     return records
 
 
-def check_quotes(path, records, record_lines, first):
+def check_quotes(path, records, record_lines, first, delimiter=","):
     """Raise InputError if the last of `records`, read from `record_lines`, swallows lines."""
     row, cells = records[-1]
-    header = records[0][1]
-    found, unclosed = quoted_over_lines(record_lines, first)
+    header_row, header = records[0]
+    found, unclosed = quoted_over_lines(record_lines, first, delimiter)
 
     def where(cell):
-        if row > 1 and cell < len(header) and header[cell].strip(ASCII_WS):
+        if row > header_row and cell < len(header) and header[cell].strip(ASCII_WS):
             return f"row {row}, column `{header[cell].strip(ASCII_WS)}`"
         return f"row {row}, cell {cell + 1}"  # a header cell would show what it swallowed
     if unclosed is not None:
@@ -249,8 +316,9 @@ def check_quotes(path, records, record_lines, first):
 def find_column(header, columns, canonical, required):
     """Index of a canonical column, via the manifest's `columns` renaming; None if absent."""
     name = columns.get(canonical, canonical)
-    if name in header:  # headers match exactly (after trimming), as in chiso
-        return header.index(name)
+    folded = [fold(h) for h in header]
+    if fold(name) in folded:  # headers match after folding (§1), as in chiso
+        return folded.index(fold(name))
     if required:
         raise InputError(f"records file has no column {name!r} (for {canonical})")
     return None
@@ -259,11 +327,13 @@ def find_column(header, columns, canonical, required):
 # ---------------------------------------------------------------------------------------
 # Rejection, eligibility (§2) and the frame (§3)
 # ---------------------------------------------------------------------------------------
-def build_frame(path, columns, strata_cols, window):
+def build_frame(path, columns, strata_cols, window, delimiter=None, header_row=None):
     """Return (frame, stats, rejected) where frame = {values tuple: {applicant_id:
     [returned_date, record_id, record_count]}} holds the kept record of every member."""
+    wanted = [columns.get(c, c) for c in ("record_id", "unit_code", "applicant_id", "returned_date")]
     try:
-        rows = read_records(path)
+        delimiter, skip = find_layout(path, wanted, delimiter, header_row)
+        rows = read_records(path, delimiter, skip)
     except (OSError, UnicodeDecodeError, csv.Error) as e:
         raise InputError(f"cannot read records file: {e}")
     if not rows:
@@ -368,7 +438,9 @@ def redraw(args):
     except (KeyError, TypeError) as e:
         raise InputError(f"manifest lacks a field: {e}")
 
-    frame, stats, rejected = build_frame(args.records, columns, strata_cols, window)
+    delimiter = {"tab": "\t"}.get(args.delimiter, args.delimiter)
+    frame, stats, rejected = build_frame(args.records, columns, strata_cols, window,
+                                         delimiter, args.header_row)
     print(f"rows {stats['rows']}: rejected {stats['rejected']}, ineligible {stats['ineligible']}, "
           f"eligible {stats['eligible']}; {len(frame)} strata")
     for number, reasons in rejected[:20]:
@@ -466,7 +538,7 @@ def sample_strata(path):
     import os
     if os.path.isdir(path):
         path = os.path.join(path, "sample.csv")
-    records = read_records(path)
+    records = read_records(path)  # chiso's own file: comma-separated
     header = [restore(h.strip(ASCII_WS)) for h in records[0][1]] if records else []
     if "stratum" not in header or "applicant_id" not in header:
         raise InputError(f"{path}: no columns stratum and applicant_id")
@@ -488,14 +560,15 @@ def recheck(args):
     if not seed:
         raise InputError("the seed is empty")
     key = hashlib.sha256(b"chiso-recheck-v1\x00" + seed.encode("utf-8")).digest()
-    records = read_records(args.responses)
+    records = read_records(args.responses, *find_layout(args.responses, []))
     if not records:
         raise InputError(f"{args.responses}: no header")
     header = [h.strip(ASCII_WS) for h in records[0][1]]
 
     def column(name, required):
-        if name in header:
-            return header.index(name)
+        folded = [fold(h) for h in header]
+        if fold(name) in folded:  # headers match after folding (§1), as in chiso
+            return folded.index(fold(name))
         if required:
             raise InputError(f"{args.responses}: no column {name!r}")
         return None
@@ -658,6 +731,10 @@ def main(argv=None):
                         "with --recheck, the sample (directory or sample.csv) giving the strata")
     parser.add_argument("--out", help="write the official and reserve lists to this CSV")
     parser.add_argument("--seed", help="seed text (default: the manifest's)")
+    parser.add_argument("--delimiter", choices=[",", ";", "tab"],
+                        help="what separates the records' cells (default: found, §1)")
+    parser.add_argument("--header-row", type=int,
+                        help="the records' header row, below title rows (default: found, §1)")
     parser.add_argument("--keys", action="store_true", help="print one member's draw key")
     parser.add_argument("--value", action="append", default=[], help="stratum value (repeat, in order)")
     parser.add_argument("--applicant", help="applicant_id, with --keys")
