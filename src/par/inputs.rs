@@ -102,7 +102,7 @@ impl Layout {
 
 /// The columns of a scores file that a [`ColumnMap`] may give another header: the long
 /// layout's, of which the wide layout reads `unit_code`, `unit_name` and `unit_group`.
-pub const COLUMNS: [&str; 7] = [
+pub const SCORES_COLUMNS: [&str; 7] = [
     "unit_code",
     "criterion",
     "self_score",
@@ -120,7 +120,7 @@ const LONG_ONLY: [&str; 4] = ["criterion", "self_score", "appraised_score", "not
 pub struct ReadOptions {
     /// Its layout; `None`: found from the header.
     pub layout: Option<Layout>,
-    /// The file's headers for the columns of [`COLUMNS`] it names otherwise.
+    /// The file's headers for the columns of [`SCORES_COLUMNS`] it names otherwise.
     pub columns: ColumnMap,
 }
 
@@ -186,19 +186,20 @@ fn read_score(
 /// Refuses a column map that would be ignored or ambiguous: a name that is not a column of a
 /// scores file, a header that the file does not have, one header given to two names.
 fn check_columns(map: &ColumnMap, table: &Table) -> Result<()> {
+    // The map serialises as the map of names to headers it is (it lists no pairs otherwise).
     let pairs: BTreeMap<String, String> =
         serde_json::from_value(serde_json::to_value(map).expect("a map of texts"))
             .expect("a map of texts");
     let mut used: BTreeMap<usize, &str> = BTreeMap::new();
     for (name, header) in &pairs {
         let pair = format!("{name}={header}");
-        if !COLUMNS.contains(&name.as_str()) {
+        if !SCORES_COLUMNS.contains(&name.as_str()) {
             return Err(Error::setting(
                 "columns",
                 pair,
                 format!(
                     "`{name}` is not a column of a scores file (those are {})",
-                    COLUMNS.join(", ")
+                    SCORES_COLUMNS.join(", ")
                 ),
             ));
         }
@@ -441,7 +442,7 @@ impl Scores {
     /// every row against the framework. The [`Layout`] is `options.layout`, or found from the
     /// header: long when it has the `criterion` column, wide when some header is a criterion's
     /// code or name (both, or neither, is an error saying what each layout looks like). The
-    /// columns of [`COLUMNS`] are found under the headers `options.columns` gives them.
+    /// columns of [`SCORES_COLUMNS`] are found under the headers `options.columns` gives them.
     pub fn read_with(
         path: &Path,
         sheet: Option<&str>,
@@ -914,5 +915,78 @@ impl Survey {
             sha256,
             provenance,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scores_take_a_decimal_point_or_comma_and_no_thousands_separator() {
+        assert_eq!(number("1.75"), Ok(Some(1.75)));
+        assert_eq!(number("1,75"), Ok(Some(1.75)));
+        assert_eq!(number(",5"), Ok(Some(0.5)));
+        assert_eq!(number("2"), Ok(Some(2.0)));
+        assert_eq!(number(""), Ok(None));
+        for thousands in ["1.234,5", "1,234.5", "1,234,5", "1.234.5"] {
+            assert!(
+                number(thousands).unwrap_err().contains("thousands"),
+                "{thousands}"
+            );
+        }
+        for bad in ["abc", "1,5x", "inf", "NaN", ","] {
+            assert_eq!(number(bad), Err("not a number"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn wide_headers_are_codes_names_or_not_scores() {
+        let fw = Framework::from_toml(
+            r#"
+            name = "t"
+            total = 3
+            [[field]]
+            code = "1"
+            name = "F"
+            [[field.criterion]]
+            code = "1.1"
+            name = "Kế hoạch"
+            max = 2
+            [[field.criterion.sub]]
+            code = "1.1.1"
+            name = "Ban hành"
+            max = 1
+            [[field.criterion.sub]]
+            code = "1.1.2"
+            name = "Ban hành"
+            max = 1
+            [[field.criterion]]
+            code = "1.2"
+            name = "Báo cáo"
+            max = 1
+            "#,
+            "t.toml",
+        )
+        .unwrap();
+        let item = |h: &str| match heading(h, &fw) {
+            Heading::Item(k) => Some(fw.criteria[k].code.clone()),
+            _ => None,
+        };
+        assert_eq!(item("1.1.1").as_deref(), Some("1.1.1"));
+        assert_eq!(item("1.1.2. Mức độ").as_deref(), Some("1.1.2"));
+        assert_eq!(item("  BÁO   CÁO ").as_deref(), Some("1.2"));
+        for refused in ["1.1", "1", "1.3", "1.2.3 Báo cáo", "Ban hành"] {
+            assert!(
+                matches!(heading(refused, &fw), Heading::Refused(_)),
+                "{refused}"
+            );
+        }
+        for not_score in ["STT", "Tổng điểm", "Kế hoạch", "note"] {
+            assert!(
+                matches!(heading(not_score, &fw), Heading::NotScore),
+                "{not_score}"
+            );
+        }
     }
 }

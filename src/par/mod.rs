@@ -88,7 +88,9 @@ pub use framework::{
     Conversion, ConversionName, Criterion, CriterionSpec, Field, FieldSpec, Framework,
     FrameworkSpec, Source, SourceName,
 };
-pub use inputs::{COLUMNS, Layout, ReadOptions, Score, ScoredUnit, Scores, Survey, SurveyEstimate};
+pub use inputs::{
+    Layout, ReadOptions, SCORES_COLUMNS, Score, ScoredUnit, Scores, Survey, SurveyEstimate,
+};
 pub use simulation::deviates;
 pub use write::write;
 
