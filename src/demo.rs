@@ -812,6 +812,7 @@ pub fn run(req: &DemoRequest, observer: &mut dyn Observer) -> crate::Result<Demo
             framework: fw.clone(),
             scores: run.scores.clone(),
             sheet: None,
+            reading: par::ReadOptions::default(),
             survey: Some(survey_path.clone()),
             settings: par::Settings::default(),
             out: run.out.clone(),

@@ -411,9 +411,17 @@ struct ParArgs {
     #[arg(long)]
     framework: PathBuf,
     /// Self-assessed and appraised scores (CSV or XLSX): `unit_code, criterion,
-    /// self_score, appraised_score`, optionally `unit_name, unit_group, note`.
+    /// self_score, appraised_score`, optionally `unit_name, unit_group, note` (long layout);
+    /// or `unit_code` and one column per criterion, headed by its code (wide layout).
     #[arg(long)]
     scores: PathBuf,
+    /// The scores' layout, long or wide (default: found from the header).
+    #[arg(long)]
+    layout: Option<String>,
+    /// Map the scores' column names to your file's headers: unit_code=MaDV,criterion=TieuChi
+    /// (repeat the option for a header that holds a comma).
+    #[arg(long)]
+    columns: Vec<String>,
     /// The survey's indices.csv (or its directory), for survey criteria.
     #[arg(long)]
     survey: Option<PathBuf>,
@@ -687,6 +695,10 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
                 framework: par::Framework::load(&a.framework)?,
                 scores: a.scores,
                 sheet: a.sheet,
+                reading: par::ReadOptions {
+                    layout: a.layout.as_deref().map(par::Layout::parse).transpose()?,
+                    columns: ColumnMap::parse_all(&a.columns)?,
+                },
                 survey: a.survey,
                 out: a.out,
             };

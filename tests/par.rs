@@ -482,11 +482,11 @@ fn a_negative_score_is_refused() {
 #[test]
 fn a_score_that_is_not_a_number_is_refused() {
     refused(
-        &SCORES.replace("SO-B,Sở B,so,1.1.2,2,,", "SO-B,Sở B,so,1.1.2,\"1,5\",,"),
+        &SCORES.replace("SO-B,Sở B,so,1.1.2,2,,", "SO-B,Sở B,so,1.1.2,1.5 điểm,,"),
         Some(SURVEY),
         &[
             "row 6, column `self_score`",
-            "\"1,5\"",
+            "\"1.5 điểm\"",
             "not a number",
             "e.g. 1.5",
         ],
@@ -832,5 +832,409 @@ fn verify_par_recomputes_every_number_and_names_the_one_changed() {
     assert!(
         out.contains("scores:") && out.contains("is not the file"),
         "{out}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Layouts, decimal commas and column names.
+
+/// The self-assessed scores of `SCORES` without the appraisal and notes, in the long layout.
+const LONG_SELF: &str = "\
+unit_code,unit_name,unit_group,criterion,self_score,appraised_score,note
+SO-A,Sở A,so,1.1.1,1.5,,
+SO-A,Sở A,so,1.1.2,2.5,,
+SO-A,Sở A,so,1.2,2,,
+SO-B,Sở B,so,1.1.1,1.5,,
+SO-B,Sở B,so,1.1.2,2,,
+SO-B,Sở B,so,1.2,1.25,,
+BAN-C,Ban C,ban,1.1.1,1,,
+BAN-C,Ban C,ban,1.2,0.5,,
+";
+
+/// The same scores in the wide layout, headed by the criteria's codes.
+const WIDE: &str = "\
+unit_code,unit_name,unit_group,1.1.1,1.1.2,1.2
+SO-A,Sở A,so,1.5,2.5,2
+SO-B,Sở B,so,1.5,2,1.25
+BAN-C,Ban C,ban,1,,0.5
+";
+
+/// The bytes of the files of a run, the scores' SHA-256 in `par.json` replaced by `SCORES`.
+fn published(r: &Run, scores: &str) -> Vec<(String, String)> {
+    assert!(r.out.status.success(), "{:?}", text(&r.out));
+    let sha = file_sha(&r.dir.path(scores));
+    ["par.csv", "par_fields.csv", "par_criteria.csv", "par.json"]
+        .iter()
+        .map(|f| {
+            let body = r.dir.read(&format!("out/{f}"));
+            assert!(*f != "par.json" || body.contains(&sha), "{body}");
+            (f.to_string(), body.replace(&sha, "SCORES"))
+        })
+        .collect()
+}
+
+fn assert_same_files(a: &[(String, String)], b: &[(String, String)]) {
+    for ((fa, ta), (fb, tb)) in a.iter().zip(b) {
+        assert_eq!(fa, fb);
+        assert!(ta == tb, "{fa} differs:\n{ta}\n---\n{tb}");
+    }
+}
+
+#[test]
+fn wide_and_long_scores_give_identical_files() {
+    let long = published(&run(FRAMEWORK, LONG_SELF, Some(SURVEY), &[]), "scores.csv");
+    assert!(
+        long[2].1.contains("SO-B,1.2,1,self,1.25,,"),
+        "{}",
+        long[2].1
+    );
+    let wide = published(&run(FRAMEWORK, WIDE, Some(SURVEY), &[]), "scores.csv");
+    assert_same_files(&long, &wide);
+    // Headed by names (decomposed, in capitals) or by code and name, with a column that is
+    // not a score (`STT`), the columns and rows in another order, decimal commas.
+    let ban_hanh = "BAN HA\u{0300}NH"; // "Ban hành", the name of 1.1.1, decomposed
+    let wide = format!(
+        "STT,1.2. Báo cáo,unit_group,unit_code,{ban_hanh},Hoàn thành,unit_name\n\
+         1,\"0,5\",ban,BAN-C,1,,Ban C\n\
+         2,\"1,25\",so,SO-B,\"1,5\",2,Sở B\n\
+         3,2,so,SO-A,\"1,5\",\"2,5\",Sở A\n"
+    );
+    let r = run(FRAMEWORK, &wide, Some(SURVEY), &[]);
+    assert_same_files(&long, &published(&r, "scores.csv"));
+    // The layout given, and recorded for verify.
+    let r = run(FRAMEWORK, WIDE, Some(SURVEY), &["--layout", "wide"]);
+    let files = published(&r, "scores.csv");
+    assert_same_files(&long[..3], &files[..3]);
+    let json: serde_json::Value = serde_json::from_str(&r.dir.read("out/par.json")).unwrap();
+    assert_eq!(json["request"]["layout"], "wide");
+    let d = &r.dir;
+    let o = chiso(&[
+        "verify",
+        "--par",
+        p(&d.path("out")),
+        "--framework",
+        p(&d.path("framework.toml")),
+        "--scores",
+        p(&d.path("scores.csv")),
+        "--survey",
+        p(&d.path("indices.csv")),
+    ]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    assert!(out.contains("IDENTICAL"), "{out}");
+}
+
+#[test]
+fn decimal_commas_are_read_in_csv_and_spreadsheet_cells() {
+    let long = published(&run(FRAMEWORK, LONG_SELF, Some(SURVEY), &[]), "scores.csv");
+    let commas = LONG_SELF
+        .replace(",1.5,", ",\"1,5\",")
+        .replace(",1.25,", ",\"1,25\",")
+        .replace(",0.5,", ",\"0,5\",");
+    assert!(commas.contains("\"1,25\""));
+    assert_same_files(
+        &long,
+        &published(&run(FRAMEWORK, &commas, Some(SURVEY), &[]), "scores.csv"),
+    );
+    // Text cells of a spreadsheet, in both layouts.
+    for (name, scores) in [
+        ("long", commas.clone()),
+        ("wide", WIDE.replace("1.25", "\"1,25\"")),
+    ] {
+        let dir = Dir::new();
+        let fw = dir.write("framework.toml", FRAMEWORK);
+        let sv = dir.write("indices.csv", SURVEY);
+        let xlsx = dir.path("scores.xlsx");
+        csv_to_xlsx(&scores, &xlsx);
+        let out = dir.path("out");
+        let o = chiso(&[
+            "par",
+            "--framework",
+            p(&fw),
+            "--scores",
+            p(&xlsx),
+            "--survey",
+            p(&sv),
+            "--out",
+            p(&out),
+        ]);
+        assert!(o.status.success(), "{name}: {:?}", text(&o));
+        for (f, body) in &long[..3] {
+            assert_eq!(&dir.read(&format!("out/{f}")), body, "{name} {f}");
+        }
+    }
+}
+
+#[test]
+fn a_thousands_separator_is_refused() {
+    for cell in ["1.234,5", "1,234.5", "1,234,5"] {
+        refused(
+            &SCORES.replace(
+                "SO-B,Sở B,so,1.2,2,,",
+                &format!("SO-B,Sở B,so,1.2,\"{cell}\",,"),
+            ),
+            Some(SURVEY),
+            &[
+                "row 7, column `self_score`",
+                &format!("{cell:?}"),
+                "thousands separator",
+                "e.g. 1.5 or 1,5",
+            ],
+        );
+    }
+    let r = run(
+        FRAMEWORK,
+        &WIDE.replace(",1.25", ",\"1.234,5\""),
+        Some(SURVEY),
+        &[],
+    );
+    let (_, err) = text(&r.out);
+    assert_eq!(r.out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("row 3, column `1.2`") && err.contains("thousands separator"),
+        "{err}"
+    );
+}
+
+/// Runs on `scores` and checks the refusal: exit 2, the message, no output.
+fn refused_with(scores: &str, extra: &[&str], wants: &[&str]) {
+    let r = run(FRAMEWORK, scores, Some(SURVEY), extra);
+    let (_, err) = text(&r.out);
+    assert_eq!(r.out.status.code(), Some(2), "{err}");
+    for w in wants {
+        assert!(err.contains(w), "{w:?} not in: {err}");
+    }
+    assert!(r.dir.files("out").is_empty(), "no output after an error");
+}
+
+#[test]
+fn a_wide_column_that_is_not_a_self_assessed_criterion_is_refused() {
+    // A mistyped code, named with its header.
+    refused_with(
+        &WIDE.replace(",1.2\n", ",1.3\n"),
+        &[],
+        &[
+            "row 1, column `1.3`",
+            "`1.3` is not a criterion",
+            "1.1.1, 1.1.2, 1.2",
+        ],
+    );
+    refused_with(
+        &WIDE.replace(",1.2\n", ",1.21\n"),
+        &[],
+        &["column `1.21`", "not a criterion"],
+    );
+    // A subtotal, a survey criterion, a field.
+    refused_with(
+        &WIDE.replace(",1.2\n", ",1.2,1.1\n"),
+        &[],
+        &["column `1.1`", "sub-criteria", "1.1.1, 1.1.2"],
+    );
+    refused_with(
+        &WIDE.replace(",1.2\n", ",1.2,2.1\n"),
+        &[],
+        &[
+            "column `2.1`",
+            "scored from the survey",
+            "remove this column",
+        ],
+    );
+    refused_with(
+        &WIDE.replace(",1.2\n", ",1.2,2\n"),
+        &[],
+        &["column `2`", "field", "subtotals"],
+    );
+    // Two columns for one criterion.
+    refused_with(
+        &WIDE.replace(",1.2\n", ",1.2,Báo cáo\n"),
+        &[],
+        &["column `Báo cáo`", "a second column for criterion `1.2`"],
+    );
+}
+
+#[test]
+fn wide_cells_are_checked_as_long_rows_are() {
+    // An empty cell is a missing score.
+    refused_with(
+        &WIDE.replace("SO-B,Sở B,so,1.5,2,1.25", "SO-B,Sở B,so,1.5,,1.25"),
+        &[],
+        &["row 3, column `1.1.2`", "no score", "`SO-B`", "`1.1.2`"],
+    );
+    // A missing column too, naming the columns not read.
+    refused_with(
+        &WIDE.replace(",1.1.2,", ",Hoan thanh,"),
+        &[],
+        &[
+            "row 2, column `unit_code`",
+            "no score for the self-assessed criterion `1.1.2`",
+            "not read are: Hoan thanh",
+        ],
+    );
+    // A score for a criterion of another group, above its maximum, a unit twice.
+    refused_with(
+        &WIDE.replace("BAN-C,Ban C,ban,1,,0.5", "BAN-C,Ban C,ban,1,2,0.5"),
+        &[],
+        &["row 4, column `1.1.2`", "applies to group(s) so only"],
+    );
+    refused_with(
+        &WIDE.replace("SO-B,Sở B,so,1.5,2,1.25", "SO-B,Sở B,so,1.5,2,2.5"),
+        &[],
+        &["row 3, column `1.2`", "above the criterion's maximum"],
+    );
+    refused_with(
+        &format!("{WIDE}SO-A,Sở A,so,1,1,1\n"),
+        &[],
+        &["row 5, column `unit_code`", "listed twice (first at row 2)"],
+    );
+}
+
+#[test]
+fn a_header_of_neither_layout_or_of_both_is_refused() {
+    refused_with(
+        "unit_code,tieu_chi,diem\nSO-A,1.1.1,1\n",
+        &[],
+        &[
+            "neither layout",
+            "long layout has one row per unit and criterion",
+            "wide layout has one row per unit",
+            "its header is: unit_code, tieu_chi, diem",
+        ],
+    );
+    let both = LONG_SELF
+        .replace(",\n", ",,\n")
+        .replace("note\n", "note,1.2\n");
+    refused_with(
+        &both,
+        &[],
+        &["both the column `criterion`", "(1.2)", "long or wide"],
+    );
+    // Given, it decides.
+    let r = run(FRAMEWORK, &both, Some(SURVEY), &["--layout", "long"]);
+    assert!(r.out.status.success(), "{:?}", text(&r.out));
+    refused_with(
+        WIDE,
+        &["--layout", "long"],
+        &["missing required column(s) `criterion`"],
+    );
+    refused_with(
+        WIDE,
+        &["--layout", "diagonal"],
+        &["--layout diagonal", "long", "wide"],
+    );
+    refused_with(
+        LONG_SELF,
+        &["--layout", "wide"],
+        &["no column is headed by a criterion", "1.1.1, 1.1.2, 1.2"],
+    );
+}
+
+/// `SCORES` under Vietnamese headers, decomposed (NFD) as some tools write them.
+fn vietnamese_scores() -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let header = "Mã đơn vị,Tên đơn vị,Nhóm,Tiêu chí,Điểm tự chấm,Điểm thẩm định,Ghi chú";
+    let nfd: String = header.nfd().collect();
+    assert_ne!(nfd, header);
+    SCORES.replacen(
+        "unit_code,unit_name,unit_group,criterion,self_score,appraised_score,note",
+        &nfd,
+        1,
+    )
+}
+
+const VIETNAMESE_COLUMNS: [&str; 10] = [
+    "--columns",
+    "unit_code=Mã đơn vị,unit_name=Tên đơn vị,unit_group=Nhóm",
+    "--columns",
+    "criterion=Tiêu chí",
+    "--columns",
+    "self_score=Điểm tự chấm",
+    "--columns",
+    "appraised_score=điểm thẩm định",
+    "--columns",
+    "note=Ghi chú",
+];
+
+#[test]
+fn columns_map_vietnamese_headers_and_verify_reads_them_back() {
+    let plain = published(&run(FRAMEWORK, SCORES, Some(SURVEY), &[]), "scores.csv");
+    let r = run(
+        FRAMEWORK,
+        &vietnamese_scores(),
+        Some(SURVEY),
+        &VIETNAMESE_COLUMNS,
+    );
+    let mapped = published(&r, "scores.csv");
+    assert_same_files(&plain[..3], &mapped[..3]);
+    assert!(mapped[2].1.contains("thiếu tài liệu kiểm chứng"));
+    let json: serde_json::Value = serde_json::from_str(&r.dir.read("out/par.json")).unwrap();
+    assert_eq!(json["request"]["columns"]["criterion"], "Tiêu chí");
+    assert_eq!(
+        json["request"]["columns"]["appraised_score"],
+        "điểm thẩm định"
+    );
+    assert!(json["request"].get("layout").is_none());
+    let d = &r.dir;
+    let verify = || {
+        let o = chiso(&[
+            "verify",
+            "--par",
+            p(&d.path("out")),
+            "--framework",
+            p(&d.path("framework.toml")),
+            "--scores",
+            p(&d.path("scores.csv")),
+            "--survey",
+            p(&d.path("indices.csv")),
+        ]);
+        let (a, b) = text(&o);
+        (o.status.code(), format!("{a}{b}"))
+    };
+    let (code, out) = verify();
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("IDENTICAL"), "{out}");
+    // Without the mapping recorded, the re-run cannot read the file.
+    let mut json = json;
+    json["request"].as_object_mut().unwrap().remove("columns");
+    d.write(
+        "out/par.json",
+        &serde_json::to_string_pretty(&json).unwrap(),
+    );
+    let (code, out) = verify();
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("neither layout"), "{out}");
+}
+
+#[test]
+fn columns_that_are_not_scores_columns_or_not_in_the_file_are_refused() {
+    let vi = vietnamese_scores();
+    refused_with(
+        &vi,
+        &["--columns", "ma_don_vi=Mã đơn vị"],
+        &[
+            "--columns ma_don_vi=Mã đơn vị",
+            "not a column of a scores file",
+            "unit_code, criterion",
+        ],
+    );
+    refused_with(
+        &vi,
+        &["--columns", "unit_code=Mã ĐV"],
+        &["--columns unit_code=Mã ĐV", "has no column `Mã ĐV`"],
+    );
+    refused_with(
+        &vi,
+        &["--columns", "unit_code=Mã đơn vị,unit_name=mã đơn vị"],
+        &["already given to `unit_code`"],
+    );
+    refused_with(
+        WIDE,
+        &["--columns", "self_score=1.2"],
+        &["--columns self_score=1.2", "long layout"],
+    );
+    // Without the mapping, the missing columns are named.
+    refused_with(
+        &vi,
+        &["--layout", "long"],
+        &["missing required column(s) `unit_code`"],
     );
 }

@@ -88,7 +88,9 @@ pub use framework::{
     Conversion, ConversionName, Criterion, CriterionSpec, Field, FieldSpec, Framework,
     FrameworkSpec, Source, SourceName,
 };
-pub use inputs::{Score, ScoredUnit, Scores, Survey, SurveyEstimate};
+pub use inputs::{
+    Layout, ReadOptions, SCORES_COLUMNS, Score, ScoredUnit, Scores, Survey, SurveyEstimate,
+};
 pub use simulation::deviates;
 pub use write::write;
 
@@ -505,6 +507,9 @@ pub struct ParRequest {
     pub scores: std::path::PathBuf,
     /// The sheet, for a spreadsheet of scores.
     pub sheet: Option<String>,
+    /// The scores' layout (found from the header unless given) and the headers of their
+    /// columns.
+    pub reading: ReadOptions,
     /// The survey's `indices.csv`, or the directory holding it, for survey criteria.
     pub survey: Option<std::path::PathBuf>,
     /// Level and rank simulation.
@@ -518,7 +523,7 @@ pub struct ParRequest {
 /// files written.
 pub fn run(req: &ParRequest) -> Result<(ParResult, Vec<std::path::PathBuf>)> {
     let fw = &req.framework;
-    let scores = Scores::read(&req.scores, req.sheet.as_deref(), fw)?;
+    let scores = Scores::read_with(&req.scores, req.sheet.as_deref(), fw, &req.reading)?;
     let survey = match &req.survey {
         Some(s) if s.is_dir() => Some(Survey::read(&s.join("indices.csv"))?),
         Some(s) => Some(Survey::read(s)?),
@@ -545,7 +550,7 @@ pub fn run(req: &ParRequest) -> Result<(ParResult, Vec<std::path::PathBuf>)> {
         );
         p.sample = s.provenance.as_ref().and_then(|q| q.sample.clone());
     }
-    let written = write(&req.out, fw, &result, req.sheet.as_deref())?;
+    let written = write(&req.out, fw, &result, req.sheet.as_deref(), &req.reading)?;
     Ok((result, written))
 }
 

@@ -6,9 +6,11 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::framework::Framework;
+use super::inputs::{Layout, ReadOptions};
 use super::{ParResult, RANK_ALGORITHM, UnitResult};
 use crate::error::Result;
 use crate::output::Staged;
+use crate::records::ColumnMap;
 
 /// `par.json`.
 #[derive(Serialize)]
@@ -29,6 +31,12 @@ struct Request<'a> {
     replicates: u32,
     seed: &'a str,
     sheet: Option<&'a str>,
+    /// The scores' layout when it was given (else found from the header again).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    layout: Option<Layout>,
+    /// The headers of the scores' columns, when some are named otherwise.
+    #[serde(skip_serializing_if = "ColumnMap::is_empty")]
+    columns: &'a ColumnMap,
 }
 
 #[derive(Serialize)]
@@ -58,12 +66,14 @@ struct Inputs<'a> {
 }
 
 /// Writes `par.csv`, `par_fields.csv`, `par_criteria.csv` and `par.json` into `dir`,
-/// atomically.
+/// atomically; `par.json` records the `sheet` and the `reading` of the scores as its
+/// `request`.
 pub fn write(
     dir: &Path,
     fw: &Framework,
     result: &ParResult,
     sheet: Option<&str>,
+    reading: &ReadOptions,
 ) -> Result<Vec<PathBuf>> {
     let s = &result.settings;
     let json = serde_json::to_vec_pretty(&Published {
@@ -95,6 +105,8 @@ pub fn write(
             replicates: s.replicates,
             seed: &s.seed,
             sheet,
+            layout: reading.layout,
+            columns: &reading.columns,
         },
         rows: &result.units,
     })

@@ -36,6 +36,18 @@ pub fn verify_par(dir: &Path, inputs: ParInputs) -> Result<Report> {
         .as_str()
         .ok_or_else(|| malformed("request.seed"))?;
     let sheet = request["sheet"].as_str().map(String::from);
+    let layout = match request.get("layout") {
+        None => None,
+        Some(l) => Some(
+            l.as_str()
+                .and_then(|l| crate::par::Layout::parse(l).ok())
+                .ok_or_else(|| malformed("request.layout"))?,
+        ),
+    };
+    let columns = match request.get("columns") {
+        None => crate::records::ColumnMap::default(),
+        Some(c) => serde_json::from_value(c.clone()).map_err(|_| malformed("request.columns"))?,
+    };
     let provenance = Provenance::from_json(&json).ok_or_else(|| malformed("provenance"))?;
 
     let mut report = Report::default();
@@ -63,6 +75,7 @@ pub fn verify_par(dir: &Path, inputs: ParInputs) -> Result<Report> {
         framework: crate::par::Framework::load(&inputs.framework)?,
         scores: inputs.scores,
         sheet,
+        reading: crate::par::ReadOptions { layout, columns },
         survey: inputs.survey,
         settings: crate::par::Settings::new(level, replicates, seed)?,
         out: tmp.path().join("out"),
