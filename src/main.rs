@@ -431,6 +431,8 @@ struct ParArgs {
     /// Sheet to read from a spreadsheet of scores (default: the first).
     #[arg(long)]
     sheet: Option<String>,
+    #[command(flatten)]
+    csv: CsvLayout,
     /// Seed text of the rank-interval simulation (recorded in par.json).
     #[arg(long, default_value = chiso::par::DEFAULT_SEED)]
     seed: String,
@@ -698,6 +700,8 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
                 reading: par::ReadOptions {
                     layout: a.layout.as_deref().map(par::Layout::parse).transpose()?,
                     columns: ColumnMap::parse_all(&a.columns)?,
+                    delimiter: a.csv.delimiter,
+                    header_row: a.csv.header_row,
                 },
                 survey: a.survey,
                 out: a.out,

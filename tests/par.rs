@@ -966,6 +966,45 @@ fn decimal_commas_are_read_in_csv_and_spreadsheet_cells() {
 }
 
 #[test]
+fn a_semicolon_export_with_title_rows_and_decimal_commas_is_read() {
+    let long = published(&run(FRAMEWORK, WIDE, Some(SURVEY), &[]), "scores.csv");
+    // As Excel saves "CSV" where the decimal sign is a comma: semicolons, decimal commas,
+    // CRLF, a title row and a blank row above the header.
+    let mut rows = csv::Reader::from_reader(WIDE.as_bytes());
+    let mut w = csv::WriterBuilder::new()
+        .delimiter(b';')
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    let width = rows.headers().unwrap().len();
+    let mut title = vec![String::new(); width];
+    title[0] = "BẢNG ĐIỂM TỰ ĐÁNH GIÁ CHỈ SỐ CẢI CÁCH HÀNH CHÍNH".into();
+    w.write_record(&title).unwrap();
+    w.write_record(vec![String::new(); width]).unwrap();
+    w.write_record(rows.headers().unwrap()).unwrap();
+    for r in rows.records() {
+        let r = r.unwrap();
+        w.write_record(r.iter().map(|c| c.replace('.', ",")).collect::<Vec<_>>())
+            .unwrap();
+    }
+    let text = String::from_utf8(w.into_inner().unwrap()).unwrap();
+    assert!(text.contains(";1,25"), "{text}");
+    let got = published(&run(FRAMEWORK, &text, Some(SURVEY), &[]), "scores.csv");
+    assert_same_files(&long, &got);
+    let given = run(
+        FRAMEWORK,
+        &text,
+        Some(SURVEY),
+        &["--delimiter", ";", "--header-row", "3"],
+    );
+    // The same files, but for the request in par.json, which records what was given.
+    let given = published(&given, "scores.csv");
+    assert_same_files(&long[..3], &given[..3]);
+    assert!(
+        given[3].1.contains("\"delimiter\": \";\"") && given[3].1.contains("\"header_row\": 3")
+    );
+}
+
+#[test]
 fn a_thousands_separator_is_refused() {
     for cell in ["1.234,5", "1,234.5", "1,234,5"] {
         refused(

@@ -122,6 +122,11 @@ pub struct ReadOptions {
     pub layout: Option<Layout>,
     /// The file's headers for the columns of [`SCORES_COLUMNS`] it names otherwise.
     pub columns: ColumnMap,
+    /// A CSV file's delimiter; `None`: found.
+    pub delimiter: Option<crate::Delimiter>,
+    /// The header's row, below title rows; `None`: found (the first row holding the
+    /// `unit_code` column, under its mapped name).
+    pub header_row: Option<u64>,
 }
 
 /// A score cell: a finite number, with a point or a comma as decimal separator (`1.75`,
@@ -449,9 +454,14 @@ impl Scores {
         fw: &Framework,
         options: &ReadOptions,
     ) -> Result<Scores> {
-        let mut table = Table::open(path, sheet)?;
-        let file = table.name().to_string();
         let map = &options.columns;
+        let file_layout = crate::Layout {
+            sheet: sheet.map(String::from),
+            delimiter: options.delimiter,
+            header_row: options.header_row,
+        };
+        let mut table = Table::open_layout(path, &file_layout, &[map.header("unit_code")], false)?;
+        let file = table.name().to_string();
         check_columns(map, &table)?;
         let find = |name: &str| table.column(map.header(name));
         let unit_columns: Vec<usize> = ["unit_code", "unit_name", "unit_group"]

@@ -37,6 +37,12 @@ struct Request<'a> {
     /// The headers of the scores' columns, when some are named otherwise.
     #[serde(skip_serializing_if = "ColumnMap::is_empty")]
     columns: &'a ColumnMap,
+    /// The scores' delimiter when it was given (else found again).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    delimiter: Option<crate::Delimiter>,
+    /// The scores' header row when it was given (else found again).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    header_row: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -107,6 +113,8 @@ pub fn write(
             sheet,
             layout: reading.layout,
             columns: &reading.columns,
+            delimiter: reading.delimiter,
+            header_row: reading.header_row,
         },
         rows: &result.units,
     })

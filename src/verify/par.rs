@@ -48,6 +48,18 @@ pub fn verify_par(dir: &Path, inputs: ParInputs) -> Result<Report> {
         None => crate::records::ColumnMap::default(),
         Some(c) => serde_json::from_value(c.clone()).map_err(|_| malformed("request.columns"))?,
     };
+    let delimiter = match request.get("delimiter") {
+        None => None,
+        Some(d) => Some(
+            d.as_str()
+                .and_then(|d| crate::Delimiter::parse(d).ok())
+                .ok_or_else(|| malformed("request.delimiter"))?,
+        ),
+    };
+    let header_row = match request.get("header_row") {
+        None => None,
+        Some(r) => Some(r.as_u64().ok_or_else(|| malformed("request.header_row"))?),
+    };
     let provenance = Provenance::from_json(&json).ok_or_else(|| malformed("provenance"))?;
 
     let mut report = Report::default();
@@ -75,7 +87,12 @@ pub fn verify_par(dir: &Path, inputs: ParInputs) -> Result<Report> {
         framework: crate::par::Framework::load(&inputs.framework)?,
         scores: inputs.scores,
         sheet,
-        reading: crate::par::ReadOptions { layout, columns },
+        reading: crate::par::ReadOptions {
+            layout,
+            columns,
+            delimiter,
+            header_row,
+        },
         survey: inputs.survey,
         settings: crate::par::Settings::new(level, replicates, seed)?,
         out: tmp.path().join("out"),
