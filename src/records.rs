@@ -620,11 +620,17 @@ impl RecordLayout {
     }
 
     /// The stratum value in column position `i` (in the design's order) of an accepted row.
-    pub(crate) fn stratum_value<'r>(&self, row: &Row<'r>, checked: &Checked, i: usize) -> &'r str {
+    pub(crate) fn stratum_value<'r>(
+        &self,
+        row: &Row<'r>,
+        checked: &Checked,
+        i: usize,
+    ) -> std::borrow::Cow<'r, str> {
         let s = &self.strata[i];
         match (s.normalise_type, checked.applicant_type) {
-            (true, Some(t)) => t.as_str(),
-            _ => row.get(s.index),
+            (true, Some(t)) => std::borrow::Cow::Borrowed(t.as_str()),
+            // In NFC, so that a unit written in either Unicode form is one stratum.
+            _ => crate::text::nfc(row.get(s.index)),
         }
     }
 
@@ -636,14 +642,14 @@ impl RecordLayout {
             // Length-prefixed, so that no choice of values can make two strata collide.
             key.push_str(itoa::Buffer::new().format(v.len()));
             key.push(':');
-            key.push_str(v);
+            key.push_str(&v);
         }
     }
 
     /// The stratum values of an accepted row.
     pub(crate) fn stratum_values(&self, row: &Row<'_>, checked: &Checked) -> Vec<String> {
         (0..self.strata.len())
-            .map(|i| self.stratum_value(row, checked, i).to_string())
+            .map(|i| self.stratum_value(row, checked, i).into_owned())
             .collect()
     }
 }

@@ -204,3 +204,35 @@ fn a_header_that_is_not_found_is_named_with_what_to_do() {
     assert_eq!(o.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("expected `,` `;` or `tab`"), "{stderr}");
 }
+
+#[test]
+fn a_unit_written_in_either_unicode_form_is_one_stratum() {
+    let dir = Dir::new();
+    let unit = "XÃ-ĐỨC-HÒA";
+    let mut csv_text = String::from("record_id,unit_code,applicant_id,returned_date\n");
+    for i in 0..40 {
+        let code: String = if i % 2 == 0 {
+            unit.to_string()
+        } else {
+            unit.nfd().collect()
+        };
+        csv_text += &format!("R{i},{code},A{i},2024-03-01\n");
+    }
+    dir.write("r.csv", &csv_text);
+    let o = sample_cli(&dir, "r.csv", DESIGN, "x", "out", &[]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path("out/manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(m["strata"].as_array().unwrap().len(), 1);
+    assert_eq!(m["strata"][0]["stratum"], unit);
+    assert_eq!(m["strata"][0]["frame_size"], 40);
+    let records = dir.path("r.csv");
+    let manifest = dir.path("out/manifest.json");
+    let o = std::process::Command::new("python3")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tools/redraw.py"))
+        .args(["--records", p(&records), "--manifest", p(&manifest)])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{:?}", text(&o));
+}

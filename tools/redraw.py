@@ -403,7 +403,9 @@ def build_frame(path, columns, strata_cols, window, delimiter=None, header_row=N
         stats["eligible"] += 1
         # One member per (stratum, applicant_id); keep the latest returned_date, then the
         # greatest record_id (Python compares str by code point = UTF-8 byte order).
-        members = frame.setdefault(tuple(cell[c] for c in strata_cols), {})
+        # Stratum values in NFC (§3): a unit written in either Unicode form is one stratum.
+        values = tuple(unicodedata.normalize("NFC", cell[c]) for c in strata_cols)
+        members = frame.setdefault(values, {})
         member = members.get(cell["applicant_id"])
         if member is None:
             members[cell["applicant_id"]] = [returned, cell["record_id"], 1]
