@@ -236,3 +236,33 @@ fn a_unit_written_in_either_unicode_form_is_one_stratum() {
         .unwrap();
     assert!(o.status.success(), "{:?}", text(&o));
 }
+
+#[test]
+fn paths_with_vietnamese_letters_and_spaces_work() {
+    let dir = Dir::new();
+    std::fs::create_dir(dir.path("Sở Nội vụ")).unwrap();
+    dir.write("Sở Nội vụ/hồ sơ một cửa 2026.csv", &records(3));
+    let o = sample_cli(
+        &dir,
+        "Sở Nội vụ/hồ sơ một cửa 2026.csv",
+        DESIGN,
+        "KQXS 01-12-2026",
+        "Sở Nội vụ/mẫu ngày 1",
+        &[],
+    );
+    assert!(o.status.success(), "{:?}", text(&o));
+    let records = dir.path("Sở Nội vụ/hồ sơ một cửa 2026.csv");
+    let manifest = dir.path("Sở Nội vụ/mẫu ngày 1/manifest.json");
+    let o = chiso(&[
+        "verify",
+        "--records",
+        p(&records),
+        "--manifest",
+        p(&manifest),
+    ]);
+    let (stdout, stderr) = text(&o);
+    assert!(o.status.success(), "{stdout}{stderr}");
+    // The manifest names the file without its folder.
+    let m = std::fs::read_to_string(&manifest).unwrap();
+    assert!(m.contains("\"file\": \"hồ sơ một cửa 2026.csv\""), "{m}");
+}
