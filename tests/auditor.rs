@@ -1,17 +1,7 @@
 //! The independent re-implementation (`tools/redraw.py`, Python standard library only) must
 //! re-draw byte-identical lists from the same inputs.
 
-use std::process::Command;
-
 use crate::util::*;
-
-fn redraw(args: &[&str]) -> std::process::Output {
-    Command::new("python3")
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tools/redraw.py"))
-        .args(args)
-        .output()
-        .expect("python3 is needed for the auditor tests")
-}
 
 #[test]
 fn python_chacha20_passes_its_self_test() {

@@ -158,18 +158,14 @@ fn exports_in_each_dialect_and_layout_draw_the_same_lists_as_the_plain_file() {
         assert!(o.status.success(), "{file}: {stdout}{stderr}");
         // And so does the independent re-draw, for a CSV file.
         if !file.ends_with(".xlsx") {
-            let o = std::process::Command::new("python3")
-                .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tools/redraw.py"))
-                .args([
-                    "--records",
-                    p(&records),
-                    "--manifest",
-                    p(&manifest),
-                    "--sample",
-                    p(&sample),
-                ])
-                .output()
-                .unwrap();
+            let o = redraw(&[
+                "--records",
+                p(&records),
+                "--manifest",
+                p(&manifest),
+                "--sample",
+                p(&sample),
+            ]);
             let (stdout, stderr) = text(&o);
             assert!(
                 o.status.success() && stdout.contains("IDENTICAL"),
@@ -229,11 +225,7 @@ fn a_unit_written_in_either_unicode_form_is_one_stratum() {
     assert_eq!(m["strata"][0]["frame_size"], 40);
     let records = dir.path("r.csv");
     let manifest = dir.path("out/manifest.json");
-    let o = std::process::Command::new("python3")
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tools/redraw.py"))
-        .args(["--records", p(&records), "--manifest", p(&manifest)])
-        .output()
-        .unwrap();
+    let o = redraw(&["--records", p(&records), "--manifest", p(&manifest)]);
     assert!(o.status.success(), "{:?}", text(&o));
 }
 

@@ -43,6 +43,15 @@ n = 3
 count = 2
 "#;
 
+/// Runs the independent re-draw, `tools/redraw.py`, with `args`.
+pub fn redraw(args: &[&str]) -> Output {
+    Command::new("python3")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tools/redraw.py"))
+        .args(args)
+        .output()
+        .expect("python3 is needed for the auditor tests")
+}
+
 /// A temporary directory for one test.
 pub struct Dir(pub tempfile::TempDir);
 
