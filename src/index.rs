@@ -322,6 +322,8 @@ pub struct IndexRequest {
     pub invalid_as_missing: bool,
     /// Calibrate the weights to these margins by this method.
     pub calibration: Option<(Margins, Calibration)>,
+    /// The units' codes, names and groups: the responses may name a unit by its name.
+    pub units: Option<crate::units::Units>,
     /// The output directory.
     pub out: PathBuf,
 }
@@ -353,6 +355,9 @@ pub struct RunOptions {
     pub invalid_as_missing: bool,
     /// Calibration to margins: `poststratify` or `rake` (with a margins file).
     pub calibrate: Option<String>,
+    /// Whether a units file was given ([`RunInputs::units`]); recorded only when one was.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub units: bool,
 }
 
 impl Default for RunOptions {
@@ -369,6 +374,7 @@ impl Default for RunOptions {
             rank_replicates: 1000,
             invalid_as_missing: false,
             calibrate: None,
+            units: false,
         }
     }
 }
@@ -384,6 +390,8 @@ pub struct RunInputs {
     pub population: Population,
     /// Known margins, to calibrate to (with [`RunOptions::calibrate`]).
     pub margins: Option<PathBuf>,
+    /// The units file (`unit_code, unit_name, unit_group`), with [`RunOptions::units`].
+    pub units: Option<PathBuf>,
 }
 
 impl IndexRequest {
@@ -424,8 +432,19 @@ impl IndexRequest {
                 ));
             }
         };
+        let units = match (inputs.units, options.units) {
+            (Some(u), _) => Some(crate::units::Units::load(&u)?),
+            (None, false) => None,
+            (None, true) => {
+                return Err(crate::Error::input(
+                    "units",
+                    "the run reads its units' names from a units file: give it",
+                ));
+            }
+        };
         Ok(IndexRequest {
             questionnaire: Questionnaire::load(&inputs.questionnaire)?,
+            units,
             calibration,
             population: inputs.population,
             responses: inputs.responses,
@@ -452,6 +471,7 @@ impl IndexRequest {
             rank_replicates: self.ranks.replicates,
             invalid_as_missing: self.invalid_as_missing,
             calibrate: self.calibration.as_ref().map(|(_, c)| c.as_str().into()),
+            units: self.units.is_some(),
         }
     }
 }
@@ -501,6 +521,7 @@ pub fn run(req: &IndexRequest) -> Result<IndexOutput> {
             .as_ref()
             .map(|(m, _)| m.columns())
             .unwrap_or_default(),
+        units: req.units.clone(),
     };
     let mut data =
         crate::responses::read_with(&req.responses, req.sheet.as_deref(), q, &link, &options)?;
@@ -539,6 +560,9 @@ pub fn run(req: &IndexRequest) -> Result<IndexOutput> {
     }
     if let Some((margins, _)) = &req.calibration {
         provenance.add("margins", margins.source.clone());
+    }
+    if let Some(units) = &req.units {
+        provenance.add("units", units.source.clone());
     }
     let rows = compute(q, &data, req.settings);
     let flags = crate::flags::compute(q, &data, &rows, req.settings, &req.flags);

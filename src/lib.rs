@@ -107,6 +107,7 @@ pub(crate) mod table;
 /// How texts people type are compared (headers, labels, unit names).
 pub use table::text;
 pub mod timeliness;
+pub mod units;
 pub mod verify;
 pub mod weights;
 
