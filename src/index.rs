@@ -649,11 +649,28 @@ fn refuse_if_nothing_answered(
         .take(3)
         .map(|(k, row, v)| format!("row {row} `{}` {v:?}", q.items[*k]))
         .collect();
+    let texts = invalid
+        .first
+        .iter()
+        .all(|(_, _, v)| v.trim().parse::<f64>().is_err());
+    let why = if texts && !q.scale.has_labels() {
+        "they look like labels (answers written as text), and the questionnaire has no [scale] \
+         labels to read them by: list the answers from min to max in `labels` (and texts \
+         meaning no answer in `missing_labels`)"
+            .to_string()
+    } else if texts {
+        format!(
+            "they are texts that are not the questionnaire's labels ({})",
+            q.scale.labels().collect::<Vec<_>>().join(", ")
+        )
+    } else {
+        "they are probably written in another coding".to_string()
+    };
     Err(crate::error::ErrorKind::Malformed {
         at: crate::Position::file(path.display().to_string()),
         message: format!(
             "no answer is on the questionnaire's scale ({} to {}): all {} answers given were \
-             read as no answer (first: {}); they are probably written in another coding",
+             read as no answer (first: {}); {why}",
             q.scale.min,
             q.scale.max,
             invalid.total(),
