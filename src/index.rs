@@ -218,7 +218,8 @@ impl Extras {
     /// What the responses and their weights add: `weight_summary`; `lonely_strata` (the
     /// strata of one respondent, each with its population); `calibration` when the
     /// weights were calibrated; `invalid_answers` (per item) when invalid answers were read as
-    /// no answer; `response_rates` and the file `response_rates.csv` when the responses had
+    /// no answer; `item_texts` (item code → text) when the questionnaire gives texts;
+    /// `response_rates` and the file `response_rates.csv` when the responses had
     /// dispositions.
     pub fn describe(
         q: &Questionnaire,
@@ -244,6 +245,13 @@ impl Extras {
                 .collect();
             e.json
                 .insert("invalid_answers".into(), serde_json::Value::Object(counts));
+        }
+        let texts: serde_json::Map<String, serde_json::Value> = (0..q.items.len())
+            .filter_map(|k| Some((q.items[k].clone(), q.item_text(k)?.into())))
+            .collect();
+        if !texts.is_empty() {
+            e.json
+                .insert("item_texts".into(), serde_json::Value::Object(texts));
         }
         if let Some(rates) = &data.response_rates {
             e.json.insert("response_rates".into(), to_json(rates));

@@ -238,6 +238,51 @@ fn a_forms_export_gives_exactly_the_indices_of_the_coded_answers() {
             .unwrap();
     assert!(coded_json["request"].get("units").is_none());
 
+    // The report names the units and shows the item texts, on the page and in the workbook.
+    let report = dir.path("report");
+    let o = chiso(&["report", "--indices", p(&forms_out), "--out", p(&report)]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let html = std::fs::read_to_string(report.join("report.html")).unwrap();
+    assert!(
+        html.contains("Nội dung tiêu chí"),
+        "no item texts on the page"
+    );
+    for t in TEXTS {
+        assert!(html.contains(t), "{t} not on the page");
+    }
+    assert!(html.contains("UBND huyện Kim Sơn"));
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook(report.join("report.xlsx")).unwrap();
+    let sheet = book.worksheet_range("Nội dung tiêu chí").unwrap();
+    let listed: Vec<(String, String)> = sheet
+        .rows()
+        .skip(1)
+        .map(|r| (r[0].to_string(), r[1].to_string()))
+        .collect();
+    let want: Vec<(String, String)> = TEXTS
+        .iter()
+        .enumerate()
+        .map(|(k, t)| (format!("Q{:02}", k + 1), t.to_string()))
+        .collect();
+    assert_eq!(listed, want);
+    // Without texts there is no such sheet (the coded run's questionnaire has none).
+    let coded_report = dir.path("coded-report");
+    let o = chiso(&[
+        "report",
+        "--indices",
+        p(&coded_out),
+        "--out",
+        p(&coded_report),
+    ]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let book: calamine::Xlsx<_> =
+        calamine::open_workbook(coded_report.join("report.xlsx")).unwrap();
+    assert!(
+        !book
+            .sheet_names()
+            .contains(&"Nội dung tiêu chí".to_string())
+    );
+
     // The auditor re-runs it with the units file; without it the run cannot be repeated.
     let verify = |extra: &[&str]| {
         let mut args = vec![
