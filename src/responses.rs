@@ -272,14 +272,20 @@ fn item_columns(table: &Table, q: &Questionnaire) -> Result<Vec<usize>> {
         })
         .collect();
     if found.iter().any(Option::is_none) {
-        let missing: Vec<&str> = q
-            .items
-            .iter()
-            .zip(&found)
-            .filter(|(_, c)| c.is_none())
-            .map(|(i, _)| i.as_str())
+        // Each missing item by its code, and its text when it has one: `Q01` or `Câu 1. …`.
+        let missing: Vec<String> = (0..q.items.len())
+            .filter(|&k| found[k].is_none())
+            .map(|k| match q.item_text(k) {
+                Some(t) => format!("{}` or `{t}", q.items[k]),
+                None => q.items[k].clone(),
+            })
             .collect();
-        table.require(&missing)?;
+        return Err(crate::error::ErrorKind::MissingColumns {
+            file: table.name().to_string(),
+            missing,
+            found: table.headers().to_vec(),
+        }
+        .into());
     }
     Ok(found.into_iter().flatten().collect())
 }

@@ -437,6 +437,21 @@ fn an_unknown_unit_name_names_its_row_column_and_the_units() {
 }
 
 #[test]
+fn a_question_text_that_is_not_the_item_s_names_both_code_and_text() {
+    let (_, export, _) = coded_and_export();
+    // The form's question lost its number: the header is no item's text any more.
+    let header = typed(TEXTS[1], 1);
+    let export = export.replacen(&header, &header.replace("CÂU 2. ", ""), 1);
+    let e = refused(&export, &forms_questionnaire(), &[]);
+    assert!(
+        e.contains(
+            "missing required column(s) `Q02` or `Câu 2. Thủ tục được niêm yết công khai, đầy đủ`;"
+        ),
+        "{e}"
+    );
+}
+
+#[test]
 fn a_scale_with_the_wrong_number_of_labels_is_refused() {
     let (_, export, _) = coded_and_export();
     let q = forms_questionnaire().replace("\"Bình thường\", ", "");
@@ -525,4 +540,93 @@ fn vietnamese_dispositions_are_read_and_others_refused() {
     ] {
         assert!(e.contains(words), "{words}: {e}");
     }
+}
+
+#[test]
+fn a_forms_export_linked_to_a_drawn_sample_by_its_own_header() {
+    let dir = Dir::new();
+    dir.write("records.csv", &records(3));
+    let o = sample_cli(&dir, "records.csv", DESIGN, "s", "sample", &[]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let mut coded = String::from("applicant_id,Q01,Q02,Q03,Q04,Q05,Q06\n");
+    let mut export = String::from("Dấu thời gian,\"Mã hồ sơ\"");
+    for t in TEXTS {
+        export += &format!(",{}", quote(t));
+    }
+    export += "\n";
+    for (i, r) in csv::Reader::from_path(dir.path("sample/sample.csv"))
+        .unwrap()
+        .records()
+        .enumerate()
+    {
+        let r = r.unwrap();
+        if &r[1] != "official" {
+            continue;
+        }
+        let answers = [
+            (1 + i % 5).to_string(),
+            "4".into(),
+            "5".into(),
+            if i % 2 == 0 {
+                String::new()
+            } else {
+                "2".into()
+            },
+            "3".into(),
+            "9".into(),
+        ];
+        coded += &format!("{},{}\n", &r[3], answers.join(","));
+        export += &format!("16/03/2025 08:{:02}:00,{}", i % 60, &r[3]);
+        for (k, a) in answers.iter().enumerate() {
+            let cell = match a.as_str() {
+                "" => String::new(),
+                "9" => typed("Không ý kiến", i + k),
+                v => typed(LABELS[v.parse::<usize>().unwrap() - 1], i + k),
+            };
+            export += &format!(",{}", quote(&cell));
+        }
+        export += "\n";
+    }
+    let q_forms = forms_questionnaire().replace(
+        &format!("unit_code = {UNIT_HEADER:?}"),
+        "applicant_id = \"Mã hồ sơ\"",
+    );
+    let run = |responses: &str, text_: &str, q: &str, out: &str| {
+        let r = dir.write(responses, text_);
+        let q = dir.write(&format!("{out}.toml"), q);
+        chiso(&[
+            "index",
+            "--responses",
+            p(&r),
+            "--questionnaire",
+            p(&q),
+            "--sample",
+            p(&dir.path("sample")),
+            "--out",
+            p(&dir.path(out)),
+        ])
+    };
+    let o = run("coded.csv", &coded, ORACLE_QUESTIONNAIRE, "coded");
+    assert!(o.status.success(), "{:?}", text(&o));
+    let o = run("forms.csv", &export, &q_forms, "forms");
+    assert!(o.status.success(), "{:?}", text(&o));
+    let (want, got) = (
+        rows(&dir.path("coded/indices.csv")),
+        rows(&dir.path("forms/indices.csv")),
+    );
+    assert!(!want.is_empty());
+    assert_eq!(got, want);
+
+    // An applicant not in the sample is named by the export's header, the id masked.
+    let unknown = format!("{export}16/03/2025 09:00:00,ZZZ-123456,\"Hài lòng\",,,,,\n");
+    let o = run("unknown.csv", &unknown, &q_forms, "unknown");
+    assert_eq!(o.status.code(), Some(2));
+    let err = text(&o).1;
+    assert!(
+        err.contains("column `Mã hồ sơ`")
+            && err.contains("not in the sample")
+            && err.contains("ZZZ…")
+            && !err.contains("123456"),
+        "{err}"
+    );
 }
