@@ -637,20 +637,32 @@ fn describe_lonely(lonely: &[crate::responses::LonelyStratum<'_>]) -> String {
     text.join(", ")
 }
 
-/// Refuses responses in which no answer is left on the scale although answers were given:
-/// with [`IndexRequest::invalid_as_missing`] every answer read as no answer would publish
-/// empty indices, when the answers were most likely written in another coding.
+/// Refuses responses with respondents in which no answer is on the scale: every indicator
+/// would be published empty. With [`IndexRequest::invalid_as_missing`] the answers given
+/// were most likely written in another coding (or as labels the questionnaire does not
+/// list); without invalid answers every item cell was empty or a no-answer code or label.
 fn refuse_if_nothing_answered(
     path: &std::path::Path,
     q: &Questionnaire,
     data: &ResponseData,
 ) -> Result<()> {
-    let Some(invalid) = data.invalid.as_ref().filter(|i| i.total() > 0) else {
-        return Ok(());
-    };
-    if data.answers.iter().flatten().any(|&a| a != NO_ANSWER) {
+    if data.is_empty() || data.answers.iter().flatten().any(|&a| a != NO_ANSWER) {
         return Ok(());
     }
+    let Some(invalid) = data.invalid.as_ref().filter(|i| i.total() > 0) else {
+        return Err(crate::error::ErrorKind::Malformed {
+            at: crate::Position::file(path.display().to_string()),
+            message: format!(
+                "none of the {} respondents has an answer on the questionnaire's scale ({} to \
+                 {}): every item cell is empty or means no answer, and every index would be \
+                 empty",
+                data.len(),
+                q.scale.min,
+                q.scale.max
+            ),
+        }
+        .into());
+    };
     let first: Vec<String> = invalid
         .first
         .iter()
