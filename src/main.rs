@@ -268,7 +268,8 @@ struct VerifyArgs {
 #[derive(Args)]
 struct IndexArgs {
     /// Completed questionnaires (CSV or XLSX): `applicant_id` (with --sample) or
-    /// `unit_code` (with --population), then one column per item code.
+    /// `unit_code` (with --population), then one column per item code (or headed by the
+    /// item's text); the questionnaire's `[columns]` may give other headers.
     #[arg(long)]
     responses: PathBuf,
     /// Questionnaire (TOML).

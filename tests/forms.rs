@@ -184,6 +184,12 @@ fn a_forms_export_gives_exactly_the_indices_of_the_coded_answers() {
     );
     assert_eq!(want.len(), 6 * 9 * 3);
     assert_eq!(got, want, "estimates, standard errors and n as coded");
+    // The same export and units file as workbooks.
+    let (fx, ux) = (dir.path("forms.xlsx"), dir.path("units.xlsx"));
+    csv_to_xlsx(&export, &fx);
+    csv_to_xlsx(&units_csv(), &ux);
+    let xlsx_out = run(&fx, &q_forms, &["--units", p(&ux)], "forms-xlsx");
+    assert_eq!(rows(&xlsx_out.join("indices.csv")), want, "from XLSX");
     // Some estimates rest on answers, and the no-answer labels stayed out of n.
     assert!(got.iter().any(|r| &r[0] == "D" && !r[3].is_empty()));
     // The same flags, which now carry the units' groups.
@@ -411,6 +417,28 @@ fn labels_without_labels_in_the_questionnaire_are_not_published_as_empty_indices
     let e = refused(&export, &without, &["--invalid-as-missing"]);
     assert!(
         e.contains("no answer is on the questionnaire's scale") && e.contains("labels"),
+        "{e}"
+    );
+}
+
+#[test]
+fn an_export_where_nobody_answered_on_the_scale_is_refused() {
+    let (_, export, _) = coded_and_export();
+    let mut lines = export.lines();
+    let mut none = format!("{}\n", lines.next().unwrap());
+    for l in lines {
+        let cells: Vec<&str> = l.split(',').collect();
+        let n = cells.len();
+        let mut out: Vec<String> = cells[..3].iter().map(|c| c.to_string()).collect();
+        out.extend((3..n - 1).map(|_| "\"KHÔNG Ý KIẾN\"".to_string()));
+        out.push(cells[n - 1].to_string());
+        none += &(out.join(",") + "\n");
+    }
+    // Refusals and non-contacts carry a no-answer label too, which they may.
+    let e = refused(&none, &forms_questionnaire(), &[]);
+    assert!(
+        e.contains("none of the")
+            && e.contains("respondents has an answer on the questionnaire's scale"),
         "{e}"
     );
 }
