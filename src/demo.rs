@@ -725,6 +725,7 @@ pub fn run(req: &DemoRequest, observer: &mut dyn Observer) -> crate::Result<Demo
         ranks: crate::ranks::RankSettings::default(),
         invalid_as_missing: false,
         calibration: None,
+        units: None,
         out: indices_dir.clone(),
     };
     let indices = index::run(&index_req)?;

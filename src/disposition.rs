@@ -11,6 +11,12 @@
 //! | `non_contact` (or `non-contact`) | NC | eligible, never reached |
 //! | `ineligible` | — | not in the target population (e.g. the record was not theirs) |
 //!
+//! The same outcomes may be written in Vietnamese, as fieldwork sheets and online forms do
+//! ([`VIETNAMESE`]): e.g. `Hoàn thành` or `Đã trả lời` (complete), `Trả lời một phần`
+//! (partial), `Từ chối` (refusal), `Không liên lạc được` (non_contact), `Không thuộc đối
+//! tượng` (ineligible). Every name is matched after [`crate::text::fold`] (case, spacing and
+//! Unicode form do not matter).
+//!
 //! Only complete and partial rows are respondents: their answers are used and they count in
 //! `m_h`. Rows of the other kinds must carry no answer.
 //!
@@ -66,28 +72,40 @@ impl Disposition {
     /// Reads the `disposition` cell `cell` of row `row` of `file` as [`Disposition::parse`]
     /// does, or an error naming the file, row, column, value and the names expected.
     pub fn read(file: &str, row: u64, cell: &str) -> crate::Result<Disposition> {
+        Disposition::read_in(file, row, "disposition", cell)
+    }
+
+    /// [`Disposition::read`] of a column whose header is `column` (an export's own header).
+    pub fn read_in(file: &str, row: u64, column: &str, cell: &str) -> crate::Result<Disposition> {
         Disposition::parse(cell).ok_or_else(|| {
             crate::Error::cell(
                 file,
                 row,
-                "disposition",
+                column,
                 cell,
                 "expected complete, partial, refusal, non_contact (or non-contact), \
-                 ineligible, or an empty cell (complete)",
+                 ineligible, or an empty cell (complete), or one of the Vietnamese names \
+                 (e.g. Hoàn thành, Trả lời một phần, Từ chối, Không liên lạc được, Không \
+                 thuộc đối tượng)",
             )
         })
     }
 
     /// Reads a `disposition` cell: one of the names above, `non-contact` for `non_contact`,
-    /// or empty for `complete`. Case and surrounding spaces do not matter.
+    /// a Vietnamese name ([`VIETNAMESE`]), or empty for `complete`. Compared after
+    /// [`crate::text::fold`]: case, spacing and Unicode form do not matter.
     pub fn parse(cell: &str) -> Option<Disposition> {
-        match cell.trim().to_lowercase().as_str() {
+        let folded = crate::text::fold(cell);
+        match folded.as_ref() {
             "" | "complete" => Some(Disposition::Complete),
             "partial" => Some(Disposition::Partial),
             "refusal" => Some(Disposition::Refusal),
             "non_contact" | "non-contact" => Some(Disposition::NonContact),
             "ineligible" => Some(Disposition::Ineligible),
-            _ => None,
+            other => VIETNAMESE
+                .iter()
+                .find(|(name, _)| crate::text::fold(name) == other)
+                .map(|&(_, d)| d),
         }
     }
 
@@ -107,6 +125,28 @@ impl Disposition {
         }
     }
 }
+
+/// The Vietnamese names of the dispositions a `disposition` cell may hold (matched after
+/// [`crate::text::fold`]).
+pub const VIETNAMESE: [(&str, Disposition); 17] = [
+    ("Hoàn thành", Disposition::Complete),
+    ("Hoàn tất", Disposition::Complete),
+    ("Đã trả lời", Disposition::Complete),
+    ("Một phần", Disposition::Partial),
+    ("Trả lời một phần", Disposition::Partial),
+    ("Chưa hoàn thành", Disposition::Partial),
+    ("Từ chối", Disposition::Refusal),
+    ("Từ chối trả lời", Disposition::Refusal),
+    ("Không liên lạc được", Disposition::NonContact),
+    ("Không liên hệ được", Disposition::NonContact),
+    ("Không gặp được", Disposition::NonContact),
+    ("Không nghe máy", Disposition::NonContact),
+    ("Không tiếp cận được", Disposition::NonContact),
+    ("Không đủ điều kiện", Disposition::Ineligible),
+    ("Không thuộc đối tượng", Disposition::Ineligible),
+    ("Không thuộc đối tượng khảo sát", Disposition::Ineligible),
+    ("Không phải người giao dịch", Disposition::Ineligible),
+];
 
 /// The dispositions counted in one stratum (or `ALL`), and its response rates.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -234,6 +274,37 @@ mod tests {
             Some(Disposition::NonContact)
         );
         assert_eq!(Disposition::parse("refused"), None);
+        // Vietnamese names, in any case, spacing and Unicode form.
+        assert_eq!(
+            Disposition::parse("Hoàn thành"),
+            Some(Disposition::Complete)
+        );
+        assert_eq!(
+            Disposition::parse("ĐÃ  TRẢ LỜI"),
+            Some(Disposition::Complete)
+        );
+        assert_eq!(
+            Disposition::parse("tu\u{031b}\u{0300} cho\u{0302}\u{0301}i"),
+            Some(Disposition::Refusal)
+        );
+        assert_eq!(
+            Disposition::parse("Không liên lạc được"),
+            Some(Disposition::NonContact)
+        );
+        assert_eq!(
+            Disposition::parse("Trả lời một phần"),
+            Some(Disposition::Partial)
+        );
+        assert_eq!(
+            Disposition::parse("không thuộc đối tượng"),
+            Some(Disposition::Ineligible)
+        );
+        assert_eq!(Disposition::parse("Hoàn thành rồi"), None);
+        let e = Disposition::read_in("r.csv", 4, "Tình trạng", "Xong").unwrap_err();
+        assert!(
+            e.to_string().contains("Tình trạng") && e.to_string().contains("Hoàn thành"),
+            "{e}"
+        );
         assert!(Disposition::Partial.is_respondent() && !Disposition::Refusal.is_respondent());
     }
 

@@ -218,7 +218,8 @@ impl Extras {
     /// What the responses and their weights add: `weight_summary`; `lonely_strata` (the
     /// strata of one respondent, each with its population); `calibration` when the
     /// weights were calibrated; `invalid_answers` (per item) when invalid answers were read as
-    /// no answer; `response_rates` and the file `response_rates.csv` when the responses had
+    /// no answer; `item_texts` (item code → text) when the questionnaire gives texts;
+    /// `response_rates` and the file `response_rates.csv` when the responses had
     /// dispositions.
     pub fn describe(
         q: &Questionnaire,
@@ -244,6 +245,13 @@ impl Extras {
                 .collect();
             e.json
                 .insert("invalid_answers".into(), serde_json::Value::Object(counts));
+        }
+        let texts: serde_json::Map<String, serde_json::Value> = (0..q.items.len())
+            .filter_map(|k| Some((q.items[k].clone(), q.item_text(k)?.into())))
+            .collect();
+        if !texts.is_empty() {
+            e.json
+                .insert("item_texts".into(), serde_json::Value::Object(texts));
         }
         if let Some(rates) = &data.response_rates {
             e.json.insert("response_rates".into(), to_json(rates));
@@ -322,6 +330,8 @@ pub struct IndexRequest {
     pub invalid_as_missing: bool,
     /// Calibrate the weights to these margins by this method.
     pub calibration: Option<(Margins, Calibration)>,
+    /// The units' codes, names and groups: the responses may name a unit by its name.
+    pub units: Option<crate::units::Units>,
     /// The output directory.
     pub out: PathBuf,
 }
@@ -353,6 +363,9 @@ pub struct RunOptions {
     pub invalid_as_missing: bool,
     /// Calibration to margins: `poststratify` or `rake` (with a margins file).
     pub calibrate: Option<String>,
+    /// Whether a units file was given ([`RunInputs::units`]); recorded only when one was.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub units: bool,
 }
 
 impl Default for RunOptions {
@@ -369,6 +382,7 @@ impl Default for RunOptions {
             rank_replicates: 1000,
             invalid_as_missing: false,
             calibrate: None,
+            units: false,
         }
     }
 }
@@ -384,6 +398,8 @@ pub struct RunInputs {
     pub population: Population,
     /// Known margins, to calibrate to (with [`RunOptions::calibrate`]).
     pub margins: Option<PathBuf>,
+    /// The units file (`unit_code, unit_name, unit_group`), with [`RunOptions::units`].
+    pub units: Option<PathBuf>,
 }
 
 impl IndexRequest {
@@ -424,8 +440,19 @@ impl IndexRequest {
                 ));
             }
         };
+        let units = match (inputs.units, options.units) {
+            (Some(u), _) => Some(crate::units::Units::load(&u)?),
+            (None, false) => None,
+            (None, true) => {
+                return Err(crate::Error::input(
+                    "units",
+                    "the run reads its units' names from a units file: give it",
+                ));
+            }
+        };
         Ok(IndexRequest {
             questionnaire: Questionnaire::load(&inputs.questionnaire)?,
+            units,
             calibration,
             population: inputs.population,
             responses: inputs.responses,
@@ -452,6 +479,7 @@ impl IndexRequest {
             rank_replicates: self.ranks.replicates,
             invalid_as_missing: self.invalid_as_missing,
             calibrate: self.calibration.as_ref().map(|(_, c)| c.as_str().into()),
+            units: self.units.is_some(),
         }
     }
 }
@@ -501,6 +529,7 @@ pub fn run(req: &IndexRequest) -> Result<IndexOutput> {
             .as_ref()
             .map(|(m, _)| m.columns())
             .unwrap_or_default(),
+        units: req.units.clone(),
     };
     let mut data =
         crate::responses::read_with(&req.responses, req.sheet.as_deref(), q, &link, &options)?;
@@ -539,6 +568,9 @@ pub fn run(req: &IndexRequest) -> Result<IndexOutput> {
     }
     if let Some((margins, _)) = &req.calibration {
         provenance.add("margins", margins.source.clone());
+    }
+    if let Some(units) = &req.units {
+        provenance.add("units", units.source.clone());
     }
     let rows = compute(q, &data, req.settings);
     let flags = crate::flags::compute(q, &data, &rows, req.settings, &req.flags);
@@ -605,31 +637,60 @@ fn describe_lonely(lonely: &[crate::responses::LonelyStratum<'_>]) -> String {
     text.join(", ")
 }
 
-/// Refuses responses in which no answer is left on the scale although answers were given:
-/// with [`IndexRequest::invalid_as_missing`] every answer read as no answer would publish
-/// empty indices, when the answers were most likely written in another coding.
+/// Refuses responses with respondents in which no answer is on the scale: every indicator
+/// would be published empty. With [`IndexRequest::invalid_as_missing`] the answers given
+/// were most likely written in another coding (or as labels the questionnaire does not
+/// list); without invalid answers every item cell was empty or a no-answer code or label.
 fn refuse_if_nothing_answered(
     path: &std::path::Path,
     q: &Questionnaire,
     data: &ResponseData,
 ) -> Result<()> {
-    let Some(invalid) = data.invalid.as_ref().filter(|i| i.total() > 0) else {
-        return Ok(());
-    };
-    if data.answers.iter().flatten().any(|&a| a != NO_ANSWER) {
+    if data.is_empty() || data.answers.iter().flatten().any(|&a| a != NO_ANSWER) {
         return Ok(());
     }
+    let Some(invalid) = data.invalid.as_ref().filter(|i| i.total() > 0) else {
+        return Err(crate::error::ErrorKind::Malformed {
+            at: crate::Position::file(path.display().to_string()),
+            message: format!(
+                "none of the {} respondents has an answer on the questionnaire's scale ({} to \
+                 {}): every item cell is empty or means no answer, and every index would be \
+                 empty",
+                data.len(),
+                q.scale.min,
+                q.scale.max
+            ),
+        }
+        .into());
+    };
     let first: Vec<String> = invalid
         .first
         .iter()
         .take(3)
         .map(|(k, row, v)| format!("row {row} `{}` {v:?}", q.items[*k]))
         .collect();
+    let texts = invalid
+        .first
+        .iter()
+        .all(|(_, _, v)| v.trim().parse::<f64>().is_err());
+    let why = if texts && !q.scale.has_labels() {
+        "they look like labels (answers written as text), and the questionnaire has no [scale] \
+         labels to read them by: list the answers from min to max in `labels` (and texts \
+         meaning no answer in `missing_labels`)"
+            .to_string()
+    } else if texts {
+        format!(
+            "they are texts that are not the questionnaire's labels ({})",
+            q.scale.labels().collect::<Vec<_>>().join(", ")
+        )
+    } else {
+        "they are probably written in another coding".to_string()
+    };
     Err(crate::error::ErrorKind::Malformed {
         at: crate::Position::file(path.display().to_string()),
         message: format!(
             "no answer is on the questionnaire's scale ({} to {}): all {} answers given were \
-             read as no answer (first: {}); they are probably written in another coding",
+             read as no answer (first: {}); {why}",
             q.scale.min,
             q.scale.max,
             invalid.total(),

@@ -108,6 +108,7 @@ pub(crate) mod table;
 pub use table::text;
 pub use table::{Delimiter, Layout};
 pub mod timeliness;
+pub mod units;
 pub mod verify;
 pub mod weights;
 

@@ -254,6 +254,9 @@ struct VerifyArgs {
     /// With --indices: the margins the weights were calibrated to.
     #[arg(long, requires = "indices")]
     margins: Option<PathBuf>,
+    /// With --indices: the units file the responses' units were read by.
+    #[arg(long, requires = "indices")]
+    units: Option<PathBuf>,
     /// A directory written by `chiso par`: re-compute it from the inputs given (--framework,
     /// --scores, --survey) and compare.
     #[arg(long, conflicts_with_all = ["records", "manifest", "indices"], requires_all = ["framework", "scores"])]
@@ -296,7 +299,8 @@ struct VerifyArgs {
 #[derive(Args)]
 struct IndexArgs {
     /// Completed questionnaires (CSV or XLSX): `applicant_id` (with --sample) or
-    /// `unit_code` (with --population), then one column per item code.
+    /// `unit_code` (with --population), then one column per item code (or headed by the
+    /// item's text); the questionnaire's `[columns]` may give other headers.
     #[arg(long)]
     responses: PathBuf,
     /// Questionnaire (TOML).
@@ -355,6 +359,11 @@ struct IndexArgs {
     /// Calibration to --margins: poststratify (one variable or a cross `a:b`) or rake.
     #[arg(long, requires = "margins")]
     calibrate: Option<String>,
+    /// Units (columns `unit_code, unit_name`, optionally `unit_group`; CSV or XLSX): the
+    /// responses' unit column may hold a unit's name (as online forms have it), and reports
+    /// name and group the units by it.
+    #[arg(long)]
+    units: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -637,6 +646,7 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
                         questionnaire: a.questionnaire.expect("required by clap"),
                         population,
                         margins: a.margins,
+                        units: a.units,
                     };
                     verify::verify_indices(&dir, inputs)?
                 }
@@ -825,6 +835,7 @@ impl IndexArgs {
             rank_replicates: self.rank_replicates,
             invalid_as_missing: self.invalid_as_missing,
             calibrate: self.calibrate,
+            units: self.units.is_some(),
         };
         let inputs = index::RunInputs {
             responses: self.responses,
@@ -835,6 +846,7 @@ impl IndexArgs {
                 (None, None) => unreachable!("clap requires one of them"),
             },
             margins: self.margins,
+            units: self.units,
         };
         index::IndexRequest::new(inputs, &options, self.out)
     }

@@ -9,6 +9,8 @@
 //! satisfied = [4, 5]
 //! dissatisfied = [1, 2]
 //! missing = [0, 9]      # codes meaning no answer; an empty cell is also no answer
+//! labels = ["Rất không hài lòng", "Không hài lòng", "Bình thường", "Hài lòng", "Rất hài lòng"]
+//! missing_labels = ["Không ý kiến"]
 //!
 //! [[element]]
 //! code = "E1"
@@ -18,7 +20,11 @@
 //!
 //! An element's index is the mean of its item indices and the overall index the mean of the
 //! element indices, unless elements carry a `weight` (then the overall index is the weighted
-//! mean, weights normalised to sum to one). Item texts may be given in an `[items]` table.
+//! mean, weights normalised to sum to one). Item texts may be given in an `[items]` table; a
+//! responses column whose header is an item's text is read as that item. Answers may be
+//! written as the scale's `labels` (from `min` to `max`) and `missing_labels`, matched after
+//! [`crate::text::fold`]. `[columns]` names the headers an export uses for `unit_code`,
+//! `applicant_id`, `stratum` and `disposition`.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -44,6 +50,46 @@ pub struct QuestionnaireSpec {
     /// Item code → item text (optional).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub items: BTreeMap<String, String>,
+    /// The headers an export uses for the responses' named columns (optional).
+    #[serde(default, skip_serializing_if = "ColumnsSpec::is_empty")]
+    pub columns: ColumnsSpec,
+}
+
+/// `[columns]`: the header of each named column of the responses in an export (e.g. an online
+/// form's question text), when it is not the column's own name.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnsSpec {
+    /// The header of `unit_code`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit_code: Option<String>,
+    /// The header of `applicant_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applicant_id: Option<String>,
+    /// The header of `stratum`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stratum: Option<String>,
+    /// The header of `disposition`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disposition: Option<String>,
+}
+
+impl ColumnsSpec {
+    /// Whether no header is given.
+    pub fn is_empty(&self) -> bool {
+        *self == ColumnsSpec::default()
+    }
+
+    /// The header given for the named column `name`, if any.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        match name {
+            "unit_code" => self.unit_code.as_deref(),
+            "applicant_id" => self.applicant_id.as_deref(),
+            "stratum" => self.stratum.as_deref(),
+            "disposition" => self.disposition.as_deref(),
+            _ => None,
+        }
+    }
 }
 
 /// `[scale]`.
@@ -61,6 +107,12 @@ pub struct ScaleSpec {
     /// Codes meaning no answer (excluded from denominators).
     #[serde(default)]
     pub missing: Vec<i64>,
+    /// The answers `min..=max` as texts (optional): one per value, distinct.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub labels: Vec<String>,
+    /// Texts meaning no answer (optional).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing_labels: Vec<String>,
 }
 
 /// `[[element]]`.
@@ -92,6 +144,10 @@ pub struct Scale {
     satisfied: Vec<u8>,
     dissatisfied: Vec<u8>,
     missing: Vec<u8>,
+    /// The labels of `min..=max` as written, and folded.
+    labels: Vec<(String, String)>,
+    /// The no-answer labels as written, and folded.
+    missing_labels: Vec<(String, String)>,
 }
 
 /// What an answer cell means.
@@ -105,11 +161,16 @@ pub enum Answer {
 
 impl Scale {
     /// Reads one answer cell: a value on the scale, or no answer; `None` if it is neither.
+    ///
+    /// A cell that is not a whole number is compared with the labels after
+    /// [`crate::text::fold`]: a label of the scale is its value, a no-answer label no answer.
     pub fn read(&self, cell: &str) -> Option<Answer> {
         if cell.is_empty() {
             return Some(Answer::Missing);
         }
-        let v: i64 = cell.parse().ok()?;
+        let Ok(v) = cell.parse::<i64>() else {
+            return self.read_label(cell);
+        };
         let v = u8::try_from(v).ok()?;
         if self.missing.contains(&v) {
             Some(Answer::Missing)
@@ -118,6 +179,57 @@ impl Scale {
         } else {
             None
         }
+    }
+
+    fn read_label(&self, cell: &str) -> Option<Answer> {
+        if self.labels.is_empty() && self.missing_labels.is_empty() {
+            return None;
+        }
+        let folded = crate::text::fold(cell);
+        if let Some(k) = self.labels.iter().position(|(_, f)| *f == folded) {
+            return Some(Answer::Valid(self.min + k as u8));
+        }
+        if self.missing_labels.iter().any(|(_, f)| *f == folded) {
+            return Some(Answer::Missing);
+        }
+        if folded.is_empty() {
+            // A cell of white space only.
+            return Some(Answer::Missing);
+        }
+        None
+    }
+
+    /// The labels of `min..=max`, as written (empty when the scale has none).
+    pub fn labels(&self) -> impl Iterator<Item = &str> {
+        self.labels.iter().map(|(l, _)| l.as_str())
+    }
+
+    /// Whether the scale has labels.
+    pub fn has_labels(&self) -> bool {
+        !self.labels.is_empty()
+    }
+
+    /// What an answer cell may hold, for messages: the values, the labels, the no-answer
+    /// codes and labels, or an empty cell.
+    pub fn expected(&self) -> String {
+        let mut text = format!("a whole number from {} to {}", self.min, self.max);
+        if !self.labels.is_empty() {
+            let list: Vec<String> = self.labels.iter().map(|(l, _)| format!("{l:?}")).collect();
+            text += &format!(", a label ({})", list.join(", "));
+        }
+        if !self.missing.is_empty() {
+            let list: Vec<String> = self.missing.iter().map(u8::to_string).collect();
+            text += &format!(", a no-answer code ({})", list.join(", "));
+        }
+        if !self.missing_labels.is_empty() {
+            let list: Vec<String> = self
+                .missing_labels
+                .iter()
+                .map(|(l, _)| format!("{l:?}"))
+                .collect();
+            text += &format!(", a no-answer label ({})", list.join(", "));
+        }
+        text + " or an empty cell"
     }
 
     /// Whether a valid answer counts as satisfied.
@@ -230,6 +342,69 @@ impl Questionnaire {
         let satisfied = codes("[scale] satisfied", &sc.satisfied, true)?;
         let dissatisfied = codes("[scale] dissatisfied", &sc.dissatisfied, true)?;
         let missing = codes("[scale] missing", &sc.missing, false)?;
+        let fold_all = |key: &str, texts: &[String]| -> Result<Vec<(String, String)>> {
+            let mut out: Vec<(String, String)> = Vec::with_capacity(texts.len());
+            for t in texts {
+                let f = crate::text::fold(t).into_owned();
+                if f.is_empty() {
+                    return Err(err(key, "a label is empty".into()));
+                }
+                if f.parse::<i64>().is_ok() {
+                    return Err(err(
+                        key,
+                        format!("{t:?} is a number: a label is a text, a number is read as a code"),
+                    ));
+                }
+                if let Some((other, _)) = out.iter().find(|(_, g)| *g == f) {
+                    return Err(err(
+                        key,
+                        format!(
+                            "{t:?} and {other:?} are the same label once case and spacing are set aside"
+                        ),
+                    ));
+                }
+                out.push((t.clone(), f));
+            }
+            Ok(out)
+        };
+        let labels = fold_all("[scale] labels", &sc.labels)?;
+        let values = usize::from(max - min) + 1;
+        if !labels.is_empty() && labels.len() != values {
+            return Err(err(
+                "[scale] labels",
+                format!(
+                    "{} labels for the {values} answers from {min} to {max}: give one label per \
+                     answer, from {min} to {max}",
+                    labels.len()
+                ),
+            ));
+        }
+        let missing_labels = fold_all("[scale] missing_labels", &sc.missing_labels)?;
+        if let Some((t, _)) = missing_labels
+            .iter()
+            .find(|(_, f)| labels.iter().any(|(_, g)| g == f))
+        {
+            return Err(err(
+                "[scale] missing_labels",
+                format!("{t:?} is also a label of the scale"),
+            ));
+        }
+        for (name, header) in [
+            ("unit_code", &spec.columns.unit_code),
+            ("applicant_id", &spec.columns.applicant_id),
+            ("stratum", &spec.columns.stratum),
+            ("disposition", &spec.columns.disposition),
+        ] {
+            if header
+                .as_deref()
+                .is_some_and(|h| crate::text::fold(h).is_empty())
+            {
+                return Err(err(
+                    &format!("[columns] {name}"),
+                    "the header is empty".into(),
+                ));
+            }
+        }
         if satisfied.is_empty() {
             return Err(err(
                 "[scale] satisfied",
@@ -319,11 +494,19 @@ impl Questionnaire {
         for e in &mut elements {
             e.weight /= total;
         }
-        for code in spec.items.keys() {
+        let mut texts: BTreeMap<String, &str> = BTreeMap::new();
+        for (code, text) in &spec.items {
             if !owner.contains_key(code.as_str()) {
                 return Err(err(
                     "[items]",
                     format!("{code:?} has a text but is in no element"),
+                ));
+            }
+            // A header holding the text names one item.
+            if let Some(other) = texts.insert(crate::text::fold(text).into_owned(), code) {
+                return Err(err(
+                    "[items]",
+                    format!("{other:?} and {code:?} have the same text: a column would name both"),
                 ));
             }
         }
@@ -335,12 +518,24 @@ impl Questionnaire {
                 satisfied,
                 dissatisfied,
                 missing,
+                labels,
+                missing_labels,
             },
             items,
             elements,
             spec,
             source: None,
         })
+    }
+
+    /// The text of item `k` (questionnaire order), when `[items]` gives one.
+    pub fn item_text(&self, k: usize) -> Option<&str> {
+        self.spec.items.get(&self.items[k]).map(String::as_str)
+    }
+
+    /// The export's headers of the responses' named columns (`[columns]`).
+    pub fn columns(&self) -> &ColumnsSpec {
+        &self.spec.columns
     }
 
     /// The questionnaire as written: what outputs record.
@@ -430,6 +625,69 @@ items = ["Q03"]
                 "{words}: {e}"
             );
         }
+    }
+
+    #[test]
+    fn answers_may_be_labels_matched_after_folding() {
+        let text = BASE.replace(
+            "missing = [0, 9]",
+            "missing = [0, 9]\nlabels = [\"Rất không hài lòng\", \"Không hài lòng\", \"Bình thường\", \"Hài lòng\", \"Rất hài lòng\"]\nmissing_labels = [\"Không ý kiến\"]",
+        );
+        let q = parse(&text).unwrap();
+        let s = &q.scale;
+        assert_eq!(s.read("Rất hài lòng"), Some(Answer::Valid(5)));
+        assert_eq!(s.read("  hài   LÒNG "), Some(Answer::Valid(4)));
+        assert_eq!(
+            s.read("Ra\u{0302}\u{0301}t kho\u{0302}ng ha\u{0300}i lo\u{0300}ng"),
+            Some(Answer::Valid(1))
+        );
+        assert_eq!(s.read("KHÔNG Ý KIẾN"), Some(Answer::Missing));
+        assert_eq!(s.read("4"), Some(Answer::Valid(4)));
+        assert_eq!(s.read("Hài lòng lắm"), None);
+        assert!(s.expected().contains("\"Bình thường\""), "{}", s.expected());
+        // Without labels a text is not an answer.
+        assert_eq!(parse(BASE).unwrap().scale.read("Hài lòng"), None);
+
+        let cases = [
+            (
+                text.replace("\"Bình thường\", ", ""),
+                "4 labels for the 5 answers from 1 to 5",
+            ),
+            (
+                text.replace("\"Bình thường\"", "\"HÀI LÒNG\""),
+                "are the same label",
+            ),
+            (
+                text.replace("[\"Không ý kiến\"]", "[\"hài lòng\"]"),
+                "also a label of the scale",
+            ),
+            (text.replace("\"Bình thường\"", "\"3\""), "is a number"),
+            (
+                format!("{text}\n[items]\nQ01 = \"Thái độ\"\nQ02 = \"thái  độ\"\n"),
+                "have the same text",
+            ),
+            (
+                format!("{text}\n[columns]\nunit = \"Đơn vị\"\n"),
+                "unknown field",
+            ),
+        ];
+        for (t, words) in cases {
+            let e = match toml::from_str(&t) {
+                Ok(spec) => Questionnaire::from_spec(spec, "q.toml")
+                    .unwrap_err()
+                    .to_string(),
+                Err(e) => e.to_string(),
+            };
+            assert!(e.contains(words), "{words}: {e}");
+        }
+        let with = parse(&format!(
+            "{text}\n[items]\nQ01 = \"Câu 1. Thái độ\"\n[columns]\nunit_code = \"Đơn vị\"\n"
+        ))
+        .unwrap();
+        assert_eq!(with.item_text(0), Some("Câu 1. Thái độ"));
+        assert_eq!(with.item_text(1), None);
+        assert_eq!(with.columns().header("unit_code"), Some("Đơn vị"));
+        assert_eq!(with.columns().header("stratum"), None);
     }
 
     #[test]

@@ -76,6 +76,9 @@ pub struct ReadOptions {
     /// Columns to keep for each respondent (e.g. margins for calibration): looked up in the
     /// responses file first, then in `sample.csv`.
     pub auxiliary: Vec<String>,
+    /// A units file: the responses' unit column may name a unit by its name, and the units'
+    /// names and groups come from it.
+    pub units: Option<crate::units::Units>,
 }
 
 /// Answers outside the scale that were read as no answer.
@@ -248,6 +251,56 @@ fn unit_info(
     Ok(())
 }
 
+/// The column of the named column `name` (`unit_code`, `applicant_id`, `stratum`,
+/// `disposition`): the header `[columns]` gives for it, or else its own name.
+fn named_column(table: &Table, q: &Questionnaire, name: &str) -> Option<usize> {
+    q.columns()
+        .header(name)
+        .and_then(|h| table.column(h))
+        .or_else(|| table.column(name))
+}
+
+/// Each item's column: the one headed by its code, or else by its text (`[items]`), both
+/// compared after [`crate::text::fold`]. An item with neither is an error naming the codes
+/// missing and the header found.
+fn item_columns(table: &Table, q: &Questionnaire) -> Result<Vec<usize>> {
+    let found: Vec<Option<usize>> = (0..q.items.len())
+        .map(|k| {
+            table
+                .column(&q.items[k])
+                .or_else(|| q.item_text(k).and_then(|t| table.column(t)))
+        })
+        .collect();
+    if found.iter().any(Option::is_none) {
+        // Each missing item by its code, and its text when it has one: `Q01` or `Câu 1. …`.
+        let missing: Vec<String> = (0..q.items.len())
+            .filter(|&k| found[k].is_none())
+            .map(|k| match q.item_text(k) {
+                Some(t) => format!("{}` or `{t}", q.items[k]),
+                None => q.items[k].clone(),
+            })
+            .collect();
+        return Err(crate::error::ErrorKind::MissingColumns {
+            file: table.name().to_string(),
+            missing,
+            found: table.headers().to_vec(),
+        }
+        .into());
+    }
+    Ok(found.into_iter().flatten().collect())
+}
+
+/// What to add to the message of an answer that is not one, when it is a text and the
+/// questionnaire has no labels to read it by.
+fn text_hint(q: &Questionnaire, value: &str) -> &'static str {
+    if !q.scale.has_labels() && value.trim().parse::<f64>().is_err() {
+        "; the answer is a text and the questionnaire has no [scale] labels to read answers \
+         given as labels by"
+    } else {
+        ""
+    }
+}
+
 /// Reads the responses file, checks every answer against the questionnaire's scale and
 /// links every respondent to a stratum (with the default [`ReadOptions`]).
 pub fn read(
@@ -271,8 +324,24 @@ pub fn read_with(
 ) -> Result<ResponseData> {
     let mut table = Table::open_hashed(path, sheet)?;
     let file = table.name().to_string();
-    let item_cols = table.require(&q.items.iter().map(String::as_str).collect::<Vec<_>>())?;
-    let disposition_col = table.column("disposition");
+    let item_cols = item_columns(&table, q)?;
+    // What messages call each item's column: its code, with the header when that differs.
+    let item_label: Vec<String> = q
+        .items
+        .iter()
+        .zip(&item_cols)
+        .map(|(code, &c)| {
+            let header = &table.headers()[c];
+            if crate::text::same(header, code) {
+                code.clone()
+            } else {
+                format!("{code} ({header})")
+            }
+        })
+        .collect();
+    let label_of = |name: &'static str| q.columns().header(name).unwrap_or(name).to_string();
+    let disposition_col = named_column(&table, q, "disposition");
+    let disposition_label = label_of("disposition");
     let mut answers: Vec<Vec<u8>> = vec![Vec::new(); q.items.len()];
     let mut stratum_names: Vec<String> = Vec::new();
     let mut stratum_index: HashMap<String, u32> = HashMap::new();
@@ -298,6 +367,12 @@ pub fn read_with(
     let mut populations: HashMap<String, f64> = HashMap::new();
     let mut info: BTreeMap<String, UnitInfo> = BTreeMap::new();
     let mut sample_name = String::new();
+    if let Some(units) = &options.units {
+        for u in &units.units {
+            let values = [u.group.as_str(), u.name.as_str()];
+            unit_info(&mut info, &units.source.file, u.row, &u.code, values)?;
+        }
+    }
     match link {
         Link::Sample(dir) => {
             let p = &dir.csv;
@@ -408,11 +483,16 @@ pub fn read_with(
     }
     let mut auxiliary: Vec<Vec<String>> = vec![Vec::new(); options.auxiliary.len()];
 
-    let key_col = match link {
-        Link::Sample(_) => table.require(&["applicant_id"])?[0],
-        Link::Population(_) => table.require(&["unit_code"])?[0],
+    let key_name = match link {
+        Link::Sample(_) => "applicant_id",
+        Link::Population(_) => "unit_code",
     };
-    let stratum_col = table.column("stratum");
+    let key_label = label_of(key_name);
+    let key_col = match named_column(&table, q, key_name) {
+        Some(c) => c,
+        None => table.require(&[key_label.as_str()])?[0],
+    };
+    let stratum_col = named_column(&table, q, "stratum");
     // With --population, the officer comes from the responses themselves.
     let response_officer_col = match link {
         Link::Sample(_) => None,
@@ -423,13 +503,6 @@ pub fn read_with(
     let mut seen: HashMap<(String, String), u64> = HashMap::new();
     let mut units_of_rows: Vec<u32> = Vec::new();
     let mut unit_codes = Interner::default();
-    let no_answer_codes = q
-        .scale
-        .missing()
-        .iter()
-        .map(|m| m.to_string())
-        .collect::<Vec<_>>()
-        .join(", ");
     while let Some(row) = table.next_row()? {
         if row.is_blank() {
             continue;
@@ -444,7 +517,7 @@ pub fn read_with(
         }
         let disposition = match disposition_col {
             None => Disposition::Complete,
-            Some(c) => Disposition::read(&file, row.number(), row.get(c))?,
+            Some(c) => Disposition::read_in(&file, row.number(), &disposition_label, row.get(c))?,
         };
         let (stratum, unit, big_n, officer, entry_aux) = match link {
             Link::Sample(_) => {
@@ -475,7 +548,7 @@ pub fn read_with(
                         return Err(Error::cell(
                             &file,
                             row.number(),
-                            "applicant_id",
+                            &key_label,
                             &mask(key),
                             "this applicant is not in the sample (official or reserve list)",
                         ));
@@ -484,17 +557,21 @@ pub fn read_with(
                         return Err(Error::cell(
                             &file,
                             row.number(),
-                            "applicant_id",
+                            &key_label,
                             &mask(key),
                             "this applicant is in several strata of the sample: add a `stratum` column saying which",
                         ));
                     }
                 }
             }
-            Link::Population(_) => match populations.get(key) {
-                Some(&n) => (
-                    key.to_string(),
-                    key.to_string(),
+            Link::Population(_) => match populations.get_key_value(match &options.units {
+                // A unit named by its name, as online forms have it.
+                Some(units) => units.code_of(&file, row.number(), &key_label, key)?,
+                None => key,
+            }) {
+                Some((code, &n)) => (
+                    code.clone(),
+                    code.clone(),
                     n,
                     response_officer_col
                         .map(|o| row.get(o).to_string())
@@ -505,7 +582,7 @@ pub fn read_with(
                     return Err(Error::cell(
                         &file,
                         row.number(),
-                        "unit_code",
+                        &key_label,
                         key,
                         "this unit is not in the population file",
                     ));
@@ -518,7 +595,7 @@ pub fn read_with(
             return Err(Error::cell(
                 &file,
                 row.number(),
-                "applicant_id",
+                &key_label,
                 &mask(key),
                 format!("this applicant already answered on row {first}"),
             ));
@@ -535,7 +612,7 @@ pub fn read_with(
                     return Err(Error::cell(
                         &file,
                         row.number(),
-                        &q.items[k],
+                        &item_label[k],
                         v,
                         format!(
                             "a `{}` row carries no answers: leave the item cells empty (or a \
@@ -562,11 +639,12 @@ pub fn read_with(
                     return Err(Error::cell(
                         &file,
                         row.number(),
-                        &q.items[k],
+                        &item_label[k],
                         v,
                         format!(
-                            "not an answer: expected a whole number from {} to {}, a no-answer code ({}) or an empty cell",
-                            q.scale.min, q.scale.max, no_answer_codes
+                            "not an answer: expected {}{}",
+                            q.scale.expected(),
+                            text_hint(q, v)
                         ),
                     ));
                 }

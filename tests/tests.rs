@@ -11,6 +11,7 @@ mod dispositions;
 mod entry;
 mod fieldwork;
 mod flags;
+mod forms;
 mod formulas;
 mod golden;
 mod index;

@@ -272,6 +272,8 @@ pub struct Indices {
     pub csv_sha256: String,
     /// The rows, in file order.
     pub rows: Vec<Entry>,
+    /// Item code → the item's text (`item_texts`), when the questionnaire gave texts.
+    pub item_texts: std::collections::BTreeMap<String, String>,
 }
 
 impl Indices {
@@ -288,6 +290,20 @@ impl Indices {
         for r in &self.rows {
             if r.domain != "ALL" && !seen.contains(&r.domain.as_str()) {
                 seen.push(r.domain.as_str());
+            }
+        }
+        seen
+    }
+
+    /// The items with a text (`item_texts`), as (code, text), in file order.
+    pub fn item_texts(&self) -> Vec<(&str, &str)> {
+        let mut seen: Vec<(&str, &str)> = Vec::new();
+        for r in &self.rows {
+            if let Some(code) = r.indicator.strip_prefix("item:")
+                && let Some(text) = self.item_texts.get(code)
+                && !seen.iter().any(|(c, _)| *c == code)
+            {
+                seen.push((code, text));
             }
         }
         seen
@@ -366,6 +382,17 @@ pub fn read_published(dir: &Path) -> Result<Indices> {
             })?,
         ),
     };
+    let item_texts = match json.get("item_texts") {
+        None => Default::default(),
+        Some(v) => v
+            .as_object()
+            .and_then(|o| {
+                o.iter()
+                    .map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                    .collect::<Option<_>>()
+            })
+            .ok_or_else(|| key_err("item_texts", "an object of item codes and texts"))?,
+    };
     let rows = read(csv_path, &COLUMNS[..9])?;
     same_run(&json, &json_name, &rows)?;
     Ok(Indices {
@@ -377,6 +404,7 @@ pub fn read_published(dir: &Path) -> Result<Indices> {
         provenance,
         csv_sha256: crate::table::file_sha256(csv_path)?,
         rows,
+        item_texts,
     })
 }
 

@@ -301,6 +301,18 @@ impl Inputs {
             .collect()
     }
 
+    /// An indicator's label, with the item's text when `indices.json` gives one.
+    pub(super) fn indicator_label(&self, indicator: &str) -> String {
+        let label = super::vi::indicator_label(indicator);
+        match indicator
+            .strip_prefix("item:")
+            .and_then(|c| self.indices.item_texts.get(c))
+        {
+            Some(text) => format!("{label}: {text}"),
+            None => label,
+        }
+    }
+
     pub(super) fn name_of(&self, code: &str) -> &str {
         self.units
             .get(code)

@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 
 use super::inputs::{Flag, IndexEntry, Inputs, Par, ParUnit, Timeliness};
 use super::vi::{
-    ci_method_label, design_words, group_label, indicator_label, input_digests, vi_count,
-    vi_interval, vi_level, vi_number, vi_opt_pct, vi_percent, weights_label, yes_no,
+    ci_method_label, design_words, group_label, input_digests, vi_count, vi_interval, vi_level,
+    vi_number, vi_opt_pct, vi_percent, weights_label, yes_no,
 };
 
 /// Escapes text for HTML and SVG (element content and quoted attributes).
@@ -492,7 +492,33 @@ fn units_section(h: &mut String, inputs: &Inputs, level: &str) {
         }
     }
     elements_table(h, inputs);
+    items_table(h, inputs);
     h.push_str("</section>\n");
+}
+
+/// The items' texts, when `indices.json` gives them, with each item's share satisfied.
+fn items_table(h: &mut String, inputs: &Inputs) {
+    let ix = &inputs.indices;
+    if ix.item_texts.is_empty() {
+        return;
+    }
+    h.push_str(
+        "<h3>Nội dung tiêu chí</h3>\n<table>\n<thead><tr><th>Mã</th><th>Tiêu chí</th>\
+         <th class=\"num\">Tỷ lệ hài lòng toàn tỉnh (%)</th></tr></thead>\n<tbody>\n",
+    );
+    for (code, text) in ix.item_texts() {
+        let v = ix
+            .get("ALL", &format!("item:{code}"), "satisfied_pct")
+            .and_then(|r| r.estimate);
+        let _ = writeln!(
+            h,
+            "<tr><td><code>{}</code></td><td>{}</td><td class=\"num\">{}</td></tr>",
+            escape(code),
+            escape(text),
+            vi_opt_pct(v)
+        );
+    }
+    h.push_str("</tbody></table>\n");
 }
 
 /// Units × elements: each element's share satisfied.
@@ -605,7 +631,7 @@ fn flags_section(h: &mut String, inputs: &Inputs) {
                     "warn"
                 },
                 escape(&f.domain),
-                escape(&indicator_label(&f.indicator)),
+                escape(&inputs.indicator_label(&f.indicator)),
                 vi_opt_pct(f.dissatisfied_pct),
                 vi_interval(f.ci_lower, f.ci_upper, true),
                 vi_count(f.n),

@@ -262,6 +262,16 @@ pub fn xlsx(inputs: &Inputs) -> std::result::Result<Vec<u8>, rust_xlsxwriter::Xl
         });
         book.table(sheet, &INDEX_COLUMNS, data)?;
     }
+    let texts = inputs.indices.item_texts();
+    if !texts.is_empty() {
+        book.table(
+            "Nội dung tiêu chí",
+            &[("Mã tiêu chí", 12.0), ("Nội dung", 70.0)],
+            texts
+                .into_iter()
+                .map(|(code, text)| (vec![Cell::Text(code), Cell::Text(text)], Mark::Plain)),
+        )?;
+    }
     if let Some(ranks) = &inputs.ranks {
         book.table(
             "Xếp hạng",

@@ -36,6 +36,9 @@ pub fn verify_indices(dir: &Path, inputs: RunInputs) -> Result<Report> {
     if let Some(m) = &inputs.margins {
         given.push(("margins", m.clone()));
     }
+    if let Some(u) = &inputs.units {
+        given.push(("units", u.clone()));
+    }
     check_inputs(&mut report, &provenance, &given)?;
 
     // The run again, into a folder of its own.
