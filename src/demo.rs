@@ -718,6 +718,9 @@ pub fn run(req: &DemoRequest, observer: &mut dyn Observer) -> crate::Result<Demo
     let index_req = index::IndexRequest {
         responses: responses_path.clone(),
         sheet: None,
+        delimiter: None,
+        header_row: None,
+        columns: Default::default(),
         questionnaire: q,
         population: index::Population::Sample(sample_dir.clone()),
         settings: index::Settings::default(),

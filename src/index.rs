@@ -316,6 +316,12 @@ pub struct IndexRequest {
     pub responses: PathBuf,
     /// The sheet, for a spreadsheet.
     pub sheet: Option<String>,
+    /// A CSV file's delimiter and the header's row (`None`: found).
+    pub delimiter: Option<crate::Delimiter>,
+    /// The header's row below title rows (`None`: found).
+    pub header_row: Option<u64>,
+    /// The responses' headers for named columns and items (`--columns`).
+    pub columns: crate::ColumnMap,
     /// The questionnaire.
     pub questionnaire: Questionnaire,
     /// Where strata and populations come from.
@@ -366,6 +372,15 @@ pub struct RunOptions {
     /// Whether a units file was given ([`RunInputs::units`]); recorded only when one was.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub units: bool,
+    /// The responses' headers for named columns and items; recorded when given.
+    #[serde(default, skip_serializing_if = "crate::ColumnMap::is_empty")]
+    pub columns: crate::ColumnMap,
+    /// A CSV file's delimiter, when given (else found).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delimiter: Option<crate::Delimiter>,
+    /// The header's row, when given (else found).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header_row: Option<u64>,
 }
 
 impl Default for RunOptions {
@@ -383,6 +398,9 @@ impl Default for RunOptions {
             invalid_as_missing: false,
             calibrate: None,
             units: false,
+            columns: crate::ColumnMap::default(),
+            delimiter: None,
+            header_row: None,
         }
     }
 }
@@ -457,6 +475,9 @@ impl IndexRequest {
             population: inputs.population,
             responses: inputs.responses,
             sheet: options.sheet.clone(),
+            delimiter: options.delimiter,
+            header_row: options.header_row,
+            columns: options.columns.clone(),
             settings,
             flags,
             ranks,
@@ -480,6 +501,9 @@ impl IndexRequest {
             invalid_as_missing: self.invalid_as_missing,
             calibrate: self.calibration.as_ref().map(|(_, c)| c.as_str().into()),
             units: self.units.is_some(),
+            columns: self.columns.clone(),
+            delimiter: self.delimiter,
+            header_row: self.header_row,
         }
     }
 }
@@ -530,6 +554,9 @@ pub fn run(req: &IndexRequest) -> Result<IndexOutput> {
             .map(|(m, _)| m.columns())
             .unwrap_or_default(),
         units: req.units.clone(),
+        columns: req.columns.clone(),
+        delimiter: req.delimiter,
+        header_row: req.header_row,
     };
     let mut data =
         crate::responses::read_with(&req.responses, req.sheet.as_deref(), q, &link, &options)?;

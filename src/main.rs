@@ -333,6 +333,13 @@ struct IndexArgs {
     /// Sheet to read from a spreadsheet (default: the first).
     #[arg(long)]
     sheet: Option<String>,
+    #[command(flatten)]
+    csv: CsvLayout,
+    /// Map column names to your export's headers: applicant_id=Mã hồ sơ, unit_code, stratum,
+    /// disposition, officer_id, or an item code (repeat the option for a header that holds a
+    /// comma); before the questionnaire's [columns].
+    #[arg(long)]
+    columns: Vec<String>,
     /// Flag units and officers whose share dissatisfied (percent) is above this.
     #[arg(long, default_value_t = 25.0)]
     flag_threshold: f64,
@@ -836,6 +843,9 @@ impl IndexArgs {
             invalid_as_missing: self.invalid_as_missing,
             calibrate: self.calibrate,
             units: self.units.is_some(),
+            columns: ColumnMap::parse_all(&self.columns)?,
+            delimiter: self.csv.delimiter,
+            header_row: self.csv.header_row,
         };
         let inputs = index::RunInputs {
             responses: self.responses,

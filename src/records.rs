@@ -214,6 +214,11 @@ impl ColumnMap {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// Each name with its header, in order of names.
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(n, h)| (n.as_str(), h.as_str()))
+    }
 }
 
 /// Whether an applicant is a person or an organisation.

@@ -79,6 +79,14 @@ pub struct ReadOptions {
     /// A units file: the responses' unit column may name a unit by its name, and the units'
     /// names and groups come from it.
     pub units: Option<crate::units::Units>,
+    /// The file's headers for named columns (`unit_code`, `applicant_id`, `stratum`,
+    /// `disposition`) and items (by code), before the questionnaire's `[columns]`.
+    pub columns: crate::ColumnMap,
+    /// A CSV file's delimiter; `None`: found.
+    pub delimiter: Option<crate::Delimiter>,
+    /// The header's row below title rows; `None`: found (the first row holding the column
+    /// that links the responses: `applicant_id` or `unit_code`).
+    pub header_row: Option<u64>,
 }
 
 /// Answers outside the scale that were read as no answer.
@@ -251,23 +259,74 @@ fn unit_info(
     Ok(())
 }
 
-/// The column of the named column `name` (`unit_code`, `applicant_id`, `stratum`,
-/// `disposition`): the header `[columns]` gives for it, or else its own name.
-fn named_column(table: &Table, q: &Questionnaire, name: &str) -> Option<usize> {
-    q.columns()
-        .header(name)
+/// The header given for the named column `name` (`unit_code`, `applicant_id`, `stratum`,
+/// `disposition`): by `--columns` (`map`), else by the questionnaire's `[columns]`.
+fn given_header<'a>(
+    map: &'a crate::ColumnMap,
+    q: &'a Questionnaire,
+    name: &'a str,
+) -> Option<&'a str> {
+    let mapped = map.header(name);
+    if mapped != name {
+        return Some(mapped);
+    }
+    q.columns().header(name)
+}
+
+/// The column of the named column `name`: the header given for it ([`given_header`]), or
+/// else its own name.
+fn named_column(
+    table: &Table,
+    map: &crate::ColumnMap,
+    q: &Questionnaire,
+    name: &str,
+) -> Option<usize> {
+    given_header(map, q, name)
         .and_then(|h| table.column(h))
         .or_else(|| table.column(name))
+}
+
+/// Refuses a `--columns` name that is neither a named column of the responses nor an item
+/// code, and a header the file does not have.
+fn check_columns(map: &crate::ColumnMap, table: &Table, q: &Questionnaire) -> Result<()> {
+    const NAMED: [&str; 5] = [
+        "unit_code",
+        "applicant_id",
+        "stratum",
+        "disposition",
+        "officer_id",
+    ];
+    for (name, header) in map.pairs() {
+        if !NAMED.contains(&name) && !q.items.iter().any(|i| i == name) {
+            return Err(Error::setting(
+                "columns",
+                format!("{name}={header}"),
+                format!(
+                    "`{name}` is not a column of the responses: expected one of {} or an item \
+                     code of the questionnaire",
+                    NAMED.join(", ")
+                ),
+            ));
+        }
+        if table.column(header).is_none() {
+            return Err(Error::setting(
+                "columns",
+                format!("{name}={header}"),
+                format!("{} has no column `{header}` in its header", table.name()),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Each item's column: the one headed by its code, or else by its text (`[items]`), both
 /// compared after [`crate::text::fold`]. An item with neither is an error naming the codes
 /// missing and the header found.
-fn item_columns(table: &Table, q: &Questionnaire) -> Result<Vec<usize>> {
+fn item_columns(table: &Table, map: &crate::ColumnMap, q: &Questionnaire) -> Result<Vec<usize>> {
     let found: Vec<Option<usize>> = (0..q.items.len())
         .map(|k| {
             table
-                .column(&q.items[k])
+                .column(map.header(&q.items[k]))
                 .or_else(|| q.item_text(k).and_then(|t| table.column(t)))
         })
         .collect();
@@ -322,9 +381,22 @@ pub fn read_with(
     link: &Link<'_>,
     options: &ReadOptions,
 ) -> Result<ResponseData> {
-    let mut table = Table::open_hashed(path, sheet)?;
+    let map = &options.columns;
+    let key_name = match link {
+        Link::Sample(_) => "applicant_id",
+        Link::Population(_) => "unit_code",
+    };
+    let file_layout = crate::Layout {
+        sheet: sheet.map(String::from),
+        delimiter: options.delimiter,
+        header_row: options.header_row,
+    };
+    // The header is the row that holds the column linking the responses.
+    let wanted = [given_header(map, q, key_name).unwrap_or(key_name)];
+    let mut table = Table::open_layout(path, &file_layout, &wanted, true)?;
+    check_columns(map, &table, q)?;
     let file = table.name().to_string();
-    let item_cols = item_columns(&table, q)?;
+    let item_cols = item_columns(&table, map, q)?;
     // What messages call each item's column: its code, with the header when that differs.
     let item_label: Vec<String> = q
         .items
@@ -339,8 +411,8 @@ pub fn read_with(
             }
         })
         .collect();
-    let label_of = |name: &'static str| q.columns().header(name).unwrap_or(name).to_string();
-    let disposition_col = named_column(&table, q, "disposition");
+    let label_of = |name: &'static str| given_header(map, q, name).unwrap_or(name).to_string();
+    let disposition_col = named_column(&table, map, q, "disposition");
     let disposition_label = label_of("disposition");
     let mut answers: Vec<Vec<u8>> = vec![Vec::new(); q.items.len()];
     let mut stratum_names: Vec<String> = Vec::new();
@@ -483,20 +555,16 @@ pub fn read_with(
     }
     let mut auxiliary: Vec<Vec<String>> = vec![Vec::new(); options.auxiliary.len()];
 
-    let key_name = match link {
-        Link::Sample(_) => "applicant_id",
-        Link::Population(_) => "unit_code",
-    };
     let key_label = label_of(key_name);
-    let key_col = match named_column(&table, q, key_name) {
+    let key_col = match named_column(&table, map, q, key_name) {
         Some(c) => c,
         None => table.require(&[key_label.as_str()])?[0],
     };
-    let stratum_col = named_column(&table, q, "stratum");
+    let stratum_col = named_column(&table, map, q, "stratum");
     // With --population, the officer comes from the responses themselves.
     let response_officer_col = match link {
         Link::Sample(_) => None,
-        Link::Population(_) => table.column("officer_id"),
+        Link::Population(_) => named_column(&table, map, q, "officer_id"),
     };
     let mut officer_of_rows: Vec<u32> = Vec::new();
     let mut officer_names = Interner::default();

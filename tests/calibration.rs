@@ -65,7 +65,7 @@ fn calibrated_weights_agree_with_r() {
             &ReadOptions {
                 invalid_as_missing: false,
                 auxiliary: margins.columns(),
-                units: None,
+                ..ReadOptions::default()
             },
         )
         .unwrap();

@@ -190,6 +190,61 @@ fn a_forms_export_gives_exactly_the_indices_of_the_coded_answers() {
     csv_to_xlsx(&units_csv(), &ux);
     let xlsx_out = run(&fx, &q_forms, &["--units", p(&ux)], "forms-xlsx");
     assert_eq!(rows(&xlsx_out.join("indices.csv")), want, "from XLSX");
+    // The export saved by Excel as "CSV" with semicolons, below a title row.
+    let mut semi = csv::WriterBuilder::new()
+        .delimiter(b';')
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    let mut records = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(export.as_bytes());
+    let width = records.headers().unwrap().len();
+    let mut title = vec![String::new(); width];
+    title[0] = "KẾT QUẢ KHẢO SÁT SỰ HÀI LÒNG".into();
+    semi.write_record(&title).unwrap();
+    for r in records.records() {
+        semi.write_record(&r.unwrap()).unwrap();
+    }
+    let fs = dir.path("forms-semicolons.csv");
+    std::fs::write(&fs, semi.into_inner().unwrap()).unwrap();
+    let semi_out = run(&fs, &q_forms, &["--units", p(&units)], "forms-semi");
+    assert_eq!(
+        rows(&semi_out.join("indices.csv")),
+        want,
+        "from a semicolon export"
+    );
+    // The coded file with its unit under another header, mapped with --columns.
+    let renamed = coded.replacen("unit_code", "Mã đơn vị", 1);
+    assert_ne!(renamed, coded);
+    let cr = dir.write("coded-renamed.csv", &renamed);
+    let mapped = run(
+        &cr,
+        &q_coded,
+        &["--columns", "unit_code=Mã đơn vị"],
+        "coded-mapped",
+    );
+    assert_eq!(rows(&mapped.join("indices.csv")), want, "through --columns");
+    let json = std::fs::read_to_string(mapped.join("indices.json")).unwrap();
+    assert!(
+        json.contains("\"unit_code\": \"Mã đơn vị\""),
+        "the mapping is recorded"
+    );
+    let o = chiso(&[
+        "verify",
+        "--indices",
+        p(&mapped),
+        "--responses",
+        p(&cr),
+        "--questionnaire",
+        p(&q_coded),
+        "--population",
+        p(&pop),
+    ]);
+    assert!(
+        o.status.success(),
+        "verify re-runs with the mapping: {:?}",
+        text(&o)
+    );
     // Some estimates rest on answers, and the no-answer labels stayed out of n.
     assert!(got.iter().any(|r| &r[0] == "D" && !r[3].is_empty()));
     // The same flags, which now carry the units' groups.
