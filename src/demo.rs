@@ -746,6 +746,7 @@ pub fn run(req: &DemoRequest, observer: &mut dyn Observer) -> crate::Result<Demo
         layout: Default::default(),
         columns: ColumnMap::default(),
         window: Some(sample_req.design.window),
+        applicant_types: sample_req.design.applicant_types.clone(),
         settings: timeliness::TimelinessSettings::default(),
         max_rejected: crate::sample::DEFAULT_MAX_REJECTED,
         out: timeliness_dir.clone(),

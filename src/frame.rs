@@ -16,7 +16,8 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use crate::error::{CellProblem, Result};
 use crate::records::{
-    ApplicantType, Checked, DateMemo, DuplicateCopies, IdHashes, RecordLayout, id_hash,
+    ApplicantType, ApplicantTypes, Checked, DateMemo, DuplicateCopies, IdHashes, RecordLayout,
+    id_hash,
 };
 use crate::table::{Row, Table};
 use std::collections::hash_map::Entry;
@@ -144,14 +145,16 @@ impl Frame {
         self.strata.iter().map(Stratum::size).sum()
     }
 
-    /// Builds the frame from a records table. Rows are checked with `layout`; records returned
-    /// inside `window` (both ends included) are eligible.
+    /// Builds the frame from a records table. Rows are checked with `layout`, their
+    /// applicant types read with `types`; records returned inside `window` (both ends
+    /// included, by their day) are eligible.
     pub(crate) fn build(
         table: &mut Table,
         layout: &RecordLayout,
         window: (NaiveDate, NaiveDate),
+        types: &ApplicantTypes,
     ) -> Result<Frame> {
-        let (pass, ids) = scan(table, layout, window, None)?;
+        let (pass, ids) = scan(table, layout, window, types, None)?;
         // The duplicate check (a sort of the ids' hashes) runs beside the finishing of the
         // members, which is wasted only when a record id comes twice.
         let (frame, duplicated) = std::thread::scope(|scope| {
@@ -169,7 +172,9 @@ impl Frame {
         // without them, reporting each copy (the other rejections come out the same).
         drop(frame);
         table.rewind()?;
-        Ok(scan(table, layout, window, Some(&duplicated))?.0.finish())
+        Ok(scan(table, layout, window, types, Some(&duplicated))?
+            .0
+            .finish())
     }
 }
 
@@ -451,6 +456,7 @@ fn scan(
     table: &mut Table,
     layout: &RecordLayout,
     (from, to): (NaiveDate, NaiveDate),
+    types: &ApplicantTypes,
     skip: Option<&FxHashSet<u128>>,
 ) -> Result<(Pass, IdHashes)> {
     let mut pass = Pass::default();
@@ -476,7 +482,7 @@ fn scan(
         if let (Some(h), true) = (id_hash, first_pass) {
             ids.note(h, row, byte_len);
         }
-        let checked = layout.check_with(row, &mut dates).map_err(Box::new);
+        let checked = layout.check_with(row, &mut dates, types).map_err(Box::new);
         let eligible = match &checked {
             Ok(c) if c.returned.is_some_and(|r| from <= r && r <= to) => {
                 layout.stratum_key(row, c, &mut key);

@@ -691,14 +691,12 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
         }
         Command::Timeliness(a) => {
             let _held = chiso::lock_output(&a.out)?;
+            let design = a.design.map(|d| Design::load(&d)).transpose()?;
             let req = timeliness::TimelinessRequest {
                 settings: timeliness::TimelinessSettings::new(a.late_ceiling)?,
                 max_rejected: a.max_rejected,
-                window: a
-                    .design
-                    .map(|d| Design::load(&d))
-                    .transpose()?
-                    .map(|d| d.window),
+                window: design.as_ref().map(|d| d.window),
+                applicant_types: design.map(|d| d.applicant_types).unwrap_or_default(),
                 columns: ColumnMap::parse_all(&a.columns)?,
                 records: a.records,
                 layout: a.csv.with_sheet(a.sheet),

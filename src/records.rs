@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveTime};
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 use std::collections::hash_map::Entry;
@@ -232,22 +232,12 @@ pub enum ApplicantType {
 }
 
 impl ApplicantType {
-    /// Reads the accepted spellings (any letter case); `None` if it is none of them.
+    /// Reads the default spellings ([`ApplicantTypes::default`]); `None` if it is none of
+    /// them.
     pub fn parse(s: &str) -> Option<ApplicantType> {
-        match s {
-            "citizen" => return Some(ApplicantType::Citizen),
-            "organization" => return Some(ApplicantType::Organization),
-            _ => {}
-        }
-        match s.to_lowercase().as_str() {
-            "citizen" | "individual" | "person" | "ca_nhan" | "cá nhân" | "canhan" => {
-                Some(ApplicantType::Citizen)
-            }
-            "organization" | "organisation" | "org" | "to_chuc" | "tổ chức" | "tochuc" => {
-                Some(ApplicantType::Organization)
-            }
-            _ => None,
-        }
+        static DEFAULTS: std::sync::LazyLock<ApplicantTypes> =
+            std::sync::LazyLock::new(ApplicantTypes::default);
+        DEFAULTS.parse(s)
     }
 
     /// The canonical spelling.
@@ -265,46 +255,251 @@ impl fmt::Display for ApplicantType {
     }
 }
 
-/// Parses `YYYY-MM-DD` or `DD/MM/YYYY` (day and month of one or two digits in the second form).
-/// A time of day after a space or `T` is ignored.
+/// The spellings of the applicant types that a design without `[applicant_types]` reads
+/// (`docs/contract.md` §4), besides the canonical `citizen` and `organization`: English and
+/// unaccented forms, and what Vietnamese offices write. A household business (hộ kinh doanh)
+/// is registered by a person or a household and has no legal personality: read as a
+/// citizen (a design may list it under `organization`).
+pub const DEFAULT_CITIZEN: [&str; 9] = [
+    "individual",
+    "person",
+    "ca_nhan",
+    "canhan",
+    "cá nhân",
+    "công dân",
+    "người dân",
+    "hộ gia đình",
+    "hộ kinh doanh",
+];
+
+/// The spellings read as `organization` by default ([`DEFAULT_CITIZEN`]).
+pub const DEFAULT_ORGANIZATION: [&str; 11] = [
+    "organisation",
+    "org",
+    "to_chuc",
+    "tochuc",
+    "tổ chức",
+    "doanh nghiệp",
+    "công ty",
+    "hợp tác xã",
+    "cơ quan",
+    "cơ quan nhà nước",
+    "đơn vị sự nghiệp",
+];
+
+/// How the `applicant_type` cells are read: each spelling, after [`crate::text::fold`]
+/// (NFC, trimmed, spacing, lower case), to its type. The canonical `citizen` and
+/// `organization` are always read; the other spellings are a design's `[applicant_types]`,
+/// or [`DEFAULT_CITIZEN`] and [`DEFAULT_ORGANIZATION`].
+///
+/// ```
+/// use chiso::records::{ApplicantType, ApplicantTypes};
+/// let types = ApplicantTypes::default();
+/// assert_eq!(types.parse("  CÔNG  dân"), Some(ApplicantType::Citizen));
+/// assert_eq!(types.parse("Doanh nghiệp"), Some(ApplicantType::Organization));
+/// let mine = ApplicantTypes::new(&["Cá nhân"], &["Hộ kinh doanh"]).unwrap();
+/// assert_eq!(mine.parse("hộ kinh doanh"), Some(ApplicantType::Organization));
+/// assert_eq!(mine.parse("Công dân"), None);
+/// assert!(ApplicantTypes::new(&["Tổ chức"], &["TỔ CHỨC"]).is_err());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApplicantTypes {
+    by_fold: FxHashMap<String, ApplicantType>,
+}
+
+impl Default for ApplicantTypes {
+    fn default() -> ApplicantTypes {
+        ApplicantTypes::new(&DEFAULT_CITIZEN, &DEFAULT_ORGANIZATION).expect("distinct defaults")
+    }
+}
+
+impl ApplicantTypes {
+    /// The spellings `citizen` and `organization` read as each type (besides the canonical
+    /// words). Refused, with the reason: an empty spelling, or one that is in both lists
+    /// once folded (the canonical word of the other type included).
+    pub fn new<S: AsRef<str>>(
+        citizen: &[S],
+        organization: &[S],
+    ) -> std::result::Result<ApplicantTypes, String> {
+        let both = [
+            (ApplicantType::Citizen, citizen),
+            (ApplicantType::Organization, organization),
+        ];
+        // The canonical words first, so that one listed under the other type is refused.
+        let mut by_fold: FxHashMap<String, ApplicantType> = both
+            .iter()
+            .map(|&(t, _)| (t.as_str().to_string(), t))
+            .collect();
+        for (t, list) in both {
+            for s in list {
+                let s = s.as_ref();
+                let folded = crate::text::fold(s);
+                if folded.is_empty() {
+                    return Err(format!("an empty spelling in `{t}`"));
+                }
+                match by_fold.insert(folded.into_owned(), t) {
+                    Some(other) if other != t => {
+                        return Err(format!(
+                            "{s:?} is in both `citizen` and `organization` (spellings are \
+                             compared after Unicode NFC, spacing and letter case)"
+                        ));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Ok(ApplicantTypes { by_fold })
+    }
+
+    /// The type `s` is a spelling of, if any.
+    pub fn parse(&self, s: &str) -> Option<ApplicantType> {
+        match s {
+            "citizen" => return Some(ApplicantType::Citizen),
+            "organization" => return Some(ApplicantType::Organization),
+            _ => {}
+        }
+        self.by_fold.get(crate::text::fold(s).as_ref()).copied()
+    }
+}
+
+/// A date with the time of day written with it, if any: what a date cell of the records holds
+/// ([`parse_stamp`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Stamp {
+    /// The day.
+    pub date: NaiveDate,
+    /// The time of day, when the cell has one.
+    pub time: Option<NaiveTime>,
+}
+
+/// The forms of a date, for messages.
+pub const DATE_FORMS: &str = "a date such as 2025-03-15, 15/03/2025, 15-03-2025 or 15.03.2025, \
+                              optionally with a time such as 17:30";
+
+/// Parses a date with its time of day, if any (`docs/draw-algorithm.md` §2):
+///
+/// - the date `YYYY-MM-DD`, or `DD/MM/YYYY`, `DD-MM-YYYY` or `DD.MM.YYYY` (day and month of
+///   one or two digits, the same separator twice);
+/// - optionally a time of day `H:MM`, `H:MM:SS` or `H:MM:SS.fraction` (24-hour, the hour of
+///   one or two digits, up to nine digits of a fraction of a second) after the date and one
+///   space (or a `T`, after `YYYY-MM-DD` only, as ISO 8601 writes it), or before the date and
+///   one space (`17:30 15/03/2025`, as some one-stop software writes it).
+///
+/// Digits are ASCII digits. Nothing else is a date: not `24:00`, not a minute or second of 60,
+/// not a time zone, not two spaces.
+///
+/// ```
+/// use chiso::records::parse_stamp;
+/// let s = parse_stamp("17:30 15/03/2025").unwrap();
+/// assert_eq!(s, parse_stamp("2025-03-15T17:30:00").unwrap());
+/// assert_eq!(s.time.unwrap().to_string(), "17:30:00");
+/// assert_eq!(parse_stamp("15.03.2025").unwrap().time, None);
+/// assert!(parse_stamp("2025-03-15 24:00").is_none());
+/// ```
+pub fn parse_stamp(s: &str) -> Option<Stamp> {
+    stamp_of(s.as_bytes())
+}
+
+/// [`parse_stamp`] of the bytes of a text.
+fn stamp_of(b: &[u8]) -> Option<Stamp> {
+    let (date, time) = split_stamp(b)?;
+    let time = match time {
+        Some(t) => Some(parse_time(t)?),
+        None => None,
+    };
+    Some(Stamp {
+        date: parse_day(date)?,
+        time,
+    })
+}
+
+/// Parses a date of [`parse_stamp`]'s forms and keeps its day: a time of day, if any, is
+/// checked and dropped.
 ///
 /// ```
 /// use chiso::records::parse_date;
 /// assert_eq!(parse_date("2024-09-30"), parse_date("30/9/2024"));
+/// assert_eq!(parse_date("30-09-2024"), parse_date("30.09.2024"));
 /// assert_eq!(parse_date("2024-09-30 14:05:00"), parse_date("2024-09-30"));
 /// assert!(parse_date("2024-02-30").is_none());
+/// assert!(parse_date("2024-09-30 25:00").is_none());
 /// ```
 pub fn parse_date(s: &str) -> Option<NaiveDate> {
-    // Byte-level: this runs three times per record.
-    let b = s.as_bytes();
-    let end = b
-        .iter()
-        .position(|&c| c == b' ' || c == b'T')
-        .unwrap_or(b.len());
-    let d = &b[..end];
-    let num = |p: &[u8], min: usize, max: usize| -> Option<u32> {
-        if !(min..=max).contains(&p.len()) {
-            return None;
-        }
-        p.iter().try_fold(0u32, |acc, &c| {
-            c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
-        })
+    parse_stamp(s).map(|s| s.date)
+}
+
+/// The date part and the time part of a date text, by the first space or `T`.
+fn split_stamp(b: &[u8]) -> Option<(&[u8], Option<&[u8]>)> {
+    let Some(at) = b.iter().position(|&c| c == b' ' || c == b'T') else {
+        return Some((b, None));
     };
+    let (left, right) = (&b[..at], &b[at + 1..]);
+    if b[at] == b'T' {
+        // Only after YYYY-MM-DD.
+        let iso = left.len() == 10 && left[4] == b'-' && left[7] == b'-';
+        iso.then_some((left, Some(right)))
+    } else if left.contains(&b':') {
+        Some((right, Some(left)))
+    } else {
+        Some((left, Some(right)))
+    }
+}
+
+/// The number written by the ASCII digits `p`, of `min` to `max` of them.
+fn digits(p: &[u8], min: usize, max: usize) -> Option<u32> {
+    if !(min..=max).contains(&p.len()) {
+        return None;
+    }
+    p.iter().try_fold(0u32, |acc, &c| {
+        c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+    })
+}
+
+/// The day of a date part: `YYYY-MM-DD`, `D/M/YYYY`, `D-M-YYYY` or `D.M.YYYY`.
+fn parse_day(d: &[u8]) -> Option<NaiveDate> {
+    // Byte-level: this runs three times per record (less the texts a `DateMemo` remembers).
     let (y, m, day) = if d.len() == 10 && d[4] == b'-' && d[7] == b'-' {
         (
-            num(&d[..4], 4, 4)?,
-            num(&d[5..7], 2, 2)?,
-            num(&d[8..], 2, 2)?,
+            digits(&d[..4], 4, 4)?,
+            digits(&d[5..7], 2, 2)?,
+            digits(&d[8..], 2, 2)?,
         )
     } else {
-        let mut parts = d.split(|&c| c == b'/');
+        let sep = *d.iter().find(|c| !c.is_ascii_digit())?;
+        if !matches!(sep, b'/' | b'-' | b'.') {
+            return None;
+        }
+        let mut parts = d.split(|&c| c == sep);
         let (day, m, y) = (parts.next()?, parts.next()?, parts.next()?);
         if parts.next().is_some() {
             return None;
         }
-        (num(y, 4, 4)?, num(m, 1, 2)?, num(day, 1, 2)?)
+        (digits(y, 4, 4)?, digits(m, 1, 2)?, digits(day, 1, 2)?)
     };
     NaiveDate::from_ymd_opt(y as i32, m, day)
+}
+
+/// A time of day `H:MM`, `H:MM:SS` or `H:MM:SS.fraction`, 24-hour.
+fn parse_time(t: &[u8]) -> Option<NaiveTime> {
+    let (hms, fraction) = match t.iter().position(|&c| c == b'.') {
+        Some(at) => (&t[..at], Some(&t[at + 1..])),
+        None => (t, None),
+    };
+    let mut parts = hms.split(|&c| c == b':');
+    let (h, m, s) = (parts.next()?, parts.next()?, parts.next());
+    if parts.next().is_some() || (fraction.is_some() && s.is_none()) {
+        return None;
+    }
+    let (h, m) = (digits(h, 1, 2)?, digits(m, 2, 2)?);
+    let s = s.map_or(Some(0), |s| digits(s, 2, 2))?;
+    let nanos = match fraction {
+        Some(f) => digits(f, 1, 9)? * 10u32.pow(9 - f.len() as u32),
+        None => 0,
+    };
+    if h > 23 || m > 59 || s > 59 {
+        return None;
+    }
+    NaiveTime::from_hms_nano_opt(h, m, s, nanos)
 }
 
 /// Dates already read, by their text ([`parse_date`] of the same text gives the same
@@ -335,7 +530,8 @@ impl Default for DateMemo {
 }
 
 impl DateMemo {
-    /// Texts longer than this (dates with a time of day) are parsed each time.
+    /// Texts longer than this (dates with a time of day) are split, and their date part
+    /// remembered.
     const KEY: usize = 11;
     /// A power of two.
     const SLOTS: usize = 4096;
@@ -343,8 +539,38 @@ impl DateMemo {
     /// [`parse_date`] of `s`.
     pub fn parse(&mut self, s: &str) -> Option<NaiveDate> {
         let b = s.as_bytes();
-        if b.is_empty() || b.len() > Self::KEY {
-            return parse_date(s);
+        if b.len() > Self::KEY {
+            return self.stamp(s).map(|s| s.date);
+        }
+        self.day(b)
+    }
+
+    /// [`parse_stamp`] of `s`: its date part through the memo, a time of day read each time.
+    pub fn stamp(&mut self, s: &str) -> Option<Stamp> {
+        let b = s.as_bytes();
+        if b.len() <= Self::KEY {
+            // Too short for a date with a time of day (13 bytes at the least).
+            return self.day(b).map(|date| Stamp { date, time: None });
+        }
+        let (date, time) = split_stamp(b)?;
+        let time = match time {
+            Some(t) => Some(parse_time(t)?),
+            None => None,
+        };
+        if date.len() > Self::KEY {
+            return None;
+        }
+        Some(Stamp {
+            date: self.day(date)?,
+            time,
+        })
+    }
+
+    /// The date that the text `b`, of at most [`DateMemo::KEY`] bytes, reads as: one without
+    /// a time of day, since a time does not fit in so few bytes.
+    fn day(&mut self, b: &[u8]) -> Option<NaiveDate> {
+        if b.is_empty() {
+            return None;
         }
         let (low, high) = Self::key(b);
         // Two places for each text, its slot and the one next to it: the latest text read
@@ -356,7 +582,7 @@ impl DateMemo {
                 return r.date;
             }
         }
-        let date = parse_date(s);
+        let date = stamp_of(b).map(|s| s.date);
         self.slots[slot ^ 1] = self.slots[slot];
         self.slots[slot] = Remembered { low, high, date };
         date
@@ -555,18 +781,21 @@ impl RecordLayout {
     /// The checks of section 2 of `docs/draw-algorithm.md` after [`RecordLayout::check_shape`],
     /// other than the duplicate `record_id` check, which needs the whole file; the dates are
     /// read through `dates` (a pass over many rows keeps one).
+    /// `types` reads the `applicant_type` cells.
     pub(crate) fn check_with(
         &self,
         row: &Row<'_>,
         dates: &mut DateMemo,
+        types: &ApplicantTypes,
     ) -> std::result::Result<Checked, CellProblem> {
-        self.check_by(row, |s| dates.parse(s))
+        self.check_by(row, |s| dates.parse(s), types)
     }
 
     fn check_by(
         &self,
         row: &Row<'_>,
         mut read_date: impl FnMut(&str) -> Option<NaiveDate>,
+        types: &ApplicantTypes,
     ) -> std::result::Result<Checked, CellProblem> {
         if row.get(self.record_id).is_empty() {
             return Err(self.problem(row, self.record_id, "record_id is empty"));
@@ -584,9 +813,9 @@ impl RecordLayout {
             if v.is_empty() {
                 return Ok(None);
             }
-            read_date(v).map(Some).ok_or_else(|| {
-                self.problem(row, col, "not a date: expected YYYY-MM-DD or DD/MM/YYYY")
-            })
+            read_date(v)
+                .map(Some)
+                .ok_or_else(|| self.problem(row, col, format!("not a date: expected {DATE_FORMS}")))
         };
         let returned = date(self.returned_date)?;
         for col in [self.received_date, self.due_date].into_iter().flatten() {
@@ -594,11 +823,12 @@ impl RecordLayout {
         }
         let applicant_type = match self.applicant_type {
             Some(col) if !row.get(col).is_empty() => {
-                Some(ApplicantType::parse(row.get(col)).ok_or_else(|| {
+                Some(types.parse(row.get(col)).ok_or_else(|| {
                     self.problem(
                         row,
                         col,
-                        "unknown applicant_type: expected citizen or organization",
+                        "unknown applicant_type: expected citizen or organization, or a \
+                         spelling of one ([applicant_types] of the design)",
                     )
                 })?)
             }
@@ -795,14 +1025,25 @@ mod tests {
     }
 
     #[test]
-    fn dates_in_both_forms_and_nothing_else() {
+    fn dates_in_their_forms_and_nothing_else() {
         let d = NaiveDate::from_ymd_opt(2024, 3, 5);
         for ok in [
             "2024-03-05",
             "05/03/2024",
             "5/3/2024",
+            "05-03-2024",
+            "5-3-2024",
+            "05.03.2024",
+            "5.3.2024",
             "2024-03-05T08:00",
             "05/03/2024 08:00:00",
+            "05.03.2024 8:00",
+            "8:00 05-03-2024",
+            "17:30:59 2024-03-05",
+            "2024-03-05 17:30:00.000",
+            "2024-03-05T17:30:00.123456789",
+            "2024-03-05 0:00",
+            "2024-03-05 23:59:59",
         ] {
             assert_eq!(parse_date(ok), d, "{ok}");
         }
@@ -812,8 +1053,38 @@ mod tests {
             "2024-03-5",
             "24-03-05",
             "2024/03/05",
-            "05-03-2024",
+            "2024.03.05",
+            "05/03-2024",
+            "05.03/2024",
+            "05-03.2024",
             "05/03/24",
+            "05,03,2024",
+            "05 03 2024",
+            // Times that are not times of day, or not written as one.
+            "2024-03-05 24:00",
+            "2024-03-05 23:60",
+            "2024-03-05 23:59:60",
+            "2024-03-05 123:00",
+            "2024-03-05 08:0",
+            "2024-03-05 08",
+            "2024-03-05 08:00:0",
+            "2024-03-05 08:00.5",
+            "2024-03-05 08:00:00.",
+            "2024-03-05 08:00:00.1234567890",
+            "2024-03-05 08:00:00:00",
+            "2024-03-05 08:00 ",
+            "2024-03-05  08:00",
+            "2024-03-05 08:00Z",
+            "2024-03-05T08:00+07:00",
+            "2024-03-05 8h30",
+            "2024-03-05 08:00 SA",
+            "2024-03-05T",
+            "2024-03-05 ",
+            "05/03/2024T08:00",
+            "08:00T2024-03-05",
+            "08:00 2024-03-05 09:00",
+            "08:00 2024-03-05T09:00",
+            "08:00",
             "005/03/2024",
             "2024-02-30",
             "31/04/2024",
@@ -822,8 +1093,28 @@ mod tests {
             "05/03/2024/1",
             "+024-03-05",
             "٢٠٢٤-03-05",
+            "2024-03-05 ٠٨:00",
         ] {
             assert_eq!(parse_date(bad), None, "{bad:?}");
+            assert_eq!(parse_stamp(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_time_of_day_is_kept_with_its_date() {
+        let t = |h, m, s, n| Some(NaiveTime::from_hms_nano_opt(h, m, s, n).unwrap());
+        let d = NaiveDate::from_ymd_opt(2025, 3, 15).unwrap();
+        for (text, time) in [
+            ("2025-03-15", None),
+            ("15.03.2025", None),
+            ("2025-03-15 17:30", t(17, 30, 0, 0)),
+            ("2025-03-15T17:30:05", t(17, 30, 5, 0)),
+            ("15/03/2025 7:05", t(7, 5, 0, 0)),
+            ("17:30 15/03/2025", t(17, 30, 0, 0)),
+            ("2025-03-15 17:30:00.25", t(17, 30, 0, 250_000_000)),
+            ("15-3-2025 00:00:00", t(0, 0, 0, 0)),
+        ] {
+            assert_eq!(parse_stamp(text), Some(Stamp { date: d, time }), "{text}");
         }
     }
 
@@ -834,6 +1125,17 @@ mod tests {
             "2024-03-05",
             "05/03/2024",
             "5/3/2024",
+            "05-03-2024",
+            "5.3.2024",
+            "2024-03-05T17:30",
+            "17:30 05/03/2024",
+            "17:30 05/03/2024x",
+            "24:00 05/03/2024",
+            "2024-03-05 24:00",
+            "2024-03-05 17:30:00.000",
+            "2024-03-05 17:30:00.000000000000",
+            "2024-03-05T",
+            "2024-03-0517:30 5",
             "2024-02-30",
             "x",
             "",
@@ -851,6 +1153,7 @@ mod tests {
         for _ in 0..3 {
             for t in texts {
                 assert_eq!(memo.parse(t), parse_date(t), "{t:?}");
+                assert_eq!(memo.stamp(t), parse_stamp(t), "{t:?}");
             }
         }
         // Three years of dates, as both forms write them, spread over the table (a poor hash
@@ -877,6 +1180,17 @@ mod tests {
         for d in 0..5000u32 {
             let t = format!("{}/{}/20{:02}", 1 + d % 28, 1 + d % 12, d % 100);
             assert_eq!(memo.parse(&t), parse_date(&t), "{t:?}");
+            let sep = ["-", ".", "/"][d as usize % 3];
+            let t = format!(
+                "{}{sep}{}{sep}20{:02} {}:{:02}",
+                1 + d % 31,
+                1 + d % 13,
+                d % 100,
+                d % 25,
+                d % 61
+            );
+            assert_eq!(memo.stamp(&t), parse_stamp(&t), "{t:?}");
+            assert_eq!(memo.parse(&t), parse_date(&t), "{t:?}");
         }
     }
 
@@ -891,6 +1205,62 @@ mod tests {
             Some(ApplicantType::Organization)
         );
         assert_eq!(ApplicantType::parse("company"), None);
+        // What offices write, in any case, spacing and Unicode form.
+        let nfd = "Ca\u{0301} nha\u{0302}n"; // "Cá nhân" decomposed
+        for (text, t) in [
+            ("Công dân", ApplicantType::Citizen),
+            (" HỘ  KINH DOANH ", ApplicantType::Citizen),
+            (nfd, ApplicantType::Citizen),
+            ("Doanh nghiệp", ApplicantType::Organization),
+            ("Hợp tác xã", ApplicantType::Organization),
+            ("CƠ QUAN NHÀ NƯỚC", ApplicantType::Organization),
+            ("Tổ\u{a0}chức", ApplicantType::Organization),
+        ] {
+            assert_eq!(ApplicantType::parse(text), Some(t), "{text:?}");
+        }
+        for (t, list) in [
+            (ApplicantType::Citizen, &DEFAULT_CITIZEN[..]),
+            (ApplicantType::Organization, &DEFAULT_ORGANIZATION[..]),
+        ] {
+            for s in list {
+                assert_eq!(ApplicantType::parse(s), Some(t), "{s}");
+                // Every default is written folded.
+                assert_eq!(crate::text::fold(s), *s);
+            }
+        }
+    }
+
+    #[test]
+    fn applicant_types_of_a_design_replace_the_defaults() {
+        let types = ApplicantTypes::new(&["Công dân"], &["Hộ kinh doanh", "Doanh nghiệp"]).unwrap();
+        assert_eq!(
+            types.parse("hộ kinh doanh"),
+            Some(ApplicantType::Organization)
+        );
+        assert_eq!(types.parse("CÔNG DÂN"), Some(ApplicantType::Citizen));
+        // The canonical words always; the defaults not.
+        assert_eq!(
+            types.parse("Organization"),
+            Some(ApplicantType::Organization)
+        );
+        assert_eq!(types.parse("citizen"), Some(ApplicantType::Citizen));
+        assert_eq!(types.parse("Cá nhân"), None);
+        // One spelling for both types, once folded; a canonical word under the other type; an
+        // empty spelling.
+        let none: [&str; 0] = [];
+        for (citizen, organization) in [
+            (&["Tổ chức"][..], &[" tổ  CHỨC"][..]),
+            (&["organization"][..], &none[..]),
+            (&none[..], &["Citizen"][..]),
+            (&["  "][..], &none[..]),
+        ] {
+            assert!(
+                ApplicantTypes::new(citizen, organization).is_err(),
+                "{citizen:?} {organization:?}"
+            );
+        }
+        // The same spelling twice in one list is no conflict.
+        assert!(ApplicantTypes::new(&["Cá nhân", "cá nhân"], &none).is_ok());
     }
 
     #[test]

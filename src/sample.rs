@@ -256,7 +256,7 @@ pub(crate) fn read_records(
             }),
             other => crate::Error::from(other),
         })?;
-    let frame = Frame::build(&mut table, &layout, design.window)?;
+    let frame = Frame::build(&mut table, &layout, design.window, &design.applicant_types)?;
     Ok((table, layout, frame))
 }
 

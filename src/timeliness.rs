@@ -4,11 +4,15 @@
 //! These are counts of the whole population of records, not estimates: there is no sampling
 //! error. A record is
 //!
-//! - **early** when its `returned_date` is before its `due_date`,
-//! - **on time** when it is the due date itself,
-//! - **late** when it is after the due date,
+//! - **early** when it is returned on a day before the day of its `due_date`,
+//! - **on time** when it is returned on the due day, by the due time,
+//! - **late** when it is returned after the due day, or on the due day after the due time.
 //!
-//! comparing calendar days (a time of day is ignored, as everywhere in chiso). A record without
+//! A time of day counts where both dates have one: returned at 17:30 on a day due at 16:00 is
+//! late, at 15:00 on time. A due date without a time means the end of its day (returned at
+//! any time that day is on time); a returned date without a time, on a day due at a time, is
+//! on time (the day is all it says). Early is a matter of days: returned at 09:00 on a day due
+//! at 16:00 is on time, not early ([`classify`]). A record without
 //! a returned date (not yet returned) or without a due date cannot be classified: it is counted
 //! in `not_returned` or `no_due_date` of its unit and officer, and left out of the shares'
 //! denominator `records`, never dropped silently. With a design, only records returned inside
@@ -32,7 +36,9 @@ use serde::Serialize;
 
 use crate::error::{CellProblem, Error, Result};
 use crate::output::Staged;
-use crate::records::{ColumnMap, DateMemo, DuplicateCopies, IdHashes, RecordLayout, id_hash};
+use crate::records::{
+    ApplicantTypes, ColumnMap, DateMemo, DuplicateCopies, IdHashes, RecordLayout, Stamp, id_hash,
+};
 use crate::table::{Row, Table};
 
 pub use crate::files::timeliness::{Tally, TimelinessRow};
@@ -66,14 +72,40 @@ impl TimelinessSettings {
     }
 }
 
+/// Whether a record returned at `returned` and due at `due` is early (`Less`), on time
+/// (`Equal`) or late (`Greater`), by the rules of the module documentation.
+///
+/// ```
+/// use std::cmp::Ordering::{Equal, Greater, Less};
+/// use chiso::records::parse_stamp;
+/// use chiso::timeliness::classify;
+/// let at = |r: &str, d: &str| classify(parse_stamp(r).unwrap(), parse_stamp(d).unwrap());
+/// assert_eq!(at("2025-03-15 17:30", "2025-03-15 16:00"), Greater);
+/// assert_eq!(at("2025-03-15 15:00", "2025-03-15 16:00"), Equal);
+/// assert_eq!(at("2025-03-15 23:59", "15/03/2025"), Equal); // due: the end of the day
+/// assert_eq!(at("15/03/2025", "2025-03-15 16:00"), Equal); // returned: the day only
+/// assert_eq!(at("2025-03-14 18:00", "2025-03-15 08:00"), Less);
+/// assert_eq!(at("2025-03-16 07:00", "15/03/2025"), Greater);
+/// ```
+pub fn classify(returned: Stamp, due: Stamp) -> std::cmp::Ordering {
+    use std::cmp::Ordering::{Equal, Greater};
+    match returned.date.cmp(&due.date) {
+        Equal => match (returned.time, due.time) {
+            (Some(r), Some(d)) if r > d => Greater,
+            _ => Equal,
+        },
+        other => other,
+    }
+}
+
 impl Tally {
-    fn add(&mut self, returned: Option<NaiveDate>, due: Option<NaiveDate>) {
+    fn add(&mut self, returned: Option<Stamp>, due: Option<Stamp>) {
         match (returned, due) {
             (None, _) => self.not_returned += 1,
             (Some(_), None) => self.no_due_date += 1,
             (Some(r), Some(d)) => {
                 self.records += 1;
-                match r.cmp(&d) {
+                match classify(r, d) {
                     std::cmp::Ordering::Less => self.early += 1,
                     std::cmp::Ordering::Equal => self.on_time += 1,
                     std::cmp::Ordering::Greater => self.late += 1,
@@ -119,8 +151,8 @@ pub struct Timeliness {
 
 /// What the parsing thread finds out about an accepted row.
 struct Prepared {
-    returned: Option<NaiveDate>,
-    due: Option<NaiveDate>,
+    returned: Option<Stamp>,
+    due: Option<Stamp>,
     id_hash: u128,
 }
 
@@ -134,10 +166,11 @@ struct Pass {
 }
 
 /// Reads the records file and counts early, on-time and late records. `window`, when given,
-/// keeps the records returned inside it (both ends included).
+/// keeps the records returned inside it (both ends included, by the returned day); `types`
+/// reads the `applicant_type` cells (the design's, or [`ApplicantTypes::default`]).
 ///
 /// ```
-/// use chiso::records::ColumnMap;
+/// use chiso::records::{ApplicantTypes, ColumnMap};
 /// use chiso::timeliness::{compute, TimelinessSettings};
 ///
 /// # fn main() -> chiso::Result<()> {
@@ -146,7 +179,8 @@ struct Pass {
 /// std::fs::write(&path, "record_id,unit_code,applicant_id,returned_date,due_date\n\
 ///     R1,XA01,A,2024-03-01,2024-03-04\nR2,XA01,B,2024-03-05,2024-03-04\nR3,XA01,C,2024-03-05,\n").unwrap();
 /// let layout = chiso::Layout::default();
-/// let t = compute(&path, &layout, &ColumnMap::default(), None, TimelinessSettings::default())?;
+/// let types = ApplicantTypes::default();
+/// let t = compute(&path, &layout, &ColumnMap::default(), None, &types, TimelinessSettings::default())?;
 /// let all = t.all();
 /// assert_eq!((all.records, all.early, all.late, all.no_due_date), (2, 1, 1, 1));
 /// assert_eq!(all.pct(all.late), Some(50.0));
@@ -158,16 +192,22 @@ pub fn compute(
     file_layout: &crate::Layout,
     columns: &ColumnMap,
     window: Option<(NaiveDate, NaiveDate)>,
+    types: &ApplicantTypes,
     settings: TimelinessSettings,
 ) -> Result<Timeliness> {
     // The header is the row that holds the required columns, under their mapped names.
     let wanted = crate::records::REQUIRED.map(|c| columns.header(c));
     let mut table = Table::open_layout(records, file_layout, &wanted, false)?;
     let layout = RecordLayout::new(table.name(), table.headers(), columns, &[])?;
-    let (mut pass, duplicated) = scan(&mut table, &layout, columns, window, None)?;
+    let scope = Scope {
+        columns,
+        window,
+        types,
+    };
+    let (mut pass, duplicated) = scan(&mut table, &layout, &scope, None)?;
     if !duplicated.is_empty() {
         table.rewind()?;
-        pass = scan(&mut table, &layout, columns, window, Some(&duplicated))?.0;
+        pass = scan(&mut table, &layout, &scope, Some(&duplicated))?.0;
     }
     pass.counts.rejected = pass.rejections.len() as u64;
     let ceiling = settings.late_ceiling_pct;
@@ -192,15 +232,22 @@ pub fn compute(
     })
 }
 
+/// What a pass reads the rows with.
+struct Scope<'a> {
+    columns: &'a ColumnMap,
+    window: Option<(NaiveDate, NaiveDate)>,
+    types: &'a ApplicantTypes,
+}
+
 /// One pass over the rows; returns it and the hashes of the duplicated record ids (first
 /// pass, `skip` = `None`). With `skip`, every copy of those ids is rejected.
 fn scan(
     table: &mut Table,
     layout: &RecordLayout,
-    columns: &ColumnMap,
-    window: Option<(NaiveDate, NaiveDate)>,
+    scope: &Scope<'_>,
     skip: Option<&FxHashSet<u128>>,
 ) -> Result<(Pass, FxHashSet<u128>)> {
+    let (columns, window) = (scope.columns, scope.window);
     let officer_col = layout.find(columns, "officer_id");
     let due_col = layout.find(columns, "due_date");
     let mut pass = Pass::default();
@@ -217,7 +264,7 @@ fn scan(
         }
         let checked = layout
             .check_shape(row)
-            .and_then(|()| layout.check_with(row, &mut dates));
+            .and_then(|()| layout.check_with(row, &mut dates, scope.types));
         Some(checked.and_then(|c| {
             if row.get(layout.unit_code).is_empty() {
                 return Err(layout.problem(row, layout.unit_code, "unit_code is empty"));
@@ -226,10 +273,14 @@ fn scan(
             if skip.is_none() {
                 ids.note(h, row, byte_len);
             }
+            // Both were checked to be dates (the returned date is one when `c.returned` is);
+            // read again with their times of day.
+            let returned = c
+                .returned
+                .and_then(|_| dates.stamp(row.get(layout.returned_date)));
             Ok(Prepared {
-                returned: c.returned,
-                // The due date was checked to be a date or empty.
-                due: due_col.and_then(|c| dates.parse(row.get(c))),
+                returned,
+                due: due_col.and_then(|c| dates.stamp(row.get(c))),
                 id_hash: h,
             })
         }))
@@ -259,7 +310,7 @@ fn scan(
             return Ok(());
         }
         if let (Some(r), Some((from, to))) = (returned, window)
-            && (r < from || r > to)
+            && (r.date < from || r.date > to)
         {
             pass.counts.outside_window += 1;
             return Ok(());
@@ -334,6 +385,8 @@ pub struct TimelinessRequest {
     pub columns: ColumnMap,
     /// Only records returned inside this window count (a design's window), when given.
     pub window: Option<(NaiveDate, NaiveDate)>,
+    /// How the `applicant_type` cells are read (a design's, or the defaults).
+    pub applicant_types: ApplicantTypes,
     /// The late ceiling.
     pub settings: TimelinessSettings,
     /// The largest share of rejected rows (0–1) accepted
@@ -359,6 +412,7 @@ pub fn run(req: &TimelinessRequest) -> Result<(Timeliness, Vec<PathBuf>)> {
         &req.layout,
         &req.columns,
         req.window,
+        &req.applicant_types,
         req.settings,
     )?;
     let file = req.records.display().to_string();
@@ -409,8 +463,8 @@ impl Timeliness {
 mod tests {
     use super::*;
 
-    fn d(s: &str) -> Option<NaiveDate> {
-        crate::records::parse_date(s)
+    fn d(s: &str) -> Option<Stamp> {
+        crate::records::parse_stamp(s)
     }
 
     #[test]
@@ -435,6 +489,41 @@ mod tests {
         );
         assert_eq!(t.pct(t.late), Some(50.0));
         assert_eq!(Tally::default().pct(0), None);
+    }
+
+    #[test]
+    fn a_time_of_day_counts_where_both_dates_have_one() {
+        use std::cmp::Ordering::{Equal, Greater, Less};
+        for (returned, due, want) in [
+            // Both with a time.
+            ("2025-03-15 17:30", "2025-03-15 16:00", Greater),
+            ("17:30 15/03/2025", "15/03/2025 16:00", Greater),
+            ("2025-03-15 15:00", "2025-03-15 16:00", Equal),
+            ("2025-03-15 16:00", "2025-03-15 16:00", Equal),
+            ("2025-03-15 16:00:01", "2025-03-15T16:00:00", Greater),
+            ("2025-03-15 16:00:00.5", "2025-03-15T16:00:00", Greater),
+            // Early is a matter of days.
+            ("2025-03-15 08:00", "2025-03-15 16:00", Equal),
+            ("2025-03-14 23:59", "2025-03-15 08:00", Less),
+            ("2025-03-16 01:00", "2025-03-15 23:00", Greater),
+            // A due date without a time: the end of its day.
+            ("2025-03-15 23:59:59", "15/03/2025", Equal),
+            ("2025-03-16 00:00", "15.03.2025", Greater),
+            ("2025-03-14 23:59", "15-03-2025", Less),
+            // A returned date without a time on a day due at a time: the day.
+            ("15/03/2025", "2025-03-15 08:00", Equal),
+            ("16/03/2025", "2025-03-15 23:59", Greater),
+            ("14/03/2025", "2025-03-15 00:00", Less),
+        ] {
+            let got = classify(d(returned).unwrap(), d(due).unwrap());
+            assert_eq!(got, want, "returned {returned}, due {due}");
+        }
+        let mut t = Tally::default();
+        t.add(d("2025-03-15 17:30"), d("2025-03-15 16:00"));
+        t.add(d("2025-03-15 15:00"), d("2025-03-15 16:00"));
+        t.add(d("2025-03-15 17:30"), d("2025-03-15"));
+        t.add(d("2025-03-14 17:30"), d("2025-03-15 08:00"));
+        assert_eq!((t.records, t.early, t.on_time, t.late), (4, 1, 2, 1));
     }
 
     #[test]

@@ -454,3 +454,135 @@ fn python_redraws_the_recheck_subsample() {
         );
     }
 }
+
+/// Records whose dates take every accepted form (with and without a time of day, the time
+/// before or after the date) and some that are not dates, and whose applicant types are
+/// written as offices write them: `types[i % types.len()]` on row `i`.
+fn office_records(types: &[&str]) -> String {
+    let dates = [
+        "2024-03-05",
+        "5/3/2024",
+        "05-03-2024",
+        "5.3.2024",
+        "2024-03-06 17:30",
+        "2024-03-06T08:00:00",
+        "06/03/2024 7:05",
+        "17:30 07.03.2024",
+        "08:15:00 2024-03-07",
+        "2024-03-08 09:30:00.000",
+        "31-12-2023",
+        "2024-10-01 08:00",
+        // Not dates: both reject these rows.
+        "2024-03-05 24:00",
+        "2024-03-05 08:60",
+        "2024-03-05  08:00",
+        "05/03-2024",
+        "2024-03-05 8h",
+    ];
+    let mut t = String::from("record_id,unit_code,applicant_id,returned_date,applicant_type\n");
+    for i in 0..120 {
+        // A few applicants come more than once: the latest return is kept, by its day.
+        let applicant = format!("A{:03}", i % 97);
+        let date = dates[(i * 7) % dates.len()];
+        let kind = types[i % types.len()];
+        t.push_str(&format!("R{i:04},U{},{applicant},{date},{kind}\n", i % 2));
+    }
+    t
+}
+
+#[test]
+fn python_redraws_office_dates_and_applicant_types_alike() {
+    let nfd = "Ca\u{0301} nha\u{0302}n"; // "Cá nhân" decomposed
+    let mut defaults: Vec<String> = chiso::records::DEFAULT_CITIZEN
+        .iter()
+        .chain(chiso::records::DEFAULT_ORGANIZATION.iter())
+        .map(|s| s.to_string())
+        .collect();
+    // As offices type them: capitals, spacing, another Unicode form; and one unknown.
+    defaults.extend(
+        [
+            "CÔNG  DÂN",
+            " Hộ Kinh Doanh ",
+            "DOANH NGHIỆP",
+            nfd,
+            "Citizen",
+            "Công an",
+        ]
+        .map(String::from),
+    );
+    let defaults: Vec<&str> = defaults.iter().map(String::as_str).collect();
+    let strata = r#"
+[frame]
+window = ["01/01/2024", "30.09.2024"]
+strata = ["unit_code", "applicant_type"]
+[size]
+mode = "fixed"
+n = 4
+[reserve]
+count = 2
+"#;
+    same_lists(&office_records(&defaults), strata);
+    // The design's own lists, recorded in the manifest: the household business is an
+    // organisation here, and the defaults are not read.
+    let own = format!(
+        "{strata}[applicant_types]\ncitizen = [\"Công dân\", \"Cá nhân\"]\n\
+         organization = [\"Doanh nghiệp\", \"Hộ kinh doanh\", \"Hợp tác xã\"]\n"
+    );
+    let types = [
+        "công dân",
+        "HỘ KINH DOANH",
+        "Doanh  nghiệp",
+        nfd,
+        "hợp tác xã",
+        "Tổ chức",
+        "organization",
+    ];
+    same_lists(&office_records(&types), &own);
+
+    // The binary and its verify agree on what was rejected, and why.
+    let dir = Dir::new();
+    dir.write("records.csv", &office_records(&types));
+    let o = sample_cli(
+        &dir,
+        "records.csv",
+        &own,
+        "s",
+        "out",
+        &["--max-rejected", "1"],
+    );
+    assert!(o.status.success(), "{:?}", text(&o));
+    let manifest = dir.read("out/manifest.json");
+    assert!(manifest.contains("\"applicant_types\""), "{manifest}");
+    let rejected = dir.read("out/rejected.csv");
+    assert!(rejected.contains("2024-03-05 24:00"), "{rejected}");
+    assert!(rejected.contains("expected a date such as 2025-03-15, 15/03/2025, 15-03-2025 or 15.03.2025, optionally with a time such as 17:30"), "{rejected}");
+    // "Tổ chức" is not in the design's lists: rejected, where the defaults would read it.
+    assert!(rejected.contains("Tổ chức"), "{rejected}");
+    assert!(
+        !rejected.contains("Hộ kinh doanh") && !rejected.contains("HỘ KINH DOANH"),
+        "{rejected}"
+    );
+    let o = chiso(&[
+        "verify",
+        "--records",
+        p(&dir.path("records.csv")),
+        "--manifest",
+        p(&dir.path("out/manifest.json")),
+        "--sample",
+        p(&dir.path("out/sample.csv")),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    // Without the table the manifest's design is as before: no key for it.
+    let dir = Dir::new();
+    dir.write("records.csv", &office_records(&defaults));
+    let o = sample_cli(
+        &dir,
+        "records.csv",
+        strata,
+        "s",
+        "out",
+        &["--max-rejected", "1"],
+    );
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert!(!dir.read("out/manifest.json").contains("applicant_types"));
+}

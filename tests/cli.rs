@@ -200,7 +200,8 @@ fn broken_rows_are_rejected_with_row_and_column_and_counted() {
     );
     assert!(
         rej.contains(&format!(
-            "\n{},returned_date,2024-13-01,not a date",
+            "\n{},returned_date,2024-13-01,\"not a date: expected a date such as 2025-03-15, \
+             15/03/2025, 15-03-2025 or 15.03.2025, optionally with a time such as 17:30\"\n",
             rows - 3
         )),
         "{rej}"
@@ -246,7 +247,7 @@ fn strict_turns_a_rejection_into_an_error_and_leaves_nothing() {
         "{err}"
     );
     assert!(
-        err.contains("31/02/2024") && err.contains("YYYY-MM-DD"),
+        err.contains("31/02/2024") && err.contains("2025-03-15, 15/03/2025, 15-03-2025"),
         "{err}"
     );
     assert!(

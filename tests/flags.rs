@@ -616,3 +616,67 @@ fn timeliness_from_a_spreadsheet_equals_timeliness_from_the_csv() {
         dir.read("b/timeliness_rejected.csv")
     );
 }
+
+#[test]
+fn timeliness_keeps_the_time_of_day_where_both_dates_have_one() {
+    let dir = Dir::new();
+    let rec = dir.write(
+        "records.csv",
+        "record_id,unit_code,applicant_id,returned_date,due_date,applicant_type\n\
+         R1,U1,A1,2025-03-15 17:30,2025-03-15 16:00,Công dân\n\
+         R2,U1,A2,15/03/2025 15:00,15/03/2025 16:00,Doanh nghiệp\n\
+         R3,U1,A3,17:30 15-03-2025,15.03.2025,Hộ kinh doanh\n\
+         R4,U1,A4,15/03/2025,2025-03-15T16:00:00,Hợp tác xã\n\
+         R5,U1,A5,2025-03-14 23:59,2025-03-15 08:00,Cá nhân\n\
+         R6,U1,A6,2025-03-16 00:00:00,2025-03-15,Cơ quan nhà nước\n\
+         R7,U1,A7,2025-03-15 24:00,2025-03-15,Tổ chức\n",
+    );
+    let run = |out: &str, design: Option<&str>| {
+        let out_dir = dir.path(out);
+        let mut args = vec![
+            "timeliness",
+            "--records",
+            p_(&rec),
+            "--out",
+            p_(&out_dir),
+            "--max-rejected",
+            "0.5",
+        ];
+        let path;
+        if let Some(d) = design {
+            path = dir.write("design.toml", d);
+            args.extend(["--design", p_(&path)]);
+        }
+        let o = chiso(&args);
+        assert!(o.status.success(), "{:?}", text(&o));
+        (
+            dir.read(&format!("{out}/timeliness.csv")),
+            dir.read(&format!("{out}/timeliness_rejected.csv")),
+        )
+    };
+    // R1 late (17:30 on 16:00), R2 on time (15:00 on 16:00), R3 on time (due at the end of
+    // its day), R4 on time (returned on the day, no time), R5 early, R6 late; R7 rejected.
+    let (t, rejected) = run("plain", None);
+    let all = t.lines().nth(1).unwrap();
+    assert!(all.starts_with("all,ALL,,6,1,3,2,"), "{t}");
+    assert_eq!(rejected.lines().count(), 2, "{rejected}");
+    assert!(
+        rejected.contains("8,returned_date,2025-03-15 24:00,\"not a date: expected a date such as"),
+        "{rejected}"
+    );
+    // A design's applicant types: those outside its lists are rejected; its window is by day.
+    let design = "[frame]\nwindow = [\"15-03-2025\", \"15.03.2025\"]\n[size]\nmode = \"fixed\"\nn = 1\n\
+                  [applicant_types]\ncitizen = [\"Công dân\"]\norganization = [\"Doanh nghiệp\", \"Hộ kinh doanh\", \"Hợp tác xã\", \"Tổ chức\"]\n";
+    let (t, rejected) = run("design", Some(design));
+    // R5 (Cá nhân) and R6 (Cơ quan nhà nước) rejected as applicant types, R7 as a date; R1 to
+    // R4 returned on the 15th, inside the window.
+    assert!(
+        t.lines().nth(1).unwrap().starts_with("all,ALL,,4,0,3,1,"),
+        "{t}"
+    );
+    assert_eq!(rejected.lines().count(), 4, "{rejected}");
+    assert!(
+        rejected.contains("applicant_type,Cá nhân,\"unknown applicant_type"),
+        "{rejected}"
+    );
+}

@@ -103,11 +103,50 @@ SPREADSHEET_ERRORS = {b"#DIV/0!", b"#N/A", b"#NAME?", b"#NULL!", b"#NUM!", b"#RE
 # What a spreadsheet shows in a boolean cell: never an identifier either (§2), in any ASCII
 # letter case (TRUE, True, false).
 SPREADSHEET_BOOLEANS = {b"TRUE", b"FALSE"}
-DATE_RE = re.compile(r"(?:([0-9]{4})-([0-9]{2})-([0-9]{2})|([0-9]{1,2})/([0-9]{1,2})/([0-9]{4}))"
-                     r"(?:[ T].*)?", re.DOTALL)  # an optional time of day, ignored
-APPLICANT_TYPES = {s: "citizen" for s in ("citizen", "individual", "person", "ca_nhan", "cá nhân", "canhan")}
-APPLICANT_TYPES.update({s: "organization" for s in
-                        ("organization", "organisation", "org", "to_chuc", "tổ chức", "tochuc")})
+# Dates (§2): YYYY-MM-DD, or D/M/YYYY, D-M-YYYY, D.M.YYYY (day and month of 1 or 2 digits,
+# the same separator twice); a time of day H:MM, H:MM:SS or H:MM:SS.fraction (24-hour, hour
+# of 1 or 2 digits) after the date and one space (or a T, after YYYY-MM-DD only), or before
+# the date and one space. Digits are ASCII only ([0-9], never \d).
+ISO_DATE = r"(?P<y>[0-9]{4})-(?P<m>[0-9]{2})-(?P<d>[0-9]{2})"
+DMY_DATE = r"(?P<dd>[0-9]{1,2})(?P<sep>[/.-])(?P<mm>[0-9]{1,2})(?P=sep)(?P<yy>[0-9]{4})"
+TIME = r"(?P<H>[0-9]{1,2}):(?P<M>[0-9]{2})(?::(?P<S>[0-9]{2})(?:\.(?P<F>[0-9]{1,9}))?)?"
+DATE_RES = [re.compile(r) for r in (
+    ISO_DATE, DMY_DATE,
+    ISO_DATE + "[ T]" + TIME, DMY_DATE + " " + TIME,
+    TIME + " " + ISO_DATE, TIME + " " + DMY_DATE)]
+# Applicant types (§2): the design's [applicant_types] lists, or these when it has none; the
+# canonical words always count. Compared after fold().
+DEFAULT_APPLICANT_TYPES = {
+    "citizen": ["citizen", "individual", "person", "ca_nhan", "canhan", "cá nhân", "công dân",
+                "người dân", "hộ gia đình", "hộ kinh doanh"],
+    "organization": ["organization", "organisation", "org", "to_chuc", "tochuc", "tổ chức",
+                     "doanh nghiệp", "công ty", "hợp tác xã", "cơ quan", "cơ quan nhà nước",
+                     "đơn vị sự nghiệp"],
+}
+# Unicode's White_Space, as Rust's str::split_whitespace splits (str.split() would also split
+# at U+001C to U+001F).
+WHITE_SPACE_RE = re.compile("[\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029"
+                            "\u202f\u205f\u3000]+")
+
+
+def fold(text):
+    """A typed text as chiso compares it (chiso::text::fold): NFC, white space trimmed and
+    runs of it made one space, each character in lower case (per character, as Rust's
+    char::to_lowercase: no context), then NFC again."""
+    words = [w for w in WHITE_SPACE_RE.split(unicodedata.normalize("NFC", text)) if w]
+    lowered = " ".join("".join(c.lower() for c in w) for w in words)
+    return unicodedata.normalize("NFC", lowered)
+
+
+def applicant_types(design):
+    """{folded synonym: canonical type} from a manifest's design, as chiso reads it."""
+    lists = design.get("applicant_types") or DEFAULT_APPLICANT_TYPES
+    types = {}
+    for canonical in ("citizen", "organization"):
+        for s in [canonical] + list(lists.get(canonical, [])):
+            if types.setdefault(fold(s), canonical) != canonical:
+                raise InputError(f"applicant type {s!r} is in both lists")
+    return types
 
 
 # A cell that a spreadsheet would run as a formula is written with a ' in front, by chiso
@@ -135,16 +174,33 @@ def restore(text):
     return text[1:] if text.startswith("'") and needs_quote(text[1:]) else text
 
 
-def parse_date(text):
-    """YYYY-MM-DD or D/M/YYYY (DD/MM), optionally followed by ' time' or 'Ttime'; else None."""
-    m = DATE_RE.fullmatch(text)
-    if not m:
+def parse_date_time(text):
+    """(date, time or None) of a date as §2 reads it; None if it is not one."""
+    for r in DATE_RES:
+        m = r.fullmatch(text)
+        if m:
+            break
+    else:
         return None
-    y, mo, d = (m.group(1), m.group(2), m.group(3)) if m.group(1) else (m.group(6), m.group(5), m.group(4))
+    g = m.groupdict()
+    y, mo, d = (g["y"], g["m"], g["d"]) if g.get("y") else (g["yy"], g["mm"], g["dd"])
     try:
-        return datetime.date(int(y), int(mo), int(d))
+        date = datetime.date(int(y), int(mo), int(d))
     except ValueError:  # e.g. 31/02/2024
         return None
+    if g.get("H") is None:
+        return date, None
+    hour, minute, second = int(g["H"]), int(g["M"]), int(g["S"] or 0)
+    if hour > 23 or minute > 59 or second > 59:
+        return None
+    micro = int((g["F"] or "0").ljust(9, "0")[:6])  # below a microsecond: not compared here
+    return date, datetime.time(hour, minute, second, micro)
+
+
+def parse_date(text):
+    """The date of a date as §2 reads it (a time of day, if any, checked and dropped); else None."""
+    parsed = parse_date_time(text)
+    return parsed[0] if parsed else None
 
 
 class InputError(Exception):
@@ -327,7 +383,7 @@ def find_column(header, columns, canonical, required):
 # ---------------------------------------------------------------------------------------
 # Rejection, eligibility (§2) and the frame (§3)
 # ---------------------------------------------------------------------------------------
-def build_frame(path, columns, strata_cols, window, delimiter=None, header_row=None):
+def build_frame(path, columns, strata_cols, window, types, delimiter=None, header_row=None):
     """Return (frame, stats, rejected) where frame = {values tuple: {applicant_id:
     [returned_date, record_id, record_count]}} holds the kept record of every member."""
     wanted = [columns.get(c, c) for c in ("record_id", "unit_code", "applicant_id", "returned_date")]
@@ -380,7 +436,7 @@ def build_frame(path, columns, strata_cols, window, delimiter=None, header_row=N
             if cell.get(c) and parse_date(cell[c]) is None:
                 reasons.append((c, "not a date"))
         if cell.get("applicant_type"):
-            normalised = APPLICANT_TYPES.get(cell["applicant_type"].lower())
+            normalised = types.get(fold(cell["applicant_type"]))
             if normalised is None:
                 reasons.append(("applicant_type", "unknown applicant type"))
             else:
@@ -430,6 +486,7 @@ def redraw(args):
         if len(window) != 2 or None in window:
             raise InputError(f"bad window {frame_design['window']!r}")
         strata_cols = list(frame_design["strata"])
+        types = applicant_types(manifest["design"])
         columns = manifest.get("columns") or {}
         planned = {tuple(s["values"]): s for s in manifest["strata"]}
         for plan in planned.values():
@@ -441,7 +498,7 @@ def redraw(args):
         raise InputError(f"manifest lacks a field: {e}")
 
     delimiter = {"tab": "\t"}.get(args.delimiter, args.delimiter)
-    frame, stats, rejected = build_frame(args.records, columns, strata_cols, window,
+    frame, stats, rejected = build_frame(args.records, columns, strata_cols, window, types,
                                          delimiter, args.header_row)
     print(f"rows {stats['rows']}: rejected {stats['rejected']}, ineligible {stats['ineligible']}, "
           f"eligible {stats['eligible']}; {len(frame)} strata")

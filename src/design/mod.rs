@@ -26,7 +26,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::records::parse_date;
+use crate::records::{ApplicantTypes, DATE_FORMS, parse_date};
 
 mod overrides;
 mod sizes;
@@ -53,6 +53,31 @@ pub struct DesignSpec {
     /// `[[override]]` entries: per-stratum settings.
     #[serde(default, rename = "override", skip_serializing_if = "Vec::is_empty")]
     pub overrides_inline: Vec<OverrideSpec>,
+    /// `[applicant_types]`: the spellings of the applicant types; without it, the defaults
+    /// ([`ApplicantTypes::default`]). Absent from a manifest whose design has none, so that
+    /// the manifests of designs without it are as before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applicant_types: Option<ApplicantTypesSpec>,
+}
+
+/// `[applicant_types]`: the texts of the `applicant_type` column read as each type (compared
+/// after [`crate::text::fold`]: Unicode NFC, spacing, letter case), besides the canonical
+/// `citizen` and `organization`. They replace the defaults.
+///
+/// ```toml
+/// [applicant_types]
+/// citizen = ["Công dân", "Cá nhân"]
+/// organization = ["Doanh nghiệp", "Tổ chức", "Hợp tác xã", "Hộ kinh doanh"]
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApplicantTypesSpec {
+    /// Read as `citizen`.
+    #[serde(default)]
+    pub citizen: Vec<String>,
+    /// Read as `organization`.
+    #[serde(default)]
+    pub organization: Vec<String>,
 }
 
 /// `[frame]`.
@@ -245,6 +270,8 @@ pub struct Design {
     pub reserve: ReserveRule,
     /// Per-stratum settings, by label.
     pub overrides: BTreeMap<String, Override>,
+    /// How the `applicant_type` cells are read (`[applicant_types]`, or the defaults).
+    pub applicant_types: ApplicantTypes,
 }
 
 impl Design {
@@ -287,7 +314,7 @@ impl Design {
             parse_date(s).ok_or_else(|| {
                 err(
                     "[frame] window",
-                    format!("{s:?} is not a date: expected YYYY-MM-DD or DD/MM/YYYY"),
+                    format!("{s:?} is not a date: expected {DATE_FORMS}"),
                 )
             })
         };
@@ -526,7 +553,15 @@ impl Design {
             }
         }
 
+        // [applicant_types]
+        let applicant_types = match &spec.applicant_types {
+            None => ApplicantTypes::default(),
+            Some(t) => ApplicantTypes::new(&t.citizen, &t.organization)
+                .map_err(|reason| err("[applicant_types]", reason))?,
+        };
+
         Ok(Design {
+            applicant_types,
             window,
             strata: spec.frame.strata.clone(),
             size,
@@ -673,6 +708,52 @@ mod tests {
 
     fn parse(text: &str) -> Result<Design> {
         Design::from_spec(toml::from_str(text).unwrap(), "design.toml")
+    }
+
+    #[test]
+    fn applicant_types_are_the_designs_or_the_defaults() {
+        use crate::records::ApplicantType::{Citizen, Organization};
+        let plain = parse(&spec("mode = \"fixed\"\nn = 5")).unwrap();
+        assert_eq!(plain.applicant_types, ApplicantTypes::default());
+        assert_eq!(plain.applicant_types.parse("Công dân"), Some(Citizen));
+        // A design without the table is recorded as before: no key for it.
+        let json = serde_json::to_string(plain.spec()).unwrap();
+        assert!(!json.contains("applicant_types"), "{json}");
+        let text = format!(
+            "{}[applicant_types]\ncitizen = [\"Công dân\"]\norganization = [\"Hộ kinh doanh\", \"Doanh nghiệp\"]\n",
+            spec("mode = \"fixed\"\nn = 5")
+        );
+        let d = parse(&text).unwrap();
+        assert_eq!(d.applicant_types.parse("HỘ KINH DOANH"), Some(Organization));
+        assert_eq!(d.applicant_types.parse("Cá nhân"), None);
+        let json = serde_json::to_value(d.spec()).unwrap();
+        assert_eq!(
+            json["applicant_types"]["organization"],
+            serde_json::json!(["Hộ kinh doanh", "Doanh nghiệp"])
+        );
+        // Read back from the manifest's JSON, the same design.
+        let back: DesignSpec = serde_json::from_value(json).unwrap();
+        assert_eq!(&back, d.spec());
+        for (bad, why) in [
+            (
+                "citizen = [\"Tổ chức\"]\norganization = [\"TỔ CHỨC\"]",
+                "in both",
+            ),
+            ("citizen = [\"organization\"]", "in both"),
+            ("citizen = [\"\"]", "empty"),
+        ] {
+            let text = format!(
+                "{}[applicant_types]\n{bad}\n",
+                spec("mode = \"fixed\"\nn = 5")
+            );
+            let e = parse(&text).unwrap_err().to_string();
+            assert!(e.contains("[applicant_types]") && e.contains(why), "{e}");
+        }
+        let unknown = format!(
+            "{}[applicant_types]\nperson = [\"x\"]\n",
+            spec("mode = \"fixed\"\nn = 5")
+        );
+        assert!(toml::from_str::<DesignSpec>(&unknown).is_err());
     }
 
     #[test]
