@@ -62,6 +62,10 @@ pub enum Breach {
         row: u64,
         /// The applicant id, masked.
         applicant: String,
+        /// Why the identifier looks like one a spreadsheet changed (stripped of its leading
+        /// zeros, or in scientific notation), when it does
+        /// ([`crate::files::sample::stripped_zeros`]): it is not matched, but said to be so.
+        spreadsheet: Option<String>,
     },
     /// A reserve used while an earlier reserve of the stratum was not tried.
     ReserveOutOfOrder {
@@ -117,11 +121,21 @@ pub enum Breach {
 impl std::fmt::Display for Breach {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Breach::OutsideSample { row, applicant } => write!(
-                f,
-                "responses row {row}: applicant {applicant} is not in the sample (official or \
-                 reserve list)"
-            ),
+            Breach::OutsideSample {
+                row,
+                applicant,
+                spreadsheet,
+            } => {
+                write!(
+                    f,
+                    "responses row {row}: applicant {applicant} is not in the sample (official \
+                     or reserve list)"
+                )?;
+                match spreadsheet {
+                    Some(why) => write!(f, ": {why}"),
+                    None => Ok(()),
+                }
+            }
             Breach::ReserveOutOfOrder {
                 stratum,
                 rank,
@@ -596,6 +610,10 @@ fn read_contacts(
                 outside.push(Breach::OutsideSample {
                     row: row.number(),
                     applicant: mask(key),
+                    spreadsheet: crate::files::sample::stripped_zeros(
+                        key,
+                        sample.by_applicant.keys().map(String::as_str),
+                    ),
                 });
                 continue;
             }
