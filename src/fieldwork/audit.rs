@@ -29,7 +29,7 @@ use std::path::PathBuf;
 use super::{Disposition, Fieldwork, Outcome, StratumLists, read_sample, walk};
 use crate::error::{Error, Result, mask};
 use crate::files::interviewers::Row as RateRow;
-use crate::files::sample::{LISTS, SampleDir, SampleFile};
+use crate::files::sample::{LISTS, SampleDir, SampleFile, ZeroPadded};
 use crate::output::Staged;
 use crate::sample::Role;
 use crate::table::Table;
@@ -566,6 +566,9 @@ fn read_contacts(
     let date_col = table.column("contact_date");
     let mut contacts = Vec::new();
     let mut outside = Vec::new();
+    // The sample's identifiers by what is left without their leading zeros, made at the
+    // first row that is in no list.
+    let mut padded: Option<ZeroPadded> = None;
     let mut seen: HashMap<(String, Role, u64), u64> = HashMap::new();
     while let Some(row) = table.next_row()? {
         if row.is_blank() {
@@ -610,10 +613,11 @@ fn read_contacts(
                 outside.push(Breach::OutsideSample {
                     row: row.number(),
                     applicant: mask(key),
-                    spreadsheet: crate::files::sample::stripped_zeros(
-                        key,
-                        sample.by_applicant.keys().map(String::as_str),
-                    ),
+                    spreadsheet: padded
+                        .get_or_insert_with(|| {
+                            ZeroPadded::new(sample.by_applicant.keys().map(String::as_str))
+                        })
+                        .hint(key),
                 });
                 continue;
             }

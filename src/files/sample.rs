@@ -230,42 +230,68 @@ fn digits(id: &str) -> bool {
 /// with zeros in front to the length of the sample's identifiers, exactly one of `listed` (or
 /// several). `None` when it looks like neither. The identifier itself is never in the text.
 /// A spreadsheet-stripped identifier is never matched in silence: the caller refuses it.
+/// ([`ZeroPadded`] answers the same for many identifiers against one sample.)
 pub fn stripped_zeros<'a>(id: &str, listed: impl IntoIterator<Item = &'a str>) -> Option<String> {
-    let id = id.trim();
-    if scientific(id) {
-        return Some(format!(
-            "the identifier looks like one that a spreadsheet wrote in scientific notation, \
-             which keeps only its first digits (and strips leading zeros): {OPEN_AS_TEXT}"
-        ));
-    }
-    if !digits(id) {
-        return None;
-    }
-    let mut matches = 0usize;
-    let mut length = 0;
-    for l in listed {
-        if l.len() > id.len()
-            && l.ends_with(id)
-            && digits(l)
-            && l.bytes().take(l.len() - id.len()).all(|b| b == b'0')
-        {
-            matches += 1;
-            length = l.len();
+    ZeroPadded::new(listed).hint(id)
+}
+
+/// A sample's digits-only identifiers that begin with a zero, by what is left of them without
+/// their leading zeros: what [`stripped_zeros`] looks up, made once for many identifiers.
+#[derive(Debug, Default)]
+pub struct ZeroPadded {
+    /// For each identifier without its leading zeros, the lengths of the identifiers it is.
+    by_rest: std::collections::HashMap<String, Vec<usize>>,
+}
+
+impl ZeroPadded {
+    /// The digits-only identifiers of `listed` that begin with a zero.
+    pub fn new<'a>(listed: impl IntoIterator<Item = &'a str>) -> ZeroPadded {
+        let mut by_rest: std::collections::HashMap<String, Vec<usize>> = Default::default();
+        for l in listed {
+            if l.starts_with('0') && digits(l) {
+                by_rest
+                    .entry(l.trim_start_matches('0').to_string())
+                    .or_default()
+                    .push(l.len());
+            }
         }
+        ZeroPadded { by_rest }
     }
-    let padded = match matches {
-        0 => return None,
-        1 => format!(
-            "with {} zero(s) in front ({length} digits) it is exactly one identifier of the \
-             sample; it is not matched to it",
-            length - id.len()
-        ),
-        n => format!("with zeros in front it is any of {n} identifiers of the sample"),
-    };
-    Some(format!(
-        "the identifier looks like one that a spreadsheet stripped of its leading zeros \
-         ({padded}): {OPEN_AS_TEXT}"
-    ))
+
+    /// [`stripped_zeros`] of `id`.
+    pub fn hint(&self, id: &str) -> Option<String> {
+        let id = id.trim();
+        if scientific(id) {
+            return Some(format!(
+                "the identifier looks like one that a spreadsheet wrote in scientific notation, \
+                 which keeps only its first digits (and strips leading zeros): {OPEN_AS_TEXT}"
+            ));
+        }
+        if !digits(id) {
+            return None;
+        }
+        let lengths: Vec<usize> = self
+            .by_rest
+            .get(id.trim_start_matches('0'))
+            .map(|ls| ls.iter().copied().filter(|&l| l > id.len()).collect())
+            .unwrap_or_default();
+        let padded = match lengths.as_slice() {
+            [] => return None,
+            [length] => format!(
+                "with {} zero(s) in front ({length} digits) it is exactly one identifier of the \
+                 sample; it is not matched to it",
+                length - id.len()
+            ),
+            several => format!(
+                "with zeros in front it is any of {} identifiers of the sample",
+                several.len()
+            ),
+        };
+        Some(format!(
+            "the identifier looks like one that a spreadsheet stripped of its leading zeros \
+             ({padded}): {OPEN_AS_TEXT}"
+        ))
+    }
 }
 
 /// The first identifier of `sample.csv` at `path` (its `applicant_id` column) that looks like
