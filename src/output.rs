@@ -31,6 +31,18 @@ pub fn csv_writer() -> CsvWriter<Vec<u8>> {
     CsvWriter::new(Vec::new())
 }
 
+/// The UTF-8 byte-order mark (EF BB BF): at the start of a CSV file, it tells a spreadsheet
+/// (Excel on Windows above all) that the file is UTF-8, so that Vietnamese names are not
+/// shown garbled. Every reader of chiso's files accepts a file with or without it.
+pub const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// [`csv_writer`] for a file that people open in a spreadsheet (the interviewers' list, the
+/// rejected rows, the fieldwork's and the double entry's files: `contract.md` §14): the
+/// file starts with the UTF-8 byte-order mark ([`BOM`]), then is written as every other.
+pub fn csv_writer_with_bom() -> CsvWriter<Vec<u8>> {
+    CsvWriter::new(BOM.to_vec())
+}
+
 /// The CSV writer of every file chiso writes: comma-separated, `\n` line ends, quoted only
 /// where needed, and every cell, header included, written as [`needs_quote`] says: with a
 /// `'` in front when a spreadsheet would run it as a formula. The methods are those of
@@ -239,6 +251,24 @@ mod tests {
         let mut w = csv_writer();
         w.write_record(cells).unwrap();
         String::from_utf8(w.into_inner().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_file_for_people_starts_with_the_byte_order_mark_and_reads_back_the_same() {
+        let mut w = csv_writer_with_bom();
+        w.write_record(["họ_tên", "=x"]).unwrap();
+        w.write_record(["Nguyễn Văn A", "001085012345"]).unwrap();
+        let bytes = w.into_inner().unwrap();
+        assert_eq!(&bytes[..3], b"\xEF\xBB\xBF");
+        let mut plain = csv_writer();
+        plain.write_record(["họ_tên", "=x"]).unwrap();
+        plain
+            .write_record(["Nguyễn Văn A", "001085012345"])
+            .unwrap();
+        assert_eq!(bytes[3..], plain.into_inner().unwrap()[..]);
+        // The csv crate takes the mark off the first header, as chiso's table reader does.
+        let mut r = csv::Reader::from_reader(&bytes[..]);
+        assert_eq!(r.headers().unwrap().get(0), Some("họ_tên"));
     }
 
     #[test]

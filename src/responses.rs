@@ -613,12 +613,20 @@ pub fn read_with(
                         e.auxiliary.clone(),
                     ),
                     [] => {
+                        let mut reason =
+                            "this applicant is not in the sample (official or reserve list)"
+                                .to_string();
+                        // An identifier a spreadsheet changed is said to be one, not matched.
+                        let ids = by_applicant.keys().map(String::as_str);
+                        if let Some(why) = crate::files::sample::stripped_zeros(key, ids) {
+                            reason = format!("{reason}: {why}");
+                        }
                         return Err(Error::cell(
                             &file,
                             row.number(),
                             &key_label,
                             &mask(key),
-                            "this applicant is not in the sample (official or reserve list)",
+                            reason,
                         ));
                     }
                     _ => {

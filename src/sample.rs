@@ -362,18 +362,32 @@ impl SampleOutput {
             );
         }
         out += &format!(
-            "wrote {} and {} in {seconds:.1} s\n",
+            "wrote {}, {} and {} in {seconds:.1} s\n",
             dir.join("sample.csv").display(),
+            dir.join("sample.xlsx").display(),
             dir.join("manifest.json").display(),
         );
         out
     }
 
-    /// Writes `sample.csv`, `rejected.csv` and `manifest.json` into `dir` atomically; refuses
-    /// to replace an existing sample unless `force`.
+    /// `sample.xlsx`: the interviewers' list of `sample.csv` as a workbook
+    /// ([`crate::files::sample_xlsx`]), the same bytes for the same `sample.csv`.
+    pub fn sample_xlsx(&self, dir: &Path) -> Result<Vec<u8>> {
+        crate::files::sample_xlsx::from_sample_csv(&self.sample_csv).map_err(|e| {
+            crate::Error::io(
+                &dir.join("sample.xlsx"),
+                std::io::Error::other(e.to_string()),
+            )
+        })
+    }
+
+    /// Writes `sample.csv`, `sample.xlsx`, `rejected.csv` and `manifest.json` into `dir`
+    /// atomically (all or none); refuses to replace an existing sample unless `force`.
     pub fn write(&self, dir: &Path, force: bool) -> Result<Vec<PathBuf>> {
+        let xlsx = self.sample_xlsx(dir)?;
         let mut staged = Staged::new(dir, force, &PROTECTED)?;
         staged.add("sample.csv", &self.sample_csv[..]);
+        staged.add("sample.xlsx", xlsx);
         staged.add("rejected.csv", &self.rejected_csv[..]);
         staged.add("manifest.json", self.manifest.to_json());
         staged.commit()
@@ -516,7 +530,13 @@ fn write_sample_csv(
     // The rows, in list order: the first half and the second written on two threads, then
     // joined (a CSV row does not depend on the rows before it).
     let write = |range: std::ops::Range<usize>, header: bool| -> Vec<u8> {
-        let mut w = crate::output::csv_writer();
+        // The interviewers' list is opened in spreadsheets: the first part starts with the
+        // byte-order mark that makes them read it as UTF-8.
+        let mut w = if header {
+            crate::output::csv_writer_with_bom()
+        } else {
+            crate::output::csv_writer()
+        };
         if header {
             let header: Vec<&str> = SAMPLE_COLUMNS
                 .iter()
@@ -583,7 +603,7 @@ fn write_ratio(out: &mut String, a: u64, b: u64) {
 }
 
 fn write_rejected_csv(frame: &Frame) -> Vec<u8> {
-    let mut w = crate::output::csv_writer();
+    let mut w = crate::output::csv_writer_with_bom();
     w.write_record(["row", "column", "value", "reason"])
         .expect("memory");
     for p in &frame.rejections {

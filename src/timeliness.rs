@@ -344,8 +344,9 @@ impl Timeliness {
     }
 
     /// `timeliness_rejected.csv` as bytes: `row, column, value, reason`.
+    /// It starts with the UTF-8 byte-order mark ([`crate::files::BOM`]), as `rejected.csv`.
     pub fn rejected_csv(&self) -> Vec<u8> {
-        let mut w = crate::output::csv_writer();
+        let mut w = crate::output::csv_writer_with_bom();
         w.write_record(["row", "column", "value", "reason"])
             .expect("memory");
         for p in &self.rejections {

@@ -58,6 +58,9 @@ fn same_lists(records_text: &str, design: &str) {
     assert_eq!(o.status.code(), Some(0), "{stdout}{err}");
     assert!(stdout.contains("IDENTICAL"), "{stdout}");
     assert!(stdout.contains("list rows match"), "{stdout}");
+    // sample.csv starts with the byte-order mark, which the Python re-draw reads past.
+    let bytes = std::fs::read(dir.path("out/sample.csv")).unwrap();
+    assert_eq!(&bytes[..4], b"\xEF\xBB\xBFs");
     // The first five columns of sample.csv, written the same way, are the Python lists.
     let mut rdr = csv::Reader::from_path(dir.path("out/sample.csv")).unwrap();
     let mut w = csv::WriterBuilder::new()
@@ -447,6 +450,7 @@ fn python_redraws_the_recheck_subsample() {
         args.extend(&extra);
         let o = redraw(&args);
         assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+        assert!(dir.read("out/recheck.csv").starts_with('\u{feff}'));
         assert_eq!(
             dir.read("out/recheck.csv"),
             dir.read("python.csv"),

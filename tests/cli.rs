@@ -36,11 +36,12 @@ fn sample_then_verify_is_identical() {
     assert!(o.status.success(), "{:?}", text(&o));
     assert_eq!(
         dir.files("out"),
-        ["manifest.json", "rejected.csv", "sample.csv"]
+        ["manifest.json", "rejected.csv", "sample.csv", "sample.xlsx"]
     );
     let s = dir.read("out/sample.csv");
+    // With the UTF-8 byte-order mark, for spreadsheets.
     assert!(s.starts_with(
-        "stratum,role,rank,applicant_id,record_id,unit_code,frame_size,sample_size,inclusion_prob,base_weight,"
+        "\u{feff}stratum,role,rank,applicant_id,record_id,unit_code,frame_size,sample_size,inclusion_prob,base_weight,"
     ));
     // 4 strata × (3 official + 2 reserves).
     assert_eq!(s.lines().count(), 1 + 4 * 5);
@@ -185,7 +186,7 @@ fn broken_rows_are_rejected_with_row_and_column_and_counted() {
     assert!(o.status.success(), "{:?}", text(&o));
     let rej = dir.read("out/rejected.csv");
     let lines: Vec<&str> = rej.lines().collect();
-    assert_eq!(lines[0], "row,column,value,reason");
+    assert_eq!(lines[0], "\u{feff}row,column,value,reason");
     assert_eq!(lines.len(), 1 + 6, "{rej}");
     assert!(
         rej.contains("\n2,record_id,R00001,"),
@@ -403,7 +404,7 @@ fn the_demo_runs_and_verifies() {
     assert!(stdout.contains("IDENTICAL"), "{stdout}");
     assert_eq!(
         dir.files("demo/sample"),
-        ["manifest.json", "rejected.csv", "sample.csv"]
+        ["manifest.json", "rejected.csv", "sample.csv", "sample.xlsx"]
     );
     assert!(stdout.contains("overall satisfaction"), "{stdout}");
     let files = dir.files("demo/indices");

@@ -201,7 +201,7 @@ fn identical_entries_exit_0() {
     assert!(stdout.contains("identical"), "{stdout}");
     assert_eq!(
         dir.read("out/discrepancies.csv"),
-        "applicant_id,stratum,item,first,second\n"
+        "\u{feff}applicant_id,stratum,item,first,second\n"
     );
     assert!(
         dir.read("out/agreement.csv")
@@ -219,7 +219,7 @@ fn a_form_in_only_one_entry() {
     assert_eq!(o.status.code(), Some(1), "{:?}", text(&o));
     assert_eq!(
         dir.read("out/discrepancies.csv"),
-        "applicant_id,stratum,item,first,second\nA0002,S2,,entered,\n"
+        "\u{feff}applicant_id,stratum,item,first,second\nA0002,S2,,entered,\n"
     );
     assert!(text(&o).0.contains("only in the first entry"));
     // The other way round.
@@ -227,7 +227,7 @@ fn a_form_in_only_one_entry() {
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(
         dir.read("back/discrepancies.csv"),
-        "applicant_id,stratum,item,first,second\nA0002,S2,,,entered\n"
+        "\u{feff}applicant_id,stratum,item,first,second\nA0002,S2,,,entered\n"
     );
 }
 

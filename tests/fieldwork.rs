@@ -48,7 +48,7 @@ fn failures_are_replaced_in_reserve_rank_order_and_a_refusing_reserve_by_the_nex
     let fw = walked(&dir);
     assert_eq!(
         String::from_utf8(fw.substitutions_csv()).unwrap(),
-        "stratum,official_rank,official_record_id,step,role,rank,record_id,outcome,replaced_by_reserve_rank,replaced_by_record_id\n\
+        "\u{feff}stratum,official_rank,official_record_id,step,role,rank,record_id,outcome,replaced_by_reserve_rank,replaced_by_record_id\n\
          U01,1,HS-U01-O1,1,official,1,HS-U01-O1,refusal,1,HS-U01-R1\n\
          U01,1,HS-U01-O1,2,reserve,1,HS-U01-R1,refusal,2,HS-U01-R2\n\
          U01,3,HS-U01-O3,1,official,3,HS-U01-O3,non_contact,3,HS-U01-R3\n\
@@ -64,7 +64,7 @@ fn strata_running_out_of_reserves_are_reported_short() {
     // U01: 6 contacts (3 officials, 3 reserves), 4 complete, 2 refusals, 1 non-contact…
     assert_eq!(
         String::from_utf8(fw.summary_csv()).unwrap(),
-        "stratum,officials,reserves,attempted,complete,partial,refusal,non_contact,ineligible,substituted,reserves_used,respondents,short\n\
+        "\u{feff}stratum,officials,reserves,attempted,complete,partial,refusal,non_contact,ineligible,substituted,reserves_used,respondents,short\n\
          U01,3,3,6,3,0,2,1,0,2,3,3,0\n\
          U02,2,1,3,1,0,0,1,1,1,1,1,1\n\
          ALL,5,4,9,4,0,2,2,1,3,4,4,1\n"
@@ -216,7 +216,13 @@ fn simulated(seed: u64) -> (String, String) {
         use sha2::Digest;
         hex::encode(sha2::Sha256::digest(b))
     };
-    (sha(&fw.substitutions_csv()), sha(&responses))
+    // The log starts with the byte-order mark (for spreadsheets); its digest is of what
+    // follows, as before the mark was added: the rows are unchanged.
+    let log = fw.substitutions_csv();
+    let rows = log
+        .strip_prefix(chiso::files::BOM)
+        .expect("substitutions.csv starts with the byte-order mark");
+    (sha(rows), sha(&responses))
 }
 
 #[test]
@@ -251,7 +257,10 @@ fn the_demo_logs_substitutions_and_indexes_respondents_only() {
         ["interviewers.csv", "substitutions.csv", "summary.csv"]
     );
     let log = dir.read("demo/fieldwork/substitutions.csv");
-    assert!(log.starts_with(&fieldwork::SUBSTITUTION_COLUMNS.join(",")));
+    assert!(log.starts_with(&format!(
+        "\u{feff}{}",
+        fieldwork::SUBSTITUTION_COLUMNS.join(",")
+    )));
     assert!(log.lines().count() > 1, "{log}");
     // Every applicant id of the sample is absent from the published log.
     let mut sample = csv::Reader::from_path(dir.path("demo/sample/sample.csv")).unwrap();
@@ -463,7 +472,10 @@ fn fieldwork_that_kept_the_rule_exits_0_with_its_files() {
     );
     let rates = dir.read("audit/interviewers.csv");
     assert!(
-        rates.starts_with(&chiso::files::interviewers::COLUMNS.join(",")),
+        rates.starts_with(&format!(
+            "\u{feff}{}",
+            chiso::files::interviewers::COLUMNS.join(",")
+        )),
         "{rates}"
     );
     assert!(rates.contains("\nunit,ALL,"), "{rates}");

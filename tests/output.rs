@@ -141,7 +141,7 @@ fn snapshot(dir: &Dir) -> Vec<(String, String)> {
 fn whole_sample(dir: &Dir) -> String {
     assert_eq!(
         dir.files("out"),
-        ["manifest.json", "rejected.csv", "sample.csv"]
+        ["manifest.json", "rejected.csv", "sample.csv", "sample.xlsx"]
     );
     let m: serde_json::Value = serde_json::from_str(&dir.read("out/manifest.json")).unwrap();
     assert_eq!(
@@ -437,7 +437,10 @@ fn in_a_shared_folder_other_files_are_kept_and_a_killed_run_is_completed() {
         v
     };
     assert!(run(&sample_args(&dir, "old", false)).status.success());
-    assert_eq!(files(&dir), ["manifest.json", "rejected.csv", "sample.csv"]);
+    assert_eq!(
+        files(&dir),
+        ["manifest.json", "rejected.csv", "sample.csv", "sample.xlsx"]
+    );
     others(&dir);
     let (status, _) = Paused::start(&sample_args(&dir, "new", true), "placed").kill();
     assert!(!status.success());
@@ -454,13 +457,16 @@ fn in_a_shared_folder_other_files_are_kept_and_a_killed_run_is_completed() {
     assert!(
         err.starts_with(&format!(
             "note: completed the replacement of files in {} that an interrupted chiso run had \
-             begun: manifest.json, rejected.csv\n",
+             begun: manifest.json, rejected.csv, sample.xlsx\n",
             dir.path("out").display()
         )),
         "{err}"
     );
     others(&dir);
-    assert_eq!(files(&dir), ["manifest.json", "rejected.csv", "sample.csv"]);
+    assert_eq!(
+        files(&dir),
+        ["manifest.json", "rejected.csv", "sample.csv", "sample.xlsx"]
+    );
     let m: serde_json::Value = serde_json::from_str(&dir.read("out/manifest.json")).unwrap();
     assert_eq!(m["seed"], "new");
     assert_eq!(
@@ -553,7 +559,8 @@ fn temporary_files_left_by_an_earlier_version_are_removed() {
             ".sample.csv.mine.tmp",
             "manifest.json",
             "rejected.csv",
-            "sample.csv"
+            "sample.csv",
+            "sample.xlsx"
         ]
     );
 }

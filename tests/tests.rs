@@ -9,6 +9,7 @@ mod commitment;
 mod demo;
 mod dispositions;
 mod entry;
+mod excel;
 mod fieldwork;
 mod flags;
 mod forms;

@@ -672,7 +672,8 @@ def recheck(args):
           f"in {len(groups)} groups")
     if args.out:
         try:
-            with open(args.out, "w", encoding="utf-8", newline="") as f:
+            # With the UTF-8 byte-order mark, as chiso writes recheck.csv (contract §14).
+            with open(args.out, "w", encoding="utf-8-sig", newline="") as f:
                 writer = csv.writer(f, lineterminator="\n")
                 writer.writerow(RECHECK_COLUMNS)
                 writer.writerows([neutralise(str(c)) for c in row] for row in rows)

@@ -29,7 +29,7 @@ use std::path::PathBuf;
 use super::{Disposition, Fieldwork, Outcome, StratumLists, read_sample, walk};
 use crate::error::{Error, Result, mask};
 use crate::files::interviewers::Row as RateRow;
-use crate::files::sample::{LISTS, SampleDir, SampleFile};
+use crate::files::sample::{LISTS, SampleDir, SampleFile, ZeroPadded};
 use crate::output::Staged;
 use crate::sample::Role;
 use crate::table::Table;
@@ -62,6 +62,10 @@ pub enum Breach {
         row: u64,
         /// The applicant id, masked.
         applicant: String,
+        /// Why the identifier looks like one a spreadsheet changed (stripped of its leading
+        /// zeros, or in scientific notation), when it does
+        /// ([`crate::files::sample::stripped_zeros`]): it is not matched, but said to be so.
+        spreadsheet: Option<String>,
     },
     /// A reserve used while an earlier reserve of the stratum was not tried.
     ReserveOutOfOrder {
@@ -117,11 +121,21 @@ pub enum Breach {
 impl std::fmt::Display for Breach {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Breach::OutsideSample { row, applicant } => write!(
-                f,
-                "responses row {row}: applicant {applicant} is not in the sample (official or \
-                 reserve list)"
-            ),
+            Breach::OutsideSample {
+                row,
+                applicant,
+                spreadsheet,
+            } => {
+                write!(
+                    f,
+                    "responses row {row}: applicant {applicant} is not in the sample (official \
+                     or reserve list)"
+                )?;
+                match spreadsheet {
+                    Some(why) => write!(f, ": {why}"),
+                    None => Ok(()),
+                }
+            }
             Breach::ReserveOutOfOrder {
                 stratum,
                 rank,
@@ -552,6 +566,9 @@ fn read_contacts(
     let date_col = table.column("contact_date");
     let mut contacts = Vec::new();
     let mut outside = Vec::new();
+    // The sample's identifiers by what is left without their leading zeros, made at the
+    // first row that is in no list.
+    let mut padded: Option<ZeroPadded> = None;
     let mut seen: HashMap<(String, Role, u64), u64> = HashMap::new();
     while let Some(row) = table.next_row()? {
         if row.is_blank() {
@@ -596,6 +613,11 @@ fn read_contacts(
                 outside.push(Breach::OutsideSample {
                     row: row.number(),
                     applicant: mask(key),
+                    spreadsheet: padded
+                        .get_or_insert_with(|| {
+                            ZeroPadded::new(sample.by_applicant.keys().map(String::as_str))
+                        })
+                        .hint(key),
                 });
                 continue;
             }

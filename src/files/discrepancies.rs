@@ -73,8 +73,10 @@ impl Agreement {
 }
 
 /// The bytes of `discrepancies.csv` for `rows`, in the order given.
+/// The file starts with the UTF-8 byte-order mark ([`crate::files::BOM`]): people open it
+/// in a spreadsheet.
 pub fn to_csv(rows: &[Discrepancy]) -> Vec<u8> {
-    let mut w = crate::output::csv_writer();
+    let mut w = crate::output::csv_writer_with_bom();
     w.write_record(COLUMNS).expect("memory");
     for r in rows {
         w.write_record([&r.applicant_id, &r.stratum, &r.item, &r.first, &r.second])
@@ -84,8 +86,10 @@ pub fn to_csv(rows: &[Discrepancy]) -> Vec<u8> {
 }
 
 /// The bytes of `agreement.csv` for `rows`, in the order given.
+/// The file starts with the UTF-8 byte-order mark ([`crate::files::BOM`]): people open it
+/// in a spreadsheet.
 pub fn agreement_csv(rows: &[Agreement]) -> Vec<u8> {
-    let mut w = crate::output::csv_writer();
+    let mut w = crate::output::csv_writer_with_bom();
     w.write_record(AGREEMENT_COLUMNS).expect("memory");
     for r in rows {
         w.write_record([

@@ -57,8 +57,10 @@ pub const COLUMNS: [&str; 13] = [
 ];
 
 /// The bytes of the summary: one row per stratum of `strata`, then `totals` (the row `ALL`).
+/// The file starts with the UTF-8 byte-order mark ([`crate::files::BOM`]): people open it
+/// in a spreadsheet.
 pub fn to_csv(strata: &[StratumSummary], totals: &StratumSummary) -> Vec<u8> {
-    let mut w = crate::output::csv_writer();
+    let mut w = crate::output::csv_writer_with_bom();
     w.write_record(COLUMNS).expect("memory");
     for s in strata.iter().chain(std::iter::once(totals)) {
         let mut rec = vec![

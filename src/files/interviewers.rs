@@ -59,8 +59,10 @@ fn share(k: u64, n: u64) -> f64 {
 }
 
 /// The bytes of `interviewers.csv` for `rows`.
+/// The file starts with the UTF-8 byte-order mark ([`crate::files::BOM`]): people open it
+/// in a spreadsheet.
 pub fn to_csv(rows: &[Row]) -> Vec<u8> {
-    let mut w = crate::output::csv_writer();
+    let mut w = crate::output::csv_writer_with_bom();
     w.write_record(COLUMNS).expect("memory");
     for r in rows {
         w.write_record([

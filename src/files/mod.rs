@@ -8,6 +8,8 @@
 //!
 //! - [`sample`]: `sample.csv` (written by `chiso sample`, read by `chiso verify`, `chiso
 //!   index` and the fieldwork); `manifest.json` is defined by [`crate::manifest`].
+//! - [`sample_xlsx`]: `sample.xlsx`, the interviewers' list as a workbook, made from
+//!   `sample.csv` by `chiso sample` (read by people; chiso reads it back only in tests).
 //! - [`indices`]: `indices.csv` (written by `chiso index`, read by `chiso par` for its
 //!   survey criteria and by `chiso report`).
 //! - [`flags`]: `flags.csv` (written by `chiso index`, read by `chiso report`).
@@ -42,7 +44,8 @@ pub mod par;
 pub mod ranks;
 pub mod recheck;
 pub mod sample;
+pub mod sample_xlsx;
 pub mod substitutions;
 pub mod timeliness;
 
-pub use crate::output::{is_plain_number, needs_quote, neutralise, restore};
+pub use crate::output::{BOM, is_plain_number, needs_quote, neutralise, restore};

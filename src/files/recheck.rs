@@ -56,8 +56,10 @@ pub const COMPLETED: &str = "completed";
 pub const NOT_COMPLETED: &str = "not_completed";
 
 /// The bytes of `recheck.csv` for `rows`, in the order given.
+/// The file starts with the UTF-8 byte-order mark ([`crate::files::BOM`]): people open it
+/// in a spreadsheet.
 pub fn to_csv(rows: &[RecheckRow]) -> Vec<u8> {
-    let mut w = crate::output::csv_writer();
+    let mut w = crate::output::csv_writer_with_bom();
     w.write_record(COLUMNS).expect("memory");
     for r in rows {
         w.write_record([

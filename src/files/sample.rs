@@ -199,6 +199,140 @@ impl SampleRow<'_, '_> {
     }
 }
 
+/// How to open a CSV file without a spreadsheet changing its identifiers, for the messages
+/// of [`spreadsheet_damage`] and [`stripped_zeros`].
+pub const OPEN_AS_TEXT: &str = "open the CSV file in the spreadsheet through Data › From \
+     Text/CSV with the identifier column set to Text (or use sample.xlsx, whose identifiers \
+     are text cells), and do not save a list over the file chiso wrote";
+
+/// Whether `id` is written the way a spreadsheet shows a long number: in scientific notation
+/// (`1.08501E+11`, `1,08501E+11`), which keeps only its first digits.
+fn scientific(id: &str) -> bool {
+    let s = id.trim();
+    let Some((mantissa, exponent)) = s.split_once(['E', 'e']) else {
+        return false;
+    };
+    let exponent = exponent.strip_prefix('+').unwrap_or(exponent);
+    let (whole, fraction) = mantissa.split_once(['.', ',']).unwrap_or((mantissa, ""));
+    whole.len() == 1
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && fraction.bytes().all(|b| b.is_ascii_digit())
+        && !exponent.is_empty()
+        && exponent.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn digits(id: &str) -> bool {
+    !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Why an identifier that is in no list of a sample looks like one that went through a
+/// spreadsheet, for the message that refuses it: written in scientific notation, or, padded
+/// with zeros in front to the length of the sample's identifiers, exactly one of `listed` (or
+/// several). `None` when it looks like neither. The identifier itself is never in the text.
+/// A spreadsheet-stripped identifier is never matched in silence: the caller refuses it.
+/// ([`ZeroPadded`] answers the same for many identifiers against one sample.)
+pub fn stripped_zeros<'a>(id: &str, listed: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    ZeroPadded::new(listed).hint(id)
+}
+
+/// A sample's digits-only identifiers that begin with a zero, by what is left of them without
+/// their leading zeros: what [`stripped_zeros`] looks up, made once for many identifiers.
+#[derive(Debug, Default)]
+pub struct ZeroPadded {
+    /// For each identifier without its leading zeros, the lengths of the identifiers it is.
+    by_rest: std::collections::HashMap<String, Vec<usize>>,
+}
+
+impl ZeroPadded {
+    /// The digits-only identifiers of `listed` that begin with a zero.
+    pub fn new<'a>(listed: impl IntoIterator<Item = &'a str>) -> ZeroPadded {
+        let mut by_rest: std::collections::HashMap<String, Vec<usize>> = Default::default();
+        for l in listed {
+            if l.starts_with('0') && digits(l) {
+                by_rest
+                    .entry(l.trim_start_matches('0').to_string())
+                    .or_default()
+                    .push(l.len());
+            }
+        }
+        ZeroPadded { by_rest }
+    }
+
+    /// [`stripped_zeros`] of `id`.
+    pub fn hint(&self, id: &str) -> Option<String> {
+        let id = id.trim();
+        if scientific(id) {
+            return Some(format!(
+                "the identifier looks like one that a spreadsheet wrote in scientific notation, \
+                 which keeps only its first digits (and strips leading zeros): {OPEN_AS_TEXT}"
+            ));
+        }
+        if !digits(id) {
+            return None;
+        }
+        let lengths: Vec<usize> = self
+            .by_rest
+            .get(id.trim_start_matches('0'))
+            .map(|ls| ls.iter().copied().filter(|&l| l > id.len()).collect())
+            .unwrap_or_default();
+        let padded = match lengths.as_slice() {
+            [] => return None,
+            [length] => format!(
+                "with {} zero(s) in front ({length} digits) it is exactly one identifier of the \
+                 sample; it is not matched to it",
+                length - id.len()
+            ),
+            several => format!(
+                "with zeros in front it is any of {} identifiers of the sample",
+                several.len()
+            ),
+        };
+        Some(format!(
+            "the identifier looks like one that a spreadsheet stripped of its leading zeros \
+             ({padded}): {OPEN_AS_TEXT}"
+        ))
+    }
+}
+
+/// The first identifier of `sample.csv` at `path` (its `applicant_id` column) that looks like
+/// one a spreadsheet changed, with its row, for the message that refuses a `sample.csv`
+/// saved again by a spreadsheet: one in scientific notation; or one of 10 or 11 digits
+/// without a leading zero, in a file whose other digits-only identifiers are longer or begin
+/// with a zero (a 12-digit CCCD number begins with its province's code, 001–096, so a
+/// spreadsheet leaves it 10 or 11 digits long). `None` when the file cannot be read or holds
+/// no such identifier.
+pub fn spreadsheet_damage(path: &Path) -> Option<String> {
+    let file = SampleFile::open(path, &["applicant_id"]).ok()?;
+    let mut ids: Vec<(u64, String)> = Vec::new();
+    let _ = file.rows(|r| {
+        ids.push((r.number(), r.text("applicant_id").trim().to_string()));
+        Ok(())
+    });
+    if let Some((row, _)) = ids.iter().find(|(_, id)| scientific(id)) {
+        return Some(format!(
+            "row {row}: the identifier looks like one that a spreadsheet wrote in scientific \
+             notation, which keeps only its first digits: {OPEN_AS_TEXT}"
+        ));
+    }
+    let zero_led = ids.iter().any(|(_, id)| digits(id) && id.starts_with('0'));
+    let longest = ids
+        .iter()
+        .filter(|(_, id)| digits(id))
+        .map(|(_, id)| id.len())
+        .max()?;
+    let (row, id) = ids.iter().find(|(_, id)| {
+        digits(id)
+            && !id.starts_with('0')
+            && (matches!(id.len(), 10 | 11) || (zero_led && id.len() < longest))
+    })?;
+    let width = if id.len() < longest { longest } else { 12 };
+    Some(format!(
+        "row {row}: the identifier looks like one that a spreadsheet stripped of its leading \
+         zeros ({} digits where {width} are expected): {OPEN_AS_TEXT}",
+        id.len()
+    ))
+}
+
 /// A sample's directory as `chiso sample` wrote it: `sample.csv` and `manifest.json`,
 /// checked to belong together. Consumers take the strata's sizes and weights from the
 /// manifest and refuse a `sample.csv` row that says otherwise ([`SampleDir::stratum_of`]).
@@ -244,9 +378,13 @@ impl SampleDir {
         };
         let sha = crate::table::file_sha256(&csv)?;
         if sha != manifest.sample_file_sha256 {
+            let damage = spreadsheet_damage(&csv)
+                .map(|d| format!("; {d}"))
+                .unwrap_or_default();
             return Err(refuse(format!(
                 "{} is not the file written with this manifest (its SHA-256 is {}, the manifest \
-                 says {}): it was edited or replaced after the draw; `chiso verify` says how",
+                 says {}): it was edited or replaced after the draw; `chiso verify` says \
+                 how{damage}",
                 csv.display(),
                 &sha[..16],
                 &manifest.sample_file_sha256[..manifest.sample_file_sha256.len().min(16)]
@@ -344,5 +482,95 @@ impl SampleDir {
 
     fn column_present(&self, row: &SampleRow<'_, '_>, column: &str) -> bool {
         row.columns.iter().any(|(c, i)| *c == column && i.is_some())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LISTED: [&str; 4] = ["001085012345", "079190000001", "A-17", "0000123"];
+
+    #[test]
+    fn an_identifier_stripped_of_its_zeros_is_said_to_be_one_of_the_sample() {
+        let why = stripped_zeros("1085012345", LISTED).unwrap();
+        assert!(
+            why.starts_with(
+                "the identifier looks like one that a spreadsheet stripped of its leading \
+                 zeros (with 2 zero(s) in front (12 digits) it is exactly one identifier of \
+                 the sample; it is not matched to it)"
+            ),
+            "{why}"
+        );
+        assert!(why.contains("Data › From Text/CSV") && why.contains("sample.xlsx"));
+        assert!(!why.contains("1085012345"), "{why}");
+        assert!(
+            stripped_zeros("79190000001", LISTED)
+                .unwrap()
+                .contains("1 zero(s)")
+        );
+        // Several identifiers it could be.
+        let why = stripped_zeros("123", ["0123", "00123", "9123"]).unwrap();
+        assert!(why.contains("any of 2 identifiers"), "{why}");
+        // Scientific notation, with a point or a comma.
+        for id in ["1.08501E+11", "1,08501E+11", "7.9E11", "1e+11"] {
+            let why = stripped_zeros(id, LISTED).unwrap();
+            assert!(why.contains("scientific notation"), "{id}: {why}");
+        }
+    }
+
+    #[test]
+    fn other_identifiers_not_in_the_sample_get_no_hint() {
+        for id in [
+            "",
+            "999",
+            "1085012346",
+            "A-1",
+            "17",
+            "0085012345",
+            "E+11",
+            "12.5E+3x",
+        ] {
+            assert_eq!(stripped_zeros(id, LISTED), None, "{id}");
+        }
+        // The sample's own identifier as it stands is not a stripped one.
+        assert_eq!(stripped_zeros("001085012345", LISTED), None);
+    }
+
+    fn file(ids: &[&str]) -> (tempfile::TempDir, std::path::PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sample.csv");
+        let mut text = String::from("\u{feff}stratum,applicant_id\n");
+        for id in ids {
+            text.push_str(&format!("U1,{id}\n"));
+        }
+        std::fs::write(&path, text).unwrap();
+        (dir, path)
+    }
+
+    #[test]
+    fn a_sample_file_a_spreadsheet_saved_is_recognised_by_its_identifiers() {
+        let (_d, path) = file(&["001085012345", "079190000001"]);
+        assert_eq!(spreadsheet_damage(&path), None);
+        let (_d, path) = file(&["001085012345", "79190000001"]);
+        let why = spreadsheet_damage(&path).unwrap();
+        assert!(
+            why.starts_with(
+                "row 3: the identifier looks like one that a spreadsheet stripped of its \
+                 leading zeros (11 digits where 12 are expected)"
+            ),
+            "{why}"
+        );
+        let (_d, path) = file(&["1085012345", "1085012346"]);
+        assert!(spreadsheet_damage(&path).unwrap().contains("row 2:"));
+        let (_d, path) = file(&["001085012345", "1.08501E+11"]);
+        assert!(
+            spreadsheet_damage(&path)
+                .unwrap()
+                .starts_with("row 3: the identifier looks like one that a spreadsheet wrote")
+        );
+        // Identifiers that are not numbers, or of one length without zeros, are left alone.
+        let (_d, path) = file(&["A-1", "B-22", "123456789", "987654321"]);
+        assert_eq!(spreadsheet_damage(&path), None);
     }
 }

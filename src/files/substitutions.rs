@@ -42,8 +42,10 @@ pub const COLUMNS: [&str; 10] = [
 
 /// The bytes of the substitution log for `rows` (record ids and ranks only, no personal
 /// data).
+/// The file starts with the UTF-8 byte-order mark ([`crate::files::BOM`]): people open it
+/// in a spreadsheet.
 pub fn to_csv(rows: &[Row]) -> Vec<u8> {
-    let mut w = crate::output::csv_writer();
+    let mut w = crate::output::csv_writer_with_bom();
     w.write_record(COLUMNS).expect("memory");
     for r in rows {
         w.write_record([
@@ -283,7 +285,10 @@ mod tests {
     fn extra_columns_are_ignored_and_bad_cells_named() {
         let dir = tempfile::tempdir().unwrap();
         let written = String::from_utf8(fieldwork().substitutions_csv()).unwrap();
+        // The file starts with the byte-order mark, which a column put in front moves along.
         let extra: String = written
+            .strip_prefix('\u{feff}')
+            .expect("substitutions.csv starts with the byte-order mark")
             .lines()
             .enumerate()
             .map(|(i, l)| format!("{},{l}\n", if i == 0 { "note" } else { "x" }))

@@ -153,6 +153,21 @@ pub fn verify(
     }
     compare_strata(&mut report, &rebuilt.manifest.strata, &manifest.strata);
     let mut want = serde_json::to_value(&rebuilt.manifest).expect("a manifest serialises");
+    // A sample written before sample.csv had its byte-order mark: the same rows, the file's
+    // SHA-256 that of the bytes after the mark.
+    let without_bom = rebuilt
+        .sample_csv
+        .strip_prefix(crate::output::BOM)
+        .map(|rows| hex::encode(Sha256::digest(rows)));
+    if without_bom.as_deref() == Some(manifest.sample_file_sha256.as_str()) {
+        report.notes.push(
+            "manifest field sample_file_sha256 is that of sample.csv without the byte-order \
+             mark that this chiso writes in front of it (contract §14); the rows are what \
+             is compared"
+                .to_string(),
+        );
+        want["sample_file_sha256"] = manifest.sample_file_sha256.clone().into();
+    }
     let mut got = raw;
     for v in [&mut want, &mut got] {
         if let Some(o) = v.as_object_mut() {
@@ -394,8 +409,11 @@ fn compare_sample_file(
 ) -> Result<()> {
     let sha = table::file_sha256(path)?;
     if sha != manifest.sample_file_sha256 {
+        let damage = crate::files::sample::spreadsheet_damage(path)
+            .map(|d| format!("; {d}"))
+            .unwrap_or_default();
         report.differences.push(format!(
-            "{} is not the file written with this manifest (SHA-256 {} , manifest {}): it was edited or replaced",
+            "{} is not the file written with this manifest (SHA-256 {} , manifest {}): it was edited or replaced{damage}",
             path.display(),
             short(&sha),
             short(&manifest.sample_file_sha256)
