@@ -427,6 +427,11 @@ fn python_redraws_the_recheck_subsample() {
     rows.push("=HYPERLINK(1),Sở Nội vụ,IV0,,4".to_string());
     rows.push("-2+3,Sở Nội vụ,IV1,refusal,".to_string());
     rows.push("B-1,Sở Nội vụ,IV1,Non-Contact,".to_string());
+    // Dispositions in Vietnamese, as interviewers enter them, in other case and spacing.
+    rows.push("C-1,Sở Nội vụ,IV0,TỪ  chối,".to_string());
+    rows.push("C-2,Sở Nội vụ,IV1,không liên lạc được,".to_string());
+    rows.push("C-3,Sở Nội vụ,IV1,Hoàn thành,5".to_string());
+    rows.push("C-4,Sở Nội vụ,IV0,Không thuộc đối tượng,".to_string());
     dir.write("responses.csv", &crate::recheck::file(&rows));
     for (share, extra) in [
         ("0.1", vec![]),

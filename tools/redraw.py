@@ -571,6 +571,17 @@ RECHECK_COLUMNS = ["applicant_id", "stratum", "interviewer_id", "disposition", "
 DISPOSITIONS = {"": "complete", "complete": "complete", "partial": "partial", "refusal": "refusal",
                 "non_contact": "non_contact", "non-contact": "non_contact",
                 "ineligible": "ineligible"}
+# The Vietnamese names chiso reads (src/disposition.rs, docs/contract.md), compared folded.
+for _name, _d in [("Hoàn thành", "complete"), ("Hoàn tất", "complete"), ("Đã trả lời", "complete"),
+                  ("Một phần", "partial"), ("Trả lời một phần", "partial"),
+                  ("Chưa hoàn thành", "partial"), ("Từ chối", "refusal"),
+                  ("Từ chối trả lời", "refusal"), ("Không liên lạc được", "non_contact"),
+                  ("Không liên hệ được", "non_contact"), ("Không gặp được", "non_contact"),
+                  ("Không nghe máy", "non_contact"), ("Không tiếp cận được", "non_contact"),
+                  ("Không đủ điều kiện", "ineligible"), ("Không thuộc đối tượng", "ineligible"),
+                  ("Không thuộc đối tượng khảo sát", "ineligible"),
+                  ("Không phải người giao dịch", "ineligible")]:
+    DISPOSITIONS[fold(_name)] = _d
 
 
 def recheck_key(key, stratum, applicant_id):
@@ -645,7 +656,7 @@ def recheck(args):
         applicant, stratum, interviewer = cell(ca), cell(cs), cell(ci)
         if not stratum and by_sample is not None and len(by_sample.get(applicant, [])) == 1:
             stratum = by_sample[applicant][0]
-        disposition = DISPOSITIONS.get(cell(cd).lower()) if cd is not None else "complete"
+        disposition = DISPOSITIONS.get(fold(cell(cd))) if cd is not None else "complete"
         if not applicant or not stratum or disposition is None:
             raise InputError(f"{args.responses}: row {number}: no applicant, no stratum or a bad disposition")
         if (stratum, applicant) in seen:
