@@ -301,3 +301,213 @@ fn paths_with_vietnamese_letters_and_spaces_work() {
     let m = std::fs::read_to_string(&manifest).unwrap();
     assert!(m.contains("\"file\": \"hồ sơ một cửa 2026.csv\""), "{m}");
 }
+
+/// The Vietnamese headers a one-stop export has for the demo's records columns.
+const DEMO_HEADERS: [(&str, &str); 16] = [
+    ("record_id", "Mã hồ sơ"),
+    ("unit_code", "Mã đơn vị"),
+    ("unit_name", "Tên đơn vị"),
+    ("unit_group", "Cấp"),
+    ("applicant_id", "Số CCCD/MST"),
+    ("applicant_type", "Đối tượng"),
+    ("applicant_name", "Họ, tên người nộp"),
+    ("phone", "Số điện thoại"),
+    ("address", "Địa chỉ"),
+    ("officer_id", "Cán bộ tiếp nhận"),
+    ("procedure_code", "Mã thủ tục"),
+    ("field", "Lĩnh vực"),
+    ("channel", "Hình thức nộp"),
+    ("received_date", "Ngày tiếp nhận"),
+    ("due_date", "Ngày hẹn trả"),
+    ("returned_date", "Ngày trả kết quả"),
+];
+
+/// The labels of the demo's scale, 1 to 5, as a form offers them.
+const DEMO_LABELS: [&str; 5] = [
+    "Rất không hài lòng",
+    "Không hài lòng",
+    "Bình thường",
+    "Hài lòng",
+    "Rất hài lòng",
+];
+
+/// A CSV file's rows.
+fn csv_rows(path: &std::path::Path) -> Vec<Vec<String>> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_path(path)
+        .unwrap()
+        .records()
+        .map(|r| r.unwrap().iter().map(String::from).collect())
+        .collect()
+}
+
+/// `text` as a person might type it into a form or a sheet: row `i` decides whether in
+/// capitals, with doubled spaces, or decomposed (NFD).
+fn typed_as(text: &str, i: usize) -> String {
+    match i % 4 {
+        0 => text.to_string(),
+        1 => text.to_uppercase(),
+        2 => format!(" {} ", text.replace(' ', "  ")),
+        _ => text.nfd().collect(),
+    }
+}
+
+#[test]
+fn the_demo_s_files_as_offices_have_them_give_the_same_lists_and_indices() {
+    let dir = Dir::new();
+    let demo = dir.path("demo");
+    let o = chiso(&["demo", "--records", "12000", "--out", p(&demo)]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(demo.join("sample/manifest.json")).unwrap())
+            .unwrap();
+    let seed = manifest["seed"].as_str().unwrap().to_string();
+
+    // The records as the one-stop software exports them: title rows, semicolons, Vietnamese
+    // headers, DD-MM-YYYY dates with a time on the returned date, applicant types in words.
+    let plain = csv_rows(&demo.join("records.csv"));
+    let width = plain[0].len();
+    let mut rows = title_rows(width);
+    for (i, row) in plain.iter().enumerate() {
+        let mut row = row.clone();
+        for (k, cell) in row.iter_mut().enumerate() {
+            let column = plain[0][k].as_str();
+            if i == 0 {
+                let (_, vi) = DEMO_HEADERS.iter().find(|(n, _)| *n == column).unwrap();
+                *cell = vi.to_string();
+            } else if column == "applicant_type" {
+                *cell = match cell.as_str() {
+                    "citizen" => typed_as("Công dân", i),
+                    _ => typed_as("Doanh nghiệp", i),
+                };
+            }
+        }
+        rows.push(row);
+    }
+    let rows = dates_as(rows, '-', None);
+    let records = dir.path("Danh sách hồ sơ.csv");
+    std::fs::write(&records, written_with(&rows, b';')).unwrap();
+    let mut args = vec![
+        "sample".to_string(),
+        "--records".into(),
+        p(&records).into(),
+        "--design".into(),
+        p(&demo.join("design.toml")).into(),
+        "--seed".into(),
+        seed,
+        "--out".into(),
+        p(&dir.path("sample")).into(),
+    ];
+    for (name, header) in DEMO_HEADERS {
+        args.extend(["--columns".to_string(), format!("{name}={header}")]);
+    }
+    let o = chiso(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(o.status.success(), "{:?}", text(&o));
+    let drawn: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path("sample/manifest.json")).unwrap())
+            .unwrap();
+    for key in ["frame_digest", "sample_digest", "totals"] {
+        assert_eq!(drawn[key], manifest[key], "{key}");
+    }
+    let read = |p: &std::path::Path| as_iso(&std::fs::read(p).unwrap());
+    assert_eq!(
+        read(&dir.path("sample/sample.csv")),
+        read(&demo.join("sample/sample.csv"))
+    );
+
+    // The responses as an online form exports them: a timestamp and an e-mail address, the
+    // question texts as headers, the answers and dispositions as words, typed every way.
+    let q_text = std::fs::read_to_string(demo.join("questionnaire.toml")).unwrap();
+    let q: toml::Table = toml::from_str(&q_text).unwrap();
+    let texts = q["items"].as_table().unwrap();
+    let coded = csv_rows(&demo.join("responses.csv"));
+    let mut export = vec![vec![
+        "Dấu thời gian".to_string(),
+        "Địa chỉ email".to_string(),
+        "Mã số người được khảo sát".to_string(),
+        "Đơn vị".to_string(),
+        "Tình trạng phiếu".to_string(),
+    ]];
+    export[0].extend(
+        coded[0][3..]
+            .iter()
+            .map(|c| texts[c].as_str().unwrap().to_string()),
+    );
+    for (i, row) in coded.iter().enumerate().skip(1) {
+        let disposition = match row[2].as_str() {
+            "complete" => "Hoàn thành",
+            "partial" => "Trả lời một phần",
+            "refusal" => "Từ chối",
+            "non_contact" => "Không liên lạc được",
+            "ineligible" => "Không thuộc đối tượng khảo sát",
+            other => panic!("{other}"),
+        };
+        let mut out = vec![
+            format!(
+                "{:02}/03/2026 09:{:02}:{:02}",
+                1 + i % 28,
+                i % 60,
+                (i * 7) % 60
+            ),
+            format!("nguoi{i}@example.vn"),
+            row[0].clone(),
+            row[1].clone(),
+            typed_as(disposition, i),
+        ];
+        out.extend(row[3..].iter().enumerate().map(|(k, a)| match a.as_str() {
+            "" => String::new(),
+            "0" | "9" => typed_as("Không ý kiến", i + k),
+            code => typed_as(DEMO_LABELS[code.parse::<usize>().unwrap() - 1], i + k),
+        }));
+        export.push(out);
+    }
+    let forms = dir.path("Câu trả lời biểu mẫu.csv");
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for row in &export {
+        w.write_record(row).unwrap();
+    }
+    std::fs::write(&forms, w.into_inner().unwrap()).unwrap();
+    let labels = DEMO_LABELS.map(|l| format!("{l:?}")).join(", ");
+    let q_forms = q_text.replacen(
+        "missing = [0, 9]",
+        &format!("missing = [0, 9]\nlabels = [{labels}]\nmissing_labels = [\"Không ý kiến\"]"),
+        1,
+    ) + "\n[columns]\napplicant_id = \"Mã số người được khảo sát\"\nstratum = \"Đơn vị\"\n\
+         disposition = \"Tình trạng phiếu\"\n";
+    let q_forms_path = dir.write("forms.toml", &q_forms);
+    let index = |responses: &std::path::Path, q: &std::path::Path, out: &str| {
+        let out = dir.path(out);
+        let o = chiso(&[
+            "index",
+            "--responses",
+            p(responses),
+            "--questionnaire",
+            p(q),
+            "--sample",
+            p(&demo.join("sample")),
+            "--out",
+            p(&out),
+        ]);
+        assert!(o.status.success(), "{:?}", text(&o));
+        out
+    };
+    let want = index(
+        &demo.join("responses.csv"),
+        &demo.join("questionnaire.toml"),
+        "coded",
+    );
+    let got = index(&forms, &q_forms_path, "forms");
+    for file in [
+        "indices.csv",
+        "flags.csv",
+        "ranks.csv",
+        "response_rates.csv",
+    ] {
+        assert_eq!(
+            std::fs::read_to_string(got.join(file)).unwrap(),
+            std::fs::read_to_string(want.join(file)).unwrap(),
+            "{file}"
+        );
+    }
+}
