@@ -38,8 +38,9 @@ pub struct EntryCompareRequest {
     pub first: PathBuf,
     /// The second entry.
     pub second: PathBuf,
-    /// The sheet of a spreadsheet, for both.
-    pub sheet: Option<String>,
+    /// How both entries are laid out: the sheet of a spreadsheet, a CSV file's delimiter, the
+    /// header's row (found unless given: the first row holding `applicant_id`).
+    pub layout: crate::Layout,
     /// The questionnaire whose items and scale the entries are read with.
     pub questionnaire: Questionnaire,
     /// The output directory.
@@ -87,8 +88,8 @@ fn answer_text(a: Answer) -> String {
     }
 }
 
-fn read_entry(path: &std::path::Path, sheet: Option<&str>, q: &Questionnaire) -> Result<Entry> {
-    let mut table = Table::open_hashed(path, sheet)?;
+fn read_entry(path: &std::path::Path, layout: &crate::Layout, q: &Questionnaire) -> Result<Entry> {
+    let mut table = Table::open_layout(path, layout, &["applicant_id"], true)?;
     let file = table.name().to_string();
     let applicant_col = table.require(&["applicant_id"])?[0];
     let items = table.require(&q.items.iter().map(String::as_str).collect::<Vec<_>>())?;
@@ -201,8 +202,8 @@ fn keyed(entry: Entry, by_stratum: bool) -> Result<BTreeMap<(String, String), Fo
 /// Compares the two entries and writes `discrepancies.csv` and `agreement.csv` together.
 pub fn run(req: &EntryCompareRequest) -> Result<EntryCompareOutput> {
     let q = &req.questionnaire;
-    let first = read_entry(&req.first, req.sheet.as_deref(), q)?;
-    let second = read_entry(&req.second, req.sheet.as_deref(), q)?;
+    let first = read_entry(&req.first, &req.layout, q)?;
+    let second = read_entry(&req.second, &req.layout, q)?;
     let by_stratum = first.has_stratum && second.has_stratum;
     let with_disposition = first.has_disposition || second.has_disposition;
     let sources = (first.digest.clone(), second.digest.clone());

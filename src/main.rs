@@ -71,6 +71,8 @@ struct EntryCompareArgs {
     /// Sheet to read from spreadsheets (default: the first).
     #[arg(long)]
     sheet: Option<String>,
+    #[command(flatten)]
+    csv: CsvLayout,
 }
 
 #[derive(Args)]
@@ -99,6 +101,8 @@ struct RecheckArgs {
     /// Sheet to read from a spreadsheet (default: the first).
     #[arg(long)]
     sheet: Option<String>,
+    #[command(flatten)]
+    csv: CsvLayout,
 }
 
 #[derive(Args)]
@@ -388,6 +392,8 @@ struct FieldworkArgs {
     /// Sheet to read from a responses spreadsheet (default: the first).
     #[arg(long)]
     sheet: Option<String>,
+    #[command(flatten)]
+    csv: CsvLayout,
     /// Interviewers and units with fewer contacts are never marked as far above the rest.
     #[arg(long, default_value_t = 20)]
     min_contacts: u64,
@@ -682,7 +688,7 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
                 rates: chiso::fieldwork::RateSettings::new(a.min_contacts)?,
                 sample: a.sample,
                 responses: a.responses,
-                sheet: a.sheet,
+                layout: a.csv.with_sheet(a.sheet),
                 out: a.out,
             };
             let out = chiso::fieldwork::run(&req)?;
@@ -746,7 +752,7 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
             let req = chiso::RecheckRequest {
                 settings: chiso::recheck::Settings::new(a.share, a.refusals, by)?,
                 responses: a.responses,
-                sheet: a.sheet,
+                layout: a.csv.with_sheet(a.sheet),
                 sample: a.sample,
                 seed: a.seed,
                 out: a.out,
@@ -760,7 +766,7 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
                 questionnaire: chiso::Questionnaire::load(&a.questionnaire)?,
                 first: a.first,
                 second: a.second,
-                sheet: a.sheet,
+                layout: a.csv.with_sheet(a.sheet),
                 out: a.out,
             };
             let out = chiso::entry::run(&req)?;

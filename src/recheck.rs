@@ -132,8 +132,9 @@ pub struct RecheckRequest {
     /// The responses file (CSV or a spreadsheet) with `applicant_id` and `disposition`, and
     /// `stratum` unless `sample` is given.
     pub responses: PathBuf,
-    /// The sheet, for a spreadsheet.
-    pub sheet: Option<String>,
+    /// How the responses file is laid out: the sheet of a spreadsheet, a CSV file's delimiter,
+    /// the header's row (found unless given: the first row holding `applicant_id`).
+    pub layout: crate::Layout,
     /// A sample directory (`sample.csv` with its manifest) giving the stratum of each
     /// applicant whose row has none.
     pub sample: Option<PathBuf>,
@@ -217,7 +218,7 @@ pub fn run(req: &RecheckRequest) -> Result<RecheckOutput> {
     let key = random::recheck_key(&seed);
     let by_sample = req.sample.as_deref().map(sample_strata).transpose()?;
 
-    let mut table = Table::open_hashed(&req.responses, req.sheet.as_deref())?;
+    let mut table = Table::open_layout(&req.responses, &req.layout, &["applicant_id"], true)?;
     let file = table.name().to_string();
     let applicant_col = table.require(&["applicant_id"])?[0];
     let stratum_col = match by_sample {

@@ -432,7 +432,22 @@ fn python_redraws_the_recheck_subsample() {
     rows.push("C-2,Sở Nội vụ,IV1,không liên lạc được,".to_string());
     rows.push("C-3,Sở Nội vụ,IV1,Hoàn thành,5".to_string());
     rows.push("C-4,Sở Nội vụ,IV0,Không thuộc đối tượng,".to_string());
-    dir.write("responses.csv", &crate::recheck::file(&rows));
+    // Saved by Excel as "CSV" with semicolons, below a title row.
+    let semicolons = crate::recheck::file(&rows)
+        .lines()
+        .map(|l| {
+            let mut r = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .from_reader(l.as_bytes());
+            let cells = r.records().next().unwrap().unwrap();
+            let mut w = csv::WriterBuilder::new()
+                .delimiter(b';')
+                .from_writer(Vec::new());
+            w.write_record(&cells).unwrap();
+            String::from_utf8(w.into_inner().unwrap()).unwrap()
+        })
+        .collect::<String>();
+    dir.write("responses.csv", &format!("DANH SÁCH PHIẾU;;;;\n{semicolons}"));
     for (share, extra) in [
         ("0.1", vec![]),
         ("0.35", vec!["--refusals", "0.5"]),

@@ -630,7 +630,9 @@ def recheck(args):
     if not seed:
         raise InputError("the seed is empty")
     key = hashlib.sha256(b"chiso-recheck-v1\x00" + seed.encode("utf-8")).digest()
-    records = read_records(args.responses, *find_layout(args.responses, []))
+    delimiter = {"tab": "\t"}.get(args.delimiter, args.delimiter)
+    records = read_records(args.responses,
+                           *find_layout(args.responses, ["applicant_id"], delimiter, args.header_row))
     if not records:
         raise InputError(f"{args.responses}: no header")
     header = [h.strip(ASCII_WS) for h in records[0][1]]
@@ -803,9 +805,11 @@ def main(argv=None):
     parser.add_argument("--out", help="write the official and reserve lists to this CSV")
     parser.add_argument("--seed", help="seed text (default: the manifest's)")
     parser.add_argument("--delimiter", choices=[",", ";", "tab"],
-                        help="what separates the records' cells (default: found, §1)")
+                        help="what separates the cells of the records (or, with --recheck, of the "
+                        "responses); default: found (§1)")
     parser.add_argument("--header-row", type=int,
-                        help="the records' header row, below title rows (default: found, §1)")
+                        help="the header row of the records (or responses), below title rows "
+                        "(default: found, §1)")
     parser.add_argument("--keys", action="store_true", help="print one member's draw key")
     parser.add_argument("--value", action="append", default=[], help="stratum value (repeat, in order)")
     parser.add_argument("--applicant", help="applicant_id, with --keys")

@@ -517,8 +517,9 @@ pub struct FieldworkRequest {
     pub sample: PathBuf,
     /// The responses: one row per contact, with `applicant_id` and `disposition`.
     pub responses: PathBuf,
-    /// The sheet of a responses spreadsheet.
-    pub sheet: Option<String>,
+    /// How the responses file is laid out: the sheet of a spreadsheet, a CSV file's delimiter,
+    /// the header's row (found unless given: the first row holding `applicant_id`).
+    pub layout: crate::Layout,
     /// How rates far above the rest are marked.
     pub rates: RateSettings,
     /// Where the files are written.
@@ -557,7 +558,7 @@ fn read_contacts(
     req: &FieldworkRequest,
     sample: &SampleLists,
 ) -> Result<(Vec<Contact>, Vec<Breach>)> {
-    let mut table = Table::open(&req.responses, req.sheet.as_deref())?;
+    let mut table = Table::open_layout(&req.responses, &req.layout, &["applicant_id"], false)?;
     let file = table.name().to_string();
     let c = table.require(&["applicant_id", "disposition"])?;
     let (id_col, disposition_col) = (c[0], c[1]);
