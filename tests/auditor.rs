@@ -447,7 +447,10 @@ fn python_redraws_the_recheck_subsample() {
             String::from_utf8(w.into_inner().unwrap()).unwrap()
         })
         .collect::<String>();
-    dir.write("responses.csv", &format!("DANH SÁCH PHIẾU;;;;\n{semicolons}"));
+    dir.write(
+        "responses.csv",
+        &format!("DANH SÁCH PHIẾU;;;;\n{semicolons}"),
+    );
     for (share, extra) in [
         ("0.1", vec![]),
         ("0.35", vec!["--refusals", "0.5"]),

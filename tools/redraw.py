@@ -300,7 +300,7 @@ def find_layout(path, wanted, delimiter=None, header_row=None):
     if header_row:
         skip = header_row - 1
         for i, rows in enumerate(firsts):
-            if skip < len(rows) and holds_count(rows[skip], wanted) == len(wanted):
+            if wanted and skip < len(rows) and holds_count(rows[skip], wanted) == len(wanted):
                 return candidates[i], skip
         return candidates[most_cells(skip)], skip
     found = [(-b[1], b[0], i) for i, b in ((i, best_header(r, wanted)) for i, r in enumerate(firsts))

@@ -941,7 +941,8 @@ fn find_csv_layout(
     let by = |i: usize| Delimiter::of_byte(candidates[i]);
     if let Some(skip) = given_skip {
         let at = |i: usize| firsts[i].get(skip as usize);
-        let found = (0..candidates.len()).find(|&i| at(i).is_some_and(|h| holds(h, wanted)));
+        let found = (0..candidates.len())
+            .find(|&i| !wanted.is_empty() && at(i).is_some_and(|h| holds(h, wanted)));
         let i = found.unwrap_or_else(|| most_cells(&firsts, skip as usize));
         return Ok((by(i), skip));
     }
@@ -1146,6 +1147,16 @@ mod tests {
         };
         let (_, again) = laid_out(&path, &given, &[]).unwrap();
         assert_eq!(again, rows);
+        // The header row alone: the delimiter that splits it the most.
+        let row_only = Layout {
+            header_row: Some(4),
+            ..Layout::default()
+        };
+        let (t, again) = laid_out(&path, &row_only, &[]).unwrap();
+        assert_eq!(
+            (t.delimiter(), again),
+            (Some(Delimiter::Semicolon), rows.clone())
+        );
         let (t, _) = laid_out(
             &path,
             &Layout {
