@@ -196,7 +196,9 @@ pub fn from_sample_csv(sample_csv: &[u8]) -> Result<Vec<u8>, XlsxError> {
     let text = Format::new().set_num_format("@");
     let number = Format::new();
     for ((_, rows), name) in strata.iter().zip(&names) {
-        let ws = workbook.add_worksheet();
+        // Rows go to a temporary file as they are written, texts inline: no table of every
+        // text (a sample's cells are mostly written once), and the memory of one row.
+        let ws = workbook.add_worksheet_with_constant_memory()?;
         ws.set_name(name)?;
         for (c, &(i, column, title)) in shown.iter().enumerate() {
             let c = c as u16;
