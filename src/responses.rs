@@ -516,8 +516,9 @@ pub fn read_with(
                         "expected a whole number ≥ 1",
                     ));
                 }
+                // In NFC, as the responses' unit codes are compared.
                 if populations
-                    .insert(r.get(c[0]).to_string(), n as f64)
+                    .insert(crate::text::nfc(r.get(c[0])).into_owned(), n as f64)
                     .is_some()
                 {
                     return Err(Error::cell(
@@ -576,6 +577,7 @@ pub fn read_with(
             continue;
         }
         let mut key = row.get(key_col);
+        let mut key_nfc: Option<std::borrow::Cow<'_, str>> = None;
         if let Link::Sample(_) = link
             && !by_applicant.contains_key(key)
             && by_applicant.contains_key(crate::output::restore(key))
@@ -590,16 +592,17 @@ pub fn read_with(
         let (stratum, unit, big_n, officer, entry_aux) = match link {
             Link::Sample(_) => {
                 let entries = by_applicant.get(key).map(Vec::as_slice).unwrap_or(&[]);
-                let wanted = stratum_col
-                    .map(|c| row.get(c))
-                    .filter(|s| !s.is_empty())
-                    .map(|w| {
-                        if entries.iter().any(|e| e.stratum == w) {
-                            w
-                        } else {
-                            crate::output::restore(w)
-                        }
-                    });
+                // The sample's strata are in NFC (records' stratum values are).
+                let wanted_nfc = stratum_col
+                    .map(|c| crate::text::nfc(row.get(c)))
+                    .filter(|s| !s.is_empty());
+                let wanted = wanted_nfc.as_deref().map(|w| {
+                    if entries.iter().any(|e| e.stratum == w) {
+                        w
+                    } else {
+                        crate::output::restore(w)
+                    }
+                });
                 let chosen: Vec<&SampleEntry> = entries
                     .iter()
                     .filter(|e| wanted.is_none_or(|w| w == e.stratum))
@@ -643,7 +646,8 @@ pub fn read_with(
             Link::Population(_) => match populations.get_key_value(match &options.units {
                 // A unit named by its name, as online forms have it.
                 Some(units) => units.code_of(&file, row.number(), &key_label, key)?,
-                None => key,
+                // In NFC, as the population file's strata are.
+                None => key_nfc.get_or_insert(crate::text::nfc(key)),
             }) {
                 Some((code, &n)) => (
                     code.clone(),

@@ -511,3 +511,42 @@ fn the_demo_s_files_as_offices_have_them_give_the_same_lists_and_indices() {
         );
     }
 }
+
+#[test]
+fn unit_codes_in_either_unicode_form_are_one_unit_of_the_population() {
+    let dir = Dir::new();
+    let pop = dir.write("p.csv", "stratum,population\nXÃ-A,100\nXÃ-B,50\n");
+    let q = dir.write("q.toml", ORACLE_QUESTIONNAIRE);
+    let mut composed = String::from("unit_code,Q01,Q02,Q03,Q04,Q05,Q06\n");
+    let mut mixed = composed.clone();
+    for i in 0..24 {
+        let unit = if i % 3 == 0 { "XÃ-B" } else { "XÃ-A" };
+        let answers = format!("{},{},4,5,{},3", 1 + i % 5, 2 + i % 4, 1 + (i * 7) % 5);
+        composed += &format!("{unit},{answers}\n");
+        let written: String = if i % 2 == 0 {
+            unit.nfd().collect()
+        } else {
+            unit.into()
+        };
+        mixed += &format!("{written},{answers}\n");
+    }
+    assert_ne!(composed, mixed);
+    let run = |name: &str, body: &str| {
+        let responses = dir.write(name, body);
+        let out = dir.path(&format!("out-{name}"));
+        let o = chiso(&[
+            "index",
+            "--responses",
+            p(&responses),
+            "--questionnaire",
+            p(&q),
+            "--population",
+            p(&pop),
+            "--out",
+            p(&out),
+        ]);
+        assert!(o.status.success(), "{:?}", text(&o));
+        std::fs::read_to_string(out.join("indices.csv")).unwrap()
+    };
+    assert_eq!(run("mixed.csv", &mixed), run("composed.csv", &composed));
+}
