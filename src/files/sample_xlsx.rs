@@ -197,7 +197,9 @@ pub fn from_sample_csv(sample_csv: &[u8]) -> Result<Vec<u8>, XlsxError> {
     let number = Format::new();
     for ((_, rows), name) in strata.iter().zip(&names) {
         // Rows go to a temporary file as they are written, texts inline: no table of every
-        // text (a sample's cells are mostly written once), and the memory of one row.
+        // text (a sample's cells are mostly written once), and the memory of one row. The
+        // file is anonymous (`tempfile::tempfile_in`: removed by the system when closed, also
+        // when the run is killed), so the contact details in it never stay on disk.
         let ws = workbook.add_worksheet_with_constant_memory()?;
         ws.set_name(name)?;
         for (c, &(i, column, title)) in shown.iter().enumerate() {
