@@ -87,6 +87,8 @@ unit,SO01,,1200,900,290,10,75,24.166666666666668,0.8333333333333334,2,false
 unit,HUYEN01,,800,500,260,40,62.5,32.5,5,2,true
 unit,HUYEN02,,400,300,94,6,75,23.5,1.5,2,false
 officer,HUYEN01,HUYEN01-CB07,100,50,40,10,50,40,10,2,true
+all,ALL,,2900,2050,756,94,70.6896551724138,26.06896551724138,3.2413793103448274,2,true
+unit,HUYEN03,,500,350,140,10,70,28.000000000000004,2.0004,2,true
 ";
 
 const PAR_CSV: &str = "\
@@ -439,6 +441,14 @@ fn page_shows_every_unit_in_vietnamese_notation_and_escapes_text() {
     assert!(html.contains("Đơn vị: 2 vượt ngưỡng trong 3 được xét"));
     // Timeliness, PAR, method and seed.
     assert!(html.contains("0,83%") && html.contains("<b>5,00%</b>"));
+    // The province's own row is not one of the units over the ceiling, which are named; a rate
+    // just over the ceiling is not shown as the ceiling.
+    assert!(
+        html.contains("<b>2 đơn vị có tỷ lệ trễ hạn vượt trần</b>"),
+        "ALL is not a unit"
+    );
+    assert!(html.contains("UBND huyện An Bình (<code>HUYEN01</code>) 5,00%"));
+    assert!(html.contains("<b>2,0004%</b>") && !html.contains("<b>2,00%</b>"));
     assert!(html.contains("<b>88,25%</b>") && html.contains("86,50% – 90,00%"));
     assert!(html.contains("XSKT 2024-10-01: 123456"));
     assert!(html.contains("5a3b1e0c9d8f7a6b5a3b1e0c9d8f7a6b5a3b1e0c9d8f7a6b5a3b1e0c9d8f7a6b"));

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use super::inputs::{Flag, IndexEntry, Inputs, Par, ParUnit, Timeliness};
 use super::vi::{
     ci_method_label, design_words, group_label, input_digests, vi_count, vi_interval, vi_level,
-    vi_number, vi_opt_pct, vi_percent, weights_label, yes_no,
+    vi_number, vi_opt_pct, vi_pct_against, vi_percent, weights_label, yes_no,
 };
 
 /// Escapes text for HTML and SVG (element content and quoted attributes).
@@ -658,9 +658,10 @@ fn timeliness_section(h: &mut String, inputs: &Inputs, rows: &[Timeliness]) {
         );
     }
     let mut units: Vec<&Timeliness> = rows.iter().filter(|t| t.level != "officer").collect();
+    // Units only: the province's own row (`ALL`) is not one of them.
     let mut above: Vec<&&Timeliness> = units
         .iter()
-        .filter(|t| t.above_ceiling == Some(true))
+        .filter(|t| t.level == "unit" && t.above_ceiling == Some(true))
         .collect();
     above.sort_by(|a, b| {
         b.late_pct
@@ -674,11 +675,15 @@ fn timeliness_section(h: &mut String, inputs: &Inputs, rows: &[Timeliness]) {
             vi_count(above.len() as u64),
             above
                 .iter()
-                .map(|t| format!(
-                    "<code>{}</code> {}",
-                    escape(&t.domain),
-                    vi_opt_pct(t.late_pct)
-                ))
+                .map(|t| {
+                    let code = format!("<code>{}</code>", escape(&t.domain));
+                    let unit = match inputs.name_of(&t.domain) {
+                        "" => code,
+                        name => format!("{} ({code})", escape(name)),
+                    };
+                    let late = vi_pct_against(t.late_pct, t.late_ceiling_pct, t.above_ceiling);
+                    format!("{unit} {late}")
+                })
                 .collect::<Vec<_>>()
                 .join(", ")
         );
@@ -715,7 +720,7 @@ fn timeliness_section(h: &mut String, inputs: &Inputs, rows: &[Timeliness]) {
             vi_count(t.records),
             vi_opt_pct(t.early_pct),
             vi_opt_pct(t.on_time_pct),
-            vi_opt_pct(t.late_pct),
+            vi_pct_against(t.late_pct, t.late_ceiling_pct, t.above_ceiling),
             stacked(t),
             yes_no(t.above_ceiling)
         );

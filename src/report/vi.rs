@@ -42,6 +42,24 @@ pub(super) fn vi_opt_pct(x: Option<f64>) -> String {
     x.map(vi_percent).unwrap_or_else(|| "—".into())
 }
 
+/// A late rate `x` (percent) beside a ceiling `ceiling` that it is (`above`) or is not over:
+/// with two decimals, or as many more as it takes (up to six) for the number shown not to
+/// contradict the mark, else as `> ` the ceiling: a rate over a 2% ceiling is never shown as
+/// `2,00%`.
+pub(super) fn vi_pct_against(x: Option<f64>, ceiling: Option<f64>, above: Option<bool>) -> String {
+    let (Some(x), Some(c), Some(true)) = (x, ceiling, above) else {
+        return vi_opt_pct(x);
+    };
+    for decimals in 2..=6usize {
+        let scale = 10f64.powi(decimals as i32);
+        if (x * scale).round() / scale > c {
+            return format!("{}%", vi_number(x, decimals));
+        }
+    }
+    // Over by less than a millionth of a point: said so.
+    format!("> {}", vi_percent(c))
+}
+
 pub(crate) fn vi_count(n: u64) -> String {
     vi_number(n as f64, 0)
 }
@@ -216,6 +234,24 @@ pub(super) fn yes_no(b: Option<bool>) -> &'static str {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_rate_over_its_ceiling_is_never_shown_as_the_ceiling() {
+        assert_eq!(vi_pct_against(Some(2.004), Some(2.0), Some(true)), "2,004%");
+        assert_eq!(
+            vi_pct_against(Some(2.000004), Some(2.0), Some(true)),
+            "2,000004%"
+        );
+        assert_eq!(
+            vi_pct_against(Some(2.0000004), Some(2.0), Some(true)),
+            "> 2,00%"
+        );
+        assert_eq!(vi_pct_against(Some(2.5), Some(2.0), Some(true)), "2,50%");
+        // Not over: two decimals, even where they round up to the ceiling.
+        assert_eq!(vi_pct_against(Some(1.996), Some(2.0), Some(false)), "2,00%");
+        assert_eq!(vi_pct_against(None, Some(2.0), None), "—");
+    }
+
     use super::*;
 
     #[test]
