@@ -515,6 +515,36 @@ fn workbook_has_a_sheet_per_family_and_marks_flagged_rows() {
     assert_eq!(note("HUYEN01"), "Vượt ngưỡng không hài lòng (chắc chắn)");
     assert_eq!(note("HUYEN02"), "Vượt ngưỡng không hài lòng");
     assert_eq!(note("SO01"), "");
+    // Flags and timeliness name their units, and say the level in Vietnamese.
+    let flags = book.worksheet_range("Cảnh báo").unwrap();
+    let row = flags.rows().find(|r| r[1] == "HUYEN01").unwrap();
+    assert_eq!(
+        (row[0].to_string(), row[2].to_string()),
+        ("đơn vị".into(), "UBND huyện An Bình".into())
+    );
+    let timeliness = book.worksheet_range("Tiến độ hồ sơ").unwrap();
+    let header: Vec<String> = timeliness
+        .rows()
+        .next()
+        .unwrap()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    assert_eq!(header[..3], ["Cấp", "Mã đơn vị", "Tên đơn vị"]);
+    let levels: Vec<(String, String)> = timeliness
+        .rows()
+        .skip(1)
+        .map(|r| (r[0].to_string(), r[2].to_string()))
+        .collect();
+    assert!(
+        levels.contains(&("Toàn tỉnh".into(), "Toàn tỉnh".into())),
+        "{levels:?}"
+    );
+    assert!(
+        levels.contains(&("Đơn vị".into(), "UBND huyện An Bình".into())),
+        "{levels:?}"
+    );
+    assert!(levels.iter().any(|(l, _)| l == "Cán bộ"));
     let par = book.worksheet_range("Chỉ số CCHC").unwrap();
     let row = par.rows().find(|r| r[0] == "HUYEN02").unwrap();
     assert_eq!(row[5], Data::Float(88.25));

@@ -327,6 +327,7 @@ pub fn xlsx(inputs: &Inputs) -> std::result::Result<Vec<u8>, rust_xlsxwriter::Xl
             &[
                 ("Cấp", 10.0),
                 ("Mã đơn vị", 12.0),
+                ("Tên đơn vị", 32.0),
                 ("Mã cán bộ", 12.0),
                 ("Nhóm", 10.0),
                 ("Chỉ tiêu", 16.0),
@@ -355,6 +356,7 @@ pub fn xlsx(inputs: &Inputs) -> std::result::Result<Vec<u8>, rust_xlsxwriter::Xl
                             "cán bộ"
                         }),
                         Cell::Text(&f.domain),
+                        Cell::Text(inputs.name_of(&f.domain)),
                         Cell::Text(f.officer_id.as_deref().unwrap_or("")),
                         Cell::Text(f.unit_group.as_deref().unwrap_or("")),
                         Cell::Text(&f.indicator),
@@ -379,6 +381,7 @@ pub fn xlsx(inputs: &Inputs) -> std::result::Result<Vec<u8>, rust_xlsxwriter::Xl
             &[
                 ("Cấp", 10.0),
                 ("Mã đơn vị", 12.0),
+                ("Tên đơn vị", 32.0),
                 ("Mã cán bộ", 12.0),
                 ("Số hồ sơ", 10.0),
                 ("Trước hạn", 10.0),
@@ -398,8 +401,18 @@ pub fn xlsx(inputs: &Inputs) -> std::result::Result<Vec<u8>, rust_xlsxwriter::Xl
                 };
                 (
                     vec![
-                        Cell::Text(&t.level),
+                        Cell::Text(match t.level.as_str() {
+                            "all" => "Toàn tỉnh",
+                            "unit" => "Đơn vị",
+                            "officer" => "Cán bộ",
+                            other => other,
+                        }),
                         Cell::Text(&t.domain),
+                        Cell::Text(if t.domain == "ALL" {
+                            "Toàn tỉnh"
+                        } else {
+                            inputs.name_of(&t.domain)
+                        }),
                         Cell::Text(t.officer_id.as_deref().unwrap_or("")),
                         Cell::Int(Some(t.records)),
                         Cell::Int(Some(t.early)),
