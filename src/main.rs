@@ -116,7 +116,7 @@ struct SampleArgs {
     /// The published seed (any text, e.g. a lottery result).
     #[arg(long)]
     seed: String,
-    /// Output directory for sample.csv, manifest.json and rejected.csv.
+    /// Output directory for sample.csv, sample.xlsx, manifest.json and rejected.csv.
     #[arg(long)]
     out: PathBuf,
     #[command(flatten)]
