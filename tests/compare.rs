@@ -390,4 +390,30 @@ fn compare_refuses_a_directory_that_is_not_an_index_run() {
     assert_eq!(o.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("come from different runs"), "{stderr}");
     assert!(dir.files("out").is_empty());
+
+    // A run of no rows (both files agree) has nothing in common with another.
+    let mut json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(prev.join("indices.json")).unwrap()).unwrap();
+    assert_eq!(json["request"]["level"], json["settings"]["level"]);
+    json["rows"] = serde_json::json!([]);
+    std::fs::write(dir.path("half/indices.json"), json.to_string()).unwrap();
+    let header = dir.read("previous/indices.csv");
+    let header = header.lines().next().unwrap();
+    std::fs::write(dir.path("half/indices.csv"), format!("{header}\n")).unwrap();
+    let o = chiso(&[
+        "compare",
+        "--previous",
+        p(&prev),
+        "--current",
+        p(&dir.path("half")),
+        "--out",
+        p(&out),
+    ]);
+    let (_, stderr) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("no domain, indicator and measure in common"),
+        "{stderr}"
+    );
+    assert!(dir.files("out").is_empty());
 }
