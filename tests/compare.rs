@@ -210,7 +210,7 @@ fn compare_gives_each_difference_its_interval() {
     // Unit A, Q01: R's estimate and standard error for the previous year (the oracle's
     // expected.csv), 100% with no sampling error in the current one.
     let a = &rows[&("A".into(), "item:Q01".into(), "satisfied_pct".into())];
-    let (r_est, r_se) = (54.54545454545454, 6.5118904113054414);
+    let (r_est, r_se) = (54.54545454545454, 6.511_890_411_305_441);
     assert!((num(a, "previous").unwrap() - r_est).abs() < 1e-9, "{a:?}");
     assert_eq!(num(a, "current"), Some(100.0));
     assert!(
