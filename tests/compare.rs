@@ -234,12 +234,22 @@ fn compare_gives_each_difference_its_interval() {
         stdout.contains("only in the previous run: 27 rows (first: E item:Q01 satisfied_pct;"),
         "{stdout}"
     );
+    assert!(stdout.contains("; …)\n"), "{stdout}");
+    let significant = rows.values().filter(|r| r["significant"] == "true").count();
+    assert!(
+        stdout.starts_with(&format!(
+            "compare: 135 rows in both runs, {significant} significant at level 0.95 \
+             (the runs' level)\n"
+        )),
+        "{stdout}"
+    );
     assert!(
         stdout.contains("only in the current run: 27 rows (first: F "),
         "{stdout}"
     );
     let json: serde_json::Value = serde_json::from_str(&dir.read("out/comparison.json")).unwrap();
     assert_eq!(json["rows_compared"], 135);
+    assert_eq!(json["significant"], significant);
     assert_eq!(json["only_in_previous"]["count"], 27);
     assert_eq!(json["only_in_current"]["count"], 27);
     let first = json["only_in_previous"]["first"].as_array().unwrap();
