@@ -132,7 +132,7 @@ pub struct CompareOutput {
     pub level_given: bool,
     /// The normal quantile at `1 − α/2`.
     pub z: f64,
-    /// The two runs.
+    /// The earlier run.
     pub previous: Run,
     /// The later run.
     pub current: Run,
