@@ -58,6 +58,7 @@
 //! | `chiso timeliness` | [`TimelinessRequest`] | [`timeliness::run`] | [`Timeliness`] and the files written |
 //! | `chiso recheck` | [`RecheckRequest`] (with its [`recheck::Settings`]) | [`recheck::run`] | [`recheck::RecheckOutput`] |
 //! | `chiso entry-compare` | [`EntryCompareRequest`] | [`entry::run`] | [`entry::EntryCompareOutput`] |
+//! | `chiso compare` | [`CompareRequest`] (made by [`CompareRequest::new`]) | [`compare::run`] | [`CompareOutput`] |
 //! | `chiso par` | [`ParRequest`] | [`par::run`] | [`ParResult`] and the files written |
 //! | `chiso report` | [`ReportRequest`] (with its [`ReportSources`]) | [`report::run`] | [`ReportOutput`] |
 //! | `chiso demo` | [`DemoRequest`] and a [`DemoObserver`] | [`demo::run`] | [`DemoOutput`] |
@@ -78,6 +79,7 @@
 
 pub mod ci;
 pub mod commitment;
+pub mod compare;
 pub mod demo;
 pub mod design;
 pub mod disposition;
@@ -115,6 +117,7 @@ pub mod weights;
 pub use error::{CellProblem, Error, ErrorKind, Place, Position, Result};
 
 // The commands: each one's request, output and (where its name is its own) call.
+pub use compare::{CompareOutput, CompareRequest};
 pub use demo::{DemoOutput, DemoRequest, Observer as DemoObserver};
 pub use entry::EntryCompareRequest;
 pub use index::{IndexOutput, IndexRequest, Population as IndexPopulation};

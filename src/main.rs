@@ -44,6 +44,9 @@ enum Command {
     /// Compare two data entries of the same forms, answer by answer: discrepancies.csv,
     /// agreement.csv (exit 0 identical, 1 different).
     EntryCompare(EntryCompareArgs),
+    /// Change of every index between two index runs (year on year), with its interval:
+    /// comparison.csv, comparison.json.
+    Compare(CompareArgs),
     /// Early, on-time and late records per unit and officer, from the records themselves.
     Timeliness(TimelinessArgs),
     /// PAR INDEX (Chỉ số CCHC): points, index, interval and rank interval per unit.
@@ -73,6 +76,23 @@ struct EntryCompareArgs {
     sheet: Option<String>,
     #[command(flatten)]
     csv: CsvLayout,
+}
+
+#[derive(Args)]
+struct CompareArgs {
+    /// The earlier run: a directory written by `chiso index` (indices.csv, indices.json).
+    #[arg(long)]
+    previous: PathBuf,
+    /// The later run: a directory written by `chiso index`.
+    #[arg(long)]
+    current: PathBuf,
+    /// Output directory for comparison.csv and comparison.json.
+    #[arg(long)]
+    out: PathBuf,
+    /// Confidence level of the differences' intervals (default: the runs' level, which must
+    /// then be the same in both).
+    #[arg(long)]
+    level: Option<f64>,
 }
 
 #[derive(Args)]
@@ -772,6 +792,12 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
             let out = chiso::entry::run(&req)?;
             done(&out.summary(), &out.written)?;
             Ok(exit(out.identical()))
+        }
+        Command::Compare(a) => {
+            let _held = chiso::lock_output(&a.out)?;
+            let req = chiso::CompareRequest::new(a.previous, a.current, a.level, a.out)?;
+            let out = chiso::compare::run(&req)?;
+            done(&out.summary(), &out.written)
         }
         Command::Demo(a) => {
             let _held = chiso::lock_output(&a.out)?;

@@ -6,6 +6,7 @@ mod auditor;
 mod calibration;
 mod cli;
 mod commitment;
+mod compare;
 mod demo;
 mod dispositions;
 mod entry;

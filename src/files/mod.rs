@@ -18,6 +18,8 @@
 //!   `chiso report`).
 //! - [`par`]: `par.csv`, `par_fields.csv` and `par_criteria.csv` (written by `chiso par`;
 //!   the first two read by `chiso report`).
+//! - [`comparison`]: `comparison.csv` (the change of every estimate between two index runs,
+//!   written by `chiso compare`).
 //! - [`recheck`]: `recheck.csv` (the re-check subsample, written by `chiso recheck`).
 //! - [`discrepancies`]: `discrepancies.csv` and `agreement.csv` (the comparison of two data
 //!   entries, written by `chiso entry-compare`).
@@ -34,6 +36,7 @@
 //! written with a `'` in front, and every reader here takes it off again ([`restore`]), so
 //! that the text read back is the text written.
 
+pub mod comparison;
 pub mod discrepancies;
 pub(crate) mod fields;
 pub mod fieldwork_summary;
