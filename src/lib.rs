@@ -83,6 +83,7 @@ pub mod design;
 pub mod disposition;
 pub mod draw;
 pub mod entry;
+pub mod entry_sheet;
 mod error;
 pub mod estimate;
 pub mod fieldwork;
@@ -117,6 +118,7 @@ pub use error::{CellProblem, Error, ErrorKind, Place, Position, Result};
 // The commands: each one's request, output and (where its name is its own) call.
 pub use demo::{DemoOutput, DemoRequest, Observer as DemoObserver};
 pub use entry::EntryCompareRequest;
+pub use entry_sheet::EntrySheetRequest;
 pub use index::{IndexOutput, IndexRequest, Population as IndexPopulation};
 pub use par::{ParRequest, ParResult};
 pub use recheck::RecheckRequest;

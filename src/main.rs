@@ -44,6 +44,9 @@ enum Command {
     /// Compare two data entries of the same forms, answer by answer: discrepancies.csv,
     /// agreement.csv (exit 0 identical, 1 different).
     EntryCompare(EntryCompareArgs),
+    /// A data-entry workbook for the forms of a sample (drop-down answers, protected ids),
+    /// which index, fieldwork and entry-compare read back as it is.
+    EntrySheet(EntrySheetArgs),
     /// Early, on-time and late records per unit and officer, from the records themselves.
     Timeliness(TimelinessArgs),
     /// PAR INDEX (Chỉ số CCHC): points, index, interval and rank interval per unit.
@@ -73,6 +76,23 @@ struct EntryCompareArgs {
     sheet: Option<String>,
     #[command(flatten)]
     csv: CsvLayout,
+}
+
+#[derive(Args)]
+struct EntrySheetArgs {
+    /// The sample's directory, as `chiso sample --out DIR` wrote it (sample.csv and
+    /// manifest.json).
+    #[arg(long)]
+    sample: PathBuf,
+    /// Questionnaire file (TOML): the items, and the answers offered.
+    #[arg(long)]
+    questionnaire: PathBuf,
+    /// The workbook to write (.xlsx).
+    #[arg(long)]
+    out: PathBuf,
+    /// Replace an existing workbook at --out.
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(Args)]
@@ -772,6 +792,16 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
             let out = chiso::entry::run(&req)?;
             done(&out.summary(), &out.written)?;
             Ok(exit(out.identical()))
+        }
+        Command::EntrySheet(a) => {
+            let req = chiso::EntrySheetRequest {
+                sample: a.sample,
+                questionnaire: chiso::Questionnaire::load(&a.questionnaire)?,
+                out: a.out,
+                force: a.force,
+            };
+            let out = chiso::entry_sheet::run(&req)?;
+            done(&out.summary(), std::slice::from_ref(&out.written))
         }
         Command::Demo(a) => {
             let _held = chiso::lock_output(&a.out)?;

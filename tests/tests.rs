@@ -9,6 +9,7 @@ mod commitment;
 mod demo;
 mod dispositions;
 mod entry;
+mod entry_sheet;
 mod excel;
 mod fieldwork;
 mod flags;

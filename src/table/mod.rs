@@ -34,6 +34,13 @@ use reader::{CsvReader, DELIMITERS, Record};
 use sheet::{SheetRow, SheetRows};
 use utf8::check_utf8;
 
+/// The defined name that marks an entry workbook (`chiso entry-sheet`): a spreadsheet that
+/// has it, opened without a sheet named, is read as one table made of all its sheets after
+/// the first (the instructions), each with the same header; its rows name their sheet
+/// ([`Row::sheet`]), and the rows nobody has entered yet are left out
+/// ([`Table::not_entered`]).
+pub const ENTRY_WORKBOOK: &str = "chiso_entry_sheet";
+
 /// How many rows from the top of a file may come before its header (title rows: the name of
 /// the office, the title of the list, its dates) for the header to be found without
 /// `--header-row`.
@@ -152,6 +159,8 @@ pub struct Table {
     source: Source,
     /// A CSV file's size and modification time when it was opened ([`Table::unchanged`]).
     opened: Option<(u64, Option<std::time::SystemTime>)>,
+    /// For an entry workbook ([`ENTRY_WORKBOOK`]): the rows left out as not entered.
+    not_entered: Option<u64>,
 }
 
 // One per open table: the size difference between the variants does not matter.
@@ -178,6 +187,8 @@ pub struct Row<'a> {
     number: u64,
     locator: u64,
     cells: Cells<'a>,
+    /// The row's sheet, in an entry workbook read as one table.
+    sheet: Option<&'a str>,
 }
 
 enum Cells<'a> {
@@ -191,6 +202,21 @@ impl<'a> Row<'a> {
     /// The row number, counting the header as row 1.
     pub fn number(&self) -> u64 {
         self.number
+    }
+
+    /// The sheet the row is on, for a table made of the sheets of an entry workbook
+    /// ([`ENTRY_WORKBOOK`]); its [`Row::number`] is then its number in that sheet.
+    pub fn sheet(&self) -> Option<&'a str> {
+        self.sheet
+    }
+
+    /// How messages name the file `file` at this row: `file`, or `file, sheet "S"` for a row
+    /// of an entry workbook.
+    pub fn file<'f>(&self, file: &'f str) -> std::borrow::Cow<'f, str> {
+        match self.sheet {
+            None => std::borrow::Cow::Borrowed(file),
+            Some(s) => std::borrow::Cow::Owned(format!("{file}, sheet {s:?}")),
+        }
     }
 
     /// An opaque position with which a [`Fetcher`] reads this row again.
@@ -386,6 +412,7 @@ impl Table {
                 skip,
             },
             opened,
+            not_entered: None,
         })
     }
 
@@ -437,6 +464,12 @@ impl Table {
             .into());
         }
         Ok(())
+    }
+
+    /// For an entry workbook ([`ENTRY_WORKBOOK`]): how many rows were left out as not
+    /// entered (their cells from `disposition` on all empty); `None` for any other file.
+    pub fn not_entered(&self) -> Option<u64> {
+        self.not_entered
     }
 
     /// The header row, trimmed.
@@ -561,6 +594,7 @@ impl Table {
                     number: *row,
                     locator,
                     cells: Cells::Bytes(record),
+                    sheet: None,
                 }))
             }
             Source::Sheet {
@@ -571,10 +605,12 @@ impl Table {
             } => {
                 let i = *next;
                 *next += 1;
+                let origin = rows.origin(i);
                 Ok(rows.row(i).map(|c| Row {
-                    number: *first_row + i as u64,
+                    number: origin.map_or(*first_row + i as u64, |o| o.1),
                     locator: i as u64,
                     cells: Cells::Sheet(c),
+                    sheet: origin.map(|o| o.0),
                 }))
             }
         }
@@ -661,6 +697,7 @@ impl Table {
                                     number,
                                     locator,
                                     cells: Cells::Bytes(&b.records[len]),
+                                    sheet: None,
                                 }));
                                 len += 1;
                             }
@@ -694,6 +731,7 @@ impl Table {
                         number: *row,
                         locator: b.locators[i],
                         cells: Cells::Bytes(&b.records[i]),
+                        sheet: None,
                     };
                     if let Err(e) = f(&r, p) {
                         result = Err(e);
@@ -834,6 +872,7 @@ impl Fetcher<'_> {
                     number,
                     locator,
                     cells: Cells::Bytes(record),
+                    sheet: None,
                 })
             }
             FetchSource::Sheet(rows) => Ok(Row {
@@ -843,6 +882,7 @@ impl Fetcher<'_> {
                     rows.row(locator as usize)
                         .expect("a locator of this table's rows"),
                 ),
+                sheet: rows.origin(locator as usize).map(|o| o.0),
             }),
         }
     }
