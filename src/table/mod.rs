@@ -1293,6 +1293,82 @@ mod tests {
         assert!(e.err().unwrap().to_string().contains("has no row 20"));
     }
 
+    /// A workbook: instructions, then sheets `A` and `B` of entries (`B`'s header as given),
+    /// with or without the entry workbook's defined name.
+    fn entry_book(path: &Path, marked: bool, b_header: [&str; 3]) {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        book.add_worksheet()
+            .set_name("Hướng dẫn")
+            .unwrap()
+            .write_string(0, 0, "x")
+            .unwrap();
+        let sheets: [(&str, [&str; 3], &[[&str; 3]]); 2] = [
+            (
+                "A",
+                ["applicant_id", "disposition", "Q01"],
+                &[["a1", "", ""], ["a2", "Từ chối", ""], ["a3", "", "4"]],
+            ),
+            ("B", b_header, &[["b1", "Hoàn thành", "5"], ["b2", "", ""]]),
+        ];
+        for (name, header, rows) in sheets {
+            let ws = book.add_worksheet().set_name(name).unwrap();
+            for (c, h) in header.iter().enumerate() {
+                ws.write_string(0, c as u16, *h).unwrap();
+            }
+            for (r, row) in rows.iter().enumerate() {
+                for (c, v) in row.iter().enumerate() {
+                    ws.write_string(r as u32 + 1, c as u16, *v).unwrap();
+                }
+            }
+        }
+        if marked {
+            book.define_name(ENTRY_WORKBOOK, "='Hướng dẫn'!$A$1")
+                .unwrap();
+        }
+        book.save(path).unwrap();
+    }
+
+    #[test]
+    fn an_entry_workbook_is_read_as_one_table_of_its_sheets_without_rows_not_entered() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("e.xlsx");
+        let header = ["applicant_id", "Disposition", "Q01"];
+        entry_book(&path, true, header);
+        let (t, rows) = laid_out(&path, &Layout::default(), &["applicant_id"]).unwrap();
+        assert_eq!(t.headers(), ["applicant_id", "disposition", "Q01"]);
+        assert_eq!(t.not_entered(), Some(2));
+        let ids: Vec<(u64, &str)> = rows.iter().map(|r| (r.0, r.1[0].as_str())).collect();
+        assert_eq!(ids, [(3, "a2"), (4, "a3"), (2, "b1")]);
+        let mut t = Table::open(&path, None).unwrap();
+        let mut named = Vec::new();
+        while let Some(r) = t.next_row().unwrap() {
+            named.push(r.file("e.xlsx").into_owned());
+        }
+        assert_eq!(
+            named,
+            [
+                "e.xlsx, sheet \"A\"",
+                "e.xlsx, sheet \"A\"",
+                "e.xlsx, sheet \"B\""
+            ]
+        );
+        // A sheet named: that sheet alone, every row, as in any workbook.
+        let (t, rows) = laid_out(&path, &Layout::sheet(Some("A")), &[]).unwrap();
+        assert_eq!((t.not_entered(), rows.len()), (None, 3));
+        // Without the defined name: the first sheet, as before.
+        let plain = dir.path().join("p.xlsx");
+        entry_book(&plain, false, header);
+        let (t, rows) = laid_out(&plain, &Layout::default(), &[]).unwrap();
+        assert_eq!((t.headers(), rows.len()), (&["x".to_string()][..], 0));
+        // A sheet whose header differs is refused, named.
+        entry_book(&path, true, ["applicant_id", "Q01", "disposition"]);
+        let e = Table::open(&path, None).err().unwrap().to_string();
+        assert!(
+            e.contains("sheet \"B\" of this entry workbook has the header applicant_id, Q01, disposition where sheet \"A\" has"),
+            "{e}"
+        );
+    }
+
     /// `bytes` written to `r.csv` in a new temporary directory (kept while the guard lives).
     pub(super) fn written(bytes: impl AsRef<[u8]>) -> (tempfile::TempDir, PathBuf) {
         let dir = tempfile::tempdir().unwrap();

@@ -243,7 +243,9 @@ fn read_entry_sheets(
             }
             Some(first) if f != folded => {
                 return Err(malformed(format!(
-                    "sheet {sheet:?} of this entry workbook has the header {} where sheet {:?}                      has {}: the sheets of an entry workbook are read as one table, so their                      columns must not be renamed, added, removed or moved",
+                    "sheet {sheet:?} of this entry workbook has the header {} where sheet {:?} \
+                     has {}: the sheets of an entry workbook are read as one table, so their \
+                     columns must not be renamed, added, removed or moved",
                     h.join(", "),
                     sheets[0],
                     first.join(", ")
