@@ -68,8 +68,11 @@ fn entry_sheet(d: &Demo, q: &Path, name: &str) -> PathBuf {
     out
 }
 
-/// The demo's responses by (stratum, applicant): disposition and answers, as written.
-fn responses(d: &Demo) -> (Vec<String>, HashMap<(String, String), Vec<String>>) {
+/// Forms by (stratum, applicant): disposition and answers, as written.
+type Forms = HashMap<(String, String), Vec<String>>;
+
+/// The demo's item codes, and its responses.
+fn responses(d: &Demo) -> (Vec<String>, Forms) {
     let text = std::fs::read_to_string(d.dir.path("demo/responses.csv")).unwrap();
     let mut lines = text.lines();
     let header: Vec<String> = lines

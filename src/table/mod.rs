@@ -1302,7 +1302,8 @@ mod tests {
             .unwrap()
             .write_string(0, 0, "x")
             .unwrap();
-        let sheets: [(&str, [&str; 3], &[[&str; 3]]); 2] = [
+        type Sheet<'a> = (&'a str, [&'a str; 3], &'a [[&'a str; 3]]);
+        let sheets: [Sheet<'_>; 2] = [
             (
                 "A",
                 ["applicant_id", "disposition", "Q01"],
