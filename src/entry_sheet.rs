@@ -18,9 +18,9 @@
 //!   dispositions ([`DISPOSITIONS`]), the scale's labels and no-answer labels (or its codes
 //!   when it has no labels).
 //!
-//! The workbook carries the defined name [`crate::table::ENTRY_WORKBOOK`]: by it the readers
+//! The workbook carries the defined name `chiso_entry_sheet`: by it the readers
 //! of responses know an entry workbook and read all its stratum sheets as one table
-//! ([`crate::table`]), skipping the rows nobody has entered yet. The same sample and
+//! (the input reader, `table`), skipping the rows nobody has entered yet. The same sample and
 //! questionnaire give the same bytes: the creation date is fixed
 //! ([`crate::files::sample_xlsx::CREATED`]).
 
