@@ -110,11 +110,8 @@ pub fn run(request: &EntrySheetRequest) -> Result<EntrySheetOutput> {
         ));
     }
     if out.exists() && !request.force {
-        return Err(Error::usage(format!(
-            "{} exists (it may hold the clerks' entries): choose another file, or replace it \
-             with --force",
-            out.display()
-        )));
+        // It may hold the clerks' entries.
+        return Err(ErrorKind::OutputExists { path: out.clone() }.into());
     }
     let dir = SampleDir::open(&request.sample)?;
     let bytes = std::fs::read(&dir.csv).map_err(|e| Error::io(&dir.csv, e))?;

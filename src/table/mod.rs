@@ -36,9 +36,9 @@ use utf8::check_utf8;
 
 /// The defined name that marks an entry workbook (`chiso entry-sheet`): a spreadsheet that
 /// has it, opened without a sheet named, is read as one table made of all its sheets after
-/// the first (the instructions), each with the same header; its rows name their sheet
-/// ([`Row::sheet`]), and the rows nobody has entered yet are left out
-/// ([`Table::not_entered`]).
+/// the first (the instructions), each with the same header (with a sheet named, that sheet
+/// alone); its rows name their sheet ([`Row::sheet`]), and the rows nobody has entered yet
+/// are left out ([`Table::not_entered`]).
 pub const ENTRY_WORKBOOK: &str = "chiso_entry_sheet";
 
 /// How many rows from the top of a file may come before its header (title rows: the name of
@@ -1353,9 +1353,9 @@ mod tests {
                 "e.xlsx, sheet \"B\""
             ]
         );
-        // A sheet named: that sheet alone, every row, as in any workbook.
+        // A sheet named: that sheet alone, its rows not entered left out all the same.
         let (t, rows) = laid_out(&path, &Layout::sheet(Some("A")), &[]).unwrap();
-        assert_eq!((t.not_entered(), rows.len()), (None, 3));
+        assert_eq!((t.not_entered(), rows.len()), (Some(1), 2));
         // Without the defined name: the first sheet, as before.
         let plain = dir.path().join("p.xlsx");
         entry_book(&plain, false, header);

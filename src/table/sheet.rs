@@ -154,11 +154,10 @@ impl Table {
                 names.join(", ")
             )));
         }
-        let entry = sheet.is_none()
-            && book
-                .defined_names()
-                .iter()
-                .any(|(n, _)| n.eq_ignore_ascii_case(super::ENTRY_WORKBOOK));
+        let entry = book
+            .defined_names()
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case(super::ENTRY_WORKBOOK));
         let mut read = |wanted: &str| -> Result<(Vec<String>, SheetRows, u32)> {
             let built = match &mut book {
                 calamine::Sheets::Xlsx(xlsx) => read_xlsx(xlsx, wanted, bounds),
@@ -170,7 +169,12 @@ impl Table {
             Ok(built.map_err(|r| malformed(r.message(wanted)))?.finish())
         };
         let (headers, rows, first_row, not_entered) = if entry {
-            let (headers, rows, not_entered) = read_entry_sheets(&names[1..], &mut read, &name)?;
+            // Every sheet after the instructions, or the one named.
+            let sheets = match sheet {
+                None => &names[1..],
+                Some(_) => std::slice::from_ref(&wanted),
+            };
+            let (headers, rows, not_entered) = read_entry_sheets(sheets, &mut read, &name)?;
             (headers, rows, 0, not_entered)
         } else {
             let (headers, rows, first_row) = read(&wanted)?;
@@ -195,8 +199,8 @@ impl Table {
     }
 }
 
-/// The sheets `sheets` of an entry workbook (every sheet after its instructions) read as one
-/// table: their header, which must be the same on each (after [`super::text::fold`]), and
+/// The sheets `sheets` of an entry workbook (every sheet after its instructions, or the one
+/// named) read as one table: their header, which must be the same on each (after [`super::text::fold`]), and
 /// their rows one sheet after the other, each with its sheet and its number there; with the
 /// rows left out as not entered: those whose cells from the `disposition` column on are all
 /// empty (the sample's columns before it are filled in by `chiso entry-sheet`).
@@ -226,6 +230,16 @@ fn read_entry_sheets(
     let mut not_entered = 0u64;
     for (k, sheet) in sheets.iter().enumerate() {
         let (h, rows, first_row) = read(sheet)?;
+        if out.text.len() as u64 + rows.text.len() as u64 > Bounds::SHEET.text_bytes {
+            return Err(malformed(format!(
+                "{} {}",
+                Refused::Text {
+                    bounds: Bounds::SHEET
+                }
+                .message(sheet),
+                "(the sheets of this entry workbook together)"
+            )));
+        }
         let mut h = h;
         while h.last().is_some_and(String::is_empty) {
             h.pop();
