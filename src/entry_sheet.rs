@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 
 use rust_xlsxwriter::{
     Color, DataValidation, DataValidationErrorStyle, DocProperties, ExcelDateTime, Format,
-    FormatBorder, Formula, Note, Workbook, XlsxError,
+    FormatBorder, Formula, Note, ProtectionOptions, Workbook, XlsxError,
 };
 
 use crate::disposition::Disposition;
@@ -370,7 +370,13 @@ pub fn workbook(
                 )?;
             }
         }
-        ws.protect();
+        // Columns and rows may be widened to read them; nothing else but the entry cells
+        // changes.
+        ws.protect_with_options(&ProtectionOptions {
+            format_columns: true,
+            format_rows: true,
+            ..ProtectionOptions::default()
+        });
         sample_xlsx::print_setup(ws, "Phiếu nhập liệu")?;
     }
     book.define_name(
