@@ -109,10 +109,11 @@ fn read_entry(path: &std::path::Path, layout: &crate::Layout, q: &Questionnaire)
             return Ok(());
         }
         let n = r.number();
+        let at = r.file(&file);
         let applicant = r.get(applicant_col);
         if applicant.is_empty() {
             return Err(Error::cell(
-                &file,
+                &at,
                 n,
                 "applicant_id",
                 "",
@@ -121,7 +122,7 @@ fn read_entry(path: &std::path::Path, layout: &crate::Layout, q: &Questionnaire)
         }
         let stratum = stratum_col.map_or("", |c| r.get(c)).to_string();
         let disposition = match disposition_col {
-            Some(c) => Disposition::read(&file, n, r.get(c))?,
+            Some(c) => Disposition::read(&at, n, r.get(c))?,
             None => Disposition::Complete,
         };
         let mut values = vec![disposition.as_str().to_string()];
@@ -129,7 +130,7 @@ fn read_entry(path: &std::path::Path, layout: &crate::Layout, q: &Questionnaire)
             let v = r.get(c);
             let a = q.scale.read(v).ok_or_else(|| {
                 Error::cell(
-                    &file,
+                    &at,
                     n,
                     &q.items[k],
                     v,
@@ -144,7 +145,7 @@ fn read_entry(path: &std::path::Path, layout: &crate::Layout, q: &Questionnaire)
         let key = (stratum.clone(), applicant.to_string());
         if let Some(first) = forms.get(&key).map(|f| f.row) {
             return Err(Error::cell(
-                &file,
+                &at,
                 n,
                 "applicant_id",
                 &mask(applicant),

@@ -285,8 +285,8 @@ pub enum ErrorKind {
         /// The first few rejections.
         first: Vec<CellProblem>,
     },
-    /// An output would overwrite an existing sample.
-    #[error("{}: already exists; an official sample is never overwritten", path.display())]
+    /// An output would overwrite an existing sample (or commitment, or entry workbook).
+    #[error("{}: already exists; an official sample, a commitment or an entry workbook (which may hold the clerks' entries) is never overwritten", path.display())]
     OutputExists {
         /// The existing file.
         path: PathBuf,

@@ -731,8 +731,14 @@ impl IndexOutput {
     /// What the run used and found, for standard output: respondents, strata, units and rows,
     /// then the flags.
     pub fn summary(&self, flags: &FlagSettings) -> String {
+        let not_entered = match self.data.not_entered {
+            Some(n) => format!(
+                "entry workbook: {n} row(s) not entered yet (no disposition, no answer) left out\n"
+            ),
+            None => String::new(),
+        };
         format!(
-            "{} responses in {} strata and {} units: {} index rows\n{}",
+            "{not_entered}{} responses in {} strata and {} units: {} index rows\n{}",
             self.data.len(),
             self.data.strata.len(),
             self.data.units.len(),

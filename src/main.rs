@@ -47,6 +47,9 @@ enum Command {
     /// Change of every index between two index runs (year on year), with its interval:
     /// comparison.csv, comparison.json.
     Compare(CompareArgs),
+    /// A data-entry workbook for the forms of a sample (drop-down answers, protected ids),
+    /// which index, fieldwork and entry-compare read back as it is.
+    EntrySheet(EntrySheetArgs),
     /// Early, on-time and late records per unit and officer, from the records themselves.
     Timeliness(TimelinessArgs),
     /// PAR INDEX (Chỉ số CCHC): points, index, interval and rank interval per unit.
@@ -93,6 +96,23 @@ struct CompareArgs {
     /// then be the same in both).
     #[arg(long)]
     level: Option<f64>,
+}
+
+#[derive(Args)]
+struct EntrySheetArgs {
+    /// The sample's directory, as `chiso sample --out DIR` wrote it (sample.csv and
+    /// manifest.json).
+    #[arg(long)]
+    sample: PathBuf,
+    /// Questionnaire file (TOML): the items, and the answers offered.
+    #[arg(long)]
+    questionnaire: PathBuf,
+    /// The workbook to write (.xlsx).
+    #[arg(long)]
+    out: PathBuf,
+    /// Replace an existing workbook at --out.
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(Args)]
@@ -798,6 +818,16 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
             let req = chiso::CompareRequest::new(a.previous, a.current, a.level, a.out)?;
             let out = chiso::compare::run(&req)?;
             done(&out.summary(), &out.written)
+        }
+        Command::EntrySheet(a) => {
+            let req = chiso::EntrySheetRequest {
+                sample: a.sample,
+                questionnaire: chiso::Questionnaire::load(&a.questionnaire)?,
+                out: a.out,
+                force: a.force,
+            };
+            let out = chiso::entry_sheet::run(&req)?;
+            done(&out.summary(), std::slice::from_ref(&out.written))
         }
         Command::Demo(a) => {
             let _held = chiso::lock_output(&a.out)?;

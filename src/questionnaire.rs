@@ -204,6 +204,11 @@ impl Scale {
         self.labels.iter().map(|(l, _)| l.as_str())
     }
 
+    /// The texts meaning no answer, as written (empty when the scale has none).
+    pub fn missing_labels(&self) -> impl Iterator<Item = &str> {
+        self.missing_labels.iter().map(|(l, _)| l.as_str())
+    }
+
     /// Whether the scale has labels.
     pub fn has_labels(&self) -> bool {
         !self.labels.is_empty()

@@ -240,10 +240,11 @@ pub fn run(req: &RecheckRequest) -> Result<RecheckOutput> {
         }
         rows += 1;
         let n = r.number();
+        let at = r.file(&file);
         let applicant = r.get(applicant_col);
         if applicant.is_empty() {
             return Err(Error::cell(
-                &file,
+                &at,
                 n,
                 "applicant_id",
                 "",
@@ -251,7 +252,7 @@ pub fn run(req: &RecheckRequest) -> Result<RecheckOutput> {
             ));
         }
         let disposition = match disposition_col {
-            Some(c) => Disposition::read(&file, n, r.get(c))?,
+            Some(c) => Disposition::read(&at, n, r.get(c))?,
             None => Disposition::Complete,
         };
         let given = stratum_col.map_or("", |c| r.get(c));
@@ -262,7 +263,7 @@ pub fn run(req: &RecheckRequest) -> Result<RecheckOutput> {
                 Some([one]) => one.clone(),
                 Some(_) => {
                     return Err(Error::cell(
-                        &file,
+                        &at,
                         n,
                         "stratum",
                         "",
@@ -271,7 +272,7 @@ pub fn run(req: &RecheckRequest) -> Result<RecheckOutput> {
                 }
                 None => {
                     return Err(Error::cell(
-                        &file,
+                        &at,
                         n,
                         "applicant_id",
                         &crate::error::mask(applicant),
@@ -281,7 +282,7 @@ pub fn run(req: &RecheckRequest) -> Result<RecheckOutput> {
             }
         } else {
             return Err(Error::cell(
-                &file,
+                &at,
                 n,
                 "stratum",
                 "",
@@ -290,7 +291,7 @@ pub fn run(req: &RecheckRequest) -> Result<RecheckOutput> {
         };
         if !seen.insert((stratum.clone(), applicant.to_string())) {
             return Err(Error::cell(
-                &file,
+                &at,
                 n,
                 "applicant_id",
                 &crate::error::mask(applicant),

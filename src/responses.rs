@@ -65,6 +65,9 @@ pub struct ResponseData {
     pub response_rates: Option<Vec<ResponseRate>>,
     /// The responses file's name and the SHA-256 of the bytes read.
     pub source: crate::provenance::FileDigest,
+    /// For an entry workbook (`chiso entry-sheet`): the rows left out as not entered yet
+    /// (neither a disposition nor an answer); `None` for any other file.
+    pub not_entered: Option<u64>,
 }
 
 /// How a responses file is read.
@@ -569,7 +572,7 @@ pub fn read_with(
     };
     let mut officer_of_rows: Vec<u32> = Vec::new();
     let mut officer_names = Interner::default();
-    let mut seen: HashMap<(String, String), u64> = HashMap::new();
+    let mut seen: HashMap<(String, String), String> = HashMap::new();
     let mut units_of_rows: Vec<u32> = Vec::new();
     let mut unit_codes = Interner::default();
     while let Some(row) = table.next_row()? {
@@ -587,7 +590,12 @@ pub fn read_with(
         }
         let disposition = match disposition_col {
             None => Disposition::Complete,
-            Some(c) => Disposition::read_in(&file, row.number(), &disposition_label, row.get(c))?,
+            Some(c) => Disposition::read_in(
+                &row.file(&file),
+                row.number(),
+                &disposition_label,
+                row.get(c),
+            )?,
         };
         let (stratum, unit, big_n, officer, entry_aux) = match link {
             Link::Sample(_) => {
@@ -625,7 +633,7 @@ pub fn read_with(
                             reason = format!("{reason}: {why}");
                         }
                         return Err(Error::cell(
-                            &file,
+                            &row.file(&file),
                             row.number(),
                             &key_label,
                             &mask(key),
@@ -634,7 +642,7 @@ pub fn read_with(
                     }
                     _ => {
                         return Err(Error::cell(
-                            &file,
+                            &row.file(&file),
                             row.number(),
                             &key_label,
                             &mask(key),
@@ -645,7 +653,7 @@ pub fn read_with(
             }
             Link::Population(_) => match populations.get_key_value(match &options.units {
                 // A unit named by its name, as online forms have it.
-                Some(units) => units.code_of(&file, row.number(), &key_label, key)?,
+                Some(units) => units.code_of(&row.file(&file), row.number(), &key_label, key)?,
                 // In NFC, as the population file's strata are.
                 None => key_nfc.get_or_insert(crate::text::nfc(key)),
             }) {
@@ -660,7 +668,7 @@ pub fn read_with(
                 ),
                 None => {
                     return Err(Error::cell(
-                        &file,
+                        &row.file(&file),
                         row.number(),
                         &key_label,
                         key,
@@ -670,10 +678,16 @@ pub fn read_with(
             },
         };
         if let Link::Sample(_) = link
-            && let Some(first) = seen.insert((stratum.clone(), key.to_string()), row.number())
+            && let Some(first) = seen.insert(
+                (stratum.clone(), key.to_string()),
+                match row.sheet() {
+                    Some(sheet) => format!("{} of sheet {sheet:?}", row.number()),
+                    None => row.number().to_string(),
+                },
+            )
         {
             return Err(Error::cell(
-                &file,
+                &row.file(&file),
                 row.number(),
                 &key_label,
                 &mask(key),
@@ -690,7 +704,7 @@ pub fn read_with(
                 let v = row.get(c);
                 if q.scale.read(v) != Some(Answer::Missing) {
                     return Err(Error::cell(
-                        &file,
+                        &row.file(&file),
                         row.number(),
                         &item_label[k],
                         v,
@@ -717,7 +731,7 @@ pub fn read_with(
                 }
                 None => {
                     return Err(Error::cell(
-                        &file,
+                        &row.file(&file),
                         row.number(),
                         &item_label[k],
                         v,
@@ -797,6 +811,7 @@ pub fn read_with(
     };
     Ok(ResponseData {
         source: crate::provenance::FileDigest::new(path, sha256),
+        not_entered: table.not_entered(),
         strata: stratum_names,
         population,
         stratum_of,

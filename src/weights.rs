@@ -661,6 +661,7 @@ mod tests {
             invalid: None,
             response_rates: None,
             source: Default::default(),
+            not_entered: None,
         }
     }
 

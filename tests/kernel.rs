@@ -105,6 +105,7 @@ fn data(n: usize, seed: u64) -> ResponseData {
         response_rates: None,
         unit_names: vec![String::new(); 7],
         source: Default::default(),
+        not_entered: None,
     }
 }
 

@@ -10,6 +10,7 @@ mod compare;
 mod demo;
 mod dispositions;
 mod entry;
+mod entry_sheet;
 mod excel;
 mod fieldwork;
 mod flags;

@@ -75,5 +75,6 @@ pub fn responses_sized(q: &Questionnaire, respondents: usize, units: usize) -> R
         response_rates: None,
         unit_names: vec![String::new(); units],
         source: Default::default(),
+        not_entered: None,
     }
 }

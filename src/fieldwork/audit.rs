@@ -575,10 +575,11 @@ fn read_contacts(
         if row.is_blank() {
             continue;
         }
+        let at = row.file(&file);
         let cell = |column: &str, v: &str, reason: String| {
-            Error::cell(&file, row.number(), column, v, reason)
+            Error::cell(&at, row.number(), column, v, reason)
         };
-        let disposition = Disposition::read(&file, row.number(), row.get(disposition_col))?;
+        let disposition = Disposition::read(&at, row.number(), row.get(disposition_col))?;
         if let Some(d) = date_col {
             let v = row.get(d);
             if !v.trim().is_empty() && crate::records::parse_date(v).is_none() {

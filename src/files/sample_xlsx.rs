@@ -59,6 +59,21 @@ pub fn role_label(role: &str) -> &str {
     }
 }
 
+/// A list sheet ready to print: the header row frozen and repeated on every page, landscape
+/// A4 fitted to the page's width, gridlines, the sheet's name and `title` at the top of each
+/// page and `Trang P / N` at the bottom.
+pub fn print_setup(ws: &mut rust_xlsxwriter::Worksheet, title: &str) -> Result<(), XlsxError> {
+    ws.set_freeze_panes(1, 0)?;
+    ws.set_repeat_rows(0, 0)?;
+    ws.set_landscape();
+    ws.set_paper_size(9);
+    ws.set_print_fit_to_pages(1, 0);
+    ws.set_print_gridlines(true);
+    ws.set_header(format!("&L&A&R{title}"));
+    ws.set_footer("&CTrang &P / &N");
+    Ok(())
+}
+
 /// The longest sheet name a workbook accepts (in UTF-16 code units).
 const MAX_SHEET_NAME: usize = 31;
 
@@ -120,69 +135,105 @@ fn cut(s: &str, max: usize) -> String {
     out.trim_end().trim_end_matches('\'').to_string()
 }
 
+/// The rows of `sample.csv` by stratum: its header, and each stratum's label, sheet name
+/// ([`sheet_names`]) and rows, in the order the strata first appear (sample.csv lists each
+/// stratum's officials in rank order, then its reserves). Cells are read back as written
+/// ([`restore`]); blank rows are left out.
+pub struct SampleStrata {
+    /// The header of `sample.csv`.
+    pub headers: Vec<String>,
+    /// Per stratum: its label, its sheet's name and its rows.
+    pub strata: Vec<SampleStratum>,
+}
+
+/// One stratum of [`SampleStrata`].
+pub struct SampleStratum {
+    /// The stratum's label.
+    pub label: String,
+    /// Its sheet's name in a workbook ([`sheet_names`]).
+    pub sheet: String,
+    /// Its rows, in the file's order.
+    pub rows: Vec<Vec<String>>,
+}
+
+impl SampleStrata {
+    /// Reads the bytes of `sample.csv` (with or without the byte-order mark).
+    pub fn read(sample_csv: &[u8]) -> Result<SampleStrata, XlsxError> {
+        let bytes = sample_csv
+            .strip_prefix(crate::output::BOM)
+            .unwrap_or(sample_csv);
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .from_reader(bytes);
+        let bad = |e: csv::Error| XlsxError::ParameterError(format!("sample.csv: {e}"));
+        let headers: Vec<String> = reader
+            .headers()
+            .map_err(bad)?
+            .iter()
+            .map(|h| restore(h).to_string())
+            .collect();
+        let at = |name: &str| headers.iter().position(|h| h == name);
+        let (stratum, unit_code, unit_name) = (at("stratum"), at("unit_code"), at("unit_name"));
+        let mut strata: Vec<(String, Vec<Vec<String>>)> = Vec::new();
+        let mut index: std::collections::HashMap<String, usize> = Default::default();
+        for record in reader.records() {
+            let record = record.map_err(bad)?;
+            let cells: Vec<String> = record.iter().map(|c| restore(c).to_string()).collect();
+            if cells.iter().all(|c| c.trim().is_empty()) {
+                continue;
+            }
+            let label = stratum
+                .and_then(|i| cells.get(i))
+                .cloned()
+                .unwrap_or_default();
+            let k = *index.entry(label.clone()).or_insert_with(|| {
+                strata.push((label, Vec::new()));
+                strata.len() - 1
+            });
+            strata[k].1.push(cells);
+        }
+        // A stratum that is one unit is named by its code and the unit's name.
+        let units: Vec<Option<&str>> = strata
+            .iter()
+            .map(|(label, rows)| {
+                let (code, name) = (unit_code?, unit_name?);
+                let first = rows.first()?;
+                let one_unit = rows
+                    .iter()
+                    .all(|r| r.get(code) == first.get(code) && r.get(name) == first.get(name));
+                (one_unit && first.get(code).map(String::as_str) == Some(label.as_str()))
+                    .then(|| first.get(name).map(String::as_str))
+                    .flatten()
+            })
+            .collect();
+        let names = sheet_names(
+            strata
+                .iter()
+                .zip(&units)
+                .map(|((label, _), unit)| (label.as_str(), *unit)),
+        );
+        let strata = strata
+            .into_iter()
+            .zip(names)
+            .map(|((label, rows), sheet)| SampleStratum { label, sheet, rows })
+            .collect();
+        Ok(SampleStrata { headers, strata })
+    }
+
+    /// The index of the column `name` of `sample.csv`.
+    pub fn column(&self, name: &str) -> Option<usize> {
+        self.headers.iter().position(|h| h == name)
+    }
+}
+
 /// The workbook's bytes, made from the bytes of `sample.csv` (with or without the byte-order
 /// mark; its cells read back as written, [`restore`]).
 pub fn from_sample_csv(sample_csv: &[u8]) -> Result<Vec<u8>, XlsxError> {
-    let bytes = sample_csv
-        .strip_prefix(crate::output::BOM)
-        .unwrap_or(sample_csv);
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .from_reader(bytes);
-    let bad = |e: csv::Error| XlsxError::ParameterError(format!("sample.csv: {e}"));
-    let headers: Vec<String> = reader
-        .headers()
-        .map_err(bad)?
-        .iter()
-        .map(|h| restore(h).to_string())
-        .collect();
-    let at = |name: &str| headers.iter().position(|h| h == name);
+    let read = SampleStrata::read(sample_csv)?;
     let shown: Vec<(usize, &str, &str)> = COLUMNS
         .iter()
-        .filter_map(|&(c, title)| at(c).map(|i| (i, c, title)))
+        .filter_map(|&(c, title)| read.column(c).map(|i| (i, c, title)))
         .collect();
-    let (stratum, unit_code, unit_name) = (at("stratum"), at("unit_code"), at("unit_name"));
-    // The rows by stratum, in the order the strata first appear (sample.csv lists each
-    // stratum's officials in rank order, then its reserves).
-    let mut strata: Vec<(String, Vec<Vec<String>>)> = Vec::new();
-    let mut index: std::collections::HashMap<String, usize> = Default::default();
-    for record in reader.records() {
-        let record = record.map_err(bad)?;
-        let cells: Vec<String> = record.iter().map(|c| restore(c).to_string()).collect();
-        if cells.iter().all(|c| c.trim().is_empty()) {
-            continue;
-        }
-        let label = stratum
-            .and_then(|i| cells.get(i))
-            .cloned()
-            .unwrap_or_default();
-        let k = *index.entry(label.clone()).or_insert_with(|| {
-            strata.push((label, Vec::new()));
-            strata.len() - 1
-        });
-        strata[k].1.push(cells);
-    }
-    // A stratum that is one unit is named by its code and the unit's name.
-    let units: Vec<Option<&str>> = strata
-        .iter()
-        .map(|(label, rows)| {
-            let (code, name) = (unit_code?, unit_name?);
-            let first = rows.first()?;
-            let one_unit = rows
-                .iter()
-                .all(|r| r.get(code) == first.get(code) && r.get(name) == first.get(name));
-            (one_unit && first.get(code).map(String::as_str) == Some(label.as_str()))
-                .then(|| first.get(name).map(String::as_str))
-                .flatten()
-        })
-        .collect();
-    let names = sheet_names(
-        strata
-            .iter()
-            .zip(&units)
-            .map(|((label, _), unit)| (label.as_str(), *unit)),
-    );
-
     let mut workbook = Workbook::new();
     let properties = DocProperties::new()
         .set_title("Danh sách phỏng vấn")
@@ -195,7 +246,10 @@ pub fn from_sample_csv(sample_csv: &[u8]) -> Result<Vec<u8>, XlsxError> {
     // Text cells in the "@" (Text) number format: what is typed into them stays text too.
     let text = Format::new().set_num_format("@");
     let number = Format::new();
-    for ((_, rows), name) in strata.iter().zip(&names) {
+    for SampleStratum {
+        sheet: name, rows, ..
+    } in &read.strata
+    {
         // Rows go to a temporary file as they are written, texts inline: no table of every
         // text (a sample's cells are mostly written once), and the memory of one row. The
         // file is anonymous (`tempfile::tempfile_in`: removed by the system when closed, also
@@ -242,16 +296,9 @@ pub fn from_sample_csv(sample_csv: &[u8]) -> Result<Vec<u8>, XlsxError> {
                 }
             }
         }
-        ws.set_freeze_panes(1, 0)?;
-        ws.set_repeat_rows(0, 0)?;
-        ws.set_landscape();
-        ws.set_paper_size(9);
-        ws.set_print_fit_to_pages(1, 0);
-        ws.set_print_gridlines(true);
-        ws.set_header("&L&A&RDanh sách phỏng vấn");
-        ws.set_footer("&CTrang &P / &N");
+        print_setup(ws, "Danh sách phỏng vấn")?;
     }
-    if strata.is_empty() {
+    if read.strata.is_empty() {
         // A sample with no rows still opens: one sheet with the header.
         let ws = workbook.add_worksheet();
         ws.set_name("Danh sách")?;

@@ -34,6 +34,13 @@ use reader::{CsvReader, DELIMITERS, Record};
 use sheet::{SheetRow, SheetRows};
 use utf8::check_utf8;
 
+/// The defined name that marks an entry workbook (`chiso entry-sheet`): a spreadsheet that
+/// has it, opened without a sheet named, is read as one table made of all its sheets after
+/// the first (the instructions), each with the same header (with a sheet named, that sheet
+/// alone); its rows name their sheet ([`Row::sheet`]), and the rows nobody has entered yet
+/// are left out ([`Table::not_entered`]).
+pub const ENTRY_WORKBOOK: &str = "chiso_entry_sheet";
+
 /// How many rows from the top of a file may come before its header (title rows: the name of
 /// the office, the title of the list, its dates) for the header to be found without
 /// `--header-row`.
@@ -152,6 +159,8 @@ pub struct Table {
     source: Source,
     /// A CSV file's size and modification time when it was opened ([`Table::unchanged`]).
     opened: Option<(u64, Option<std::time::SystemTime>)>,
+    /// For an entry workbook ([`ENTRY_WORKBOOK`]): the rows left out as not entered.
+    not_entered: Option<u64>,
 }
 
 // One per open table: the size difference between the variants does not matter.
@@ -178,6 +187,8 @@ pub struct Row<'a> {
     number: u64,
     locator: u64,
     cells: Cells<'a>,
+    /// The row's sheet, in an entry workbook read as one table.
+    sheet: Option<&'a str>,
 }
 
 enum Cells<'a> {
@@ -191,6 +202,21 @@ impl<'a> Row<'a> {
     /// The row number, counting the header as row 1.
     pub fn number(&self) -> u64 {
         self.number
+    }
+
+    /// The sheet the row is on, for a table made of the sheets of an entry workbook
+    /// ([`ENTRY_WORKBOOK`]); its [`Row::number`] is then its number in that sheet.
+    pub fn sheet(&self) -> Option<&'a str> {
+        self.sheet
+    }
+
+    /// How messages name the file `file` at this row: `file`, or `file, sheet "S"` for a row
+    /// of an entry workbook.
+    pub fn file<'f>(&self, file: &'f str) -> std::borrow::Cow<'f, str> {
+        match self.sheet {
+            None => std::borrow::Cow::Borrowed(file),
+            Some(s) => std::borrow::Cow::Owned(format!("{file}, sheet {s:?}")),
+        }
     }
 
     /// An opaque position with which a [`Fetcher`] reads this row again.
@@ -386,6 +412,7 @@ impl Table {
                 skip,
             },
             opened,
+            not_entered: None,
         })
     }
 
@@ -437,6 +464,12 @@ impl Table {
             .into());
         }
         Ok(())
+    }
+
+    /// For an entry workbook ([`ENTRY_WORKBOOK`]): how many rows were left out as not
+    /// entered (their cells from `disposition` on all empty); `None` for any other file.
+    pub fn not_entered(&self) -> Option<u64> {
+        self.not_entered
     }
 
     /// The header row, trimmed.
@@ -561,6 +594,7 @@ impl Table {
                     number: *row,
                     locator,
                     cells: Cells::Bytes(record),
+                    sheet: None,
                 }))
             }
             Source::Sheet {
@@ -571,10 +605,12 @@ impl Table {
             } => {
                 let i = *next;
                 *next += 1;
+                let origin = rows.origin(i);
                 Ok(rows.row(i).map(|c| Row {
-                    number: *first_row + i as u64,
+                    number: origin.map_or(*first_row + i as u64, |o| o.1),
                     locator: i as u64,
                     cells: Cells::Sheet(c),
+                    sheet: origin.map(|o| o.0),
                 }))
             }
         }
@@ -661,6 +697,7 @@ impl Table {
                                     number,
                                     locator,
                                     cells: Cells::Bytes(&b.records[len]),
+                                    sheet: None,
                                 }));
                                 len += 1;
                             }
@@ -694,6 +731,7 @@ impl Table {
                         number: *row,
                         locator: b.locators[i],
                         cells: Cells::Bytes(&b.records[i]),
+                        sheet: None,
                     };
                     if let Err(e) = f(&r, p) {
                         result = Err(e);
@@ -834,6 +872,7 @@ impl Fetcher<'_> {
                     number,
                     locator,
                     cells: Cells::Bytes(record),
+                    sheet: None,
                 })
             }
             FetchSource::Sheet(rows) => Ok(Row {
@@ -843,6 +882,7 @@ impl Fetcher<'_> {
                     rows.row(locator as usize)
                         .expect("a locator of this table's rows"),
                 ),
+                sheet: rows.origin(locator as usize).map(|o| o.0),
             }),
         }
     }
@@ -1251,6 +1291,83 @@ mod tests {
             &[],
         );
         assert!(e.err().unwrap().to_string().contains("has no row 20"));
+    }
+
+    /// A workbook: instructions, then sheets `A` and `B` of entries (`B`'s header as given),
+    /// with or without the entry workbook's defined name.
+    fn entry_book(path: &Path, marked: bool, b_header: [&str; 3]) {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        book.add_worksheet()
+            .set_name("Hướng dẫn")
+            .unwrap()
+            .write_string(0, 0, "x")
+            .unwrap();
+        type Sheet<'a> = (&'a str, [&'a str; 3], &'a [[&'a str; 3]]);
+        let sheets: [Sheet<'_>; 2] = [
+            (
+                "A",
+                ["applicant_id", "disposition", "Q01"],
+                &[["a1", "", ""], ["a2", "Từ chối", ""], ["a3", "", "4"]],
+            ),
+            ("B", b_header, &[["b1", "Hoàn thành", "5"], ["b2", "", ""]]),
+        ];
+        for (name, header, rows) in sheets {
+            let ws = book.add_worksheet().set_name(name).unwrap();
+            for (c, h) in header.iter().enumerate() {
+                ws.write_string(0, c as u16, *h).unwrap();
+            }
+            for (r, row) in rows.iter().enumerate() {
+                for (c, v) in row.iter().enumerate() {
+                    ws.write_string(r as u32 + 1, c as u16, *v).unwrap();
+                }
+            }
+        }
+        if marked {
+            book.define_name(ENTRY_WORKBOOK, "='Hướng dẫn'!$A$1")
+                .unwrap();
+        }
+        book.save(path).unwrap();
+    }
+
+    #[test]
+    fn an_entry_workbook_is_read_as_one_table_of_its_sheets_without_rows_not_entered() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("e.xlsx");
+        let header = ["applicant_id", "Disposition", "Q01"];
+        entry_book(&path, true, header);
+        let (t, rows) = laid_out(&path, &Layout::default(), &["applicant_id"]).unwrap();
+        assert_eq!(t.headers(), ["applicant_id", "disposition", "Q01"]);
+        assert_eq!(t.not_entered(), Some(2));
+        let ids: Vec<(u64, &str)> = rows.iter().map(|r| (r.0, r.1[0].as_str())).collect();
+        assert_eq!(ids, [(3, "a2"), (4, "a3"), (2, "b1")]);
+        let mut t = Table::open(&path, None).unwrap();
+        let mut named = Vec::new();
+        while let Some(r) = t.next_row().unwrap() {
+            named.push(r.file("e.xlsx").into_owned());
+        }
+        assert_eq!(
+            named,
+            [
+                "e.xlsx, sheet \"A\"",
+                "e.xlsx, sheet \"A\"",
+                "e.xlsx, sheet \"B\""
+            ]
+        );
+        // A sheet named: that sheet alone, its rows not entered left out all the same.
+        let (t, rows) = laid_out(&path, &Layout::sheet(Some("A")), &[]).unwrap();
+        assert_eq!((t.not_entered(), rows.len()), (Some(1), 2));
+        // Without the defined name: the first sheet, as before.
+        let plain = dir.path().join("p.xlsx");
+        entry_book(&plain, false, header);
+        let (t, rows) = laid_out(&plain, &Layout::default(), &[]).unwrap();
+        assert_eq!((t.headers(), rows.len()), (&["x".to_string()][..], 0));
+        // A sheet whose header differs is refused, named.
+        entry_book(&path, true, ["applicant_id", "Q01", "disposition"]);
+        let e = Table::open(&path, None).err().unwrap().to_string();
+        assert!(
+            e.contains("sheet \"B\" of this entry workbook has the header applicant_id, Q01, disposition where sheet \"A\" has"),
+            "{e}"
+        );
     }
 
     /// `bytes` written to `r.csv` in a new temporary directory (kept while the guard lives).

@@ -57,6 +57,11 @@ pub(super) struct SheetRows {
     /// Where each row's cells start in `spans`, and one more entry where the last row ends.
     starts: Vec<u32>,
     width: usize,
+    /// For the sheets of an entry workbook read as one table: each row's sheet (an index
+    /// into `sheets`) and its number in that sheet. Empty for one sheet.
+    origin: Vec<(u32, u64)>,
+    /// The sheets' names, for `origin`.
+    sheets: Vec<String>,
 }
 
 /// A cell's text: `text[start..start + len]`.
@@ -75,6 +80,13 @@ impl SheetRows {
             spans: &self.spans[a as usize..b as usize],
             width: self.width,
         })
+    }
+
+    /// Where row `i` is in an entry workbook: its sheet and its number there; `None` for a
+    /// table of one sheet.
+    pub(super) fn origin(&self, i: usize) -> Option<(&str, u64)> {
+        let &(sheet, number) = self.origin.get(i)?;
+        Some((self.sheets[sheet as usize].as_str(), number))
     }
 }
 
@@ -142,14 +154,32 @@ impl Table {
                 names.join(", ")
             )));
         }
-        let built = match &mut book {
-            calamine::Sheets::Xlsx(xlsx) => read_xlsx(xlsx, &wanted, bounds),
-            book => match book.worksheet_range(&wanted) {
-                Ok(range) => read_range(&range, bounds),
-                Err(e) => Err(Refused::Unreadable(e.to_string())),
-            },
+        let entry = book
+            .defined_names()
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case(super::ENTRY_WORKBOOK));
+        let mut read = |wanted: &str| -> Result<(Vec<String>, SheetRows, u32)> {
+            let built = match &mut book {
+                calamine::Sheets::Xlsx(xlsx) => read_xlsx(xlsx, wanted, bounds),
+                book => match book.worksheet_range(wanted) {
+                    Ok(range) => read_range(&range, bounds),
+                    Err(e) => Err(Refused::Unreadable(e.to_string())),
+                },
+            };
+            Ok(built.map_err(|r| malformed(r.message(wanted)))?.finish())
         };
-        let (headers, rows, first_row) = built.map_err(|r| malformed(r.message(&wanted)))?.finish();
+        let (headers, rows, first_row, not_entered) = if entry {
+            // Every sheet after the instructions, or the one named.
+            let sheets = match sheet {
+                None => &names[1..],
+                Some(_) => std::slice::from_ref(&wanted),
+            };
+            let (headers, rows, not_entered) = read_entry_sheets(sheets, &mut read, &name)?;
+            (headers, rows, 0, not_entered)
+        } else {
+            let (headers, rows, first_row) = read(&wanted)?;
+            (headers, rows, first_row, None)
+        };
         Ok(Table {
             name,
             path: path.to_path_buf(),
@@ -164,8 +194,107 @@ impl Table {
                 start: 0,
             },
             opened: None,
+            not_entered,
         })
     }
+}
+
+/// The sheets `sheets` of an entry workbook (every sheet after its instructions, or the one
+/// named) read as one table: their header, which must be the same on each (after [`super::text::fold`]), and
+/// their rows one sheet after the other, each with its sheet and its number there; with the
+/// rows left out as not entered: those whose cells from the `disposition` column on are all
+/// empty (the sample's columns before it are filled in by `chiso entry-sheet`).
+fn read_entry_sheets(
+    sheets: &[String],
+    read: &mut impl FnMut(&str) -> Result<(Vec<String>, SheetRows, u32)>,
+    name: &str,
+) -> Result<(Vec<String>, SheetRows, Option<u64>)> {
+    let malformed = |message: String| -> Error {
+        ErrorKind::Malformed {
+            at: crate::Position::file(name.to_string()),
+            message,
+        }
+        .into()
+    };
+    let mut headers: Option<Vec<String>> = None;
+    let mut folded: Vec<String> = Vec::new();
+    let mut out = SheetRows {
+        text: String::new(),
+        spans: Vec::new(),
+        starts: Vec::new(),
+        width: 0,
+        origin: Vec::new(),
+        sheets: sheets.to_vec(),
+    };
+    let mut entered_from = usize::MAX;
+    let mut not_entered = 0u64;
+    for (k, sheet) in sheets.iter().enumerate() {
+        let (h, rows, first_row) = read(sheet)?;
+        if out.text.len() as u64 + rows.text.len() as u64 > Bounds::SHEET.text_bytes {
+            return Err(malformed(format!(
+                "{} {}",
+                Refused::Text {
+                    bounds: Bounds::SHEET
+                }
+                .message(sheet),
+                "(the sheets of this entry workbook together)"
+            )));
+        }
+        let mut h = h;
+        while h.last().is_some_and(String::is_empty) {
+            h.pop();
+        }
+        let f: Vec<String> = h
+            .iter()
+            .map(|c| super::text::fold(c).into_owned())
+            .collect();
+        match &headers {
+            None => {
+                entered_from = f.iter().position(|c| c == "disposition").unwrap_or(0);
+                out.width = h.len();
+                headers = Some(h);
+                folded = f;
+            }
+            Some(first) if f != folded => {
+                return Err(malformed(format!(
+                    "sheet {sheet:?} of this entry workbook has the header {} where sheet {:?} \
+                     has {}: the sheets of an entry workbook are read as one table, so their \
+                     columns must not be renamed, added, removed or moved",
+                    h.join(", "),
+                    sheets[0],
+                    first.join(", ")
+                )));
+            }
+            Some(_) => {}
+        }
+        let mut i = 0;
+        while let Some(row) = rows.row(i) {
+            i += 1;
+            let number = u64::from(first_row) + 1 + i as u64;
+            if row.is_blank() {
+                continue;
+            }
+            if (entered_from..row.spans.len().max(entered_from))
+                .all(|c| row.get(c).trim_ascii().is_empty())
+            {
+                not_entered += 1;
+                continue;
+            }
+            out.starts.push(out.spans.len() as u32);
+            for c in 0..row.spans.len() {
+                let text = row.get(c);
+                let start = out.text.len();
+                out.text.push_str(text);
+                out.spans.push(Span {
+                    start: start as u32,
+                    len: text.len() as u32,
+                });
+            }
+            out.origin.push((k as u32, number));
+        }
+    }
+    out.starts.push(out.spans.len() as u32);
+    Ok((headers.unwrap_or_default(), out, Some(not_entered)))
 }
 
 /// Why a sheet was not read.
@@ -508,6 +637,8 @@ impl Builder {
                 spans: Vec::new(),
                 starts: vec![0],
                 width: 0,
+                origin: Vec::new(),
+                sheets: Vec::new(),
             };
             return (Vec::new(), rows, 0);
         };
@@ -522,6 +653,8 @@ impl Builder {
             spans: self.spans,
             starts: self.starts,
             width: self.columns as usize,
+            origin: Vec::new(),
+            sheets: Vec::new(),
         };
         let header = rows.starts.remove(0) as usize..rows.starts[0] as usize;
         let header = SheetRow {
