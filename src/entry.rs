@@ -43,6 +43,10 @@ pub struct EntryCompareRequest {
     pub layout: crate::Layout,
     /// The questionnaire whose items and scale the entries are read with.
     pub questionnaire: Questionnaire,
+    /// The second entry is a re-check (phúc tra) of some of the first's forms (`chiso
+    /// recheck`): a form only in the first was not re-checked, and is no difference (it is
+    /// counted); a form only in the second still is.
+    pub recheck: bool,
     /// The output directory.
     pub out: PathBuf,
 }
@@ -58,6 +62,9 @@ pub struct EntryCompareOutput {
     pub forms: (u64, u64),
     /// Forms in both entries.
     pub compared: u64,
+    /// With [`EntryCompareRequest::recheck`]: the first entry's forms that the re-check did
+    /// not cover.
+    pub not_rechecked: Option<u64>,
     /// The two files and their SHA-256.
     pub sources: (FileDigest, FileDigest),
     /// The files written.
@@ -222,6 +229,7 @@ pub fn run(req: &EntryCompareRequest) -> Result<EntryCompareOutput> {
     let mut clerks: BTreeMap<String, (u64, u64, u64)> = BTreeMap::new();
     let mut rows = Vec::new();
     let mut compared = 0u64;
+    let mut not_rechecked = req.recheck.then_some(0u64);
     let keys: BTreeSet<&(String, String)> = a.keys().chain(b.keys()).collect();
     for key in keys {
         let applicant = key.1.clone();
@@ -256,6 +264,9 @@ pub fn run(req: &EntryCompareRequest) -> Result<EntryCompareOutput> {
                     e.1 += answers;
                     e.2 += found;
                 }
+            }
+            (Some(_), None) if req.recheck => {
+                *not_rechecked.as_mut().expect("with recheck") += 1;
             }
             (f, s) => {
                 let form = f.or(s).expect("a key of one entry");
@@ -304,6 +315,7 @@ pub fn run(req: &EntryCompareRequest) -> Result<EntryCompareOutput> {
         agreement,
         forms,
         compared,
+        not_rechecked,
         sources,
         written: Vec::new(),
     };
@@ -333,6 +345,12 @@ impl EntryCompareOutput {
             "entries: {} forms in the first ({}), {} in the second ({}), {} in both\n",
             self.forms.0, self.sources.0.file, self.forms.1, self.sources.1.file, self.compared
         );
+        if let Some(n) = self.not_rechecked {
+            out += &format!(
+                "re-check: {} of the first entry's forms re-checked, {n} not (not differences)\n",
+                self.compared
+            );
+        }
         if self.identical() {
             out += "identical: every form has the same answers in both entries\n";
             return out;

@@ -79,6 +79,10 @@ struct EntryCompareArgs {
     sheet: Option<String>,
     #[command(flatten)]
     csv: CsvLayout,
+    /// The second entry is the re-check (phúc tra) of some of the first's forms, as `chiso
+    /// recheck` chose them: forms only in the first were not re-checked, and are no difference.
+    #[arg(long)]
+    recheck: bool,
 }
 
 #[derive(Args)]
@@ -806,6 +810,7 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
                 questionnaire: chiso::Questionnaire::load(&a.questionnaire)?,
                 first: a.first,
                 second: a.second,
+                recheck: a.recheck,
                 layout: a.csv.with_sheet(a.sheet),
                 out: a.out,
             };

@@ -313,3 +313,67 @@ fn an_applicant_entered_twice_is_refused() {
     );
     assert!(!stderr.contains("A0002"), "{stderr}");
 }
+
+#[test]
+fn a_recheck_is_compared_with_the_original_forms_it_covers() {
+    let dir = Dir::new();
+    let original = forms();
+    // The re-check team's entry: every fifth form, one answer heard otherwise, and one form
+    // that the original entry does not have.
+    let mut rechecked: Vec<Vec<String>> = original.iter().step_by(5).cloned().collect();
+    rechecked[2][4] = if rechecked[2][4] == "5" { "1" } else { "5" }.to_string();
+    let mut stranger = original[0].clone();
+    stranger[0] = "Z0001".into();
+    rechecked.push(stranger);
+    dir.write("original.csv", &file(&original));
+    dir.write("recheck.csv", &file(&rechecked));
+    let q = dir.write("q.toml", ORACLE_QUESTIONNAIRE);
+    let (first, second) = (dir.path("original.csv"), dir.path("recheck.csv"));
+    let run = |extra: &[&str], out: &str| {
+        let out = dir.path(out);
+        let mut args = vec![
+            "entry-compare",
+            "--first",
+            p(&first),
+            "--second",
+            p(&second),
+            "--questionnaire",
+            p(&q),
+            "--out",
+            p(&out),
+        ];
+        args.extend_from_slice(extra);
+        chiso(&args)
+    };
+    let o = run(&["--recheck"], "re");
+    let (stdout, stderr) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("re-check: 9 of the first entry's forms re-checked, 36 not"),
+        "{stdout}"
+    );
+    let found = rows(&dir.read("re/discrepancies.csv"));
+    // The header, the answer heard otherwise, and the form the original lacks; nothing for the
+    // 36 forms the re-check did not cover.
+    assert_eq!(found.len(), 3, "{found:?}");
+    let mut got: Vec<(&str, &str)> = found[1..]
+        .iter()
+        .map(|r| (r[0].as_str(), r[2].as_str()))
+        .collect();
+    got.sort();
+    assert_eq!(got, [("A0010", "Q01"), ("Z0001", "")]);
+    // Without --recheck, each form not re-checked is a form in only one entry.
+    let o = run(&[], "plain");
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        rows(&dir.read("plain/discrepancies.csv")).len(),
+        1 + 1 + 36 + 1
+    );
+    // A re-check that agrees exits 0.
+    dir.write(
+        "recheck.csv",
+        &file(&original.iter().step_by(5).cloned().collect::<Vec<_>>()),
+    );
+    let o = run(&["--recheck"], "agree");
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+}
