@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use crate::disposition::Disposition;
-use crate::error::{Error, Result, mask};
+use crate::error::{Error, ErrorKind, Result, mask};
 use crate::files::discrepancies::{Agreement, Discrepancy, ENTERED};
 use crate::output::Staged;
 use crate::provenance::FileDigest;
@@ -47,6 +47,10 @@ pub struct EntryCompareRequest {
     /// recheck`): a form only in the first was not re-checked, and is no difference (it is
     /// counted); a form only in the second still is.
     pub recheck: bool,
+    /// A `discrepancies.csv` of these entries with the column `resolved` filled in
+    /// ([`crate::files::discrepancies::RESOLVED`]): with it, `merged.csv` is written, the
+    /// first entry with every difference resolved.
+    pub resolved: Option<PathBuf>,
     /// The output directory.
     pub out: PathBuf,
 }
@@ -65,6 +69,8 @@ pub struct EntryCompareOutput {
     /// With [`EntryCompareRequest::recheck`]: the first entry's forms that the re-check did
     /// not cover.
     pub not_rechecked: Option<u64>,
+    /// With [`EntryCompareRequest::resolved`]: the forms written to `merged.csv`.
+    pub merged: Option<u64>,
     /// The two files and their SHA-256.
     pub sources: (FileDigest, FileDigest),
     /// The files written.
@@ -213,6 +219,7 @@ pub fn run(req: &EntryCompareRequest) -> Result<EntryCompareOutput> {
     let first = read_entry(&req.first, &req.layout, q)?;
     let second = read_entry(&req.second, &req.layout, q)?;
     let by_stratum = first.has_stratum && second.has_stratum;
+    let has_stratum = first.has_stratum || second.has_stratum;
     let with_disposition = first.has_disposition || second.has_disposition;
     let sources = (first.digest.clone(), second.digest.clone());
     let a = keyed(first, by_stratum)?;
@@ -316,10 +323,26 @@ pub fn run(req: &EntryCompareRequest) -> Result<EntryCompareOutput> {
         forms,
         compared,
         not_rechecked,
+        merged: None,
         sources,
         written: Vec::new(),
     };
+    let merged = match &req.resolved {
+        Some(path) => {
+            let columns = MergedColumns {
+                stratum: has_stratum,
+                disposition: with_disposition,
+            };
+            let (bytes, n) = merge(q, &a, &b, &output.discrepancies, path, columns)?;
+            output.merged = Some(n);
+            Some(bytes)
+        }
+        None => None,
+    };
     let mut staged = Staged::new(&req.out, true, &[])?;
+    if let Some(bytes) = merged {
+        staged.add("merged.csv", bytes);
+    }
     staged.add(
         "discrepancies.csv",
         crate::files::discrepancies::to_csv(&output.discrepancies),
@@ -330,6 +353,158 @@ pub fn run(req: &EntryCompareRequest) -> Result<EntryCompareOutput> {
     );
     output.written = staged.commit()?;
     Ok(output)
+}
+
+/// Which of the columns of [`crate::files::discrepancies::MERGED_COLUMNS`] after
+/// `applicant_id` `merged.csv` has.
+#[derive(Clone, Copy)]
+struct MergedColumns {
+    stratum: bool,
+    disposition: bool,
+}
+
+/// `merged.csv` (its bytes and its forms): the forms of the first entry, and those of the
+/// second that the first lacks, with each difference resolved as the resolved
+/// `discrepancies.csv` at `path` says. Every difference must be resolved, and every row of
+/// the file must be one of these entries' differences.
+fn merge(
+    q: &Questionnaire,
+    a: &BTreeMap<(String, String), Form>,
+    b: &BTreeMap<(String, String), Form>,
+    differences: &[Discrepancy],
+    path: &std::path::Path,
+    columns: MergedColumns,
+) -> Result<(Vec<u8>, u64)> {
+    use crate::files::discrepancies::RESOLVED;
+    let file = path.display().to_string();
+    let resolutions = crate::files::discrepancies::read_resolved(path)?;
+    let key = |d: &Discrepancy| (d.stratum.clone(), d.applicant_id.clone(), d.item.clone());
+    let mut given: BTreeMap<(String, String, String), (String, u64)> = BTreeMap::new();
+    let wanted: BTreeSet<_> = differences.iter().map(key).collect();
+    for (d, resolved, row) in resolutions {
+        if !wanted.contains(&key(&d)) {
+            return Err(Error::cell(
+                &file,
+                row,
+                "applicant_id",
+                &mask(&d.applicant_id),
+                "no such difference between these entries: resolve the discrepancies.csv that \
+                 chiso entry-compare wrote for them",
+            ));
+        }
+        given.insert(key(&d), (resolved, row));
+    }
+    let unresolved: Vec<&Discrepancy> = differences
+        .iter()
+        .filter(|d| given.get(&key(d)).is_none_or(|(r, _)| r.trim().is_empty()))
+        .collect();
+    if let Some(d) = unresolved.first() {
+        let what = if d.item.is_empty() {
+            "the form".to_string()
+        } else {
+            format!("`{}`", d.item)
+        };
+        return Err(ErrorKind::Malformed {
+            at: crate::Position::file(file.clone()),
+            message: format!(
+                "{} of the {} differences are not resolved, the first: {what} of applicant {}: \
+                 fill the column `{RESOLVED}` of every row",
+                unresolved.len(),
+                differences.len(),
+                mask(&d.applicant_id)
+            ),
+        }
+        .into());
+    }
+    // The value of answer `k` (0: the disposition) as resolved.
+    let resolve = |d: &Discrepancy, k: usize, resolved: &str, row: u64| -> Result<String> {
+        let r = resolved.trim();
+        if r.eq_ignore_ascii_case("first") {
+            return Ok(d.first.clone());
+        }
+        if r.eq_ignore_ascii_case("second") {
+            return Ok(d.second.clone());
+        }
+        if k == 0 {
+            return Disposition::read(&file, row, r).map(|x| x.as_str().to_string());
+        }
+        q.scale.read(r).map(answer_text).ok_or_else(|| {
+            Error::cell(
+                &file,
+                row,
+                RESOLVED,
+                r,
+                format!(
+                    "not an answer of {}: expected first, second, or {}",
+                    d.item,
+                    q.scale.expected()
+                ),
+            )
+        })
+    };
+    let names: Vec<&str> = std::iter::once(DISPOSITION)
+        .chain(q.items.iter().map(String::as_str))
+        .collect();
+    let mut w = crate::output::csv_writer_with_bom();
+    let mut header: Vec<&str> = vec!["applicant_id"];
+    if columns.stratum {
+        header.push("stratum");
+    }
+    if columns.disposition {
+        header.push(DISPOSITION);
+    }
+    header.extend(q.items.iter().map(String::as_str));
+    w.write_record(&header).expect("memory");
+    let mut written = 0u64;
+    let keys: BTreeSet<&(String, String)> = a.keys().chain(b.keys()).collect();
+    for k in keys {
+        let (f, s) = (a.get(k), b.get(k));
+        let form = f.or(s).expect("a key of one entry");
+        let mut values = form.values.clone();
+        if f.is_none() || s.is_none() {
+            let d = differences.iter().find(|d| {
+                d.item.is_empty() && d.applicant_id == k.1 && (k.0.is_empty() || d.stratum == k.0)
+            });
+            if let Some(d) = d {
+                let (r, row) = &given[&key(d)];
+                match r.trim().to_lowercase().as_str() {
+                    "keep" => {}
+                    "drop" => continue,
+                    other => {
+                        return Err(Error::cell(
+                            &file,
+                            *row,
+                            RESOLVED,
+                            other,
+                            "a form in only one entry: expected keep or drop",
+                        ));
+                    }
+                }
+            }
+        } else {
+            for d in differences.iter().filter(|d| {
+                !d.item.is_empty() && d.applicant_id == k.1 && (k.0.is_empty() || d.stratum == k.0)
+            }) {
+                let i = names
+                    .iter()
+                    .position(|n| *n == d.item)
+                    .expect("a compared item");
+                let (r, row) = &given[&key(d)];
+                values[i] = resolve(d, i, r, *row)?;
+            }
+        }
+        let mut record: Vec<&str> = vec![&k.1];
+        if columns.stratum {
+            record.push(&form.stratum);
+        }
+        if columns.disposition {
+            record.push(&values[0]);
+        }
+        record.extend(values[1..].iter().map(String::as_str));
+        w.write_record(&record).expect("memory");
+        written += 1;
+    }
+    Ok((w.into_inner().expect("memory"), written))
 }
 
 impl EntryCompareOutput {
@@ -345,6 +520,10 @@ impl EntryCompareOutput {
             "entries: {} forms in the first ({}), {} in the second ({}), {} in both\n",
             self.forms.0, self.sources.0.file, self.forms.1, self.sources.1.file, self.compared
         );
+        if let Some(n) = self.merged {
+            out += &format!("merged: {n} forms written to merged.csv, every difference resolved\n");
+            return out;
+        }
         if let Some(n) = self.not_rechecked {
             out += &format!(
                 "re-check: {} of the first entry's forms re-checked, {n} not (not differences)\n",

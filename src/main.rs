@@ -83,6 +83,11 @@ struct EntryCompareArgs {
     /// recheck` chose them: forms only in the first were not re-checked, and are no difference.
     #[arg(long)]
     recheck: bool,
+    /// The discrepancies.csv of these entries with a column `resolved` filled in (the answer
+    /// as it should be, first, second; keep or drop for a form in one entry): writes
+    /// merged.csv, the entries with every difference resolved (exit 0).
+    #[arg(long)]
+    resolved: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -811,12 +816,13 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
                 first: a.first,
                 second: a.second,
                 recheck: a.recheck,
+                resolved: a.resolved,
                 layout: a.csv.with_sheet(a.sheet),
                 out: a.out,
             };
             let out = chiso::entry::run(&req)?;
             done(&out.summary(), &out.written)?;
-            Ok(exit(out.identical()))
+            Ok(exit(out.identical() || out.merged.is_some()))
         }
         Command::Compare(a) => {
             let _held = chiso::lock_output(&a.out)?;

@@ -377,3 +377,93 @@ fn a_recheck_is_compared_with_the_original_forms_it_covers() {
     let o = run(&["--recheck"], "agree");
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
 }
+
+#[test]
+fn resolved_differences_give_the_merged_entry() {
+    let dir = Dir::new();
+    let (second, _) = planted();
+    dir.write("first.csv", &file(&forms()));
+    dir.write("second.csv", &file(&second));
+    let o = compare(&dir, "first.csv", "second.csv", "out");
+    assert_eq!(o.status.code(), Some(1));
+    // The supervisor's decisions, in a column added to discrepancies.csv: the first entry's
+    // value, except form A0003's Q01, which the paper form shows as 2; the form only the first
+    // entry has is kept, the one only the second has dropped.
+    let found = rows(&dir.read("out/discrepancies.csv"));
+    let mut resolved = String::from("applicant_id,stratum,item,first,second,resolved\n");
+    for r in &found[1..] {
+        let decision = match (r[0].trim_start_matches('\u{feff}'), r[2].as_str()) {
+            ("A0003", "Q01") => "2",
+            (_, "") if r[3] == "entered" => "keep",
+            (_, "") => "drop",
+            _ => "first",
+        };
+        resolved += &format!("{},{},{},{},{},{decision}\n", r[0], r[1], r[2], r[3], r[4]);
+    }
+    let resolved_path = dir.write("resolved.csv", &resolved);
+    let q = dir.write("q.toml", ORACLE_QUESTIONNAIRE);
+    let merge = |out: &str| {
+        let out = dir.path(out);
+        chiso(&[
+            "entry-compare",
+            "--first",
+            p(&dir.path("first.csv")),
+            "--second",
+            p(&dir.path("second.csv")),
+            "--questionnaire",
+            p(&q),
+            "--resolved",
+            p(&resolved_path),
+            "--out",
+            p(&out),
+        ])
+    };
+    let o = merge("merged");
+    let (stdout, stderr) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("merged: 45 forms"), "{stdout}");
+    // The first entry, as codes (9 is no answer), with A0003's Q01 corrected.
+    let mut want = vec![
+        [
+            "applicant_id",
+            "stratum",
+            "disposition",
+            "Q01",
+            "Q02",
+            "Q03",
+            "Q04",
+            "Q05",
+            "Q06",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    for f in forms() {
+        let mut row = vec![f[0].clone(), f[1].clone(), f[2].clone()];
+        row.extend(
+            f[4..]
+                .iter()
+                .map(|a| if a == "9" { String::new() } else { a.clone() }),
+        );
+        if row[0] == "A0003" {
+            row[3] = "2".into();
+        }
+        want.push(row);
+    }
+    want[1..].sort_by(|x, y| (&x[1], &x[0]).cmp(&(&y[1], &y[0])));
+    let mut got = rows(&dir.read("merged/merged.csv"));
+    got[0][0] = got[0][0].trim_start_matches('\u{feff}').to_string();
+    assert_eq!(got, want);
+    // A difference left unresolved: refused, nothing written.
+    let blank = resolved.replacen(",first\n", ",\n", 1);
+    assert_ne!(blank, resolved);
+    std::fs::write(&resolved_path, &blank).unwrap();
+    let o = merge("refused");
+    let (_, stderr) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("1 of the 7 differences are not resolved"),
+        "{stderr}"
+    );
+    assert!(!dir.path("refused").exists());
+}

@@ -35,6 +35,37 @@ pub const AGREEMENT_COLUMNS: [&str; 6] = [
 /// The side of a form that only one entry has.
 pub const ENTERED: &str = "entered";
 
+/// The column a supervisor adds to `discrepancies.csv` to say how each difference is
+/// resolved (`chiso entry-compare --resolved`): the answer as it should be (a code or a label
+/// of the scale, a no-answer code, or a disposition), `first` or `second` for that entry's
+/// value; for a form in only one entry, `keep` or `drop`.
+pub const RESOLVED: &str = "resolved";
+
+/// One row of a resolved `discrepancies.csv`: the difference, its resolution (the text of
+/// [`RESOLVED`], possibly empty) and its row.
+pub(crate) type Resolution = (Discrepancy, String, u64);
+
+/// Reads a `discrepancies.csv` to which the [`RESOLVED`] column was added (as written by
+/// chiso, or saved again by a spreadsheet).
+pub(crate) fn read_resolved(path: &std::path::Path) -> crate::Result<Vec<Resolution>> {
+    let mut all: Vec<&'static str> = COLUMNS.to_vec();
+    all.push(RESOLVED);
+    let required = ["applicant_id", "item", "first", "second", RESOLVED];
+    crate::files::fields::Csv::agreed(path, &all, &required)?.rows(|f| {
+        Ok((
+            Discrepancy {
+                applicant_id: f.text("applicant_id"),
+                stratum: f.text("stratum"),
+                item: f.text("item"),
+                first: f.text("first"),
+                second: f.text("second"),
+            },
+            f.text(RESOLVED),
+            f.row,
+        ))
+    })
+}
+
 /// One row of `discrepancies.csv`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Discrepancy {
@@ -71,6 +102,11 @@ impl Agreement {
         (self.answers > 0).then(|| 1.0 - self.differing as f64 / self.answers as f64)
     }
 }
+
+/// The columns of `merged.csv` before the items: the form's applicant, its stratum (when an
+/// entry has one) and its disposition (when an entry has one); then one column per item,
+/// holding its code on the scale, empty for no answer.
+pub const MERGED_COLUMNS: [&str; 3] = ["applicant_id", "stratum", "disposition"];
 
 /// The bytes of `discrepancies.csv` for `rows`, in the order given.
 /// The file starts with the UTF-8 byte-order mark ([`crate::files::BOM`]): people open it
