@@ -39,18 +39,32 @@ fn file(rows: &[Vec<String>]) -> String {
 }
 
 fn compare(dir: &Dir, first: &str, second: &str, out: &str) -> std::process::Output {
+    compare_with(dir, first, second, out, &[])
+}
+
+/// [`compare`] with more options.
+fn compare_with(
+    dir: &Dir,
+    first: &str,
+    second: &str,
+    out: &str,
+    extra: &[&str],
+) -> std::process::Output {
     let q = dir.write("q.toml", ORACLE_QUESTIONNAIRE);
-    chiso(&[
+    let (first, second, out) = (dir.path(first), dir.path(second), dir.path(out));
+    let mut args = vec![
         "entry-compare",
         "--first",
-        p(&dir.path(first)),
+        p(&first),
         "--second",
-        p(&dir.path(second)),
+        p(&second),
         "--questionnaire",
         p(&q),
         "--out",
-        p(&dir.path(out)),
-    ])
+        p(&out),
+    ];
+    args.extend_from_slice(extra);
+    chiso(&args)
 }
 
 /// The rows of a CSV file, header first.
@@ -327,24 +341,8 @@ fn a_recheck_is_compared_with_the_original_forms_it_covers() {
     rechecked.push(stranger);
     dir.write("original.csv", &file(&original));
     dir.write("recheck.csv", &file(&rechecked));
-    let q = dir.write("q.toml", ORACLE_QUESTIONNAIRE);
-    let (first, second) = (dir.path("original.csv"), dir.path("recheck.csv"));
-    let run = |extra: &[&str], out: &str| {
-        let out = dir.path(out);
-        let mut args = vec![
-            "entry-compare",
-            "--first",
-            p(&first),
-            "--second",
-            p(&second),
-            "--questionnaire",
-            p(&q),
-            "--out",
-            p(&out),
-        ];
-        args.extend_from_slice(extra);
-        chiso(&args)
-    };
+    let run =
+        |extra: &[&str], out: &str| compare_with(&dir, "original.csv", "recheck.csv", out, extra);
     let o = run(&["--recheck"], "re");
     let (stdout, stderr) = text(&o);
     assert_eq!(o.status.code(), Some(1), "{stdout}{stderr}");
@@ -401,22 +399,15 @@ fn resolved_differences_give_the_merged_entry() {
         resolved += &format!("{},{},{},{},{},{decision}\n", r[0], r[1], r[2], r[3], r[4]);
     }
     let resolved_path = dir.write("resolved.csv", &resolved);
-    let q = dir.write("q.toml", ORACLE_QUESTIONNAIRE);
+    let resolved_arg = p(&resolved_path).to_string();
     let merge = |out: &str| {
-        let out = dir.path(out);
-        chiso(&[
-            "entry-compare",
-            "--first",
-            p(&dir.path("first.csv")),
-            "--second",
-            p(&dir.path("second.csv")),
-            "--questionnaire",
-            p(&q),
-            "--resolved",
-            p(&resolved_path),
-            "--out",
-            p(&out),
-        ])
+        compare_with(
+            &dir,
+            "first.csv",
+            "second.csv",
+            out,
+            &["--resolved", &resolved_arg],
+        )
     };
     let o = merge("merged");
     let (stdout, stderr) = text(&o);
