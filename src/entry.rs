@@ -456,16 +456,24 @@ fn merge(
     header.extend(q.items.iter().map(String::as_str));
     w.write_record(&header).expect("memory");
     let mut written = 0u64;
+    // Each form's differences, by applicant (a form keyed by applicant alone has an empty
+    // stratum in its key, the stratum of its entry in its differences).
+    let mut of_applicant: BTreeMap<&str, Vec<&Discrepancy>> = BTreeMap::new();
+    for d in differences {
+        of_applicant.entry(&d.applicant_id).or_default().push(d);
+    }
     let keys: BTreeSet<&(String, String)> = a.keys().chain(b.keys()).collect();
     for k in keys {
         let (f, s) = (a.get(k), b.get(k));
         let form = f.or(s).expect("a key of one entry");
         let mut values = form.values.clone();
+        let mut mine = of_applicant
+            .get(k.1.as_str())
+            .into_iter()
+            .flatten()
+            .filter(|d| k.0.is_empty() || d.stratum == k.0);
         if f.is_none() || s.is_none() {
-            let d = differences.iter().find(|d| {
-                d.item.is_empty() && d.applicant_id == k.1 && (k.0.is_empty() || d.stratum == k.0)
-            });
-            if let Some(d) = d {
+            if let Some(d) = mine.find(|d| d.item.is_empty()) {
                 let (r, row) = &given[&key(d)];
                 match r.trim().to_lowercase().as_str() {
                     "keep" => {}
@@ -482,9 +490,7 @@ fn merge(
                 }
             }
         } else {
-            for d in differences.iter().filter(|d| {
-                !d.item.is_empty() && d.applicant_id == k.1 && (k.0.is_empty() || d.stratum == k.0)
-            }) {
+            for d in mine.filter(|d| !d.item.is_empty()) {
                 let i = names
                     .iter()
                     .position(|n| *n == d.item)
