@@ -219,6 +219,7 @@ impl Extras {
     /// strata of one respondent, each with its population); `calibration` when the
     /// weights were calibrated; `invalid_answers` (per item) when invalid answers were read as
     /// no answer; `item_texts` (item code → text) when the questionnaire gives texts;
+    /// `element_names` (element code → name);
     /// `response_rates` and the file `response_rates.csv` when the responses had
     /// dispositions.
     pub fn describe(
@@ -252,6 +253,15 @@ impl Extras {
         if !texts.is_empty() {
             e.json
                 .insert("item_texts".into(), serde_json::Value::Object(texts));
+        }
+        let names: serde_json::Map<String, serde_json::Value> = q
+            .elements
+            .iter()
+            .map(|el| (el.code.clone(), el.name.clone().into()))
+            .collect();
+        if !names.is_empty() {
+            e.json
+                .insert("element_names".into(), serde_json::Value::Object(names));
         }
         if let Some(rates) = &data.response_rates {
             e.json.insert("response_rates".into(), to_json(rates));

@@ -274,6 +274,8 @@ pub struct Indices {
     pub rows: Vec<Entry>,
     /// Item code → the item's text (`item_texts`), when the questionnaire gave texts.
     pub item_texts: std::collections::BTreeMap<String, String>,
+    /// Element code → the element's name (`element_names`), when recorded.
+    pub element_names: std::collections::BTreeMap<String, String>,
 }
 
 impl Indices {
@@ -382,17 +384,21 @@ pub fn read_published(dir: &Path) -> Result<Indices> {
             })?,
         ),
     };
-    let item_texts = match json.get("item_texts") {
-        None => Default::default(),
-        Some(v) => v
-            .as_object()
-            .and_then(|o| {
-                o.iter()
-                    .map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
-                    .collect::<Option<_>>()
-            })
-            .ok_or_else(|| key_err("item_texts", "an object of item codes and texts"))?,
+    let names = |key: &str, expected: &str| -> Result<std::collections::BTreeMap<String, String>> {
+        match json.get(key) {
+            None => Ok(Default::default()),
+            Some(v) => v
+                .as_object()
+                .and_then(|o| {
+                    o.iter()
+                        .map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                        .collect::<Option<_>>()
+                })
+                .ok_or_else(|| key_err(key, expected)),
+        }
     };
+    let item_texts = names("item_texts", "an object of item codes and texts")?;
+    let element_names = names("element_names", "an object of element codes and names")?;
     let rows = read(csv_path, &COLUMNS[..9])?;
     same_run(&json, &json_name, &rows)?;
     Ok(Indices {
@@ -405,6 +411,7 @@ pub fn read_published(dir: &Path) -> Result<Indices> {
         csv_sha256: crate::table::file_sha256(csv_path)?,
         rows,
         item_texts,
+        element_names,
     })
 }
 

@@ -301,13 +301,18 @@ impl Inputs {
             .collect()
     }
 
-    /// An indicator's label, with the item's text when `indices.json` gives one.
+    /// An indicator's label, with the item's text or the element's name when `indices.json`
+    /// gives one.
     pub(super) fn indicator_label(&self, indicator: &str) -> String {
         let label = super::vi::indicator_label(indicator);
-        match indicator
-            .strip_prefix("item:")
-            .and_then(|c| self.indices.item_texts.get(c))
-        {
+        let name = if let Some(c) = indicator.strip_prefix("item:") {
+            self.indices.item_texts.get(c)
+        } else if let Some(c) = indicator.strip_prefix("element:") {
+            self.indices.element_names.get(c)
+        } else {
+            None
+        };
+        match name {
             Some(text) => format!("{label}: {text}"),
             None => label,
         }
