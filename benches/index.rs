@@ -34,7 +34,8 @@ use index_data::{RESPONDENTS, responses};
 
 fn bench(c: &mut Criterion) {
     let q = Questionnaire::from_spec(
-        toml::from_str(chiso::demo::DEMO_QUESTIONNAIRE).expect("the shipped questionnaire"),
+        toml::from_str(include_str!("../questionnaires/sipas-5-elements.toml"))
+            .expect("the shipped questionnaire"),
         "sipas-5-elements.toml",
     )
     .expect("the shipped questionnaire is valid");

@@ -4,10 +4,10 @@
 //! The records files are generated once with `chiso::demo::write_records` into
 //! `chiso-bench` in the system's temporary directory (or `$CHISO_BENCH_DIR`) and reused while they exist:
 //!
-//! * `records-1m.csv`: about 1,000,000 records (999,999), 20 departments, 9 districts,
-//!   150 communes (179 strata), seed 2024;
-//! * `records-10m.csv`: about 10,000,000 records (10,000,003), 20 departments, 9 districts,
-//!   1,000 communes (1,029 strata), seed 2024; only with `CHISO_BENCH_10M=1`, because one 10M
+//! * `records-1m.csv`: about 1,000,000 records, 20 departments and 159 communes (179 strata),
+//!   seed 2024, survey year 2024;
+//! * `records-10m.csv`: about 10,000,000 records, 20 departments and 1,009 communes (1,029
+//!   strata), seed 2024, survey year 2024; only with `CHISO_BENCH_10M=1`, because one 10M
 //!   iteration of the complete sample takes 15-45 s and criterion needs eleven of them.
 //!
 //! The design (also written to `design.toml` there, for the CLI) is one stratum per unit,
@@ -132,10 +132,10 @@ fn dataset(label: &'static str, file: &str, spec: ProvinceSpec) -> Dataset {
 fn datasets() -> Vec<Dataset> {
     let base = ProvinceSpec {
         departments: 20,
-        districts: 9,
-        communes: 150,
+        communes: 159,
         records: 1_000_000,
         seed: 2024,
+        year: 2024,
     };
     let mut out = vec![dataset("1M", "records-1m.csv", base)];
     if ten_million_enabled() {
@@ -143,7 +143,7 @@ fn datasets() -> Vec<Dataset> {
             "10M",
             "records-10m.csv",
             ProvinceSpec {
-                communes: 1_000,
+                communes: 1_009,
                 records: 10_000_000,
                 ..base
             },

@@ -1,10 +1,12 @@
-//! A synthetic province for the demo and the benchmarks: departments (sở), districts
-//! (huyện) and communes (xã) with skewed volumes, people and organisations, three channels,
-//! early, on-time and late results. Everything is generated from a fixed ChaCha20 stream, so
-//! the same parameters always give the same file. All names, identifiers and phone numbers
-//! are invented, and so are the PAR INDEX self-assessments and appraisals of the departments
-//! and districts ([`write_par_scores`]) that the demo scores with the example frameworks
-//! embedded here ([`DEMO_PAR_SO`], [`DEMO_PAR_HUYEN`]).
+//! A synthetic province for the demo and the benchmarks, with the two tiers of local
+//! government in place since 1 July 2025: departments and other provincial agencies (sở,
+//! ban, ngành) and communes, wards and a special zone (xã, phường, đặc khu), with skewed
+//! volumes, people and organisations, three channels, early, on-time and late results (most
+//! units within the 2% ceiling of late records, a few above it). Everything is generated from
+//! a fixed ChaCha20 stream, so the same parameters always give the same file. All names,
+//! identifiers and phone numbers are invented, and so are the PAR INDEX self-assessments and
+//! appraisals of the departments and communes ([`write_par_scores`]) that the demo scores with
+//! the example frameworks embedded here ([`DEMO_PAR_SO`], [`DEMO_PAR_XA`]).
 
 use std::io::Write;
 
@@ -15,26 +17,27 @@ use crate::random;
 /// The shape of a synthetic province.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ProvinceSpec {
-    /// Departments (`so`).
+    /// Departments and other provincial agencies (`so`).
     pub departments: usize,
-    /// Districts (`huyen`).
-    pub districts: usize,
-    /// Communes (`xa`).
+    /// Communes, wards and special zones (`xa`).
     pub communes: usize,
     /// Approximate number of records.
     pub records: usize,
     /// Generator seed.
     pub seed: u64,
+    /// The survey year: records are received from 1 December of the year before to the end
+    /// of October.
+    pub year: i32,
 }
 
 impl Default for ProvinceSpec {
     fn default() -> ProvinceSpec {
         ProvinceSpec {
             departments: 20,
-            districts: 9,
-            communes: 150,
+            communes: 100,
             records: 300_000,
             seed: 2024,
+            year: 2026,
         }
     }
 }
@@ -46,33 +49,44 @@ pub struct Unit {
     pub code: String,
     /// Its name.
     pub name: String,
-    /// `so`, `huyen` or `xa`.
+    /// `so` or `xa`.
     pub group: &'static str,
     /// Its share of the records.
     pub weight: f64,
+    /// The probability that one of its results is returned late.
+    pub late: f64,
 }
 
+/// The provincial agencies after the 2025 reorganisation (merged departments, the provincial
+/// public-service centre and a few central agencies with one-stop counters in the province).
 const DEPARTMENTS: [&str; 20] = [
+    "Sở Nội vụ",
     "Sở Tư pháp",
-    "Sở Kế hoạch và Đầu tư",
     "Sở Tài chính",
     "Sở Xây dựng",
-    "Sở Giao thông vận tải",
-    "Sở Tài nguyên và Môi trường",
+    "Sở Nông nghiệp và Môi trường",
     "Sở Công Thương",
-    "Sở Nông nghiệp và Phát triển nông thôn",
-    "Sở Lao động - Thương binh và Xã hội",
     "Sở Y tế",
     "Sở Giáo dục và Đào tạo",
     "Sở Văn hóa, Thể thao và Du lịch",
-    "Sở Thông tin và Truyền thông",
     "Sở Khoa học và Công nghệ",
-    "Sở Nội vụ",
-    "Ban Dân tộc",
-    "Thanh tra tỉnh",
-    "Ban Quản lý các khu công nghiệp",
+    "Sở Dân tộc và Tôn giáo",
     "Sở Ngoại vụ",
+    "Thanh tra tỉnh",
     "Văn phòng UBND tỉnh",
+    "Ban Quản lý các khu công nghiệp",
+    "Trung tâm Phục vụ hành chính công tỉnh",
+    "Công an tỉnh",
+    "Thuế tỉnh",
+    "Bảo hiểm xã hội tỉnh",
+    "Kho bạc Nhà nước khu vực",
+];
+/// The two halves of the invented commune names (12 × 10 distinct names).
+const NAME_FIRST: [&str; 12] = [
+    "An", "Bình", "Hòa", "Tân", "Phú", "Long", "Vĩnh", "Đông", "Tây", "Nam", "Bắc", "Thạnh",
+];
+const NAME_SECOND: [&str; 10] = [
+    "Thành", "Phước", "Hưng", "Lợi", "Mỹ", "Hiệp", "Thuận", "Lộc", "Sơn", "Hải",
 ];
 const PLACES: [&str; 24] = [
     "An Bình",
@@ -149,39 +163,57 @@ impl Gen {
     }
 }
 
-/// The units of a synthetic province with their (skewed) shares of the records.
+/// The units of a synthetic province with their (skewed) shares of the records and their
+/// rates of late results.
+///
+/// Communes: every fourth (the second, sixth, …) is a ward (`phường`, busier), the last one of
+/// ten or more is a special zone (`đặc khu`, an island, quieter), the others are communes
+/// (`xã`); all are in the group `xa`. A unit's rate of late results is
+/// `0.005 · exp(0.9 z)` (departments `0.006 · exp(0.9 z)`), `z` standard normal, at most 0.2:
+/// the median unit returns about 0.5% of its results late, and about one in ten is above 2%.
 pub fn units(spec: &ProvinceSpec) -> Vec<Unit> {
     let mut g = Gen::new(spec.seed, "units");
     let mut out = Vec::new();
     for i in 0..spec.departments {
-        let name = DEPARTMENTS
-            .get(i)
-            .map_or_else(|| format!("Sở số {}", i + 1), |s| s.to_string());
+        let name = DEPARTMENTS.get(i).map_or_else(
+            || format!("Cơ quan cấp tỉnh số {}", i + 1),
+            |s| s.to_string(),
+        );
+        let weight = 2.0 * (0.9 * g.normal()).exp();
+        let late = (0.006 * (0.9 * g.normal()).exp()).min(0.2);
         out.push(Unit {
             code: format!("SO{:02}", i + 1),
             name,
             group: "so",
-            weight: 3.0 * (0.9 * g.normal()).exp(),
-        });
-    }
-    for i in 0..spec.districts {
-        out.push(Unit {
-            code: format!("HUYEN{:02}", i + 1),
-            name: format!("UBND huyện {}", PLACES[i % PLACES.len()]),
-            group: "huyen",
-            weight: 4.0 * (0.5 * g.normal()).exp(),
+            weight,
+            late,
         });
     }
     for i in 0..spec.communes {
+        let place = format!(
+            "{} {}",
+            NAME_FIRST[i % NAME_FIRST.len()],
+            NAME_SECOND[(i / NAME_FIRST.len() + i % NAME_FIRST.len()) % NAME_SECOND.len()]
+        );
+        let place = match i / (NAME_FIRST.len() * NAME_SECOND.len()) {
+            0 => place,
+            k => format!("{place} {}", k + 1),
+        };
+        let (kind, scale, spread) = if spec.communes >= 10 && i + 1 == spec.communes {
+            ("đặc khu", 0.6, 0.3)
+        } else if i % 4 == 1 {
+            ("phường", 2.2, 0.5)
+        } else {
+            ("xã", 1.0, 0.6)
+        };
+        let weight = scale * (spread * g.normal()).exp();
+        let late = (0.005 * (0.9 * g.normal()).exp()).min(0.2);
         out.push(Unit {
             code: format!("XA{:03}", i + 1),
-            name: format!(
-                "UBND xã {} {}",
-                PLACES[(i * 7 + 3) % PLACES.len()],
-                i / PLACES.len() + 1
-            ),
+            name: format!("UBND {kind} {place}"),
             group: "xa",
-            weight: 0.5 * (0.8 * g.normal()).exp(),
+            weight,
+            late,
         });
     }
     out
@@ -222,7 +254,7 @@ pub fn write_records_with_progress<W: Write>(
         "due_date",
         "returned_date",
     ])?;
-    let start = chrono::NaiveDate::from_ymd_opt(2023, 12, 1).expect("date");
+    let start = chrono::NaiveDate::from_ymd_opt(spec.year - 1, 12, 1).expect("a valid year");
     let mut written = 0u64;
     for (ui, u) in units.iter().enumerate() {
         let n = ((spec.records as f64) * u.weight / total_weight)
@@ -232,7 +264,6 @@ pub fn write_records_with_progress<W: Write>(
         let officers = 3 + g.below(6);
         let org_share = match u.group {
             "so" => 0.35,
-            "huyen" => 0.15,
             _ => 0.05,
         };
         for r in 0..n {
@@ -269,9 +300,10 @@ pub fn write_records_with_progress<W: Write>(
             let received = start + chrono::Days::new(g.below(335));
             let allowed = 3 + g.below(18);
             let due = received + chrono::Days::new(allowed);
+            // Not returned yet (1.5%), late (the unit's rate), early (up to 45%), on the day.
             let returned = match g.unit() {
-                x if x < 0.02 => None,
-                x if x < 0.05 => Some(due + chrono::Days::new(1 + g.below(10))),
+                x if x < 0.015 => None,
+                x if x < 0.015 + u.late => Some(due + chrono::Days::new(1 + g.below(10))),
                 x if x < 0.45 => Some(received + chrono::Days::new(g.below(allowed))),
                 _ => Some(due),
             };
@@ -306,7 +338,7 @@ pub fn write_records_with_progress<W: Write>(
 pub const DEMO_DESIGN: &str = r#"# Demo design: one stratum per unit, the Ministry of Home Affairs formula
 # n = N / (1 + N e^2) with e = 0.08, and one reserve for every two official respondents.
 [frame]
-window = ["2024-01-01", "2024-09-30"]
+window = ["2026-01-01", "2026-09-30"]
 strata = ["unit_code"]
 
 [size]
@@ -319,15 +351,16 @@ ratio = 0.5
 "#;
 
 /// The seed the demo publishes.
-pub const DEMO_SEED: &str = "demo-2024-10-01-xo-so-123456";
+pub const DEMO_SEED: &str = "demo-2026-10-01-xo-so-123456";
 
 /// Where the demo's seed was announced to come from, before the draw (invented, like the
 /// province).
-pub const DEMO_SEED_SOURCE: &str = "giải đặc biệt xổ số kiến thiết mở thưởng ngày 01/10/2024 \
-     (giả lập), viết thành demo-2024-10-01-xo-so-<6 chữ số>";
+pub const DEMO_SEED_SOURCE: &str = "giải đặc biệt xổ số kiến thiết mở thưởng ngày 01/10/2026 \
+     (giả lập), viết thành demo-2026-10-01-xo-so-<6 chữ số>";
 
-/// The questionnaire the demo answers: the shipped five-element SIPAS questionnaire.
-pub const DEMO_QUESTIONNAIRE: &str = include_str!("../questionnaires/sipas-5-elements.toml");
+/// The questionnaire the demo answers: the shipped SIPAS questionnaire of the 2023 method
+/// (Quyết định 1001/QĐ-BNV).
+pub const DEMO_QUESTIONNAIRE: &str = include_str!("../questionnaires/sipas-2023.toml");
 
 /// Simulated answers for everyone on the lists of a sample: what each person would answer if
 /// reached. Officials' answers come from the stream `responses`, in file order; reserves'
@@ -414,13 +447,14 @@ pub fn simulate_answers(
 
 /// The title of the demo's report (the province is invented, and the page says so).
 pub const DEMO_TITLE: &str = "Tỉnh Minh Họa (dữ liệu giả lập): sự hài lòng của người dân, \
-     tổ chức và Chỉ số CCHC năm 2024";
+     tổ chức và Chỉ số CCHC năm 2026";
 
 /// The PAR framework the demo scores its departments with (`frameworks/par-so.toml`).
 pub const DEMO_PAR_SO: &str = include_str!("../frameworks/par-so.toml");
 
-/// The PAR framework the demo scores its districts with (`frameworks/par-huyen.toml`).
-pub const DEMO_PAR_HUYEN: &str = include_str!("../frameworks/par-huyen.toml");
+/// The PAR framework the demo scores its communes, wards and special zone with
+/// (`frameworks/par-xa.toml`).
+pub const DEMO_PAR_XA: &str = include_str!("../frameworks/par-xa.toml");
 
 /// What an appraisal council writes when it lowers a self-assessed score (the demo's notes).
 const APPRAISAL_NOTES: [&str; 5] = [
@@ -608,9 +642,8 @@ pub fn run(req: &DemoRequest, observer: &mut dyn Observer) -> crate::Result<Demo
     staged.commit()?;
     observer.done();
     observer.say(&format!(
-        "demo province: {} departments, {} districts, {} communes; {n} records in {}\n",
+        "demo province: {} departments and agencies, {} communes, wards and special zones; {n} records in {}\n",
         spec.departments,
-        spec.districts,
         spec.communes,
         records_path.display()
     ));
@@ -770,7 +803,7 @@ pub fn run(req: &DemoRequest, observer: &mut dyn Observer) -> crate::Result<Demo
         ));
     }
 
-    // PAR INDEX: the departments on par-so.toml, the districts on par-huyen.toml, their survey
+    // PAR INDEX: the departments on par-so.toml, the communes on par-xa.toml, their survey
     // criteria from the demo's indices. The frameworks and the scores are written first and
     // read back as `chiso par` reads them, so the printed commands give the same files.
     observer.step("scoring the PAR INDEX");
@@ -779,7 +812,7 @@ pub fn run(req: &DemoRequest, observer: &mut dyn Observer) -> crate::Result<Demo
     let province = units(&spec);
     let mut staged = Staged::new(&par_dir, true, &[])?;
     let mut par_runs: Vec<ParRun> = Vec::new();
-    for (group, text) in [("so", DEMO_PAR_SO), ("huyen", DEMO_PAR_HUYEN)] {
+    for (group, text) in [("so", DEMO_PAR_SO), ("xa", DEMO_PAR_XA)] {
         let framework = format!("framework-{group}.toml");
         let fw = par::Framework::from_toml(text, &framework)?;
         let (scored, unscored): (Vec<&Unit>, Vec<&Unit>) = province
@@ -961,10 +994,24 @@ mod tests {
         write_records(&spec, &mut b).unwrap();
         assert_eq!(a, b);
         let u = units(&spec);
-        assert_eq!(u.len(), 179);
+        assert_eq!(u.len(), 120);
         let max = u.iter().map(|u| u.weight).fold(0.0, f64::max);
         let min = u.iter().map(|u| u.weight).fold(f64::MAX, f64::min);
         assert!(max / min > 20.0, "volumes are skewed: {min} .. {max}");
+        // Today's units: departments and communes, wards and one special zone, all named
+        // differently; no district.
+        let mut names: Vec<&str> = u.iter().map(|u| u.name.as_str()).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), u.len());
+        assert_eq!(u.iter().filter(|u| u.group == "so").count(), 20);
+        let kinds = |k: &str| u.iter().filter(|u| u.name.starts_with(k)).count();
+        assert_eq!(kinds("UBND phường "), 25);
+        assert_eq!(kinds("UBND đặc khu "), 1);
+        assert_eq!(kinds("UBND xã "), 74);
+        // Most units are within the 2% ceiling of late records, a few are not.
+        let above = u.iter().filter(|u| u.late > 0.02).count();
+        assert!((3..=25).contains(&above), "{above} units above 2%");
     }
 
     fn par_rows(fw: &str, group: &str, units: &[&Unit]) -> Vec<csv::StringRecord> {
@@ -984,13 +1031,13 @@ mod tests {
         let spec = ProvinceSpec::default();
         let all = units(&spec);
         let so: Vec<&Unit> = all.iter().filter(|u| u.group == "so").collect();
-        let huyen: Vec<&Unit> = all.iter().filter(|u| u.group == "huyen").collect();
+        let xa: Vec<&Unit> = all.iter().filter(|u| u.group == "xa").collect();
         for (text, group, units, items) in [
             // par-so.toml, for a `so` unit: fields 1 to 7 have 6, 3, 6, 3, 4, 3 and 5 scored
             // items (criteria 1.1 and 3.1 count through their two sub-criteria each), and
-            // field 8 one (8.3): 31. par-huyen.toml splits 3.3 into two sub-criteria: 32.
+            // field 8 one (8.3): 31. par-xa.toml splits 3.3 into two sub-criteria: 32.
             (DEMO_PAR_SO, "so", &so, 31),
-            (DEMO_PAR_HUYEN, "huyen", &huyen, 32),
+            (DEMO_PAR_XA, "xa", &xa, 32),
         ] {
             let fw = crate::par::Framework::from_toml(text, "framework.toml").unwrap();
             let self_items = fw

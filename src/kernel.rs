@@ -768,7 +768,7 @@ mod tests {
     #[test]
     fn wide_registers_give_the_same_bits() {
         let q = Questionnaire::from_spec(
-            toml::from_str(crate::demo::DEMO_QUESTIONNAIRE).unwrap(),
+            toml::from_str(include_str!("../questionnaires/sipas-5-elements.toml")).unwrap(),
             "q.toml",
         )
         .unwrap();

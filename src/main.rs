@@ -522,7 +522,7 @@ struct ReportArgs {
     #[arg(long)]
     indices: PathBuf,
     /// The directory written by `chiso par` (par.csv; par_fields.csv when present).
-    /// Repeat it for results on different frameworks, e.g. departments and districts.
+    /// Repeat it for results on different frameworks, e.g. departments and communes.
     #[arg(long)]
     par: Vec<PathBuf>,
     /// The directory holding timeliness.csv.

@@ -1,4 +1,4 @@
-//! Ranks of units within their group (`unit_group`: departments, districts, communes), with a
+//! Ranks of units within their group (`unit_group`: departments, communes), with a
 //! rank interval that shows how much of a ranking ("3rd of 17") the sample can support.
 //!
 //! Ranked: the `overall` index and every element index, measure `satisfied_pct`; rank 1 is the

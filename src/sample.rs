@@ -624,10 +624,10 @@ mod tests {
         let (_dir, path, bytes, design) = province(
             ProvinceSpec {
                 departments: 3,
-                districts: 2,
-                communes: 5,
+                communes: 7,
                 records: 20_000,
                 seed: 7,
+                year: 2024,
             },
             "[size]\nmode = \"yamane\"\ne = 0.1\n[reserve]\nratio = 0.5\n",
         );
@@ -678,10 +678,10 @@ mod tests {
         province(
             ProvinceSpec {
                 departments: 2,
-                districts: 2,
-                communes: 3,
+                communes: 5,
                 records: 5_000,
                 seed: 11,
+                year: 2024,
             },
             "[size]\nmode = \"fixed\"\nn = 5\n",
         )

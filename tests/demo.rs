@@ -100,12 +100,12 @@ fn the_demo_scores_par_and_writes_the_report() {
     assert_eq!(
         dir.files("demo/par"),
         [
-            "framework-huyen.toml",
             "framework-so.toml",
-            "huyen",
-            "scores-huyen.csv",
+            "framework-xa.toml",
             "scores-so.csv",
-            "so"
+            "scores-xa.csv",
+            "so",
+            "xa"
         ]
     );
     let codes = |prefix: &str, n: usize| -> Vec<String> {
@@ -114,7 +114,7 @@ fn the_demo_scores_par_and_writes_the_report() {
                 if prefix == "SO" {
                     format!("SO{i:02}")
                 } else {
-                    format!("{prefix}{i:02}")
+                    format!("{prefix}{i:03}")
                 }
             })
             .collect()
@@ -129,7 +129,7 @@ fn the_demo_scores_par_and_writes_the_report() {
             .unwrap_or_else(|| panic!("{domain} {indicator} {measure}"));
         num(r, "estimate")
     };
-    for (group, prefix, n) in [("so", "SO", 20), ("huyen", "HUYEN", 9)] {
+    for (group, prefix, n) in [("so", "SO", 20), ("xa", "XA", 100)] {
         assert_eq!(
             dir.files(&format!("demo/par/{group}")),
             ["par.csv", "par.json", "par_criteria.csv", "par_fields.csv"]
@@ -162,7 +162,7 @@ fn the_demo_scores_par_and_writes_the_report() {
         // The survey part is the demo's own indices, converted to points by hand.
         let criteria = csv_rows(&out.join(format!("par/{group}/par_criteria.csv")));
         for r in criteria.iter().filter(|r| r["criterion"] == "8.1.1") {
-            let e = estimate(&r["unit_code"], "element:E1", "satisfied_pct");
+            let e = estimate(&r["unit_code"], "element:DV1", "satisfied_pct");
             assert_eq!(num(r, "survey_estimate"), e);
             assert!(close(num(r, "points"), 3.0 * e / 100.0), "{r:?}");
         }
@@ -199,11 +199,11 @@ fn the_demo_scores_par_and_writes_the_report() {
         Data::Float(estimate("ALL", "overall", "satisfied_pct"))
     );
     let par_sheet = book.worksheet_range("Chỉ số CCHC").unwrap();
-    assert_eq!(par_sheet.rows().count(), 1 + 20 + 9);
+    assert_eq!(par_sheet.rows().count(), 1 + 20 + 100);
     let html = dir.read("demo/report/report.html");
     assert!(html.contains(chiso::demo::DEMO_TITLE));
     let cchc = &html[html.find("id=\"cchc\"").expect("a PAR section")..];
-    for code in codes("SO", 20).iter().chain(&codes("HUYEN", 9)) {
+    for code in codes("SO", 20).iter().chain(&codes("XA", 100)) {
         assert!(
             cchc.contains(&format!("<code>{code}</code>")),
             "{code} in the PAR section"
@@ -213,7 +213,7 @@ fn the_demo_scores_par_and_writes_the_report() {
     // Who leads and who lags is marked: the demo's departments spread well beyond their
     // intervals.
     assert!(cchc.contains("cao hơn trung bình") && cchc.contains("thấp hơn trung bình"));
-    assert!(cchc.contains("<h3>Huyện, thị xã, thành phố</h3>"));
+    assert!(cchc.contains("<h3>Xã, phường, đặc khu</h3>"));
     assert!(stdout.contains(&format!(
         "open the report: {} (web page), {} (workbook)",
         p(&out.join("report/report.html")),
@@ -319,12 +319,12 @@ fn units_without_survey_estimates_are_named_not_dropped() {
     assert!(!named.is_empty(), "{stdout}");
     let indices = csv_rows(&out.join("indices/indices.csv"));
     let mut scored = Vec::new();
-    for group in ["so", "huyen"] {
+    for group in ["so", "xa"] {
         for r in csv_rows(&out.join(format!("par/{group}/par.csv"))) {
             scored.push(r["unit_code"].clone());
         }
     }
-    assert_eq!(scored.len() + named.len(), 20 + 9, "{stdout}");
+    assert_eq!(scored.len() + named.len(), 20 + 100, "{stdout}");
     for code in &named {
         assert!(!scored.contains(code));
         // It lacks an estimate (or its standard error) that a survey criterion needs.
@@ -338,7 +338,7 @@ fn units_without_survey_estimates_are_named_not_dropped() {
             })
         };
         let needed = (1..=5)
-            .map(|e| (format!("element:E{e}"), "satisfied_pct"))
+            .map(|e| (format!("element:DV{e}"), "satisfied_pct"))
             .chain([("overall".to_string(), "mean_score")]);
         assert!(
             needed.into_iter().any(|(i, m)| !complete(&i, m)),
@@ -419,7 +419,7 @@ fn one_number_changed_anywhere_in_the_demos_chain_is_found() {
                 "--from-par",
                 &at("par/so"),
                 "--from-par",
-                &at("par/huyen"),
+                &at("par/xa"),
                 "--from-timeliness",
                 &at("timeliness"),
                 "--from-manifest",

@@ -468,12 +468,20 @@ fn the_demo_s_files_as_offices_have_them_give_the_same_lists_and_indices() {
         w.write_record(row).unwrap();
     }
     std::fs::write(&forms, w.into_inner().unwrap()).unwrap();
+    // The demo's questionnaire offers the labels already; one without them is given them.
     let labels = DEMO_LABELS.map(|l| format!("{l:?}")).join(", ");
-    let q_forms = q_text.replacen(
-        "missing = [0, 9]",
-        &format!("missing = [0, 9]\nlabels = [{labels}]\nmissing_labels = [\"Không ý kiến\"]"),
-        1,
-    ) + "\n[columns]\napplicant_id = \"Mã số người được khảo sát\"\nstratum = \"Đơn vị\"\n\
+    let q_labelled = if q_text.contains("\nlabels = [") {
+        assert!(q_text.contains(&format!("\nlabels = [{labels}]")));
+        q_text.clone()
+    } else {
+        q_text.replacen(
+            "missing = [0, 9]",
+            &format!("missing = [0, 9]\nlabels = [{labels}]\nmissing_labels = [\"Không ý kiến\"]"),
+            1,
+        )
+    };
+    let q_forms = q_labelled
+        + "\n[columns]\napplicant_id = \"Mã số người được khảo sát\"\nstratum = \"Đơn vị\"\n\
          disposition = \"Tình trạng phiếu\"\n";
     let q_forms_path = dir.write("forms.toml", &q_forms);
     let index = |responses: &std::path::Path, q: &std::path::Path, out: &str| {

@@ -618,7 +618,8 @@ fn the_shipped_frameworks_load_and_total_100() {
     let root = env!("CARGO_MANIFEST_DIR");
     for (file, groups) in [
         ("par-so.toml", vec![("so", 100.0), ("ban", 90.0)]),
-        ("par-huyen.toml", vec![("", 100.0)]),
+        ("par-xa.toml", vec![("", 100.0)]),
+        ("par-huyen-truoc-2025.toml", vec![("", 100.0)]),
     ] {
         let fw =
             chiso::par::Framework::load(&std::path::Path::new(root).join("frameworks").join(file))
@@ -639,7 +640,7 @@ fn the_shipped_frameworks_load_and_total_100() {
 fn the_district_framework_scores_the_indices_of_chiso_index() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let q_path = root.join("questionnaires/sipas-5-elements.toml");
-    let fw_path = root.join("frameworks/par-huyen.toml");
+    let fw_path = root.join("frameworks/par-huyen-truoc-2025.toml");
     let q = chiso::questionnaire::Questionnaire::load(&q_path).unwrap();
     let fw = chiso::par::Framework::load(&fw_path).unwrap();
     let dir = Dir::new();

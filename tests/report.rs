@@ -581,7 +581,7 @@ fn par_may_be_given_once_per_framework() {
         .find("<h3>Sở, ban, ngành</h3>")
         .expect("a heading for the departments");
     let huyen = cchc
-        .find("<h3>Huyện, thị xã, thành phố</h3>")
+        .find("<h3>Huyện, thị xã, thành phố (trước 01/7/2025)</h3>")
         .expect("a heading for the districts");
     assert!(huyen < so, "in the order of --par");
     assert!(cchc[so..].contains("79,75%"));

@@ -210,17 +210,27 @@ pub fn file_sha(path: &Path) -> String {
     hex::encode(sha2::Sha256::digest(std::fs::read(path).unwrap()))
 }
 
-/// The records CSV of a synthetic province of about `records` rows.
+/// The records CSV of a synthetic province of about `records` rows, received from December
+/// 2023 to October 2024 (the tests' designs have 2024 windows).
 pub fn province(records: usize) -> String {
+    province_of(chiso::demo::ProvinceSpec {
+        records,
+        year: 2024,
+        ..Default::default()
+    })
+}
+
+/// The records CSV of the demo's province (its survey year) of about `records` rows.
+pub fn demo_province(records: usize) -> String {
+    province_of(chiso::demo::ProvinceSpec {
+        records,
+        ..Default::default()
+    })
+}
+
+fn province_of(spec: chiso::demo::ProvinceSpec) -> String {
     let mut t = Vec::new();
-    chiso::demo::write_records(
-        &chiso::demo::ProvinceSpec {
-            records,
-            ..Default::default()
-        },
-        &mut t,
-    )
-    .unwrap();
+    chiso::demo::write_records(&spec, &mut t).unwrap();
     String::from_utf8(t).unwrap()
 }
 

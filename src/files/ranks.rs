@@ -109,7 +109,7 @@ pub fn to_csv(rows: &[RankRow]) -> Vec<u8> {
 /// One row of `ranks.csv` as read back.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Entry {
-    /// The ranking group (`so`, `huyen`, `xa`, …).
+    /// The ranking group (`so`, `xa`, …).
     pub unit_group: String,
     /// The unit code.
     pub domain: String,

@@ -9,7 +9,7 @@
 //!   (required), `flags.csv` and `ranks.csv` (used when present);
 //! - from `--par DIR` (`chiso par --out DIR`): `par.csv` (required there) and `par_fields.csv`
 //!   (when present). The option may be repeated, one directory per framework (departments
-//!   and districts are scored on different frameworks): the results are shown together, each
+//!   and communes are scored on different frameworks): the results are shown together, each
 //!   group ranked on its own, so a unit may appear in one directory only and a group in one
 //!   run only (ranks within a group come from one `chiso par` run);
 //! - from `--timeliness DIR`: `timeliness.csv`;

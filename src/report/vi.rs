@@ -113,8 +113,8 @@ pub(super) fn ci_method_label(method: &str) -> String {
 pub(super) fn group_label(group: Option<&str>) -> String {
     match group {
         Some("so") => "Sở, ban, ngành".into(),
-        Some("huyen") => "Huyện, thị xã, thành phố".into(),
-        Some("xa") => "Xã, phường, thị trấn".into(),
+        Some("huyen") => "Huyện, thị xã, thành phố (trước 01/7/2025)".into(),
+        Some("xa") => "Xã, phường, đặc khu".into(),
         Some("") | None => "Chưa phân nhóm".into(),
         Some(g) => format!("Nhóm {g}"),
     }
