@@ -32,18 +32,20 @@ fn demo() -> Demo {
     let out = dir.path("demo");
     let o = chiso(&["demo", "--records", "12000", "--out", p(&out)]);
     assert!(o.status.success(), "{:?}", text(&o));
-    let plain = out.join("questionnaire.toml");
-    let q = std::fs::read_to_string(&plain).unwrap();
+    // The demo's questionnaire gives the answers' labels; the same without them is the
+    // questionnaire of coded answers.
+    let q = std::fs::read_to_string(out.join("questionnaire.toml")).unwrap();
     let labels: Vec<String> = LABELS.iter().map(|l| format!("{l:?}")).collect();
-    let with_labels = q.replacen(
-        "missing = [0, 9]\n",
-        &format!(
-            "missing = [0, 9]\nlabels = [{}]\nmissing_labels = [{NO_ANSWER:?}]\n",
-            labels.join(", ")
-        ),
-        1,
-    );
-    assert_ne!(q, with_labels);
+    assert!(q.contains(&format!("\nlabels = [{}]\n", labels.join(", "))));
+    assert!(q.contains(&format!("\nmissing_labels = [{NO_ANSWER:?}]\n")));
+    let without: String = q
+        .lines()
+        .filter(|l| !l.starts_with("labels = ") && !l.starts_with("missing_labels = "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_ne!(q, without);
+    let plain = dir.write("plain.toml", &without);
+    let with_labels = q;
     let labelled = dir.write("labelled.toml", &with_labels);
     Demo {
         sample: out.join("sample"),
@@ -317,8 +319,8 @@ fn the_workbook_is_protected_with_drop_downs_text_ids_and_the_same_bytes() {
         );
         assert!(header.contains(&"phone".to_string()));
         let disposition = header.iter().position(|h| h == "disposition").unwrap();
-        assert_eq!(header[disposition + 1], "Q01");
-        assert_eq!(header.len(), disposition + 23);
+        assert_eq!(header[disposition + 1], "DV01");
+        assert_eq!(header.len(), disposition + 21);
         for row in &rows[1..] {
             let Data::String(id) = &row[0] else {
                 panic!("{:?}", row[0])
@@ -439,7 +441,7 @@ fn entries_of_two_clerks_are_compared_and_bad_cells_named_by_sheet() {
     let rows: Vec<&str> = discrepancies.lines().skip(1).collect();
     assert_eq!(rows.len(), 1, "{discrepancies}");
     assert!(rows[0].starts_with(&format!("{id},")), "{}", rows[0]);
-    assert!(rows[0].ends_with(",Q01,4,1"), "{}", rows[0]);
+    assert!(rows[0].ends_with(",DV01,4,1"), "{}", rows[0]);
     // An answer that is none of the choices is named by its sheet and its row there.
     let bad = d.dir.path("bad.xlsx");
     let mut where_: Option<String> = None;
@@ -453,8 +455,17 @@ fn entries_of_two_clerks_are_compared_and_bad_cells_named_by_sheet() {
     assert_eq!(o.status.code(), Some(2));
     let (_, err) = text(&o);
     let sheet = where_.unwrap();
+    // The row of the damaged form in its sheet, counted here (the header is row 1).
+    let (_, rows) = sheets(&bad)
+        .into_iter()
+        .find(|(name, _)| *name == sheet)
+        .unwrap();
+    let row = 1 + rows
+        .iter()
+        .position(|r| cell_text(&r[4 + 5]) == "7")
+        .unwrap();
     assert!(
-        err.contains(&format!("bad.xlsx, sheet {sheet:?}: row 2, column `Q02`")),
+        err.contains(&format!("bad.xlsx, sheet {sheet:?}: row {row}, column `DV02`")),
         "{err}"
     );
 }

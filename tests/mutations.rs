@@ -308,11 +308,11 @@ fn damaged_par_scores() {
     for unit in ["SO01", "SO02"] {
         for ind in [
             "overall",
-            "element:E1",
-            "element:E2",
-            "element:E3",
-            "element:E4",
-            "element:E5",
+            "element:DV1",
+            "element:DV2",
+            "element:DV3",
+            "element:DV4",
+            "element:DV5",
         ] {
             for m in ["satisfied_pct", "dissatisfied_pct", "mean_score"] {
                 let e = if m == "mean_score" { "4.1" } else { "80" };
