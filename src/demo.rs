@@ -554,6 +554,135 @@ pub fn par_surveyed(
     })
 }
 
+/// The departments as they were before the 2025 reorganisation, each with the index (in
+/// [`DEPARTMENTS`]) of the agency that does its work today: several merged into one.
+const DEPARTMENTS_BEFORE: [(&str, usize); 20] = [
+    ("Sở Nội vụ", 0),
+    ("Sở Tư pháp", 1),
+    ("Sở Kế hoạch và Đầu tư", 2),
+    ("Sở Tài chính", 2),
+    ("Sở Xây dựng", 3),
+    ("Sở Giao thông vận tải", 3),
+    ("Sở Tài nguyên và Môi trường", 4),
+    ("Sở Nông nghiệp và Phát triển nông thôn", 4),
+    ("Sở Công Thương", 5),
+    ("Sở Lao động - Thương binh và Xã hội", 0),
+    ("Sở Y tế", 6),
+    ("Sở Giáo dục và Đào tạo", 7),
+    ("Sở Văn hóa, Thể thao và Du lịch", 8),
+    ("Sở Thông tin và Truyền thông", 9),
+    ("Sở Khoa học và Công nghệ", 9),
+    ("Ban Dân tộc", 10),
+    ("Sở Ngoại vụ", 11),
+    ("Thanh tra tỉnh", 12),
+    ("Văn phòng UBND tỉnh", 13),
+    ("Ban Quản lý các khu công nghiệp", 14),
+];
+
+/// Last year's survey, on the units as they were before the reform, as a province holds it
+/// when the units change: the respondents' answers by old unit, the old units' populations,
+/// and the table from each old unit to the unit that does its work today (the reporting
+/// domain), the files `chiso index --population --domains` re-estimates on today's units.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PreviousYear {
+    /// `responses.csv`: `unit_code` (the old unit) and one column per item.
+    pub responses: Vec<u8>,
+    /// `population.csv`: `stratum, population` (each old unit's eligible records).
+    pub population: Vec<u8>,
+    /// `domains.csv`: `unit_code, domain, domain_name, domain_group` (old unit → today's unit).
+    pub domains: Vec<u8>,
+    /// The number of old units.
+    pub old_units: usize,
+    /// The number of respondents.
+    pub respondents: usize,
+}
+
+/// Generates last year's survey of the province of `spec` (stream `previous-year` of its
+/// seed): the departments before their 2025 merger ([`DEPARTMENTS_BEFORE`], codes `CU-SO01`
+/// …), and for each of today's communes one to three communes that merged into it (codes
+/// `CU-XA0001` …; the last of ten or more communes, the special zone, from one old unit). Each
+/// old unit has between 20 and 59 respondents (fewer in a demo of fewer than 300,000 records,
+/// at least 8), a population of 8 to 37 times that, and a level of satisfaction of its own,
+/// drawn as this year's are ([`simulate_answers`]) but lower on average by a tenth of a point
+/// of the scale: the province improved. Only the departments that exist in `spec` are used.
+pub fn previous_year(spec: &ProvinceSpec, items: &[String]) -> PreviousYear {
+    let today = units(spec);
+    let mut g = Gen::new(spec.seed, "previous-year");
+    let scale = (spec.records as f64 / 300_000.0).clamp(0.2, 4.0);
+    // (old code, today's unit)
+    let mut old: Vec<(String, &Unit)> = Vec::new();
+    for (k, (_, now)) in DEPARTMENTS_BEFORE.iter().enumerate() {
+        if let Some(u) = today.iter().filter(|u| u.group == "so").nth(*now) {
+            old.push((format!("CU-SO{:02}", k + 1), u));
+        }
+    }
+    let communes: Vec<&Unit> = today.iter().filter(|u| u.group == "xa").collect();
+    for (i, u) in communes.iter().enumerate() {
+        let merged = if communes.len() >= 10 && i + 1 == communes.len() {
+            1
+        } else {
+            1 + g.below(3)
+        };
+        for _ in 0..merged {
+            old.push((format!("CU-XA{:04}", old.len() + 1), u));
+        }
+    }
+    let item_effect: Vec<f64> = items.iter().map(|_| 0.3 * g.normal()).collect();
+    let mut responses = crate::output::CsvWriter::new(Vec::new());
+    let mut population = crate::output::CsvWriter::new(Vec::new());
+    let mut domains = crate::output::CsvWriter::new(Vec::new());
+    let header: Vec<&str> = std::iter::once("unit_code")
+        .chain(items.iter().map(String::as_str))
+        .collect();
+    let io = "writing to memory cannot fail";
+    responses.write_record(&header).expect(io);
+    population
+        .write_record(["stratum", "population"])
+        .expect(io);
+    domains
+        .write_record(["unit_code", "domain", "domain_name", "domain_group"])
+        .expect(io);
+    let mut respondents = 0;
+    for (code, now) in &old {
+        let n = (((20 + g.below(40)) as f64 * scale).round() as u64).max(8);
+        let level = 0.55 * g.normal() - 0.1;
+        for _ in 0..n {
+            let row: Vec<String> = std::iter::once(code.clone())
+                .chain(item_effect.iter().map(|e| {
+                    let x = g.unit();
+                    if x < 0.02 {
+                        "9".to_string()
+                    } else if x < 0.03 {
+                        String::new()
+                    } else {
+                        let v = (3.9 + level + e + 0.8 * g.normal())
+                            .round()
+                            .clamp(1.0, 5.0);
+                        format!("{v}")
+                    }
+                }))
+                .collect();
+            responses.write_record(&row).expect(io);
+        }
+        respondents += n as usize;
+        let size = n * (8 + g.below(30));
+        population
+            .write_record([code.as_str(), &size.to_string()])
+            .expect(io);
+        domains
+            .write_record([code.as_str(), &now.code, &now.name, now.group])
+            .expect(io);
+    }
+    let done = |w: crate::output::CsvWriter<Vec<u8>>| w.into_inner().expect(io);
+    PreviousYear {
+        responses: done(responses),
+        population: done(population),
+        domains: done(domains),
+        old_units: old.len(),
+        respondents,
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The command: `chiso demo`.
 
@@ -1099,6 +1228,48 @@ mod tests {
         let first: Vec<&str> = both[..31].iter().map(|r| &r[4]).collect();
         let other: Vec<&str> = both[31..].iter().map(|r| &r[4]).collect();
         assert_ne!(first, other);
+    }
+
+    #[test]
+    fn last_years_units_map_onto_todays() {
+        let spec = ProvinceSpec::default();
+        let items: Vec<String> = (1..=4).map(|i| format!("Q{i}")).collect();
+        let prev = previous_year(&spec, &items);
+        assert_eq!(prev, previous_year(&spec, &items), "reproducible");
+        let rows = |bytes: &[u8]| -> Vec<csv::StringRecord> {
+            csv::Reader::from_reader(bytes)
+                .records()
+                .map(|r| r.unwrap())
+                .collect()
+        };
+        let (responses, population, domains) = (
+            rows(&prev.responses),
+            rows(&prev.population),
+            rows(&prev.domains),
+        );
+        assert_eq!(responses.len(), prev.respondents);
+        assert_eq!(population.len(), prev.old_units);
+        assert_eq!(domains.len(), prev.old_units);
+        let today = units(&spec);
+        for d in &domains {
+            let u = today.iter().find(|u| u.code == d[1]).expect("a unit of today");
+            assert_eq!((&d[2], &d[3]), (u.name.as_str(), u.group));
+        }
+        // Every commune of today had one or more predecessors; the departments that merged
+        // share one, and the agencies new to the survey have none.
+        for u in today.iter().filter(|u| u.group == "xa") {
+            assert!(domains.iter().any(|d| d[1] == u.code), "{}", u.code);
+        }
+        let before = |code: &str| domains.iter().filter(|d| &d[1] == code).count();
+        assert_eq!(before("SO03"), 2, "Kế hoạch và Đầu tư merged into Tài chính");
+        assert_eq!(before("SO16"), 0);
+        assert!(prev.old_units > 120 + 50);
+        // Each old unit's respondents are counted in its population.
+        for p in &population {
+            let n = responses.iter().filter(|r| r[0] == p[0]).count() as u64;
+            let size: u64 = p[1].parse().unwrap();
+            assert!(n >= 8 && size >= 8 * n, "{p:?}: {n}");
+        }
     }
 
     #[test]
