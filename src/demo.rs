@@ -891,6 +891,7 @@ pub fn run(req: &DemoRequest, observer: &mut dyn Observer) -> crate::Result<Demo
         invalid_as_missing: false,
         calibration: None,
         units: None,
+        domains: None,
         out: indices_dir.clone(),
     };
     let indices = index::run(&index_req)?;

@@ -8,6 +8,10 @@
 //! come from, as R's `degf` counts them on the subset of answers. Intervals for shares use the
 //! chosen method; mean scores use a Wald interval on the same degrees of freedom. A domain with
 //! no answer gets `n = 0` and empty estimates.
+//!
+//! The domains are `ALL` and the units of the responses, or, with a domains file, the
+//! reporting domains it maps the units to ([`crate::domains::apply`] puts them in the units'
+//! place, so that both estimators, flags and ranks work on them unchanged).
 
 use std::path::PathBuf;
 
@@ -348,6 +352,8 @@ pub struct IndexRequest {
     pub calibration: Option<(Margins, Calibration)>,
     /// The units' codes, names and groups: the responses may name a unit by its name.
     pub units: Option<crate::units::Units>,
+    /// The reporting domains: the indices are published on them instead of the units.
+    pub domains: Option<crate::domains::Domains>,
     /// The output directory.
     pub out: PathBuf,
 }
@@ -382,6 +388,9 @@ pub struct RunOptions {
     /// Whether a units file was given ([`RunInputs::units`]); recorded only when one was.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub units: bool,
+    /// Whether a domains file was given ([`RunInputs::domains`]); recorded only when one was.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub domains: bool,
     /// The responses' headers for named columns and items; recorded when given.
     #[serde(default, skip_serializing_if = "crate::ColumnMap::is_empty")]
     pub columns: crate::ColumnMap,
@@ -408,6 +417,7 @@ impl Default for RunOptions {
             invalid_as_missing: false,
             calibrate: None,
             units: false,
+            domains: false,
             columns: crate::ColumnMap::default(),
             delimiter: None,
             header_row: None,
@@ -428,6 +438,9 @@ pub struct RunInputs {
     pub margins: Option<PathBuf>,
     /// The units file (`unit_code, unit_name, unit_group`), with [`RunOptions::units`].
     pub units: Option<PathBuf>,
+    /// The domains file (`unit_code, domain`, optionally `domain_name, domain_group`), with
+    /// [`RunOptions::domains`].
+    pub domains: Option<PathBuf>,
 }
 
 impl IndexRequest {
@@ -478,9 +491,21 @@ impl IndexRequest {
                 ));
             }
         };
+        let domains = match (inputs.domains, options.domains) {
+            (Some(d), _) => Some(crate::domains::Domains::load(&d)?),
+            (None, false) => None,
+            (None, true) => {
+                return Err(crate::Error::input(
+                    "domains",
+                    "the run publishes its indices on the reporting domains of a domains file: \
+                     give it",
+                ));
+            }
+        };
         Ok(IndexRequest {
             questionnaire: Questionnaire::load(&inputs.questionnaire)?,
             units,
+            domains,
             calibration,
             population: inputs.population,
             responses: inputs.responses,
@@ -511,6 +536,7 @@ impl IndexRequest {
             invalid_as_missing: self.invalid_as_missing,
             calibrate: self.calibration.as_ref().map(|(_, c)| c.as_str().into()),
             units: self.units.is_some(),
+            domains: self.domains.is_some(),
             columns: self.columns.clone(),
             delimiter: self.delimiter,
             header_row: self.header_row,
@@ -529,6 +555,8 @@ pub struct IndexOutput {
     pub weighting: Weighting,
     /// What the calibration did, when there was one.
     pub calibration: Option<crate::weights::CalibrationReport>,
+    /// The reporting domains, when the indices are published on a domains file's.
+    pub domains: Option<crate::domains::Used>,
     /// The rows of `indices.csv`.
     pub rows: Vec<IndexRow>,
     /// The rows of `flags.csv`.
@@ -570,6 +598,12 @@ pub fn run(req: &IndexRequest) -> Result<IndexOutput> {
     };
     let mut data =
         crate::responses::read_with(&req.responses, req.sheet.as_deref(), q, &link, &options)?;
+    let mut domains = None;
+    if let Some(d) = &req.domains {
+        let (mapped, used) = crate::domains::apply(data, d, &req.responses.display().to_string())?;
+        data = mapped;
+        domains = Some(used);
+    }
     refuse_if_nothing_answered(&req.responses, q, &data)?;
     let mut weighting = Weighting {
         base,
@@ -609,6 +643,9 @@ pub fn run(req: &IndexRequest) -> Result<IndexOutput> {
     if let Some(units) = &req.units {
         provenance.add("units", units.source.clone());
     }
+    if let Some(d) = &req.domains {
+        provenance.add("domains", d.source.clone());
+    }
     let rows = compute(q, &data, req.settings);
     let flags = crate::flags::compute(q, &data, &rows, req.settings, &req.flags);
     let ranks = crate::ranks::compute(q, &data, &rows, &req.flags, &req.ranks);
@@ -617,6 +654,11 @@ pub fn run(req: &IndexRequest) -> Result<IndexOutput> {
     extras
         .json
         .insert("request".into(), to_json(&req.options()));
+    if let Some(used) = &domains {
+        extras
+            .json
+            .insert("reporting_domains".into(), to_json(used));
+    }
     stage(
         &mut staged,
         q,
@@ -634,6 +676,7 @@ pub fn run(req: &IndexRequest) -> Result<IndexOutput> {
         settings: req.settings,
         weighting,
         calibration,
+        domains,
         rows,
         flags,
         ranks,
@@ -747,8 +790,12 @@ impl IndexOutput {
             ),
             None => String::new(),
         };
+        let (domains, kind) = match &self.domains {
+            Some(used) => (used.summary(), "reporting domains"),
+            None => (String::new(), "units"),
+        };
         format!(
-            "{not_entered}{} responses in {} strata and {} units: {} index rows\n{}",
+            "{not_entered}{domains}{} responses in {} strata and {} {kind}: {} index rows\n{}",
             self.data.len(),
             self.data.strata.len(),
             self.data.units.len(),

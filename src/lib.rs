@@ -83,6 +83,7 @@ pub mod compare;
 pub mod demo;
 pub mod design;
 pub mod disposition;
+pub mod domains;
 pub mod draw;
 pub mod entry;
 pub mod entry_sheet;

@@ -310,6 +310,9 @@ struct VerifyArgs {
     /// With --indices: the units file the responses' units were read by.
     #[arg(long, requires = "indices")]
     units: Option<PathBuf>,
+    /// With --indices: the domains file the indices were published on.
+    #[arg(long, requires = "indices")]
+    domains: Option<PathBuf>,
     /// A directory written by `chiso par`: re-compute it from the inputs given (--framework,
     /// --scores, --survey) and compare.
     #[arg(long, conflicts_with_all = ["records", "manifest", "indices"], requires_all = ["framework", "scores"])]
@@ -424,6 +427,12 @@ struct IndexArgs {
     /// name and group the units by it.
     #[arg(long)]
     units: Option<PathBuf>,
+    /// Reporting domains (columns `unit_code, domain`, optionally `domain_name,
+    /// domain_group`; CSV or XLSX): each unit of the responses belongs to one domain, and the
+    /// indices, flags and ranks are published per domain instead of per unit (last year's
+    /// survey re-estimated on this year's units). Weights are unchanged.
+    #[arg(long)]
+    domains: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -709,6 +718,7 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
                         population,
                         margins: a.margins,
                         units: a.units,
+                        domains: a.domains,
                     };
                     verify::verify_indices(&dir, inputs)?
                 }
@@ -914,6 +924,7 @@ impl IndexArgs {
             invalid_as_missing: self.invalid_as_missing,
             calibrate: self.calibrate,
             units: self.units.is_some(),
+            domains: self.domains.is_some(),
             columns: ColumnMap::parse_all(&self.columns)?,
             delimiter: self.csv.delimiter,
             header_row: self.csv.header_row,
@@ -928,6 +939,7 @@ impl IndexArgs {
             },
             margins: self.margins,
             units: self.units,
+            domains: self.domains,
         };
         index::IndexRequest::new(inputs, &options, self.out)
     }

@@ -45,39 +45,58 @@ impl Units {
         let c = table.require(&["unit_code", "unit_name"])?;
         let group_col = table.column("unit_group");
         let mut units: Vec<Unit> = Vec::new();
-        let mut index: HashMap<String, usize> = HashMap::new();
-        // Where each folded code or name was first read: (row, column).
-        let mut first: HashMap<String, (u64, &'static str)> = HashMap::new();
         while let Some(r) = table.next_row()? {
             if r.is_blank() {
                 continue;
             }
-            let unit = Unit {
+            units.push(Unit {
                 code: r.get(c[0]).to_string(),
                 name: r.get(c[1]).to_string(),
                 group: group_col.map(|g| r.get(g).to_string()).unwrap_or_default(),
                 row: r.number(),
-            };
-            for (column, value) in [("unit_code", &unit.code), ("unit_name", &unit.name)] {
+            });
+        }
+        let sha256 = match table.sha256() {
+            Some(h) => h,
+            None => crate::table::file_sha256(path)?,
+        };
+        let source = FileDigest::new(path, sha256);
+        Units::new(&file, units, ["unit_code", "unit_name"], source)
+    }
+
+    /// The units `units` (read from `file`, whose columns of code and name are `columns`),
+    /// checked: every unit has a code, and a code or name (after [`fold`]) names
+    /// one unit. The reporting domains of a domains file ([`crate::domains`]) are units too.
+    pub(crate) fn new(
+        file: &str,
+        units: Vec<Unit>,
+        columns: [&'static str; 2],
+        source: FileDigest,
+    ) -> Result<Units> {
+        let mut index: HashMap<String, usize> = HashMap::new();
+        // Where each folded code or name was first read: (row, column).
+        let mut first: HashMap<String, (u64, &'static str)> = HashMap::new();
+        for (k, unit) in units.iter().enumerate() {
+            for (column, value) in columns.into_iter().zip([&unit.code, &unit.name]) {
                 let key = fold(value).into_owned();
                 if key.is_empty() {
-                    if column == "unit_name" {
+                    if column == columns[1] {
                         continue;
                     }
                     return Err(Error::cell(
-                        &file,
-                        r.number(),
+                        file,
+                        unit.row,
                         column,
                         value,
                         "a unit needs a code",
                     ));
                 }
                 if let Some(&(row, col)) = first.get(&key) {
-                    let same_unit = index.get(&key) == Some(&units.len());
+                    let same_unit = index.get(&key) == Some(&k);
                     if !same_unit {
                         return Err(Error::cell(
-                            &file,
-                            r.number(),
+                            file,
+                            unit.row,
                             column,
                             value,
                             format!(
@@ -88,19 +107,14 @@ impl Units {
                     }
                     continue;
                 }
-                first.insert(key.clone(), (r.number(), column));
-                index.insert(key, units.len());
+                first.insert(key.clone(), (unit.row, column));
+                index.insert(key, k);
             }
-            units.push(unit);
         }
-        let sha256 = match table.sha256() {
-            Some(h) => h,
-            None => crate::table::file_sha256(path)?,
-        };
         Ok(Units {
             units,
             index,
-            source: FileDigest::new(path, sha256),
+            source,
         })
     }
 

@@ -207,7 +207,7 @@ mod edges {
 
     use super::{DIR, close};
 
-    const QUESTIONNAIRE: &str = r#"
+    pub(super) const QUESTIONNAIRE: &str = r#"
 name = "edges"
 [scale]
 min = 1
@@ -407,5 +407,77 @@ item_weights = [0.2, 0.8]
             u2.std_error.unwrap() > 0.0 && u2.se_note.is_empty(),
             "{u2:?}"
         );
+    }
+}
+
+/// Reporting domains against R (fixtures made by `oracle/make-domain-fixtures.R`): old
+/// communes (the strata) grouped into new ones, some of one old commune, some of several,
+/// with fixed and with post-stratified weights, through `chiso index --domains` (the kernel,
+/// and the reference estimator on the same responses).
+mod domains {
+    use std::collections::BTreeMap;
+
+    use chiso::index::{self, IndexRequest, Population, RunInputs, RunOptions};
+
+    use super::{DIR, close};
+
+    fn expected() -> BTreeMap<[String; 4], (f64, f64)> {
+        let mut rdr = csv::Reader::from_path(format!("{DIR}/domains-expected.csv")).unwrap();
+        rdr.records()
+            .map(|r| {
+                let r = r.unwrap();
+                let key = [0, 1, 2, 3].map(|c| r[c].to_string());
+                (key, (r[4].parse().unwrap(), r[5].parse().unwrap()))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn domains_of_whole_strata_agree_with_r_svyby() {
+        let want = expected();
+        let tmp = tempfile::tempdir().unwrap();
+        let q = tmp.path().join("q.toml");
+        std::fs::write(&q, super::edges::QUESTIONNAIRE).unwrap();
+        let mut checked = 0;
+        for design in ["fixed", "poststratify"] {
+            let inputs = RunInputs {
+                responses: format!("{DIR}/domains-responses.csv").into(),
+                questionnaire: q.clone(),
+                population: Population::File(format!("{DIR}/domains-population.csv").into()),
+                margins: (design == "poststratify")
+                    .then(|| format!("{DIR}/domains-margins.csv").into()),
+                units: None,
+                domains: Some(format!("{DIR}/domains-map.csv").into()),
+            };
+            let options = RunOptions {
+                calibrate: (design == "poststratify").then(|| "poststratify".to_string()),
+                domains: true,
+                ..RunOptions::default()
+            };
+            let req = IndexRequest::new(inputs, &options, tmp.path().join(design)).unwrap();
+            let out = index::run(&req).unwrap();
+            assert_eq!(out.data.units, ["P1", "P2", "P3", "P4"]);
+            assert_eq!(out.data.unit_names[2], "Phường Ba");
+            assert_eq!(out.data.strata.len(), 8, "the strata are the old communes");
+            let reference = index::compute_reference(&req.questionnaire, &out.data, out.settings);
+            for (estimator, rows) in [("run", &out.rows), ("reference", &reference)] {
+                assert_eq!(rows.len(), 5 * 7 * 3);
+                for row in rows {
+                    let key = [
+                        design.to_string(),
+                        row.domain.clone(),
+                        row.indicator.clone(),
+                        row.measure.to_string(),
+                    ];
+                    let &(est, se) = want.get(&key).unwrap_or_else(|| panic!("{key:?}"));
+                    let what = format!("{key:?} ({estimator}): {row:?}");
+                    assert!(close(row.estimate.unwrap(), est), "{what}: R {est}");
+                    assert!(close(row.std_error.unwrap(), se), "{what}: R {se}");
+                    checked += 1;
+                }
+            }
+        }
+        // 2 designs × 2 estimators × 5 domains × 7 indicators × 3 measures.
+        assert_eq!(checked, 2 * 2 * 5 * 7 * 3);
     }
 }

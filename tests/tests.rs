@@ -9,6 +9,7 @@ mod commitment;
 mod compare;
 mod demo;
 mod dispositions;
+mod domains;
 mod entry;
 mod entry_sheet;
 mod excel;

@@ -39,6 +39,9 @@ pub fn verify_indices(dir: &Path, inputs: RunInputs) -> Result<Report> {
     if let Some(u) = &inputs.units {
         given.push(("units", u.clone()));
     }
+    if let Some(d) = &inputs.domains {
+        given.push(("domains", d.clone()));
+    }
     check_inputs(&mut report, &provenance, &given)?;
 
     // The run again, into a folder of its own.
