@@ -362,6 +362,36 @@ pub const DEMO_SEED_SOURCE: &str = "giải đặc biệt xổ số kiến thiế
 /// (Quyết định 1001/QĐ-BNV).
 pub const DEMO_QUESTIONNAIRE: &str = include_str!("../questionnaires/sipas-2023.toml");
 
+/// A unit's level of satisfaction, on the scale's points (standard deviation 0.55), from its
+/// own stream (`level/<code>`): the same unit has the same level whatever the sample.
+fn unit_level(seed: u64, code: &str) -> f64 {
+    0.55 * Gen::new(seed, &format!("level/{code}")).normal()
+}
+
+/// One respondent's answers in a unit of level `u`: a respondent effect (standard deviation
+/// 0.5) shared by all the answers of the form, then per item `3.9 + u + e + p + 0.6 z`
+/// rounded into 1–5, `e` the item's effect; 2% of the answers are "no opinion" (9) and 1%
+/// left blank.
+fn answers_of(g: &mut Gen, u: f64, item_effect: &[f64]) -> Vec<String> {
+    let person = 0.5 * g.normal();
+    item_effect
+        .iter()
+        .map(|e| {
+            let x = g.unit();
+            if x < 0.02 {
+                "9".to_string()
+            } else if x < 0.03 {
+                String::new()
+            } else {
+                let v = (3.9 + u + e + person + 0.6 * g.normal())
+                    .round()
+                    .clamp(1.0, 5.0);
+                format!("{v}")
+            }
+        })
+        .collect()
+}
+
 /// Simulated answers for everyone on the lists of a sample: what each person would answer if
 /// reached. Officials' answers come from the stream `responses`, in file order; reserves'
 /// answers come from a stream of their own (`responses/reserves`), with the same unit levels
@@ -391,28 +421,12 @@ pub fn simulate_answers(
 ) -> crate::Result<SimulatedAnswers> {
     use crate::sample::Role;
     let mut g = Gen::new(seed, "responses");
-    let mut level: std::collections::HashMap<String, f64> = std::collections::HashMap::new();
     let file = crate::files::sample::SampleFile::open(
         sample,
         &["stratum", "role", "rank", "applicant_id", "unit_code"],
     )?;
     let item_effect: Vec<f64> = items.iter().map(|_| 0.3 * g.normal()).collect();
-    let simulate = |g: &mut Gen, u: f64| -> Vec<String> {
-        item_effect
-            .iter()
-            .map(|e| {
-                let x = g.unit();
-                if x < 0.02 {
-                    "9".to_string()
-                } else if x < 0.03 {
-                    String::new()
-                } else {
-                    let v = (3.9 + u + e + 0.8 * g.normal()).round().clamp(1.0, 5.0);
-                    format!("{v}")
-                }
-            })
-            .collect()
-    };
+    let simulate = |g: &mut Gen, u: f64| answers_of(g, u, &item_effect);
     let mut out = SimulatedAnswers::default();
     let mut reserves = Vec::new();
     file.rows(|r| {
@@ -422,10 +436,7 @@ pub fn simulate_answers(
             reserves.push((stratum.to_string(), rank, unit.to_string()));
             return Ok(());
         }
-        let u = *level
-            .entry(unit.to_string())
-            .or_insert_with(|| 0.55 * g.normal());
-        let a = simulate(&mut g, u);
+        let a = simulate(&mut g, unit_level(seed, unit));
         out.answers.insert((stratum.to_string(), role, rank), a);
         out.officials.push((
             stratum.to_string(),
@@ -438,8 +449,7 @@ pub fn simulate_answers(
     // depend on the reserves.
     let mut g = Gen::new(seed, "responses/reserves");
     for (s, k, unit) in reserves {
-        let u = *level.entry(unit).or_insert_with(|| 0.55 * g.normal());
-        let a = simulate(&mut g, u);
+        let a = simulate(&mut g, unit_level(seed, &unit));
         out.answers.insert((s, Role::Reserve, k), a);
     }
     Ok(out)
@@ -602,9 +612,10 @@ pub struct PreviousYear {
 /// …), and for each of today's communes one to three communes that merged into it (codes
 /// `CU-XA0001` …; the last of ten or more communes, the special zone, from one old unit). Each
 /// old unit has between 20 and 59 respondents (fewer in a demo of fewer than 300,000 records,
-/// at least 8), a population of 8 to 37 times that, and a level of satisfaction of its own,
-/// drawn as this year's are ([`simulate_answers`]) but lower on average by a tenth of a point
-/// of the scale: the province improved. Only the departments that exist in `spec` are used.
+/// at least 8), a population of 8 to 37 times that, and a level of satisfaction that is
+/// today's unit's level, lowered by a tenth of a point of the scale (the province improved)
+/// and moved by a deviation of its own (standard deviation 0.2); its respondents answer as
+/// this year's do ([`simulate_answers`]). Only the departments that exist in `spec` are used.
 pub fn previous_year(spec: &ProvinceSpec, items: &[String]) -> PreviousYear {
     let today = units(spec);
     let mut g = Gen::new(spec.seed, "previous-year");
@@ -645,22 +656,10 @@ pub fn previous_year(spec: &ProvinceSpec, items: &[String]) -> PreviousYear {
     let mut respondents = 0;
     for (code, now) in &old {
         let n = (((20 + g.below(40)) as f64 * scale).round() as u64).max(8);
-        let level = 0.55 * g.normal() - 0.1;
+        let level = unit_level(spec.seed, &now.code) - 0.1 + 0.2 * g.normal();
         for _ in 0..n {
             let row: Vec<String> = std::iter::once(code.clone())
-                .chain(item_effect.iter().map(|e| {
-                    let x = g.unit();
-                    if x < 0.02 {
-                        "9".to_string()
-                    } else if x < 0.03 {
-                        String::new()
-                    } else {
-                        let v = (3.9 + level + e + 0.8 * g.normal())
-                            .round()
-                            .clamp(1.0, 5.0);
-                        format!("{v}")
-                    }
-                }))
+                .chain(answers_of(&mut g, level, &item_effect))
                 .collect();
             responses.write_record(&row).expect(io);
         }
@@ -902,6 +901,43 @@ pub fn run(req: &DemoRequest, observer: &mut dyn Observer) -> crate::Result<Demo
         &index_req.flags,
     ));
 
+    // Last year's survey, drawn on the units before the reform, re-estimated on today's units
+    // (each a union of old units) and compared with this year's.
+    observer.step("re-estimating last year's survey on today's units");
+    let previous_dir = out.join("previous-year");
+    let prev = previous_year(&spec, &index_req.questionnaire.items);
+    let mut staged = Staged::new(&previous_dir, true, &[])?;
+    staged.add("responses.csv", prev.responses.clone());
+    staged.add("population.csv", prev.population.clone());
+    staged.add("domains.csv", prev.domains.clone());
+    staged.commit()?;
+    let prev_responses = previous_dir.join("responses.csv");
+    let prev_population = previous_dir.join("population.csv");
+    let prev_domains = previous_dir.join("domains.csv");
+    let prev_indices_dir = previous_dir.join("indices");
+    index::run(&index::IndexRequest {
+        responses: prev_responses.clone(),
+        population: index::Population::File(prev_population.clone()),
+        domains: Some(crate::domains::Domains::load(&prev_domains)?),
+        out: prev_indices_dir.clone(),
+        ..index_req.clone()
+    })?;
+    let comparison_dir = out.join("comparison");
+    let comparison = crate::compare::run(&crate::compare::CompareRequest::new(
+        prev_indices_dir.clone(),
+        indices_dir.clone(),
+        None,
+        comparison_dir.clone(),
+    )?)?;
+    observer.done();
+    observer.say(&format!(
+        "last year: {} respondents in {} units before the reform, re-estimated on today's units in {}\n",
+        prev.respondents,
+        prev.old_units,
+        prev_indices_dir.display()
+    ));
+    observer.say(&comparison.summary());
+
     observer.step("timeliness from the records");
     let timeliness_dir = out.join("timeliness");
     let (tl, _) = timeliness::run(&timeliness::TimelinessRequest {
@@ -1053,6 +1089,20 @@ pub fn run(req: &DemoRequest, observer: &mut dyn Observer) -> crate::Result<Demo
         sh(&q_path),
         sh(&sample_dir),
         sh(&indices_dir)
+    );
+    text += &format!(
+        "  chiso index --responses {} --questionnaire {} --population {} --domains {} --out {}\n",
+        sh(&prev_responses),
+        sh(&q_path),
+        sh(&prev_population),
+        sh(&prev_domains),
+        sh(&prev_indices_dir)
+    );
+    text += &format!(
+        "  chiso compare --previous {} --current {} --out {}\n",
+        sh(&prev_indices_dir),
+        sh(&indices_dir),
+        sh(&comparison_dir)
     );
     text += &format!(
         "  chiso timeliness --records {} --design {} --out {}\n",
@@ -1253,7 +1303,10 @@ mod tests {
         assert_eq!(domains.len(), prev.old_units);
         let today = units(&spec);
         for d in &domains {
-            let u = today.iter().find(|u| u.code == d[1]).expect("a unit of today");
+            let u = today
+                .iter()
+                .find(|u| u.code == d[1])
+                .expect("a unit of today");
             assert_eq!((&d[2], &d[3]), (u.name.as_str(), u.group));
         }
         // Every commune of today had one or more predecessors; the departments that merged
@@ -1262,7 +1315,11 @@ mod tests {
             assert!(domains.iter().any(|d| d[1] == u.code), "{}", u.code);
         }
         let before = |code: &str| domains.iter().filter(|d| &d[1] == code).count();
-        assert_eq!(before("SO03"), 2, "Kế hoạch và Đầu tư merged into Tài chính");
+        assert_eq!(
+            before("SO03"),
+            2,
+            "Kế hoạch và Đầu tư merged into Tài chính"
+        );
         assert_eq!(before("SO16"), 0);
         assert!(prev.old_units > 120 + 50);
         // Each old unit's respondents are counted in its population.

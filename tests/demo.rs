@@ -255,6 +255,8 @@ fn the_demo_scores_par_and_writes_the_report() {
             "sample",
             "commit",
             "index",
+            "index",
+            "compare",
             "timeliness",
             "par",
             "par",

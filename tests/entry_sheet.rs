@@ -465,7 +465,9 @@ fn entries_of_two_clerks_are_compared_and_bad_cells_named_by_sheet() {
         .position(|r| cell_text(&r[4 + 5]) == "7")
         .unwrap();
     assert!(
-        err.contains(&format!("bad.xlsx, sheet {sheet:?}: row {row}, column `DV02`")),
+        err.contains(&format!(
+            "bad.xlsx, sheet {sheet:?}: row {row}, column `DV02`"
+        )),
         "{err}"
     );
 }

@@ -240,7 +240,7 @@ fn golden_digests_of_simulated_fieldwork_change_with_the_seed_only() {
 
 const GOLDEN_LOG_DIGEST: &str = "c61d109cc60ad98c2f6384e3f206a3bbcef3ecb1ebc24d4912aa61a5a569d88e";
 const GOLDEN_RESPONSES_DIGEST: &str =
-    "4af5caf94edc76f417e5ede0513f50ee565a6edda3a3fffc2d916e44eb1fa15a";
+    "40b051b754a4842994637cd5b7bf57413e803e8c20ec581c6e5188faa10b2bc2";
 
 #[test]
 fn the_demo_logs_substitutions_and_indexes_respondents_only() {
