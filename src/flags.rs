@@ -5,8 +5,11 @@
 //! flag says three things rather than one:
 //!
 //! - `above`: the estimate is above the threshold (strictly, as the plan says "trên 25%");
-//! - `certain`: the whole confidence interval is above it (`ci_lower > threshold`), so the
-//!   sample leaves no reasonable doubt;
+//! - `certain`: the whole confidence interval is above it (`ci_lower > threshold`) and the
+//!   estimate is not `imprecise`, so the sample leaves no reasonable doubt. An interval
+//!   computed from a handful of answers is itself not to be trusted (an officer with three
+//!   answers can have a narrow design-based interval), so an imprecise estimate is never
+//!   certain;
 //! - `imprecise`: the estimate rests on fewer than `min_answers` answers, or its interval is
 //!   wider than `max_ci_width` percentage points (or there is no interval at all). Such an
 //!   estimate is published, but should not be read, or ranked, as if it were exact.
@@ -232,7 +235,9 @@ fn flag(
         n: e.n,
         threshold_pct: t,
         above: e.estimate.is_some_and(|x| x > t),
-        certain: e.estimate.is_some() && e.ci_lower.is_some_and(|l| l > t),
+        certain: e.estimate.is_some()
+            && e.ci_lower.is_some_and(|l| l > t)
+            && !settings.imprecise(e.n, e.ci_lower, e.ci_upper),
         imprecise: settings.imprecise(e.n, e.ci_lower, e.ci_upper),
     }
 }
@@ -391,9 +396,12 @@ mod tests {
         // A lower end exactly at 25 is not certain.
         let r = flag(Level::Unit, "U", "", "", est(30.0, 25.0, 35.0, 100), &s);
         assert!(r.above && !r.certain);
-        // Few answers: imprecise even though certain.
+        // Few answers: imprecise, and so not certain, although the interval is above 25.
         let r = flag(Level::Unit, "U", "", "", est(60.0, 40.0, 58.0, 12), &s);
-        assert!(r.above && r.certain && r.imprecise);
+        assert!(r.above && !r.certain && r.imprecise);
+        // The same interval on enough answers is certain.
+        let r = flag(Level::Unit, "U", "", "", est(60.0, 40.0, 58.0, 30), &s);
+        assert!(r.above && r.certain && !r.imprecise);
         // Wide interval: imprecise.
         let r = flag(Level::Unit, "U", "", "", est(30.0, 10.0, 50.0, 100), &s);
         assert!(r.above && !r.certain && r.imprecise);
