@@ -41,6 +41,9 @@ pub struct EntryCompareRequest {
     /// How both entries are laid out: the sheet of a spreadsheet, a CSV file's delimiter, the
     /// header's row (found unless given: the first row holding `applicant_id`).
     pub layout: crate::Layout,
+    /// Both entries' headers for the named columns ([`ENTRY_COLUMNS`]) and the items (by
+    /// code), when they are not the contract's names and codes.
+    pub columns: crate::ColumnMap,
     /// The questionnaire whose items and scale the entries are read with.
     pub questionnaire: Questionnaire,
     /// The second entry is a re-check (phúc tra) of some of the first's forms (`chiso
@@ -101,14 +104,34 @@ fn answer_text(a: Answer) -> String {
     }
 }
 
-fn read_entry(path: &std::path::Path, layout: &crate::Layout, q: &Questionnaire) -> Result<Entry> {
-    let mut table = Table::open_layout(path, layout, &["applicant_id"], true)?;
+/// The named columns `chiso entry-compare` reads from an entry (`--columns` may give their
+/// headers, and those of the items), beside the clerk's column.
+pub const ENTRY_COLUMNS: [&str; 3] = ["applicant_id", "stratum", "disposition"];
+
+fn read_entry(
+    path: &std::path::Path,
+    layout: &crate::Layout,
+    map: &crate::ColumnMap,
+    q: &Questionnaire,
+) -> Result<Entry> {
+    let mut table = Table::open_layout(path, layout, &[map.header("applicant_id")], true)?;
+    let known: Vec<&str> = ENTRY_COLUMNS
+        .iter()
+        .copied()
+        .chain(CLERK_COLUMNS.iter().copied())
+        .chain(q.items.iter().map(String::as_str))
+        .collect();
+    map.check_table(&table, &known, "an entry of the forms (or an item code)")?;
     let file = table.name().to_string();
-    let applicant_col = table.require(&["applicant_id"])?[0];
-    let items = table.require(&q.items.iter().map(String::as_str).collect::<Vec<_>>())?;
-    let stratum_col = table.column("stratum");
-    let disposition_col = table.column("disposition");
-    let clerk_col = CLERK_COLUMNS.iter().find_map(|c| table.column(c));
+    let applicant_col = map.require_in(&table, &["applicant_id"])?[0];
+    let items = map.require_in(
+        &table,
+        &q.items.iter().map(String::as_str).collect::<Vec<_>>(),
+    )?;
+    let stratum_col = map.column_in(&table, "stratum");
+    let disposition_col = map.column_in(&table, "disposition");
+    let clerk_col = CLERK_COLUMNS.iter().find_map(|c| map.column_in(&table, c));
+    let applicant_header = map.header("applicant_id");
     let codes = q
         .scale
         .missing()
@@ -128,7 +151,7 @@ fn read_entry(path: &std::path::Path, layout: &crate::Layout, q: &Questionnaire)
             return Err(Error::cell(
                 &at,
                 n,
-                "applicant_id",
+                applicant_header,
                 "",
                 "every form needs its applicant",
             ));
@@ -145,7 +168,7 @@ fn read_entry(path: &std::path::Path, layout: &crate::Layout, q: &Questionnaire)
                 Error::cell(
                     &at,
                     n,
-                    &q.items[k],
+                    map.header(&q.items[k]),
                     v,
                     format!(
                         "not an answer: expected a whole number from {} to {}, a no-answer code ({}) or an empty cell",
@@ -160,7 +183,7 @@ fn read_entry(path: &std::path::Path, layout: &crate::Layout, q: &Questionnaire)
             return Err(Error::cell(
                 &at,
                 n,
-                "applicant_id",
+                applicant_header,
                 &mask(applicant),
                 format!("this applicant was already entered on row {first}"),
             ));
@@ -216,8 +239,8 @@ fn keyed(entry: Entry, by_stratum: bool) -> Result<BTreeMap<(String, String), Fo
 /// Compares the two entries and writes `discrepancies.csv` and `agreement.csv` together.
 pub fn run(req: &EntryCompareRequest) -> Result<EntryCompareOutput> {
     let q = &req.questionnaire;
-    let first = read_entry(&req.first, &req.layout, q)?;
-    let second = read_entry(&req.second, &req.layout, q)?;
+    let first = read_entry(&req.first, &req.layout, &req.columns, q)?;
+    let second = read_entry(&req.second, &req.layout, &req.columns, q)?;
     let by_stratum = first.has_stratum && second.has_stratum;
     let has_stratum = first.has_stratum || second.has_stratum;
     let with_disposition = first.has_disposition || second.has_disposition;

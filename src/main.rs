@@ -88,6 +88,10 @@ struct EntryCompareArgs {
     /// merged.csv, the entries with every difference resolved (exit 0).
     #[arg(long)]
     resolved: Option<PathBuf>,
+    /// Map column names and item codes to both entries' headers:
+    /// applicant_id=MaNguoiDan,Q01=Cau1 (repeat the option for a header that holds a comma).
+    #[arg(long)]
+    columns: Vec<String>,
 }
 
 #[derive(Args)]
@@ -152,6 +156,10 @@ struct RecheckArgs {
     sheet: Option<String>,
     #[command(flatten)]
     csv: CsvLayout,
+    /// Map column names to the responses' headers: applicant_id=MaNguoiDan,stratum=DonVi
+    /// (repeat the option for a header that holds a comma).
+    #[arg(long)]
+    columns: Vec<String>,
 }
 
 #[derive(Args)]
@@ -455,6 +463,10 @@ struct FieldworkArgs {
     /// Interviewers and units with fewer contacts are never marked as far above the rest.
     #[arg(long, default_value_t = 20)]
     min_contacts: u64,
+    /// Map column names to the responses' headers: applicant_id=MaNguoiDan,disposition=KetQua
+    /// (repeat the option for a header that holds a comma).
+    #[arg(long)]
+    columns: Vec<String>,
 }
 
 #[derive(Args)]
@@ -748,6 +760,7 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
                 sample: a.sample,
                 responses: a.responses,
                 layout: a.csv.with_sheet(a.sheet),
+                columns: ColumnMap::parse_all(&a.columns)?,
                 out: a.out,
             };
             let out = chiso::fieldwork::run(&req)?;
@@ -812,6 +825,7 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
                 settings: chiso::recheck::Settings::new(a.share, a.refusals, by)?,
                 responses: a.responses,
                 layout: a.csv.with_sheet(a.sheet),
+                columns: ColumnMap::parse_all(&a.columns)?,
                 sample: a.sample,
                 seed: a.seed,
                 out: a.out,
@@ -828,6 +842,7 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
                 recheck: a.recheck,
                 resolved: a.resolved,
                 layout: a.csv.with_sheet(a.sheet),
+                columns: ColumnMap::parse_all(&a.columns)?,
                 out: a.out,
             };
             let out = chiso::entry::run(&req)?;

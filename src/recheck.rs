@@ -135,6 +135,9 @@ pub struct RecheckRequest {
     /// How the responses file is laid out: the sheet of a spreadsheet, a CSV file's delimiter,
     /// the header's row (found unless given: the first row holding `applicant_id`).
     pub layout: crate::Layout,
+    /// The responses' headers for the named columns ([`RESPONSE_COLUMNS`]), when they are
+    /// not the contract's names.
+    pub columns: crate::ColumnMap,
     /// A sample directory (`sample.csv` with its manifest) giving the stratum of each
     /// applicant whose row has none.
     pub sample: Option<PathBuf>,
@@ -145,6 +148,10 @@ pub struct RecheckRequest {
     /// The output directory.
     pub out: PathBuf,
 }
+
+/// The columns `chiso recheck` reads from the responses (`--columns` may give their headers).
+pub const RESPONSE_COLUMNS: [&str; 4] =
+    ["applicant_id", "stratum", "interviewer_id", "disposition"];
 
 /// The forms of one group, counted.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -218,18 +225,26 @@ pub fn run(req: &RecheckRequest) -> Result<RecheckOutput> {
     let key = random::recheck_key(&seed);
     let by_sample = req.sample.as_deref().map(sample_strata).transpose()?;
 
-    let mut table = Table::open_layout(&req.responses, &req.layout, &["applicant_id"], true)?;
+    let map = &req.columns;
+    let mut table = Table::open_layout(
+        &req.responses,
+        &req.layout,
+        &[map.header("applicant_id")],
+        true,
+    )?;
+    map.check_table(&table, &RESPONSE_COLUMNS, "the responses to re-check")?;
     let file = table.name().to_string();
-    let applicant_col = table.require(&["applicant_id"])?[0];
+    let applicant_col = map.require_in(&table, &["applicant_id"])?[0];
     let stratum_col = match by_sample {
-        Some(_) => table.column("stratum"),
-        None => Some(table.require(&["stratum"])?[0]),
+        Some(_) => map.column_in(&table, "stratum"),
+        None => Some(map.require_in(&table, &["stratum"])?[0]),
     };
     let interviewer_col = match settings.by {
-        By::Interviewer => Some(table.require(&["interviewer_id"])?[0]),
-        By::Stratum => table.column("interviewer_id"),
+        By::Interviewer => Some(map.require_in(&table, &["interviewer_id"])?[0]),
+        By::Stratum => map.column_in(&table, "interviewer_id"),
     };
-    let disposition_col = table.column("disposition");
+    let disposition_col = map.column_in(&table, "disposition");
+    let (applicant_header, stratum_header) = (map.header("applicant_id"), map.header("stratum"));
 
     let mut forms: Vec<Form> = Vec::new();
     let mut seen: HashSet<(String, String)> = HashSet::new();
@@ -246,7 +261,7 @@ pub fn run(req: &RecheckRequest) -> Result<RecheckOutput> {
             return Err(Error::cell(
                 &at,
                 n,
-                "applicant_id",
+                applicant_header,
                 "",
                 "every form needs its applicant",
             ));
@@ -265,7 +280,7 @@ pub fn run(req: &RecheckRequest) -> Result<RecheckOutput> {
                     return Err(Error::cell(
                         &at,
                         n,
-                        "stratum",
+                        stratum_header,
                         "",
                         "the applicant is in several strata of the sample: the row must name one",
                     ));
@@ -274,7 +289,7 @@ pub fn run(req: &RecheckRequest) -> Result<RecheckOutput> {
                     return Err(Error::cell(
                         &at,
                         n,
-                        "applicant_id",
+                        applicant_header,
                         &crate::error::mask(applicant),
                         "not in the sample",
                     ));
@@ -284,7 +299,7 @@ pub fn run(req: &RecheckRequest) -> Result<RecheckOutput> {
             return Err(Error::cell(
                 &at,
                 n,
-                "stratum",
+                stratum_header,
                 "",
                 "every form needs its stratum",
             ));
@@ -293,7 +308,7 @@ pub fn run(req: &RecheckRequest) -> Result<RecheckOutput> {
             return Err(Error::cell(
                 &at,
                 n,
-                "applicant_id",
+                applicant_header,
                 &crate::error::mask(applicant),
                 format!("a second form of this applicant in stratum {stratum}"),
             ));

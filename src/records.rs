@@ -178,6 +178,42 @@ impl ColumnMap {
                 || CONTACT.contains(&name)
                 || strata.iter().any(|s| s == name)
         };
+        self.check_against(file, headers, known, || {
+            format!(
+                "a column chiso reads from a records file (those are {} and the design's strata)",
+                known_names().join(", ")
+            )
+        })
+    }
+
+    /// [`ColumnMap::check`] for a command that reads the named columns `known` of `table`
+    /// (`what` says what the file is, for the message: "the responses").
+    pub fn check_table(
+        &self,
+        table: &crate::table::Table,
+        known: &[&str],
+        what: &str,
+    ) -> Result<()> {
+        self.check_against(
+            table.name(),
+            table.headers(),
+            |name| known.contains(&name),
+            || {
+                format!(
+                    "a column chiso reads from {what} (those are {})",
+                    known.join(", ")
+                )
+            },
+        )
+    }
+
+    fn check_against(
+        &self,
+        file: &str,
+        headers: &[String],
+        known: impl Fn(&str) -> bool,
+        expected: impl Fn() -> String,
+    ) -> Result<()> {
         let mut used: BTreeMap<&str, &str> = BTreeMap::new();
         for (name, header) in &self.0 {
             let pair = format!("{name}={header}");
@@ -185,11 +221,7 @@ impl ColumnMap {
                 return Err(Error::setting(
                     "columns",
                     pair,
-                    format!(
-                        "`{name}` is not a column chiso reads from a records file (those are {} \
-                         and the design's strata)",
-                        known_names().join(", ")
-                    ),
+                    format!("`{name}` is not {}", expected()),
                 ));
             }
             if !headers.iter().any(|h| crate::text::same(h, header)) {
@@ -208,6 +240,19 @@ impl ColumnMap {
             }
         }
         Ok(())
+    }
+
+    /// The column of `table` that holds `name`: the one headed by its mapped header, or by
+    /// its own name when it is not mapped.
+    pub fn column_in(&self, table: &crate::table::Table, name: &str) -> Option<usize> {
+        table.column(self.header(name))
+    }
+
+    /// The columns of `table` holding `names`, each by its header ([`ColumnMap::column_in`]),
+    /// or the error naming the headers missing.
+    pub fn require_in(&self, table: &crate::table::Table, names: &[&str]) -> Result<Vec<usize>> {
+        let headers: Vec<&str> = names.iter().map(|n| self.header(n)).collect();
+        table.require(&headers)
     }
 
     /// Whether no column is renamed.

@@ -28,5 +28,6 @@ mod par;
 mod props;
 mod quotes;
 mod recheck;
+mod renamed;
 mod report;
 mod tampering;

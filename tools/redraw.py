@@ -623,6 +623,25 @@ def sample_strata(path):
     return strata
 
 
+def column_map(specs):
+    """`--columns` as chiso reads it: each value `name=Header,name=Header`, or one pair whose
+    header holds a comma (`stratum=Đơn vị, phòng`) when no piece after the first has `=`."""
+    mapped = {}
+    for spec in specs or []:
+        pieces = spec.split(",")
+        pairs = [spec.strip()] if all("=" not in p for p in pieces[1:]) else [p.strip() for p in pieces]
+        for pair in pairs:
+            if not pair:
+                continue
+            name, sep, header = pair.partition("=")
+            if not sep or not name.strip() or not header.strip():
+                raise InputError(f"--columns {pair!r}: not of the form name=Header")
+            if name.strip() in mapped:
+                raise InputError(f"--columns {name.strip()}: mapped twice")
+            mapped[name.strip()] = header.strip()
+    return mapped
+
+
 def recheck(args):
     share = millionths("share", args.share)
     refusals = None if args.refusals is None else millionths("refusals", args.refusals)
@@ -631,13 +650,16 @@ def recheck(args):
         raise InputError("the seed is empty")
     key = hashlib.sha256(b"chiso-recheck-v1\x00" + seed.encode("utf-8")).digest()
     delimiter = {"tab": "\t"}.get(args.delimiter, args.delimiter)
+    headers = column_map(args.columns)
     records = read_records(args.responses,
-                           *find_layout(args.responses, ["applicant_id"], delimiter, args.header_row))
+                           *find_layout(args.responses, [headers.get("applicant_id", "applicant_id")],
+                                        delimiter, args.header_row))
     if not records:
         raise InputError(f"{args.responses}: no header")
     header = [h.strip(ASCII_WS) for h in records[0][1]]
 
     def column(name, required):
+        name = headers.get(name, name)
         folded = [fold(h) for h in header]
         if fold(name) in folded:  # headers match after folding (§1), as in chiso
             return folded.index(fold(name))
@@ -818,6 +840,8 @@ def main(argv=None):
     parser.add_argument("--responses", help="responses CSV file, with --recheck")
     parser.add_argument("--share", help="share of completed forms per group, with --recheck")
     parser.add_argument("--refusals", help="share of refusals and non-contacts, with --recheck")
+    parser.add_argument("--columns", action="append",
+                        help="with --recheck, the responses' headers: applicant_id=MaNguoiDan,stratum=DonVi")
     parser.add_argument("--by", choices=["stratum", "interviewer"], default="stratum",
                         help="group the forms by, with --recheck")
     args = parser.parse_args(argv)

@@ -520,6 +520,9 @@ pub struct FieldworkRequest {
     /// How the responses file is laid out: the sheet of a spreadsheet, a CSV file's delimiter,
     /// the header's row (found unless given: the first row holding `applicant_id`).
     pub layout: crate::Layout,
+    /// The responses' headers for the named columns ([`RESPONSE_COLUMNS`]), when they are
+    /// not the contract's names.
+    pub columns: crate::ColumnMap,
     /// How rates far above the rest are marked.
     pub rates: RateSettings,
     /// Where the files are written.
@@ -553,18 +556,35 @@ pub fn run(req: &FieldworkRequest) -> Result<FieldworkOutput> {
     Ok(FieldworkOutput { audit, written })
 }
 
+/// The columns `chiso fieldwork` reads from the responses (`--columns` may give their
+/// headers).
+pub const RESPONSE_COLUMNS: [&str; 5] = [
+    "applicant_id",
+    "disposition",
+    "stratum",
+    "interviewer_id",
+    "contact_date",
+];
+
 /// The contacts of the responses file, and the rows outside the sample.
 fn read_contacts(
     req: &FieldworkRequest,
     sample: &SampleLists,
 ) -> Result<(Vec<Contact>, Vec<Breach>)> {
-    let mut table = Table::open_layout(&req.responses, &req.layout, &["applicant_id"], false)?;
+    let map = &req.columns;
+    let mut table = Table::open_layout(
+        &req.responses,
+        &req.layout,
+        &[map.header("applicant_id")],
+        false,
+    )?;
+    map.check_table(&table, &RESPONSE_COLUMNS, "the responses of a fieldwork")?;
     let file = table.name().to_string();
-    let c = table.require(&["applicant_id", "disposition"])?;
+    let c = map.require_in(&table, &["applicant_id", "disposition"])?;
     let (id_col, disposition_col) = (c[0], c[1]);
-    let stratum_col = table.column("stratum");
-    let interviewer_col = table.column("interviewer_id");
-    let date_col = table.column("contact_date");
+    let stratum_col = map.column_in(&table, "stratum");
+    let interviewer_col = map.column_in(&table, "interviewer_id");
+    let date_col = map.column_in(&table, "contact_date");
     let mut contacts = Vec::new();
     let mut outside = Vec::new();
     // The sample's identifiers by what is left without their leading zeros, made at the
@@ -583,7 +603,11 @@ fn read_contacts(
         if let Some(d) = date_col {
             let v = row.get(d);
             if !v.trim().is_empty() && crate::records::parse_date(v).is_none() {
-                return Err(cell("contact_date", v, "expected a date".into()));
+                return Err(cell(
+                    map.header("contact_date"),
+                    v,
+                    "expected a date".into(),
+                ));
             }
         }
         let mut key = row.get(id_col);
@@ -625,7 +649,7 @@ fn read_contacts(
             }
             _ => {
                 return Err(cell(
-                    "applicant_id",
+                    map.header("applicant_id"),
                     &mask(key),
                     "this applicant is in several strata of the sample: add a `stratum` \
                      column saying which"
@@ -635,7 +659,7 @@ fn read_contacts(
         };
         if let Some(first) = seen.insert((stratum.clone(), role, rank), row.number()) {
             return Err(cell(
-                "applicant_id",
+                map.header("applicant_id"),
                 &mask(key),
                 format!(
                     "this applicant already has a row (row {first}): give one row per \
