@@ -891,6 +891,8 @@ pub fn run(req: &DemoRequest, observer: &mut dyn Observer) -> crate::Result<Demo
         calibration: None,
         units: None,
         domains: None,
+        period: None,
+        records: None,
         out: indices_dir.clone(),
     };
     let indices = index::run(&index_req)?;

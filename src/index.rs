@@ -12,6 +12,10 @@
 //! The domains are `ALL` and the units of the responses, or, with a domains file, the
 //! reporting domains it maps the units to ([`crate::domains::apply`] puts them in the units'
 //! place, so that both estimators, flags and ranks work on them unchanged).
+//!
+//! Per period (`--period`), each period's respondents are estimated as responses of their own
+//! ([`ResponseData::subset`]: their strata, units and weights `N_h / m_h` within the period),
+//! and their rows carry the period; flags and ranks are not computed.
 
 use std::path::PathBuf;
 
@@ -178,6 +182,7 @@ fn rows(
     let mut out = Vec::with_capacity(estimates.len());
     for ((domain, indicator, (m, measure)), e) in names.zip(estimates) {
         let mut row = IndexRow {
+            period: None,
             domain: domain.to_string(),
             indicator: indicator.clone(),
             measure,
@@ -354,6 +359,11 @@ pub struct IndexRequest {
     pub units: Option<crate::units::Units>,
     /// The reporting domains: the indices are published on them instead of the units.
     pub domains: Option<crate::domains::Domains>,
+    /// Indices per period, by the dates of this column of the responses.
+    pub period: Option<(crate::period::Period, String)>,
+    /// The one-stop records, for the share of the records of each period rated
+    /// (`coverage.csv`), with a period.
+    pub records: Option<PathBuf>,
     /// The output directory.
     pub out: PathBuf,
 }
@@ -391,6 +401,16 @@ pub struct RunOptions {
     /// Whether a domains file was given ([`RunInputs::domains`]); recorded only when one was.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub domains: bool,
+    /// Indices per period: `month` or `quarter`; recorded when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period: Option<String>,
+    /// The column of the responses' dates, with a period (`None`:
+    /// [`crate::period::DEFAULT_DATE_COLUMN`]); recorded when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_column: Option<String>,
+    /// Whether the records were given ([`RunInputs::records`]); recorded only when they were.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub records: bool,
     /// The responses' headers for named columns and items; recorded when given.
     #[serde(default, skip_serializing_if = "crate::ColumnMap::is_empty")]
     pub columns: crate::ColumnMap,
@@ -418,6 +438,9 @@ impl Default for RunOptions {
             calibrate: None,
             units: false,
             domains: false,
+            period: None,
+            date_column: None,
+            records: false,
             columns: crate::ColumnMap::default(),
             delimiter: None,
             header_row: None,
@@ -441,6 +464,9 @@ pub struct RunInputs {
     /// The domains file (`unit_code, domain`, optionally `domain_name, domain_group`), with
     /// [`RunOptions::domains`].
     pub domains: Option<PathBuf>,
+    /// The one-stop records (as `chiso timeliness` reads them), with
+    /// [`RunOptions::records`] and a period.
+    pub records: Option<PathBuf>,
 }
 
 impl IndexRequest {
@@ -502,10 +528,62 @@ impl IndexRequest {
                 ));
             }
         };
+        let period = options
+            .period
+            .as_deref()
+            .map(crate::period::Period::parse)
+            .transpose()?;
+        let period = match (period, &options.date_column) {
+            (Some(p), c) => Some((
+                p,
+                c.clone()
+                    .unwrap_or_else(|| crate::period::DEFAULT_DATE_COLUMN.to_string()),
+            )),
+            (None, None) => None,
+            (None, Some(c)) => {
+                return Err(crate::Error::setting(
+                    "period",
+                    "(none)",
+                    format!(
+                        "the date column {c:?} is read to give each row its period: give the period, month or quarter"
+                    ),
+                ));
+            }
+        };
+        if period.is_some() && calibration.is_some() {
+            return Err(crate::Error::setting(
+                "calibrate",
+                options.calibrate.as_deref().unwrap_or_default(),
+                "the indices of each period are weighted within the period by the design \
+                 (N_h / m_h); calibration to the year's margins per period is not done: \
+                 calibrate a run without a period",
+            ));
+        }
+        let records = match (inputs.records, options.records) {
+            (Some(_), _) if period.is_none() => {
+                return Err(crate::Error::setting(
+                    "period",
+                    "(none)",
+                    "the records are read for the share of each period's records rated: \
+                     give the period, month or quarter",
+                ));
+            }
+            (Some(r), _) => Some(r),
+            (None, false) => None,
+            (None, true) => {
+                return Err(crate::Error::input(
+                    "records",
+                    "the run counted the records of each period rated from a records file: \
+                     give it",
+                ));
+            }
+        };
         Ok(IndexRequest {
             questionnaire: Questionnaire::load(&inputs.questionnaire)?,
             units,
             domains,
+            period,
+            records,
             calibration,
             population: inputs.population,
             responses: inputs.responses,
@@ -537,6 +615,9 @@ impl IndexRequest {
             calibrate: self.calibration.as_ref().map(|(_, c)| c.as_str().into()),
             units: self.units.is_some(),
             domains: self.domains.is_some(),
+            period: self.period.as_ref().map(|(p, _)| p.as_str().to_string()),
+            date_column: self.period.as_ref().map(|(_, c)| c.clone()),
+            records: self.records.is_some(),
             columns: self.columns.clone(),
             delimiter: self.delimiter,
             header_row: self.header_row,
@@ -557,6 +638,10 @@ pub struct IndexOutput {
     pub calibration: Option<crate::weights::CalibrationReport>,
     /// The reporting domains, when the indices are published on a domains file's.
     pub domains: Option<crate::domains::Used>,
+    /// The periods, in order, when the indices are per period (`indices.json`, `periods`).
+    pub periods: Vec<PeriodInfo>,
+    /// The rows of `coverage.csv` (with a period and the records).
+    pub coverage: Vec<crate::files::coverage::CoverageRow>,
     /// The rows of `indices.csv`.
     pub rows: Vec<IndexRow>,
     /// The rows of `flags.csv`.
@@ -572,7 +657,8 @@ pub struct IndexOutput {
 
 /// Reads the responses, weights them (and calibrates the weights when asked), computes the
 /// indices, flags and ranks, and writes `indices.csv`, `indices.json`, `flags.*`, `ranks.*`
-/// (and `response_rates.csv` when the responses have dispositions) together.
+/// (and `response_rates.csv` when the responses have dispositions) together. With a period:
+/// the indices of each period, no flags or ranks, and `coverage.csv` with the records.
 pub fn run(req: &IndexRequest) -> Result<IndexOutput> {
     let q = &req.questionnaire;
     let sample_dir;
@@ -595,6 +681,7 @@ pub fn run(req: &IndexRequest) -> Result<IndexOutput> {
         columns: req.columns.clone(),
         delimiter: req.delimiter,
         header_row: req.header_row,
+        date_column: req.period.as_ref().map(|(_, c)| c.clone()),
     };
     let mut data =
         crate::responses::read_with(&req.responses, req.sheet.as_deref(), q, &link, &options)?;
@@ -646,11 +733,72 @@ pub fn run(req: &IndexRequest) -> Result<IndexOutput> {
     if let Some(d) = &req.domains {
         provenance.add("domains", d.source.clone());
     }
-    let rows = compute(q, &data, req.settings);
-    let flags = crate::flags::compute(q, &data, &rows, req.settings, &req.flags);
-    let ranks = crate::ranks::compute(q, &data, &rows, &req.flags, &req.ranks);
+    let mut periods = Vec::new();
+    let mut coverage = Vec::new();
+    let (rows, flags, ranks) = match &req.period {
+        None => {
+            let rows = compute(q, &data, req.settings);
+            let flags = crate::flags::compute(q, &data, &rows, req.settings, &req.flags);
+            let ranks = crate::ranks::compute(q, &data, &rows, &req.flags, &req.ranks);
+            (rows, flags, ranks)
+        }
+        Some((period, _)) => {
+            let mut rows = Vec::new();
+            for (label, chosen) in split_periods(&data, *period) {
+                let sub = data.subset(&chosen);
+                refuse_lonely_strata(&sub, req.settings.lonely_psu)?;
+                let mut r = compute(q, &sub, req.settings);
+                for row in &mut r {
+                    row.period = Some(label.clone());
+                }
+                rows.extend(r);
+                periods.push(PeriodInfo {
+                    answers: chosen.len() as u64,
+                    first_date: sub.dates.iter().min().map(|d| d.to_string()),
+                    last_date: sub.dates.iter().max().map(|d| d.to_string()),
+                    lonely_strata: sub
+                        .lonely_strata()
+                        .iter()
+                        .map(|l| l.stratum.to_string())
+                        .collect(),
+                    per_unit: {
+                        let mut n = vec![0u64; sub.units.len()];
+                        for &u in &sub.unit_of {
+                            n[u as usize] += 1;
+                        }
+                        sub.units.iter().cloned().zip(n).collect()
+                    },
+                    records: None,
+                    rated_pct: None,
+                    period: label,
+                });
+            }
+            if let Some(path) = &req.records {
+                coverage = coverage_rows(path, *period, req.domains.as_ref(), &data, &mut periods)?;
+                provenance.add("records", FileDigest::of(path)?);
+            }
+            (rows, Vec::new(), Vec::new())
+        }
+    };
     let mut staged = Staged::new(&req.out, true, &[])?;
     let mut extras = Extras::describe(q, &data, calibration.as_ref());
+    if req.period.is_some() {
+        extras.json.insert("periods".into(), to_json(&periods));
+        extras.json.insert(
+            "sampling".into(),
+            match req.population {
+                Population::Sample(_) => "probability sample",
+                Population::File(_) => "not a probability sample",
+            }
+            .into(),
+        );
+        if req.records.is_some() {
+            extras.files.push((
+                "coverage.csv".into(),
+                crate::files::coverage::to_csv(&coverage),
+            ));
+        }
+    }
     extras
         .json
         .insert("request".into(), to_json(&req.options()));
@@ -668,8 +816,10 @@ pub fn run(req: &IndexRequest) -> Result<IndexOutput> {
         &rows,
         extras,
     );
-    crate::flags::stage(&mut staged, &req.flags, &provenance, &flags);
-    crate::ranks::stage(&mut staged, &req.ranks, &req.flags, &provenance, &ranks);
+    if req.period.is_none() {
+        crate::flags::stage(&mut staged, &req.flags, &provenance, &flags);
+        crate::ranks::stage(&mut staged, &req.ranks, &req.flags, &provenance, &ranks);
+    }
     let written = staged.commit()?;
     Ok(IndexOutput {
         data,
@@ -677,12 +827,139 @@ pub fn run(req: &IndexRequest) -> Result<IndexOutput> {
         weighting,
         calibration,
         domains,
+        periods,
+        coverage,
         rows,
         flags,
         ranks,
         provenance,
         written,
     })
+}
+
+/// One period of a run per period (`indices.json`, `periods`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PeriodInfo {
+    /// Its label: `2026-03`, `2026-Q1`.
+    pub period: String,
+    /// Its respondents (the answers its indices rest on).
+    pub answers: u64,
+    /// The first and last dates of its answers.
+    pub first_date: Option<String>,
+    /// See `first_date`.
+    pub last_date: Option<String>,
+    /// Its strata of one respondent.
+    pub lonely_strata: Vec<String>,
+    /// Per unit (or reporting domain) with answers: how many.
+    pub per_unit: std::collections::BTreeMap<String, u64>,
+    /// The records received in the period, with the records.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub records: Option<u64>,
+    /// `100 · answers / records`, with the records (when a record was received).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rated_pct: Option<f64>,
+}
+
+/// The respondents of each period, by the period of their date: (label, respondents in
+/// order), the periods in time order.
+fn split_periods(data: &ResponseData, period: crate::period::Period) -> Vec<(String, Vec<usize>)> {
+    let mut by: std::collections::BTreeMap<String, Vec<usize>> = Default::default();
+    for (i, d) in data.dates.iter().enumerate() {
+        by.entry(period.label(*d)).or_default().push(i);
+    }
+    by.into_iter().collect()
+}
+
+/// The rows of `coverage.csv`: per period (of the answers or the records), `ALL` then every
+/// unit (or reporting domain) of the answers or the records, with the answers and the
+/// records received. Adds the records and the share rated of each period to `periods`.
+fn coverage_rows(
+    path: &std::path::Path,
+    period: crate::period::Period,
+    domains: Option<&crate::domains::Domains>,
+    data: &ResponseData,
+    periods: &mut [PeriodInfo],
+) -> Result<Vec<crate::files::coverage::CoverageRow>> {
+    use std::collections::{BTreeMap, BTreeSet};
+    let t = crate::timeliness::compute(
+        path,
+        &crate::Layout::default(),
+        &crate::ColumnMap::default(),
+        None,
+        &crate::records::ApplicantTypes::default(),
+        crate::TimelinessSettings::default(),
+    )?;
+    let file = path.display().to_string();
+    crate::records::check_rejected(
+        &file,
+        t.counts.rows,
+        &t.rejections,
+        crate::sample::DEFAULT_MAX_REJECTED,
+    )?;
+    // (period, domain) → records received.
+    let mut records: BTreeMap<(String, String), u64> = BTreeMap::new();
+    for (unit, days) in &t.received {
+        let unit = crate::text::nfc(unit).into_owned();
+        let domain = match domains {
+            None => unit,
+            Some(d) => match d.mapping(&unit) {
+                Some(m) => d.domains.units[m.domain].code.clone(),
+                None => {
+                    return Err(crate::error::ErrorKind::Malformed {
+                        at: crate::Position::file(file),
+                        message: format!(
+                            "unit {unit} of the records has no row in {}: the records are \
+                             counted per reporting domain, so each of their units needs one",
+                            d.source.file
+                        ),
+                    }
+                    .into());
+                }
+            },
+        };
+        for (day, n) in days {
+            *records
+                .entry((period.label(*day), domain.clone()))
+                .or_default() += n;
+        }
+    }
+    let mut answers: BTreeMap<(String, String), u64> = BTreeMap::new();
+    for (i, d) in data.dates.iter().enumerate() {
+        let unit = data.units[data.unit_of[i] as usize].clone();
+        *answers.entry((period.label(*d), unit)).or_default() += 1;
+    }
+    let labels: BTreeSet<&String> = records.keys().chain(answers.keys()).map(|k| &k.0).collect();
+    let units: BTreeSet<&String> = records.keys().chain(answers.keys()).map(|k| &k.1).collect();
+    let mut rows = Vec::new();
+    for label in labels {
+        let total = |m: &BTreeMap<(String, String), u64>| -> u64 {
+            m.iter()
+                .filter(|(k, _)| &k.0 == label)
+                .map(|(_, n)| n)
+                .sum()
+        };
+        let all = crate::files::coverage::CoverageRow::new(
+            label,
+            "ALL",
+            total(&answers),
+            total(&records),
+        );
+        if let Some(p) = periods.iter_mut().find(|p| &p.period == label) {
+            p.records = Some(all.records);
+            p.rated_pct = all.rated_pct;
+        }
+        rows.push(all);
+        for &unit in &units {
+            let key = (label.clone(), unit.clone());
+            rows.push(crate::files::coverage::CoverageRow::new(
+                label,
+                unit,
+                answers.get(&key).copied().unwrap_or(0),
+                records.get(&key).copied().unwrap_or(0),
+            ));
+        }
+    }
+    Ok(rows)
 }
 
 /// Refuses, under [`LonelyPsu::Fail`], responses with a stratum of one respondent.
@@ -794,13 +1071,36 @@ impl IndexOutput {
             Some(used) => (used.summary(), "reporting domains"),
             None => (String::new(), "units"),
         };
+        let after = if self.periods.is_empty() {
+            crate::flags::summary(&self.data, &self.flags, flags)
+        } else {
+            let each: Vec<String> = self
+                .periods
+                .iter()
+                .map(|p| match p.rated_pct {
+                    Some(r) => format!(
+                        "{} ({} answers, {r:.1}% of its records)",
+                        p.period, p.answers
+                    ),
+                    None => format!("{} ({} answers)", p.period, p.answers),
+                })
+                .collect();
+            let sampling = match self.weighting.base {
+                Base::Population => "; not a probability sample",
+                Base::Sample => "",
+            };
+            format!(
+                "{} period(s): {}{sampling}; flags and ranks are not computed per period\n",
+                self.periods.len(),
+                each.join(", ")
+            )
+        };
         format!(
-            "{not_entered}{domains}{} responses in {} strata and {} {kind}: {} index rows\n{}",
+            "{not_entered}{domains}{} responses in {} strata and {} {kind}: {} index rows\n{after}",
             self.data.len(),
             self.data.strata.len(),
             self.data.units.len(),
             self.rows.len(),
-            crate::flags::summary(&self.data, &self.flags, flags)
         )
     }
 

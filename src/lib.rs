@@ -98,6 +98,7 @@ pub(crate) mod kernel;
 pub mod manifest;
 pub(crate) mod output;
 pub mod par;
+pub mod period;
 pub mod provenance;
 pub mod questionnaire;
 pub(crate) mod random;

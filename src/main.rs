@@ -289,8 +289,9 @@ struct CommitArgs {
 
 #[derive(Args)]
 struct VerifyArgs {
-    /// Records file (CSV or XLSX), to rebuild a sample from.
-    #[arg(long, required_unless_present_any = ["indices", "par", "report"], requires = "manifest")]
+    /// Records file (CSV or XLSX), to rebuild a sample from (with --manifest); with --indices,
+    /// the records a run per period counted its coverage from.
+    #[arg(long, required_unless_present_any = ["indices", "par", "report"])]
     records: Option<PathBuf>,
     /// The manifest.json written by `chiso sample`.
     #[arg(long, required_unless_present_any = ["indices", "par", "report"], requires = "records")]
@@ -301,7 +302,7 @@ struct VerifyArgs {
     sample: Option<PathBuf>,
     /// A directory written by `chiso index`: re-compute it from the inputs given
     /// (--responses, --questionnaire, --sample or --population, --margins) and compare.
-    #[arg(long, conflicts_with_all = ["records", "manifest"], requires_all = ["responses", "questionnaire"])]
+    #[arg(long, conflicts_with = "manifest", requires_all = ["responses", "questionnaire"])]
     indices: Option<PathBuf>,
     /// With --indices: the responses the indices were computed from.
     #[arg(long, requires = "indices")]
@@ -441,6 +442,18 @@ struct IndexArgs {
     /// survey re-estimated on this year's units). Weights are unchanged.
     #[arg(long)]
     domains: Option<PathBuf>,
+    /// Indices per calendar period, month or quarter, by the date of each row (a continuous
+    /// survey: desk forms, QR ratings, telephone interviews); a row without a readable date
+    /// is an error. Flags and ranks are not computed per period.
+    #[arg(long)]
+    period: Option<String>,
+    /// With --period: the responses' column of dates (default contact_date).
+    #[arg(long, requires = "period")]
+    date_column: Option<String>,
+    /// With --period: the one-stop records (as `chiso timeliness` reads them), for the share
+    /// of each period's records rated per unit (coverage.csv).
+    #[arg(long, requires = "period")]
+    records: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -709,7 +722,7 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
                         survey: a.survey,
                     },
                 )?,
-                (Some(dir), _, _) => {
+                (Some(dir), records, _) => {
                     let population = match (a.sample, a.population) {
                         (Some(s), _) if s.is_file() => index::Population::Sample(
                             s.parent().map(PathBuf::from).unwrap_or_default(),
@@ -731,6 +744,7 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
                         margins: a.margins,
                         units: a.units,
                         domains: a.domains,
+                        records,
                     };
                     verify::verify_indices(&dir, inputs)?
                 }
@@ -741,6 +755,13 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
                     &a.csv.with_sheet(a.sheet.clone()),
                     threads(a.threads),
                 )?,
+                (None, Some(_), None) => {
+                    return Err(chiso::Error::from(ErrorKind::Usage(
+                        "verify --records rebuilds a sample: give its manifest too \
+                         (--manifest DIR/manifest.json)"
+                            .into(),
+                    )));
+                }
                 _ => unreachable!("clap requires --indices or --records and --manifest"),
             };
             say(&check.to_string());
@@ -940,6 +961,9 @@ impl IndexArgs {
             calibrate: self.calibrate,
             units: self.units.is_some(),
             domains: self.domains.is_some(),
+            period: self.period,
+            date_column: self.date_column,
+            records: self.records.is_some(),
             columns: ColumnMap::parse_all(&self.columns)?,
             delimiter: self.csv.delimiter,
             header_row: self.csv.header_row,
@@ -955,6 +979,7 @@ impl IndexArgs {
             margins: self.margins,
             units: self.units,
             domains: self.domains,
+            records: self.records,
         };
         index::IndexRequest::new(inputs, &options, self.out)
     }

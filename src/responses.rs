@@ -68,6 +68,8 @@ pub struct ResponseData {
     /// For an entry workbook (`chiso entry-sheet`): the rows left out as not entered yet
     /// (neither a disposition nor an answer); `None` for any other file.
     pub not_entered: Option<u64>,
+    /// Each respondent's date, when [`ReadOptions::date_column`] was given (else empty).
+    pub dates: Vec<chrono::NaiveDate>,
 }
 
 /// How a responses file is read.
@@ -90,6 +92,9 @@ pub struct ReadOptions {
     /// The header's row below title rows; `None`: found (the first row holding the column
     /// that links the responses: `applicant_id` or `unit_code`).
     pub header_row: Option<u64>,
+    /// A column of dates to read for every row (`index --period`): a row whose date is
+    /// missing or not a date is an error.
+    pub date_column: Option<String>,
 }
 
 /// Answers outside the scale that were read as no answer.
@@ -163,6 +168,87 @@ impl ResponseData {
             weight: &self.weight,
             rows: &self.rows,
             auxiliary: &self.auxiliary,
+        }
+    }
+
+    /// The respondents `chosen` (indices, in order) as responses of their own, as if the
+    /// file held only their rows: their strata in order of first appearance, their units
+    /// sorted, weights `N_h / m_h` with `m_h` the chosen respondents of stratum `h` (the
+    /// populations unchanged). Response rates, calibration and invalid answers are left out
+    /// (they describe the whole file).
+    pub fn subset(&self, chosen: &[usize]) -> ResponseData {
+        let mut stratum_place = vec![u32::MAX; self.strata.len()];
+        let (mut strata, mut population) = (Vec::new(), Vec::new());
+        let stratum_of: Vec<u32> = chosen
+            .iter()
+            .map(|&i| {
+                let h = self.stratum_of[i] as usize;
+                if stratum_place[h] == u32::MAX {
+                    stratum_place[h] = strata.len() as u32;
+                    strata.push(self.strata[h].clone());
+                    population.push(self.population[h]);
+                }
+                stratum_place[h]
+            })
+            .collect();
+        let mut present = vec![false; self.units.len()];
+        for &i in chosen {
+            present[self.unit_of[i] as usize] = true;
+        }
+        let mut unit_place = vec![u32::MAX; self.units.len()];
+        let mut kept = 0u32;
+        for (u, p) in present.iter().enumerate() {
+            if *p {
+                unit_place[u] = kept;
+                kept += 1;
+            }
+        }
+        let keep = |v: &[String]| -> Vec<String> {
+            v.iter()
+                .enumerate()
+                .filter(|&(u, _)| present.get(u) == Some(&true))
+                .map(|(_, x)| x.clone())
+                .collect()
+        };
+        let pick =
+            |v: &[u64]| -> Vec<u64> { chosen.iter().filter_map(|&i| v.get(i).copied()).collect() };
+        ResponseData {
+            weight: crate::weights::stratum_weights(&stratum_of, &population),
+            strata,
+            population,
+            stratum_of,
+            units: keep(&self.units),
+            unit_of: chosen
+                .iter()
+                .map(|&i| unit_place[self.unit_of[i] as usize])
+                .collect(),
+            answers: self
+                .answers
+                .iter()
+                .map(|a| chosen.iter().map(|&i| a[i]).collect())
+                .collect(),
+            officers: self.officers.clone(),
+            officer_of: chosen
+                .iter()
+                .filter_map(|&i| self.officer_of.get(i).copied())
+                .collect(),
+            unit_groups: keep(&self.unit_groups),
+            unit_names: keep(&self.unit_names),
+            rows: pick(&self.rows),
+            calibration: None,
+            auxiliary: self
+                .auxiliary
+                .iter()
+                .map(|(k, v)| (k.clone(), chosen.iter().map(|&i| v[i].clone()).collect()))
+                .collect(),
+            invalid: None,
+            response_rates: None,
+            source: self.source.clone(),
+            not_entered: self.not_entered,
+            dates: chosen
+                .iter()
+                .filter_map(|&i| self.dates.get(i).copied())
+                .collect(),
         }
     }
 
@@ -574,6 +660,17 @@ pub fn read_with(
     let mut officer_names = Interner::default();
     let mut seen: HashMap<(String, String), String> = HashMap::new();
     let mut units_of_rows: Vec<u32> = Vec::new();
+    let date_col = match &options.date_column {
+        None => None,
+        Some(name) => Some(match table.column(name) {
+            Some(c) => c,
+            None => table.require(&[name.as_str()])?[0],
+        }),
+    };
+    let date_label = date_col
+        .map(|c| table.headers()[c].clone())
+        .unwrap_or_default();
+    let mut dates: Vec<chrono::NaiveDate> = Vec::new();
     let mut unit_codes = Interner::default();
     while let Some(row) = table.next_row()? {
         if row.is_blank() {
@@ -588,6 +685,33 @@ pub fn read_with(
             // An identifier copied from sample.csv as it is written there: `'=…` for `=…`.
             key = crate::output::restore(key);
         }
+        let date = match date_col {
+            None => None,
+            Some(c) => {
+                let v = row.get(c);
+                match crate::records::parse_date(v) {
+                    Some(d) => Some(d),
+                    None => {
+                        let what = if v.is_empty() {
+                            "no date"
+                        } else {
+                            "not a date"
+                        };
+                        return Err(Error::cell(
+                            &row.file(&file),
+                            row.number(),
+                            &date_label,
+                            v,
+                            format!(
+                                "{what}: every row needs its date to be given a period; \
+                                 expected {}",
+                                crate::period::DATE_FORMS
+                            ),
+                        ));
+                    }
+                }
+            }
+        };
         let disposition = match disposition_col {
             None => Disposition::Complete,
             Some(c) => Disposition::read_in(
@@ -767,6 +891,7 @@ pub fn read_with(
             officer_names.id(&officer)
         });
         rows.push(row.number());
+        dates.extend(date);
     }
     // Officials with no row: unknown outcome (AAPOR UH).
     for (applicant, entries) in &by_applicant {
@@ -812,6 +937,7 @@ pub fn read_with(
     Ok(ResponseData {
         source: crate::provenance::FileDigest::new(path, sha256),
         not_entered: table.not_entered(),
+        dates,
         strata: stratum_names,
         population,
         stratum_of,

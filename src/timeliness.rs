@@ -147,12 +147,18 @@ pub struct Timeliness {
     /// Rejected rows, in row order.
     #[serde(skip)]
     pub rejections: Vec<CellProblem>,
+    /// Per unit, per day: the records received that day (`received_date`, or the returned
+    /// day when the records have no received date), for the coverage of a continuous survey
+    /// (`index --period --records`).
+    #[serde(skip)]
+    pub received: BTreeMap<String, BTreeMap<NaiveDate, u64>>,
 }
 
 /// What the parsing thread finds out about an accepted row.
 struct Prepared {
     returned: Option<Stamp>,
     due: Option<Stamp>,
+    received: Option<NaiveDate>,
     id_hash: u128,
 }
 
@@ -163,6 +169,7 @@ struct Pass {
     /// Per unit: its tally and its officers' tallies.
     units: BTreeMap<String, (Tally, BTreeMap<String, Tally>)>,
     rejections: Vec<CellProblem>,
+    received: BTreeMap<String, BTreeMap<NaiveDate, u64>>,
 }
 
 /// Reads the records file and counts early, on-time and late records. `window`, when given,
@@ -229,6 +236,7 @@ pub fn compute(
         counts: pass.counts,
         rows,
         rejections: pass.rejections,
+        received: pass.received,
     })
 }
 
@@ -250,6 +258,7 @@ fn scan(
     let (columns, window) = (scope.columns, scope.window);
     let officer_col = layout.find(columns, "officer_id");
     let due_col = layout.find(columns, "due_date");
+    let received_col = layout.find(columns, "received_date");
     let mut pass = Pass::default();
     // The record ids (first pass, noted on the parsing thread) or their duplicated copies
     // (second pass).
@@ -278,9 +287,13 @@ fn scan(
             let returned = c
                 .returned
                 .and_then(|_| dates.stamp(row.get(layout.returned_date)));
+            let received = received_col
+                .and_then(|c| dates.parse(row.get(c)))
+                .or(c.returned);
             Ok(Prepared {
                 returned,
                 due: due_col.and_then(|c| dates.stamp(row.get(c))),
+                received,
                 id_hash: h,
             })
         }))
@@ -294,6 +307,7 @@ fn scan(
         let Prepared {
             returned,
             due,
+            received,
             id_hash: h,
         } = match prepared {
             Ok(p) => p,
@@ -320,6 +334,13 @@ fn scan(
         // Look up by `&str` first: no allocation for a unit or officer already met.
         if !pass.units.contains_key(unit) {
             pass.units.insert(unit.to_string(), Default::default());
+        }
+        if let Some(day) = received {
+            if !pass.received.contains_key(unit) {
+                pass.received.insert(unit.to_string(), BTreeMap::new());
+            }
+            let days = pass.received.get_mut(unit).expect("inserted");
+            *days.entry(day).or_default() += 1;
         }
         let (tally, officers) = pass.units.get_mut(unit).expect("inserted");
         tally.add(returned, due);

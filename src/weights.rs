@@ -662,6 +662,7 @@ mod tests {
             response_rates: None,
             source: Default::default(),
             not_entered: None,
+            dates: Vec::new(),
         }
     }
 

@@ -106,6 +106,7 @@ fn data(n: usize, seed: u64) -> ResponseData {
         unit_names: vec![String::new(); 7],
         source: Default::default(),
         not_entered: None,
+        dates: Vec::new(),
     }
 }
 

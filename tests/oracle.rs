@@ -448,6 +448,7 @@ mod domains {
                     .then(|| format!("{DIR}/domains-margins.csv").into()),
                 units: None,
                 domains: Some(format!("{DIR}/domains-map.csv").into()),
+                records: None,
             };
             let options = RunOptions {
                 calibrate: (design == "poststratify").then(|| "poststratify".to_string()),

@@ -25,6 +25,7 @@ mod office;
 mod oracle;
 mod output;
 mod par;
+mod periods;
 mod props;
 mod quotes;
 mod recheck;

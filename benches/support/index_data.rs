@@ -76,5 +76,6 @@ pub fn responses_sized(q: &Questionnaire, respondents: usize, units: usize) -> R
         unit_names: vec![String::new(); units],
         source: Default::default(),
         not_entered: None,
+        dates: Vec::new(),
     }
 }

@@ -61,6 +61,11 @@ impl Csv {
         Csv::open(path, required, &optional)
     }
 
+    /// Whether the file has a column headed `name` (after folding), agreed or not.
+    pub(crate) fn has_column(&self, name: &str) -> bool {
+        self.table.column(name).is_some()
+    }
+
     /// Calls `f` on every non-blank row.
     pub(crate) fn rows<T>(mut self, mut f: impl FnMut(&Fields<'_>) -> Result<T>) -> Result<Vec<T>> {
         let mut out = Vec::new();

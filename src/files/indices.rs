@@ -11,6 +11,11 @@
 //! empty; see [`crate::estimate::Precision`]). Numbers are written at full precision (the
 //! shortest text that reads back as the same value).
 //!
+//! A run per period (`index --period`) writes the column [`PERIOD`] (`2026-03`, `2026-Q1`)
+//! before these, and each period's rows in turn. Such a file is read by no command
+//! ([`read`] refuses it): each period's numbers rest on its own answers, and the consumers
+//! of one run's indices (`par`, `report`, `compare`) take a run without periods.
+//!
 //! `indices.json`, written beside it ([`Published`]), carries the settings of the run and
 //! the same rows; [`read_published`] reads both and checks that they belong together.
 
@@ -25,6 +30,9 @@ use crate::output::cell;
 /// One row of `indices.csv`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct IndexRow {
+    /// The period (`index --period`), or `None` for a run without periods.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub period: Option<String>,
     /// A unit code, or `ALL`.
     pub domain: String,
     /// `item:<code>`, `element:<code>` or `overall`.
@@ -77,6 +85,9 @@ pub const COLUMNS: [&str; 11] = [
     "se_note",
 ];
 
+/// The column written before [`COLUMNS`] by a run per period (`index --period`).
+pub const PERIOD: &str = "period";
+
 /// The columns every reader needs: which estimate a row is, the estimate and its standard
 /// error.
 pub const KEY_COLUMNS: [&str; 5] = ["domain", "indicator", "measure", "estimate", "std_error"];
@@ -89,9 +100,12 @@ pub fn is_share(measure: &str) -> bool {
 /// The bytes of `indices.csv` for `rows`.
 pub fn to_csv(rows: &[IndexRow]) -> Vec<u8> {
     let mut w = crate::output::csv_writer();
-    w.write_record(COLUMNS).expect("memory");
+    let periods = rows.iter().any(|r| r.period.is_some());
+    let header = std::iter::once(PERIOD).filter(|_| periods);
+    w.write_record(header.chain(COLUMNS)).expect("memory");
     for r in rows {
-        w.write_record([
+        let period = r.period.as_deref().filter(|_| periods);
+        w.write_record(period.into_iter().chain([
             r.domain.as_str(),
             &r.indicator,
             r.measure,
@@ -103,7 +117,7 @@ pub fn to_csv(rows: &[IndexRow]) -> Vec<u8> {
             &r.n.to_string(),
             &r.df.to_string(),
             r.se_note,
-        ])
+        ]))
         .expect("memory");
     }
     w.into_inner().expect("memory")
@@ -183,6 +197,15 @@ impl Entry {
 pub fn read(path: &Path, required: &[&'static str]) -> Result<Vec<Entry>> {
     debug_assert!(KEY_COLUMNS.iter().all(|k| required.contains(k)));
     let csv = Csv::agreed(path, &COLUMNS, required)?;
+    if csv.has_column(PERIOD) {
+        return Err(ErrorKind::Malformed {
+            at: crate::Position::file(path.display().to_string()),
+            message: "indices per period (`chiso index --period`): each period's numbers rest \
+                      on its own answers; give the indices of a run without --period"
+                .into(),
+        }
+        .into());
+    }
     let mut first_row: std::collections::HashMap<(String, String, String), u64> =
         std::collections::HashMap::new();
     csv.rows(|f| {

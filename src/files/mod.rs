@@ -18,6 +18,8 @@
 //!   `chiso report`).
 //! - [`par`]: `par.csv`, `par_fields.csv` and `par_criteria.csv` (written by `chiso par`;
 //!   the first two read by `chiso report`).
+//! - [`coverage`]: `coverage.csv` (the share of the one-stop records rated, per period and
+//!   unit, written by `chiso index --period --records`).
 //! - [`comparison`]: `comparison.csv` (the change of every estimate between two index runs,
 //!   written by `chiso compare`).
 //! - [`recheck`]: `recheck.csv` (the re-check subsample, written by `chiso recheck`).
@@ -37,6 +39,7 @@
 //! that the text read back is the text written.
 
 pub mod comparison;
+pub mod coverage;
 pub mod discrepancies;
 pub(crate) mod fields;
 pub mod fieldwork_summary;

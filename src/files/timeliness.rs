@@ -207,6 +207,7 @@ mod tests {
                 },
             ],
             rejections: Vec::new(),
+            received: Default::default(),
         };
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("timeliness.csv");

@@ -42,6 +42,9 @@ pub fn verify_indices(dir: &Path, inputs: RunInputs) -> Result<Report> {
     if let Some(d) = &inputs.domains {
         given.push(("domains", d.clone()));
     }
+    if let Some(r) = &inputs.records {
+        given.push(("records", r.clone()));
+    }
     check_inputs(&mut report, &provenance, &given)?;
 
     // The run again, into a folder of its own.
