@@ -10,6 +10,26 @@
 //! Numbers are stored as numbers with full precision and shown with display formats. Every
 //! text is written as a string cell (`write_string`), never as a formula: a unit named
 //! `=HYPERLINK(…)` is that text in its cell.
+//!
+//! # What Excel shows on a Windows set to Vietnamese
+//! A number format says where the decimal separator and the thousands separator go, not
+//! which characters they are: Excel draws them as the computer's regional settings say
+//! (while *Use system separators* is on, as it is unless changed in File › Options ›
+//! Advanced). Windows set to Vietnamese (Việt Nam) has `,` for decimals and `.` between
+//! thousands, so:
+//!
+//! | value stored | format | Vietnamese Windows | English Windows |
+//! |---|---|---|---|
+//! | `98.80123456789` (a percentage, 0–100) | `0.00"%"` | `98,80%` | `98.80%` |
+//! | `6116` (a count) | `#,##0` | `6.116` | `6,116` |
+//! | `0.4805014423689258` (a standard error) | `0.000` | `0,481` | `0.481` |
+//! | `0.95` (the confidence level) | `0.0#%` | `95,0%` | `95.0%` |
+//! | `15121` (a row number of `indices.csv`) | `0` | `15121` | `15121` |
+//!
+//! The cell keeps the whole value (the formula bar shows it, up to Excel's 15 significant
+//! digits) and a formula computes with it, not with what is shown. LibreOffice Calc does the
+//! same with the locale set in its options. The percentages are stored on 0–100, as in the
+//! CSV files, so the `%` is text in the format: the cell holds `98.8`, not `0.988`.
 
 use rust_xlsxwriter::{Color, Format, FormatAlign, FormatBorder, Workbook, Worksheet};
 use unicode_normalization::UnicodeNormalization;
@@ -422,7 +442,10 @@ fn flag_of(inputs: &Inputs, domain: &str, indicator: &str) -> (&'static str, Mar
     }
 }
 
-/// The workbook's bytes.
+/// The workbook's bytes: `report.xlsx` as `chiso report` writes it (sheets and columns in
+/// `docs/contract.md` §12). Numbers are stored with full precision and shown with number
+/// formats whose separators are the reader's own: Excel on a Windows set to Vietnamese shows
+/// a percentage as `98,80%` and a count as `6.116`. The same inputs give the same bytes.
 pub fn xlsx(inputs: &Inputs) -> std::result::Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     let mut book = Book::new(&inputs.title);
     // A fixed creation date in the document properties: the workbook would otherwise carry
