@@ -189,13 +189,13 @@ fn the_demo_scores_par_and_writes_the_report() {
         &out.join("indices/indices.csv"),
     );
     let mut book: Xlsx<_> = open_workbook(out.join("report/report.xlsx")).unwrap();
-    let overall = book.worksheet_range("Chỉ số chung").unwrap();
-    let all = overall
+    let detail = book.worksheet_range(crate::report::DETAIL_SHEET).unwrap();
+    let all = detail
         .rows()
-        .find(|r| r[0] == "ALL" && r[2] == "overall" && r[3] == "Tỷ lệ hài lòng (%)")
+        .find(|r| r[1] == "ALL" && r[3] == "Chỉ số chung" && r[4] == "Tỷ lệ hài lòng (%)")
         .expect("the province's overall row");
     assert_eq!(
-        all[4],
+        all[5],
         Data::Float(estimate("ALL", "overall", "satisfied_pct"))
     );
     let par_sheet = book.worksheet_range("Chỉ số CCHC").unwrap();

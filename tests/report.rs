@@ -216,7 +216,26 @@ fn cell_num(c: &Data) -> Option<f64> {
     }
 }
 
-/// Reads the three index sheets back and compares every number with `indices.csv`, exactly.
+/// The workbook's sheet with every row of `indices.csv`.
+pub(crate) const DETAIL_SHEET: &str = "Chi tiết chỉ số";
+
+/// How the workbook names an indicator code of `indices.csv`: `Yếu tố E1` (with `: name`
+/// when `indices.json` has one), `Tiêu chí Q01` (likewise), `Chỉ số chung`.
+fn indicator_named(code: &str, label: &str) -> bool {
+    let prefix = if let Some(c) = code.strip_prefix("element:") {
+        format!("Yếu tố {c}")
+    } else if let Some(c) = code.strip_prefix("item:") {
+        format!("Tiêu chí {c}")
+    } else if code == "overall" {
+        "Chỉ số chung".to_string()
+    } else {
+        code.to_string()
+    };
+    label == prefix || label.starts_with(&format!("{prefix}: "))
+}
+
+/// Reads the detail sheet back and compares every row with `indices.csv`, exactly: the row
+/// number, the unit, the indicator by name, the measure in words and every number.
 pub(crate) fn assert_workbook_matches(xlsx: &Path, indices_csv: &Path) {
     let mut book: Xlsx<_> = open_workbook(xlsx).unwrap();
     let label = |m: &str| match m {
@@ -225,43 +244,66 @@ pub(crate) fn assert_workbook_matches(xlsx: &Path, indices_csv: &Path) {
         "mean_score" => "Điểm trung bình",
         other => panic!("unknown measure {other}"),
     };
-    type Key = (String, String, String);
-    let mut read: HashMap<Key, Vec<Option<f64>>> = HashMap::new();
-    for sheet in ["Chỉ số chung", "Yếu tố", "Tiêu chí"] {
-        let range = book.worksheet_range(sheet).unwrap();
-        let mut rows = range.rows();
-        let header: Vec<String> = rows.next().unwrap().iter().map(|c| c.to_string()).collect();
-        let col = |h: &str| header.iter().position(|x| x == h).unwrap();
-        let (cd, ci, cm) = (col("Mã đơn vị"), col("Chỉ tiêu"), col("Thước đo"));
-        let numbers = [
-            col("Ước lượng"),
-            col("Sai số chuẩn"),
-            col("Cận dưới"),
-            col("Cận trên"),
-            col("Số câu trả lời (n)"),
-            col("Bậc tự do"),
-        ];
-        for r in rows {
-            let key = (r[cd].to_string(), r[ci].to_string(), r[cm].to_string());
-            let values = numbers.iter().map(|&c| cell_num(&r[c])).collect();
-            assert!(read.insert(key.clone(), values).is_none(), "{key:?} twice");
-        }
+    let range = book.worksheet_range(DETAIL_SHEET).unwrap();
+    let mut rows = range.rows();
+    let header: Vec<String> = rows.next().unwrap().iter().map(|c| c.to_string()).collect();
+    let col = |h: &str| {
+        header
+            .iter()
+            .position(|x| x == h)
+            .unwrap_or_else(|| panic!("no column {h:?} in {header:?}"))
+    };
+    let (cr, cd, cn, ci, cm) = (
+        col("Dòng trong indices.csv"),
+        col("Mã đơn vị"),
+        col("Tên đơn vị"),
+        col("Chỉ tiêu"),
+        col("Thước đo"),
+    );
+    let numbers = [
+        col("Ước lượng"),
+        col("Sai số chuẩn"),
+        col("Cận dưới"),
+        col("Cận trên"),
+        col("Số câu trả lời (n)"),
+        col("Bậc tự do"),
+    ];
+    type Read = (String, String, String, String, Vec<Option<f64>>);
+    let mut read: HashMap<u64, Read> = HashMap::new();
+    for r in rows {
+        let row = cell_num(&r[cr]).expect("a row number") as u64;
+        let values = numbers.iter().map(|&c| cell_num(&r[c])).collect();
+        let cells = (
+            r[cd].to_string(),
+            r[cn].to_string(),
+            r[ci].to_string(),
+            r[cm].to_string(),
+            values,
+        );
+        assert!(read.insert(row, cells).is_none(), "row {row} twice");
     }
     let mut rdr = csv::Reader::from_path(indices_csv).unwrap();
     let mut count = 0;
-    for rec in rdr.records() {
+    for (i, rec) in rdr.records().enumerate() {
         let rec = rec.unwrap();
-        let key = (
-            rec[0].to_string(),
-            rec[1].to_string(),
-            label(&rec[2]).to_string(),
+        let row = i as u64 + 2;
+        let (domain, name, indicator, measure, got) = read
+            .get(&row)
+            .unwrap_or_else(|| panic!("row {row} of indices.csv not in the workbook"));
+        assert_eq!(domain, &rec[0], "row {row}");
+        assert!(
+            !name.is_empty() || rec[0] != *"ALL",
+            "row {row}: the province unnamed"
         );
-        let got = read
-            .get(&key)
-            .unwrap_or_else(|| panic!("{key:?} not in the workbook"));
+        assert!(
+            indicator_named(&rec[1], indicator),
+            "row {row}: {:?} shown as {indicator:?}",
+            &rec[1]
+        );
+        assert_eq!(measure, label(&rec[2]), "row {row}");
         let want: Vec<Option<f64>> = [3, 4, 5, 6, 8, 9].iter().map(|&i| opt(&rec[i])).collect();
         // Exact: the workbook stores the same f64 as the CSV's shortest decimal form.
-        assert_eq!(got, &want, "{key:?}");
+        assert_eq!(got, &want, "row {row}");
         count += 1;
     }
     assert_eq!(
@@ -283,7 +325,7 @@ fn workbook_holds_exactly_the_numbers_of_indices_csv() {
 
     // The summary: the province's overall index and its interval, as numbers.
     let mut book: Xlsx<_> = open_workbook(dir.path("report/report.xlsx")).unwrap();
-    let summary = book.worksheet_range("Tổng hợp").unwrap();
+    let summary = book.worksheet_range("Thông tin chung").unwrap();
     let value = |label: &str| -> Data {
         summary
             .rows()
@@ -385,10 +427,13 @@ fn optional_columns_and_files_may_be_absent() {
     ok(&args);
     let mut book: Xlsx<_> = open_workbook(dir.path("report/report.xlsx")).unwrap();
     assert!(!book.sheet_names().contains(&"Xếp hạng".to_string()));
-    let overall = book.worksheet_range("Chỉ số chung").unwrap();
-    let row = overall.rows().find(|r| r[0] == "HUYEN02").unwrap();
-    assert_eq!(row[10], Data::Empty, "no df");
-    assert_eq!(row[11], Data::String("Vượt ngưỡng không hài lòng".into()));
+    let detail = book.worksheet_range(DETAIL_SHEET).unwrap();
+    let row = detail
+        .rows()
+        .find(|r| r[1] == "HUYEN02" && r[3] == "Chỉ số chung")
+        .unwrap();
+    assert_eq!(row[11], Data::Empty, "no df");
+    assert_eq!(row[12], Data::String("Vượt ngưỡng không hài lòng".into()));
     let html = dir.read("report/report.html");
     assert!(html.contains("Chưa có tệp xếp hạng (ranks.csv)"));
     assert!(html.contains("chưa ghi (báo cáo được lập không kèm manifest.json"));
@@ -497,9 +542,8 @@ fn workbook_has_a_sheet_per_family_and_marks_flagged_rows() {
         book.sheet_names(),
         [
             "Tổng hợp",
-            "Chỉ số chung",
-            "Yếu tố",
-            "Tiêu chí",
+            "Thông tin chung",
+            DETAIL_SHEET,
             "Xếp hạng",
             "Cảnh báo",
             "Tiến độ hồ sơ",
@@ -507,10 +551,13 @@ fn workbook_has_a_sheet_per_family_and_marks_flagged_rows() {
             "CCHC theo lĩnh vực"
         ]
     );
-    let overall = book.worksheet_range("Chỉ số chung").unwrap();
+    let detail = book.worksheet_range(DETAIL_SHEET).unwrap();
     let note = |unit: &str| -> String {
-        let r = overall.rows().find(|r| r[0] == unit).unwrap();
-        r[11].to_string()
+        let r = detail
+            .rows()
+            .find(|r| r[1] == unit && r[3] == "Chỉ số chung")
+            .unwrap();
+        r[12].to_string()
     };
     assert_eq!(note("HUYEN01"), "Vượt ngưỡng không hài lòng (chắc chắn)");
     assert_eq!(note("HUYEN02"), "Vượt ngưỡng không hài lòng");
@@ -520,7 +567,7 @@ fn workbook_has_a_sheet_per_family_and_marks_flagged_rows() {
     let row = flags.rows().find(|r| r[1] == "HUYEN01").unwrap();
     assert_eq!(
         (row[0].to_string(), row[2].to_string()),
-        ("đơn vị".into(), "UBND huyện An Bình".into())
+        ("Đơn vị".into(), "UBND huyện An Bình".into())
     );
     let timeliness = book.worksheet_range("Tiến độ hồ sơ").unwrap();
     let header: Vec<String> = timeliness
@@ -548,12 +595,264 @@ fn workbook_has_a_sheet_per_family_and_marks_flagged_rows() {
     let par = book.worksheet_range("Chỉ số CCHC").unwrap();
     let row = par.rows().find(|r| r[0] == "HUYEN02").unwrap();
     assert_eq!(row[5], Data::Float(88.25));
-    let summary = book.worksheet_range("Tổng hợp").unwrap();
+    let summary = book.worksheet_range("Thông tin chung").unwrap();
     let seed = summary
         .rows()
         .find(|r| r[0] == "Hạt giống ngẫu nhiên (seed)")
         .unwrap();
     assert_eq!(seed[1], Data::String("XSKT 2024-10-01: 123456".into()));
+}
+
+/// The full inputs, with the names of the element and items in `indices.json`.
+fn named_inputs(dir: &Dir) -> Vec<String> {
+    let args = inputs(dir, true);
+    let mut json: serde_json::Value =
+        serde_json::from_str(&dir.read("indices/indices.json")).unwrap();
+    json["element_names"] = serde_json::json!({"E1": "Tiếp cận dịch vụ"});
+    json["item_texts"] = serde_json::json!({
+        "Q01": "Nơi ngồi chờ có đủ chỗ ngồi",
+        "Q02": "Công chức có thái độ giao tiếp lịch sự",
+    });
+    dir.write(
+        "indices/indices.json",
+        &serde_json::to_string_pretty(&json).unwrap(),
+    );
+    args
+}
+
+#[test]
+fn summary_has_one_row_per_unit_with_names_sorted_by_group_then_rank() {
+    let dir = Dir::new();
+    ok(&named_inputs(&dir));
+    let mut book: Xlsx<_> = open_workbook(dir.path("report/report.xlsx")).unwrap();
+    assert_eq!(book.sheet_names()[0], "Tổng hợp");
+    let summary = book.worksheet_range("Tổng hợp").unwrap();
+    let rows: Vec<&[Data]> = summary.rows().collect();
+    // The title, then the header row.
+    assert!(rows[0][0].to_string().starts_with("Báo cáo kết quả"));
+    let header: Vec<String> = rows[1].iter().map(|c| c.to_string()).collect();
+    let col = |h: &str| {
+        header
+            .iter()
+            .position(|x| x == h)
+            .unwrap_or_else(|| panic!("no column {h:?} in {header:?}"))
+    };
+    assert_eq!(header[..3], ["Nhóm", "Mã đơn vị", "Tên đơn vị"]);
+    let element = col("Yếu tố E1: Tiếp cận dịch vụ (% hài lòng)");
+    let (overall, lower, upper) = (
+        col("Chỉ số hài lòng chung (%)"),
+        col("Cận dưới khoảng tin cậy 95% (%)"),
+        col("Cận trên khoảng tin cậy 95% (%)"),
+    );
+    let (rank, best, worst) = (
+        col("Hạng trong nhóm"),
+        col("Hạng tốt nhất có thể"),
+        col("Hạng kém nhất có thể"),
+    );
+    let (par, late) = (col("Chỉ số CCHC (%)"), col("Tỷ lệ hồ sơ trễ hạn (%)"));
+    // One row per unit (HUYEN03 is in timeliness.csv only), the province first, then the
+    // departments, then the districts by rank; units without a group last.
+    let units: Vec<(String, String, String)> = rows[2..]
+        .iter()
+        .take_while(|r| !r[1].to_string().is_empty())
+        .map(|r| (r[0].to_string(), r[1].to_string(), r[2].to_string()))
+        .collect();
+    let want = [
+        ("", "ALL", "Toàn tỉnh"),
+        (
+            "Sở, ban, ngành",
+            "SO01",
+            "<script>alert('x')</script> Sở Tư pháp & Hộ tịch",
+        ),
+        ("Huyện, thị xã, thành phố", "HUYEN01", "UBND huyện An Bình"),
+        (
+            "Huyện, thị xã, thành phố",
+            "HUYEN02",
+            "UBND huyện Bình Minh",
+        ),
+        ("Chưa phân nhóm", "HUYEN03", ""),
+    ];
+    let want: Vec<(String, String, String)> = want
+        .iter()
+        .map(|(g, c, n)| (g.to_string(), c.to_string(), n.to_string()))
+        .collect();
+    assert_eq!(units, want);
+    // Numbers as numbers, at full precision.
+    let all = rows[2];
+    assert_eq!(all[overall], Data::Float(91.23456789012345));
+    assert_eq!(
+        all[lower],
+        Data::Float(91.23456789012345 - 1.96 * 0.5123456789)
+    );
+    assert_eq!(all[late], Data::Float(3.2413793103448274));
+    assert_eq!(all[rank], Data::Empty);
+    let csv = indices_csv();
+    let estimate = |domain: &str, indicator: &str| -> f64 {
+        let line = csv
+            .lines()
+            .find(|l| l.starts_with(&format!("{domain},{indicator},satisfied_pct,")))
+            .unwrap();
+        line.split(',').nth(3).unwrap().parse().unwrap()
+    };
+    let huyen02 = rows.iter().find(|r| r[1] == "HUYEN02").unwrap();
+    assert_eq!(
+        huyen02[overall],
+        Data::Float(estimate("HUYEN02", "overall"))
+    );
+    assert_eq!(
+        huyen02[element],
+        Data::Float(estimate("HUYEN02", "element:E1"))
+    );
+    assert!(matches!(huyen02[upper], Data::Float(_)));
+    assert_eq!(
+        (&huyen02[rank], &huyen02[best], &huyen02[worst]),
+        (&Data::Float(2.0), &Data::Float(1.0), &Data::Float(2.0))
+    );
+    assert_eq!(huyen02[par], Data::Float(88.25));
+    assert_eq!(huyen02[late], Data::Float(1.5));
+    let huyen01 = rows.iter().find(|r| r[1] == "HUYEN01").unwrap();
+    assert_eq!(huyen01[late], Data::Float(5.0));
+    let so01 = rows.iter().find(|r| r[1] == "SO01").unwrap();
+    assert_eq!(so01[par], Data::Empty, "SO01 has no PAR result");
+    // Notes below the table say how it is sorted.
+    assert!(
+        rows.iter()
+            .any(|r| r[0].to_string().contains("theo hạng chỉ số hài lòng chung"))
+    );
+}
+
+/// The XML parts of the workbook, by name.
+fn xlsx_parts(path: &Path) -> Vec<(String, String)> {
+    use std::io::Read as _;
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    let mut out = Vec::new();
+    for i in 0..zip.len() {
+        let mut f = zip.by_index(i).unwrap();
+        let name = f.name().unwrap().to_string();
+        let mut text = String::new();
+        if name.ends_with(".xml") {
+            f.read_to_string(&mut text).unwrap();
+            out.push((name, text));
+        }
+    }
+    out
+}
+
+#[test]
+fn every_sheet_prints_on_a4_landscape_one_page_wide_with_its_header_row_repeated() {
+    let dir = Dir::new();
+    ok(&named_inputs(&dir));
+    let path = dir.path("report/report.xlsx");
+    let book: Xlsx<_> = open_workbook(&path).unwrap();
+    let names = book.sheet_names();
+    let parts = xlsx_parts(&path);
+    let part = |name: &str| {
+        &parts
+            .iter()
+            .find(|(n, _)| n == name)
+            .unwrap_or_else(|| panic!("no {name}"))
+            .1
+    };
+    let workbook = part("xl/workbook.xml");
+    for (i, name) in names.iter().enumerate() {
+        let xml = part(&format!("xl/worksheets/sheet{}.xml", i + 1));
+        let setup = &xml[xml.find("<pageSetup ").unwrap_or_else(|| panic!("{name}"))..];
+        let setup = &setup[..setup.find("/>").unwrap()];
+        assert!(
+            setup.contains("orientation=\"landscape\""),
+            "{name}: {setup}"
+        );
+        assert!(setup.contains("paperSize=\"9\""), "{name}: A4: {setup}");
+        // One page wide (fitToWidth is 1 when not written), as many tall as it takes.
+        assert!(xml.contains("<pageSetUpPr fitToPage=\"1\"/>"), "{name}");
+        assert!(
+            !setup.contains("fitToWidth") || setup.contains("fitToWidth=\"1\""),
+            "{name}: {setup}"
+        );
+        assert!(setup.contains("fitToHeight=\"0\""), "{name}: {setup}");
+        assert!(xml.contains("state=\"frozen\""), "{name}: frozen header");
+        assert!(xml.contains("gridLines=\"1\""), "{name}: gridlines");
+        assert!(xml.contains("<pageMargins "), "{name}");
+        assert!(
+            xml.contains("Trang &amp;P/&amp;N"),
+            "{name}: page numbers in the footer"
+        );
+        assert!(
+            xml.contains("Báo cáo kết quả đo lường"),
+            "{name}: the title in the header"
+        );
+        // The header row repeated on every page: row 2 under the summary's title line.
+        let header_row = if i < 2 { 2 } else { 1 };
+        let quoted = if name.contains(' ') {
+            format!("'{name}'")
+        } else {
+            name.clone()
+        };
+        let titles = format!(
+            "<definedName name=\"_xlnm.Print_Titles\" localSheetId=\"{i}\">{quoted}!${header_row}:${header_row}</definedName>"
+        );
+        assert!(workbook.contains(&titles), "{titles} in {workbook}");
+    }
+    // The same inputs give the same bytes.
+    let first = std::fs::read(&path).unwrap();
+    std::fs::remove_dir_all(dir.path("report")).unwrap();
+    ok(&named_inputs(&dir));
+    assert!(std::fs::read(&path).unwrap() == first, "not byte-identical");
+}
+
+#[test]
+fn no_sheet_shows_a_code_where_a_name_exists() {
+    let dir = Dir::new();
+    ok(&named_inputs(&dir));
+    let path = dir.path("report/report.xlsx");
+    let cells = all_cells(&path);
+    for (sheet, v) in &cells {
+        for code in ["element:", "item:"] {
+            assert!(!v.contains(code), "{sheet}: {v:?}");
+        }
+        for level in ["all", "unit", "officer", "so", "huyen", "overall"] {
+            assert_ne!(v, level, "{sheet}: a code in a cell");
+        }
+    }
+    // Named where the inputs have names, and every row of indices.csv still there.
+    let detail: Vec<&str> = cells
+        .iter()
+        .filter(|(s, _)| s == DETAIL_SHEET)
+        .map(|(_, v)| v.as_str())
+        .collect();
+    assert!(detail.contains(&"Yếu tố E1: Tiếp cận dịch vụ"));
+    assert!(detail.contains(&"Tiêu chí Q01: Nơi ngồi chờ có đủ chỗ ngồi"));
+    assert!(detail.contains(&"UBND huyện Bình Minh"));
+    assert_workbook_matches(&path, &dir.path("indices/indices.csv"));
+    // Units named beside their codes on the other sheets.
+    let mut book: Xlsx<_> = open_workbook(&path).unwrap();
+    for (sheet, code_col, name_col) in [
+        ("Xếp hạng", 1, 2),
+        ("Cảnh báo", 1, 2),
+        ("Tiến độ hồ sơ", 1, 2),
+        ("Chỉ số CCHC", 0, 1),
+        ("CCHC theo lĩnh vực", 0, 1),
+    ] {
+        let range = book.worksheet_range(sheet).unwrap();
+        let header: Vec<String> = range
+            .rows()
+            .next()
+            .unwrap()
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        assert_eq!(
+            (header[code_col].as_str(), header[name_col].as_str()),
+            ("Mã đơn vị", "Tên đơn vị"),
+            "{sheet}"
+        );
+        let row = range.rows().find(|r| r[code_col] == "HUYEN02").unwrap();
+        assert_eq!(
+            row[name_col],
+            Data::String("UBND huyện Bình Minh".into()),
+            "{sheet}"
+        );
+    }
 }
 
 /// The departments' PAR result, a second `chiso par` run on another framework. The group's

@@ -282,11 +282,11 @@ fn published_indices_name_their_inputs_and_the_report_refuses_another_samples_ma
     };
     let (code, out) = report("out/manifest.json", "rep");
     assert_eq!(code, 0, "{out}");
-    // The page and the workbook's summary sheet name every input by its SHA-256.
+    // The page and the workbook's sheet `Thông tin chung` name every input by its SHA-256.
     let page = dir.read("rep/report.html");
     let mut book: calamine::Xlsx<_> = calamine::open_workbook(dir.path("rep/report.xlsx")).unwrap();
     use calamine::Reader as _;
-    let summary = book.worksheet_range("Tổng hợp").unwrap();
+    let summary = book.worksheet_range("Thông tin chung").unwrap();
     let cells: Vec<String> = summary.cells().map(|(_, _, c)| c.to_string()).collect();
     for file in [
         "idx/indices.csv",
