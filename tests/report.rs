@@ -664,9 +664,13 @@ fn summary_has_one_row_per_unit_with_names_sorted_by_group_then_rank() {
             "SO01",
             "<script>alert('x')</script> Sở Tư pháp & Hộ tịch",
         ),
-        ("Huyện, thị xã, thành phố", "HUYEN01", "UBND huyện An Bình"),
         (
-            "Huyện, thị xã, thành phố",
+            "Huyện, thị xã, thành phố (trước 01/7/2025)",
+            "HUYEN01",
+            "UBND huyện An Bình",
+        ),
+        (
+            "Huyện, thị xã, thành phố (trước 01/7/2025)",
             "HUYEN02",
             "UBND huyện Bình Minh",
         ),
