@@ -213,7 +213,7 @@ fn the_demo_scores_par_and_writes_the_report() {
     // Who leads and who lags is marked: the demo's departments spread well beyond their
     // intervals.
     assert!(cchc.contains("cao hơn trung bình") && cchc.contains("thấp hơn trung bình"));
-    assert!(cchc.contains("<h3>Huyện, thị xã, thành phố</h3>"));
+    assert!(cchc.contains("<h3>Huyện, thị xã, thành phố (trước 01/7/2025)</h3>"));
     assert!(stdout.contains(&format!(
         "open the report: {} (web page), {} (workbook)",
         p(&out.join("report/report.html")),

@@ -67,16 +67,26 @@ use crate::error::{Error, Result};
 use crate::output::Staged;
 
 pub use inputs::{
-    Flag, IndexEntry, Indices, Inputs, Par, ParField, ParUnit, Rank, SampleInfo, Sources,
-    Timeliness, UnitInfo,
+    Change, Flag, IndexEntry, Indices, Inputs, Par, ParField, ParUnit, Rank, ResponseRate,
+    SampleInfo, Sources, Timeliness, UnitInfo,
 };
-pub use page::{escape, html, read_provenance};
+pub use page::{Recorded, SECTION_IDS, escape, html, read_provenance};
 pub(crate) use vi::{design_words, vi_count};
 pub use vi::{vi_number, vi_percent};
 pub use workbook::xlsx;
 
 /// The measure codes of `indices.csv`.
 pub const MEASURES: [&str; 3] = ["satisfied_pct", "dissatisfied_pct", "mean_score"];
+
+/// The fewest answers on which the public version (`Sources::public`) publishes an
+/// estimate: the default `min_answers` of `chiso index`, under which an estimate is already
+/// marked imprecise. An estimate on fewer answers is shown as `–` with a note.
+pub const PUBLIC_MIN_ANSWERS: u64 = 30;
+
+/// The fewest classified records on which the page judges an officer's late rate against the
+/// ceiling: an officer with fewer records is counted apart and not marked (a few late records
+/// would make a rate of chance). The workbook lists every officer as `timeliness.csv` has it.
+pub const OFFICER_MIN_RECORDS: u64 = 20;
 
 /// The creation date written into the workbook's document properties (year, month, day): a
 /// constant, so that the same inputs always give a byte-identical `report.xlsx`.
