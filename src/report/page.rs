@@ -118,7 +118,7 @@ article.scorecard{background:#fff;border:1px solid var(--line);border-radius:8px
 article.scorecard h3{margin:0 0 2px}
 article.scorecard table{font-size:.88rem;table-layout:fixed}
 table.sc th:first-child{width:42%}
-table.sc td.num{white-space:normal}
+table.sc td.num,table.sc .chg{white-space:normal}
 @media print{
 body{background:#fff;color:#000;font-size:10.5pt}
 main{max-width:none;padding:0}
