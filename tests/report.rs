@@ -1375,23 +1375,17 @@ fn page_never_scrolls_sideways_on_a_phone_or_a_desktop() {
     std::fs::create_dir_all(dir.path("change")).unwrap();
     dir.write("change/comparison.csv", &comparison_csv());
     args.extend(["--compare".to_string(), p(&dir.path("change")).into()]);
+    dir.write(
+        "indices/response_rates.csv",
+        "stratum,complete,partial,refusal,non_contact,ineligible,rr1,rr2,unknown\n\
+         SO01,3,1,0,0,0,0.75,1,0\nALL,3,1,0,0,0,0.75,1,0\n",
+    );
     ok(&args);
     let page = dir.path("report/report.html");
-    let mut ids: Vec<&str> = vec![
-        "tong-hop",
-        "don-vi",
-        "canh-bao",
-        "tien-do",
-        "cchc",
-        "the-don-vi",
-        "phuong-phap",
-        "ban-noi-bo",
-    ];
-    ids.extend(UNITS.map(|u| match u {
-        "SO01" => "the-SO01",
-        "HUYEN01" => "the-HUYEN01",
-        _ => "the-HUYEN02",
-    }));
+    // Every section the page has with all its inputs, the version's note, and a card per unit.
+    let mut ids: Vec<&str> = chiso::report::SECTION_IDS.to_vec();
+    ids.push("ban-noi-bo");
+    ids.extend(["the-SO01", "the-HUYEN01", "the-HUYEN02"]);
     for width in [1280, 390] {
         let (scroll, visible, found) = measure(&browser, &dir, &page, width, &ids);
         assert!(
