@@ -7,9 +7,9 @@ use std::fmt::Write as _;
 
 use super::inputs::{Change, Flag, IndexEntry, Inputs, Par, ParUnit, Timeliness};
 use super::vi::{
-    ci_method_label, design_words, group_label, input_digests, vi_count, vi_interval, vi_level,
-    vi_number, vi_opt_pct, vi_pct_against, vi_pct_short, vi_percent, vi_share, weights_label,
-    yes_no,
+    ci_method_label, design_words, group_label, input_digests, input_label, vi_count, vi_interval,
+    vi_level, vi_number, vi_opt_pct, vi_pct_against, vi_pct_short, vi_percent, vi_share,
+    weights_label, yes_no,
 };
 use super::{OFFICER_MIN_RECORDS, PUBLIC_MIN_ANSWERS};
 
@@ -1586,6 +1586,23 @@ fn method_section(h: &mut String, inputs: &Inputs, level: &str) {
     item(
         "Tệp đầu vào và mã băm SHA-256",
         format!("<ul class=\"digests\">{digests}</ul>"),
+    );
+    let report_files: String = inputs
+        .provenance
+        .inputs
+        .iter()
+        .map(|i| {
+            format!(
+                "<li>{}: {} <code>{}</code></li>",
+                escape(&input_label(&i.input)),
+                escape(&i.digest.file),
+                escape(&i.digest.sha256)
+            )
+        })
+        .collect();
+    item(
+        "Tệp dùng để lập báo cáo và mã băm SHA-256",
+        format!("<ul class=\"digests\">{report_files}</ul>"),
     );
     match &inputs.sample {
         Some(s) => {

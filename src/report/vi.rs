@@ -258,6 +258,15 @@ pub(super) fn input_label(input: &str) -> String {
         "manifest" => "Biên bản chọn mẫu",
         "population" => "Quy mô tổng thể theo tầng",
         "margins" => "Tổng số biết trước để hiệu chỉnh trọng số",
+        "indices" => "Kết quả chỉ số",
+        "indices_json" => "Thông tin kèm kết quả chỉ số",
+        "flags" => "Cảnh báo vượt ngưỡng",
+        "ranks" => "Xếp hạng",
+        "response_rates" => "Tỷ lệ trả lời",
+        "timeliness" => "Tiến độ hồ sơ",
+        "comparison" => "So sánh với năm trước",
+        "par" => "Chỉ số CCHC",
+        "par_fields" => "Chỉ số CCHC theo lĩnh vực",
         other => return other.to_string(),
     };
     words.to_string()
