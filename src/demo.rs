@@ -1036,6 +1036,7 @@ pub fn run(req: &DemoRequest, observer: &mut dyn Observer) -> crate::Result<Demo
         timeliness: Some(timeliness_dir.clone()),
         manifest: Some(manifest_path.clone()),
         title: Some(DEMO_TITLE.to_string()),
+        ..report::Sources::default()
     };
     let inputs = report::Inputs::load(&sources)?;
     report::write(&report_dir, &inputs)?;

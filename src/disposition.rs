@@ -224,40 +224,6 @@ pub fn with_total(mut strata: Vec<ResponseRate>) -> Vec<ResponseRate> {
     strata
 }
 
-/// `response_rates.csv`: `stratum, complete, partial, refusal, non_contact, ineligible, rr1,
-/// rr2, unknown`, rates as shares (0–1) at full precision, empty when undefined.
-pub fn to_csv(rates: &[ResponseRate]) -> Vec<u8> {
-    let mut w = crate::output::csv_writer();
-    w.write_record([
-        "stratum",
-        "complete",
-        "partial",
-        "refusal",
-        "non_contact",
-        "ineligible",
-        "rr1",
-        "rr2",
-        "unknown",
-    ])
-    .expect("memory");
-    let num = |v: Option<f64>| v.map(|x| format!("{x}")).unwrap_or_default();
-    for r in rates {
-        w.write_record([
-            r.stratum.clone(),
-            r.complete.to_string(),
-            r.partial.to_string(),
-            r.refusal.to_string(),
-            r.non_contact.to_string(),
-            r.ineligible.to_string(),
-            num(r.rr1),
-            num(r.rr2),
-            r.unknown.to_string(),
-        ])
-        .expect("memory");
-    }
-    w.into_inner().expect("memory")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -335,7 +301,7 @@ mod tests {
         assert_eq!(rates[2].stratum, "ALL");
         assert_eq!(rates[2].ineligible, 4);
         assert_eq!(rates[2].rr1, Some(0.5));
-        let csv = String::from_utf8(to_csv(&rates)).unwrap();
+        let csv = String::from_utf8(crate::files::response_rates::to_csv(&rates)).unwrap();
         assert_eq!(
             csv.lines().nth(2),
             Some("B,0,0,0,0,1,,,0"),

@@ -276,7 +276,7 @@ impl Extras {
             e.json.insert("response_rates".into(), to_json(rates));
             e.files.push((
                 "response_rates.csv".into(),
-                crate::disposition::to_csv(rates),
+                crate::files::response_rates::to_csv(rates),
             ));
         }
         e

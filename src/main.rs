@@ -336,7 +336,8 @@ struct VerifyArgs {
     #[arg(long, requires = "par")]
     survey: Option<PathBuf>,
     /// A directory written by `chiso report`: render it again from the inputs given
-    /// (--from-indices, --from-par, --from-timeliness, --from-manifest) and compare.
+    /// (--from-indices, --from-par, --from-timeliness, --from-manifest, --from-compare) and
+    /// compare; a public report is rendered again as the public version.
     #[arg(long, conflicts_with_all = ["records", "manifest", "indices", "par"], requires = "from_indices")]
     report: Option<PathBuf>,
     /// With --report: the indices directory the report was made from.
@@ -351,6 +352,9 @@ struct VerifyArgs {
     /// With --report: the sample's manifest.json.
     #[arg(long, requires = "report")]
     from_manifest: Option<PathBuf>,
+    /// With --report: the comparison directory (written by `chiso compare`).
+    #[arg(long, requires = "report")]
+    from_compare: Option<PathBuf>,
     /// Sheet to read from a spreadsheet (default: the manifest's, or the first).
     #[arg(long)]
     sheet: Option<String>,
@@ -565,6 +569,15 @@ struct ReportArgs {
     /// The sample's manifest.json (for the seed, digests and design).
     #[arg(long)]
     manifest: Option<PathBuf>,
+    /// The directory written by `chiso compare` (comparison.csv) whose current run is
+    /// --indices: the page shows each unit's change since last year.
+    #[arg(long)]
+    compare: Option<PathBuf>,
+    /// The public version, for the province's web site: no officer (neither in the page nor
+    /// in the workbook), and no estimate on fewer than 30 answers (shown as "–"). Without
+    /// it, the internal report, with everything.
+    #[arg(long)]
+    public: bool,
     /// Title of the report (default: a generic Vietnamese title).
     #[arg(long)]
     title: Option<String>,
@@ -711,7 +724,9 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
                         par: a.from_par,
                         timeliness: a.from_timeliness,
                         manifest: a.from_manifest,
+                        compare: a.from_compare,
                         title: None,
+                        public: false,
                     },
                 )?,
                 _ if a.par.is_some() => verify::verify_par(
@@ -830,7 +845,9 @@ fn run(command: Command) -> chiso::Result<ExitCode> {
                 par: a.par,
                 timeliness: a.timeliness,
                 manifest: a.manifest,
+                compare: a.compare,
                 title: a.title,
+                public: a.public,
             };
             let req = report::ReportRequest {
                 sources,

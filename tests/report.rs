@@ -465,20 +465,23 @@ fn page_shows_every_unit_in_vietnamese_notation_and_escapes_text() {
     for unit in UNITS {
         assert!(html.contains(&format!("<code>{unit}</code>")), "{unit}");
     }
-    // Ranks with their intervals; the imprecise unit is marked.
-    assert!(
-        html.contains(
-            "<td class=\"num\">2/2</td><td class=\"num\">1–2</td><td><code>HUYEN02</code>"
+    // Ranks with their intervals, units by name with their code beside it, linked to their
+    // cards; the imprecise unit is marked.
+    let row = |rank: &str, code: &str, name: &str| {
+        format!(
+            "<td class=\"num\">{rank}</td><td class=\"num\">1–2</td><td class=\"name\">\
+             <a href=\"#the-{code}\">{name} <code>{code}</code></a></td>"
         )
-    );
+    };
+    let second_row = row("2/2", "HUYEN02", "UBND huyện Bình Minh");
+    assert!(html.contains(&second_row), "{second_row}");
+    assert!(html.contains("<article class=\"scorecard\" id=\"the-HUYEN02\">"));
     assert!(html.contains("chưa đủ chính xác để xếp hạng"));
     // The table follows the ranks, although HUYEN02's estimate is the higher (the chart's order).
     let first = html
-        .find("<td class=\"num\">1/2</td><td class=\"num\">1–2</td><td><code>HUYEN01</code>")
+        .find(&row("1/2", "HUYEN01", "UBND huyện An Bình"))
         .unwrap();
-    let second = html
-        .find("<td class=\"num\">2/2</td><td class=\"num\">1–2</td><td><code>HUYEN02</code>")
-        .unwrap();
+    let second = html.find(&second_row).unwrap();
     assert!(first < second);
     // Flags: units and the officer by code; the officer below the threshold is not listed.
     assert!(html.contains("HUYEN01-CB07"));
@@ -492,13 +495,27 @@ fn page_shows_every_unit_in_vietnamese_notation_and_escapes_text() {
         html.contains("<b>2 đơn vị có tỷ lệ trễ hạn vượt trần</b>"),
         "ALL is not a unit"
     );
-    assert!(html.contains("UBND huyện An Bình (<code>HUYEN01</code>) 5,00%"));
+    let timeliness = &html[html.find("id=\"tien-do\"").unwrap()..];
+    let timeliness = &timeliness[..timeliness.find("</section>").unwrap()];
+    assert!(timeliness.contains(
+        "UBND huyện An Bình <code>HUYEN01</code></a></td><td class=\"num\">800</td>\
+         <td class=\"num\">40</td><td class=\"num\"><b>5,00%</b>"
+    ));
     assert!(html.contains("<b>2,0004%</b>") && !html.contains("<b>2,00%</b>"));
+    // The units within the ceiling are counted, not listed; SO01's rate is on its card.
+    assert!(
+        timeliness.contains("<h3>2 đơn vị trong trần</h3>"),
+        "{timeliness}"
+    );
+    assert!(!timeliness.contains("SO01"));
+    let card = &html[html.find("id=\"the-SO01\"").unwrap()..];
+    let card = &card[..card.find("</article>").unwrap()];
+    assert!(card.contains("0,83% (trong trần)"), "{card}");
     assert!(html.contains("<b>88,25%</b>") && html.contains("86,50% – 90,00%"));
     assert!(html.contains("XSKT 2024-10-01: 123456"));
     assert!(html.contains("5a3b1e0c9d8f7a6b5a3b1e0c9d8f7a6b5a3b1e0c9d8f7a6b5a3b1e0c9d8f7a6b"));
     assert!(html.contains("chiso-keyed-chacha20-v1"));
-    assert!(html.contains("95%, phương pháp logit"));
+    assert!(html.contains("95%, phương pháp lôgit"));
     // Text is escaped: the unit name and the questionnaire's name.
     assert!(
         html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; Sở Tư pháp &amp; Hộ tịch")
@@ -880,12 +897,13 @@ fn par_may_be_given_once_per_framework() {
     // Both results, each group under its own heading, in the page and in the workbook.
     let html = dir.read("report/report.html");
     let cchc = &html[html.find("id=\"cchc\"").unwrap()..];
+    let cchc = &cchc[..cchc.find("</section>").unwrap()];
     let so = cchc
         .find("<h3>Sở, ban, ngành</h3>")
         .expect("a heading for the departments");
     let huyen = cchc
         .find("<h3>Huyện, thị xã, thành phố (trước 01/7/2025)</h3>")
-        .expect("a heading for the districts");
+        .expect("a heading for the districts, of the time before the two tiers");
     assert!(huyen < so, "in the order of --par");
     assert!(cchc[so..].contains("79,75%"));
     assert!(cchc[huyen..so].contains("88,25%"));
@@ -896,8 +914,10 @@ fn par_may_be_given_once_per_framework() {
     assert!(so_part.contains("Trung bình nhóm 69,92%"), "{so_part}");
     assert!(so_part.contains("1 đơn vị cao hơn và 1 đơn vị thấp hơn"));
     let bar = |code: &str| -> &str {
-        let at = so_part.find(&format!("<title>{code} · ")).unwrap();
-        &so_part[at..at + so_part[at..].find("</g>").unwrap()]
+        // The bar's tooltip names the unit: "Sở Công Thương (SO07): 79,75% (…)".
+        let at = so_part.find(&format!("({code}): ")).unwrap();
+        let start = so_part[..at].rfind("<li class=\"bar\"").unwrap();
+        &so_part[start..at + so_part[at..].find("</li>").unwrap()]
     };
     assert!(bar("SO07").contains("#2f9e44") && bar("SO07").contains("cao hơn trung bình"));
     assert!(bar("SO08").contains("#d64541") && bar("SO08").contains("thấp hơn trung bình"));
@@ -1160,5 +1180,525 @@ fn page_renders_in_a_browser_without_console_errors() {
         assert!(dom.contains(&format!("<code>{unit}</code>")), "{unit}");
     }
     assert!(dom.contains("91,23%"));
-    assert!(dom.contains("<svg"));
+    assert!(dom.contains("<li class=\"bar\""));
+}
+
+/// The arguments of `chiso verify --report` for the report that `args` (of `inputs`) made.
+fn verify_args(dir: &Dir, extra: &[(&str, &str)]) -> Vec<String> {
+    let mut v: Vec<String> = vec![
+        "verify".into(),
+        "--report".into(),
+        p(&dir.path("report")).into(),
+        "--from-indices".into(),
+        p(&dir.path("indices")).into(),
+        "--from-par".into(),
+        p(&dir.path("par")).into(),
+        "--from-timeliness".into(),
+        p(&dir.path("time")).into(),
+        "--from-manifest".into(),
+        p(&dir.path("manifest.json")).into(),
+    ];
+    for (opt, path) in extra {
+        v.push(opt.to_string());
+        v.push(p(&dir.path(path)).into());
+    }
+    v
+}
+
+/// The part of `html` from the element with `id` to the end of its section (or article).
+fn part<'a>(html: &'a str, id: &str, end: &str) -> &'a str {
+    let at = html
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no {id}"));
+    let rest = &html[at..];
+    &rest[..rest.find(end).unwrap()]
+}
+
+/// `indices_csv()` with the rows of `domain`'s overall indicator on `n` answers.
+fn with_answers(csv: &str, domain: &str, n: u64) -> String {
+    csv.lines()
+        .map(|l| {
+            if l.starts_with(&format!("{domain},overall,")) {
+                let mut cells: Vec<String> = l.split(',').map(str::to_string).collect();
+                cells[8] = n.to_string();
+                cells[9] = (n - 1).to_string();
+                cells.join(",") + "\n"
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn public_version_leaves_out_officers_and_suppresses_estimates_on_few_answers() {
+    let dir = Dir::new();
+    let mut args = inputs(&dir, true);
+    // HUYEN01's overall indicator rests on 25 answers, fewer than the 30 a public estimate
+    // needs; its overall share satisfied is 81.14285714285714 (81,14%).
+    let few = with_answers(&indices_csv(), "HUYEN01", 25);
+    dir.write("indices/indices.csv", &few);
+    dir.write(
+        "indices/ranks.csv",
+        &RANKS_CSV.replace(",83.66,80,86,143,1,1,2,2,", ",83.66,80,86,25,1,1,2,2,"),
+    );
+
+    // The internal report (the default) keeps everything and says what it is.
+    ok(&args);
+    let html = dir.read("report/report.html");
+    assert!(html.contains("<b>Bản nội bộ.</b>"));
+    assert!(html.contains("HUYEN01-CB07"));
+    assert!(part(&html, "the-HUYEN01", "</article>").contains("<b>81,14%</b>"));
+    assert!(html.contains("&quot;public&quot;:false"));
+
+    args.push("--public".into());
+    ok(&args);
+    let html = dir.read("report/report.html");
+    assert!(html.contains("<b>Bản công khai.</b>"));
+    assert!(html.contains("công khai: không nêu cán bộ; không công bố ước lượng dựa trên dưới 30"));
+    assert!(
+        html.contains("&quot;public&quot;:true"),
+        "the provenance says so"
+    );
+    // No officer, anywhere: neither the flagged officer nor the late one.
+    assert!(!html.contains("CB07"));
+    assert!(!html.contains("Cán bộ: "));
+    let card = part(&html, "the-HUYEN01", "</article>");
+    assert!(!card.contains("81,14%"), "{card}");
+    assert!(card.contains("<span class=\"supp\">–</span>"), "{card}");
+    let units = part(&html, "don-vi", "</section>");
+    assert!(units.contains("dưới 30 câu trả lời, quá ít để đáng tin, nên không công bố"));
+    assert!(!units.contains("81,14%"));
+    // The suppressed unit is still listed, and its rank is not published.
+    assert!(units.contains(
+        "<td class=\"num\">—</td><td class=\"num\">—</td><td class=\"name\"><a href=\"#the-HUYEN01\">"
+    ));
+    // Other units keep their numbers.
+    assert!(html.contains(">91,23%<"));
+
+    // The workbook follows: no officer, and the suppressed cells empty.
+    let cells = all_cells(&dir.path("report/report.xlsx"));
+    assert!(!cells.iter().any(|(_, v)| v.contains("CB07")));
+    let expected: String = few
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            let mut c: Vec<&str> = l.split(',').collect();
+            if i > 0 && c[8].parse::<u64>().unwrap() < 30 {
+                c[3..7].copy_from_slice(&["", "", "", ""]);
+            }
+            c.join(",") + "\n"
+        })
+        .collect();
+    let expected_path = dir.write("expected.csv", &expected);
+    assert_workbook_matches(&dir.path("report/report.xlsx"), &expected_path);
+    let mut book: Xlsx<_> = open_workbook(dir.path("report/report.xlsx")).unwrap();
+    let timeliness = book.worksheet_range("Tiến độ hồ sơ").unwrap();
+    assert!(!timeliness.rows().any(|r| r[0] == "Cán bộ"));
+
+    // `verify --report` renders the public version again, as the page records it.
+    let o = run(&verify_args(&dir, &[]));
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+}
+
+/// `comparison.csv` of last year's run against `indices_csv()`: the province up
+/// significantly, SO01 down significantly, HUYEN01 up within the sampling error, HUYEN02
+/// not in last year's run.
+fn comparison_csv() -> String {
+    let current = |domain: &str| -> String {
+        indices_csv()
+            .lines()
+            .find(|l| l.starts_with(&format!("{domain},overall,satisfied_pct,")))
+            .unwrap()
+            .split(',')
+            .nth(3)
+            .unwrap()
+            .to_string()
+    };
+    let mut s = String::from(
+        "domain,indicator,measure,previous,current,difference,std_error,ci_lower,ci_upper,significant\n",
+    );
+    for (domain, diff, sig) in [
+        ("ALL", 2.234, true),
+        ("SO01", -4.5, true),
+        ("HUYEN01", 1.25, false),
+    ] {
+        let cur: f64 = current(domain).parse().unwrap();
+        let (lo, hi) = if sig {
+            (diff - 1.0, diff + 1.0)
+        } else {
+            (diff - 3.0, diff + 3.0)
+        };
+        let (lo, hi) = if diff < 0.0 && sig {
+            (diff - 1.0, diff + 1.0)
+        } else {
+            (lo, hi)
+        };
+        s.push_str(&format!(
+            "{domain},overall,satisfied_pct,{},{},{diff},0.5,{lo},{hi},{sig}\n",
+            cur - diff,
+            current(domain)
+        ));
+    }
+    s
+}
+
+#[test]
+fn year_on_year_change_is_shown_with_its_significance() {
+    let dir = Dir::new();
+    let mut args = inputs(&dir, true);
+    std::fs::create_dir_all(dir.path("change")).unwrap();
+    dir.write("change/comparison.csv", &comparison_csv());
+    args.extend(["--compare".to_string(), p(&dir.path("change")).into()]);
+    ok(&args);
+    let html = dir.read("report/report.html");
+    let head = part(&html, "tong-hop", "</section>");
+    assert!(
+        head.contains("So với năm trước: <span class=\"chg up\">▲ +2,23 điểm</span>"),
+        "{head}"
+    );
+    let units = part(&html, "don-vi", "</section>");
+    let row = |code: &str| -> &str {
+        let at = units
+            .find(&format!("<td class=\"name\"><a href=\"#the-{code}\">"))
+            .unwrap();
+        &units[at..at + units[at..].find("</tr>").unwrap()]
+    };
+    assert!(units.contains("<th class=\"num\">So với năm trước</th>"));
+    assert!(row("SO01").contains("<span class=\"chg down\">▼ −4,50 điểm</span>"));
+    assert!(row("HUYEN01").contains("<span class=\"chg plain\">▲ +1,25 điểm*</span>"));
+    assert!(row("HUYEN02").contains("<span class=\"chg new\">mới</span>"));
+    assert!(units.contains("*: thay đổi nằm trong sai số chọn mẫu"));
+    assert!(part(&html, "the-SO01", "</article>").contains("▼ −4,50 điểm"));
+    // The comparison is an input of the report, recorded and checked again by verify.
+    assert!(html.contains("&quot;comparison&quot;"));
+    let o = run(&verify_args(&dir, &[("--from-compare", "change")]));
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    let o = run(&verify_args(&dir, &[]));
+    assert_eq!(o.status.code(), Some(1), "{:?}", text(&o));
+
+    // A comparison whose current run is not these indices is refused, nothing written.
+    std::fs::remove_dir_all(dir.path("report")).unwrap();
+    dir.write(
+        "change/comparison.csv",
+        &comparison_csv()
+            .lines()
+            .enumerate()
+            .map(|(i, l)| {
+                let mut c: Vec<&str> = l.split(',').collect();
+                if i == 1 {
+                    c[4] = "91.2";
+                }
+                c.join(",") + "\n"
+            })
+            .collect::<String>(),
+    );
+    fails(
+        &args,
+        &dir,
+        &[
+            "comparison.csv: row 2, column `current`",
+            "not the one of the report's indices.csv",
+        ],
+    );
+    dir.write(
+        "change/comparison.csv",
+        &(comparison_csv() + "XA99,overall,satisfied_pct,1,2,1,0.5,0,2,true\n"),
+    );
+    fails(
+        &args,
+        &dir,
+        &["row 5", "XA99 overall satisfied_pct is not a row"],
+    );
+}
+
+#[test]
+fn response_rates_are_shown_lowest_first_and_recorded() {
+    let dir = Dir::new();
+    let args = inputs(&dir, true);
+    let rate = |c: u64, pa: u64, r: u64, nc: u64| {
+        let d = (c + pa + r + nc) as f64;
+        format!(
+            "{c},{pa},{r},{nc},0,{},{},0",
+            c as f64 / d,
+            (c + pa) as f64 / d
+        )
+    };
+    let rates = format!(
+        "stratum,complete,partial,refusal,non_contact,ineligible,rr1,rr2,unknown\n\
+         SO01,{}\nHUYEN01,{}\nHUYEN02,{}\nALL,{}\n",
+        rate(90, 5, 5, 0),
+        rate(60, 0, 30, 10),
+        rate(80, 0, 20, 0),
+        rate(230, 5, 55, 10)
+    );
+    dir.write("indices/response_rates.csv", &rates);
+    ok(&args);
+    let html = dir.read("report/report.html");
+    let section = part(&html, "tra-loi", "</section>");
+    assert!(section.contains("Toàn tỉnh: <b>78,3%</b>"), "{section}");
+    let (a, b, c) = (
+        section.find("<code>HUYEN01</code>").unwrap(),
+        section.find("<code>HUYEN02</code>").unwrap(),
+        section.find("<code>SO01</code>").unwrap(),
+    );
+    assert!(a < b && b < c, "lowest first");
+    assert!(section.contains("50% đến dưới 70%: <b>1</b> đơn vị"));
+    assert!(section.contains("từ 90%: <b>1</b> đơn vị"));
+    assert!(part(&html, "the-HUYEN01", "</article>").contains("60,0%"));
+    assert!(html.contains("&quot;response_rates&quot;"));
+    // A rate that its counts do not give is refused.
+    std::fs::remove_dir_all(dir.path("report")).unwrap();
+    dir.write(
+        "indices/response_rates.csv",
+        &rates.replacen(",0.6,", ",0.65,", 1),
+    );
+    fails(
+        &args,
+        &dir,
+        &["response_rates.csv: row 3, column `rr1`", "\"0.65\""],
+    );
+}
+
+#[test]
+fn timeliness_states_the_rule_and_summarises_officers() {
+    let dir = Dir::new();
+    let args = inputs(&dir, true);
+    // HUYEN02 exactly at the ceiling (8 of 400: 2%) is within it; an officer with 10
+    // records, half late, is not judged; one with 30 records, none late, is.
+    let csv = TIMELINESS_CSV.replace(
+        "unit,HUYEN02,,400,300,94,6,75,23.5,1.5,2,false",
+        "unit,HUYEN02,,400,300,92,8,75,23,2,2,false",
+    ) + "officer,HUYEN02,HUYEN02-CB01,10,3,2,5,30,20,50,2,true\n\
+         officer,SO01,SO01-CB09,30,20,10,0,66.66666666666667,33.333333333333336,0,2,false\n";
+    dir.write("time/timeliness.csv", &csv);
+    ok(&args);
+    let html = dir.read("report/report.html");
+    let section = part(&html, "tien-do", "</section>");
+    assert!(section.contains("tỷ lệ hồ sơ trễ hạn không quá 2%"));
+    assert!(section.contains("đúng bằng 2% là không vượt"));
+    assert!(section.contains("<b>2 đơn vị có tỷ lệ trễ hạn vượt trần</b> trong 4 đơn vị"));
+    assert!(section.contains("<h3>2 đơn vị trong trần</h3>"));
+    assert!(section.contains("trên 1% đến 2%: <b>1</b>"), "{section}");
+    assert!(section.contains(
+        "Trong 2 cán bộ có từ 20 hồ sơ trở lên, <b>1 cán bộ</b> có tỷ lệ trễ hạn vượt trần. \
+         1 cán bộ có dưới 20 hồ sơ không được đánh giá"
+    ));
+    assert!(!section.contains("CB0"), "officers are summarised only");
+    assert!(part(&html, "the-HUYEN02", "</article>").contains("2,00% (trong trần)"));
+    // The province's row is stated, not counted as a unit.
+    assert!(section.contains("Toàn tỉnh: 2.900 hồ sơ"));
+
+    // A mark that its rate does not give is refused: exactly the ceiling is not over.
+    std::fs::remove_dir_all(dir.path("report")).unwrap();
+    dir.write(
+        "time/timeliness.csv",
+        &csv.replace(",8,75,23,2,2,false", ",8,75,23,2,2,true"),
+    );
+    fails(
+        &args,
+        &dir,
+        &[
+            "timeliness.csv: row 4, column `above_ceiling`",
+            "not above the ceiling 2",
+        ],
+    );
+}
+
+#[test]
+fn page_has_no_english_words() {
+    let dir = Dir::new();
+    let mut args = inputs(&dir, true);
+    std::fs::create_dir_all(dir.path("change")).unwrap();
+    dir.write("change/comparison.csv", &comparison_csv());
+    args.extend(["--compare".to_string(), p(&dir.path("change")).into()]);
+    let mut json: serde_json::Value =
+        serde_json::from_str(&dir.read("indices/indices.json")).unwrap();
+    json["element_names"] = serde_json::json!({"E1": "Tiếp cận dịch vụ"});
+    json["weights"] = "N_h / m_h from the sample, calibrated (rake) to channel, field".into();
+    dir.write("indices/indices.json", &json.to_string());
+    ok(&args);
+    let html = dir.read("report/report.html");
+    // Elements by name, the code beside it.
+    assert!(html.contains("Tiếp cận dịch vụ <code>E1</code>"));
+    assert!(!html.contains("Yếu tố E1"));
+    // What a reader sees: no markup, no style, no provenance, no codes, no file names.
+    let mut text = html.clone();
+    for (open, close) in [
+        ("<template", "</template>"),
+        ("<style>", "</style>"),
+        ("<code>", "</code>"),
+        ("<", ">"),
+    ] {
+        while let Some(a) = text.find(open) {
+            let b = a + text[a..].find(close).unwrap() + close.len();
+            text.replace_range(a..b, " ");
+        }
+    }
+    let words: std::collections::BTreeSet<&str> = text
+        .split(|c: char| !c.is_alphanumeric() && c != '.' && c != '_')
+        .filter(|w| !w.contains('.') && !w.is_empty() && w.chars().all(|c| c.is_ascii_alphabetic()))
+        .collect();
+    let english = [
+        "the",
+        "from",
+        "of",
+        "and",
+        "to",
+        "sample",
+        "all",
+        "unit",
+        "officer",
+        "overall",
+        "element",
+        "item",
+        "satisfied",
+        "dissatisfied",
+        "mean",
+        "score",
+        "true",
+        "false",
+        "seed",
+        "digest",
+        "weights",
+        "calibrated",
+        "rake",
+        "channel",
+        "field",
+        "late",
+        "ceiling",
+        "rank",
+        "logit",
+        "beta",
+        "level",
+        "none",
+        "null",
+        "yes",
+        "manifest",
+        "svyciprop",
+        "frame",
+        "size",
+        "mode",
+        "fixed",
+        "unit_code",
+        "so",
+        "huyen",
+    ];
+    // `so` is Vietnamese too, but never alone as a group's code: the page names the group.
+    let found: Vec<&&str> = english
+        .iter()
+        .filter(|w| words.iter().any(|x| x.eq_ignore_ascii_case(w)) && **w != "so")
+        .collect();
+    assert!(found.is_empty(), "English words {found:?} among {words:?}");
+    // The check can fail: the same page with an English phrase in it.
+    let bad = text.replace("Phương pháp", "Method of the sample");
+    assert!(bad.split_whitespace().any(|w| w == "sample"));
+}
+
+/// Loads `page` at `width` CSS pixels in headless Chromium, in a frame of that width (a
+/// window cannot be narrower than 500 pixels there), and returns the document's scroll
+/// width, its visible width, and which of `ids` the page has, read by a script of the test
+/// (the published page has none).
+fn measure(
+    browser: &Path,
+    dir: &Dir,
+    page: &Path,
+    width: u32,
+    ids: &[&str],
+) -> (u64, u64, Vec<String>) {
+    let html = std::fs::read_to_string(page).unwrap();
+    let srcdoc = html.replace('&', "&amp;").replace('"', "&quot;");
+    let ids: Vec<String> = ids.iter().map(|i| format!("'{i}'")).collect();
+    let probe = format!(
+        "<!DOCTYPE html><html><body style=\"margin:0\"><p id=\"probe\"></p>\
+         <iframe style=\"width:{width}px;height:900px;border:0\" onload=\"var d=this.contentDocument;\
+         var ids=[{ids}].filter(function(i){{return d.getElementById(i)}});\
+         document.getElementById('probe').textContent=d.documentElement.scrollWidth+' '+\
+         d.documentElement.clientWidth+' '+ids.join(',')\" srcdoc=\"{srcdoc}\"></iframe></body></html>",
+        ids = ids.join(",")
+    );
+    let probe_path = dir.write(&format!("probe-{width}.html"), &probe);
+    let o = std::process::Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--hide-scrollbars",
+            &format!(
+                "--user-data-dir={}",
+                dir.path(&format!("profile-{width}")).display()
+            ),
+            &format!("--window-size={},900", width.max(500) + 40),
+            "--dump-dom",
+            &format!("file://{}", probe_path.display()),
+        ])
+        .output()
+        .expect("chromium runs");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let dom = String::from_utf8_lossy(&o.stdout);
+    let at = dom.find("<p id=\"probe\">").expect("the probe") + "<p id=\"probe\">".len();
+    let line = &dom[at..at + dom[at..].find("</p>").unwrap()];
+    let mut parts = line.split(' ');
+    let mut num = || -> u64 {
+        parts
+            .next()
+            .and_then(|x| x.parse().ok())
+            .unwrap_or_else(|| panic!("probe wrote {line:?}"))
+    };
+    let (scroll, visible) = (num(), num());
+    let found = parts
+        .next()
+        .unwrap_or("")
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    (scroll, visible, found)
+}
+
+#[test]
+fn page_never_scrolls_sideways_on_a_phone_or_a_desktop() {
+    let Some(browser) = chromium() else { return };
+    let dir = Dir::new();
+    // The check can fail: a page with an element wider than a phone.
+    let wide = dir.write(
+        "wide.html",
+        "<!DOCTYPE html><html><body><div id=\"x\" style=\"width:700px\">rộng</div></body></html>",
+    );
+    let (scroll, visible, found) = measure(&browser, &dir, &wide, 390, &["x", "y"]);
+    assert!(scroll > visible, "{scroll} {visible}");
+    assert_eq!(found, ["x"]);
+
+    let mut args = inputs(&dir, true);
+    std::fs::create_dir_all(dir.path("change")).unwrap();
+    dir.write("change/comparison.csv", &comparison_csv());
+    args.extend(["--compare".to_string(), p(&dir.path("change")).into()]);
+    dir.write(
+        "indices/response_rates.csv",
+        "stratum,complete,partial,refusal,non_contact,ineligible,rr1,rr2,unknown\n\
+         SO01,3,1,0,0,0,0.75,1,0\nALL,3,1,0,0,0,0.75,1,0\n",
+    );
+    ok(&args);
+    let page = dir.path("report/report.html");
+    // Every section the page has with all its inputs, the version's note, and a card per unit.
+    let mut ids: Vec<&str> = chiso::report::SECTION_IDS.to_vec();
+    ids.push("ban-noi-bo");
+    ids.extend(["the-SO01", "the-HUYEN01", "the-HUYEN02"]);
+    for width in [1280, 390] {
+        let (scroll, visible, found) = measure(&browser, &dir, &page, width, &ids);
+        assert!(
+            scroll <= visible,
+            "at {width} px the page is {scroll} px wide, {visible} px visible"
+        );
+        assert!(
+            visible <= width as u64 && visible + 20 >= width as u64,
+            "{visible}"
+        );
+        assert_eq!(found, ids, "sections at {width} px");
+    }
 }

@@ -22,6 +22,8 @@
 //!   unit, written by `chiso index --period --records`).
 //! - [`comparison`]: `comparison.csv` (the change of every estimate between two index runs,
 //!   written by `chiso compare`).
+//! - [`response_rates`]: `response_rates.csv` (the dispositions and response rates per
+//!   stratum, written by `chiso index`, read by `chiso report`).
 //! - [`recheck`]: `recheck.csv` (the re-check subsample, written by `chiso recheck`).
 //! - [`discrepancies`]: `discrepancies.csv` and `agreement.csv` (the comparison of two data
 //!   entries, written by `chiso entry-compare`).
@@ -49,6 +51,7 @@ pub mod interviewers;
 pub mod par;
 pub mod ranks;
 pub mod recheck;
+pub mod response_rates;
 pub mod sample;
 pub mod sample_xlsx;
 pub mod substitutions;

@@ -1,9 +1,11 @@
-//! Loading the published inputs: `indices.csv`, `flags.csv`, `ranks.csv`, `timeliness.csv`,
-//! `par.csv` and `par_fields.csv`, each read (every cell checked once) by the module of
-//! [`crate::files`] that defines it, with the settings of `indices.json` and the sample's
-//! `manifest.json`; and checked against each other here: `indices.json` and `indices.csv` of
-//! one run, one name and group per unit across the files, each unit and group of the PAR
-//! INDEX from one `--par` directory.
+//! Loading the published inputs: `indices.csv`, `flags.csv`, `ranks.csv`,
+//! `response_rates.csv`, `timeliness.csv`, `comparison.csv`, `par.csv` and `par_fields.csv`,
+//! each read (every cell checked once) by the module of [`crate::files`] that defines it,
+//! with the settings of `indices.json` and the sample's `manifest.json`; and checked against
+//! each other here: `indices.json` and `indices.csv` of one run, one name and group per unit
+//! across the files, each unit and group of the PAR INDEX from one `--par` directory, a
+//! comparison made with these indices, a late rate that agrees with its mark. The public
+//! version is made here too, once, from the inputs as loaded ([`Inputs::for_public`]).
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -22,8 +24,14 @@ pub struct Sources {
     pub timeliness: Option<PathBuf>,
     /// The sample's `manifest.json` (or the directory holding it).
     pub manifest: Option<PathBuf>,
+    /// The directory written by `chiso compare --out DIR` (its `comparison.csv`), whose
+    /// current run is `indices`.
+    pub compare: Option<PathBuf>,
     /// The page's title (default: a generic Vietnamese title).
     pub title: Option<String>,
+    /// The public version ([`Inputs::for_public`]): no officer, and no estimate on fewer
+    /// than [`super::PUBLIC_MIN_ANSWERS`] answers. The default is the internal report.
+    pub public: bool,
 }
 
 impl Sources {
@@ -35,13 +43,20 @@ impl Sources {
         let dir = &self.indices;
         out.push(("indices", dir.join("indices.csv")));
         out.push(("indices_json", dir.join("indices.json")));
-        for (input, name) in [("flags", "flags.csv"), ("ranks", "ranks.csv")] {
+        for (input, name) in [
+            ("flags", "flags.csv"),
+            ("ranks", "ranks.csv"),
+            ("response_rates", "response_rates.csv"),
+        ] {
             if dir.join(name).exists() {
                 out.push((input, dir.join(name)));
             }
         }
         if let Some(t) = &self.timeliness {
             out.push(("timeliness", t.join("timeliness.csv")));
+        }
+        if let Some(c) = &self.compare {
+            out.push(("comparison", c.join("comparison.csv")));
         }
         for p in &self.par {
             out.push(("par", p.join("par.csv")));
@@ -84,6 +99,13 @@ pub use crate::files::ranks::Entry as Rank;
 
 /// One row of `timeliness.csv` (defined with the file, in [`crate::files::timeliness`]).
 pub use crate::files::timeliness::Entry as Timeliness;
+
+/// One row of `response_rates.csv` (defined with the file, in
+/// [`crate::files::response_rates`]).
+pub use crate::disposition::ResponseRate;
+
+/// One row of `comparison.csv` (defined with the file, in [`crate::files::comparison`]).
+pub use crate::files::comparison::ComparisonRow as Change;
 
 /// One row of `par.csv` (defined with the file, in [`crate::files::par`]).
 pub use crate::files::par::UnitEntry as ParUnit;
@@ -144,8 +166,12 @@ pub struct Inputs {
     pub flags: Option<Vec<Flag>>,
     /// `ranks.csv`, when present.
     pub ranks: Option<Vec<Rank>>,
+    /// `response_rates.csv`, when the indices directory has it.
+    pub response_rates: Option<Vec<ResponseRate>>,
     /// `timeliness.csv`, when given.
     pub timeliness: Option<Vec<Timeliness>>,
+    /// `comparison.csv` (last year's run against this one), when given.
+    pub comparison: Option<Vec<Change>>,
     /// The PAR INDEX, when given.
     pub par: Option<Par>,
     /// The sample's manifest, when given.
@@ -154,6 +180,8 @@ pub struct Inputs {
     pub units: BTreeMap<String, UnitInfo>,
     /// Every file read, with its SHA-256, and the sample the indices rest on.
     pub provenance: crate::provenance::Provenance,
+    /// Whether this is the public version ([`Inputs::for_public`] was applied).
+    pub public: bool,
 }
 
 impl Inputs {
@@ -171,10 +199,30 @@ impl Inputs {
             .exists()
             .then(|| crate::files::ranks::read(&ranks_path))
             .transpose()?;
+        let rates_path = dir.join("response_rates.csv");
+        let response_rates = rates_path
+            .exists()
+            .then(|| crate::files::response_rates::read(&rates_path))
+            .transpose()?;
         let timeliness = sources
             .timeliness
             .as_ref()
-            .map(|d| crate::files::timeliness::read(&required(d, "timeliness.csv", "timeliness")?))
+            .map(|d| {
+                let path = required(d, "timeliness.csv", "timeliness")?;
+                let rows = crate::files::timeliness::read(&path)?;
+                marks_agree(&path, &rows)?;
+                Ok::<_, Error>(rows)
+            })
+            .transpose()?;
+        let comparison = sources
+            .compare
+            .as_ref()
+            .map(|d| {
+                let path = required(d, "comparison.csv", "compare")?;
+                let rows = crate::files::comparison::read(&path)?;
+                comparison_belongs(&indices, &path, &rows)?;
+                Ok::<_, Error>(rows)
+            })
             .transpose()?;
         // Each unit's par.csv and row index there, for the catalogue below.
         let mut par_origin: Vec<(PathBuf, usize)> = Vec::new();
@@ -239,7 +287,7 @@ impl Inputs {
             provenance.add(input, crate::provenance::FileDigest::of(&path)?);
         }
         provenance.sample = indices.provenance.as_ref().and_then(|p| p.sample.clone());
-        Ok(Inputs {
+        let inputs = Inputs {
             provenance,
             title: sources
                 .title
@@ -249,11 +297,79 @@ impl Inputs {
             indices,
             flags,
             ranks,
+            response_rates,
             timeliness,
+            comparison,
             par,
             sample,
             units,
+            public: false,
+        };
+        Ok(if sources.public {
+            inputs.for_public()
+        } else {
+            inputs
         })
+    }
+
+    /// The public version of these inputs, which the page and the workbook then show as they
+    /// show any: every officer's row left out (of `flags.csv` and `timeliness.csv`: no
+    /// officer id, rate or mark), and every estimate on fewer than
+    /// [`super::PUBLIC_MIN_ANSWERS`] answers (or on a number of answers not recorded)
+    /// suppressed: its estimate, standard error and interval in `indices.csv`, its estimate,
+    /// interval and ranks in `ranks.csv`, its numbers and marks in `flags.csv`, and the change
+    /// of `comparison.csv` whose current estimate it is. Rows stay, so that every unit is
+    /// still listed; [`Inputs::suppressed`] tells the page which cells to mark.
+    pub fn for_public(mut self) -> Inputs {
+        let min = super::PUBLIC_MIN_ANSWERS;
+        let few = |n: u64| n < min;
+        for e in &mut self.indices.rows {
+            if few(e.answers()) {
+                (e.estimate, e.std_error, e.ci_lower, e.ci_upper) = (None, None, None, None);
+            }
+        }
+        if let Some(flags) = &mut self.flags {
+            flags.retain(|f| f.level != "officer" && f.officer_id.is_none());
+            for f in flags.iter_mut().filter(|f| few(f.n)) {
+                (f.dissatisfied_pct, f.std_error, f.ci_lower, f.ci_upper) =
+                    (None, None, None, None);
+                (f.above, f.certain) = (None, None);
+            }
+        }
+        if let Some(ranks) = &mut self.ranks {
+            for r in ranks.iter_mut().filter(|r| few(r.n)) {
+                (r.estimate, r.ci_lower, r.ci_upper) = (None, None, None);
+                (r.rank, r.rank_lower, r.rank_upper) = (None, None, None);
+            }
+        }
+        if let Some(t) = &mut self.timeliness {
+            t.retain(|t| t.level != "officer" && t.officer_id.is_none());
+        }
+        if let Some(changes) = &mut self.comparison {
+            for c in changes.iter_mut() {
+                let current = self.indices.get(&c.domain, &c.indicator, &c.measure);
+                if current.is_none_or(|e| few(e.answers())) {
+                    (c.previous, c.current, c.difference) = (None, None, None);
+                    (c.std_error, c.ci_lower, c.ci_upper, c.significant) = (None, None, None, None);
+                }
+            }
+        }
+        self.public = true;
+        self
+    }
+
+    /// Whether the public version suppressed `e` (too few answers to publish).
+    pub fn suppressed(&self, e: &IndexEntry) -> bool {
+        self.public && e.answers() < super::PUBLIC_MIN_ANSWERS
+    }
+
+    /// The change of `domain`'s overall share satisfied since the previous run: `None`
+    /// without a comparison, `Some(None)` when the unit is not in it (new this year).
+    pub(super) fn change(&self, domain: &str) -> Option<Option<&Change>> {
+        let rows = self.comparison.as_ref()?;
+        Some(rows.iter().find(|c| {
+            c.domain == domain && c.indicator == "overall" && c.measure == "satisfied_pct"
+        }))
     }
 
     /// The province's (domain `ALL`) overall share satisfied.
@@ -303,7 +419,7 @@ impl Inputs {
 
     /// An indicator's label, with the item's text or the element's name when `indices.json`
     /// gives one.
-    pub(super) fn indicator_label(&self, indicator: &str) -> String {
+    pub fn indicator_label(&self, indicator: &str) -> String {
         let label = super::vi::indicator_label(indicator);
         let name = if let Some(c) = indicator.strip_prefix("item:") {
             self.indices.item_texts.get(c)
@@ -387,6 +503,59 @@ impl Catalogue {
         }
         Ok(())
     }
+}
+
+/// Refuses a row of `timeliness.csv` whose mark (`above_ceiling`) is not what its rate and
+/// ceiling give at full precision (over means strictly above: a rate equal to the ceiling is
+/// within it): the page states the rule and shows the rate beside the mark.
+fn marks_agree(path: &Path, rows: &[Timeliness]) -> Result<()> {
+    for (i, t) in rows.iter().enumerate() {
+        if let (Some(late), Some(ceiling), Some(above)) =
+            (t.late_pct, t.late_ceiling_pct, t.above_ceiling)
+            && (late > ceiling) != above
+        {
+            return Err(Error::cell(
+                &path.display().to_string(),
+                i as u64 + 2,
+                "above_ceiling",
+                &above.to_string(),
+                format!(
+                    "late_pct {late} is {} the ceiling {ceiling}, so above_ceiling must be {}",
+                    if late > ceiling { "above" } else { "not above" },
+                    late > ceiling
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Refuses a `comparison.csv` whose current run is not these indices: each of its rows must
+/// be a row of `indices.csv` with the same estimate (both are written at full precision).
+fn comparison_belongs(indices: &Indices, path: &Path, rows: &[Change]) -> Result<()> {
+    for (i, c) in rows.iter().enumerate() {
+        let found = indices.get(&c.domain, &c.indicator, &c.measure);
+        let why = match found {
+            None => format!(
+                "{} {} {} is not a row of the report's indices.csv",
+                c.domain, c.indicator, c.measure
+            ),
+            Some(e) if e.estimate != c.current => format!(
+                "the current estimate is not the one of the report's indices.csv (row {}: {})",
+                e.row,
+                e.estimate.map_or("empty".to_string(), |x| x.to_string())
+            ),
+            Some(_) => continue,
+        };
+        return Err(Error::cell(
+            &path.display().to_string(),
+            i as u64 + 2,
+            "current",
+            &c.current.map_or(String::new(), |x| x.to_string()),
+            format!("{why}: give the comparison whose current run is the report's indices"),
+        ));
+    }
+    Ok(())
 }
 
 /// `dir/name`, which must exist; `input` is the source it was given as.

@@ -1,13 +1,17 @@
-//! The web page (`report.html`): one self-contained page, inline CSS and SVG bar charts, no
-//! script.
+//! The web page (`report.html`): one self-contained page, inline CSS, bar charts drawn in
+//! HTML and CSS, no script. It is read on phones first: every table scrolls sideways inside
+//! its own frame, so the page itself never does, and a print stylesheet puts each unit's
+//! card on a page of its own.
 
 use std::fmt::Write as _;
 
-use super::inputs::{Flag, IndexEntry, Inputs, Par, ParUnit, Timeliness};
+use super::inputs::{Change, Flag, IndexEntry, Inputs, Par, ParUnit, Timeliness};
 use super::vi::{
-    ci_method_label, design_words, group_label, input_digests, vi_count, vi_interval, vi_level,
-    vi_number, vi_opt_pct, vi_pct_against, vi_percent, weights_label, yes_no,
+    ci_method_label, design_words, group_label, input_digests, input_label, vi_count, vi_interval,
+    vi_level, vi_number, vi_opt_pct, vi_pct_against, vi_pct_short, vi_percent, vi_share,
+    weights_label, yes_no,
 };
+use super::{OFFICER_MIN_RECORDS, PUBLIC_MIN_ANSWERS};
 
 /// Escapes text for HTML and SVG (element content and quoted attributes).
 ///
@@ -29,46 +33,112 @@ pub fn escape(s: &str) -> String {
     out
 }
 
+/// The ids of the page's sections, in order (those whose input is missing are left out).
+pub const SECTION_IDS: [&str; 8] = [
+    "tong-hop",
+    "don-vi",
+    "canh-bao",
+    "tra-loi",
+    "tien-do",
+    "cchc",
+    "the-don-vi",
+    "phuong-phap",
+];
+
 const CSS: &str = "
-:root{--ink:#1f2933;--muted:#616e7c;--line:#d9e2ec;--blue:#2563eb;--red:#c62828;--amber:#b7791f;--green:#2f855a}
+:root{--ink:#1f2933;--muted:#52606d;--line:#d9e2ec;--blue:#2563eb;--red:#c62828;--amber:#8a5a00;--green:#2f855a}
 *{box-sizing:border-box}
-body{margin:0;font-family:'Segoe UI',Roboto,'Noto Sans','Helvetica Neue',Arial,sans-serif;color:var(--ink);background:#f5f7fa;line-height:1.45}
-main{max-width:1120px;margin:0 auto;padding:24px 20px 48px}
-h1{font-size:1.7rem;margin:0 0 4px}
-h2{font-size:1.3rem;margin:36px 0 8px;padding-bottom:4px;border-bottom:2px solid var(--line)}
-h3{font-size:1.08rem;margin:22px 0 6px}
+html{-webkit-text-size-adjust:100%;text-size-adjust:100%}
+body{margin:0;font-family:'Segoe UI',Roboto,'Noto Sans','Helvetica Neue',Arial,sans-serif;color:var(--ink);background:#f5f7fa;line-height:1.45;font-size:16px;overflow-wrap:break-word}
+main{max-width:1120px;margin:0 auto;padding:16px 14px 40px}
+h1{font-size:1.4rem;margin:0 0 4px}
+h2{font-size:1.2rem;margin:32px 0 8px;padding-bottom:4px;border-bottom:2px solid var(--line)}
+h3{font-size:1.05rem;margin:20px 0 6px}
+@media (min-width:700px){main{padding:24px 20px 48px}h1{font-size:1.7rem}h2{font-size:1.3rem}}
 p.note,.note{color:var(--muted);font-size:.9rem}
-.headline{display:flex;flex-wrap:wrap;gap:16px;margin:18px 0}
-.card{background:#fff;border:1px solid var(--line);border-radius:8px;padding:14px 18px;min-width:220px;flex:1}
-.card .big{font-size:2.3rem;font-weight:700;color:var(--blue)}
+.version{background:#fff4d6;border:1px solid #e9c46a;border-radius:6px;padding:6px 10px;font-size:.9rem}
+.version.public{background:#e6f4ea;border-color:#9ad0a7}
+.headline{display:flex;flex-wrap:wrap;gap:12px;margin:16px 0}
+.card{background:#fff;border:1px solid var(--line);border-radius:8px;padding:12px 16px;min-width:200px;flex:1}
+.card .big{font-size:2rem;font-weight:700;color:var(--blue)}
 .card .label{color:var(--muted);font-size:.9rem}
-table{border-collapse:collapse;width:100%;background:#fff;font-size:.92rem;margin:6px 0 10px}
+.scroll{overflow-x:auto;max-width:100%;margin:6px 0 10px;-webkit-overflow-scrolling:touch}
+table{border-collapse:collapse;width:100%;background:#fff;font-size:.9rem}
 th,td{border:1px solid var(--line);padding:5px 8px;text-align:left;vertical-align:top}
 th{background:#e8eef6;font-weight:600}
 td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 th.num{text-align:right}
-.scroll{overflow-x:auto}
+td.name{min-width:150px}
 tr.flag td{background:#fde4e1}
 tr.warn td{background:#fff4d6}
 tr.imprecise td{color:var(--muted);font-style:italic}
-.badge{display:inline-block;padding:0 6px;border-radius:4px;font-size:.8rem;font-weight:600;white-space:nowrap}
-td.name{min-width:170px}\n.nowrap{white-space:nowrap}\nnav{margin:10px 0;font-size:.92rem}\nnav a{margin-right:14px;color:var(--blue)}
+.badge{display:inline-block;padding:0 6px;border-radius:4px;font-size:.8rem;font-weight:600}
 .badge.red{background:#fde4e1;color:var(--red)}
 .badge.grey{background:#eceff1;color:var(--muted)}
 .badge.amber{background:#fff4d6;color:var(--amber)}
-.chart{background:#fff;border:1px solid var(--line);border-radius:8px;padding:8px;margin:8px 0 14px;overflow-x:auto}
-.chart svg{display:block;max-width:100%;height:auto}
+code{font-family:ui-monospace,Consolas,monospace;font-size:.85em;color:var(--muted)}
+a code{color:inherit}
+a{color:var(--blue)}
+nav{margin:10px 0;font-size:.95rem;line-height:2}
+nav a{margin-right:14px;white-space:nowrap}
+.chg{white-space:nowrap}
+.chg.up{color:var(--green);font-weight:700}
+.chg.down{color:var(--red);font-weight:700}
+.chg.plain,.chg.new{color:var(--muted)}
+.supp{color:var(--muted)}
+.chart{background:#fff;border:1px solid var(--line);border-radius:8px;padding:8px 12px;margin:8px 0 14px}
+.chart figcaption{font-weight:600;font-size:.95rem;margin:2px 0 6px}
+ul.bars{list-style:none;margin:0;padding:0}
+li.bar{display:grid;grid-template-columns:minmax(0,1fr) auto;grid-template-areas:'l v' 't t' 'n n';column-gap:8px;padding:5px 0;border-bottom:1px solid #eef2f7;font-size:.9rem}
+li.bar .bl{grid-area:l}
+li.bar a{text-decoration:none}
+li.bar .bv{grid-area:v;text-align:right;font-weight:600;font-variant-numeric:tabular-nums;white-space:nowrap}
+li.bar .bn{grid-area:n;color:var(--muted);font-size:.82rem}
+li.bar .bt{grid-area:t;position:relative;height:16px;margin-top:3px;background:#eef2f7;border-radius:3px}
+li.bar .bf{position:absolute;left:0;top:2px;bottom:2px;border-radius:2px;-webkit-print-color-adjust:exact;print-color-adjust:exact}
+li.bar .bw{position:absolute;top:2px;height:12px;border-left:2px solid var(--ink);border-right:2px solid var(--ink)}
+li.bar .bw::before{content:'';position:absolute;left:0;right:0;top:5px;height:2px;background:var(--ink)}
+li.bar .bref{position:absolute;top:-3px;bottom:-3px;border-left:2px dashed var(--ink)}
+li.bar.axis{border-bottom:0;padding-top:0}
+li.bar.axis .bt{background:none;height:18px;margin:0}
+li.bar.axis .tick{position:absolute;top:0;font-size:12px;color:var(--muted);transform:translateX(-50%)}
+li.bar.axis .tick.first{transform:none}
+li.bar.axis .tick.last{transform:translateX(-100%)}
+@media (min-width:700px){li.bar{grid-template-columns:minmax(0,15em) minmax(0,1fr) 5.5em minmax(0,10em);grid-template-areas:'l t v n';align-items:center}li.bar .bt{margin-top:0}li.bar .bn{padding-left:4px}}
 .legend{font-size:.85rem;color:var(--muted);margin:4px 0}
-.legend span{display:inline-block;width:12px;height:12px;margin:0 4px -2px 12px;border-radius:2px}
-dl.method{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px;background:#fff;border:1px solid var(--line);border-radius:8px;padding:12px 16px}
+.legend span{display:inline-block;width:12px;height:12px;margin:0 4px -2px 10px;border-radius:2px;-webkit-print-color-adjust:exact;print-color-adjust:exact}
+ul.dist{list-style:none;padding:0;margin:6px 0;display:flex;flex-wrap:wrap;gap:6px}
+ul.dist li{background:#fff;border:1px solid var(--line);border-radius:6px;padding:3px 8px;font-size:.9rem}
+dl.method{display:grid;grid-template-columns:1fr;gap:2px 16px;background:#fff;border:1px solid var(--line);border-radius:8px;padding:12px 16px}
 dl.method dt{font-weight:600}
-dl.method dd{margin:0;overflow-wrap:anywhere}
-@media (max-width:600px){dl.method{grid-template-columns:1fr}dl.method dd{margin-bottom:6px}}
-ul.digests{margin:0;padding-left:18px}ul.digests code{font-size:12px}
-code{font-family:ui-monospace,Consolas,monospace;font-size:.85rem}
+dl.method dd{margin:0 0 8px;overflow-wrap:anywhere}
+@media (min-width:700px){dl.method{grid-template-columns:max-content 1fr}dl.method dd{margin:0}}
+ul.digests{margin:0;padding-left:18px}ul.digests code{font-size:12px;overflow-wrap:anywhere}
+article.scorecard{background:#fff;border:1px solid var(--line);border-radius:8px;padding:10px 14px;margin:12px 0}
+article.scorecard h3{margin:0 0 2px}
+article.scorecard table{font-size:.88rem;table-layout:fixed}
+table.sc th:first-child{width:42%}
+table.sc td.num,table.sc .chg{white-space:normal}
+@media print{
+body{background:#fff;color:#000;font-size:10.5pt}
+main{max-width:none;padding:0}
+nav{display:none}
+a{color:#000;text-decoration:none}
+code,.note,p.note,.card .label,.chg.plain,.chg.new,li.bar .bn,.legend,.supp{color:#000}
+.card .big,.chg.up,.chg.down{color:#000}
+.scroll{overflow:visible}
+table{font-size:8.5pt}
+th{background:#fff}
+thead{display:table-header-group}
+tr,li.bar,.card,dl.method dd{break-inside:avoid}
+tr.flag td,tr.warn td{background:#fff}
+h2,h3{break-after:avoid}
+.card,.chart,dl.method,.version{border-color:#000;background:#fff}
+article.scorecard{break-before:page;break-inside:avoid;border:0;padding:0}
+}
 ";
 
-/// The web page.
+/// The page.
 pub fn html(inputs: &Inputs) -> String {
     let mut h = String::new();
     let ix = &inputs.indices;
@@ -85,28 +155,198 @@ pub fn html(inputs: &Inputs) -> String {
         escape(&inputs.title),
         escape(&ix.questionnaire),
     );
+    if inputs.public {
+        let _ = writeln!(
+            h,
+            "<p class=\"version public\" id=\"ban-cong-khai\"><b>Bản công khai.</b> Không nêu cán bộ; \
+             ước lượng dựa trên dưới {PUBLIC_MIN_ANSWERS} câu trả lời không công bố (ghi “–”).</p>"
+        );
+    } else {
+        h.push_str(
+            "<p class=\"version\" id=\"ban-noi-bo\"><b>Bản nội bộ.</b> Có số liệu từng cán bộ; \
+             bản đăng trên cổng thông tin là bản công khai.</p>\n",
+        );
+    }
     headline(&mut h, inputs, &level);
     h.push_str("<nav><a href=\"#don-vi\">Theo đơn vị</a><a href=\"#canh-bao\">Cảnh báo</a>");
+    if inputs.response_rates.is_some() {
+        h.push_str("<a href=\"#tra-loi\">Tỷ lệ trả lời</a>");
+    }
     if inputs.timeliness.is_some() {
         h.push_str("<a href=\"#tien-do\">Tiến độ hồ sơ</a>");
     }
     if inputs.par.is_some() {
         h.push_str("<a href=\"#cchc\">Chỉ số CCHC</a>");
     }
-    h.push_str("<a href=\"#phuong-phap\">Phương pháp</a></nav>\n");
+    h.push_str(
+        "<a href=\"#the-don-vi\">Thẻ kết quả từng đơn vị</a><a href=\"#phuong-phap\">Phương pháp</a></nav>\n",
+    );
     units_section(&mut h, inputs, &level);
     flags_section(&mut h, inputs);
+    if let Some(r) = &inputs.response_rates {
+        response_section(&mut h, inputs, r);
+    }
     if let Some(t) = &inputs.timeliness {
         timeliness_section(&mut h, inputs, t);
     }
     if let Some(p) = &inputs.par {
         par_section(&mut h, inputs, p, &level);
     }
+    scorecards_section(&mut h, inputs, &level);
     method_section(&mut h, inputs, &level);
     h.push_str("</main>\n</body>\n</html>\n");
-    // Wide tables scroll inside the page on a narrow screen.
-    h.replace("<table>", "<div class=\"scroll\"><table>")
-        .replace("</table>", "</table></div>")
+    h
+}
+
+/// Opens a table inside its own horizontal scroller (the page never scrolls sideways).
+fn open_table(h: &mut String, head: &str) {
+    open_table_of(h, "", head);
+}
+
+/// [`open_table`] for a table of a class of its own.
+fn open_table_of(h: &mut String, class: &str, head: &str) {
+    let class = if class.is_empty() {
+        String::new()
+    } else {
+        format!(" class=\"{class}\"")
+    };
+    let _ = writeln!(
+        h,
+        "<div class=\"scroll\"><table{class}>\n<thead><tr>{head}</tr></thead>\n<tbody>"
+    );
+}
+
+fn close_table(h: &mut String) {
+    h.push_str("</tbody></table></div>\n");
+}
+
+/// The id of a unit's card: `the-` and the code, characters other than ASCII letters,
+/// digits and `-` written as `_<hex>_` (so that two codes never share an id).
+fn card_id(code: &str) -> String {
+    let mut id = String::from("the-");
+    for c in code.chars() {
+        if c.is_ascii_alphanumeric() || c == '-' {
+            id.push(c);
+        } else {
+            let _ = write!(id, "_{:x}_", c as u32);
+        }
+    }
+    id
+}
+
+/// A unit by its name, its code beside it, linked to its card when it has one.
+fn unit_html(inputs: &Inputs, code: &str) -> String {
+    let name = inputs.name_of(code);
+    let text = if name.is_empty() {
+        format!("<code>{}</code>", escape(code))
+    } else {
+        format!("{} <code>{}</code>", escape(name), escape(code))
+    };
+    if inputs.indices.units().contains(&code) {
+        format!("<a href=\"#{}\">{text}</a>", card_id(code))
+    } else {
+        text
+    }
+}
+
+/// A unit as plain text (for tooltips and captions).
+fn unit_text(inputs: &Inputs, code: &str) -> String {
+    match inputs.name_of(code) {
+        "" => code.to_string(),
+        name => format!("{name} ({code})"),
+    }
+}
+
+/// An indicator by its name (an element's name, an item's text), its code beside it.
+fn indicator_html(inputs: &Inputs, indicator: &str) -> String {
+    let ix = &inputs.indices;
+    if let Some(c) = indicator.strip_prefix("element:") {
+        match ix.element_names.get(c) {
+            Some(name) => format!("{} <code>{}</code>", escape(name), escape(c)),
+            None => format!("Yếu tố <code>{}</code>", escape(c)),
+        }
+    } else if let Some(c) = indicator.strip_prefix("item:") {
+        match ix.item_texts.get(c) {
+            Some(text) => format!("{} <code>{}</code>", escape(text), escape(c)),
+            None => format!("Tiêu chí <code>{}</code>", escape(c)),
+        }
+    } else {
+        escape(&super::vi::indicator_label(indicator))
+    }
+}
+
+/// An estimate (a share) as the page shows it: `–` where the public version suppressed it.
+fn est_pct(inputs: &Inputs, e: Option<&IndexEntry>) -> String {
+    match e {
+        Some(e) if e.estimate.is_none() && inputs.suppressed(e) => SUPPRESSED.into(),
+        Some(e) => vi_opt_pct(e.estimate),
+        None => "—".into(),
+    }
+}
+
+/// The mark of a suppressed estimate.
+const SUPPRESSED: &str = "<span class=\"supp\">–</span>";
+
+/// The note under a part of the page that may hold suppressed estimates.
+fn suppressed_note(h: &mut String, inputs: &Inputs) {
+    if inputs.public {
+        let _ = writeln!(
+            h,
+            "<p class=\"note\">–: ước lượng dựa trên dưới {PUBLIC_MIN_ANSWERS} câu trả lời, quá ít \
+             để đáng tin, nên không công bố.</p>"
+        );
+    }
+}
+
+/// The change since the previous run as the page shows it: an arrow and the change in
+/// percentage points, bold and coloured only when its interval excludes 0; `mới` for a unit
+/// the previous run did not have; empty without a comparison.
+fn change_html(change: Option<Option<&Change>>) -> String {
+    let Some(change) = change else {
+        return String::new();
+    };
+    let Some(c) = change else {
+        return "<span class=\"chg new\">mới</span>".into();
+    };
+    let Some(d) = c.difference else {
+        return if c.current.is_none() {
+            SUPPRESSED.into()
+        } else {
+            "—".into()
+        };
+    };
+    let shown = vi_number(d.abs(), 2);
+    let (arrow, sign) = if shown == "0,00" {
+        ("", "±")
+    } else if d > 0.0 {
+        ("▲ ", "+")
+    } else {
+        ("▼ ", "−")
+    };
+    let text = format!("{arrow}{sign}{shown} điểm");
+    match c.significant {
+        Some(true) => format!(
+            "<span class=\"chg {}\">{text}</span>",
+            if d > 0.0 { "up" } else { "down" }
+        ),
+        Some(false) => format!("<span class=\"chg plain\">{text}*</span>"),
+        None => format!("<span class=\"chg plain\">{text}†</span>"),
+    }
+}
+
+/// The note under a table with changes.
+fn change_note(h: &mut String, inputs: &Inputs) {
+    if inputs.comparison.is_some() {
+        let _ = writeln!(
+            h,
+            "<p class=\"note\">So với năm trước: mức thay đổi của chỉ số hài lòng chung, tính bằng \
+             điểm phần trăm. In đậm có màu (▲ tăng, ▼ giảm): thay đổi rõ rệt, vì khoảng tin cậy {} \
+             của mức thay đổi không chứa 0. *: thay đổi nằm trong sai số chọn mẫu, chưa đủ căn cứ để \
+             nói là có thay đổi thực sự. †: không ước lượng được sai số của mức thay đổi. \
+             “mới”: đơn vị chưa có trong kết quả năm trước.</p>",
+            vi_level(inputs.indices.level)
+        );
+    }
 }
 
 fn headline(h: &mut String, inputs: &Inputs, level: &str) {
@@ -114,11 +354,15 @@ fn headline(h: &mut String, inputs: &Inputs, level: &str) {
     h.push_str("<section class=\"headline\" id=\"tong-hop\">\n");
     match inputs.overall() {
         Some(o) if o.estimate.is_some() => {
+            let change = match inputs.change("ALL") {
+                Some(_) => format!("<br>So với năm trước: {}", change_html(inputs.change("ALL"))),
+                None => String::new(),
+            };
             let _ = writeln!(
                 h,
                 "<div class=\"card\"><div class=\"label\">Chỉ số hài lòng chung toàn tỉnh</div>\
                  <div class=\"big\">{}</div><div class=\"label\">Khoảng tin cậy {level}: {}<br>\
-                 {} phiếu có trả lời</div></div>",
+                 {} phiếu có trả lời{change}</div></div>",
                 vi_opt_pct(o.estimate),
                 vi_interval(o.ci_lower, o.ci_upper, true),
                 vi_count(o.answers())
@@ -156,12 +400,29 @@ fn headline(h: &mut String, inputs: &Inputs, level: &str) {
             None => "Chưa có tệp cảnh báo (flags.csv)".into(),
         }
     );
+    if let Some(all) = inputs
+        .response_rates
+        .as_ref()
+        .and_then(|r| r.iter().find(|r| r.stratum == "ALL"))
+    {
+        let _ = writeln!(
+            h,
+            "<div class=\"card\"><div class=\"label\">Tỷ lệ trả lời khảo sát</div>\
+             <div class=\"big\">{}</div><div class=\"label\">{} phiếu hoàn thành, {} trả lời một phần</div></div>",
+            vi_share(all.rr2),
+            vi_count(all.complete),
+            vi_count(all.partial)
+        );
+    }
     h.push_str("</section>\n");
 }
 
 /// One bar of a chart.
 struct Bar {
+    /// The label, as HTML.
     label: String,
+    /// The label as text (for the tooltip).
+    text: String,
     value: f64,
     lower: Option<f64>,
     upper: Option<f64>,
@@ -177,7 +438,8 @@ const RED_BAR: &str = "#d64541";
 const AMBER_BAR: &str = "#e0a526";
 const GREEN_BAR: &str = "#2f9e44";
 
-/// A horizontal bar chart, sorted as given, with interval whiskers and an optional reference
+/// A horizontal bar chart in HTML and CSS (its text is the page's text, so it stays
+/// readable on a phone), sorted as given, with interval whiskers and an optional reference
 /// line. Values are on 0–100; the axis starts at a round number below the smallest value so
 /// that differences between units are visible, and says so.
 fn bar_chart(h: &mut String, caption: &str, bars: &[Bar], reference: Option<(f64, &str)>) {
@@ -192,117 +454,101 @@ fn bar_chart(h: &mut String, caption: &str, bars: &[Bar], reference: Option<(f64
     let axis_min = ((lowest / 10.0).floor() * 10.0).clamp(0.0, 90.0);
     let axis_max = 100.0;
     let span = axis_max - axis_min;
-    let step = if span <= 20.0 {
+    // At most six labels, so that they fit a phone's width.
+    let step = if span <= 10.0 {
         2.0
-    } else if span <= 50.0 {
+    } else if span <= 25.0 {
         5.0
-    } else {
+    } else if span <= 50.0 {
         10.0
+    } else {
+        20.0
     };
-    let (left, plot, right) = (250.0, 520.0, 210.0);
-    let row = 24.0;
-    let top = 28.0;
-    let height = top + row * bars.len() as f64 + 30.0;
-    let width = left + plot + right;
-    let x = |v: f64| left + plot * ((v.clamp(axis_min, axis_max) - axis_min) / span);
+    let x = |v: f64| 100.0 * ((v.clamp(axis_min, axis_max) - axis_min) / span);
     let _ = writeln!(
         h,
-        "<div class=\"chart\"><svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width} {height}\" \
-         width=\"{width}\" height=\"{height}\" role=\"img\" aria-label=\"{}\" font-family=\"inherit\" font-size=\"12\">",
+        "<figure class=\"chart\"><figcaption>{}</figcaption><ul class=\"bars\">",
         escape(caption)
     );
-    // Grid and axis labels.
-    let mut t = axis_min;
-    while t <= axis_max + 1e-9 {
-        let _ = writeln!(
-            h,
-            "<line x1=\"{0:.1}\" y1=\"{top}\" x2=\"{0:.1}\" y2=\"{1:.1}\" stroke=\"#e4e9f0\"/>\
-             <text x=\"{0:.1}\" y=\"{2:.1}\" text-anchor=\"middle\" fill=\"#616e7c\">{3}%</text>",
-            x(t),
-            height - 26.0,
-            height - 10.0,
-            vi_number(t, 0)
-        );
-        t += step;
-    }
-    for (i, b) in bars.iter().enumerate() {
-        let y = top + row * i as f64;
+    for b in bars {
+        let interval = match (b.lower, b.upper) {
+            (Some(l), Some(u)) => {
+                format!(" (khoảng tin cậy {} – {})", vi_percent(l), vi_percent(u))
+            }
+            _ => String::new(),
+        };
         let _ = write!(
             h,
-            "<g><title>{}: {}{}</title>\
-             <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"#1f2933\">{}</text>\
-             <rect x=\"{left}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{}\" rx=\"2\"/>",
-            escape(&b.label),
+            "<li class=\"bar\" title=\"{}: {}{}\"><span class=\"bl\">{}</span><span class=\"bt\">\
+             <span class=\"bf\" style=\"width:{:.2}%;background:{}\"></span>",
+            escape(&b.text),
             vi_percent(b.value),
-            match (b.lower, b.upper) {
-                (Some(l), Some(u)) =>
-                    format!(" (khoảng tin cậy {} – {})", vi_percent(l), vi_percent(u)),
-                _ => String::new(),
-            },
-            left - 8.0,
-            y + row * 0.65,
-            escape(&b.label),
-            y + 4.0,
-            (x(b.value) - left).max(1.0),
-            row - 8.0,
+            escape(&interval),
+            b.label,
+            x(b.value),
             b.colour
         );
         if let (Some(l), Some(u)) = (b.lower, b.upper) {
-            let ym = y + row / 2.0;
             let _ = write!(
                 h,
-                "<line x1=\"{0:.1}\" y1=\"{ym:.1}\" x2=\"{1:.1}\" y2=\"{ym:.1}\" stroke=\"#1f2933\" stroke-width=\"1.4\"/>\
-                 <line x1=\"{0:.1}\" y1=\"{2:.1}\" x2=\"{0:.1}\" y2=\"{3:.1}\" stroke=\"#1f2933\" stroke-width=\"1.4\"/>\
-                 <line x1=\"{1:.1}\" y1=\"{2:.1}\" x2=\"{1:.1}\" y2=\"{3:.1}\" stroke=\"#1f2933\" stroke-width=\"1.4\"/>",
+                "<span class=\"bw\" style=\"left:{:.2}%;width:{:.2}%\"></span>",
                 x(l),
-                x(u),
-                ym - 5.0,
-                ym + 5.0
+                (x(u) - x(l)).max(0.0)
+            );
+        }
+        if let Some((v, _)) = reference {
+            let _ = write!(
+                h,
+                "<span class=\"bref\" style=\"left:{:.2}%\"></span>",
+                x(v)
             );
         }
         let _ = writeln!(
             h,
-            "<text x=\"{:.1}\" y=\"{:.1}\" fill=\"#1f2933\" font-weight=\"600\">{}</text>\
-             <text x=\"{:.1}\" y=\"{:.1}\" fill=\"#616e7c\">{}</text></g>",
-            left + plot + 8.0,
-            y + row * 0.65,
+            "</span><span class=\"bv\">{}</span><span class=\"bn\">{}</span></li>",
             vi_percent(b.value),
-            left + plot + 62.0,
-            y + row * 0.65,
             escape(b.note)
         );
     }
+    h.push_str(
+        "<li class=\"bar axis\" aria-hidden=\"true\"><span class=\"bl\"></span><span class=\"bt\">",
+    );
+    let mut t = axis_min;
+    while t <= axis_max + 1e-9 {
+        let class = if t == axis_min {
+            "tick first"
+        } else if t + step > axis_max + 1e-9 {
+            "tick last"
+        } else {
+            "tick"
+        };
+        let _ = write!(
+            h,
+            "<span class=\"{class}\" style=\"left:{:.2}%\">{}%</span>",
+            x(t),
+            vi_number(t, 0)
+        );
+        t += step;
+    }
+    h.push_str("</span><span class=\"bv\"></span><span class=\"bn\"></span></li>\n</ul>\n");
+    let mut notes = Vec::new();
     if let Some((v, label)) = reference {
-        let _ = writeln!(
-            h,
-            "<line x1=\"{0:.1}\" y1=\"{1:.1}\" x2=\"{0:.1}\" y2=\"{2:.1}\" stroke=\"#1f2933\" stroke-dasharray=\"4 3\"/>\
-             <text x=\"{0:.1}\" y=\"{3:.1}\" text-anchor=\"middle\" fill=\"#1f2933\">{4}</text>",
-            x(v),
-            top - 4.0,
-            height - 26.0,
-            top - 10.0,
-            escape(label)
-        );
+        notes.push(format!(
+            "Vạch đứt nét: {} ({}).",
+            escape(label),
+            vi_percent(v)
+        ));
     }
-    h.push_str("</svg></div>\n");
     if axis_min > 0.0 {
-        let _ = writeln!(
-            h,
-            "<p class=\"note\">Trục ngang bắt đầu từ {}% để thấy rõ chênh lệch giữa các đơn vị.</p>",
+        notes.push(format!(
+            "Trục ngang bắt đầu từ {}% để thấy rõ chênh lệch giữa các đơn vị.",
             vi_number(axis_min, 0)
-        );
+        ));
     }
-}
-
-fn unit_label(inputs: &Inputs, code: &str) -> String {
-    let name = inputs.name_of(code);
-    if name.is_empty() {
-        code.to_string()
-    } else {
-        let short: String = name.chars().take(30).collect();
-        let ellipsis = if name.chars().count() > 30 { "…" } else { "" };
-        format!("{code} · {short}{ellipsis}")
+    if !notes.is_empty() {
+        let _ = writeln!(h, "<p class=\"note\">{}</p>", notes.join(" "));
     }
+    h.push_str("</figure>\n");
 }
 
 fn rank_text(rank: Option<u64>, size: Option<u64>) -> String {
@@ -321,6 +567,19 @@ fn rank_range(lo: Option<u64>, hi: Option<u64>) -> String {
     }
 }
 
+/// The units of the indices by group, in order of first appearance.
+fn unit_groups(inputs: &Inputs) -> Vec<(Option<&str>, Vec<&str>)> {
+    let mut groups: Vec<(Option<&str>, Vec<&str>)> = Vec::new();
+    for code in inputs.indices.units() {
+        let g = inputs.group_of(code);
+        match groups.iter_mut().find(|(k, _)| *k == g) {
+            Some((_, v)) => v.push(code),
+            None => groups.push((g, vec![code])),
+        }
+    }
+    groups
+}
+
 fn units_section(h: &mut String, inputs: &Inputs, level: &str) {
     let ix = &inputs.indices;
     let province = inputs.overall().and_then(|o| o.estimate);
@@ -328,25 +587,17 @@ fn units_section(h: &mut String, inputs: &Inputs, level: &str) {
     let _ = writeln!(
         h,
         "<p class=\"note\">Thanh: chỉ số hài lòng chung của đơn vị; đoạn đen: khoảng tin cậy {level}; \
-         đường đứt nét: kết quả toàn tỉnh. Đơn vị xếp từ cao xuống thấp.</p>\
+         vạch đứt nét: kết quả toàn tỉnh. Đơn vị xếp từ cao xuống thấp. Bấm vào tên đơn vị để xem thẻ \
+         kết quả của đơn vị.</p>\
          <p class=\"legend\"><span style=\"background:{BLUE}\"></span>bình thường\
          <span style=\"background:{RED_BAR}\"></span>vượt ngưỡng không hài lòng (cả khoảng tin cậy)\
          <span style=\"background:{AMBER_BAR}\"></span>vượt ngưỡng (ước lượng)\
          <span style=\"background:{PALE}\"></span>chưa đủ chính xác để xếp hạng</p>"
     );
-    // Units by group, in order of first appearance.
-    let mut groups: Vec<(Option<&str>, Vec<&str>)> = Vec::new();
-    for code in ix.units() {
-        let g = inputs.group_of(code);
-        match groups.iter_mut().find(|(k, _)| *k == g) {
-            Some((_, v)) => v.push(code),
-            None => groups.push((g, vec![code])),
-        }
-    }
     let ranks = inputs.headline_ranks();
-    for (group, codes) in &groups {
+    let with_change = inputs.comparison.is_some();
+    for (group, codes) in &unit_groups(inputs) {
         let _ = writeln!(h, "<h3>{}</h3>", escape(&group_label(*group)));
-        // Chart.
         let mut entries: Vec<(&str, &IndexEntry)> = codes
             .iter()
             .filter_map(|c| {
@@ -373,7 +624,8 @@ fn units_section(h: &mut String, inputs: &Inputs, level: &str) {
                     None => (BLUE, ""),
                 };
                 Bar {
-                    label: unit_label(inputs, code),
+                    label: unit_html(inputs, code),
+                    text: unit_text(inputs, code),
                     value: e.estimate.unwrap_or(0.0),
                     lower: e.ci_lower,
                     upper: e.ci_upper,
@@ -390,16 +642,23 @@ fn units_section(h: &mut String, inputs: &Inputs, level: &str) {
         );
         // Table: ranks when ranks.csv has them, order of the estimate otherwise.
         let have_ranks = codes.iter().any(|c| ranks.iter().any(|r| r.domain == *c));
-        let _ = writeln!(
+        open_table(
             h,
-            "<table>\n<thead><tr>{}<th>Mã</th><th>Tên đơn vị</th><th class=\"num\">Chỉ số hài lòng</th>\
-             <th class=\"num\">Khoảng tin cậy {level}</th><th class=\"num\">Không hài lòng</th>\
-             <th class=\"num\">Điểm trung bình</th><th class=\"num\">Số phiếu</th><th>Ghi chú</th></tr></thead>\n<tbody>",
-            if have_ranks {
-                "<th class=\"num\">Hạng</th><th class=\"num\">Khoảng hạng</th>"
-            } else {
-                "<th class=\"num\">Thứ tự</th>"
-            }
+            &format!(
+                "{}<th>Đơn vị</th><th class=\"num\">Chỉ số hài lòng</th>\
+                 <th class=\"num\">Khoảng tin cậy {level}</th>{}<th class=\"num\">Không hài lòng</th>\
+                 <th class=\"num\">Điểm trung bình</th><th class=\"num\">Số phiếu</th><th>Ghi chú</th>",
+                if have_ranks {
+                    "<th class=\"num\">Hạng</th><th class=\"num\">Khoảng hạng</th>"
+                } else {
+                    "<th class=\"num\">Thứ tự</th>"
+                },
+                if with_change {
+                    "<th class=\"num\">So với năm trước</th>"
+                } else {
+                    ""
+                }
+            ),
         );
         // Every unit of the group: those with an estimate in chart order, then the others.
         let mut ordered: Vec<&str> = entries.iter().map(|(c, _)| *c).collect();
@@ -451,7 +710,8 @@ fn units_section(h: &mut String, inputs: &Inputs, level: &str) {
                 notes
                     .push("<span class=\"badge grey\">chưa đủ chính xác để xếp hạng</span>".into());
             }
-            if sat.and_then(|s| s.estimate).is_none() {
+            let suppressed = sat.is_some_and(|s| s.estimate.is_none() && inputs.suppressed(s));
+            if sat.and_then(|s| s.estimate).is_none() && !suppressed {
                 notes.push("chưa có phiếu trả lời".into());
             }
             let rank_cells = if have_ranks {
@@ -466,24 +726,38 @@ fn units_section(h: &mut String, inputs: &Inputs, level: &str) {
             } else {
                 "<td class=\"num\">—</td>".into()
             };
+            let change = if with_change {
+                format!(
+                    "<td class=\"num\">{}</td>",
+                    change_html(inputs.change(code))
+                )
+            } else {
+                String::new()
+            };
             let _ = writeln!(
                 h,
-                "<tr{class}>{rank_cells}<td><code>{}</code></td><td class=\"name\">{}</td><td class=\"num\"><b>{}</b></td>\
-                 <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+                "<tr{class}>{rank_cells}<td class=\"name\">{}</td><td class=\"num\"><b>{}</b></td>\
+                 <td class=\"num\">{}</td>{change}<td class=\"num\">{}</td><td class=\"num\">{}</td>\
                  <td class=\"num\">{}</td><td>{}</td></tr>",
-                escape(code),
-                escape(inputs.name_of(code)),
-                vi_opt_pct(sat.and_then(|s| s.estimate)),
-                sat.map_or("—".into(), |s| vi_interval(s.ci_lower, s.ci_upper, true)),
-                vi_opt_pct(dis.and_then(|s| s.estimate)),
-                score
-                    .and_then(|s| s.estimate)
-                    .map_or("—".into(), |v| vi_number(v, 2)),
+                unit_html(inputs, code),
+                est_pct(inputs, sat),
+                if suppressed {
+                    SUPPRESSED.into()
+                } else {
+                    sat.map_or("—".into(), |s| vi_interval(s.ci_lower, s.ci_upper, true))
+                },
+                est_pct(inputs, dis),
+                match score {
+                    Some(s) if s.estimate.is_none() && inputs.suppressed(s) => SUPPRESSED.into(),
+                    s => s
+                        .and_then(|s| s.estimate)
+                        .map_or("—".into(), |v| vi_number(v, 2)),
+                },
                 vi_count(sat.map_or(0, |s| s.answers())),
                 notes.join(" ")
             );
         }
-        h.push_str("</tbody></table>\n");
+        close_table(h);
         if !have_ranks {
             h.push_str(
                 "<p class=\"note\">Chưa có tệp xếp hạng (ranks.csv): đơn vị được sắp theo ước lượng, \
@@ -491,6 +765,8 @@ fn units_section(h: &mut String, inputs: &Inputs, level: &str) {
             );
         }
     }
+    change_note(h, inputs);
+    suppressed_note(h, inputs);
     elements_table(h, inputs);
     items_table(h, inputs);
     h.push_str("</section>\n");
@@ -502,26 +778,25 @@ fn items_table(h: &mut String, inputs: &Inputs) {
     if ix.item_texts.is_empty() {
         return;
     }
-    h.push_str(
-        "<h3>Nội dung tiêu chí</h3>\n<table>\n<thead><tr><th>Mã</th><th>Tiêu chí</th>\
-         <th class=\"num\">Tỷ lệ hài lòng toàn tỉnh (%)</th></tr></thead>\n<tbody>\n",
+    h.push_str("<h3>Nội dung tiêu chí</h3>\n");
+    open_table(
+        h,
+        "<th>Mã</th><th>Tiêu chí</th><th class=\"num\">Tỷ lệ hài lòng toàn tỉnh</th>",
     );
     for (code, text) in ix.item_texts() {
-        let v = ix
-            .get("ALL", &format!("item:{code}"), "satisfied_pct")
-            .and_then(|r| r.estimate);
+        let e = ix.get("ALL", &format!("item:{code}"), "satisfied_pct");
         let _ = writeln!(
             h,
             "<tr><td><code>{}</code></td><td>{}</td><td class=\"num\">{}</td></tr>",
             escape(code),
             escape(text),
-            vi_opt_pct(v)
+            est_pct(inputs, e)
         );
     }
-    h.push_str("</tbody></table>\n");
+    close_table(h);
 }
 
-/// Units × elements: each element's share satisfied.
+/// Units × elements: each element's share satisfied, the elements named.
 fn elements_table(h: &mut String, inputs: &Inputs) {
     let ix = &inputs.indices;
     let elements = ix.elements();
@@ -529,39 +804,43 @@ fn elements_table(h: &mut String, inputs: &Inputs) {
         return;
     }
     h.push_str(
-        "<h3>Chỉ số hài lòng theo yếu tố</h3>\n<table>\n<thead><tr><th>Mã</th><th>Tên đơn vị</th>",
+        "<h3>Chỉ số hài lòng theo yếu tố</h3>\n<p class=\"note\">Tỷ lệ hài lòng với từng yếu tố; \
+         ô tô đỏ: đơn vị vượt ngưỡng không hài lòng ở yếu tố đó.</p>\n",
     );
+    let mut head = String::from("<th>Đơn vị</th>");
     for e in &elements {
-        let _ = write!(h, "<th class=\"num\">Yếu tố {}</th>", escape(e));
+        let _ = write!(
+            head,
+            "<th class=\"num\">{}</th>",
+            indicator_html(inputs, &format!("element:{e}"))
+        );
     }
-    h.push_str("</tr></thead>\n<tbody>\n");
+    open_table(h, &head);
     let mut domains = vec!["ALL"];
     domains.extend(ix.units());
     for d in domains {
-        let name = if d == "ALL" {
-            "Toàn tỉnh"
+        let unit = if d == "ALL" {
+            "<b>Toàn tỉnh</b>".to_string()
         } else {
-            inputs.name_of(d)
+            unit_html(inputs, d)
         };
-        let _ = write!(
-            h,
-            "<tr><td><code>{}</code></td><td>{}</td>",
-            escape(d),
-            escape(name)
-        );
+        let _ = write!(h, "<tr><td class=\"name\">{unit}</td>");
         for e in &elements {
             let ind = format!("element:{e}");
-            let v = ix.get(d, &ind, "satisfied_pct").and_then(|r| r.estimate);
             let class = if inputs.unit_flag(d, &ind).is_some() {
                 " style=\"background:#fde4e1\""
             } else {
                 ""
             };
-            let _ = write!(h, "<td class=\"num\"{class}>{}</td>", vi_opt_pct(v));
+            let _ = write!(
+                h,
+                "<td class=\"num\"{class}>{}</td>",
+                est_pct(inputs, ix.get(d, &ind, "satisfied_pct"))
+            );
         }
         h.push_str("</tr>\n");
     }
-    h.push_str("</tbody></table>\n");
+    close_table(h);
 }
 
 fn flags_section(h: &mut String, inputs: &Inputs) {
@@ -574,12 +853,22 @@ fn flags_section(h: &mut String, inputs: &Inputs) {
     if let Some(t) = threshold {
         let _ = writeln!(
             h,
-            "<p class=\"note\">Ngưỡng: tỷ lệ không hài lòng trên {}. \"Chắc chắn\" nghĩa là cả khoảng tin cậy \
-             nằm trên ngưỡng. Cán bộ chỉ được nêu bằng mã.</p>",
-            vi_percent(t)
+            "<p class=\"note\">Ngưỡng: tỷ lệ không hài lòng trên {}. “Chắc chắn” nghĩa là cả khoảng tin cậy \
+             nằm trên ngưỡng.{}</p>",
+            vi_percent(t),
+            if inputs.public {
+                ""
+            } else {
+                " Cán bộ chỉ được nêu bằng mã."
+            }
         );
     }
-    for (level, title) in [("unit", "Đơn vị"), ("officer", "Cán bộ")] {
+    let levels: &[(&str, &str)] = if inputs.public {
+        &[("unit", "Đơn vị")]
+    } else {
+        &[("unit", "Đơn vị"), ("officer", "Cán bộ")]
+    };
+    for &(level, title) in levels {
         let mut rows: Vec<&Flag> = flags
             .iter()
             .filter(|f| f.level == level && f.above == Some(true))
@@ -601,37 +890,39 @@ fn flags_section(h: &mut String, inputs: &Inputs) {
         if rows.is_empty() {
             continue;
         }
-        let _ = writeln!(
+        open_table(
             h,
-            "<table>\n<thead><tr><th>Mã đơn vị</th>{}<th>Chỉ tiêu</th><th class=\"num\">Tỷ lệ không hài lòng</th>\
-             <th class=\"num\">Khoảng tin cậy</th><th class=\"num\">Số phiếu</th><th>Chắc chắn vượt</th>\
-             <th>Chưa đủ chính xác</th></tr></thead>\n<tbody>",
-            if level == "officer" {
-                "<th>Mã cán bộ</th>"
-            } else {
-                "<th>Tên đơn vị</th>"
-            }
+            &format!(
+                "<th>Đơn vị</th>{}<th>Chỉ tiêu</th><th class=\"num\">Tỷ lệ không hài lòng</th>\
+                 <th class=\"num\">Khoảng tin cậy</th><th class=\"num\">Số phiếu</th><th>Chắc chắn vượt</th>\
+                 <th>Chưa đủ chính xác</th>",
+                if level == "officer" {
+                    "<th>Mã cán bộ</th>"
+                } else {
+                    ""
+                }
+            ),
         );
         for f in rows {
-            let second = if level == "officer" {
+            let officer = if level == "officer" {
                 format!(
                     "<td><code>{}</code></td>",
                     escape(f.officer_id.as_deref().unwrap_or(""))
                 )
             } else {
-                format!("<td>{}</td>", escape(inputs.name_of(&f.domain)))
+                String::new()
             };
             let _ = writeln!(
                 h,
-                "<tr class=\"{}\"><td><code>{}</code></td>{second}<td class=\"nowrap\">{}</td><td class=\"num\"><b>{}</b></td>\
+                "<tr class=\"{}\"><td class=\"name\">{}</td>{officer}<td>{}</td><td class=\"num\"><b>{}</b></td>\
                  <td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
                 if f.certain == Some(true) {
                     "flag"
                 } else {
                     "warn"
                 },
-                escape(&f.domain),
-                escape(&inputs.indicator_label(&f.indicator)),
+                unit_html(inputs, &f.domain),
+                indicator_html(inputs, &f.indicator),
                 vi_opt_pct(f.dissatisfied_pct),
                 vi_interval(f.ci_lower, f.ci_upper, true),
                 vi_count(f.n),
@@ -639,146 +930,265 @@ fn flags_section(h: &mut String, inputs: &Inputs) {
                 yes_no(f.imprecise)
             );
         }
-        h.push_str("</tbody></table>\n");
+        close_table(h);
+    }
+    if inputs.public {
+        h.push_str("<p class=\"note\">Bản công khai không nêu cán bộ.</p>\n");
     }
     h.push_str("</section>\n");
+}
+
+/// The bands of the units' response rates (lower end, inclusive; on 0–1).
+const RATE_BANDS: [(f64, &str); 5] = [
+    (0.9, "từ 90%"),
+    (0.8, "80% đến dưới 90%"),
+    (0.7, "70% đến dưới 80%"),
+    (0.5, "50% đến dưới 70%"),
+    (0.0, "dưới 50%"),
+];
+
+/// How many of the units with the lowest response rates are named.
+const LOWEST_RATES: usize = 10;
+
+fn response_section(h: &mut String, inputs: &Inputs, rates: &[super::inputs::ResponseRate]) {
+    h.push_str("<section id=\"tra-loi\">\n<h2>Tỷ lệ trả lời khảo sát</h2>\n");
+    if let Some(all) = rates.iter().find(|r| r.stratum == "ALL") {
+        let _ = writeln!(
+            h,
+            "<p>Toàn tỉnh: <b>{}</b> người được chọn đã trả lời (hoàn thành hoặc một phần); tính riêng \
+             phiếu hoàn thành: {}. Trong số người được chọn: {} hoàn thành, {} trả lời một phần, {} từ chối, \
+             {} không liên lạc được, {} không thuộc đối tượng khảo sát (không tính vào mẫu số), {} chưa rõ.</p>",
+            vi_share(all.rr2),
+            vi_share(all.rr1),
+            vi_count(all.complete),
+            vi_count(all.partial),
+            vi_count(all.refusal),
+            vi_count(all.non_contact),
+            vi_count(all.ineligible),
+            vi_count(all.unknown)
+        );
+    }
+    h.push_str(
+        "<p class=\"note\">Tỷ lệ trả lời = (hoàn thành + một phần) / (hoàn thành + một phần + từ chối + \
+         không liên lạc được + chưa rõ), theo chuẩn của Hiệp hội nghiên cứu dư luận Hoa Kỳ (AAPOR). \
+         Tỷ lệ thấp làm tăng nguy cơ kết quả lệch so với toàn bộ người dân của đơn vị.</p>\n",
+    );
+    let mut strata: Vec<&super::inputs::ResponseRate> =
+        rates.iter().filter(|r| r.stratum != "ALL").collect();
+    if strata.is_empty() {
+        h.push_str("</section>\n");
+        return;
+    }
+    let _ = writeln!(
+        h,
+        "<h3>Theo đơn vị: {} đơn vị (tầng mẫu)</h3>",
+        vi_count(strata.len() as u64)
+    );
+    h.push_str("<ul class=\"dist\">");
+    for (i, (low, label)) in RATE_BANDS.iter().enumerate() {
+        let high = if i == 0 {
+            f64::INFINITY
+        } else {
+            RATE_BANDS[i - 1].0
+        };
+        let k = strata
+            .iter()
+            .filter(|r| r.rr2.is_some_and(|x| x >= *low && x < high))
+            .count();
+        let _ = write!(h, "<li>{label}: <b>{}</b> đơn vị</li>", vi_count(k as u64));
+    }
+    let none = strata.iter().filter(|r| r.rr2.is_none()).count();
+    if none > 0 {
+        let _ = write!(
+            h,
+            "<li>chưa có người được chọn: <b>{}</b></li>",
+            vi_count(none as u64)
+        );
+    }
+    h.push_str("</ul>\n");
+    strata.retain(|r| r.rr2.is_some());
+    strata.sort_by(|a, b| {
+        a.rr2
+            .partial_cmp(&b.rr2)
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then_with(|| a.stratum.cmp(&b.stratum))
+    });
+    let shown = strata.len().min(LOWEST_RATES);
+    let _ = writeln!(
+        h,
+        "<p>{} đơn vị có tỷ lệ trả lời thấp nhất:</p>",
+        vi_count(shown as u64)
+    );
+    open_table(
+        h,
+        "<th>Đơn vị</th><th class=\"num\">Tỷ lệ trả lời</th><th class=\"num\">Hoàn thành</th>\
+         <th class=\"num\">Một phần</th><th class=\"num\">Từ chối</th><th class=\"num\">Không liên lạc được</th>\
+         <th class=\"num\">Chưa rõ</th>",
+    );
+    for r in &strata[..shown] {
+        let _ = writeln!(
+            h,
+            "<tr><td class=\"name\">{}</td><td class=\"num\"><b>{}</b></td><td class=\"num\">{}</td>\
+             <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            unit_html(inputs, &r.stratum),
+            vi_share(r.rr2),
+            vi_count(r.complete),
+            vi_count(r.partial),
+            vi_count(r.refusal),
+            vi_count(r.non_contact),
+            vi_count(r.unknown)
+        );
+    }
+    close_table(h);
+    h.push_str(
+        "<p class=\"note\">Tỷ lệ trả lời của từng đơn vị có trong thẻ kết quả của đơn vị.</p>\n</section>\n",
+    );
+}
+
+/// A unit's late rate with its mark, as the page shows it everywhere.
+fn late_html(t: &Timeliness) -> String {
+    let rate = vi_pct_against(t.late_pct, t.late_ceiling_pct, t.above_ceiling);
+    match t.above_ceiling {
+        Some(true) => format!("{rate} <span class=\"badge red\">vượt trần</span>"),
+        Some(false) => format!("{rate} (trong trần)"),
+        None => format!("{rate} (chưa có hồ sơ được phân loại)"),
+    }
 }
 
 fn timeliness_section(h: &mut String, inputs: &Inputs, rows: &[Timeliness]) {
     h.push_str(
         "<section id=\"tien-do\">\n<h2>Tiến độ giải quyết hồ sơ</h2>\n\
-         <p class=\"note\">Tính từ toàn bộ hồ sơ (không phải mẫu), nên không có sai số chọn mẫu.</p>\n",
+         <p class=\"note\">Tính từ toàn bộ hồ sơ đã trả kết quả (không phải mẫu), nên không có sai số chọn mẫu.</p>\n",
     );
     let ceiling = rows.iter().find_map(|t| t.late_ceiling_pct);
     if let Some(c) = ceiling {
+        let c = vi_pct_short(c);
         let _ = writeln!(
             h,
-            "<p class=\"note\">Trần hồ sơ trễ hạn: {}.</p>",
-            vi_percent(c)
+            "<p><b>Quy định:</b> tỷ lệ hồ sơ trễ hạn không quá {c}. Một đơn vị vượt trần khi tỷ lệ trễ hạn \
+             lớn hơn {c}; đúng bằng {c} là không vượt. Tỷ lệ được so với trần ở độ chính xác đầy đủ, \
+             và được ghi với đủ chữ số thập phân để con số không mâu thuẫn với kết luận.</p>"
         );
     }
-    let mut units: Vec<&Timeliness> = rows.iter().filter(|t| t.level != "officer").collect();
+    if let Some(all) = rows
+        .iter()
+        .find(|t| t.domain == "ALL" && t.level != "officer")
+    {
+        let _ = writeln!(
+            h,
+            "<p>Toàn tỉnh: {} hồ sơ, {} trước hạn, {} đúng hạn, {} trễ hạn: tỷ lệ trễ hạn {}.</p>",
+            vi_count(all.records),
+            vi_count(all.early),
+            vi_count(all.on_time),
+            vi_count(all.late),
+            late_html(all)
+        );
+    }
     // Units only: the province's own row (`ALL`) is not one of them.
+    let units: Vec<&Timeliness> = rows
+        .iter()
+        .filter(|t| t.level == "unit" && t.domain != "ALL")
+        .collect();
     let mut above: Vec<&&Timeliness> = units
         .iter()
-        .filter(|t| t.level == "unit" && t.above_ceiling == Some(true))
+        .filter(|t| t.above_ceiling == Some(true))
         .collect();
     above.sort_by(|a, b| {
         b.late_pct
             .partial_cmp(&a.late_pct)
             .unwrap_or(std::cmp::Ordering::Equal)
-    });
-    if !above.is_empty() {
-        let _ = writeln!(
-            h,
-            "<p><b>{} đơn vị có tỷ lệ trễ hạn vượt trần</b> (cao nhất trước): {}.</p>",
-            vi_count(above.len() as u64),
-            above
-                .iter()
-                .map(|t| {
-                    let code = format!("<code>{}</code>", escape(&t.domain));
-                    let unit = match inputs.name_of(&t.domain) {
-                        "" => code,
-                        name => format!("{} ({code})", escape(name)),
-                    };
-                    let late = vi_pct_against(t.late_pct, t.late_ceiling_pct, t.above_ceiling);
-                    format!("{unit} {late}")
-                })
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-    }
-    units.sort_by(|a, b| {
-        let key = |t: &Timeliness| t.late_pct.unwrap_or(f64::INFINITY);
-        key(a)
-            .partial_cmp(&key(b))
-            .unwrap_or(std::cmp::Ordering::Equal)
             .then_with(|| a.domain.cmp(&b.domain))
     });
-    h.push_str(
-        "<table>\n<thead><tr><th>Mã đơn vị</th><th>Tên đơn vị</th><th class=\"num\">Số hồ sơ</th>\
-         <th class=\"num\">Trước hạn</th><th class=\"num\">Đúng hạn</th><th class=\"num\">Trễ hạn</th>\
-         <th>Tỷ lệ (trước hạn / đúng hạn / trễ hạn)</th><th>Vượt trần</th></tr></thead>\n<tbody>\n",
+    let _ = writeln!(
+        h,
+        "<h3 id=\"vuot-tran\"><b>{} đơn vị có tỷ lệ trễ hạn vượt trần</b> trong {} đơn vị</h3>",
+        vi_count(above.len() as u64),
+        vi_count(units.len() as u64)
     );
-    for t in &units {
-        let name = if t.domain == "ALL" {
-            "Toàn tỉnh"
-        } else {
-            inputs.name_of(&t.domain)
+    if !above.is_empty() {
+        h.push_str("<p class=\"note\">Cao nhất trước.</p>\n");
+        open_table(
+            h,
+            "<th>Đơn vị</th><th class=\"num\">Số hồ sơ</th><th class=\"num\">Trễ hạn</th>\
+             <th class=\"num\">Tỷ lệ trễ hạn</th>",
+        );
+        for t in &above {
+            let _ = writeln!(
+                h,
+                "<tr class=\"flag\"><td class=\"name\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+                 <td class=\"num\"><b>{}</b></td></tr>",
+                unit_html(inputs, &t.domain),
+                vi_count(t.records),
+                vi_count(t.late),
+                vi_pct_against(t.late_pct, t.late_ceiling_pct, t.above_ceiling)
+            );
+        }
+        close_table(h);
+    }
+    let within: Vec<&&Timeliness> = units
+        .iter()
+        .filter(|t| t.above_ceiling == Some(false))
+        .collect();
+    let _ = writeln!(
+        h,
+        "<h3>{} đơn vị trong trần</h3>",
+        vi_count(within.len() as u64)
+    );
+    if let Some(c) = ceiling
+        && !within.is_empty()
+    {
+        let half = c / 2.0;
+        let count = |f: &dyn Fn(f64) -> bool| {
+            within.iter().filter(|t| t.late_pct.is_some_and(f)).count() as u64
         };
         let _ = writeln!(
             h,
-            "<tr{}><td><code>{}</code></td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
-             <td class=\"num\">{}</td><td class=\"num\"><b>{}</b></td><td>{}</td><td>{}</td></tr>",
-            if t.above_ceiling == Some(true) {
-                " class=\"flag\""
-            } else {
-                ""
-            },
-            escape(&t.domain),
-            escape(name),
-            vi_count(t.records),
-            vi_opt_pct(t.early_pct),
-            vi_opt_pct(t.on_time_pct),
-            vi_pct_against(t.late_pct, t.late_ceiling_pct, t.above_ceiling),
-            stacked(t),
-            yes_no(t.above_ceiling)
+            "<ul class=\"dist\"><li>không có hồ sơ trễ hạn: <b>{}</b></li>\
+             <li>trên 0% đến {}: <b>{}</b></li><li>trên {} đến {}: <b>{}</b></li></ul>",
+            vi_count(count(&|x| x == 0.0)),
+            vi_pct_short(half),
+            vi_count(count(&|x| x > 0.0 && x <= half)),
+            vi_pct_short(half),
+            vi_pct_short(c),
+            vi_count(count(&|x| x > half))
         );
     }
-    h.push_str("</tbody></table>\n");
-    let officers: Vec<&Timeliness> = rows
-        .iter()
-        .filter(|t| t.level == "officer" && t.above_ceiling == Some(true))
-        .collect();
-    let total = rows.iter().filter(|t| t.level == "officer").count();
-    if total > 0 {
+    let unclassified = units.iter().filter(|t| t.above_ceiling.is_none()).count();
+    if unclassified > 0 {
         let _ = writeln!(
             h,
-            "<h3>Cán bộ có tỷ lệ trễ hạn vượt trần: {} trong {}</h3>",
-            vi_count(officers.len() as u64),
-            vi_count(total as u64)
+            "<p class=\"note\">{} đơn vị chưa có hồ sơ được phân loại (không có hạn trả kết quả).</p>",
+            vi_count(unclassified as u64)
         );
-        if !officers.is_empty() {
-            h.push_str(
-                "<table>\n<thead><tr><th>Mã đơn vị</th><th>Mã cán bộ</th><th class=\"num\">Số hồ sơ</th>\
-                 <th class=\"num\">Trễ hạn</th><th class=\"num\">Tỷ lệ trễ hạn</th></tr></thead>\n<tbody>\n",
-            );
-            for t in officers {
-                let _ = writeln!(
-                    h,
-                    "<tr class=\"flag\"><td><code>{}</code></td><td><code>{}</code></td><td class=\"num\">{}</td>\
-                     <td class=\"num\">{}</td><td class=\"num\"><b>{}</b></td></tr>",
-                    escape(&t.domain),
-                    escape(t.officer_id.as_deref().unwrap_or("")),
-                    vi_count(t.records),
-                    vi_count(t.late),
-                    vi_opt_pct(t.late_pct)
-                );
-            }
-            h.push_str("</tbody></table>\n");
-        }
+    }
+    h.push_str(
+        "<p class=\"note\">Tỷ lệ trễ hạn của từng đơn vị có trong thẻ kết quả của đơn vị.</p>\n",
+    );
+    let officers: Vec<&Timeliness> = rows.iter().filter(|t| t.level == "officer").collect();
+    if !officers.is_empty() {
+        let judged: Vec<&&Timeliness> = officers
+            .iter()
+            .filter(|t| t.records >= OFFICER_MIN_RECORDS)
+            .collect();
+        let over = judged
+            .iter()
+            .filter(|t| t.above_ceiling == Some(true))
+            .count();
+        let _ = writeln!(
+            h,
+            "<h3>Cán bộ</h3>\n<p>Trong {} cán bộ có từ {} hồ sơ trở lên, <b>{} cán bộ</b> có tỷ lệ trễ hạn \
+             vượt trần. {} cán bộ có dưới {} hồ sơ không được đánh giá: quá ít hồ sơ để tỷ lệ có ý nghĩa. \
+             Danh sách từng cán bộ có trong bảng tính (report.xlsx, trang “Tiến độ hồ sơ”).</p>",
+            vi_count(judged.len() as u64),
+            OFFICER_MIN_RECORDS,
+            vi_count(over as u64),
+            vi_count((officers.len() - judged.len()) as u64),
+            OFFICER_MIN_RECORDS
+        );
+    } else if inputs.public {
+        h.push_str("<p class=\"note\">Bản công khai không nêu cán bộ.</p>\n");
     }
     h.push_str("</section>\n");
-}
-
-/// A small 100% stacked bar: early (green), on time (blue), late (red).
-fn stacked(t: &Timeliness) -> String {
-    if t.records == 0 {
-        return "—".into();
-    }
-    let w = 180.0;
-    let share = |k: u64| w * k as f64 / t.records as f64;
-    let (e, o, l) = (share(t.early), share(t.on_time), share(t.late));
-    format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"14\" viewBox=\"0 0 {w} 14\" role=\"img\" \
-         aria-label=\"trước hạn {}, đúng hạn {}, trễ hạn {}\"><rect width=\"{w}\" height=\"14\" fill=\"#eceff1\"/>\
-         <rect width=\"{e:.1}\" height=\"14\" fill=\"#2f855a\"/><rect x=\"{e:.1}\" width=\"{o:.1}\" height=\"14\" fill=\"#2563eb\"/>\
-         <rect x=\"{:.1}\" width=\"{l:.1}\" height=\"14\" fill=\"#d64541\"/></svg>",
-        vi_count(t.early),
-        vi_count(t.on_time),
-        vi_count(t.late),
-        e + o
-    )
 }
 
 fn par_section(h: &mut String, inputs: &Inputs, par: &Par, level: &str) {
@@ -787,7 +1197,7 @@ fn par_section(h: &mut String, inputs: &Inputs, par: &Par, level: &str) {
         h,
         "<p class=\"note\">Chỉ số = 100 × điểm đạt / điểm tối đa của các tiêu chí áp dụng cho đơn vị. \
          Phần điểm từ điều tra xã hội học có sai số chọn mẫu, nên chỉ số và hạng có khoảng tin cậy {level}. \
-         Mỗi nhóm xếp hạng riêng; đường đứt nét: trung bình chỉ số của nhóm.</p>\
+         Mỗi nhóm xếp hạng riêng; vạch đứt nét: trung bình chỉ số của nhóm.</p>\
          <p class=\"legend\"><span style=\"background:{GREEN_BAR}\"></span>cao hơn trung bình nhóm \
          (cả khoảng tin cậy)<span style=\"background:{BLUE}\"></span>chưa khác biệt rõ với trung bình nhóm\
          <span style=\"background:{RED_BAR}\"></span>thấp hơn trung bình nhóm (cả khoảng tin cậy)</p>"
@@ -812,27 +1222,14 @@ fn par_section(h: &mut String, inputs: &Inputs, par: &Par, level: &str) {
                 .unwrap_or(std::cmp::Ordering::Equal)
                 .then_with(|| a.unit_code.cmp(&b.unit_code))
         });
-        // Leaders and laggards: the units whose whole interval lies above (below) the mean
-        // index of their group.
-        let mean = (!by_value.is_empty())
-            .then(|| by_value.iter().filter_map(|u| u.index).sum::<f64>() / by_value.len() as f64);
-        let standing = |u: &ParUnit| -> (&'static str, &'static str) {
-            match (mean, u.ci_lower, u.ci_upper) {
-                (Some(m), Some(l), _) if l > m => (GREEN_BAR, "cao hơn trung bình"),
-                (Some(m), _, Some(h)) if h < m => (RED_BAR, "thấp hơn trung bình"),
-                _ => (BLUE, ""),
-            }
-        };
+        let mean = par_mean(par, g);
         let bars: Vec<Bar> = by_value
             .iter()
             .map(|u| {
-                let (colour, note) = standing(u);
+                let (colour, note) = par_standing(mean, u);
                 Bar {
-                    label: if u.unit_name.is_empty() {
-                        u.unit_code.clone()
-                    } else {
-                        unit_label(inputs, &u.unit_code)
-                    },
+                    label: unit_html(inputs, &u.unit_code),
+                    text: unit_text(inputs, &u.unit_code),
                     value: u.index.unwrap_or(0.0),
                     lower: u.ci_lower,
                     upper: u.ci_upper,
@@ -844,18 +1241,21 @@ fn par_section(h: &mut String, inputs: &Inputs, par: &Par, level: &str) {
         if let (Some(m), Some(first), Some(last)) = (mean, by_value.first(), by_value.last()) {
             let above = by_value
                 .iter()
-                .filter(|u| standing(u).0 == GREEN_BAR)
+                .filter(|u| par_standing(mean, u).0 == GREEN_BAR)
                 .count();
-            let below = by_value.iter().filter(|u| standing(u).0 == RED_BAR).count();
+            let below = by_value
+                .iter()
+                .filter(|u| par_standing(mean, u).0 == RED_BAR)
+                .count();
             let _ = writeln!(
                 h,
                 "<p>Trung bình nhóm {}. Cao nhất: <b>{}</b> ({}); thấp nhất: <b>{}</b> ({}). \
                  {} đơn vị cao hơn và {} đơn vị thấp hơn trung bình nhóm một cách rõ rệt \
                  (cả khoảng tin cậy).</p>",
                 vi_percent(m),
-                escape(&unit_label(inputs, &first.unit_code)),
+                escape(&unit_text(inputs, &first.unit_code)),
                 vi_opt_pct(first.index),
-                escape(&unit_label(inputs, &last.unit_code)),
+                escape(&unit_text(inputs, &last.unit_code)),
                 vi_opt_pct(last.index),
                 vi_count(above as u64),
                 vi_count(below as u64)
@@ -867,41 +1267,223 @@ fn par_section(h: &mut String, inputs: &Inputs, par: &Par, level: &str) {
             &bars,
             mean.map(|m| (m, "trung bình nhóm")),
         );
-        h.push_str(
-            "<table>\n<thead><tr><th class=\"num\">Hạng</th><th class=\"num\">Khoảng hạng</th><th>Mã</th>\
-             <th>Tên đơn vị</th><th class=\"num\">Điểm đạt</th><th class=\"num\">Điểm tối đa</th>\
-             <th class=\"num\">Chỉ số</th><th class=\"num\">Khoảng tin cậy</th></tr></thead>\n<tbody>\n",
+        open_table(
+            h,
+            "<th class=\"num\">Hạng</th><th class=\"num\">Khoảng hạng</th><th>Đơn vị</th>\
+             <th class=\"num\">Điểm đạt</th><th class=\"num\">Điểm tối đa</th>\
+             <th class=\"num\">Chỉ số</th><th class=\"num\">Khoảng tin cậy</th>",
         );
         for u in units {
             let _ = writeln!(
                 h,
-                "<tr><td class=\"num\">{}</td><td class=\"num\">{}</td><td><code>{}</code></td><td>{}</td>\
+                "<tr><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"name\">{}</td>\
                  <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\"><b>{}</b></td>\
                  <td class=\"num\">{}</td></tr>",
                 rank_text(u.rank, u.group_size),
                 rank_range(u.rank_lower, u.rank_upper),
-                escape(&u.unit_code),
-                escape(&u.unit_name),
+                unit_html(inputs, &u.unit_code),
                 u.points.map_or("—".into(), |v| vi_number(v, 2)),
                 u.max_points.map_or("—".into(), |v| vi_number(v, 2)),
                 vi_opt_pct(u.index),
                 vi_interval(u.ci_lower, u.ci_upper, true)
             );
         }
-        h.push_str("</tbody></table>\n");
+        close_table(h);
     }
     h.push_str("</section>\n");
 }
 
+/// The mean PAR index of a group's units that have one.
+fn par_mean(par: &Par, group: &str) -> Option<f64> {
+    let values: Vec<f64> = par
+        .units
+        .iter()
+        .filter(|u| u.unit_group == group)
+        .filter_map(|u| u.index)
+        .collect();
+    (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
+}
+
+/// Leaders and laggards: the units whose whole interval lies above (below) the mean index of
+/// their group.
+fn par_standing(mean: Option<f64>, u: &ParUnit) -> (&'static str, &'static str) {
+    match (mean, u.ci_lower, u.ci_upper) {
+        (Some(m), Some(l), _) if l > m => (GREEN_BAR, "cao hơn trung bình"),
+        (Some(m), _, Some(h)) if h < m => (RED_BAR, "thấp hơn trung bình"),
+        _ => (BLUE, ""),
+    }
+}
+
+/// One card per unit, each printed on a page of its own: the overall index and each element
+/// against the province's, the rank with its interval, the change since the previous run,
+/// the late rate against the ceiling, the response rate and the PAR INDEX, where given.
+fn scorecards_section(h: &mut String, inputs: &Inputs, level: &str) {
+    let ix = &inputs.indices;
+    h.push_str(
+        "<section id=\"the-don-vi\">\n<h2>Thẻ kết quả từng đơn vị</h2>\n\
+         <p class=\"note\">Mỗi đơn vị một thẻ; khi in, mỗi thẻ nằm trên một trang riêng.</p>\n",
+    );
+    let ranks = inputs.headline_ranks();
+    let all_late = inputs
+        .timeliness
+        .as_ref()
+        .and_then(|t| t.iter().find(|t| t.domain == "ALL" && t.level != "officer"));
+    let rate_of = |code: &str| {
+        inputs
+            .response_rates
+            .as_ref()
+            .and_then(|r| r.iter().find(|r| r.stratum == code))
+    };
+    let elements = ix.elements();
+    for (group, codes) in &unit_groups(inputs) {
+        for code in codes {
+            let _ = writeln!(
+                h,
+                "<article class=\"scorecard\" id=\"{}\">\n<h3>{}</h3>\n<p class=\"note\">{} · {} · {}</p>",
+                card_id(code),
+                match inputs.name_of(code) {
+                    "" => format!("<code>{}</code>", escape(code)),
+                    name => format!("{} <code>{}</code>", escape(name), escape(code)),
+                },
+                escape(&group_label(*group)),
+                escape(&inputs.title),
+                escape(&ix.questionnaire)
+            );
+            open_table_of(
+                h,
+                "sc",
+                "<th>Chỉ tiêu</th><th class=\"num\">Đơn vị</th><th class=\"num\">Toàn tỉnh</th>",
+            );
+            let sat = ix.get(code, "overall", "satisfied_pct");
+            let all = inputs.overall();
+            let suppressed = sat.is_some_and(|s| s.estimate.is_none() && inputs.suppressed(s));
+            let _ = writeln!(
+                h,
+                "<tr><td>Chỉ số hài lòng chung<br><span class=\"note\">khoảng tin cậy {level}</span></td>\
+                 <td class=\"num\"><b>{}</b><br>{}</td><td class=\"num\">{}<br>{}</td></tr>",
+                est_pct(inputs, sat),
+                if suppressed {
+                    SUPPRESSED.into()
+                } else {
+                    sat.map_or("—".into(), |s| vi_interval(s.ci_lower, s.ci_upper, true))
+                },
+                est_pct(inputs, all),
+                all.map_or("—".into(), |s| vi_interval(s.ci_lower, s.ci_upper, true))
+            );
+            if inputs.comparison.is_some() {
+                let _ = writeln!(
+                    h,
+                    "<tr><td>So với năm trước</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+                    change_html(inputs.change(code)),
+                    change_html(inputs.change("ALL"))
+                );
+            }
+            if let Some(r) = ranks.iter().find(|r| r.domain == *code) {
+                let note = if r.imprecise == Some(true) {
+                    "<br><span class=\"badge grey\">chưa đủ chính xác để xếp hạng</span>"
+                } else {
+                    ""
+                };
+                let _ = writeln!(
+                    h,
+                    "<tr><td>Xếp hạng trong nhóm</td><td class=\"num\">{}<br>khoảng hạng {}{note}</td>\
+                     <td class=\"num\">—</td></tr>",
+                    rank_text(r.rank, r.group_size),
+                    rank_range(r.rank_lower, r.rank_upper)
+                );
+            }
+            if let Some(f) = inputs.unit_flagged(code) {
+                let _ = writeln!(
+                    h,
+                    "<tr class=\"{}\"><td>Cảnh báo</td><td colspan=\"2\">vượt ngưỡng không hài lòng{}: {}</td></tr>",
+                    if f.certain == Some(true) {
+                        "flag"
+                    } else {
+                        "warn"
+                    },
+                    f.threshold_pct
+                        .map(|t| format!(" {}", vi_percent(t)))
+                        .unwrap_or_default(),
+                    indicator_html(inputs, &f.indicator)
+                );
+            }
+            for e in &elements {
+                let ind = format!("element:{e}");
+                let _ = writeln!(
+                    h,
+                    "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+                    indicator_html(inputs, &ind),
+                    est_pct(inputs, ix.get(code, &ind, "satisfied_pct")),
+                    est_pct(inputs, ix.get("ALL", &ind, "satisfied_pct"))
+                );
+            }
+            if let Some(rows) = &inputs.timeliness {
+                let t = rows.iter().find(|t| t.domain == *code && t.level == "unit");
+                let _ = writeln!(
+                    h,
+                    "<tr><td>Hồ sơ trễ hạn{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+                    t.and_then(|t| t.late_ceiling_pct)
+                        .map(|c| format!(" (trần: không quá {})", vi_pct_short(c)))
+                        .unwrap_or_default(),
+                    t.map_or("—".into(), |t| format!(
+                        "{}<br>{} / {} hồ sơ",
+                        late_html(t),
+                        vi_count(t.late),
+                        vi_count(t.records)
+                    )),
+                    all_late.map_or("—".into(), |t| vi_pct_against(
+                        t.late_pct,
+                        t.late_ceiling_pct,
+                        t.above_ceiling
+                    ))
+                );
+            }
+            if inputs.response_rates.is_some() {
+                let _ = writeln!(
+                    h,
+                    "<tr><td>Tỷ lệ trả lời khảo sát</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+                    vi_share(rate_of(code).and_then(|r| r.rr2)),
+                    vi_share(rate_of("ALL").and_then(|r| r.rr2))
+                );
+            }
+            if let Some(par) = &inputs.par
+                && let Some(u) = par.units.iter().find(|u| u.unit_code == *code)
+            {
+                let _ = writeln!(
+                    h,
+                    "<tr><td>Chỉ số CCHC<br><span class=\"note\">cột phải: trung bình nhóm</span></td>\
+                     <td class=\"num\"><b>{}</b><br>hạng {}, khoảng hạng {}</td><td class=\"num\">{}</td></tr>",
+                    vi_opt_pct(u.index),
+                    rank_text(u.rank, u.group_size),
+                    rank_range(u.rank_lower, u.rank_upper),
+                    par_mean(par, &u.unit_group).map_or("—".into(), vi_percent)
+                );
+            }
+            let _ = writeln!(
+                h,
+                "<tr><td>Số phiếu có trả lời</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+                vi_count(sat.map_or(0, |s| s.answers())),
+                vi_count(all.map_or(0, |s| s.answers()))
+            );
+            close_table(h);
+            h.push_str("</article>\n");
+        }
+    }
+    change_note(h, inputs);
+    suppressed_note(h, inputs);
+    h.push_str("</section>\n");
+}
+
 /// The id of the page's machine-readable provenance: a hidden element holding, as escaped
-/// text, a JSON object with the title and every input file's SHA-256, for `chiso verify
-/// --report` (the page holds no script).
+/// text, a JSON object with the title, whether the page is the public version, and every
+/// input file's SHA-256, for `chiso verify --report` (the page holds no script).
 pub const PROVENANCE_ID: &str = "chiso-provenance";
 
 /// The page's provenance as a hidden element.
 fn provenance_block(inputs: &Inputs) -> String {
     let json = serde_json::json!({
         "title": inputs.title,
+        "public": inputs.public,
         "provenance": inputs.provenance,
     });
     format!(
@@ -919,15 +1501,33 @@ fn unescape(s: &str) -> String {
         .replace("&amp;", "&")
 }
 
-/// The title and provenance a page records (its `chiso-provenance` element), if it has
-/// them.
-pub fn read_provenance(html: &str) -> Option<(String, crate::provenance::Provenance)> {
+/// What a page records of how it was made (its `chiso-provenance` element).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Recorded {
+    /// The page's title.
+    pub title: String,
+    /// Whether it is the public version (`false` in pages that do not say).
+    pub public: bool,
+    /// Every input file with its SHA-256, and the sample.
+    pub provenance: crate::provenance::Provenance,
+}
+
+/// The title, version and provenance a page records, if it has them.
+pub fn read_provenance(html: &str) -> Option<Recorded> {
     let open = format!("<template id=\"{PROVENANCE_ID}\">");
     let start = html.find(&open)? + open.len();
     let end = start + html[start..].find("</template>")?;
     let json: serde_json::Value = serde_json::from_str(&unescape(&html[start..end])).ok()?;
     let title = json.get("title")?.as_str()?.to_string();
-    Some((title, crate::provenance::Provenance::from_json(&json)?))
+    let public = json
+        .get("public")
+        .and_then(serde_json::Value::as_bool)
+        .unwrap_or(false);
+    Some(Recorded {
+        title,
+        public,
+        provenance: crate::provenance::Provenance::from_json(&json)?,
+    })
 }
 
 fn method_section(h: &mut String, inputs: &Inputs, level: &str) {
@@ -936,6 +1536,16 @@ fn method_section(h: &mut String, inputs: &Inputs, level: &str) {
     let mut item = |k: &str, v: String| {
         let _ = writeln!(h, "<dt>{}</dt><dd>{v}</dd>", escape(k));
     };
+    item(
+        "Phiên bản báo cáo",
+        if inputs.public {
+            format!(
+                "công khai: không nêu cán bộ; không công bố ước lượng dựa trên dưới {PUBLIC_MIN_ANSWERS} câu trả lời"
+            )
+        } else {
+            "nội bộ: đầy đủ, có số liệu từng cán bộ".into()
+        },
+    );
     item("Bộ câu hỏi", escape(&ix.questionnaire));
     item(
         "Khoảng tin cậy",
@@ -949,6 +1559,15 @@ fn method_section(h: &mut String, inputs: &Inputs, level: &str) {
         "Ước lượng sai số",
         "tuyến tính hóa Taylor cho mẫu phân tầng, có hiệu chỉnh tổng thể hữu hạn".into(),
     );
+    if inputs.comparison.is_some() {
+        item(
+            "So với năm trước",
+            format!(
+                "mức thay đổi = kết quả năm nay − kết quả năm trước; sai số của nó tính từ sai số của hai năm \
+                 (hai mẫu độc lập); thay đổi rõ rệt khi khoảng tin cậy {level} của mức thay đổi không chứa 0"
+            ),
+        );
+    }
     item(
         "Phiên bản chương trình tính chỉ số",
         format!("<code>{}</code>", escape(&ix.engine_version)),
@@ -968,10 +1587,27 @@ fn method_section(h: &mut String, inputs: &Inputs, level: &str) {
         "Tệp đầu vào và mã băm SHA-256",
         format!("<ul class=\"digests\">{digests}</ul>"),
     );
+    let report_files: String = inputs
+        .provenance
+        .inputs
+        .iter()
+        .map(|i| {
+            format!(
+                "<li>{}: {} <code>{}</code></li>",
+                escape(&input_label(&i.input)),
+                escape(&i.digest.file),
+                escape(&i.digest.sha256)
+            )
+        })
+        .collect();
+    item(
+        "Tệp dùng để lập báo cáo và mã băm SHA-256",
+        format!("<ul class=\"digests\">{report_files}</ul>"),
+    );
     match &inputs.sample {
         Some(s) => {
             item(
-                "Hạt giống ngẫu nhiên (seed)",
+                "Hạt giống ngẫu nhiên",
                 format!("<code>{}</code>", escape(&s.seed)),
             );
             item(
@@ -979,11 +1615,11 @@ fn method_section(h: &mut String, inputs: &Inputs, level: &str) {
                 format!("<code>{}</code>", escape(&s.algorithm)),
             );
             item(
-                "Mã băm mẫu (sample_digest)",
+                "Mã băm của danh sách mẫu",
                 format!("<code>{}</code>", escape(&s.sample_digest)),
             );
             item(
-                "Mã băm khung mẫu (frame_digest)",
+                "Mã băm của khung mẫu",
                 format!("<code>{}</code>", escape(&s.frame_digest)),
             );
             if let (Some(f), Some(n)) = (s.frame_size, s.sample_size) {
@@ -996,17 +1632,10 @@ fn method_section(h: &mut String, inputs: &Inputs, level: &str) {
                     ),
                 );
             }
-            item(
-                "Thiết kế mẫu",
-                format!(
-                    "{}<br><code>{}</code>",
-                    escape(&design_words(&s.design)),
-                    escape(&s.design.to_string())
-                ),
-            );
+            item("Thiết kế mẫu", escape(&design_words(&s.design)));
         }
         None => item(
-            "Hạt giống ngẫu nhiên (seed)",
+            "Hạt giống ngẫu nhiên",
             "chưa ghi (báo cáo được lập không kèm manifest.json của mẫu)".into(),
         ),
     }
@@ -1014,7 +1643,8 @@ fn method_section(h: &mut String, inputs: &Inputs, level: &str) {
     if inputs.sample.is_some() {
         h.push_str(
             "<p class=\"note\">Bất kỳ ai có dữ liệu hồ sơ đều có thể chọn lại đúng danh sách mẫu từ hạt giống \
-             đã công bố và so mã băm mẫu với giá trị trên.</p>\n",
+             đã công bố và so mã băm mẫu với giá trị trên; thiết kế mẫu đầy đủ có trong biên bản chọn mẫu \
+             (manifest.json).</p>\n",
         );
     }
     h.push_str("</section>\n");
@@ -1031,7 +1661,8 @@ mod tests {
             &mut h,
             "a <b>",
             &[Bar {
-                label: "X & <Y>".into(),
+                label: escape("X & <Y>"),
+                text: "X & <Y>".into(),
                 value: 95.0,
                 lower: Some(93.0),
                 upper: Some(97.0),
@@ -1040,11 +1671,64 @@ mod tests {
             }],
             Some((90.0, "toàn tỉnh")),
         );
-        assert!(h.contains("aria-label=\"a &lt;b&gt;\""));
+        assert!(h.contains("<figcaption>a &lt;b&gt;</figcaption>"));
         assert!(h.contains(">X &amp; &lt;Y&gt;<"));
         assert!(h.contains("95,00% (khoảng tin cậy 93,00% – 97,00%)"));
         // The axis starts at 90%, below every value and the reference line.
         assert!(h.contains(">90%<") && !h.contains(">80%<"));
         assert!(h.contains("Trục ngang bắt đầu từ 90%"));
+        // 95% is half-way along a 90–100% axis; the whisker spans 93–97%.
+        assert!(h.contains("width:50.00%;background:#2563eb"), "{h}");
+        assert!(h.contains("left:30.00%;width:40.00%"), "{h}");
+        assert!(h.contains("class=\"bref\" style=\"left:0.00%\""), "{h}");
+    }
+
+    #[test]
+    fn card_ids_differ_for_different_codes() {
+        assert_eq!(card_id("XA01"), "the-XA01");
+        assert_eq!(card_id("XÃ 1"), "the-X_c3__20_1");
+        assert_ne!(card_id("A_"), card_id("A_5f_"));
+        assert_ne!(card_id("a b"), card_id("a_20_b"));
+    }
+
+    #[test]
+    fn changes_are_marked_only_when_significant() {
+        let row = |d: f64, sig: Option<bool>| Change {
+            domain: "XA01".into(),
+            indicator: "overall".into(),
+            measure: "satisfied_pct".into(),
+            previous: Some(80.0),
+            current: Some(80.0 + d),
+            difference: Some(d),
+            std_error: Some(1.0),
+            ci_lower: Some(d - 2.0),
+            ci_upper: Some(d + 2.0),
+            significant: sig,
+        };
+        assert_eq!(change_html(None), "");
+        assert_eq!(
+            change_html(Some(None)),
+            "<span class=\"chg new\">mới</span>"
+        );
+        let c = row(2.5, Some(true));
+        assert_eq!(
+            change_html(Some(Some(&c))),
+            "<span class=\"chg up\">▲ +2,50 điểm</span>"
+        );
+        let c = row(-3.0, Some(true));
+        assert_eq!(
+            change_html(Some(Some(&c))),
+            "<span class=\"chg down\">▼ −3,00 điểm</span>"
+        );
+        let c = row(1.0, Some(false));
+        assert_eq!(
+            change_html(Some(Some(&c))),
+            "<span class=\"chg plain\">▲ +1,00 điểm*</span>"
+        );
+        let c = row(0.001, None);
+        assert_eq!(
+            change_html(Some(Some(&c))),
+            "<span class=\"chg plain\">±0,00 điểm†</span>"
+        );
     }
 }

@@ -45,19 +45,37 @@ pub(super) fn vi_opt_pct(x: Option<f64>) -> String {
 /// A late rate `x` (percent) beside a ceiling `ceiling` that it is (`above`) or is not over:
 /// with two decimals, or as many more as it takes (up to six) for the number shown not to
 /// contradict the mark, else as `> ` the ceiling: a rate over a 2% ceiling is never shown as
-/// `2,00%`.
+/// `2,00%`, and a rate within a ceiling of 2,996% never as `3,00%` (a rate within 2% may show
+/// as `2,00%`: "không quá 2%" holds it).
 pub(super) fn vi_pct_against(x: Option<f64>, ceiling: Option<f64>, above: Option<bool>) -> String {
-    let (Some(x), Some(c), Some(true)) = (x, ceiling, above) else {
+    let (Some(x), Some(c), Some(above)) = (x, ceiling, above) else {
         return vi_opt_pct(x);
     };
     for decimals in 2..=6usize {
         let scale = 10f64.powi(decimals as i32);
-        if (x * scale).round() / scale > c {
+        let shown = (x * scale).round() / scale;
+        if (shown > c) == above {
             return format!("{}%", vi_number(x, decimals));
         }
     }
-    // Over by less than a millionth of a point: said so.
-    format!("> {}", vi_percent(c))
+    // Over (or under) by less than a millionth of a point: said so.
+    if above {
+        format!("> {}", vi_percent(c))
+    } else {
+        format!("< {}", vi_percent(c))
+    }
+}
+
+/// A percentage without needless decimals: 2 → `2%`, 2,5 → `2,5%` (for rules and ceilings).
+pub(super) fn vi_pct_short(x: f64) -> String {
+    let s = vi_number(x, 6);
+    let s = s.trim_end_matches('0').trim_end_matches(',');
+    format!("{s}%")
+}
+
+/// A share on 0–1 (a response rate) as a percentage with one decimal, e.g. `86,9%`.
+pub(super) fn vi_share(x: Option<f64>) -> String {
+    x.map_or_else(|| "—".into(), |v| format!("{}%", vi_number(v * 100.0, 1)))
 }
 
 pub(crate) fn vi_count(n: u64) -> String {
@@ -100,16 +118,46 @@ pub(super) fn indicator_label(indicator: &str) -> String {
     }
 }
 
+/// How an interval was computed, in Vietnamese (`ci_method` of `indices.csv`).
 pub(super) fn ci_method_label(method: &str) -> String {
     match method {
-        "logit" => "logit (khoảng tin cậy tính trên thang logit, như hàm svyciprop của R)".into(),
-        "beta" => "beta (Korn–Graubard)".into(),
-        "wilson" => "Wilson".into(),
+        "logit" => "lôgit (khoảng tính trên thang lôgit của tỷ lệ rồi đổi về phần trăm, \
+                    nên luôn nằm trong 0–100%, như phần mềm thống kê R)"
+            .into(),
+        "beta" => "bêta (Korn–Graubard, theo phân phối bêta)".into(),
+        "wilson" => "Wilson (khoảng điểm số)".into(),
         "wald" => "Wald (đối xứng quanh ước lượng)".into(),
-        other => other.into(),
+        other => format!("“{other}”"),
     }
 }
 
+/// A column of the records (a stratum, a calibration margin) in words: `unit_code` →
+/// `đơn vị`; a column chiso does not know is quoted as it is.
+pub(super) fn column_words(column: &str) -> String {
+    let words = match column {
+        "unit_code" => "đơn vị",
+        "unit_group" => "nhóm đơn vị",
+        "applicant_type" => "loại người nộp hồ sơ (công dân, tổ chức)",
+        "channel" => "kênh nộp hồ sơ",
+        "field" => "lĩnh vực",
+        "procedure_code" => "thủ tục",
+        "officer_id" => "cán bộ",
+        other => return format!("“{other}”"),
+    };
+    words.to_string()
+}
+
+/// Margins such as `channel:applicant_type` (columns crossed) in words.
+fn margin_words(margin: &str) -> String {
+    margin
+        .split(':')
+        .map(column_words)
+        .collect::<Vec<_>>()
+        .join(" × ")
+}
+
+/// A ranking group's heading: the province's two tiers since 01/7/2025 (`so`, `xa`), and
+/// the districts (`huyen`) of data from before.
 pub(super) fn group_label(group: Option<&str>) -> String {
     match group {
         Some("so") => "Sở, ban, ngành".into(),
@@ -120,10 +168,13 @@ pub(super) fn group_label(group: Option<&str>) -> String {
     }
 }
 
-/// Where the weights came from, in Vietnamese.
+/// Where the weights came from, in Vietnamese (`weights` of `indices.json`, which reads
+/// `N_h / m_h from the sample` and the like).
 pub(super) fn weights_label(weights: &Weighting) -> String {
-    let mut text =
-        String::from("N_h / m_h: số người trong tầng chia cho số phiếu thu được (N_h lấy từ ");
+    let mut text = String::from(
+        "mỗi phiếu có trọng số N_h / m_h: số người trong tầng chia cho số phiếu thu được \
+         (N_h lấy từ ",
+    );
     text += match weights.base {
         Base::Sample => "mẫu)",
         Base::Population => "tệp dân số)",
@@ -131,9 +182,13 @@ pub(super) fn weights_label(weights: &Weighting) -> String {
     if let Some((method, margins)) = &weights.calibration {
         text += match method {
             Calibration::PostStratify => ", hiệu chỉnh hậu phân tầng theo ",
-            Calibration::Rake => ", hiệu chỉnh lặp (raking) theo ",
+            Calibration::Rake => ", hiệu chỉnh lặp theo ",
         };
-        text += &margins.join(", ");
+        text += &margins
+            .iter()
+            .map(|m| margin_words(m))
+            .collect::<Vec<_>>()
+            .join(", ");
     }
     text
 }
@@ -162,7 +217,11 @@ pub(crate) fn design_words(design: &serde_json::Value) -> String {
         ));
     }
     if let Some(strata) = design.pointer("/frame/strata").and_then(|s| s.as_array()) {
-        let names: Vec<&str> = strata.iter().filter_map(|s| s.as_str()).collect();
+        let names: Vec<String> = strata
+            .iter()
+            .filter_map(|s| s.as_str())
+            .map(column_words)
+            .collect();
         parts.push(format!("phân tầng theo {}", names.join(", ")));
     }
     let num = |p: &str| design.pointer(p).map(|v| v.to_string());
@@ -175,7 +234,7 @@ pub(crate) fn design_words(design: &serde_json::Value) -> String {
             "cỡ mẫu theo công thức n = N / (1 + N·e²), e = {}",
             num("/size/e").unwrap_or_default().replace('.', ",")
         )),
-        Some(other) => parts.push(format!("cỡ mẫu: {other}")),
+        Some(other) => parts.push(format!("cỡ mẫu theo cách “{other}”")),
         None => {}
     }
     if let Some(min) = num("/size/min").filter(|m| m != "0" && m != "null") {
@@ -196,9 +255,18 @@ pub(super) fn input_label(input: &str) -> String {
         "responses" => "Phiếu khảo sát đã nhập",
         "questionnaire" => "Bộ câu hỏi",
         "sample" => "Danh sách mẫu",
-        "manifest" => "Biên bản chọn mẫu (manifest)",
+        "manifest" => "Biên bản chọn mẫu",
         "population" => "Quy mô tổng thể theo tầng",
         "margins" => "Tổng số biết trước để hiệu chỉnh trọng số",
+        "indices" => "Kết quả chỉ số",
+        "indices_json" => "Thông tin kèm kết quả chỉ số",
+        "flags" => "Cảnh báo vượt ngưỡng",
+        "ranks" => "Xếp hạng",
+        "response_rates" => "Tỷ lệ trả lời",
+        "timeliness" => "Tiến độ hồ sơ",
+        "comparison" => "So sánh với năm trước",
+        "par" => "Chỉ số CCHC",
+        "par_fields" => "Chỉ số CCHC theo lĩnh vực",
         other => return other.to_string(),
     };
     words.to_string()
@@ -247,8 +315,17 @@ mod tests {
             "> 2,00%"
         );
         assert_eq!(vi_pct_against(Some(2.5), Some(2.0), Some(true)), "2,50%");
-        // Not over: two decimals, even where they round up to the ceiling.
+        // Not over: two decimals, even where they round up to the ceiling (which holds them),
+        // but never above it.
         assert_eq!(vi_pct_against(Some(1.996), Some(2.0), Some(false)), "2,00%");
+        assert_eq!(vi_pct_against(Some(2.0), Some(2.0), Some(false)), "2,00%");
+        assert_eq!(
+            vi_pct_against(Some(2.9951), Some(2.996), Some(false)),
+            "2,995%"
+        );
+        assert_eq!(vi_pct_short(2.0), "2%");
+        assert_eq!(vi_pct_short(2.5), "2,5%");
+        assert_eq!(vi_share(Some(0.8695903058280439)), "87,0%");
         assert_eq!(vi_pct_against(None, Some(2.0), None), "—");
     }
 
@@ -262,11 +339,11 @@ mod tests {
             ("N_h / m_h from --population", "(N_h lấy từ tệp dân số)"),
             (
                 "N_h / m_h from the sample, calibrated (poststratify) to channel:applicant_type",
-                "(N_h lấy từ mẫu), hiệu chỉnh hậu phân tầng theo channel:applicant_type",
+                "(N_h lấy từ mẫu), hiệu chỉnh hậu phân tầng theo kênh nộp hồ sơ × loại người nộp hồ sơ (công dân, tổ chức)",
             ),
             (
                 "N_h / m_h from --population, calibrated (rake) to channel, field",
-                "(N_h lấy từ tệp dân số), hiệu chỉnh lặp (raking) theo channel, field",
+                "(N_h lấy từ tệp dân số), hiệu chỉnh lặp theo kênh nộp hồ sơ, lĩnh vực",
             ),
         ] {
             let w = Weighting::parse(written).expect(written);
@@ -275,6 +352,10 @@ mod tests {
             assert!(label.ends_with(words), "{label}");
             assert!(
                 !label.contains("calibrated") && !label.contains("from"),
+                "{label}"
+            );
+            assert!(
+                !label.contains("channel") && !label.contains("field"),
                 "{label}"
             );
         }
@@ -310,7 +391,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             design_words(&d),
-            "hồ sơ trả kết quả từ 01/01/2024 đến 30/09/2024; phân tầng theo unit_code; \
+            "hồ sơ trả kết quả từ 01/01/2024 đến 30/09/2024; phân tầng theo đơn vị; \
              cỡ mẫu theo công thức n = N / (1 + N·e²), e = 0,08; tối thiểu 30 mỗi tầng; \
              dự phòng 0,5 lần cỡ mẫu"
         );

@@ -15,7 +15,7 @@ use crate::report::{ReportRequest, Sources};
 pub fn verify_report(dir: &Path, sources: Sources) -> Result<Report> {
     let page_path = dir.join("report.html");
     let html = std::fs::read_to_string(&page_path).map_err(|e| Error::io(&page_path, e))?;
-    let (title, provenance) = crate::report::read_provenance(&html).ok_or_else(|| -> Error {
+    let recorded = crate::report::read_provenance(&html).ok_or_else(|| -> Error {
         ErrorKind::Malformed {
             at: crate::Position::file(page_path.display().to_string()),
             message: "the page records no provenance as `chiso report` writes it: it cannot be \
@@ -25,14 +25,15 @@ pub fn verify_report(dir: &Path, sources: Sources) -> Result<Report> {
         .into()
     })?;
     let mut report = Report::default();
-    check_inputs(&mut report, &provenance, &sources.files())?;
+    check_inputs(&mut report, &recorded.provenance, &sources.files())?;
     let tmp = tempfile::Builder::new()
         .prefix("chiso-verify-report")
         .tempdir()
         .map_err(|e| Error::io(dir, e))?;
     let req = ReportRequest {
         sources: Sources {
-            title: Some(title),
+            title: Some(recorded.title),
+            public: recorded.public,
             ..sources
         },
         out: tmp.path().join("out"),
