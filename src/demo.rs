@@ -1028,26 +1028,37 @@ pub fn run(req: &DemoRequest, observer: &mut dyn Observer) -> crate::Result<Demo
     }
     observer.done();
 
-    observer.step("writing the report");
+    // The internal report (everything, officers included) and the public one, for the
+    // province's web site (no officer, no estimate on too few answers).
+    observer.step("writing the reports");
     let report_dir = out.join("report");
+    let public_dir = out.join("public");
     let sources = report::Sources {
         indices: indices_dir.clone(),
         par: par_runs.iter().map(|r| r.out.clone()).collect(),
         timeliness: Some(timeliness_dir.clone()),
         manifest: Some(manifest_path.clone()),
+        compare: Some(comparison_dir.clone()),
         title: Some(DEMO_TITLE.to_string()),
-        ..report::Sources::default()
+        public: false,
     };
-    let inputs = report::Inputs::load(&sources)?;
-    report::write(&report_dir, &inputs)?;
+    report::write(&report_dir, &report::Inputs::load(&sources)?)?;
+    let public_sources = report::Sources {
+        public: true,
+        ..sources.clone()
+    };
+    report::write(&public_dir, &report::Inputs::load(&public_sources)?)?;
     observer.done();
 
     let page = report_dir.join("report.html");
     let workbook = report_dir.join("report.xlsx");
     let mut text = format!(
-        "\nopen the report: {} (web page), {} (workbook)\n",
+        "\nopen the report: {} (web page), {} (workbook)\n\
+         the public version, for the web site (no officers, no estimate on fewer than {} answers): {}\n",
         page.display(),
-        workbook.display()
+        workbook.display(),
+        report::PUBLIC_MIN_ANSWERS,
+        public_dir.join("report.html").display()
     );
     text += "\nan auditor re-draws the same lists with:\n";
     text += &format!(
@@ -1126,14 +1137,17 @@ pub fn run(req: &DemoRequest, observer: &mut dyn Observer) -> crate::Result<Demo
         .iter()
         .map(|r| format!(" --par {}", sh(&r.out)))
         .collect();
-    text += &format!(
-        "  chiso report --indices {}{pars} --timeliness {} --manifest {} --title {} --out {}\n",
-        sh(&indices_dir),
-        sh(&timeliness_dir),
-        sh(&manifest_path),
-        sh_text(DEMO_TITLE),
-        sh(&report_dir)
-    );
+    for (dir, public) in [(&report_dir, ""), (&public_dir, " --public")] {
+        text += &format!(
+            "  chiso report --indices {}{pars} --timeliness {} --manifest {} --compare {} --title {}{public} --out {}\n",
+            sh(&indices_dir),
+            sh(&timeliness_dir),
+            sh(&manifest_path),
+            sh(&comparison_dir),
+            sh_text(DEMO_TITLE),
+            sh(dir)
+        );
+    }
     observer.say(&text);
     Ok(DemoOutput {
         verified: check.identical(),

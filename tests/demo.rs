@@ -260,6 +260,7 @@ fn the_demo_scores_par_and_writes_the_report() {
             "timeliness",
             "par",
             "par",
+            "report",
             "report"
         ],
         "{stdout}"
@@ -426,6 +427,8 @@ fn one_number_changed_anywhere_in_the_demos_chain_is_found() {
                 &at("timeliness"),
                 "--from-manifest",
                 &at("sample/manifest.json"),
+                "--from-compare",
+                &at("comparison"),
             ]
             .into_iter()
             .map(String::from)
