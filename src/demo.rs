@@ -362,14 +362,21 @@ pub const DEMO_SEED_SOURCE: &str = "giải đặc biệt xổ số kiến thiế
 /// (Quyết định 1001/QĐ-BNV).
 pub const DEMO_QUESTIONNAIRE: &str = include_str!("../questionnaires/sipas-2023.toml");
 
-/// A unit's level of satisfaction, on the scale's points (standard deviation 0.55), from its
+/// A unit's level of satisfaction, on the scale's points (standard deviation 0.4), from its
 /// own stream (`level/<code>`): the same unit has the same level whatever the sample.
 fn unit_level(seed: u64, code: &str) -> f64 {
-    0.55 * Gen::new(seed, &format!("level/{code}")).normal()
+    0.4 * Gen::new(seed, &format!("level/{code}")).normal()
+}
+
+/// The items' effects on the answers (standard deviation 0.3), from the stream `items`: the
+/// same questionnaire has the same effects in every year the demo simulates.
+fn item_effects(seed: u64, items: usize) -> Vec<f64> {
+    let mut g = Gen::new(seed, "items");
+    (0..items).map(|_| 0.3 * g.normal()).collect()
 }
 
 /// One respondent's answers in a unit of level `u`: a respondent effect (standard deviation
-/// 0.5) shared by all the answers of the form, then per item `3.9 + u + e + p + 0.6 z`
+/// 0.5) shared by all the answers of the form, then per item `4.15 + u + e + p + 0.6 z`
 /// rounded into 1–5, `e` the item's effect; 2% of the answers are "no opinion" (9) and 1%
 /// left blank.
 fn answers_of(g: &mut Gen, u: f64, item_effect: &[f64]) -> Vec<String> {
@@ -383,7 +390,7 @@ fn answers_of(g: &mut Gen, u: f64, item_effect: &[f64]) -> Vec<String> {
             } else if x < 0.03 {
                 String::new()
             } else {
-                let v = (3.9 + u + e + person + 0.6 * g.normal())
+                let v = (4.15 + u + e + person + 0.6 * g.normal())
                     .round()
                     .clamp(1.0, 5.0);
                 format!("{v}")
@@ -425,7 +432,7 @@ pub fn simulate_answers(
         sample,
         &["stratum", "role", "rank", "applicant_id", "unit_code"],
     )?;
-    let item_effect: Vec<f64> = items.iter().map(|_| 0.3 * g.normal()).collect();
+    let item_effect = item_effects(seed, items.len());
     let simulate = |g: &mut Gen, u: f64| answers_of(g, u, &item_effect);
     let mut out = SimulatedAnswers::default();
     let mut reserves = Vec::new();
@@ -613,9 +620,9 @@ pub struct PreviousYear {
 /// `CU-XA0001` …; the last of ten or more communes, the special zone, from one old unit). Each
 /// old unit has between 20 and 59 respondents (fewer in a demo of fewer than 300,000 records,
 /// at least 8), a population of 8 to 37 times that, and a level of satisfaction that is
-/// today's unit's level, lowered by a tenth of a point of the scale (the province improved)
-/// and moved by a deviation of its own (standard deviation 0.2); its respondents answer as
-/// this year's do ([`simulate_answers`]). Only the departments that exist in `spec` are used.
+/// today's unit's level, lowered by 0.06 of a point of the scale (the province improved)
+/// and moved by a deviation of its own (standard deviation 0.15); its respondents answer as
+/// this year's do ([`simulate_answers`], with the same items' effects). Only the departments that exist in `spec` are used.
 pub fn previous_year(spec: &ProvinceSpec, items: &[String]) -> PreviousYear {
     let today = units(spec);
     let mut g = Gen::new(spec.seed, "previous-year");
@@ -638,7 +645,7 @@ pub fn previous_year(spec: &ProvinceSpec, items: &[String]) -> PreviousYear {
             old.push((format!("CU-XA{:04}", old.len() + 1), u));
         }
     }
-    let item_effect: Vec<f64> = items.iter().map(|_| 0.3 * g.normal()).collect();
+    let item_effect = item_effects(spec.seed, items.len());
     let mut responses = crate::output::CsvWriter::new(Vec::new());
     let mut population = crate::output::CsvWriter::new(Vec::new());
     let mut domains = crate::output::CsvWriter::new(Vec::new());
@@ -656,7 +663,7 @@ pub fn previous_year(spec: &ProvinceSpec, items: &[String]) -> PreviousYear {
     let mut respondents = 0;
     for (code, now) in &old {
         let n = (((20 + g.below(40)) as f64 * scale).round() as u64).max(8);
-        let level = unit_level(spec.seed, &now.code) - 0.1 + 0.2 * g.normal();
+        let level = unit_level(spec.seed, &now.code) - 0.06 + 0.15 * g.normal();
         for _ in 0..n {
             let row: Vec<String> = std::iter::once(code.clone())
                 .chain(answers_of(&mut g, level, &item_effect))

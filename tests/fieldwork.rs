@@ -240,7 +240,7 @@ fn golden_digests_of_simulated_fieldwork_change_with_the_seed_only() {
 
 const GOLDEN_LOG_DIGEST: &str = "c61d109cc60ad98c2f6384e3f206a3bbcef3ecb1ebc24d4912aa61a5a569d88e";
 const GOLDEN_RESPONSES_DIGEST: &str =
-    "40b051b754a4842994637cd5b7bf57413e803e8c20ec581c6e5188faa10b2bc2";
+    "e1da80bb7c3d2223a551c6f9d2160660db2b06a94abb37f0093d997807558edd";
 
 #[test]
 fn the_demo_logs_substitutions_and_indexes_respondents_only() {
