@@ -200,6 +200,21 @@ fn the_demo_scores_par_and_writes_the_report() {
     );
     let par_sheet = book.worksheet_range("Chỉ số CCHC").unwrap();
     assert_eq!(par_sheet.rows().count(), 1 + 20 + 100);
+    // The response rates of every stratum and the province; the change since last year on
+    // the summary, the five agencies new to the survey marked new.
+    let rates = book.worksheet_range("Tỷ lệ trả lời").unwrap();
+    assert_eq!(rates.rows().count(), 1 + 120 + 1);
+    let summary = book.worksheet_range("Tổng hợp").unwrap();
+    let cells: Vec<String> = summary
+        .rows()
+        .flat_map(|r| r.iter().map(|c| c.to_string()))
+        .collect();
+    assert!(
+        cells
+            .iter()
+            .any(|c| c == "Thay đổi so với năm trước (điểm %)")
+    );
+    assert_eq!(cells.iter().filter(|c| *c == "mới").count(), 5);
     let html = dir.read("demo/report/report.html");
     assert!(html.contains(chiso::demo::DEMO_TITLE));
     let cchc = &html[html.find("id=\"cchc\"").expect("a PAR section")..];

@@ -458,7 +458,7 @@ pub fn xlsx(inputs: &Inputs) -> std::result::Result<Vec<u8>, rust_xlsxwriter::Xl
             WORKBOOK_DATE.2,
         )?);
     book.workbook.set_properties(&properties);
-    book.table(summary_table(inputs, None))?;
+    book.table(summary_table(inputs))?;
     book.table(about_table(inputs))?;
     book.table(detail_table(inputs))?;
     let texts = inputs.indices.item_texts();
@@ -585,6 +585,52 @@ pub fn xlsx(inputs: &Inputs) -> std::result::Result<Vec<u8>, rust_xlsxwriter::Xl
             rows,
         );
         t.freeze_columns = 3;
+        book.table(t)?;
+    }
+    if let Some(rates) = &inputs.response_rates {
+        let pct = |r: Option<f64>| Cell::Pct(r.map(|r| 100.0 * r));
+        let rows = rates
+            .iter()
+            .map(|r| {
+                let all = r.stratum == "ALL";
+                (
+                    vec![
+                        Cell::Text(if all { "Toàn tỉnh" } else { &r.stratum }),
+                        Cell::Text(if all {
+                            ""
+                        } else {
+                            unit_name(inputs, &r.stratum)
+                        }),
+                        Cell::Int(Some(r.complete)),
+                        Cell::Int(Some(r.partial)),
+                        Cell::Int(Some(r.refusal)),
+                        Cell::Int(Some(r.non_contact)),
+                        Cell::Int(Some(r.ineligible)),
+                        Cell::Int(Some(r.unknown)),
+                        pct(r.rr1),
+                        pct(r.rr2),
+                    ],
+                    if all { Mark::Province } else { Mark::Plain },
+                )
+            })
+            .collect();
+        let mut t = Table::new(
+            "Tỷ lệ trả lời",
+            vec![
+                col("Mã đơn vị", 11.0),
+                text_col("Tên đơn vị", 20.0, 45.0),
+                col("Hoàn thành", 10.0),
+                col("Trả lời một phần", 10.0),
+                col("Từ chối", 10.0),
+                col("Không liên lạc được", 11.0),
+                col("Không thuộc đối tượng", 11.0),
+                col("Chưa rõ kết quả (không có dòng)", 12.0),
+                col("Tỷ lệ trả lời RR1 (%)", 11.0),
+                col("Tỷ lệ trả lời RR2 (%)", 11.0),
+            ],
+            rows,
+        );
+        t.freeze_columns = 2;
         book.table(t)?;
     }
     if let Some(timeliness) = &inputs.timeliness {
@@ -790,14 +836,12 @@ pub(super) struct SummaryColumn<'a> {
 }
 
 /// The summary's columns, in order: group, code and name; the overall satisfaction with its
-/// interval; `change` when given (the year-on-year change of the overall satisfaction, which
-/// goes right after it); the number of answers; each element's share satisfied; the rank and
-/// rank interval of the overall satisfaction (with `ranks.csv`); the PAR INDEX (with
-/// `--par`); the share of records returned late (with `--timeliness`).
-pub(super) fn summary_columns<'a>(
-    inputs: &'a Inputs,
-    change: Option<SummaryColumn<'a>>,
-) -> Vec<SummaryColumn<'a>> {
+/// interval; with `--compare`, its change since the previous run (percentage points, `mới`
+/// for a unit not in it) and whether the change exceeds the sampling error (`có`, `không`,
+/// empty without a standard error); the number of answers; each element's share satisfied;
+/// the rank and rank interval of the overall satisfaction (with `ranks.csv`); the PAR INDEX
+/// (with `--par`); the share of records returned late (with `--timeliness`).
+pub(super) fn summary_columns<'a>(inputs: &'a Inputs) -> Vec<SummaryColumn<'a>> {
     let ix = &inputs.indices;
     let level = vi_level(ix.level);
     let overall = move |code: &str| ix.get(code, "overall", "satisfied_pct");
@@ -833,7 +877,24 @@ pub(super) fn summary_columns<'a>(
             cell: Box::new(move |code| Cell::Pct(overall(code).and_then(|o| o.ci_upper))),
         },
     ];
-    cols.extend(change);
+    if inputs.comparison.is_some() {
+        cols.push(SummaryColumn {
+            col: col("Thay đổi so với năm trước (điểm %)", 11.0),
+            cell: Box::new(move |code| match inputs.change(code) {
+                Some(Some(c)) => Cell::Pct(c.difference),
+                Some(None) => Cell::Text("mới"),
+                None => Cell::Pct(None),
+            }),
+        });
+        cols.push(SummaryColumn {
+            col: col("Thay đổi vượt sai số chọn mẫu", 11.0),
+            cell: Box::new(move |code| {
+                Cell::Text(yes_no(
+                    inputs.change(code).flatten().and_then(|c| c.significant),
+                ))
+            }),
+        });
+    }
     cols.push(SummaryColumn {
         col: col("Số phiếu có trả lời (n)", 10.0),
         cell: Box::new(move |code| Cell::Int(overall(code).map(|o| o.answers()))),
@@ -994,8 +1055,8 @@ fn vi_sort_key(s: &str) -> (Vec<u32>, Vec<u8>) {
 }
 
 /// `Tổng hợp`: one row per unit (see [`summary_columns`] and [`summary_units`]).
-fn summary_table<'a>(inputs: &'a Inputs, change: Option<SummaryColumn<'a>>) -> Table<'a> {
-    let columns = summary_columns(inputs, change);
+fn summary_table(inputs: &Inputs) -> Table<'_> {
+    let columns = summary_columns(inputs);
     let rows = summary_units(inputs)
         .into_iter()
         .map(|code| {
@@ -1252,32 +1313,47 @@ mod tests {
     }
 
     #[test]
-    fn a_change_column_goes_right_after_the_overall_interval() {
-        let (_dir, inputs) = inputs();
-        let titles = |change| -> Vec<String> {
-            summary_columns(&inputs, change)
+    fn with_a_comparison_the_change_goes_right_after_the_overall_interval() {
+        let (_dir, mut inputs) = inputs();
+        let titles = |inputs: &Inputs| -> Vec<String> {
+            summary_columns(inputs)
                 .into_iter()
                 .map(|c| c.col.title)
                 .collect()
         };
-        let without = titles(None);
-        let change = |title: &str| SummaryColumn {
-            col: col(title, 11.0),
-            cell: Box::new(|code| Cell::Pct((code == "XA01").then_some(-1.5))),
-        };
-        let with = titles(Some(change("Thay đổi so với năm trước (điểm %)")));
+        let without = titles(&inputs);
+        let unit = inputs.indices.units()[0].to_string();
+        inputs.comparison = Some(vec![crate::files::comparison::ComparisonRow {
+            domain: unit.clone(),
+            indicator: "overall".into(),
+            measure: "satisfied_pct".into(),
+            previous: Some(80.0),
+            current: Some(78.5),
+            difference: Some(-1.5),
+            std_error: Some(0.5),
+            ci_lower: Some(-2.48),
+            ci_upper: Some(-0.52),
+            significant: Some(true),
+        }]);
+        let with = titles(&inputs);
         let at = without
             .iter()
             .position(|t| t == "Cận trên khoảng tin cậy 95% (%)")
             .unwrap();
-        assert_eq!(with.len(), without.len() + 1);
+        assert_eq!(with.len(), without.len() + 2);
         assert_eq!(with[at + 1], "Thay đổi so với năm trước (điểm %)");
+        assert_eq!(with[at + 2], "Thay đổi vượt sai số chọn mẫu");
         assert_eq!(with[..=at], without[..=at]);
-        assert_eq!(with[at + 2..], without[at + 1..]);
-        // Its cells come from the unit's code.
-        let change = change("x");
-        assert!(matches!((change.cell)("XA01"), Cell::Pct(Some(v)) if v == -1.5));
-        assert!(matches!((change.cell)("XA02"), Cell::Pct(None)));
+        assert_eq!(with[at + 3..], without[at + 1..]);
+        // Its cells come from the unit's code; a unit not compared is new.
+        let cols = summary_columns(&inputs);
+        assert!(matches!((cols[at + 1].cell)(&unit), Cell::Pct(Some(v)) if v == -1.5));
+        assert!(matches!((cols[at + 2].cell)(&unit), Cell::Text("có")));
+        assert!(matches!(
+            (cols[at + 1].cell)("NOT-A-UNIT"),
+            Cell::Text("mới")
+        ));
+        assert!(matches!((cols[at + 2].cell)("NOT-A-UNIT"), Cell::Text("")));
     }
 
     #[test]
