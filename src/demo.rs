@@ -615,14 +615,15 @@ pub struct PreviousYear {
 }
 
 /// Generates last year's survey of the province of `spec` (stream `previous-year` of its
-/// seed): the departments before their 2025 merger ([`DEPARTMENTS_BEFORE`], codes `CU-SO01`
-/// …), and for each of today's communes one to three communes that merged into it (codes
-/// `CU-XA0001` …; the last of ten or more communes, the special zone, from one old unit). Each
-/// old unit has between 20 and 59 respondents (fewer in a demo of fewer than 300,000 records,
-/// at least 8), a population of 8 to 37 times that, and a level of satisfaction that is
-/// today's unit's level, lowered by 0.06 of a point of the scale (the province improved)
-/// and moved by a deviation of its own (standard deviation 0.15); its respondents answer as
-/// this year's do ([`simulate_answers`], with the same items' effects). Only the departments that exist in `spec` are used.
+/// seed): the twenty departments before their 2025 merger (codes `CU-SO01` …), and for each
+/// of today's communes one to three communes that merged into it (codes `CU-XA0001` …; the
+/// last of ten or more communes, the special zone, from one old unit). Each old unit has
+/// between 20 and 59 respondents (fewer in a demo of fewer than 300,000 records, at least
+/// 8), a population of 8 to 37 times that, and a level of satisfaction that is today's
+/// unit's level, lowered by 0.06 of a point of the scale (the province improved) and moved
+/// by a deviation of its own (standard deviation 0.15); its respondents answer as this
+/// year's do ([`simulate_answers`], with the same items' effects). Only the departments
+/// that exist in `spec` are used.
 pub fn previous_year(spec: &ProvinceSpec, items: &[String]) -> PreviousYear {
     let today = units(spec);
     let mut g = Gen::new(spec.seed, "previous-year");

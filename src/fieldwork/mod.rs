@@ -61,8 +61,8 @@ mod lists;
 mod simulation;
 
 pub use audit::{
-    Audit, Breach, Contact, FieldworkOutput, FieldworkRequest, RateSettings, SampleLists, audit,
-    run,
+    Audit, Breach, Contact, FieldworkOutput, FieldworkRequest, RESPONSE_COLUMNS, RateSettings,
+    SampleLists, audit, run,
 };
 pub use lists::{Person, StratumLists, read_sample};
 pub use simulation::{Rates, SIMULATION, Simulation};
