@@ -671,6 +671,7 @@ fn compute_with(
         let mut answered_in = vec![false; strata];
         let mut touched: Vec<usize> = Vec::new();
         let mut lin = vec![0.0f64; s_len];
+        let mut lin3 = vec![[0.0f64; MEASURES]; s_len];
         for d in range {
             let (lo, hi) = if d == 0 {
                 (0, cols.cells.len())
@@ -705,6 +706,39 @@ fn compute_with(
                     answered_in[c.stratum as usize] |= a > 0;
                 }
                 let df = n_used - touched.iter().filter(|&&h| answered_in[h]).count() as u64;
+                if let Some(cv) = &calibrated {
+                    // The three measures in one pass over the cells.
+                    let mut r = [0.0f64; MEASURES];
+                    for m in 0..MEASURES {
+                        r[m] = y[m] / x;
+                        for (t, &f) in lin3.iter_mut().zip(plan.slots.measure(m)) {
+                            t[m] = SCALE[m] * (f - r[m]) / x;
+                        }
+                    }
+                    cal_sums.clear();
+                    for (c, n) in cols.cells[cells.clone()].iter().zip(&counts[cells.clone()]) {
+                        let h = &n[k * s_len..(k + 1) * s_len];
+                        let (mut a, mut b) = ([0.0f64; MEASURES], [0.0f64; MEASURES]);
+                        for (&cnt, t) in h.iter().zip(&lin3).take(s_len - 1) {
+                            for m in 0..MEASURES {
+                                a[m] += f64::from(cnt) * t[m];
+                                b[m] += f64::from(cnt) * t[m] * t[m];
+                            }
+                        }
+                        cal_sums.add(c, a, b);
+                    }
+                    for m in 0..MEASURES {
+                        let v = cv.variance(cols, &mut cal_sums, &touched, m);
+                        out.push(finish(
+                            SCALE[m] * r[m],
+                            v,
+                            n_used,
+                            df,
+                            judge(df, v, &touched, &answered_in),
+                        ));
+                    }
+                    continue;
+                }
                 for m in 0..MEASURES {
                     let r = y[m] / x;
                     let f = plan.slots.measure(m);
@@ -716,9 +750,6 @@ fn compute_with(
                         s1[h] = 0.0;
                         s2[h] = 0.0;
                     }
-                    if calibrated.is_some() {
-                        cal_sums.clear();
-                    }
                     for (c, n) in cols.cells[cells.clone()].iter().zip(&counts[cells.clone()]) {
                         let h = &n[k * s_len..(k + 1) * s_len];
                         let (mut a, mut b) = (0.0f64, 0.0f64);
@@ -726,17 +757,10 @@ fn compute_with(
                             a += f64::from(cnt) * t;
                             b += f64::from(cnt) * t * t;
                         }
-                        if calibrated.is_some() {
-                            cal_sums.add(c, a, b);
-                        } else {
-                            s1[c.stratum as usize] += c.weight * a;
-                            s2[c.stratum as usize] += c.weight * c.weight * b;
-                        }
+                        s1[c.stratum as usize] += c.weight * a;
+                        s2[c.stratum as usize] += c.weight * c.weight * b;
                     }
-                    let v = match &calibrated {
-                        Some(cv) => cv.variance(cols, &mut cal_sums, &touched),
-                        None => variance(&s1, &s2, &touched),
-                    };
+                    let v = variance(&s1, &s2, &touched);
                     out.push(finish(
                         SCALE[m] * r,
                         v,
@@ -771,6 +795,15 @@ fn compute_with(
                     answered_in[c.stratum as usize] |= s.answered[e] > 0;
                 }
                 let df = n_used - touched.iter().filter(|&&h| answered_in[h]).count() as u64;
+                if calibrated.is_some() {
+                    cal_sums.clear();
+                    for (c, s) in cols.cells[cells.clone()].iter().zip(&sums[cells.clone()]) {
+                        let lanes = lane0..lane0 + MEASURES;
+                        let a = s.sum[e][lanes.clone()].try_into().expect("three measures");
+                        let b = s.sum_sq[e][lanes].try_into().expect("three measures");
+                        cal_sums.add(c, a, b);
+                    }
+                }
                 for m in 0..MEASURES {
                     let estimate: f64 = items
                         .iter()
@@ -781,11 +814,7 @@ fn compute_with(
                         s2[h] = 0.0;
                     }
                     let v = if let Some(cv) = &calibrated {
-                        cal_sums.clear();
-                        for (c, s) in cols.cells[cells.clone()].iter().zip(&sums[cells.clone()]) {
-                            cal_sums.add(c, s.sum[e][lane0 + m], s.sum_sq[e][lane0 + m]);
-                        }
-                        cv.variance(cols, &mut cal_sums, &touched)
+                        cv.variance(cols, &mut cal_sums, &touched, m)
                     } else {
                         for (c, s) in cols.cells[cells.clone()].iter().zip(&sums[cells.clone()]) {
                             let h = c.stratum as usize;
@@ -852,7 +881,8 @@ struct CalibratedVariance<'a> {
 struct CalibratedSums {
     /// Per stratum of the domain, where its groups' sums start.
     start: Vec<usize>,
-    sums: Vec<[f64; 4]>,
+    /// Per (stratum, group), per measure.
+    sums: Vec<[[f64; 4]; MEASURES]>,
     len: usize,
     /// The coefficients `b` of the calibration, and (raking) the column sums of `z/w`.
     b: Vec<f64>,
@@ -898,7 +928,7 @@ impl<'a> CalibratedVariance<'a> {
         }
         sums.len = len;
         if sums.sums.len() < len {
-            sums.sums.resize(len, [0.0; 4]);
+            sums.sums.resize(len, [[0.0; 4]; MEASURES]);
         }
         sums.b.resize(self.cal.columns, 0.0);
         sums.z.resize(self.cal.columns, 0.0);
@@ -917,7 +947,13 @@ impl<'a> CalibratedVariance<'a> {
     /// residuals `r_i = z_i − w_i·β_g` of every respondent. Per stratum of the domain,
     /// `Σ r = Σ_g (Σz − β_g Σw)` and `Σ r² = Σ_g (Σz² − 2β_g Σwz + β_g² Σw²)`; the strata
     /// outside it (where `z = 0`) add `bᵀ (Σ_h factor_h · scatter_h) b`.
-    fn variance(&self, cols: &Columns, sums: &mut CalibratedSums, touched: &[usize]) -> f64 {
+    fn variance(
+        &self,
+        cols: &Columns,
+        sums: &mut CalibratedSums,
+        touched: &[usize],
+        m: usize,
+    ) -> f64 {
         let cal = self.cal;
         let k_len = cal.columns;
         let CalibratedSums {
@@ -936,7 +972,7 @@ impl<'a> CalibratedVariance<'a> {
             for &h in touched {
                 for (s, g) in acc[start[h]..].iter().zip(&cal.stratum_groups[h]) {
                     for &k in cal.columns_of(g.0) {
-                        z[k as usize] += s[3];
+                        z[k as usize] += s[m][3];
                     }
                 }
             }
@@ -955,7 +991,7 @@ impl<'a> CalibratedVariance<'a> {
         } else {
             for &h in touched {
                 for (s, g) in acc[start[h]..].iter().zip(&cal.stratum_groups[h]) {
-                    b[g.0 as usize] += s[0];
+                    b[g.0 as usize] += s[m][0];
                 }
             }
             for (b, t) in b.iter_mut().zip(&cal.column_total) {
@@ -966,7 +1002,12 @@ impl<'a> CalibratedVariance<'a> {
         for &h in touched {
             let (mut s1, mut s2) = (0.0f64, 0.0f64);
             for (s, g) in acc[start[h]..].iter().zip(&cal.stratum_groups[h]) {
-                let beta: f64 = cal.columns_of(g.0).iter().map(|&k| b[k as usize]).sum();
+                let s = &s[m];
+                let beta: f64 = if cal.raking {
+                    cal.columns_of(g.0).iter().map(|&k| b[k as usize]).sum()
+                } else {
+                    b[g.0 as usize]
+                };
                 s1 += s[0] - beta * g.1;
                 s2 += s[2] - 2.0 * beta * s[1] + beta * beta * g.2;
             }
@@ -999,18 +1040,20 @@ impl<'a> CalibratedVariance<'a> {
 
 impl CalibratedSums {
     fn clear(&mut self) {
-        self.sums[..self.len].fill([0.0; 4]);
+        self.sums[..self.len].fill([[0.0; 4]; MEASURES]);
     }
 
-    /// Adds a cell's `Σ z/w = a` and `Σ (z/w)² = b` (its weight is constant).
+    /// Adds a cell's `Σ z/w = a` and `Σ (z/w)² = b` per measure (its weight is constant).
     #[inline]
-    fn add(&mut self, c: &Cell, a: f64, b: f64) {
+    fn add(&mut self, c: &Cell, a: [f64; MEASURES], b: [f64; MEASURES]) {
         let w = c.weight;
         let s = &mut self.sums[self.start[c.stratum as usize] + c.slot as usize];
-        s[0] += w * a;
-        s[1] += w * w * a;
-        s[2] += w * w * b;
-        s[3] += a;
+        for m in 0..MEASURES {
+            s[m][0] += w * a[m];
+            s[m][1] += w * w * a[m];
+            s[m][2] += w * w * b[m];
+            s[m][3] += a[m];
+        }
     }
 }
 
