@@ -592,16 +592,37 @@ fn compute_with(
     });
     // Ratio totals per domain, summed over cells in cell order.
     let mut totals = vec![([0.0f64; MEASURES], 0.0f64); domains * k_items];
-    for (c, n) in cols.cells.iter().zip(&counts) {
-        for d in [0, c.unit as usize + 1] {
-            for k in 0..k_items {
-                let h = &n[k * s_len..(k + 1) * s_len];
-                let t = &mut totals[d * k_items + k];
-                for m in 0..MEASURES {
-                    t.0[m] += c.weight * dot_counts(h, plan.slots.measure(m));
+    if cols.calibration.is_none() {
+        for (c, n) in cols.cells.iter().zip(&counts) {
+            for d in [0, c.unit as usize + 1] {
+                for k in 0..k_items {
+                    let h = &n[k * s_len..(k + 1) * s_len];
+                    let t = &mut totals[d * k_items + k];
+                    for m in 0..MEASURES {
+                        t.0[m] += c.weight * dot_counts(h, plan.slots.measure(m));
+                    }
+                    t.1 += c.weight * dot_counts(h, &plan.slots.answered);
                 }
-                t.1 += c.weight * dot_counts(h, &plan.slots.answered);
             }
+        }
+    } else {
+        // Calibrated weights split a unit into many more cells (one per group at least): the
+        // weighted counts per domain, item and answer are summed over the cells first, and
+        // the totals taken from them once.
+        let mut weighted = vec![0.0f64; domains * k_items * s_len];
+        for (c, n) in cols.cells.iter().zip(&counts) {
+            for d in [0, c.unit as usize + 1] {
+                let row = &mut weighted[d * k_items * s_len..(d + 1) * k_items * s_len];
+                for (t, &n) in row.iter_mut().zip(n) {
+                    *t += c.weight * f64::from(n);
+                }
+            }
+        }
+        for (t, h) in totals.iter_mut().zip(weighted.chunks_exact(s_len)) {
+            for m in 0..MEASURES {
+                t.0[m] = dot(h, plan.slots.measure(m));
+            }
+            t.1 = dot(h, &plan.slots.answered);
         }
     }
     let ratios = Ratios {
@@ -1023,10 +1044,8 @@ impl<'a> CalibratedVariance<'a> {
         if let Some(m) = outside {
             let mut q = 0.0f64;
             for (row, &bk) in m.chunks_exact(k_len).zip(b.iter()) {
-                if bk != 0.0 || row.iter().any(|v| v.is_nan()) {
-                    let r: f64 = row.iter().zip(b.iter()).map(|(m, b)| m * b).sum();
-                    q += bk * r;
-                }
+                let r: f64 = row.iter().zip(b.iter()).map(|(m, b)| m * b).sum();
+                q += bk * r;
             }
             sum += q;
         }
@@ -1075,6 +1094,11 @@ fn finish(estimate: f64, variance: f64, n: u64, df: u64, precision: Precision) -
         df,
         precision,
     }
+}
+
+/// `Σ_s x[s]·f[s]` over the answer slots (the last slot, no answer, counts nothing).
+fn dot(x: &[f64], f: &[f64]) -> f64 {
+    x.iter().zip(f).map(|(&x, &v)| x * v).sum()
 }
 
 /// `Σ_s counts[s]·f[s]` over the answer slots (the last slot, no answer, counts nothing).
