@@ -311,7 +311,7 @@ fn calibrated(mut d: ResponseData, raking: bool, seed: u64) -> ResponseData {
     let n = d.len();
     let first: Vec<u32> = (0..n).map(|_| g.below(3) as u32).collect();
     let second: Vec<u32> = (0..n)
-        .map(|i| u32::from(d.unit_of[i] % 3 == 0 || g.below(5) == 0))
+        .map(|i| u32::from(d.unit_of[i].is_multiple_of(3) || g.below(5) == 0))
         .collect();
     let factor = [0.8, 1.1, 1.35];
     d.weight = (0..n)
