@@ -86,9 +86,8 @@ pub fn default_threads() -> usize {
 ///
 /// Weights calibrated to margins (post-stratification, raking) change the variance: the
 /// linearised values are replaced by their residuals from the calibration groups
-/// (`data.calibration`), which the kernel forms from per-(stratum, group) sums
-/// ([`crate::kernel`]); [`compute_reference`] forms them respondent by respondent and is the
-/// check.
+/// (`data.calibration`), which the kernel forms from per-(stratum, group) sums;
+/// [`compute_reference`] forms them respondent by respondent and is the check.
 pub fn compute(q: &Questionnaire, data: &ResponseData, settings: Settings) -> Vec<IndexRow> {
     compute_with_threads(q, data, settings, default_threads())
 }

@@ -3,9 +3,9 @@
 //!
 //! Answers are decoded once ([`Columns::new`]) into one 16-bit code per pair of items (the two
 //! answers' places on the scale), respondent by respondent, grouped into *cells*: the
-//! respondents of one unit and one stratum who carry the same weight. The pairs follow the
-//! elements, so that an element's answers are whole pairs: a respondent's pass costs one
-//! look-up per pair and no index arithmetic. Everything a linearised variance needs is a sum
+//! respondents of one unit and one stratum (and calibration group, below) who carry the same
+//! weight. The pairs follow the elements, so that an element's answers are whole pairs: a
+//! respondent's pass costs one look-up per pair and no index arithmetic. Everything a linearised variance needs is a sum
 //! over a cell times the cell's weight (or its square), so the kernel never multiplies by a
 //! weight per answer.
 //!
@@ -20,7 +20,6 @@
 //!    code (eight lanes: three measures for the unit, three for `ALL`, items answered,
 //!    padding) and accumulates the squares per element and overall. Their plain sums are
 //!    linear in the answers and come from the counts.
-//!
 //! 3. **Calibrated weights** (post-stratified or raked, [`crate::weights`]): the variance is
 //!    that of the residuals `r_i = z_i − w_i·β_{g(i)}` of every respondent
 //!    ([`crate::estimate`]), where `g(i)` is the respondent's *group* (its post-stratum, or
