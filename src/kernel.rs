@@ -5,9 +5,9 @@
 //! answers' places on the scale), respondent by respondent, grouped into *cells*: the
 //! respondents of one unit and one stratum (and calibration group, below) who carry the same
 //! weight. The pairs follow the elements, so that an element's answers are whole pairs: a
-//! respondent's pass costs one look-up per pair and no index arithmetic. Everything a linearised variance needs is a sum
-//! over a cell times the cell's weight (or its square), so the kernel never multiplies by a
-//! weight per answer.
+//! respondent's pass costs one look-up per pair and no index arithmetic. Everything a
+//! linearised variance needs is a sum over a cell times the cell's weight (or its square), so
+//! the kernel never multiplies by a weight per answer.
 //!
 //! 1. **Counts** (items): per cell and item, how many respondents gave each answer (counted
 //!    per pair of answers, then read off per item). A ratio's totals and, for an item index,

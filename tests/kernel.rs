@@ -501,8 +501,16 @@ proptest::proptest! {
     ) {
         let q = questionnaire();
         let d = random_design(n, strata, units, &margins, raking, seed);
-        let rule = [LonelyPsu::Adjust, LonelyPsu::Average, LonelyPsu::Remove, LonelyPsu::Certainty][rule];
-        let settings = Settings { lonely_psu: rule, ..Settings::default() };
+        let rule = [
+            LonelyPsu::Adjust,
+            LonelyPsu::Average,
+            LonelyPsu::Remove,
+            LonelyPsu::Certainty,
+        ][rule];
+        let settings = Settings {
+            lonely_psu: rule,
+            ..Settings::default()
+        };
         let fast = index::compute_with_threads(&q, &d, settings, 2);
         let slow = index::compute_reference(&q, &d, settings);
         assert_rows_agree(&fast, &slow, &format!("{rule:?}"));
