@@ -15,13 +15,18 @@
 //!   estimate and standard error;
 //! * `decode`: [`chiso::KernelColumns::new`] (answers to one code per pair of items,
 //!   grouped by unit, stratum and weight);
-//! * `index`: [`chiso::index::compute`]: decode + kernel + intervals + output rows.
+//! * `index`: [`chiso::index::compute`]: decode + kernel + intervals + output rows;
+//! * `kernel_poststratified`, `decode_poststratified`: the same responses post-stratified on
+//!   eight groups that cut across the units (think sex × four age bands, each respondent's
+//!   drawn from a second fixed seed): the calibrated standard errors, whose residuals from
+//!   the post-strata the kernel forms per (stratum, post-stratum).
 //!
-//! See `docs/benchmarks.md` for the numbers and how to read them.
+//! See `docs/benchmarks-index.md` for the numbers and how to read them.
 
 use std::hint::black_box;
 use std::time::Duration;
 
+use chiso::estimate::CalibrationGroups;
 use chiso::index::{self, Settings};
 use chiso::questionnaire::Questionnaire;
 use chiso::{KernelColumns, LonelyPsu, compute_kernel};
@@ -30,7 +35,36 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 #[path = "support/index_data.rs"]
 mod index_data;
 
-use index_data::{RESPONDENTS, responses};
+use chiso::responses::ResponseData;
+use index_data::{RESPONDENTS, SplitMix, responses};
+
+/// Post-strata of the benchmark: each one's share of the population.
+const POST_STRATA: [f64; 8] = [0.08, 0.12, 0.14, 0.16, 0.09, 0.13, 0.13, 0.15];
+
+/// `data` post-stratified on [`POST_STRATA`]: each respondent's post-stratum drawn from a
+/// second fixed seed, its weight `N_h/m_h` scaled so that each post-stratum's weights add up
+/// to its share of the population (what `--calibrate poststratify` gives).
+fn post_stratified(data: &ResponseData) -> ResponseData {
+    let mut g = SplitMix(7);
+    let group: Vec<u32> = (0..data.len())
+        .map(|_| (g.next() % POST_STRATA.len() as u64) as u32)
+        .collect();
+    let total: f64 = data.population.iter().sum();
+    let mut sums = [0.0f64; POST_STRATA.len()];
+    for (&k, w) in group.iter().zip(&data.weight) {
+        sums[k as usize] += w;
+    }
+    let weight = group
+        .iter()
+        .zip(&data.weight)
+        .map(|(&k, w)| w * total * POST_STRATA[k as usize] / sums[k as usize])
+        .collect();
+    ResponseData {
+        weight,
+        calibration: Some(CalibrationGroups::PostStrata(group)),
+        ..data.clone()
+    }
+}
 
 fn bench(c: &mut Criterion) {
     let q = Questionnaire::from_spec(
@@ -67,6 +101,21 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("index", |b| {
         b.iter(|| black_box(index::compute(&q, &data, Settings::default())))
+    });
+    let post = post_stratified(&data);
+    let post_weights = post.weights();
+    let post_columns = KernelColumns::new(&q, &post, &post_weights);
+    for threads in [1, 2] {
+        g.bench_with_input(
+            BenchmarkId::new("kernel_poststratified", threads),
+            &threads,
+            |b, &t| {
+                b.iter(|| black_box(compute_kernel(&q, &post_columns, LonelyPsu::default(), t)))
+            },
+        );
+    }
+    g.bench_function("decode_poststratified", |b| {
+        b.iter(|| black_box(KernelColumns::new(&q, &post, &post_weights)))
     });
     g.finish();
 }

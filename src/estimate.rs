@@ -38,8 +38,9 @@
 //!   `r_i ← r_i − w_i · mean_{j∈c} (r_j / w_j)`, with `c` the category of `i` in the margin
 //!   (a fixed number of backfitting passes, as in R).
 //!
-//! This module is the reference implementation the columnar kernel will be tested
-//! against; it is checked against R itself in `tests/oracle.rs`.
+//! This module is the reference implementation the columnar kernel
+//! ([`crate::compute_kernel`]) is tested against, for fixed and calibrated weights; it is
+//! checked against R itself in `tests/oracle.rs` and `tests/calibration.rs`.
 
 /// A stratified sample of respondents: each one's stratum and weight, and each stratum's
 /// population.

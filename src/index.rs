@@ -85,8 +85,9 @@ pub fn default_threads() -> usize {
 /// dissatisfied, mean score.
 ///
 /// Weights calibrated to margins (post-stratification, raking) change the variance: the
-/// linearised values are replaced by their residuals from the calibration groups, which the
-/// kernel does not do yet; such runs use the reference estimator ([`compute_reference`]).
+/// linearised values are replaced by their residuals from the calibration groups
+/// (`data.calibration`), which the kernel forms from per-(stratum, group) sums;
+/// [`compute_reference`] forms them respondent by respondent and is the check.
 pub fn compute(q: &Questionnaire, data: &ResponseData, settings: Settings) -> Vec<IndexRow> {
     compute_with_threads(q, data, settings, default_threads())
 }
@@ -98,9 +99,6 @@ pub fn compute_with_threads(
     settings: Settings,
     threads: usize,
 ) -> Vec<IndexRow> {
-    if data.calibration.is_some() {
-        return compute_reference(q, data, settings);
-    }
     let columns = Columns::new(q, data, &data.weights());
     let estimates = kernel::compute(q, &columns, settings.lonely_psu, threads);
     rows(q, data, settings, &estimates)

@@ -1,6 +1,7 @@
 //! The columnar kernel against the reference estimator, and its independence of the number of
 //! threads.
 
+use chiso::estimate::CalibrationGroups;
 use chiso::estimate::{RatioTerm, StratifiedSample};
 use chiso::index::{self, Settings};
 use chiso::questionnaire::Questionnaire;
@@ -299,5 +300,219 @@ items = ["Q4", "Q5"]
         assert_eq!((a.n, a.df), (b.n, b.df), "{a:?}");
         assert!(close(a.estimate, b.estimate), "{a:?} vs {b:?}");
         assert!(close(a.std_error, b.std_error), "{a:?} vs {b:?}");
+    }
+}
+
+/// The calibration groups of [`data`]'s respondents: post-strata that cut across strata and
+/// units, or two raking margins (one of three categories, one of two that follows the units
+/// in part), with weights that vary by stratum and group as calibrated weights do.
+fn calibrated(mut d: ResponseData, raking: bool, seed: u64) -> ResponseData {
+    let mut g = Lcg(seed);
+    let n = d.len();
+    let first: Vec<u32> = (0..n).map(|_| g.below(3) as u32).collect();
+    let second: Vec<u32> = (0..n)
+        .map(|i| u32::from(d.unit_of[i].is_multiple_of(3) || g.below(5) == 0))
+        .collect();
+    let factor = [0.8, 1.1, 1.35];
+    d.weight = (0..n)
+        .map(|i| {
+            let f = factor[first[i] as usize]
+                * if raking {
+                    0.9 + 0.3 * f64::from(second[i])
+                } else {
+                    1.0
+                };
+            d.weight[i] * f
+        })
+        .collect();
+    d.calibration = Some(if raking {
+        CalibrationGroups::Raking(vec![first, second])
+    } else {
+        CalibrationGroups::PostStrata(first)
+    });
+    d
+}
+
+fn assert_rows_agree(fast: &[index::IndexRow], slow: &[index::IndexRow], what: &str) {
+    assert_eq!(fast.len(), slow.len(), "{what}");
+    for (a, b) in fast.iter().zip(slow) {
+        let what = format!("{what}: {} {} {}", a.domain, a.indicator, a.measure);
+        assert_eq!(
+            (&a.domain, &a.indicator, a.measure, a.n, a.df, a.se_note),
+            (&b.domain, &b.indicator, b.measure, b.n, b.df, b.se_note),
+            "{what}: {a:?} vs {b:?}"
+        );
+        assert!(close(a.estimate, b.estimate), "{what}: {a:?} vs {b:?}");
+        // A standard error below 1e-12 of its estimate is 0 up to rounding (the variance of
+        // answers that are all alike, where both estimators add up rounding errors).
+        let zero = 1e-12 * a.estimate.map_or(1.0, |e| e.abs().max(1.0));
+        assert!(
+            close(a.std_error, b.std_error)
+                || (a.std_error.unwrap_or(0.0) < zero && b.std_error.unwrap_or(0.0) < zero),
+            "{what}: {a:?} vs {b:?}"
+        );
+        assert!(close(a.ci_lower, b.ci_lower), "{what}: {a:?} vs {b:?}");
+        assert!(close(a.ci_upper, b.ci_upper), "{what}: {a:?} vs {b:?}");
+    }
+}
+
+#[test]
+fn calibrated_runs_agree_with_the_reference_estimator() {
+    let q = questionnaire();
+    let rules = [
+        LonelyPsu::Adjust,
+        LonelyPsu::Average,
+        LonelyPsu::Remove,
+        LonelyPsu::Certainty,
+    ];
+    for raking in [false, true] {
+        for ((n, seed), rule) in [(600, 1), (2000, 7), (37, 3)]
+            .into_iter()
+            .flat_map(|c| rules.map(|r| (c, r)))
+        {
+            let d = calibrated(data(n, seed), raking, seed + 100);
+            let settings = Settings {
+                lonely_psu: rule,
+                ..Settings::default()
+            };
+            let fast = index::compute_with_threads(&q, &d, settings, 1);
+            let slow = index::compute_reference(&q, &d, settings);
+            assert_eq!(fast.len(), 8 * (6 + 3 + 1) * 3);
+            assert_rows_agree(&fast, &slow, &format!("n = {n}, raking {raking}, {rule:?}"));
+            // The calibration changes the standard errors (the weights taken as fixed give
+            // others).
+            let fixed = ResponseData {
+                calibration: None,
+                ..d.clone()
+            };
+            let plain = index::compute_with_threads(&q, &fixed, settings, 1);
+            assert!(
+                fast.iter()
+                    .zip(&plain)
+                    .any(|(a, b)| !close(a.std_error, b.std_error)),
+                "n = {n}"
+            );
+        }
+    }
+}
+
+#[test]
+fn calibrated_results_are_bit_identical_for_any_number_of_threads() {
+    let q = questionnaire();
+    for raking in [false, true] {
+        let d = calibrated(data(3000, 13), raking, 5);
+        let one = index::compute_with_threads(&q, &d, Settings::default(), 1);
+        for threads in [2, 5] {
+            let many = index::compute_with_threads(&q, &d, Settings::default(), threads);
+            for (a, b) in one.iter().zip(&many) {
+                let bits = |r: &index::IndexRow| {
+                    [r.estimate, r.std_error, r.ci_lower, r.ci_upper].map(|v| v.map(f64::to_bits))
+                };
+                assert_eq!(bits(a), bits(b), "{threads} threads: {a:?}");
+            }
+        }
+    }
+}
+
+/// Random calibrated designs: strata (some taken whole, some of one respondent) crossed with
+/// units, post-strata or raking margins crossed with both, random weights, answers and rules.
+fn random_design(
+    n: usize,
+    strata: usize,
+    units: usize,
+    margins: &[usize],
+    raking: bool,
+    seed: u64,
+) -> ResponseData {
+    let mut g = Lcg(seed);
+    let mut stratum_of: Vec<u32> = (0..n).map(|_| g.below(strata as u64) as u32).collect();
+    // A stratum of one respondent when there is room for it.
+    if strata > 1 {
+        for h in stratum_of.iter_mut().filter(|h| **h == strata as u32 - 1) {
+            *h = 0;
+        }
+        stratum_of[n - 1] = strata as u32 - 1;
+    }
+    let unit_of: Vec<u32> = (0..n).map(|_| g.below(units as u64) as u32).collect();
+    let mut m = vec![0.0f64; strata];
+    for &h in &stratum_of {
+        m[h as usize] += 1.0;
+    }
+    let population: Vec<f64> = m
+        .iter()
+        .enumerate()
+        .map(|(h, &m)| {
+            if h == 1 {
+                m
+            } else {
+                m * (1.5 + g.below(40) as f64)
+            }
+        })
+        .collect();
+    let groups: Vec<Vec<u32>> = margins
+        .iter()
+        .map(|&c| (0..n).map(|_| g.below(c as u64) as u32).collect())
+        .collect();
+    let answers: Vec<Vec<u8>> = (0..6)
+        .map(|_| {
+            (0..n)
+                .map(|_| match g.below(12) {
+                    0 => NO_ANSWER,
+                    v => (1 + v % 5) as u8,
+                })
+                .collect()
+        })
+        .collect();
+    let weight = (0..n)
+        .map(|i| {
+            population[stratum_of[i] as usize] / m[stratum_of[i] as usize]
+                * (0.5 + g.below(100) as f64 / 50.0)
+        })
+        .collect();
+    ResponseData {
+        strata: (0..strata).map(|h| format!("S{h}")).collect(),
+        population,
+        stratum_of,
+        units: (0..units).map(|u| format!("U{u}")).collect(),
+        unit_of,
+        answers,
+        weight,
+        calibration: Some(if raking {
+            CalibrationGroups::Raking(groups)
+        } else {
+            CalibrationGroups::PostStrata(groups[0].clone())
+        }),
+        ..ResponseData::default()
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn calibrated_kernel_agrees_with_the_reference_on_random_designs(
+        n in 30usize..400,
+        strata in 1usize..6,
+        units in 1usize..6,
+        margins in proptest::collection::vec(1usize..5, 1..4),
+        raking in proptest::bool::ANY,
+        rule in 0usize..4,
+        seed in 0u64..1_000_000,
+    ) {
+        let q = questionnaire();
+        let d = random_design(n, strata, units, &margins, raking, seed);
+        let rule = [
+            LonelyPsu::Adjust,
+            LonelyPsu::Average,
+            LonelyPsu::Remove,
+            LonelyPsu::Certainty,
+        ][rule];
+        let settings = Settings {
+            lonely_psu: rule,
+            ..Settings::default()
+        };
+        let fast = index::compute_with_threads(&q, &d, settings, 2);
+        let slow = index::compute_reference(&q, &d, settings);
+        assert_rows_agree(&fast, &slow, &format!("{rule:?}"));
     }
 }
