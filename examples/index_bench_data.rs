@@ -45,6 +45,10 @@ struct Args {
     units: usize,
 }
 
+/// The benchmarks' questionnaire: the shipped five-element one (22 items), whatever the demo
+/// answers.
+const FIVE_ELEMENTS: &str = include_str!("../questionnaires/sipas-5-elements.toml");
+
 fn parse_args() -> Result<Args, String> {
     let mut dir = None;
     let mut respondents = index_data::RESPONDENTS;
@@ -103,7 +107,7 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> String + '_ {
 fn run() -> Result<(), String> {
     let args = parse_args()?;
     let q = Questionnaire::from_spec(
-        toml::from_str(chiso::demo::DEMO_QUESTIONNAIRE).expect("the shipped questionnaire"),
+        toml::from_str(FIVE_ELEMENTS).expect("the shipped questionnaire"),
         "sipas-5-elements.toml",
     )
     .expect("the shipped questionnaire is valid");
@@ -165,7 +169,7 @@ fn run() -> Result<(), String> {
     out.flush().map_err(io(&path))?;
 
     let path = args.dir.join("questionnaire.toml");
-    std::fs::write(&path, chiso::demo::DEMO_QUESTIONNAIRE).map_err(io(&path))?;
+    std::fs::write(&path, FIVE_ELEMENTS).map_err(io(&path))?;
 
     println!(
         "{} respondents, {} units, {} items: {}",
