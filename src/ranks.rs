@@ -143,17 +143,28 @@ impl Normals {
 
 /// Competition ranks (1 = largest; equal values share the best rank) of `values`.
 pub fn ranks(values: &[f64]) -> Vec<u32> {
-    let mut order: Vec<usize> = (0..values.len()).collect();
-    order.sort_by(|&a, &b| values[b].total_cmp(&values[a]).then(a.cmp(&b)));
+    let mut order = Vec::new();
     let mut out = vec![0u32; values.len()];
-    for (pos, &i) in order.iter().enumerate() {
-        out[i] = if pos > 0 && values[order[pos - 1]] == values[i] {
-            out[order[pos - 1]]
+    ranks_into(values, &mut order, &mut out);
+    out
+}
+
+/// [`ranks`] into `out`, with `order` as scratch space (both reused across calls).
+///
+/// The values are sorted with their positions, largest first and equal values by position:
+/// a total order, so an unstable sort gives the one result.
+fn ranks_into(values: &[f64], order: &mut Vec<(f64, u32)>, out: &mut [u32]) {
+    order.clear();
+    order.extend(values.iter().enumerate().map(|(i, &v)| (v, i as u32)));
+    order.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    for pos in 0..order.len() {
+        let (v, i) = order[pos];
+        out[i as usize] = if pos > 0 && order[pos - 1].0 == v {
+            out[order[pos - 1].1 as usize]
         } else {
             pos as u32 + 1
         };
     }
-    out
 }
 
 /// `Q(q)` of sorted ranks with `q = per_mille / 1000`: the `⌈q·R⌉`-th smallest (at least the
@@ -170,6 +181,7 @@ fn simulate(theta: &[f64], sd: &[f64], normals: &mut Normals, replicates: u32) -
     let point = ranks(theta);
     let mut sims: Vec<Vec<u32>> = vec![Vec::with_capacity(replicates as usize); k];
     let mut draw = vec![0.0f64; k];
+    let (mut order, mut drawn) = (Vec::with_capacity(k), vec![0u32; k]);
     for _ in 0..replicates {
         for i in 0..k {
             let z = normals.next_normal();
@@ -179,8 +191,9 @@ fn simulate(theta: &[f64], sd: &[f64], normals: &mut Normals, replicates: u32) -
                 theta[i]
             };
         }
-        for (i, r) in ranks(&draw).into_iter().enumerate() {
-            sims[i].push(r);
+        ranks_into(&draw, &mut order, &mut drawn);
+        for (s, &r) in sims.iter_mut().zip(&drawn) {
+            s.push(r);
         }
     }
     sims.iter_mut()
@@ -209,13 +222,39 @@ fn logit(estimate: f64, se: f64) -> (f64, f64) {
 }
 
 /// The rank rows: for `overall` then each element (questionnaire order), groups in order of
-/// their names, units by rank then code; units without an estimate last.
+/// their names, units by rank then code; units without an estimate last. On the machine's
+/// threads ([`compute_with_threads`]).
 pub fn compute(
     q: &Questionnaire,
     data: &ResponseData,
     rows: &[IndexRow],
     precision: &FlagSettings,
     settings: &RankSettings,
+) -> Vec<RankRow> {
+    let threads = crate::index::default_threads();
+    compute_with_threads(q, data, rows, precision, settings, threads)
+}
+
+/// One ranking: an indicator within a group, its units with a rank (and their rows), the
+/// others, and the logits and their standard errors to simulate.
+struct Ranking<'a> {
+    indicator: &'a str,
+    group: &'a str,
+    ranked: Vec<(usize, &'a IndexRow)>,
+    unranked: Vec<RankRow>,
+    theta: Vec<f64>,
+    sd: Vec<f64>,
+}
+
+/// [`compute`] on `threads` threads: each ranking (an indicator within a group) is simulated
+/// from its own stream, so the rows do not depend on `threads`.
+pub fn compute_with_threads(
+    q: &Questionnaire,
+    data: &ResponseData,
+    rows: &[IndexRow],
+    precision: &FlagSettings,
+    settings: &RankSettings,
+    threads: usize,
 ) -> Vec<RankRow> {
     let by_key: HashMap<(&str, &str), &IndexRow> = rows
         .iter()
@@ -230,66 +269,116 @@ pub fn compute(
     let indicators: Vec<String> = std::iter::once("overall".to_string())
         .chain(q.elements.iter().map(|e| format!("element:{}", e.code)))
         .collect();
-    let mut out = Vec::new();
+    let row_of = |group: &str, indicator: &str, u: usize, r: Option<&IndexRow>| RankRow {
+        unit_group: group.to_string(),
+        domain: data.units[u].clone(),
+        unit_name: data.unit_names.get(u).cloned().unwrap_or_default(),
+        indicator: indicator.to_string(),
+        measure: MEASURE,
+        estimate: r.and_then(|r| r.estimate),
+        ci_lower: r.and_then(|r| r.ci_lower),
+        ci_upper: r.and_then(|r| r.ci_upper),
+        n: r.map_or(0, |r| r.n),
+        rank: None,
+        rank_lower: None,
+        rank_upper: None,
+        group_size: 0,
+        imprecise: precision.imprecise(
+            r.map_or(0, |r| r.n),
+            r.and_then(|r| r.ci_lower),
+            r.and_then(|r| r.ci_upper),
+        ),
+    };
+    let mut rankings: Vec<Ranking<'_>> = Vec::new();
     for indicator in &indicators {
         for (&group, units) in &groups {
             let mut ranked: Vec<(usize, &IndexRow)> = Vec::new();
             let mut unranked: Vec<RankRow> = Vec::new();
-            let row_of = |u: usize, r: Option<&IndexRow>| RankRow {
-                unit_group: group.to_string(),
-                domain: data.units[u].clone(),
-                unit_name: data.unit_names.get(u).cloned().unwrap_or_default(),
-                indicator: indicator.clone(),
-                measure: MEASURE,
-                estimate: r.and_then(|r| r.estimate),
-                ci_lower: r.and_then(|r| r.ci_lower),
-                ci_upper: r.and_then(|r| r.ci_upper),
-                n: r.map_or(0, |r| r.n),
-                rank: None,
-                rank_lower: None,
-                rank_upper: None,
-                group_size: 0,
-                imprecise: precision.imprecise(
-                    r.map_or(0, |r| r.n),
-                    r.and_then(|r| r.ci_lower),
-                    r.and_then(|r| r.ci_upper),
-                ),
-            };
             for &u in units {
                 match by_key.get(&(data.units[u].as_str(), indicator.as_str())) {
                     // A unit whose standard error cannot be estimated has no rank: its
                     // uncertainty is unknown.
                     Some(r) if r.estimate.is_some() && r.std_error.is_some() => ranked.push((u, r)),
-                    r => unranked.push(row_of(u, r.copied())),
+                    r => unranked.push(row_of(group, indicator, u, r.copied())),
                 }
             }
             let (theta, sd): (Vec<f64>, Vec<f64>) = ranked
                 .iter()
                 .map(|(_, r)| logit(r.estimate.expect("ranked"), r.std_error.expect("ranked")))
                 .unzip();
-            let mut normals = Normals::new(&settings.seed, indicator, group);
-            let result = simulate(&theta, &sd, &mut normals, settings.replicates);
-            let size = ranked.len() as u32;
-            let mut rows: Vec<RankRow> = ranked
-                .iter()
-                .zip(result)
-                .map(|(&(u, r), [p, lo, hi])| RankRow {
-                    rank: Some(p),
-                    rank_lower: Some(lo),
-                    rank_upper: Some(hi),
-                    group_size: size,
-                    ..row_of(u, Some(r))
-                })
-                .collect();
-            rows.sort_by(|a, b| a.rank.cmp(&b.rank).then_with(|| a.domain.cmp(&b.domain)));
-            for r in &mut unranked {
-                r.group_size = size;
-            }
-            out.extend(rows);
-            out.extend(unranked);
+            rankings.push(Ranking {
+                indicator,
+                group,
+                ranked,
+                unranked,
+                theta,
+                sd,
+            });
         }
     }
+    let simulated = in_parallel(&rankings, threads, |r| {
+        let mut normals = Normals::new(&settings.seed, r.indicator, r.group);
+        simulate(&r.theta, &r.sd, &mut normals, settings.replicates)
+    });
+    let mut out = Vec::new();
+    for (ranking, result) in rankings.into_iter().zip(simulated) {
+        let size = ranking.ranked.len() as u32;
+        let mut rows: Vec<RankRow> = ranking
+            .ranked
+            .iter()
+            .zip(result)
+            .map(|(&(u, r), [p, lo, hi])| RankRow {
+                rank: Some(p),
+                rank_lower: Some(lo),
+                rank_upper: Some(hi),
+                group_size: size,
+                ..row_of(ranking.group, ranking.indicator, u, Some(r))
+            })
+            .collect();
+        rows.sort_by(|a, b| a.rank.cmp(&b.rank).then_with(|| a.domain.cmp(&b.domain)));
+        let mut unranked = ranking.unranked;
+        for r in &mut unranked {
+            r.group_size = size;
+        }
+        out.extend(rows);
+        out.extend(unranked);
+    }
     out
+}
+
+/// `f` of every task, in the tasks' order, on up to `threads` threads (task `i` on thread
+/// `i mod threads`).
+fn in_parallel<T: Sync, R: Send>(
+    tasks: &[T],
+    threads: usize,
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    let threads = threads.clamp(1, tasks.len().max(1));
+    if threads == 1 {
+        return tasks.iter().map(&f).collect();
+    }
+    let mut done: Vec<Option<R>> = (0..tasks.len()).map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let f = &f;
+                scope.spawn(move || {
+                    (t..tasks.len())
+                        .step_by(threads)
+                        .map(|i| (i, f(&tasks[i])))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for h in handles {
+            for (i, r) in h.join().expect("a rank simulation does not panic") {
+                done[i] = Some(r);
+            }
+        }
+    });
+    done.into_iter()
+        .map(|r| r.expect("every task ran"))
+        .collect()
 }
 
 /// The columns of `ranks.csv` (defined with the file, in [`crate::files::ranks`]).

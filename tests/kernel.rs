@@ -182,6 +182,28 @@ fn results_are_bit_identical_for_any_number_of_threads() {
 }
 
 #[test]
+fn rank_intervals_are_identical_for_any_number_of_threads() {
+    let q = questionnaire();
+    let mut d = data(5000, 11);
+    // Two groups, so that the rankings are several per indicator.
+    d.unit_groups = (0..d.units.len())
+        .map(|u| if u % 2 == 0 { "so" } else { "xa" }.to_string())
+        .collect();
+    let rows = index::compute_with_threads(&q, &d, Settings::default(), 1);
+    let (flags, ranks) = (Default::default(), chiso::ranks::RankSettings::default());
+    let one = chiso::ranks::compute_with_threads(&q, &d, &rows, &flags, &ranks, 1);
+    assert!(
+        one.iter().any(|r| r.rank_lower != r.rank_upper),
+        "intervals simulated"
+    );
+    assert!(one.iter().any(|r| r.unit_group == "xa"));
+    for threads in [2, 3, 8] {
+        let many = chiso::ranks::compute_with_threads(&q, &d, &rows, &flags, &ranks, threads);
+        assert_eq!(one, many, "{threads} threads");
+    }
+}
+
+#[test]
 fn weights_that_differ_within_a_unit_and_stratum_are_honoured() {
     // Calibrated weights vary inside a stratum; the kernel splits such respondents into cells
     // of one weight. Compare the overall index for ALL and for one unit with the reference.
