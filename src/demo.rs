@@ -170,7 +170,7 @@ impl Gen {
 /// ten or more is a special zone (`đặc khu`, an island, quieter), the others are communes
 /// (`xã`); all are in the group `xa`. A unit's rate of late results is
 /// `0.005 · exp(0.9 z)` (departments `0.006 · exp(0.9 z)`), `z` standard normal, at most 0.2:
-/// the median unit returns about 0.5% of its results late, and about one in ten is above 2%.
+/// the median unit returns about 0.5% of its results late, and about one in twelve is above 2%.
 pub fn units(spec: &ProvinceSpec) -> Vec<Unit> {
     let mut g = Gen::new(spec.seed, "units");
     let mut out = Vec::new();
