@@ -917,9 +917,9 @@ pub fn run(req: &DemoRequest, observer: &mut dyn Observer) -> crate::Result<Demo
     let previous_dir = out.join("previous-year");
     let prev = previous_year(&spec, &index_req.questionnaire.items);
     let mut staged = Staged::new(&previous_dir, true, &[])?;
-    staged.add("responses.csv", prev.responses.clone());
-    staged.add("population.csv", prev.population.clone());
-    staged.add("domains.csv", prev.domains.clone());
+    staged.add("responses.csv", prev.responses);
+    staged.add("population.csv", prev.population);
+    staged.add("domains.csv", prev.domains);
     staged.commit()?;
     let prev_responses = previous_dir.join("responses.csv");
     let prev_population = previous_dir.join("population.csv");

@@ -37,10 +37,6 @@ fn demo(dir: &Dir) -> (std::path::PathBuf, std::path::PathBuf) {
     (out, path)
 }
 
-fn run(args: &[&str]) -> std::process::Output {
-    chiso(args)
-}
-
 #[test]
 fn fieldwork_recheck_and_entry_compare_read_renamed_headers_through_columns() {
     let dir = Dir::new();
@@ -66,7 +62,7 @@ fn fieldwork_recheck_and_entry_compare_read_renamed_headers_through_columns() {
         if let Some(m) = extra {
             args.extend(["--columns", m.as_str()]);
         }
-        let o = run(&args);
+        let o = chiso(&args);
         assert!(o.status.code().is_some_and(|c| c <= 1), "{:?}", text(&o));
     }
     for f in ["substitutions.csv", "summary.csv", "interviewers.csv"] {
@@ -94,7 +90,7 @@ fn fieldwork_recheck_and_entry_compare_read_renamed_headers_through_columns() {
         if let Some(m) = extra {
             args.extend(["--columns", m.as_str()]);
         }
-        let o = run(&args);
+        let o = chiso(&args);
         assert!(o.status.success(), "{:?}", text(&o));
     }
     assert_eq!(dir.read("rc-a/recheck.csv"), dir.read("rc-b/recheck.csv"));
@@ -118,7 +114,7 @@ fn fieldwork_recheck_and_entry_compare_read_renamed_headers_through_columns() {
 
     // entry-compare: the renamed entry against the plain one, the item mapped too.
     let q = demo.join("questionnaire.toml");
-    let o = run(&[
+    let o = chiso(&[
         "entry-compare",
         "--first",
         p(&renamed),
@@ -133,7 +129,7 @@ fn fieldwork_recheck_and_entry_compare_read_renamed_headers_through_columns() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
     // Without the map, the renamed entry lacks the contract's columns.
-    let o = run(&[
+    let o = chiso(&[
         "entry-compare",
         "--first",
         p(&renamed),
@@ -167,7 +163,7 @@ fn a_mapping_that_would_be_ignored_is_refused() {
         ),
     ];
     for (map, want) in cases {
-        let o = run(&[
+        let o = chiso(&[
             "recheck",
             "--responses",
             p(&renamed),
@@ -188,7 +184,7 @@ fn a_mapping_that_would_be_ignored_is_refused() {
         assert!(!dir.path("rc/recheck.csv").exists());
     }
     // fieldwork refuses an item code (it reads no answers); entry-compare takes it.
-    let o = run(&[
+    let o = chiso(&[
         "fieldwork",
         "--sample",
         p(&demo.join("sample")),
