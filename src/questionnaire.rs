@@ -165,13 +165,17 @@ impl Scale {
     /// A cell that is not a whole number is compared with the labels after
     /// [`crate::text::fold`]: a label of the scale is its value, a no-answer label no answer.
     pub fn read(&self, cell: &str) -> Option<Answer> {
-        if cell.is_empty() {
-            return Some(Answer::Missing);
-        }
-        let Ok(v) = cell.parse::<i64>() else {
-            return self.read_label(cell);
+        let v = match cell.as_bytes() {
+            [] => return Some(Answer::Missing),
+            // One digit, the common case, read as `parse` would read it.
+            &[d @ b'0'..=b'9'] => d - b'0',
+            _ => {
+                let Ok(v) = cell.parse::<i64>() else {
+                    return self.read_label(cell);
+                };
+                u8::try_from(v).ok()?
+            }
         };
-        let v = u8::try_from(v).ok()?;
         if self.missing.contains(&v) {
             Some(Answer::Missing)
         } else if (self.min..=self.max).contains(&v) {

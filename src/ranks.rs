@@ -151,24 +151,56 @@ pub fn ranks(values: &[f64]) -> Vec<u32> {
 
 /// [`ranks`] into `out`, with `order` as scratch space (both reused across calls).
 ///
-/// The values are sorted with their positions, largest first and equal values by position:
-/// a total order, so an unstable sort gives the one result.
-fn ranks_into(values: &[f64], order: &mut Vec<(f64, u32)>, out: &mut [u32]) {
+/// The values are sorted with their positions, largest first (in the order of
+/// [`f64::total_cmp`]) and equal values by position: a total order, so an unstable sort gives
+/// the one result. Each value and its position are sorted as one integer key
+/// ([`descending_key`]), which orders them so and compares faster than the pair.
+fn ranks_into(values: &[f64], order: &mut Vec<u128>, out: &mut [u32]) {
     order.clear();
-    order.extend(values.iter().enumerate().map(|(i, &v)| (v, i as u32)));
-    order.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    for pos in 0..order.len() {
-        let (v, i) = order[pos];
-        out[i as usize] = if pos > 0 && order[pos - 1].0 == v {
-            out[order[pos - 1].1 as usize]
-        } else {
-            pos as u32 + 1
+    order.extend(
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| (u128::from(descending_key(v)) << 32) | i as u128),
+    );
+    order.sort_unstable();
+    let mut previous: Option<(f64, u32)> = None;
+    for (pos, &key) in order.iter().enumerate() {
+        let i = key as u32;
+        let v = values[i as usize];
+        out[i as usize] = match previous {
+            Some((p, rank)) if p == v => rank,
+            _ => pos as u32 + 1,
         };
+        previous = Some((v, out[i as usize]));
     }
 }
 
+/// A key whose ascending order is the descending order of [`f64::total_cmp`].
+fn descending_key(v: f64) -> u64 {
+    let bits = v.to_bits() as i64;
+    // As `total_cmp` does: negative values' other bits flipped, then the sign bit.
+    let total = bits ^ ((((bits >> 63) as u64) >> 1) as i64);
+    !((total as u64) ^ (1 << 63))
+}
+
+/// `(Q(0.025), Q(0.975))` of the ranks `s` ([`quantile`]), found by selection rather than by
+/// sorting `s` (which they leave reordered).
+fn rank_quantiles(s: &mut [u32]) -> (u32, u32) {
+    let at = |per_mille: u64| ((s.len() as u64 * per_mille).div_ceil(1000).max(1) - 1) as usize;
+    let (lo, hi) = (at(25), at(975));
+    let (_, &mut lower, right) = s.select_nth_unstable(lo);
+    let upper = if hi == lo {
+        lower
+    } else {
+        *right.select_nth_unstable(hi - lo - 1).1
+    };
+    (lower, upper)
+}
+
 /// `Q(q)` of sorted ranks with `q = per_mille / 1000`: the `⌈q·R⌉`-th smallest (at least the
-/// first), computed in integers.
+/// first), computed in integers (the definition [`rank_quantiles`] is tested against).
+#[cfg(test)]
 fn quantile(sorted: &[u32], per_mille: u64) -> u32 {
     let r = sorted.len() as u64;
     let k = (r * per_mille).div_ceil(1000).max(1);
@@ -199,10 +231,8 @@ fn simulate(theta: &[f64], sd: &[f64], normals: &mut Normals, replicates: u32) -
     sims.iter_mut()
         .zip(point)
         .map(|(s, p)| {
-            s.sort_unstable();
-            let lower = quantile(s, 25).min(p);
-            let upper = quantile(s, 975).max(p);
-            [p, lower, upper]
+            let (lower, upper) = rank_quantiles(s);
+            [p, lower.min(p), upper.max(p)]
         })
         .collect()
 }
@@ -428,6 +458,74 @@ mod tests {
         assert_eq!(ranks(&[90.0, 95.0, 95.0, 80.0]), vec![3, 1, 1, 4]);
         assert_eq!(ranks(&[f64::INFINITY, 1.0, 1.0]), vec![1, 2, 2]);
         assert!(ranks(&[]).is_empty());
+    }
+
+    /// The ranks by sorting `(value, position)` pairs with [`f64::total_cmp`], as defined.
+    fn ranks_by_pairs(values: &[f64]) -> Vec<u32> {
+        let mut order: Vec<(f64, u32)> = values
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| (v, i as u32))
+            .collect();
+        order.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        let mut out = vec![0u32; values.len()];
+        for pos in 0..order.len() {
+            let (v, i) = order[pos];
+            out[i as usize] = if pos > 0 && order[pos - 1].0 == v {
+                out[order[pos - 1].1 as usize]
+            } else {
+                pos as u32 + 1
+            };
+        }
+        out
+    }
+
+    #[test]
+    fn keyed_ranks_are_the_ranks_of_the_pairs() {
+        let special = [
+            0.0,
+            -0.0,
+            1.5,
+            -1.5,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+            -f64::NAN,
+            f64::MIN_POSITIVE,
+            -f64::MIN_POSITIVE,
+            f64::MAX,
+            f64::MIN,
+        ];
+        let mut rng = crate::random::demo(7, "ranks-test-keys");
+        let mut below = |m: usize| (rand_core::Rng::next_u32(&mut rng) as usize) % m;
+        for n in [0usize, 1, 2, 5, 40, 300] {
+            for _ in 0..20 {
+                let values: Vec<f64> = (0..n)
+                    .map(|_| {
+                        let u = below(special.len() + 4);
+                        special
+                            .get(u)
+                            .copied()
+                            .unwrap_or_else(|| below(6) as f64 - 3.0)
+                    })
+                    .collect();
+                assert_eq!(ranks(&values), ranks_by_pairs(&values), "{values:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn selected_quantiles_are_the_sorted_ones() {
+        let mut rng = crate::random::demo(7, "ranks-test-quantiles");
+        for r in [1usize, 2, 3, 39, 40, 41, 999, 1000, 1001] {
+            let mut s: Vec<u32> = (0..r)
+                .map(|_| 1 + rand_core::Rng::next_u32(&mut rng) % 49)
+                .collect();
+            let mut sorted = s.clone();
+            sorted.sort_unstable();
+            let want = (quantile(&sorted, 25), quantile(&sorted, 975));
+            assert_eq!(rank_quantiles(&mut s), want, "R = {r}");
+        }
     }
 
     #[test]

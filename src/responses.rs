@@ -300,11 +300,103 @@ impl Interner {
 
 struct SampleEntry {
     stratum: String,
+    /// The stratum's number in [`LinkStrata`].
+    stratum_id: u32,
     unit: String,
     frame_size: f64,
     officer: String,
     official: bool,
     auxiliary: Vec<String>,
+}
+
+/// The strata of the sample or of the population file, numbered in the order first listed,
+/// each with its dispositions counted (every stratum, so that one nobody answered in still
+/// shows in the response rates).
+#[derive(Default)]
+struct LinkStrata {
+    id: HashMap<String, u32>,
+    rates: Vec<ResponseRate>,
+}
+
+impl LinkStrata {
+    /// The number of the stratum labelled `label`, listed now if it is new.
+    fn id(&mut self, label: &str) -> u32 {
+        if let Some(&i) = self.id.get(label) {
+            return i;
+        }
+        let i = self.rates.len() as u32;
+        self.rates.push(ResponseRate::new(label));
+        self.id.insert(label.to_string(), i);
+        i
+    }
+
+    /// The response rates in the order of the strata's labels.
+    fn by_label(mut self) -> Vec<ResponseRate> {
+        self.rates.sort_by(|a, b| a.stratum.cmp(&b.stratum));
+        self.rates
+    }
+}
+
+/// What the parsing thread works out of a row before the row is checked in order
+/// ([`read_with`]): every answer read against the scale, and with `--population` (units by
+/// code) the number of the unit in the population file.
+#[derive(Default)]
+struct Prepared {
+    answers: PreparedAnswers,
+    population: Option<u32>,
+}
+
+/// A row's answers as read: for up to [`PreparedAnswers::INLINE`] items in place (no
+/// allocation per row), each as its byte ([`NO_ANSWER`] for none) with a bit for an answer
+/// that is not one; for more items, in a vector.
+#[derive(Default)]
+enum PreparedAnswers {
+    /// A blank row's: none.
+    #[default]
+    Blank,
+    /// Up to [`PreparedAnswers::INLINE`] items.
+    Inline { codes: [u8; 32], invalid: u32 },
+    /// More items.
+    Spilled(Vec<Option<Answer>>),
+}
+
+impl PreparedAnswers {
+    const INLINE: usize = 32;
+
+    fn read<'c>(
+        scale: &crate::questionnaire::Scale,
+        cells: impl ExactSizeIterator<Item = &'c str>,
+    ) -> Self {
+        if cells.len() > Self::INLINE {
+            return PreparedAnswers::Spilled(cells.map(|v| scale.read(v)).collect());
+        }
+        let (mut codes, mut invalid) = ([NO_ANSWER; 32], 0u32);
+        for (k, v) in cells.enumerate() {
+            match scale.read(v) {
+                Some(Answer::Valid(x)) => codes[k] = x,
+                Some(Answer::Missing) => {}
+                None => invalid |= 1 << k,
+            }
+        }
+        PreparedAnswers::Inline { codes, invalid }
+    }
+
+    /// Item `k`'s answer, as [`crate::questionnaire::Scale::read`] read it.
+    fn get(&self, k: usize) -> Option<Answer> {
+        match self {
+            PreparedAnswers::Blank => Some(Answer::Missing),
+            PreparedAnswers::Inline { codes, invalid } => {
+                if invalid & (1 << k) != 0 {
+                    None
+                } else if codes[k] == NO_ANSWER {
+                    Some(Answer::Missing)
+                } else {
+                    Some(Answer::Valid(codes[k]))
+                }
+            }
+            PreparedAnswers::Spilled(v) => v[k],
+        }
+    }
 }
 
 /// A unit's group and name, as the sample or population file gives them: the first non-empty
@@ -505,7 +597,6 @@ pub fn read_with(
     let disposition_label = label_of("disposition");
     let mut answers: Vec<Vec<u8>> = vec![Vec::new(); q.items.len()];
     let mut stratum_names: Vec<String> = Vec::new();
-    let mut stratum_index: HashMap<String, u32> = HashMap::new();
     let mut population: Vec<f64> = Vec::new();
     let mut stratum_of = Vec::new();
     let mut unit_names: Vec<String> = Vec::new();
@@ -514,9 +605,7 @@ pub fn read_with(
         counts: vec![0; q.items.len()],
         first: Vec::new(),
     };
-    // Per stratum label: the dispositions counted (every stratum of the sample or the
-    // population file, so that a stratum nobody answered in still shows).
-    let mut rates: BTreeMap<String, ResponseRate> = BTreeMap::new();
+    let mut link_strata = LinkStrata::default();
 
     // Auxiliary columns: from the responses file, or else from the sample.
     let aux_in_responses: Vec<Option<usize>> =
@@ -525,7 +614,10 @@ pub fn read_with(
 
     // The sample, or the populations.
     let mut by_applicant: HashMap<String, Vec<SampleEntry>> = HashMap::new();
-    let mut populations: HashMap<String, f64> = HashMap::new();
+    // The population file's strata (in NFC, as the responses' unit codes are compared), in
+    // its order: the number of each is its number in `link_strata`.
+    let mut populations: HashMap<String, u32> = HashMap::new();
+    let mut population_list: Vec<(String, f64)> = Vec::new();
     let mut info: BTreeMap<String, UnitInfo> = BTreeMap::new();
     let mut sample_name = String::new();
     if let Some(units) = &options.units {
@@ -555,14 +647,13 @@ pub fn read_with(
                 unit_info(&mut info, &sname, r.number(), unit, values)?;
                 let n = dir.stratum_of(r)?.frame_size as f64;
                 let stratum = r.text("stratum").to_string();
-                rates
-                    .entry(stratum.clone())
-                    .or_insert_with(|| ResponseRate::new(&stratum));
+                let stratum_id = link_strata.id(&stratum);
                 by_applicant
                     .entry(r.text("applicant_id").to_string())
                     .or_default()
                     .push(SampleEntry {
                         stratum,
+                        stratum_id,
                         unit: unit.to_string(),
                         frame_size: n,
                         officer: r.text("officer_id").to_string(),
@@ -605,11 +696,8 @@ pub fn read_with(
                         "expected a whole number ≥ 1",
                     ));
                 }
-                // In NFC, as the responses' unit codes are compared.
-                if populations
-                    .insert(crate::text::nfc(r.get(c[0])).into_owned(), n as f64)
-                    .is_some()
-                {
+                let stratum = crate::text::nfc(r.get(c[0])).into_owned();
+                if populations.contains_key(&stratum) {
                     return Err(Error::cell(
                         &sname,
                         r.number(),
@@ -618,10 +706,10 @@ pub fn read_with(
                         "this stratum is listed twice",
                     ));
                 }
-                let stratum = r.get(c[0]).to_string();
-                rates
-                    .entry(stratum.clone())
-                    .or_insert_with(|| ResponseRate::new(&stratum));
+                let id = link_strata.id(&stratum);
+                debug_assert_eq!(id as usize, population_list.len());
+                populations.insert(stratum.clone(), id);
+                population_list.push((stratum, n as f64));
             }
         }
     }
@@ -672,12 +760,34 @@ pub fn read_with(
         .unwrap_or_default();
     let mut dates: Vec<chrono::NaiveDate> = Vec::new();
     let mut unit_codes = Interner::default();
-    while let Some(row) = table.next_row()? {
+    // Each unit's number in `unit_codes`, by its number in the population file.
+    let mut population_unit: Vec<u32> = vec![u32::MAX; population_list.len()];
+    // Each stratum's number among the respondents' strata, by its number in `link_strata`.
+    let mut stratum_place: Vec<u32> = Vec::new();
+    // On the parsing thread: the answers read, and the unit found in the population file.
+    let scale = &q.scale;
+    let item_columns = &item_cols;
+    let population_col = match (link, &options.units) {
+        (Link::Population(_), None) => Some(key_col),
+        _ => None,
+    };
+    let population_index = &populations;
+    let prepare = move |row: &crate::table::Row<'_>| {
         if row.is_blank() {
-            continue;
+            return Prepared::default();
+        }
+        Prepared {
+            answers: PreparedAnswers::read(scale, item_columns.iter().map(|&c| row.get(c))),
+            population: population_col
+                .and_then(|c| population_index.get(crate::text::nfc(row.get(c)).as_ref()))
+                .copied(),
+        }
+    };
+    table.for_each_row_prepared(prepare, |row, prepared| {
+        if row.is_blank() {
+            return Ok(());
         }
         let mut key = row.get(key_col);
-        let mut key_nfc: Option<std::borrow::Cow<'_, str>> = None;
         if let Link::Sample(_) = link
             && !by_applicant.contains_key(key)
             && by_applicant.contains_key(crate::output::restore(key))
@@ -721,6 +831,8 @@ pub fn read_with(
                 row.get(c),
             )?,
         };
+        // The stratum (its number in `link_strata`), the unit (its number in `unit_codes`),
+        // `N_h`, the officer and the auxiliary values from the sample.
         let (stratum, unit, big_n, officer, entry_aux) = match link {
             Link::Sample(_) => {
                 let entries = by_applicant.get(key).map(Vec::as_slice).unwrap_or(&[]);
@@ -741,11 +853,11 @@ pub fn read_with(
                     .collect();
                 match chosen.as_slice() {
                     [e] => (
-                        e.stratum.clone(),
-                        e.unit.clone(),
+                        e.stratum_id,
+                        unit_codes.id(&e.unit),
                         e.frame_size,
-                        e.officer.clone(),
-                        e.auxiliary.clone(),
+                        e.officer.as_str(),
+                        e.auxiliary.as_slice(),
                     ),
                     [] => {
                         let mut reason =
@@ -775,21 +887,28 @@ pub fn read_with(
                     }
                 }
             }
-            Link::Population(_) => match populations.get_key_value(match &options.units {
+            Link::Population(_) => match match &options.units {
                 // A unit named by its name, as online forms have it.
-                Some(units) => units.code_of(&row.file(&file), row.number(), &key_label, key)?,
-                // In NFC, as the population file's strata are.
-                None => key_nfc.get_or_insert(crate::text::nfc(key)),
-            }) {
-                Some((code, &n)) => (
-                    code.clone(),
-                    code.clone(),
-                    n,
-                    response_officer_col
-                        .map(|o| row.get(o).to_string())
-                        .unwrap_or_default(),
-                    Vec::new(),
-                ),
+                Some(units) => populations
+                    .get(units.code_of(&row.file(&file), row.number(), &key_label, key)?)
+                    .copied(),
+                // In NFC, as the population file's strata are: found on the parsing thread.
+                None => prepared.population,
+            } {
+                Some(p) => {
+                    let (code, n) = &population_list[p as usize];
+                    let unit = &mut population_unit[p as usize];
+                    if *unit == u32::MAX {
+                        *unit = unit_codes.id(code);
+                    }
+                    (
+                        p,
+                        *unit,
+                        *n,
+                        response_officer_col.map_or("", |o| row.get(o)),
+                        &[][..],
+                    )
+                }
                 None => {
                     return Err(Error::cell(
                         &row.file(&file),
@@ -801,9 +920,10 @@ pub fn read_with(
                 }
             },
         };
+        let stratum_label = &link_strata.rates[stratum as usize].stratum;
         if let Link::Sample(_) = link
             && let Some(first) = seen.insert(
-                (stratum.clone(), key.to_string()),
+                (stratum_label.clone(), key.to_string()),
                 match row.sheet() {
                     Some(sheet) => format!("{} of sheet {sheet:?}", row.number()),
                     None => row.number().to_string(),
@@ -818,15 +938,12 @@ pub fn read_with(
                 format!("this applicant already answered on row {first}"),
             ));
         }
-        rates
-            .get_mut(&stratum)
-            .expect("every stratum is listed")
-            .add(disposition);
+        link_strata.rates[stratum as usize].add(disposition);
         if !disposition.is_respondent() {
             // A refusal, non-contact or ineligible case: no answer may be recorded.
             for (k, &c) in item_cols.iter().enumerate() {
                 let v = row.get(c);
-                if q.scale.read(v) != Some(Answer::Missing) {
+                if prepared.answers.get(k) != Some(Answer::Missing) {
                     return Err(Error::cell(
                         &row.file(&file),
                         row.number(),
@@ -840,13 +957,13 @@ pub fn read_with(
                     ));
                 }
             }
-            continue;
+            return Ok(());
         }
         for (k, &c) in item_cols.iter().enumerate() {
-            let v = row.get(c);
-            let a = match q.scale.read(v) {
+            let a = match prepared.answers.get(k) {
                 Some(a) => a,
                 None if options.invalid_as_missing => {
+                    let v = row.get(c);
                     invalid.counts[k] += 1;
                     if invalid.first.len() < InvalidAnswers::FIRST {
                         invalid.first.push((k, row.number(), v.to_string()));
@@ -854,6 +971,7 @@ pub fn read_with(
                     Answer::Missing
                 }
                 None => {
+                    let v = row.get(c);
                     return Err(Error::cell(
                         &row.file(&file),
                         row.number(),
@@ -878,29 +996,31 @@ pub fn read_with(
                 None => entry_aux[k].clone(),
             });
         }
-        let h = *stratum_index.entry(stratum.clone()).or_insert_with(|| {
-            stratum_names.push(stratum);
+        if stratum_place.len() <= stratum as usize {
+            stratum_place.resize(link_strata.rates.len(), u32::MAX);
+        }
+        let h = &mut stratum_place[stratum as usize];
+        if *h == u32::MAX {
+            *h = stratum_names.len() as u32;
+            stratum_names.push(link_strata.rates[stratum as usize].stratum.clone());
             population.push(big_n);
-            (stratum_names.len() - 1) as u32
-        });
-        stratum_of.push(h);
-        units_of_rows.push(unit_codes.id(&unit));
+        }
+        stratum_of.push(*h);
+        units_of_rows.push(unit);
         officer_of_rows.push(if officer.is_empty() {
             NO_OFFICER
         } else {
-            officer_names.id(&officer)
+            officer_names.id(officer)
         });
         rows.push(row.number());
         dates.extend(date);
-    }
+        Ok(())
+    })?;
     // Officials with no row: unknown outcome (AAPOR UH).
     for (applicant, entries) in &by_applicant {
         for e in entries.iter().filter(|e| e.official) {
             if !seen.contains_key(&(e.stratum.clone(), applicant.clone())) {
-                rates
-                    .get_mut(&e.stratum)
-                    .expect("every stratum is listed")
-                    .unknown += 1;
+                link_strata.rates[e.stratum_id as usize].unknown += 1;
             }
         }
     }
@@ -953,7 +1073,6 @@ pub fn read_with(
         calibration: None,
         auxiliary: options.auxiliary.iter().cloned().zip(auxiliary).collect(),
         invalid: options.invalid_as_missing.then_some(invalid),
-        response_rates: disposition_col
-            .map(|_| disposition::with_total(rates.into_values().collect())),
+        response_rates: disposition_col.map(|_| disposition::with_total(link_strata.by_label())),
     })
 }
