@@ -16,6 +16,10 @@
 //! * `decode`: [`chiso::KernelColumns::new`] (answers to one code per pair of items,
 //!   grouped by unit, stratum and weight);
 //! * `index`: [`chiso::index::compute`]: decode + kernel + intervals + output rows;
+//! * `command`: [`chiso::index::run`], all of `chiso index --population` from the files
+//!   (responses 48.9 MB written once to a temporary directory): read and check, weights,
+//!   indices, flags, rank intervals, and the six output files written; on the machine's
+//!   threads;
 //! * `kernel_poststratified`, `decode_poststratified`: the same responses post-stratified on
 //!   eight groups that cut across the units (think sex × four age bands, each respondent's
 //!   drawn from a second fixed seed): the calibrated standard errors, whose residuals from
@@ -36,7 +40,7 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 mod index_data;
 
 use chiso::responses::ResponseData;
-use index_data::{RESPONDENTS, SplitMix, responses};
+use index_data::{RESPONDENTS, SplitMix, questionnaire, responses};
 
 /// Post-strata of the benchmark: each one's share of the population.
 const POST_STRATA: [f64; 8] = [0.08, 0.12, 0.14, 0.16, 0.09, 0.13, 0.13, 0.15];
@@ -66,14 +70,42 @@ fn post_stratified(data: &ResponseData) -> ResponseData {
     }
 }
 
-fn bench(c: &mut Criterion) {
-    let q = Questionnaire::from_spec(
-        toml::from_str(include_str!("../questionnaires/sipas-5-elements.toml"))
-            .expect("the shipped questionnaire"),
-        "sipas-5-elements.toml",
+/// `chiso index --population` on the benchmark's data written as files: the whole command.
+fn bench_command(c: &mut Criterion, q: &Questionnaire, data: &ResponseData) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    index_data::write_files(q, data, dir.path()).expect("the benchmark's files");
+    let inputs = index::RunInputs {
+        responses: dir.path().join("responses.csv"),
+        questionnaire: dir.path().join("questionnaire.toml"),
+        population: index::Population::File(dir.path().join("population.csv")),
+        margins: None,
+        units: None,
+        domains: None,
+        records: None,
+    };
+    let request = index::IndexRequest::new(
+        inputs,
+        &index::RunOptions::default(),
+        dir.path().join("out"),
     )
-    .expect("the shipped questionnaire is valid");
+    .expect("the benchmark's request");
+    let bytes = std::fs::metadata(&request.responses)
+        .expect("the responses file")
+        .len();
+    let mut g = c.benchmark_group("index_1m_22_items_1000_units");
+    g.sample_size(10)
+        .measurement_time(Duration::from_secs(20))
+        .throughput(Throughput::Bytes(bytes));
+    g.bench_function("command", |b| {
+        b.iter(|| black_box(index::run(&request).expect("the run")))
+    });
+    g.finish();
+}
+
+fn bench(c: &mut Criterion) {
+    let q = questionnaire();
     let data = responses(&q);
+    bench_command(c, &q, &data);
     let weights = data.weights();
     let columns = KernelColumns::new(&q, &data, &weights);
     let answer_bytes = (RESPONDENTS * q.items.len()) as u64;

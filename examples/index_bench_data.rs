@@ -25,13 +25,8 @@
 //!     --population DIR/population.csv --out DIR/out
 //! ```
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
-
-use chiso::questionnaire::Questionnaire;
-use chiso::responses::NO_ANSWER;
 
 #[path = "../benches/support/index_data.rs"]
 mod index_data;
@@ -44,10 +39,6 @@ struct Args {
     respondents: usize,
     units: usize,
 }
-
-/// The benchmarks' questionnaire: the shipped five-element one (22 items), whatever the demo
-/// answers.
-const FIVE_ELEMENTS: &str = include_str!("../questionnaires/sipas-5-elements.toml");
 
 fn parse_args() -> Result<Args, String> {
     let mut dir = None;
@@ -93,24 +84,9 @@ fn parse_args() -> Result<Args, String> {
     })
 }
 
-fn create(path: &Path) -> Result<BufWriter<File>, String> {
-    File::create(path)
-        .map(|f| BufWriter::with_capacity(1 << 20, f))
-        .map_err(|e| format!("{}: cannot create: {e}", path.display()))
-}
-
-/// The message of a failed write to `path`.
-fn io(path: &Path) -> impl Fn(std::io::Error) -> String + '_ {
-    move |e| format!("{}: {e}", path.display())
-}
-
 fn run() -> Result<(), String> {
     let args = parse_args()?;
-    let q = Questionnaire::from_spec(
-        toml::from_str(FIVE_ELEMENTS).expect("the shipped questionnaire"),
-        "sipas-5-elements.toml",
-    )
-    .expect("the shipped questionnaire is valid");
+    let q = index_data::questionnaire();
     let data = if (args.respondents, args.units) == (index_data::RESPONDENTS, index_data::UNITS) {
         // The very call the benchmark makes.
         index_data::responses(&q)
@@ -130,46 +106,7 @@ fn run() -> Result<(), String> {
         ));
     }
 
-    std::fs::create_dir_all(&args.dir)
-        .map_err(|e| format!("{}: cannot create: {e}", args.dir.display()))?;
-
-    let path = args.dir.join("responses.csv");
-    let mut out = create(&path)?;
-    let mut line = String::from("unit_code");
-    for item in &q.items {
-        line.push(',');
-        line.push_str(item);
-    }
-    line.push('\n');
-    out.write_all(line.as_bytes()).map_err(io(&path))?;
-    for (i, &u) in data.unit_of.iter().enumerate() {
-        line.clear();
-        line.push_str(&data.units[u as usize]);
-        for col in &data.answers {
-            line.push(',');
-            let a = col[i];
-            if a != NO_ANSWER {
-                // The generator's answers are 1..5: one digit each.
-                debug_assert!(a <= 9);
-                line.push(char::from(b'0' + a));
-            }
-        }
-        line.push('\n');
-        out.write_all(line.as_bytes()).map_err(io(&path))?;
-    }
-    out.flush().map_err(io(&path))?;
-
-    let path = args.dir.join("population.csv");
-    let mut out = create(&path)?;
-    writeln!(out, "stratum,population").map_err(io(&path))?;
-    for (stratum, n) in data.strata.iter().zip(&data.population) {
-        // N_h is a whole number below 2^53, so `{}` writes it exactly and without a fraction.
-        writeln!(out, "{stratum},{n}").map_err(io(&path))?;
-    }
-    out.flush().map_err(io(&path))?;
-
-    let path = args.dir.join("questionnaire.toml");
-    std::fs::write(&path, FIVE_ELEMENTS).map_err(io(&path))?;
+    index_data::write_files(&q, &data, &args.dir)?;
 
     println!(
         "{} respondents, {} units, {} items: {}",

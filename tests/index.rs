@@ -279,3 +279,87 @@ fn lonely_strata_are_listed_and_follow_the_rule_asked_for() {
         "{err}"
     );
 }
+
+/// The responses are read on two threads (parsed and decoded ahead in batches of 2,048 rows,
+/// checked in order): a file of many batches reads as the same file read row by row (an
+/// XLSX file, read on one thread), and its first error is the one of the lowest row, as
+/// before.
+#[test]
+fn responses_read_ahead_in_batches_read_as_row_by_row() {
+    use chiso::responses::{Link, ReadOptions, read_with};
+    let dir = Dir::new();
+    let q = dir.write("q.toml", ORACLE_QUESTIONNAIRE);
+    let q = chiso::questionnaire::Questionnaire::load(&q).unwrap();
+    let mut pop = String::from("stratum,population\n");
+    for u in 0..7 {
+        pop.push_str(&format!("U{u},{}\n", 500 + 100 * u));
+    }
+    let pop = dir.write("p.csv", &pop);
+    let row = |i: usize, bad: Option<&str>| {
+        let mut cells = vec![format!("U{}", (i * 7 + i / 13) % 7)];
+        for k in 0..6 {
+            cells.push(match (k, bad) {
+                (2, Some(b)) => b.to_string(),
+                _ if (i + k).is_multiple_of(11) => String::new(),
+                _ => ((i * 3 + k * 5 + i / 7) % 5 + 1).to_string(),
+            });
+        }
+        cells.join(",") + "\n"
+    };
+    let file = |bad: &[(usize, &str)]| {
+        let mut text = String::from("unit_code,Q01,Q02,Q03,Q04,Q05,Q06\n");
+        for i in 0..5_000 {
+            text.push_str(&row(i, bad.iter().find(|b| b.0 == i).map(|b| b.1)));
+        }
+        text
+    };
+    let link = Link::Population(&pop);
+    let read = |text: &str, name: &str, options: &ReadOptions| {
+        let csv = dir.write(&format!("{name}.csv"), text);
+        let xlsx = dir.path(&format!("{name}.xlsx"));
+        csv_to_xlsx(text, &xlsx);
+        let by_batches = read_with(&csv, None, &q, &link, options);
+        let by_rows = read_with(&xlsx, None, &q, &link, options);
+        (by_batches, by_rows)
+    };
+
+    let (a, b) = read(&file(&[]), "clean", &ReadOptions::default());
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.len(), 5_000);
+    assert_eq!(
+        (&a.answers, &a.stratum_of, &a.unit_of, &a.rows, &a.weight),
+        (&b.answers, &b.stratum_of, &b.unit_of, &b.rows, &b.weight)
+    );
+    assert_eq!((&a.strata, &a.population), (&b.strata, &b.population));
+
+    // Two answers that are none, the first in the second batch, and a unit not in the
+    // population file in the third: the error is the first answer's.
+    let bad = file(&[(2_100, "7"), (4_090, "x")]);
+    let mut lines: Vec<String> = bad.lines().map(String::from).collect();
+    // Line 4,499 (the header is line 0) is row 4,500.
+    lines[4_499] = lines[4_499].replacen('U', "V", 1);
+    let bad = lines.join("\n") + "\n";
+    let (a, b) = read(&bad, "bad", &ReadOptions::default());
+    for e in [a.unwrap_err().to_string(), b.unwrap_err().to_string()] {
+        assert!(e.contains("row 2102"), "{e}");
+        assert!(e.contains("Q03"), "{e}");
+    }
+    let lenient = ReadOptions {
+        invalid_as_missing: true,
+        ..ReadOptions::default()
+    };
+    let (a, b) = read(&bad, "lenient", &lenient);
+    for e in [a.unwrap_err().to_string(), b.unwrap_err().to_string()] {
+        assert!(e.contains("row 4500") && e.contains("V"), "{e}");
+    }
+    let (a, b) = read(&file(&[(2_100, "7"), (4_090, "x")]), "counted", &lenient);
+    let (a, b) = (a.unwrap(), b.unwrap());
+    let invalid = a.invalid.clone().unwrap();
+    assert_eq!(invalid.counts, vec![0, 0, 2, 0, 0, 0]);
+    assert_eq!(
+        invalid.first,
+        vec![(2, 2_102, "7".to_string()), (2, 4_092, "x".to_string())]
+    );
+    assert_eq!(a.invalid, b.invalid);
+    assert_eq!(a.answers, b.answers);
+}

@@ -3,8 +3,25 @@
 //! stratum per unit, `N_h` between 2,000 and 40,000), 22 items, about 5% of answers missing,
 //! from a fixed SplitMix64 seed.
 
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+
 use chiso::questionnaire::Questionnaire;
 use chiso::responses::{NO_ANSWER, NO_OFFICER, ResponseData};
+
+/// The benchmarks' questionnaire: the shipped five-element one (22 items), whatever the demo
+/// answers.
+pub const FIVE_ELEMENTS: &str = include_str!("../../questionnaires/sipas-5-elements.toml");
+
+/// [`FIVE_ELEMENTS`], read.
+pub fn questionnaire() -> Questionnaire {
+    Questionnaire::from_spec(
+        toml::from_str(FIVE_ELEMENTS).expect("the shipped questionnaire"),
+        "sipas-5-elements.toml",
+    )
+    .expect("the shipped questionnaire is valid")
+}
 
 /// Respondents.
 pub const RESPONDENTS: usize = 1_000_000;
@@ -78,4 +95,60 @@ pub fn responses_sized(q: &Questionnaire, respondents: usize, units: usize) -> R
         not_entered: None,
         dates: Vec::new(),
     }
+}
+
+/// Writes `data` (responses to [`FIVE_ELEMENTS`]) into `dir` as `chiso index --population`
+/// reads it: `responses.csv` (`unit_code,Q01,...,Q22`, one row per respondent in the
+/// generator's order, an empty cell for no answer), `population.csv` (`stratum,population`)
+/// and `questionnaire.toml`. The message of a failure names the file.
+pub fn write_files(q: &Questionnaire, data: &ResponseData, dir: &Path) -> Result<(), String> {
+    let create = |path: &Path| {
+        File::create(path)
+            .map(|f| BufWriter::with_capacity(1 << 20, f))
+            .map_err(|e| format!("{}: cannot create: {e}", path.display()))
+    };
+    let io = |path: &Path| {
+        let path = path.display().to_string();
+        move |e: std::io::Error| format!("{path}: {e}")
+    };
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: cannot create: {e}", dir.display()))?;
+
+    let path = dir.join("responses.csv");
+    let mut out = create(&path)?;
+    let mut line = String::from("unit_code");
+    for item in &q.items {
+        line.push(',');
+        line.push_str(item);
+    }
+    line.push('\n');
+    out.write_all(line.as_bytes()).map_err(io(&path))?;
+    for (i, &u) in data.unit_of.iter().enumerate() {
+        line.clear();
+        line.push_str(&data.units[u as usize]);
+        for col in &data.answers {
+            line.push(',');
+            let a = col[i];
+            if a != NO_ANSWER {
+                // The generator's answers are 1..5: one digit each.
+                debug_assert!(a <= 9);
+                line.push(char::from(b'0' + a));
+            }
+        }
+        line.push('\n');
+        out.write_all(line.as_bytes()).map_err(io(&path))?;
+    }
+    out.flush().map_err(io(&path))?;
+
+    let path = dir.join("population.csv");
+    let mut out = create(&path)?;
+    writeln!(out, "stratum,population").map_err(io(&path))?;
+    for (stratum, n) in data.strata.iter().zip(&data.population) {
+        // N_h is a whole number below 2^53, so `{}` writes it exactly and without a fraction.
+        writeln!(out, "{stratum},{n}").map_err(io(&path))?;
+    }
+    out.flush().map_err(io(&path))?;
+
+    let path = dir.join("questionnaire.toml");
+    std::fs::write(&path, FIVE_ELEMENTS).map_err(io(&path))?;
+    Ok(())
 }
