@@ -314,3 +314,46 @@ fn response_rates_without_a_sample_have_no_unknown_outcomes() {
     assert_eq!(json["weight_summary"]["sum"], 90.0);
     assert_eq!(json["weight_summary"]["max"], 40.0);
 }
+
+/// A population file typed in decomposed Unicode (NFD) names the strata the responses name in
+/// composed form: the response rates are counted on them, in NFC (this stopped the run).
+#[test]
+fn response_rates_of_a_decomposed_population_file_are_counted_in_nfc() {
+    use unicode_normalization::UnicodeNormalization;
+    let dir = Dir::new();
+    let composed = "XÃ1";
+    let decomposed: String = composed.nfd().collect();
+    assert_ne!(decomposed, composed);
+    let pop = dir.write(
+        "p.csv",
+        &format!("stratum,population\n{decomposed},100\nB,50\n"),
+    );
+    let mut responses = String::from("unit_code,disposition,Q01,Q02,Q03,Q04,Q05,Q06\n");
+    for _ in 0..6 {
+        responses.push_str(&format!("{composed},complete,4,5,3,4,5,2\n"));
+        responses.push_str("B,complete,3,4,4,5,2,1\n");
+    }
+    responses.push_str("B,refusal,,,,,,\n");
+    let r = dir.write("r.csv", &responses);
+    let q = dir.write("q.toml", ORACLE_QUESTIONNAIRE);
+    let out = dir.path("out");
+    let o = chiso(&[
+        "index",
+        "--responses",
+        p(&r),
+        "--questionnaire",
+        p(&q),
+        "--population",
+        p(&pop),
+        "--out",
+        p(&out),
+    ]);
+    assert!(o.status.success(), "{}", text(&o).1);
+    let rates = std::fs::read_to_string(out.join("response_rates.csv")).unwrap();
+    let lines: Vec<&str> = rates.lines().collect();
+    assert!(lines[1].starts_with("B,6,0,1,"), "{rates}");
+    assert!(
+        lines[2].starts_with(&format!("{composed},6,0,0,")),
+        "{rates}"
+    );
+}
