@@ -831,9 +831,9 @@ pub fn read_with(
                 row.get(c),
             )?,
         };
-        // The stratum (its number in `link_strata`), the unit (its number in `unit_codes`),
-        // `N_h`, the officer and the auxiliary values from the sample.
-        let (stratum, unit, big_n, officer, entry_aux) = match link {
+        // The stratum (its number in `link_strata`), the unit (its code, and its number in
+        // the population file), `N_h`, the officer and the auxiliary values from the sample.
+        let (stratum, (unit, unit_in_population), big_n, officer, entry_aux) = match link {
             Link::Sample(_) => {
                 let entries = by_applicant.get(key).map(Vec::as_slice).unwrap_or(&[]);
                 // The sample's strata are in NFC (records' stratum values are).
@@ -854,7 +854,7 @@ pub fn read_with(
                 match chosen.as_slice() {
                     [e] => (
                         e.stratum_id,
-                        unit_codes.id(&e.unit),
+                        (e.unit.as_str(), None),
                         e.frame_size,
                         e.officer.as_str(),
                         e.auxiliary.as_slice(),
@@ -897,13 +897,9 @@ pub fn read_with(
             } {
                 Some(p) => {
                     let (code, n) = &population_list[p as usize];
-                    let unit = &mut population_unit[p as usize];
-                    if *unit == u32::MAX {
-                        *unit = unit_codes.id(code);
-                    }
                     (
                         p,
-                        *unit,
+                        (code.as_str(), Some(p)),
                         *n,
                         response_officer_col.map_or("", |o| row.get(o)),
                         &[][..],
@@ -1006,7 +1002,17 @@ pub fn read_with(
             population.push(big_n);
         }
         stratum_of.push(*h);
-        units_of_rows.push(unit);
+        // A unit is listed once it has a respondent.
+        units_of_rows.push(match unit_in_population {
+            Some(p) => {
+                let id = &mut population_unit[p as usize];
+                if *id == u32::MAX {
+                    *id = unit_codes.id(unit);
+                }
+                *id
+            }
+            None => unit_codes.id(unit),
+        });
         officer_of_rows.push(if officer.is_empty() {
             NO_OFFICER
         } else {

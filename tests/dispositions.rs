@@ -326,7 +326,7 @@ fn response_rates_of_a_decomposed_population_file_are_counted_in_nfc() {
     assert_ne!(decomposed, composed);
     let pop = dir.write(
         "p.csv",
-        &format!("stratum,population\n{decomposed},100\nB,50\n"),
+        &format!("stratum,population\n{decomposed},100\nB,50\nC,40\n"),
     );
     let mut responses = String::from("unit_code,disposition,Q01,Q02,Q03,Q04,Q05,Q06\n");
     for _ in 0..6 {
@@ -334,6 +334,8 @@ fn response_rates_of_a_decomposed_population_file_are_counted_in_nfc() {
         responses.push_str("B,complete,3,4,4,5,2,1\n");
     }
     responses.push_str("B,refusal,,,,,,\n");
+    // A unit with a refusal only: counted in the rates, not a domain of the indices.
+    responses.push_str("C,refusal,,,,,,\n");
     let r = dir.write("r.csv", &responses);
     let q = dir.write("q.toml", ORACLE_QUESTIONNAIRE);
     let out = dir.path("out");
@@ -352,8 +354,11 @@ fn response_rates_of_a_decomposed_population_file_are_counted_in_nfc() {
     let rates = std::fs::read_to_string(out.join("response_rates.csv")).unwrap();
     let lines: Vec<&str> = rates.lines().collect();
     assert!(lines[1].starts_with("B,6,0,1,"), "{rates}");
+    assert!(lines[2].starts_with("C,0,0,1,"), "{rates}");
+    let indices = std::fs::read_to_string(out.join("indices.csv")).unwrap();
+    assert!(!indices.lines().any(|l| l.starts_with("C,")), "{indices}");
     assert!(
-        lines[2].starts_with(&format!("{composed},6,0,0,")),
+        lines[3].starts_with(&format!("{composed},6,0,0,")),
         "{rates}"
     );
 }
