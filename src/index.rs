@@ -285,17 +285,17 @@ fn to_json<T: Serialize>(v: &T) -> serde_json::Value {
     serde_json::to_value(v).expect("plain data serialises")
 }
 
-/// Adds `indices.csv`, `indices.json` and the `extras` files to `staged`, so that they are
-/// written together with the files derived from them (flags, ranks).
-pub(crate) fn stage(
-    staged: &mut Staged,
+/// The files of an index run besides flags and ranks: `indices.csv`, `indices.json` and the
+/// `extras` files, as (name, content), to be staged together with the files derived from
+/// them (flags, ranks).
+pub(crate) fn index_files(
     q: &Questionnaire,
     settings: Settings,
     weights: &Weighting,
     provenance: &Provenance,
     rows: &[IndexRow],
     extras: Extras,
-) {
+) -> Vec<(String, Vec<u8>)> {
     let json = crate::files::indices::to_json(&crate::files::indices::Published {
         questionnaire: &q.name,
         settings,
@@ -305,11 +305,15 @@ pub(crate) fn stage(
         extra: &extras.json,
         rows,
     });
-    staged.add("indices.csv", crate::files::indices::to_csv(rows));
-    staged.add("indices.json", json);
-    for (name, bytes) in extras.files {
-        staged.add(&name, bytes);
-    }
+    let mut files = vec![
+        (
+            "indices.csv".to_string(),
+            crate::files::indices::to_csv(rows),
+        ),
+        ("indices.json".to_string(), json),
+    ];
+    files.extend(extras.files);
+    files
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -731,14 +735,30 @@ pub fn run(req: &IndexRequest) -> Result<IndexOutput> {
     if let Some(d) = &req.domains {
         provenance.add("domains", d.source.clone());
     }
+    let mut extras = Extras::describe(q, &data, calibration.as_ref());
+    extras
+        .json
+        .insert("request".into(), to_json(&req.options()));
+    if let Some(used) = &domains {
+        extras
+            .json
+            .insert("reporting_domains".into(), to_json(used));
+    }
     let mut periods = Vec::new();
     let mut coverage = Vec::new();
-    let (rows, flags, ranks) = match &req.period {
+    let (rows, flags, ranks, files) = match &req.period {
         None => {
             let rows = compute(q, &data, req.settings);
             let flags = crate::flags::compute(q, &data, &rows, req.settings, &req.flags);
-            let ranks = crate::ranks::compute(q, &data, &rows, &req.flags, &req.ranks);
-            (rows, flags, ranks)
+            // The indices are serialised while their ranks are simulated: neither needs the
+            // other.
+            let (ranks, files) = std::thread::scope(|s| {
+                let files = s
+                    .spawn(|| index_files(q, req.settings, &weighting, &provenance, &rows, extras));
+                let ranks = crate::ranks::compute(q, &data, &rows, &req.flags, &req.ranks);
+                (ranks, files.join().expect("serialising does not panic"))
+            });
+            (rows, flags, ranks, files)
         }
         Some((period, _)) => {
             let mut rows = Vec::new();
@@ -775,45 +795,29 @@ pub fn run(req: &IndexRequest) -> Result<IndexOutput> {
                 coverage = coverage_rows(path, *period, req.domains.as_ref(), &data, &mut periods)?;
                 provenance.add("records", FileDigest::of(path)?);
             }
-            (rows, Vec::new(), Vec::new())
+            extras.json.insert("periods".into(), to_json(&periods));
+            extras.json.insert(
+                "sampling".into(),
+                match req.population {
+                    Population::Sample(_) => "probability sample",
+                    Population::File(_) => "not a probability sample",
+                }
+                .into(),
+            );
+            if req.records.is_some() {
+                extras.files.push((
+                    "coverage.csv".into(),
+                    crate::files::coverage::to_csv(&coverage),
+                ));
+            }
+            let files = index_files(q, req.settings, &weighting, &provenance, &rows, extras);
+            (rows, Vec::new(), Vec::new(), files)
         }
     };
     let mut staged = Staged::new(&req.out, true, &[])?;
-    let mut extras = Extras::describe(q, &data, calibration.as_ref());
-    if req.period.is_some() {
-        extras.json.insert("periods".into(), to_json(&periods));
-        extras.json.insert(
-            "sampling".into(),
-            match req.population {
-                Population::Sample(_) => "probability sample",
-                Population::File(_) => "not a probability sample",
-            }
-            .into(),
-        );
-        if req.records.is_some() {
-            extras.files.push((
-                "coverage.csv".into(),
-                crate::files::coverage::to_csv(&coverage),
-            ));
-        }
+    for (name, bytes) in files {
+        staged.add(&name, bytes);
     }
-    extras
-        .json
-        .insert("request".into(), to_json(&req.options()));
-    if let Some(used) = &domains {
-        extras
-            .json
-            .insert("reporting_domains".into(), to_json(used));
-    }
-    stage(
-        &mut staged,
-        q,
-        req.settings,
-        &weighting,
-        &provenance,
-        &rows,
-        extras,
-    );
     if req.period.is_none() {
         crate::flags::stage(&mut staged, &req.flags, &provenance, &flags);
         crate::ranks::stage(&mut staged, &req.ranks, &req.flags, &provenance, &ranks);
