@@ -337,10 +337,9 @@ impl LinkStrata {
     }
 }
 
-/// What the parsing thread works out of a row before the row is checked in order
-/// ([`read_with`]): every answer read against the scale, and with `--population` (units by
-/// code) the number of the unit in the population file.
-#[derive(Default)]
+/// What the parsing threads work out of a row that is not blank before the row is checked in
+/// order ([`read_with`]): every answer read against the scale, and with `--population` (units
+/// by code) the number of the unit in the population file.
 struct Prepared {
     answers: PreparedAnswers,
     population: Option<u32>,
@@ -349,11 +348,7 @@ struct Prepared {
 /// A row's answers as read: for up to [`PreparedAnswers::INLINE`] items in place (no
 /// allocation per row), each as its byte ([`NO_ANSWER`] for none) with a bit for an answer
 /// that is not one; for more items, in a vector.
-#[derive(Default)]
 enum PreparedAnswers {
-    /// A blank row's: none.
-    #[default]
-    Blank,
     /// Up to [`PreparedAnswers::INLINE`] items.
     Inline { codes: [u8; 32], invalid: u32 },
     /// More items.
@@ -384,7 +379,6 @@ impl PreparedAnswers {
     /// Item `k`'s answer, as [`crate::questionnaire::Scale::read`] read it.
     fn get(&self, k: usize) -> Option<Answer> {
         match self {
-            PreparedAnswers::Blank => Some(Answer::Missing),
             PreparedAnswers::Inline { codes, invalid } => {
                 if invalid & (1 << k) != 0 {
                     None
@@ -764,7 +758,7 @@ pub fn read_with(
     let mut population_unit: Vec<u32> = vec![u32::MAX; population_list.len()];
     // Each stratum's number among the respondents' strata, by its number in `link_strata`.
     let mut stratum_place: Vec<u32> = Vec::new();
-    // On the parsing thread: the answers read, and the unit found in the population file.
+    // On the parsing threads: the answers read, and the unit found in the population file.
     let scale = &q.scale;
     let item_columns = &item_cols;
     let population_col = match (link, &options.units) {
@@ -774,19 +768,20 @@ pub fn read_with(
     let population_index = &populations;
     let prepare = move |row: &crate::table::Row<'_>| {
         if row.is_blank() {
-            return Prepared::default();
+            return None;
         }
-        Prepared {
+        Some(Prepared {
             answers: PreparedAnswers::read(scale, item_columns.iter().map(|&c| row.get(c))),
             population: population_col
                 .and_then(|c| population_index.get(crate::text::nfc(row.get(c)).as_ref()))
                 .copied(),
-        }
+        })
     };
-    table.for_each_row_prepared(prepare, |row, prepared| {
-        if row.is_blank() {
+    table.for_each_row_split(prepare, |row, prepared| {
+        let Some(prepared) = prepared else {
+            // A blank row.
             return Ok(());
-        }
+        };
         let mut key = row.get(key_col);
         if let Link::Sample(_) = link
             && !by_applicant.contains_key(key)

@@ -280,10 +280,10 @@ fn lonely_strata_are_listed_and_follow_the_rule_asked_for() {
     );
 }
 
-/// The responses are read on two threads (parsed and decoded ahead in batches of 2,048 rows,
-/// checked in order): a file of many batches reads as the same file read row by row (an
-/// XLSX file, read on one thread), and its first error is the one of the lowest row, as
-/// before.
+/// The responses are read on several threads (parsed and decoded ahead in batches of 2,048
+/// rows, a file of 8 MiB or more in two halves at once, checked in order): a file of many
+/// batches reads as the same file read row by row (an XLSX file, read on one thread), and its
+/// first error is the one of the lowest row, as before, in either half.
 #[test]
 fn responses_read_ahead_in_batches_read_as_row_by_row() {
     use chiso::responses::{Link, ReadOptions, read_with};
@@ -304,10 +304,12 @@ fn responses_read_ahead_in_batches_read_as_row_by_row() {
                 _ => ((i * 3 + k * 5 + i / 7) % 5 + 1).to_string(),
             });
         }
+        // A long note, so that the CSV file is read in two halves.
+        cells.push(format!("\"Ghi chú, {}\"", "x".repeat(1_700)));
         cells.join(",") + "\n"
     };
     let file = |bad: &[(usize, &str)]| {
-        let mut text = String::from("unit_code,Q01,Q02,Q03,Q04,Q05,Q06\n");
+        let mut text = String::from("unit_code,Q01,Q02,Q03,Q04,Q05,Q06,ghi_chu\n");
         for i in 0..5_000 {
             text.push_str(&row(i, bad.iter().find(|b| b.0 == i).map(|b| b.1)));
         }
@@ -316,6 +318,8 @@ fn responses_read_ahead_in_batches_read_as_row_by_row() {
     let link = Link::Population(&pop);
     let read = |text: &str, name: &str, options: &ReadOptions| {
         let csv = dir.write(&format!("{name}.csv"), text);
+        // From 8 MiB a CSV file is read in two halves, the second from its middle on.
+        assert!(std::fs::metadata(&csv).unwrap().len() >= 8 << 20);
         let xlsx = dir.path(&format!("{name}.xlsx"));
         csv_to_xlsx(text, &xlsx);
         let by_batches = read_with(&csv, None, &q, &link, options);

@@ -25,6 +25,7 @@ use crate::error::{Error, ErrorKind, Result};
 mod hashed;
 mod reader;
 mod sheet;
+mod split;
 pub mod text;
 mod utf8;
 
@@ -191,10 +192,17 @@ pub struct Row<'a> {
     sheet: Option<&'a str>,
 }
 
+#[derive(Clone, Copy)]
 enum Cells<'a> {
     /// A record whose cells are known to be UTF-8 ([`utf8::utf8_fields`], or
     /// [`HashingReader::utf8_through`]).
     Bytes(&'a Record),
+    /// A record packed with others ([`split`]): its text, and each cell's place in it. Its
+    /// cells are known to be UTF-8 as a `Bytes` record's are.
+    Packed {
+        text: &'a [u8],
+        spans: &'a [(u32, u32)],
+    },
     Sheet(SheetRow<'a>),
 }
 
@@ -228,6 +236,7 @@ impl<'a> Row<'a> {
     pub fn len(&self) -> usize {
         match &self.cells {
             Cells::Bytes(r) => r.len(),
+            Cells::Packed { spans, .. } => spans.len(),
             Cells::Sheet(c) => c.len(),
         }
     }
@@ -238,7 +247,7 @@ impl<'a> Row<'a> {
     }
 
     /// The trimmed text of cell `i`, or `""` past the end of the row.
-    #[inline]
+    #[inline(always)]
     pub fn get(&self, i: usize) -> &'a str {
         let s = match &self.cells {
             Cells::Bytes(r) => {
@@ -249,6 +258,15 @@ impl<'a> Row<'a> {
                 // `Record::text`). Trimming ASCII bytes from a cell's ends keeps it UTF-8.
                 return unsafe { std::str::from_utf8_unchecked(b) };
             }
+            Cells::Packed { text, spans } => {
+                let b = spans
+                    .get(i)
+                    .map_or(&b""[..], |&(a, b)| &text[a as usize..b as usize])
+                    .trim_ascii();
+                // SAFETY: a `Cells::Packed` row is only made of a record whose cells
+                // `utf8_fields` accepted, copied with its cells' places ([`split`]).
+                return unsafe { std::str::from_utf8_unchecked(b) };
+            }
             Cells::Sheet(c) => c.get(i),
         };
         s.trim_ascii()
@@ -257,7 +275,9 @@ impl<'a> Row<'a> {
     /// Whether every cell is empty (a blank line in a spreadsheet).
     pub fn is_blank(&self) -> bool {
         match &self.cells {
-            Cells::Bytes(_) => (0..self.len()).all(|i| self.get(i).is_empty()),
+            Cells::Bytes(_) | Cells::Packed { .. } => {
+                (0..self.len()).all(|i| self.get(i).is_empty())
+            }
             // Only the cells up to the row's last non-empty one are stored.
             Cells::Sheet(c) => c.is_blank(),
         }
@@ -679,16 +699,19 @@ impl Table {
                             Ok(true) => {
                                 // Records inside the file's UTF-8 prefix are UTF-8.
                                 let known = reader.position() <= reader.get_ref().utf8_through();
-                                if !known
-                                    && let Err(e) = check_utf8(&b.records[len], name, record + 1)
-                                {
-                                    let _ = full_tx.send(Err(e));
-                                    return;
-                                }
-                                let quotes =
-                                    check_quotes(&b.records[len], name, number + 1, headers);
-                                if let Err(e) = quotes {
-                                    let _ = full_tx.send(Err(e));
+                                let checked = if known {
+                                    Ok(())
+                                } else {
+                                    check_utf8(&b.records[len], name, record + 1)
+                                };
+                                let checked = checked.and_then(|()| {
+                                    check_quotes(&b.records[len], name, number + 1, headers)
+                                });
+                                if let Err(e) = checked {
+                                    // The rows before it first: `f` may refuse one of them.
+                                    if full_tx.send(Ok(b)).is_ok() {
+                                        let _ = full_tx.send(Err(e));
+                                    }
                                     return;
                                 }
                                 number += 1;
@@ -703,7 +726,9 @@ impl Table {
                             }
                             Ok(false) => break,
                             Err(e) => {
-                                let _ = full_tx.send(Err(Error::io(path, e)));
+                                if full_tx.send(Ok(b)).is_ok() {
+                                    let _ = full_tx.send(Err(Error::io(path, e)));
+                                }
                                 return;
                             }
                         }

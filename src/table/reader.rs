@@ -76,6 +76,11 @@ impl Record {
         self.spans.get(i).map(|&(a, b)| &self.text[a..b])
     }
 
+    /// Each cell's place in [`Record::text`].
+    pub(super) fn spans(&self) -> &[(usize, usize)] {
+        &self.spans
+    }
+
     /// The cells in order.
     pub(super) fn iter(&self) -> impl Iterator<Item = &[u8]> {
         self.spans.iter().map(|&(a, b)| &self.text[a..b])
@@ -339,6 +344,17 @@ impl<R: Source> CsvReader<R> {
                 Step::More => self.refill()?,
             }
         }
+    }
+
+    /// Reads the rest of the stream through without parsing it, so that the source sees all
+    /// of it (a [`super::HashingReader`] then has its digest); no record is read after.
+    pub(super) fn read_through(&mut self) -> io::Result<()> {
+        while !self.eof {
+            self.start = self.end;
+            self.refill()?;
+        }
+        self.start = self.end;
+        Ok(())
     }
 
     /// More bytes after `buf[start..end]`.
