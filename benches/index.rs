@@ -16,6 +16,8 @@
 //! * `decode`: [`chiso::KernelColumns::new`] (answers to one code per pair of items,
 //!   grouped by unit, stratum and weight);
 //! * `index`: [`chiso::index::compute`]: decode + kernel + intervals + output rows;
+//! * `ranks`: [`chiso::ranks::compute_with_threads`] on 1 and 2 threads: the rank intervals
+//!   of the overall index and the five elements, 1,000 replicates each;
 //! * `command`: [`chiso::index::run`], all of `chiso index --population` from the files
 //!   (responses 48.9 MB written once to a temporary directory): read and check, weights,
 //!   indices, flags, rank intervals, and the six output files written; on the machine's
@@ -134,6 +136,22 @@ fn bench(c: &mut Criterion) {
     g.bench_function("index", |b| {
         b.iter(|| black_box(index::compute(&q, &data, Settings::default())))
     });
+    // The rank intervals of the overall index and the five elements (1,000 replicates).
+    let rows = index::compute(&q, &data, Settings::default());
+    for threads in [1, 2] {
+        g.bench_with_input(BenchmarkId::new("ranks", threads), &threads, |b, &t| {
+            b.iter(|| {
+                black_box(chiso::ranks::compute_with_threads(
+                    &q,
+                    &data,
+                    &rows,
+                    &chiso::FlagSettings::default(),
+                    &chiso::RankSettings::default(),
+                    t,
+                ))
+            })
+        });
+    }
     let post = post_stratified(&data);
     let post_weights = post.weights();
     let post_columns = KernelColumns::new(&q, &post, &post_weights);

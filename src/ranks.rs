@@ -143,36 +143,74 @@ impl Normals {
 
 /// Competition ranks (1 = largest; equal values share the best rank) of `values`.
 pub fn ranks(values: &[f64]) -> Vec<u32> {
-    let mut order = Vec::new();
+    let mut order = Order::default();
     let mut out = vec![0u32; values.len()];
     ranks_into(values, &mut order, &mut out);
     out
 }
 
+/// The scratch space of [`ranks_into`]: each value's key and position, and room to sort them.
+#[derive(Default)]
+struct Order {
+    keyed: Vec<(u64, u32)>,
+    spare: Vec<(u64, u32)>,
+}
+
 /// [`ranks`] into `out`, with `order` as scratch space (both reused across calls).
 ///
 /// The values are sorted with their positions, largest first (in the order of
-/// [`f64::total_cmp`]) and equal values by position: a total order, so an unstable sort gives
-/// the one result. Each value and its position are sorted as one integer key
-/// ([`descending_key`]), which orders them so and compares faster than the pair.
-fn ranks_into(values: &[f64], order: &mut Vec<u128>, out: &mut [u32]) {
-    order.clear();
-    order.extend(
+/// [`f64::total_cmp`]) and equal values by position: a total order, with one result. Each
+/// value becomes an integer key ([`descending_key`]) whose ascending order is that order, and
+/// the keys are sorted with a stable radix sort ([`radix_sort`]) from the order of the
+/// positions, so that equal keys stay in the order of their positions.
+fn ranks_into(values: &[f64], order: &mut Order, out: &mut [u32]) {
+    order.keyed.clear();
+    order.keyed.extend(
         values
             .iter()
             .enumerate()
-            .map(|(i, &v)| (u128::from(descending_key(v)) << 32) | i as u128),
+            .map(|(i, &v)| (descending_key(v), i as u32)),
     );
-    order.sort_unstable();
+    radix_sort(&mut order.keyed, &mut order.spare);
     let mut previous: Option<(f64, u32)> = None;
-    for (pos, &key) in order.iter().enumerate() {
-        let i = key as u32;
+    for (pos, &(_, i)) in order.keyed.iter().enumerate() {
         let v = values[i as usize];
         out[i as usize] = match previous {
             Some((p, rank)) if p == v => rank,
             _ => pos as u32 + 1,
         };
         previous = Some((v, out[i as usize]));
+    }
+}
+
+/// Sorts `items` by their keys, stably (equal keys keep their order): a least-significant
+/// digit radix sort, a byte at a time, that passes over the bytes all keys share (the sign
+/// and exponent of values of one size, mostly). `spare` is room of the same size.
+fn radix_sort(items: &mut Vec<(u64, u32)>, spare: &mut Vec<(u64, u32)>) {
+    let n = items.len();
+    let mut counts = [[0u32; 256]; 8];
+    for &(key, _) in items.iter() {
+        for (byte, c) in counts.iter_mut().enumerate() {
+            c[(key >> (8 * byte)) as usize & 0xff] += 1;
+        }
+    }
+    spare.clear();
+    spare.resize(n, (0, 0));
+    for (byte, c) in counts.iter_mut().enumerate() {
+        if c.iter().any(|&k| k as usize == n) {
+            // Every key has the same byte here: this pass would leave the order as it is.
+            continue;
+        }
+        let mut at = 0u32;
+        for k in c.iter_mut() {
+            (*k, at) = (at, at + *k);
+        }
+        for &item in items.iter() {
+            let d = (item.0 >> (8 * byte)) as usize & 0xff;
+            spare[c[d] as usize] = item;
+            c[d] += 1;
+        }
+        std::mem::swap(items, spare);
     }
 }
 
@@ -213,7 +251,7 @@ fn simulate(theta: &[f64], sd: &[f64], normals: &mut Normals, replicates: u32) -
     let point = ranks(theta);
     let mut sims: Vec<Vec<u32>> = vec![Vec::with_capacity(replicates as usize); k];
     let mut draw = vec![0.0f64; k];
-    let (mut order, mut drawn) = (Vec::with_capacity(k), vec![0u32; k]);
+    let (mut order, mut drawn) = (Order::default(), vec![0u32; k]);
     for _ in 0..replicates {
         for i in 0..k {
             let z = normals.next_normal();
@@ -478,6 +516,25 @@ mod tests {
             };
         }
         out
+    }
+
+    #[test]
+    fn the_radix_sort_is_a_stable_sort_by_key() {
+        let mut rng = crate::random::demo(7, "ranks-test-radix");
+        let mut next = || rand_core::Rng::next_u64(&mut rng);
+        let (mut items, mut spare) = (Vec::new(), Vec::new());
+        for n in [0usize, 1, 2, 3, 17, 256, 1000] {
+            for _ in 0..20 {
+                // Keys that share some bytes (or all), with ties.
+                let (mask, base) = (next() & next(), next());
+                items.clear();
+                items.extend((0..n as u32).map(|i| (base ^ (next() & mask & !0xf0), i)));
+                let mut want = items.clone();
+                want.sort_by_key(|&(key, _)| key);
+                radix_sort(&mut items, &mut spare);
+                assert_eq!(items, want);
+            }
+        }
     }
 
     #[test]
