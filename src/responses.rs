@@ -393,6 +393,22 @@ impl PreparedAnswers {
     }
 }
 
+/// The columns of a table of `width` bytes a row, stored row after row.
+fn columns_of(by_row: &[u8], width: usize) -> Vec<Vec<u8>> {
+    if width == 0 {
+        return Vec::new();
+    }
+    let rows = by_row.len() / width;
+    let mut columns: Vec<Vec<u8>> = (0..width).map(|_| Vec::with_capacity(rows)).collect();
+    // A block of rows at a time, which stays in the cache while each column takes its part.
+    for block in by_row.chunks(width * 4096) {
+        for (k, column) in columns.iter_mut().enumerate() {
+            column.extend(block.iter().skip(k).step_by(width));
+        }
+    }
+    columns
+}
+
 /// A unit's group and name, as the sample or population file gives them: the first non-empty
 /// value of each; a different non-empty value for the same unit is an error, since a unit
 /// cannot be ranked in two groups.
@@ -589,7 +605,9 @@ pub fn read_with(
     let label_of = |name: &'static str| given_header(map, q, name).unwrap_or(name).to_string();
     let disposition_col = named_column(&table, map, q, "disposition");
     let disposition_label = label_of("disposition");
-    let mut answers: Vec<Vec<u8>> = vec![Vec::new(); q.items.len()];
+    // Each respondent's answers in item order (one code each, or `NO_ANSWER`), turned into a
+    // column per item at the end.
+    let mut by_row: Vec<u8> = Vec::new();
     let mut stratum_names: Vec<String> = Vec::new();
     let mut population: Vec<f64> = Vec::new();
     let mut stratum_of = Vec::new();
@@ -950,36 +968,41 @@ pub fn read_with(
             }
             return Ok(());
         }
-        for (k, &c) in item_cols.iter().enumerate() {
-            let a = match prepared.answers.get(k) {
-                Some(a) => a,
-                None if options.invalid_as_missing => {
-                    let v = row.get(c);
-                    invalid.counts[k] += 1;
-                    if invalid.first.len() < InvalidAnswers::FIRST {
-                        invalid.first.push((k, row.number(), v.to_string()));
+        if let PreparedAnswers::Inline { codes, invalid: 0 } = &prepared.answers {
+            // Every answer read (the usual row): its codes at once.
+            by_row.extend_from_slice(&codes[..item_cols.len()]);
+        } else {
+            for (k, &c) in item_cols.iter().enumerate() {
+                let a = match prepared.answers.get(k) {
+                    Some(a) => a,
+                    None if options.invalid_as_missing => {
+                        let v = row.get(c);
+                        invalid.counts[k] += 1;
+                        if invalid.first.len() < InvalidAnswers::FIRST {
+                            invalid.first.push((k, row.number(), v.to_string()));
+                        }
+                        Answer::Missing
                     }
-                    Answer::Missing
-                }
-                None => {
-                    let v = row.get(c);
-                    return Err(Error::cell(
-                        &row.file(&file),
-                        row.number(),
-                        &item_label[k],
-                        v,
-                        format!(
-                            "not an answer: expected {}{}",
-                            q.scale.expected(),
-                            text_hint(q, v)
-                        ),
-                    ));
-                }
-            };
-            answers[k].push(match a {
-                Answer::Valid(x) => x,
-                Answer::Missing => NO_ANSWER,
-            });
+                    None => {
+                        let v = row.get(c);
+                        return Err(Error::cell(
+                            &row.file(&file),
+                            row.number(),
+                            &item_label[k],
+                            v,
+                            format!(
+                                "not an answer: expected {}{}",
+                                q.scale.expected(),
+                                text_hint(q, v)
+                            ),
+                        ));
+                    }
+                };
+                by_row.push(match a {
+                    Answer::Valid(x) => x,
+                    Answer::Missing => NO_ANSWER,
+                });
+            }
         }
         for (k, values) in auxiliary.iter_mut().enumerate() {
             values.push(match aux_in_responses[k] {
@@ -1017,6 +1040,8 @@ pub fn read_with(
         dates.extend(date);
         Ok(())
     })?;
+    let answers = columns_of(&by_row, q.items.len());
+    drop(by_row);
     // Officials with no row: unknown outcome (AAPOR UH).
     for (applicant, entries) in &by_applicant {
         for e in entries.iter().filter(|e| e.official) {
@@ -1076,4 +1101,23 @@ pub fn read_with(
         invalid: options.invalid_as_missing.then_some(invalid),
         response_rates: disposition_col.map(|_| disposition::with_total(link_strata.by_label())),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_columns_of_rows_are_each_items_answers_in_row_order() {
+        for (width, rows) in [(1usize, 3usize), (3, 10_000), (22, 4_097), (40, 0)] {
+            let by_row: Vec<u8> = (0..width * rows).map(|i| (i * 7 % 251) as u8).collect();
+            let columns = columns_of(&by_row, width);
+            assert_eq!(columns.len(), width);
+            for (k, column) in columns.iter().enumerate() {
+                let want: Vec<u8> = (0..rows).map(|r| by_row[r * width + k]).collect();
+                assert_eq!(column, &want, "item {k} of {width}");
+            }
+        }
+        assert!(columns_of(&[], 0).is_empty());
+    }
 }
