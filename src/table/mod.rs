@@ -692,28 +692,9 @@ impl Table {
                             b.locators.push(0);
                         }
                         let locator = reader.position();
-                        let record = reader.records();
-                        // Bytes, checked as UTF-8 in one pass over the record rather than
-                        // field by field, which is what a `StringRecord` would cost.
-                        match reader.read_record(&mut b.records[len]) {
+                        let next = number + 1;
+                        match read_checked(reader, &mut b.records[len], path, name, next, headers) {
                             Ok(true) => {
-                                // Records inside the file's UTF-8 prefix are UTF-8.
-                                let known = reader.position() <= reader.get_ref().utf8_through();
-                                let checked = if known {
-                                    Ok(())
-                                } else {
-                                    check_utf8(&b.records[len], name, record + 1)
-                                };
-                                let checked = checked.and_then(|()| {
-                                    check_quotes(&b.records[len], name, number + 1, headers)
-                                });
-                                if let Err(e) = checked {
-                                    // The rows before it first: `f` may refuse one of them.
-                                    if full_tx.send(Ok(b)).is_ok() {
-                                        let _ = full_tx.send(Err(e));
-                                    }
-                                    return;
-                                }
                                 number += 1;
                                 b.locators[len] = locator;
                                 b.prepared.push(prepare(&Row {
@@ -726,8 +707,9 @@ impl Table {
                             }
                             Ok(false) => break,
                             Err(e) => {
+                                // The rows before it first: `f` may refuse one of them.
                                 if full_tx.send(Ok(b)).is_ok() {
-                                    let _ = full_tx.send(Err(Error::io(path, e)));
+                                    let _ = full_tx.send(Err(e));
                                 }
                                 return;
                             }
@@ -1079,6 +1061,32 @@ fn check_quotes(record: &Record, name: &str, row: u64, headers: &[String]) -> Re
         return Ok(());
     }
     quotes_error(record, name, row, headers)
+}
+
+/// Reads the next record of a batched pass into `record` and checks it as
+/// [`Table::next_row`] does: UTF-8 (unless the read-ahead found its bytes to be), then its
+/// quotes, `row` being the number the row will have. `Ok(false)` at the end of the file.
+#[inline]
+fn read_checked(
+    reader: &mut CsvReader<HashingReader>,
+    record: &mut Record,
+    path: &Path,
+    name: &str,
+    row: u64,
+    headers: &[String],
+) -> Result<bool> {
+    let records = reader.records();
+    // Bytes, checked as UTF-8 in one pass over the record rather than field by field, which
+    // is what a `StringRecord` would cost.
+    if !reader.read_record(record).map_err(|e| Error::io(path, e))? {
+        return Ok(false);
+    }
+    // Records inside the file's UTF-8 prefix are UTF-8.
+    if reader.position() > reader.get_ref().utf8_through() {
+        check_utf8(record, name, records + 1)?;
+    }
+    check_quotes(record, name, row, headers)?;
+    Ok(true)
 }
 
 #[cold]

@@ -19,14 +19,15 @@
 //! then reads on from the cut, passing over the records the second has given, and sends the
 //! rest as the one-threaded pass would, errors included. So the rows, their numbers and
 //! locators, and the first error are those of the one-threaded pass in every case; only the
-//! work is shared.
+//! work is shared. The two halves are read through two handles, and the hash through the
+//! first: a file written to during the pass is refused at its end ([`Table::unchanged`]).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 
 use super::reader::{CsvReader, Record};
 use super::utf8::utf8_fields;
-use super::{Cells, Delimiter, Positioned, Row, Source, Table, check_quotes, check_utf8};
+use super::{Cells, Delimiter, Positioned, Row, Source, Table, read_checked};
 use crate::error::{Error, Result};
 
 /// Rows per batch.
@@ -254,7 +255,7 @@ impl Table {
         for _ in 0..6 {
             empty_tx.send(Batch::new()).expect("the receiver is alive");
         }
-        std::thread::scope(|scope| {
+        let result = std::thread::scope(|scope| {
             let cancel = &cancel;
             let prepare = &cells_only;
             // The second half.
@@ -352,27 +353,9 @@ impl Table {
                             // A record runs over the cut: the second half is not one.
                             cancel.store(true, Ordering::Relaxed);
                         }
-                        let records = reader.records();
                         let record = b.slot(len);
-                        match reader.read_record(record) {
+                        match read_checked(reader, record, path, name, number + 1, headers) {
                             Ok(true) => {
-                                // Records inside the file's UTF-8 prefix are UTF-8.
-                                let known = reader.position() <= reader.get_ref().utf8_through();
-                                let checked = if known {
-                                    Ok(())
-                                } else {
-                                    check_utf8(&b.records[len], name, records + 1)
-                                };
-                                let checked = checked.and_then(|()| {
-                                    check_quotes(&b.records[len], name, number + 1, headers)
-                                });
-                                if let Err(e) = checked {
-                                    // The rows before it first: `f` may refuse one of them.
-                                    if first_tx.send(First::Rows(b)).is_ok() {
-                                        let _ = first_tx.send(First::Error(e));
-                                    }
-                                    return;
-                                }
                                 number += 1;
                                 if skip > 0 {
                                     skip -= 1;
@@ -389,8 +372,9 @@ impl Table {
                             }
                             Ok(false) => break,
                             Err(e) => {
+                                // The rows before it first: `f` may refuse one of them.
                                 if first_tx.send(First::Rows(b)).is_ok() {
-                                    let _ = first_tx.send(First::Error(Error::io(path, e)));
+                                    let _ = first_tx.send(First::Error(e));
                                 }
                                 return;
                             }
@@ -479,7 +463,11 @@ impl Table {
             drop(second_rx);
             drop(empty_tx);
             result
-        })
+        });
+        result?;
+        // The halves were read through two handles, and the hash through the first: a file
+        // written to during the pass could have given them different bytes.
+        self.unchanged()
     }
 }
 
@@ -674,6 +662,40 @@ mod tests {
                 String::from_utf8_lossy(tail)
             );
         }
+    }
+
+    #[test]
+    fn a_file_written_to_during_the_pass_is_refused() {
+        let mut text = String::from("id,name\n");
+        for i in 0..3000 {
+            text += &format!("{i},An {i}\n");
+        }
+        let (_dir, path) = written(&text);
+        let mut t = Table::open_hashed(&path, None).unwrap();
+        let file = std::fs::File::open(&path).unwrap();
+        let len = text.len() as u64;
+        let cut = cut_after(len / 2, len, |at, buf| read_at(&file, buf, at)).unwrap();
+        let mut appended = false;
+        let e = t
+            .for_each_row_cut(
+                cut,
+                |_| (),
+                |_, ()| {
+                    if !appended {
+                        use std::io::Write;
+                        let mut f = std::fs::OpenOptions::new()
+                            .append(true)
+                            .open(&path)
+                            .unwrap();
+                        f.write_all(b"3000,An 3000\n").unwrap();
+                        appended = true;
+                    }
+                    Ok(())
+                },
+            )
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("changed while it was being read"), "{e}");
     }
 
     proptest! {
