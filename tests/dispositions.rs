@@ -285,17 +285,7 @@ fn response_rates_without_a_sample_have_no_unknown_outcomes() {
          X2,,2,2,2\nX2,ineligible,,,\nX2,non_contact,,,\n",
     );
     let out = dir.path("out");
-    let o = chiso(&[
-        "index",
-        "--responses",
-        p(&r),
-        "--questionnaire",
-        p(&q),
-        "--population",
-        p(&pop),
-        "--out",
-        p(&out),
-    ]);
+    let o = index_with_population(&r, &q, &pop, &out, &[]);
     assert!(o.status.success(), "{:?}", text(&o));
     // X1: I 1, P 1, R 1: RR1 1/3, RR2 2/3. X2: I 1, NC 1 (ineligible left out): 1/2, 1/2.
     // ALL: I 2, P 1, R 1, NC 1: 2/5, 3/5.
@@ -339,17 +329,7 @@ fn response_rates_of_a_decomposed_population_file_are_counted_in_nfc() {
     let r = dir.write("r.csv", &responses);
     let q = dir.write("q.toml", ORACLE_QUESTIONNAIRE);
     let out = dir.path("out");
-    let o = chiso(&[
-        "index",
-        "--responses",
-        p(&r),
-        "--questionnaire",
-        p(&q),
-        "--population",
-        p(&pop),
-        "--out",
-        p(&out),
-    ]);
+    let o = index_with_population(&r, &q, &pop, &out, &[]);
     assert!(o.status.success(), "{}", text(&o).1);
     let rates = std::fs::read_to_string(out.join("response_rates.csv")).unwrap();
     let lines: Vec<&str> = rates.lines().collect();

@@ -542,17 +542,7 @@ fn unit_codes_in_either_unicode_form_are_one_unit_of_the_population() {
     let run = |name: &str, body: &str| {
         let responses = dir.write(name, body);
         let out = dir.path(&format!("out-{name}"));
-        let o = chiso(&[
-            "index",
-            "--responses",
-            p(&responses),
-            "--questionnaire",
-            p(&q),
-            "--population",
-            p(&pop),
-            "--out",
-            p(&out),
-        ]);
+        let o = index_with_population(&responses, &q, &pop, &out, &[]);
         assert!(o.status.success(), "{:?}", text(&o));
         std::fs::read_to_string(out.join("indices.csv")).unwrap()
     };

@@ -127,19 +127,7 @@ fn index(dir: &Dir, responses: &str) -> (Option<i32>, String, String) {
     let q = dir.write("q.toml", ORACLE_QUESTIONNAIRE);
     let pop = dir.write("population.csv", "stratum,population\nU1,40\nU2,60\n");
     let out = dir.path("out");
-    let o = chiso(&[
-        "index",
-        "--responses",
-        p(&r),
-        "--questionnaire",
-        p(&q),
-        "--population",
-        p(&pop),
-        "--out",
-        p(&out),
-        "--rank-replicates",
-        "50",
-    ]);
+    let o = index_with_population(&r, &q, &pop, &out, &["--rank-replicates", "50"]);
     let (stdout, err) = text(&o);
     (o.status.code(), stdout, err)
 }

@@ -371,17 +371,7 @@ fn workbook_of_a_real_index_run_matches_its_csv() {
         dir.write("p.csv", &popcsv),
     );
     let idx = dir.path("idx");
-    let o = chiso(&[
-        "index",
-        "--responses",
-        p(&r),
-        "--questionnaire",
-        p(&q),
-        "--population",
-        p(&pp),
-        "--out",
-        p(&idx),
-    ]);
+    let o = index_with_population(&r, &q, &pp, &idx, &[]);
     assert!(o.status.success(), "{:?}", text(&o));
     let out = dir.path("rep");
     let o = chiso(&["report", "--indices", p(&idx), "--out", p(&out)]);

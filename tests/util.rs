@@ -97,6 +97,29 @@ pub fn chiso(args: &[&str]) -> Output {
         .expect("the chiso binary runs")
 }
 
+/// `chiso index --responses R --questionnaire Q --population P --out O`, then `extra`.
+pub fn index_with_population(
+    responses: &Path,
+    questionnaire: &Path,
+    population: &Path,
+    out: &Path,
+    extra: &[&str],
+) -> Output {
+    let mut args = vec![
+        "index",
+        "--responses",
+        p(responses),
+        "--questionnaire",
+        p(questionnaire),
+        "--population",
+        p(population),
+        "--out",
+        p(out),
+    ];
+    args.extend_from_slice(extra);
+    chiso(&args)
+}
+
 pub fn text(o: &Output) -> (String, String) {
     (
         String::from_utf8_lossy(&o.stdout).into_owned(),
