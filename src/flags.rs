@@ -39,7 +39,6 @@ use crate::ci::Settings as IndexSettings;
 use crate::error::{Error, Result};
 use crate::estimate::{RatioTerm, StratifiedSample};
 use crate::files::indices::IndexRow;
-use crate::output::Staged;
 use crate::questionnaire::Questionnaire;
 use crate::responses::{NO_ANSWER, NO_OFFICER, ResponseData};
 
@@ -347,14 +346,16 @@ struct Published<'a> {
     rows: &'a [FlagRow],
 }
 
-/// Adds `flags.csv` and `flags.json` (settings, provenance and rows) to `staged`.
-pub(crate) fn stage(
-    staged: &mut Staged,
+/// The files [`files`] makes.
+pub(crate) const FILES: [&str; 2] = ["flags.csv", "flags.json"];
+
+/// `flags.csv` and `flags.json` (settings, provenance and rows): names ([`FILES`]) and bytes.
+pub(crate) fn files(
     settings: &FlagSettings,
     provenance: &crate::provenance::Provenance,
     rows: &[FlagRow],
-) {
-    staged.add("flags.csv", crate::files::flags::to_csv(rows));
+) -> [(&'static str, Vec<u8>); 2] {
+    let csv = crate::files::flags::to_csv(rows);
     let json = serde_json::to_vec_pretty(&Published {
         settings,
         indicator: INDICATOR,
@@ -364,7 +365,7 @@ pub(crate) fn stage(
         rows,
     })
     .expect("rows serialise");
-    staged.add("flags.json", json);
+    [(FILES[0], csv), (FILES[1], json)]
 }
 
 #[cfg(test)]

@@ -31,7 +31,7 @@ use crate::error::Result;
 use crate::estimate::{Estimate, LonelyPsu, RatioTerm, StratifiedSample};
 use crate::files::sample::SampleDir;
 use crate::kernel::{self, Columns};
-use crate::output::Staged;
+use crate::output::{Staged, Writing};
 use crate::provenance::{FileDigest, Provenance, SampleRef};
 use crate::questionnaire::Questionnaire;
 use crate::responses::{NO_ANSWER, ResponseData};
@@ -99,9 +99,9 @@ pub fn compute_with_threads(
     settings: Settings,
     threads: usize,
 ) -> Vec<IndexRow> {
-    let columns = Columns::new(q, data, &data.weights());
+    let columns = Columns::with_threads(q, data, &data.weights(), threads);
     let estimates = kernel::compute(q, &columns, settings.lonely_psu, threads);
-    rows(q, data, settings, &estimates)
+    rows(q, data, settings, &estimates, threads)
 }
 
 /// The same rows as [`compute`], from the reference estimator ([`crate::estimate`]), one
@@ -160,7 +160,7 @@ pub fn compute_reference(
             }
         }
     }
-    rows(q, data, settings, &estimates)
+    rows(q, data, settings, &estimates, 1)
 }
 
 /// The published rows: names, and intervals for the estimates (in [`compute`]'s order).
@@ -169,21 +169,23 @@ fn rows(
     data: &ResponseData,
     settings: Settings,
     estimates: &[Estimate],
+    threads: usize,
 ) -> Vec<IndexRow> {
     let indicators = indicators(q);
-    let domains = std::iter::once("ALL").chain(data.units.iter().map(String::as_str));
-    let names = domains.flat_map(|d| {
-        indicators
-            .iter()
-            .flat_map(move |(i, _)| MEASURES.iter().enumerate().map(move |m| (d, i, m)))
-    });
-    let mut out = Vec::with_capacity(estimates.len());
-    for ((domain, indicator, (m, measure)), e) in names.zip(estimates) {
+    let domains: Vec<&str> = std::iter::once("ALL")
+        .chain(data.units.iter().map(String::as_str))
+        .collect();
+    let per_domain = indicators.len() * MEASURES.len();
+    // The row of estimate `j`: domains in order, each with its indicators and measures.
+    let row = |j: usize, e: &Estimate| {
+        let domain = domains[j / per_domain];
+        let (indicator, _) = &indicators[j % per_domain / MEASURES.len()];
+        let m = j % MEASURES.len();
         let mut row = IndexRow {
             period: None,
             domain: domain.to_string(),
             indicator: indicator.clone(),
-            measure,
+            measure: MEASURES[m],
             estimate: None,
             std_error: None,
             ci_lower: None,
@@ -206,9 +208,35 @@ fn rows(
                 row.ci_upper = Some(i.upper);
             }
         }
-        out.push(row);
+        row
+    };
+    let estimates = &estimates[..estimates.len().min(domains.len() * per_domain)];
+    let rows_of = |from: usize, part: &[Estimate]| -> Vec<IndexRow> {
+        part.iter()
+            .enumerate()
+            .map(|(j, e)| row(from + j, e))
+            .collect()
+    };
+    if threads <= 1 || estimates.len() < 1 << 14 {
+        return rows_of(0, estimates);
     }
-    out
+    // On each thread, a share of the rows, joined in order.
+    let per = estimates.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = estimates
+            .chunks(per)
+            .enumerate()
+            .map(|(t, part)| {
+                let rows_of = &rows_of;
+                scope.spawn(move || rows_of(t * per, part))
+            })
+            .collect();
+        let mut out = Vec::with_capacity(estimates.len());
+        for p in parts {
+            out.extend(p.join().expect("making rows does not panic"));
+        }
+        out
+    })
 }
 
 /// What an index run publishes besides the rows: more keys of `indices.json` and more files
@@ -285,18 +313,28 @@ fn to_json<T: Serialize>(v: &T) -> serde_json::Value {
     serde_json::to_value(v).expect("plain data serialises")
 }
 
-/// The files of an index run besides flags and ranks: `indices.csv`, `indices.json` and the
-/// `extras` files, as (name, content), to be staged together with the files derived from
-/// them (flags, ranks).
-pub(crate) fn index_files(
+/// The files of an index run besides flags and ranks ([`write_index_files`]), in order.
+fn index_names(extras: &Extras) -> impl Iterator<Item = &str> {
+    ["indices.csv", "indices.json"]
+        .into_iter()
+        .chain(extras.files.iter().map(|(n, _)| n.as_str()))
+}
+
+/// Writes the files of an index run besides flags and ranks: `indices.csv`, `indices.json`
+/// and the `extras` files ([`index_names`]), each as it is made.
+fn write_index_files(
+    writing: &Writing,
     q: &Questionnaire,
     settings: Settings,
     weights: &Weighting,
     provenance: &Provenance,
     rows: &[IndexRow],
-    extras: Extras,
-) -> Vec<(String, Vec<u8>)> {
-    let json = crate::files::indices::to_json(&crate::files::indices::Published {
+    extras: &Extras,
+) -> Result<()> {
+    let mut names = index_names(extras);
+    let mut next = || names.next().expect("a name per file");
+    writing.write_with(next(), |w| crate::files::indices::write_csv(rows, w))?;
+    let published = crate::files::indices::Published {
         questionnaire: &q.name,
         settings,
         weights,
@@ -304,16 +342,12 @@ pub(crate) fn index_files(
         provenance,
         extra: &extras.json,
         rows,
-    });
-    let mut files = vec![
-        (
-            "indices.csv".to_string(),
-            crate::files::indices::to_csv(rows),
-        ),
-        ("indices.json".to_string(), json),
-    ];
-    files.extend(extras.files);
-    files
+    };
+    writing.write_with(next(), |w| crate::files::indices::write_json(&published, w))?;
+    for (name, bytes) in &extras.files {
+        writing.write(name, bytes)?;
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -746,19 +780,35 @@ pub fn run(req: &IndexRequest) -> Result<IndexOutput> {
     }
     let mut periods = Vec::new();
     let mut coverage = Vec::new();
-    let (rows, flags, ranks, files) = match &req.period {
+    let (rows, flags, ranks, written) = match &req.period {
         None => {
             let rows = compute(q, &data, req.settings);
             let flags = crate::flags::compute(q, &data, &rows, req.settings, &req.flags);
-            // The indices are serialised while their ranks are simulated: neither needs the
-            // other.
-            let (ranks, files) = std::thread::scope(|s| {
-                let files = s
-                    .spawn(|| index_files(q, req.settings, &weighting, &provenance, &rows, extras));
+            let names: Vec<&str> = index_names(&extras)
+                .chain(crate::flags::FILES)
+                .chain(crate::ranks::FILES)
+                .collect();
+            let writing = Staged::new(&req.out, true, &[])?.writing(&names)?;
+            // The indices and flags are written while the ranks are simulated: neither needs
+            // the other.
+            let ranks = std::thread::scope(|s| {
+                let written = s.spawn(|| {
+                    let (settings, w) = (req.settings, &weighting);
+                    write_index_files(&writing, q, settings, w, &provenance, &rows, &extras)?;
+                    for (name, bytes) in crate::flags::files(&req.flags, &provenance, &flags) {
+                        writing.write(name, &bytes)?;
+                    }
+                    Ok::<_, crate::Error>(())
+                });
                 let ranks = crate::ranks::compute(q, &data, &rows, &req.flags, &req.ranks);
-                (ranks, files.join().expect("serialising does not panic"))
-            });
-            (rows, flags, ranks, files)
+                written.join().expect("writing does not panic")?;
+                Ok::<_, crate::Error>(ranks)
+            })?;
+            let (rs, fs) = (&req.ranks, &req.flags);
+            for (name, bytes) in crate::ranks::files(rs, fs, &provenance, &ranks) {
+                writing.write(name, &bytes)?;
+            }
+            (rows, flags, ranks, writing.commit()?)
         }
         Some((period, _)) => {
             let mut rows = Vec::new();
@@ -810,19 +860,13 @@ pub fn run(req: &IndexRequest) -> Result<IndexOutput> {
                     crate::files::coverage::to_csv(&coverage),
                 ));
             }
-            let files = index_files(q, req.settings, &weighting, &provenance, &rows, extras);
-            (rows, Vec::new(), Vec::new(), files)
+            let names: Vec<&str> = index_names(&extras).collect();
+            let writing = Staged::new(&req.out, true, &[])?.writing(&names)?;
+            let w = &weighting;
+            write_index_files(&writing, q, req.settings, w, &provenance, &rows, &extras)?;
+            (rows, Vec::new(), Vec::new(), writing.commit()?)
         }
     };
-    let mut staged = Staged::new(&req.out, true, &[])?;
-    for (name, bytes) in files {
-        staged.add(&name, bytes);
-    }
-    if req.period.is_none() {
-        crate::flags::stage(&mut staged, &req.flags, &provenance, &flags);
-        crate::ranks::stage(&mut staged, &req.ranks, &req.flags, &provenance, &ranks);
-    }
-    let written = staged.commit()?;
     Ok(IndexOutput {
         data,
         settings: req.settings,

@@ -356,6 +356,19 @@ impl Columns {
     /// # Panics
     /// If `weights` does not have one entry per respondent.
     pub fn new(q: &Questionnaire, data: &ResponseData, weights: &[f64]) -> Columns {
+        Columns::with_threads(q, data, weights, crate::index::default_threads())
+    }
+
+    /// [`Columns::new`] on up to `threads` threads (the columns do not depend on them).
+    ///
+    /// # Panics
+    /// As [`Columns::new`].
+    pub fn with_threads(
+        q: &Questionnaire,
+        data: &ResponseData,
+        weights: &[f64],
+        threads: usize,
+    ) -> Columns {
         let n = data.len();
         assert_eq!(weights.len(), n, "one weight per respondent");
         let slots = Slots::new(q);
@@ -401,11 +414,9 @@ impl Columns {
             *g = cell_of_group[*g as usize];
             cells[*g as usize].len += 1;
         }
-        let mut next = Vec::with_capacity(cells.len());
         let mut start = 0;
         for c in cells.iter_mut() {
             c.start = start;
-            next.push(start);
             start += c.len;
         }
         // Pairs of items: each element's two by two, then the items in no element.
@@ -437,20 +448,51 @@ impl Columns {
         let s_len = u16::try_from(slots.len()).expect("at most 256 answer slots");
         let none = s_len - 1;
         // Each respondent's pairs to its place in its cell (respondents keep their file order
-        // within a cell).
+        // within a cell), on up to `threads` threads: each fills the rows of a run of cells.
         let mut codes = vec![0u16; n * width];
-        for (i, &c) in group.iter().enumerate() {
-            let p = next[c as usize];
-            next[c as usize] += 1;
-            let row = &mut codes[p * width..(p + 1) * width];
-            for (code, (a, b)) in row.iter_mut().zip(&columns) {
-                let first = u16::from(slots.of_value[usize::from(a[i])]);
-                let second = match b {
-                    Some(b) => u16::from(slots.of_value[usize::from(b[i])]),
-                    None => none,
+        // Below this many respondents a thread costs more than it saves.
+        const LEAST: usize = 1 << 16;
+        let bounds = cell_bounds(&cells, threads.clamp(1, (n / LEAST).max(1)));
+        let fill = |(cells_from, cells_to): (usize, usize), rows: &mut [u16]| {
+            let row0 = cells.get(cells_from).map_or(0, |c| c.start);
+            let mut next: Vec<usize> = cells[cells_from..cells_to]
+                .iter()
+                .map(|c| c.start - row0)
+                .collect();
+            for (i, &c) in group.iter().enumerate() {
+                let Some(place) = (c as usize)
+                    .checked_sub(cells_from)
+                    .and_then(|c| next.get_mut(c))
+                else {
+                    continue;
                 };
-                *code = first * s_len + second;
+                let p = *place;
+                *place += 1;
+                let row = &mut rows[p * width..(p + 1) * width];
+                for (code, (a, b)) in row.iter_mut().zip(&columns) {
+                    let first = u16::from(slots.of_value[usize::from(a[i])]);
+                    let second = match b {
+                        Some(b) => u16::from(slots.of_value[usize::from(b[i])]),
+                        None => none,
+                    };
+                    *code = first * s_len + second;
+                }
             }
+        };
+        if bounds.len() <= 2 {
+            fill((0, cells.len()), &mut codes);
+        } else {
+            std::thread::scope(|scope| {
+                let mut rest = codes.as_mut_slice();
+                for w in bounds.windows(2) {
+                    let (from, to) = (w[0], w[1]);
+                    let rows: usize = cells[from..to].iter().map(|c| c.len).sum();
+                    let (mine, others) = rest.split_at_mut(rows * width);
+                    rest = others;
+                    let fill = &fill;
+                    scope.spawn(move || fill((from, to), mine));
+                }
+            });
         }
         let mut respondents = vec![0.0f64; data.strata.len()];
         for &h in &data.stratum_of {
@@ -489,6 +531,25 @@ impl Columns {
         let width = self.pairs.len();
         self.codes[c.start * width..(c.start + c.len) * width].chunks_exact(width.max(1))
     }
+}
+
+/// Where to cut `cells` into up to `parts` runs of consecutive cells of about as many
+/// respondents each: the first cell of each run, then the end (`cells.len()`); no run empty.
+fn cell_bounds(cells: &[Cell], parts: usize) -> Vec<usize> {
+    let total: usize = cells.iter().map(|c| c.len).sum();
+    let mut bounds = vec![0usize];
+    let mut next = 1;
+    let mut seen = 0usize;
+    for (i, c) in cells.iter().enumerate() {
+        seen += c.len;
+        if next < parts && seen * parts >= total * next {
+            bounds.push(i + 1);
+            next += 1;
+        }
+    }
+    bounds.push(cells.len());
+    bounds.dedup();
+    bounds
 }
 
 /// The indicators of a questionnaire as the kernel computes them: items, then elements, then
@@ -1303,19 +1364,7 @@ fn by_cells_with<S, T: Send>(
             .collect();
     }
     // Split points: cell boundaries closest to equal shares of respondents.
-    let total = cols.len();
-    let mut bounds = vec![0usize];
-    let mut next = 1;
-    let mut seen = 0usize;
-    for (i, c) in cols.cells.iter().enumerate() {
-        seen += c.len;
-        if next < threads && seen * threads >= total * next {
-            bounds.push(i + 1);
-            next += 1;
-        }
-    }
-    bounds.push(cols.cells.len());
-    bounds.dedup();
+    let bounds = cell_bounds(&cols.cells, threads);
     let (f, init) = (&f, &init);
     std::thread::scope(|scope| {
         let handles: Vec<_> = bounds

@@ -238,7 +238,67 @@ impl<'a> Staged<'a> {
     /// paths in the order they were added. When files are put in place one by one, that is
     /// the order (so the last one, conventionally the manifest, appears last).
     pub fn commit(self) -> Result<Vec<PathBuf>> {
-        folder::publish(&self.lock, &self.files)
+        let names: Vec<String> = self.files.iter().map(|(n, _)| n.clone()).collect();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        self.writing(&names)?.commit()
+    }
+
+    /// Starts writing the files `names` (every file of the run, in the order they are to be
+    /// put in place, as [`Staged::commit`] orders them): the files added so far (each among
+    /// `names`) are written at once, the others as soon as they are ready, from any thread
+    /// ([`Writing::write`]), so that writing them goes on beside the work still to do. Nothing
+    /// is put in place before [`Writing::commit`].
+    pub fn writing(self, names: &[&str]) -> Result<Writing> {
+        let stage = folder::Staging::open(&self.lock, names)?;
+        let writing = Writing {
+            stage,
+            _lock: self.lock,
+        };
+        for (name, bytes) in &self.files {
+            writing.write(name, bytes)?;
+        }
+        Ok(writing)
+    }
+}
+
+/// The files of a run being written into a staging folder ([`Staged::writing`]): each
+/// written once, from any thread, and all put in place together by [`Writing::commit`].
+/// Dropped before that, the staging folder is removed and the output folder is as it was.
+pub struct Writing {
+    // Declared first, so dropped before the lock.
+    stage: folder::Staging,
+    _lock: OutputLock,
+}
+
+impl Writing {
+    /// Writes the file `name` and flushes it to disk.
+    ///
+    /// # Panics
+    /// If `name` is not one of the files named in [`Staged::writing`].
+    pub fn write(&self, name: &str, bytes: &[u8]) -> Result<()> {
+        self.stage.write_with(name, |w| w.write_all(bytes))
+    }
+
+    /// Writes the file `name` with what `write` writes into it (buffered), and flushes it to
+    /// disk: a large file is written as it is made, without being held in memory.
+    ///
+    /// # Panics
+    /// As [`Writing::write`].
+    pub fn write_with(
+        &self,
+        name: &str,
+        write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
+    ) -> Result<()> {
+        self.stage.write_with(name, write)
+    }
+
+    /// Puts every file in place, all together (see the module's documentation), and returns
+    /// their paths in the order named.
+    ///
+    /// # Panics
+    /// If a file named was not written.
+    pub fn commit(self) -> Result<Vec<PathBuf>> {
+        self.stage.finish()
     }
 }
 

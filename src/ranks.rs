@@ -46,7 +46,6 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::files::indices::IndexRow;
 use crate::flags::FlagSettings;
-use crate::output::Staged;
 use crate::questionnaire::Questionnaire;
 use crate::random;
 use crate::responses::ResponseData;
@@ -464,15 +463,17 @@ struct Published<'a> {
     rows: &'a [RankRow],
 }
 
-/// Adds `ranks.csv` and `ranks.json` (settings, provenance and rows) to `staged`.
-pub(crate) fn stage(
-    staged: &mut Staged,
+/// The files [`files`] makes.
+pub(crate) const FILES: [&str; 2] = ["ranks.csv", "ranks.json"];
+
+/// `ranks.csv` and `ranks.json` (settings, provenance and rows): names ([`FILES`]) and bytes.
+pub(crate) fn files(
     settings: &RankSettings,
     precision: &FlagSettings,
     provenance: &crate::provenance::Provenance,
     rows: &[RankRow],
-) {
-    staged.add("ranks.csv", crate::files::ranks::to_csv(rows));
+) -> [(&'static str, Vec<u8>); 2] {
+    let csv = crate::files::ranks::to_csv(rows);
     let json = serde_json::to_vec_pretty(&Published {
         settings,
         method: "parametric simulation on the logit scale, units independent",
@@ -484,7 +485,7 @@ pub(crate) fn stage(
         rows,
     })
     .expect("rows serialise");
-    staged.add("ranks.json", json);
+    [(FILES[0], csv), (FILES[1], json)]
 }
 
 #[cfg(test)]

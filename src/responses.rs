@@ -400,12 +400,28 @@ fn columns_of(by_row: &[u8], width: usize) -> Vec<Vec<u8>> {
     }
     let rows = by_row.len() / width;
     let mut columns: Vec<Vec<u8>> = (0..width).map(|_| Vec::with_capacity(rows)).collect();
-    // A block of rows at a time, which stays in the cache while each column takes its part.
-    for block in by_row.chunks(width * 4096) {
-        for (k, column) in columns.iter_mut().enumerate() {
-            column.extend(block.iter().skip(k).step_by(width));
+    // A block of rows at a time, which stays in the cache while each column takes its part;
+    // the columns `from..` of `part`.
+    let fill = |from: usize, part: &mut [Vec<u8>]| {
+        for block in by_row.chunks(width * 4096) {
+            for (k, column) in part.iter_mut().enumerate() {
+                column.extend(block.iter().skip(from + k).step_by(width));
+            }
         }
+    };
+    let threads = crate::index::default_threads().min(width);
+    if threads <= 1 || rows < 1 << 16 {
+        fill(0, &mut columns);
+        return columns;
     }
+    // On each thread, its share of the columns.
+    std::thread::scope(|scope| {
+        let per = width.div_ceil(threads);
+        for (t, part) in columns.chunks_mut(per).enumerate() {
+            let fill = &fill;
+            scope.spawn(move || fill(t * per, part));
+        }
+    });
     columns
 }
 
@@ -613,6 +629,11 @@ pub fn read_with(
     let mut stratum_of = Vec::new();
     let mut unit_names: Vec<String> = Vec::new();
     let mut rows = Vec::new();
+    // Room for the rows at once: a large file's columns are not copied as they grow.
+    let hint = table.rows_hint();
+    by_row.reserve(hint.saturating_mul(q.items.len()));
+    stratum_of.reserve(hint);
+    rows.reserve(hint);
     let mut invalid = InvalidAnswers {
         counts: vec![0; q.items.len()],
         first: Vec::new(),
@@ -756,10 +777,10 @@ pub fn read_with(
         Link::Sample(_) => None,
         Link::Population(_) => named_column(&table, map, q, "officer_id"),
     };
-    let mut officer_of_rows: Vec<u32> = Vec::new();
+    let mut officer_of_rows: Vec<u32> = Vec::with_capacity(hint);
     let mut officer_names = Interner::default();
     let mut seen: HashMap<(String, String), String> = HashMap::new();
-    let mut units_of_rows: Vec<u32> = Vec::new();
+    let mut units_of_rows: Vec<u32> = Vec::with_capacity(hint);
     let date_col = match &options.date_column {
         None => None,
         Some(name) => Some(match table.column(name) {
@@ -1109,7 +1130,14 @@ mod tests {
 
     #[test]
     fn the_columns_of_rows_are_each_items_answers_in_row_order() {
-        for (width, rows) in [(1usize, 3usize), (3, 10_000), (22, 4_097), (40, 0)] {
+        // 70,000 rows: the columns are shared between threads.
+        for (width, rows) in [
+            (1usize, 3usize),
+            (3, 10_000),
+            (22, 4_097),
+            (40, 0),
+            (7, 70_000),
+        ] {
             let by_row: Vec<u8> = (0..width * rows).map(|i| (i * 7 % 251) as u8).collect();
             let columns = columns_of(&by_row, width);
             assert_eq!(columns.len(), width);

@@ -55,6 +55,11 @@ impl Lcg {
 /// types), with: a stratum of one respondent, a stratum taken whole, a unit where item Q6 has
 /// no answer at all, a unit whose every answer to Q1 is satisfied, and missing answers.
 fn data(n: usize, seed: u64) -> ResponseData {
+    data_in(n, 7, seed)
+}
+
+/// [`data`] in `units` units (at least 6).
+fn data_in(n: usize, units: u32, seed: u64) -> ResponseData {
     let mut g = Lcg(seed);
     let strata: Vec<String> = ["S0", "S1", "S2", "S3", "LONE"]
         .iter()
@@ -65,7 +70,7 @@ fn data(n: usize, seed: u64) -> ResponseData {
     let mut answers: Vec<Vec<u8>> = vec![Vec::new(); 6];
     for i in 0..n {
         let h = if i == n / 2 { 4 } else { g.below(4) as u32 };
-        let u = g.below(7) as u32;
+        let u = g.below(u64::from(units)) as u32;
         stratum_of.push(h);
         unit_of.push(u);
         for (k, col) in answers.iter_mut().enumerate() {
@@ -92,19 +97,22 @@ fn data(n: usize, seed: u64) -> ResponseData {
         strata,
         population,
         stratum_of,
-        units: (0..7).map(|u| format!("U{u}")).collect(),
+        // Codes of one width, so that their order is that of their numbers.
+        units: (0..units)
+            .map(|u| format!("U{u:0w$}", w = (units - 1).to_string().len()))
+            .collect(),
         unit_of,
         answers,
         officers: Vec::new(),
         officer_of: vec![NO_OFFICER; n],
-        unit_groups: vec![String::new(); 7],
+        unit_groups: vec![String::new(); units as usize],
         rows: (2..2 + n as u64).collect(),
         weight,
         calibration: None,
         auxiliary: Default::default(),
         invalid: None,
         response_rates: None,
-        unit_names: vec![String::new(); 7],
+        unit_names: vec![String::new(); units as usize],
         source: Default::default(),
         not_entered: None,
         dates: Vec::new(),
@@ -178,6 +186,24 @@ fn results_are_bit_identical_for_any_number_of_threads() {
             };
             assert_eq!(bits(a), bits(b), "{threads} threads: {a:?}");
         }
+    }
+}
+
+#[test]
+fn large_runs_decode_and_publish_the_same_on_any_number_of_threads() {
+    // Enough respondents for the decoding to be shared between threads (from 65,536 per
+    // thread) and enough estimates for the rows to be (from 16,384).
+    let q = questionnaire();
+    let d = data_in(200_000, 600, 5);
+    let weights = d.weights();
+    let one = KernelColumns::with_threads(&q, &d, &weights, 1);
+    let rows = index::compute_with_threads(&q, &d, Settings::default(), 1);
+    assert!(rows.len() > 1 << 14, "{} rows", rows.len());
+    for threads in [2, 3, 8] {
+        let many = KernelColumns::with_threads(&q, &d, &weights, threads);
+        assert!(one == many, "columns on {threads} threads");
+        let r = index::compute_with_threads(&q, &d, Settings::default(), threads);
+        assert_eq!(rows, r, "rows on {threads} threads");
     }
 }
 

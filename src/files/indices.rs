@@ -99,10 +99,17 @@ pub fn is_share(measure: &str) -> bool {
 
 /// The bytes of `indices.csv` for `rows`.
 pub fn to_csv(rows: &[IndexRow]) -> Vec<u8> {
-    let mut w = crate::output::csv_writer();
+    let mut bytes = Vec::new();
+    write_csv(rows, &mut bytes).expect("memory");
+    bytes
+}
+
+/// Writes `indices.csv` for `rows` into `out`.
+pub fn write_csv(rows: &[IndexRow], out: impl std::io::Write) -> std::io::Result<()> {
+    let mut w = crate::output::CsvWriter::new(out);
     let periods = rows.iter().any(|r| r.period.is_some());
     let header = std::iter::once(PERIOD).filter(|_| periods);
-    w.write_record(header.chain(COLUMNS)).expect("memory");
+    w.write_record(header.chain(COLUMNS))?;
     for r in rows {
         let period = r.period.as_deref().filter(|_| periods);
         w.write_record(period.into_iter().chain([
@@ -117,10 +124,9 @@ pub fn to_csv(rows: &[IndexRow]) -> Vec<u8> {
             &r.n.to_string(),
             &r.df.to_string(),
             r.se_note,
-        ]))
-        .expect("memory");
+        ]))?;
     }
-    w.into_inner().expect("memory")
+    w.flush()
 }
 
 /// What `indices.json` holds: the questionnaire's name, the interval settings, where the
@@ -149,6 +155,11 @@ pub struct Published<'a> {
 /// The bytes of `indices.json` (pretty-printed).
 pub fn to_json(published: &Published<'_>) -> Vec<u8> {
     serde_json::to_vec_pretty(published).expect("rows serialise")
+}
+
+/// Writes `indices.json` into `out`: the bytes of [`to_json`].
+pub fn write_json(published: &Published<'_>, out: impl std::io::Write) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(out, published).map_err(std::io::Error::from)
 }
 
 /// One row of `indices.csv` as read back.

@@ -15,7 +15,6 @@
 //!
 //! `ID` is 16 lowercase hexadecimal digits. Nothing else is ever removed as a left-over.
 
-use std::borrow::Cow;
 use std::ffi::{OsStr, OsString};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -626,95 +625,161 @@ fn clear_old_temporaries(t: &Target, names: &[&str]) -> Result<()> {
     Ok(())
 }
 
-/// Writes `files` into the held output folder, all together: each file into a staging
-/// folder, then (once every one is complete and on disk) the staging folder swapped in for
-/// the output folder, or its files renamed into it one by one (see [`Mode`]). On failure
-/// nothing in the output folder has changed, except when a rename fails after the first file
-/// was put in place by itself (the error says so, and the next run completes it). Returns the
-/// files' paths, under the folder as given.
-pub(super) fn publish(
-    lock: &OutputLock,
-    files: &[(String, Cow<'_, [u8]>)],
-) -> Result<Vec<PathBuf>> {
-    let t = &lock.target;
-    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
-    clear_old_temporaries(t, &names)?;
-    let mode = mode(t, &names);
-    let (home, prefix) = match (&t.beside, mode) {
-        (Some((parent, name)), Mode::Swap) => (parent.clone(), Target::prefix(name)),
-        _ => (t.dir.clone(), OsString::from(".chiso-")),
-    };
-    let staging = {
-        let mut st = state();
-        let staging = make_staging(&home, &prefix).map_err(|e| Error::io(&home, e))?;
-        st.unfinished.push((staging.clone(), t.given.clone()));
-        staging
-    };
-    let forget = |st: &mut State| st.unfinished.retain(|(p, _)| *p != staging);
-    if let Err(e) = write_all(t, mode, &staging, files) {
-        let mut st = state();
-        let _ = fs::remove_dir_all(&staging);
-        forget(&mut st);
-        return Err(e);
-    }
-    // Every file is complete and on disk: from here to the end, a signal handler waits.
-    let mut st = state();
-    let ready = at_stage(&staging, "ready");
-    let result = fs::rename(&staging, &ready)
-        .and_then(|()| {
-            sync_dir(&home);
-            checkpoint("ready")
-        })
-        .map_err(|e| Error::io(&t.given, e))
-        .and_then(|()| match mode {
-            Mode::Swap => swap_in(t, &home, &ready),
-            Mode::InPlace => move_in(t, &ready, &names),
-        });
-    if result.is_err() {
-        // Never put in place (a folder partly moved in, file by file, is kept to be completed).
-        let _ = fs::remove_dir_all(&staging);
-        if mode == Mode::Swap {
-            let _ = fs::remove_dir_all(&ready);
-        }
-    }
-    forget(&mut st);
-    if result.is_ok() && !st.written.contains(&t.given) {
-        st.written.push(t.given.clone());
-    }
-    drop(st);
-    result?;
-    Ok(names.iter().map(|n| t.given.join(n)).collect())
+/// A staging folder being written into the held output folder ([`Staging::open`]): its files
+/// are written by [`Staging::write_with`], from any thread, and once every one is complete and
+/// on disk [`Staging::finish`] puts them in place all together: the staging folder swapped in
+/// for the output folder, or its files renamed into it one by one (see [`Mode`]). Dropped
+/// before that (an error, a panic), it is removed and the output folder is as it was.
+pub(super) struct Staging {
+    target: Target,
+    mode: Mode,
+    /// The folder the staging folder is in.
+    home: PathBuf,
+    staging: PathBuf,
+    /// The files, in the order they are put in place.
+    names: Vec<String>,
+    /// Which of `names` are written.
+    written: Mutex<Vec<bool>>,
+    /// Whether [`Staging::finish`] took over the staging folder (it clears up after itself).
+    finished: bool,
 }
 
-/// Writes every file into the staging folder and flushes them to disk.
-fn write_all(
-    t: &Target,
-    mode: Mode,
-    staging: &Path,
-    files: &[(String, Cow<'_, [u8]>)],
-) -> Result<()> {
-    if mode == Mode::Swap && t.dir.is_dir() {
-        // The new folder takes the permissions of the one it replaces.
-        let kept = fs::metadata(&t.dir).and_then(|m| fs::set_permissions(staging, m.permissions()));
-        kept.map_err(|e| Error::io(&t.given, e))?;
+impl Staging {
+    /// Makes the staging folder for the files `names` (in the order they are to be put in
+    /// place) of the held output folder.
+    pub(super) fn open(lock: &OutputLock, names: &[&str]) -> Result<Staging> {
+        let t = &lock.target;
+        clear_old_temporaries(t, names)?;
+        let mode = mode(t, names);
+        let (home, prefix) = match (&t.beside, mode) {
+            (Some((parent, name)), Mode::Swap) => (parent.clone(), Target::prefix(name)),
+            _ => (t.dir.clone(), OsString::from(".chiso-")),
+        };
+        let staging = {
+            let mut st = state();
+            let staging = make_staging(&home, &prefix).map_err(|e| Error::io(&home, e))?;
+            st.unfinished.push((staging.clone(), t.given.clone()));
+            staging
+        };
+        let stage = Staging {
+            target: t.clone(),
+            mode,
+            home,
+            staging,
+            names: names.iter().map(|n| n.to_string()).collect(),
+            written: Mutex::new(vec![false; names.len()]),
+            finished: false,
+        };
+        if mode == Mode::Swap && t.dir.is_dir() {
+            // The new folder takes the permissions of the one it replaces.
+            let kept = fs::metadata(&t.dir)
+                .and_then(|m| fs::set_permissions(&stage.staging, m.permissions()));
+            kept.map_err(|e| Error::io(&t.given, e))?;
+        }
+        Ok(stage)
     }
-    for (i, (name, bytes)) in files.iter().enumerate() {
-        let shown = t.given.join(name);
-        let path = staging.join(name);
-        // Made while no signal handler is clearing the staging folder.
-        let mut file = {
+
+    /// Writes the file `name` (one of the names the stage was opened with, written once)
+    /// with what `write` writes into it, and flushes it to disk.
+    ///
+    /// # Panics
+    /// If `name` is not one of the stage's names.
+    pub(super) fn write_with(
+        &self,
+        name: &str,
+        write: impl FnOnce(&mut io::BufWriter<File>) -> io::Result<()>,
+    ) -> Result<()> {
+        let i = self
+            .names
+            .iter()
+            .position(|n| n == name)
+            .unwrap_or_else(|| panic!("{name} is not one of the files staged: {:?}", self.names));
+        let shown = self.target.given.join(name);
+        let path = self.staging.join(name);
+        // Made while no signal handler is clearing the staging folder; once only.
+        let file = {
             let _st = state();
             File::create_new(&path).map_err(|e| Error::io(&shown, e))?
         };
-        file.write_all(bytes)
-            .and_then(|()| file.sync_all())
+        let mut out = io::BufWriter::with_capacity(1 << 18, file);
+        write(&mut out)
+            .and_then(|()| out.into_inner().map_err(|e| e.into_error()))
+            .and_then(|file| file.sync_all())
             .map_err(|e| Error::io(&shown, e))?;
-        if i == 0 && files.len() > 1 {
+        let first = {
+            let mut done = self.written.lock().unwrap_or_else(|e| e.into_inner());
+            done[i] = true;
+            done.iter().filter(|&&d| d).count() == 1
+        };
+        if first && self.names.len() > 1 {
             checkpoint("staged").map_err(|e| Error::io(&shown, e))?;
         }
+        Ok(())
     }
-    sync_dir(staging);
-    Ok(())
+
+    /// Puts the files in place together (every one must have been written): on failure
+    /// nothing in the output folder has changed, except when a rename fails after the first
+    /// file was put in place by itself (the error says so, and the next run completes it).
+    /// Returns the files' paths, under the folder as given, in order.
+    ///
+    /// # Panics
+    /// If a file was not written.
+    pub(super) fn finish(mut self) -> Result<Vec<PathBuf>> {
+        {
+            let done = self.written.lock().unwrap_or_else(|e| e.into_inner());
+            let missing: Vec<&String> = self
+                .names
+                .iter()
+                .zip(done.iter())
+                .filter(|(_, d)| !**d)
+                .map(|(n, _)| n)
+                .collect();
+            assert!(missing.is_empty(), "files never written: {missing:?}");
+        }
+        sync_dir(&self.staging);
+        self.finished = true;
+        let (t, mode, home, staging) = (&self.target, self.mode, &self.home, &self.staging);
+        let names: Vec<&str> = self.names.iter().map(String::as_str).collect();
+        // Every file is complete and on disk: from here to the end, a signal handler waits.
+        let mut st = state();
+        let ready = at_stage(staging, "ready");
+        let result = fs::rename(staging, &ready)
+            .and_then(|()| {
+                sync_dir(home);
+                checkpoint("ready")
+            })
+            .map_err(|e| Error::io(&t.given, e))
+            .and_then(|()| match mode {
+                Mode::Swap => swap_in(t, home, &ready),
+                Mode::InPlace => move_in(t, &ready, &names),
+            });
+        if result.is_err() {
+            // Never put in place (a folder partly moved in, file by file, is kept to be
+            // completed).
+            let _ = fs::remove_dir_all(staging);
+            if mode == Mode::Swap {
+                let _ = fs::remove_dir_all(&ready);
+            }
+        }
+        st.unfinished.retain(|(p, _)| p != staging);
+        if result.is_ok() && !st.written.contains(&t.given) {
+            st.written.push(t.given.clone());
+        }
+        drop(st);
+        result?;
+        Ok(names.iter().map(|n| t.given.join(n)).collect())
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if self.finished {
+            return;
+        }
+        let mut st = state();
+        let _ = fs::remove_dir_all(&self.staging);
+        st.unfinished.retain(|(p, _)| *p != self.staging);
+    }
 }
 
 /// Swaps the complete folder `ready` in for the output folder: moves the output folder (if
@@ -884,6 +949,104 @@ mod tests {
             .collect();
         names.sort();
         assert_eq!(names, ["x.csv", "y.csv"]);
+    }
+
+    /// The entries of `dir`, sorted.
+    fn entries(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn files_written_from_several_threads_are_put_in_place_together_in_their_order() {
+        for existing in [false, true] {
+            let dir = tempfile::tempdir().unwrap();
+            let out = dir.path().join("out");
+            if existing {
+                // Another file in the folder: the files are renamed into it one by one.
+                fs::create_dir(&out).unwrap();
+                fs::write(out.join("other.txt"), "kept").unwrap();
+            }
+            let mut staged = Staged::new(&out, true, &[]).unwrap();
+            staged.add("a.csv", b"a".as_slice());
+            let writing = staged.writing(&["a.csv", "b.json", "c.csv"]).unwrap();
+            std::thread::scope(|s| {
+                s.spawn(|| writing.write_with("c.csv", |w| w.write_all(b"c")).unwrap());
+                s.spawn(|| writing.write("b.json", b"b").unwrap());
+            });
+            // Nothing is in place before the commit.
+            assert_eq!(out.exists(), existing);
+            if existing {
+                assert_eq!(entries(&out).len(), 2, "other.txt and the staging folder");
+            }
+            let written = writing.commit().unwrap();
+            assert_eq!(written, ["a.csv", "b.json", "c.csv"].map(|n| out.join(n)));
+            for (name, text) in [("a.csv", "a"), ("b.json", "b"), ("c.csv", "c")] {
+                assert_eq!(fs::read_to_string(out.join(name)).unwrap(), text);
+            }
+            let want: &[&str] = if existing {
+                &["a.csv", "b.json", "c.csv", "other.txt"]
+            } else {
+                &["a.csv", "b.json", "c.csv"]
+            };
+            assert_eq!(entries(&out), want);
+            assert_eq!(
+                entries(dir.path()),
+                ["out"],
+                "no staging folder, no lock left"
+            );
+        }
+    }
+
+    #[test]
+    fn a_write_that_is_abandoned_or_fails_leaves_the_folder_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        fs::create_dir(&out).unwrap();
+        fs::write(out.join("a.csv"), "old").unwrap();
+        // Dropped before the commit (an error elsewhere in the run).
+        let writing = Staged::new(&out, true, &[])
+            .unwrap()
+            .writing(&["a.csv", "b.csv"])
+            .unwrap();
+        writing.write("a.csv", b"new").unwrap();
+        drop(writing);
+        // A file whose writing fails.
+        let writing = Staged::new(&out, true, &[])
+            .unwrap()
+            .writing(&["a.csv"])
+            .unwrap();
+        let e = writing
+            .write_with("a.csv", |w| {
+                w.write_all(b"half")?;
+                Err(io::Error::other("disk full"))
+            })
+            .unwrap_err();
+        assert!(e.to_string().contains("disk full"), "{e}");
+        // Written twice: refused.
+        let again = writing.write("a.csv", b"x").unwrap_err();
+        assert!(again.to_string().contains("a.csv"), "{again}");
+        drop(writing);
+        assert_eq!(entries(&out), ["a.csv"]);
+        assert_eq!(fs::read_to_string(out.join("a.csv")).unwrap(), "old");
+        assert_eq!(entries(dir.path()), ["out"]);
+        assert!(!state().unfinished.iter().any(|(_, given)| *given == out));
+    }
+
+    #[test]
+    #[should_panic(expected = "files never written")]
+    fn a_commit_with_a_file_not_written_is_a_bug() {
+        let dir = tempfile::tempdir().unwrap();
+        let writing = Staged::new(&dir.path().join("out"), true, &[])
+            .unwrap()
+            .writing(&["a.csv", "b.csv"])
+            .unwrap();
+        writing.write("a.csv", b"a").unwrap();
+        let _ = writing.commit();
     }
 
     #[test]

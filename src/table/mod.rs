@@ -464,6 +464,21 @@ impl Table {
         }
     }
 
+    /// About how many rows are left, for sizing what a pass collects: a sheet's rows, or a
+    /// CSV file's size over its number of columns (a row of `n` cells takes at least `n`
+    /// bytes: its separators and line end). A hint, not a bound: shorter rows can be more.
+    pub fn rows_hint(&self) -> usize {
+        match &self.source {
+            Source::Csv { .. } => {
+                let len = self.opened.map_or(0, |(len, _)| len);
+                (len / self.headers.len().max(1) as u64)
+                    .try_into()
+                    .unwrap_or(0)
+            }
+            Source::Sheet { rows, next, .. } => rows.count().saturating_sub(*next),
+        }
+    }
+
     /// Fails if the CSV file the table opened was changed where it is since it was opened
     /// (its size or modification time differ): rows read again from it could then be other
     /// rows than those of the pass. A file put in its place does not matter: the table reads

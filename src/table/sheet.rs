@@ -82,6 +82,11 @@ impl SheetRows {
         })
     }
 
+    /// How many rows (below the header).
+    pub(super) fn count(&self) -> usize {
+        self.starts.len().saturating_sub(1)
+    }
+
     /// Where row `i` is in an entry workbook: its sheet and its number there; `None` for a
     /// table of one sheet.
     pub(super) fn origin(&self, i: usize) -> Option<(&str, u64)> {
