@@ -148,64 +148,89 @@ pub fn ranks(values: &[f64]) -> Vec<u32> {
     out
 }
 
-/// The scratch space of [`ranks_into`]: each value's key and position, and room to sort them.
+/// The scratch space of [`ranks_into`]: each value's sort item and room to sort them.
 #[derive(Default)]
 struct Order {
-    keyed: Vec<(u64, u32)>,
-    spare: Vec<(u64, u32)>,
+    items: Vec<u64>,
+    spare: Vec<u64>,
 }
 
 /// [`ranks`] into `out`, with `order` as scratch space (both reused across calls).
 ///
 /// The values are sorted with their positions, largest first (in the order of
 /// [`f64::total_cmp`]) and equal values by position: a total order, with one result. Each
-/// value becomes an integer key ([`descending_key`]) whose ascending order is that order, and
-/// the keys are sorted with a stable radix sort ([`radix_sort`]) from the order of the
-/// positions, so that equal keys stay in the order of their positions.
+/// value becomes an integer key ([`descending_key`]) whose ascending order is that order. The
+/// high 32 bits of the keys, with the positions below them, are sorted by a stable radix sort
+/// ([`radix_sort_high`]) from the order of the positions; the rare runs of equal high bits
+/// are then sorted by the whole key and position. The order is that of sorting by key and
+/// position at once, in half the passes.
 fn ranks_into(values: &[f64], order: &mut Order, out: &mut [u32]) {
-    order.keyed.clear();
-    order.keyed.extend(
+    debug_assert!(values.len() <= u32::MAX as usize);
+    order.items.clear();
+    order.items.extend(
         values
             .iter()
             .enumerate()
-            .map(|(i, &v)| (descending_key(v), i as u32)),
+            .map(|(i, &v)| (descending_key(v) & HIGH) | i as u64),
     );
-    radix_sort(&mut order.keyed, &mut order.spare);
+    radix_sort_high(&mut order.items, &mut order.spare);
+    let key_of = |item: u64| descending_key(values[(item & !HIGH) as usize]);
+    let items = &mut order.items;
+    let mut start = 0;
+    while start < items.len() {
+        let high = items[start] & HIGH;
+        let end = start
+            + 1
+            + items[start + 1..]
+                .iter()
+                .take_while(|&&item| item & HIGH == high)
+                .count();
+        if end - start > 1 {
+            items[start..end].sort_unstable_by_key(|&item| (key_of(item), item));
+        }
+        start = end;
+    }
     let mut previous: Option<(f64, u32)> = None;
-    for (pos, &(_, i)) in order.keyed.iter().enumerate() {
-        let v = values[i as usize];
-        out[i as usize] = match previous {
+    for (pos, &item) in items.iter().enumerate() {
+        let i = (item & !HIGH) as usize;
+        let v = values[i];
+        out[i] = match previous {
             Some((p, rank)) if p == v => rank,
             _ => pos as u32 + 1,
         };
-        previous = Some((v, out[i as usize]));
+        previous = Some((v, out[i]));
     }
 }
 
-/// Sorts `items` by their keys, stably (equal keys keep their order): a least-significant
-/// digit radix sort, a byte at a time, that passes over the bytes all keys share (the sign
-/// and exponent of values of one size, mostly). `spare` is room of the same size.
-fn radix_sort(items: &mut Vec<(u64, u32)>, spare: &mut Vec<(u64, u32)>) {
+/// The high 32 bits of a sort item (a key's), above its position.
+const HIGH: u64 = !0 << 32;
+
+/// Sorts `items` by their high 32 bits, stably (items with equal high bits keep their
+/// order): a least-significant digit radix sort, a byte at a time, that passes over the bytes
+/// all items share (the sign and exponent of values of one size, mostly). `spare` is room of
+/// the same size.
+fn radix_sort_high(items: &mut Vec<u64>, spare: &mut Vec<u64>) {
     let n = items.len();
-    let mut counts = [[0u32; 256]; 8];
-    for &(key, _) in items.iter() {
+    let mut counts = [[0u32; 256]; 4];
+    for &item in items.iter() {
         for (byte, c) in counts.iter_mut().enumerate() {
-            c[(key >> (8 * byte)) as usize & 0xff] += 1;
+            c[(item >> (32 + 8 * byte)) as usize & 0xff] += 1;
         }
     }
     spare.clear();
-    spare.resize(n, (0, 0));
+    spare.resize(n, 0);
     for (byte, c) in counts.iter_mut().enumerate() {
         if c.iter().any(|&k| k as usize == n) {
-            // Every key has the same byte here: this pass would leave the order as it is.
+            // Every item has the same byte here: this pass would leave the order as it is.
             continue;
         }
         let mut at = 0u32;
         for k in c.iter_mut() {
             (*k, at) = (at, at + *k);
         }
+        let shift = 32 + 8 * byte;
         for &item in items.iter() {
-            let d = (item.0 >> (8 * byte)) as usize & 0xff;
+            let d = (item >> shift) as usize & 0xff;
             spare[c[d] as usize] = item;
             c[d] += 1;
         }
@@ -248,10 +273,12 @@ fn quantile(sorted: &[u32], per_mille: u64) -> u32 {
 fn simulate(theta: &[f64], sd: &[f64], normals: &mut Normals, replicates: u32) -> Vec<[u32; 3]> {
     let k = theta.len();
     let point = ranks(theta);
-    let mut sims: Vec<Vec<u32>> = vec![Vec::with_capacity(replicates as usize); k];
+    // Each value's ranks, one replicate after another: value `i`'s in `sims[i * R..][..R]`.
+    let r = replicates as usize;
+    let mut sims = vec![0u32; k * r];
     let mut draw = vec![0.0f64; k];
     let (mut order, mut drawn) = (Order::default(), vec![0u32; k]);
-    for _ in 0..replicates {
+    for replicate in 0..r {
         for i in 0..k {
             let z = normals.next_normal();
             draw[i] = if sd[i] > 0.0 {
@@ -261,11 +288,11 @@ fn simulate(theta: &[f64], sd: &[f64], normals: &mut Normals, replicates: u32) -
             };
         }
         ranks_into(&draw, &mut order, &mut drawn);
-        for (s, &r) in sims.iter_mut().zip(&drawn) {
-            s.push(r);
+        for (i, &rank) in drawn.iter().enumerate() {
+            sims[i * r + replicate] = rank;
         }
     }
-    sims.iter_mut()
+    sims.chunks_exact_mut(r.max(1))
         .zip(point)
         .map(|(s, p)| {
             let (lower, upper) = rank_quantiles(s);
@@ -520,19 +547,19 @@ mod tests {
     }
 
     #[test]
-    fn the_radix_sort_is_a_stable_sort_by_key() {
+    fn the_radix_sort_is_a_stable_sort_by_the_high_bits() {
         let mut rng = crate::random::demo(7, "ranks-test-radix");
         let mut next = || rand_core::Rng::next_u64(&mut rng);
         let (mut items, mut spare) = (Vec::new(), Vec::new());
         for n in [0usize, 1, 2, 3, 17, 256, 1000] {
             for _ in 0..20 {
-                // Keys that share some bytes (or all), with ties.
+                // High bits that share some bytes (or all), with ties; positions below them.
                 let (mask, base) = (next() & next(), next());
                 items.clear();
-                items.extend((0..n as u32).map(|i| (base ^ (next() & mask & !0xf0), i)));
+                items.extend((0..n as u64).map(|i| ((base ^ (next() & mask & !0xf0)) & HIGH) | i));
                 let mut want = items.clone();
-                want.sort_by_key(|&(key, _)| key);
-                radix_sort(&mut items, &mut spare);
+                want.sort_by_key(|&item| item >> 32);
+                radix_sort_high(&mut items, &mut spare);
                 assert_eq!(items, want);
             }
         }
@@ -565,6 +592,24 @@ mod tests {
                             .get(u)
                             .copied()
                             .unwrap_or_else(|| below(6) as f64 - 3.0)
+                    })
+                    .collect();
+                assert_eq!(ranks(&values), ranks_by_pairs(&values), "{values:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn values_that_differ_only_in_their_low_bits_are_ranked_by_them() {
+        // Keys with the same high 32 bits, so that the sort's last step orders them.
+        let mut rng = crate::random::demo(7, "ranks-test-low-bits");
+        let mut below = |m: u64| rand_core::Rng::next_u64(&mut rng) % m;
+        for n in [2usize, 3, 10, 100, 1000] {
+            for _ in 0..20 {
+                let values: Vec<f64> = (0..n)
+                    .map(|_| {
+                        let base = [1.0f64, -1.0, 2.5, -0.0][below(4) as usize];
+                        f64::from_bits(base.to_bits() ^ below(1 << 12))
                     })
                     .collect();
                 assert_eq!(ranks(&values), ranks_by_pairs(&values), "{values:?}");
