@@ -201,7 +201,7 @@ enum Cells<'a> {
     /// cells are known to be UTF-8 as a `Bytes` record's are.
     Packed {
         text: &'a [u8],
-        spans: &'a [(u32, u32)],
+        spans: &'a [u8],
     },
     Sheet(SheetRow<'a>),
 }
@@ -236,7 +236,7 @@ impl<'a> Row<'a> {
     pub fn len(&self) -> usize {
         match &self.cells {
             Cells::Bytes(r) => r.len(),
-            Cells::Packed { spans, .. } => spans.len(),
+            Cells::Packed { text, spans } => split::packed_len(text.len(), spans),
             Cells::Sheet(c) => c.len(),
         }
     }
@@ -259,9 +259,8 @@ impl<'a> Row<'a> {
                 return unsafe { std::str::from_utf8_unchecked(b) };
             }
             Cells::Packed { text, spans } => {
-                let b = spans
-                    .get(i)
-                    .map_or(&b""[..], |&(a, b)| &text[a as usize..b as usize])
+                let b = split::packed_span(text.len(), spans, i)
+                    .map_or(&b""[..], |(a, b)| &text[a..b])
                     .trim_ascii();
                 // SAFETY: a `Cells::Packed` row is only made of a record whose cells
                 // `utf8_fields` accepted, copied with its cells' places ([`split`]).
