@@ -672,7 +672,8 @@ pub fn read_with(
     let mut by_applicant: HashMap<String, Vec<SampleEntry>> = HashMap::new();
     // The population file's strata (in NFC, as the responses' unit codes are compared), in
     // its order: the number of each is its number in `link_strata`.
-    let mut populations: HashMap<String, u32> = HashMap::new();
+    // Looked up for every row (on the parsing threads): a fast hash of the user's own labels.
+    let mut populations: rustc_hash::FxHashMap<String, u32> = Default::default();
     let mut population_list: Vec<(String, f64)> = Vec::new();
     let mut info: BTreeMap<String, UnitInfo> = BTreeMap::new();
     let mut sample_name = String::new();
