@@ -845,8 +845,8 @@ pub fn read_with(
             // A blank row.
             return Ok(());
         };
-        // The applicant, with a sample. (With a population file the unit's cell is read only
-        // where it is needed: the usual row's unit was found on the parsing thread.)
+        // The applicant, with a sample; empty with a population file, whose unit's cell is
+        // read only where it is needed (the usual row's unit was found on the parsing thread).
         let key = match link {
             Link::Sample(_) => {
                 let key = row.get(key_col);

@@ -197,8 +197,8 @@ enum Cells<'a> {
     /// A record whose cells are known to be UTF-8 ([`utf8::utf8_fields`], or
     /// [`HashingReader::utf8_through`]).
     Bytes(&'a Record),
-    /// A record packed with others ([`split`]): its text, and each cell's place in it. Its
-    /// cells are known to be UTF-8 as a `Bytes` record's are.
+    /// A record packed with others ([`split`]): its text, and each cell's place in it
+    /// ([`split::packed_span`]). Its cells are known to be UTF-8 as a `Bytes` record's are.
     Packed {
         text: &'a [u8],
         spans: &'a [u8],
