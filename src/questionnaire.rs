@@ -148,6 +148,8 @@ pub struct Scale {
     labels: Vec<(String, String)>,
     /// The no-answer labels as written, and folded.
     missing_labels: Vec<(String, String)>,
+    /// What [`Scale::read`] makes of each cell of one ASCII byte, by its byte.
+    one_byte: [Option<Answer>; 128],
 }
 
 /// What an answer cell means.
@@ -164,18 +166,25 @@ impl Scale {
     ///
     /// A cell that is not a whole number is compared with the labels after
     /// [`crate::text::fold`]: a label of the scale is its value, a no-answer label no answer.
+    #[inline]
     pub fn read(&self, cell: &str) -> Option<Answer> {
-        let v = match cell.as_bytes() {
-            [] => return Some(Answer::Missing),
-            // One digit, the common case, read as `parse` would read it.
-            &[d @ b'0'..=b'9'] => d - b'0',
-            _ => {
-                let Ok(v) = cell.parse::<i64>() else {
-                    return self.read_label(cell);
-                };
-                u8::try_from(v).ok()?
-            }
+        match cell.as_bytes() {
+            [] => Some(Answer::Missing),
+            // One ASCII byte (a digit, the common case): looked up.
+            &[b] if b < 128 => self.one_byte[b as usize],
+            _ => self.read_text(cell),
+        }
+    }
+
+    /// [`Scale::read`] without the look-up of one-byte cells (which it makes).
+    fn read_text(&self, cell: &str) -> Option<Answer> {
+        if cell.is_empty() {
+            return Some(Answer::Missing);
+        }
+        let Ok(v) = cell.parse::<i64>() else {
+            return self.read_label(cell);
         };
+        let v = u8::try_from(v).ok()?;
         if self.missing.contains(&v) {
             Some(Answer::Missing)
         } else if (self.min..=self.max).contains(&v) {
@@ -183,6 +192,15 @@ impl Scale {
         } else {
             None
         }
+    }
+
+    /// The scale of these fields, with its look-up of one-byte cells made.
+    fn with_one_byte_cells(mut self) -> Scale {
+        self.one_byte = std::array::from_fn(|b| {
+            let cell = [b as u8];
+            self.read_text(std::str::from_utf8(&cell).expect("an ASCII byte is UTF-8"))
+        });
+        self
     }
 
     fn read_label(&self, cell: &str) -> Option<Answer> {
@@ -529,7 +547,9 @@ impl Questionnaire {
                 missing,
                 labels,
                 missing_labels,
-            },
+                one_byte: [None; 128],
+            }
+            .with_one_byte_cells(),
             items,
             elements,
             spec,
@@ -592,6 +612,26 @@ items = ["Q03"]
         assert_eq!(s.read("6"), None);
         assert_eq!(s.read("x"), None);
         assert!(s.is_satisfied(5) && !s.is_satisfied(3) && s.is_dissatisfied(2));
+    }
+
+    #[test]
+    fn one_byte_cells_are_looked_up_as_the_scale_reads_them() {
+        // Without labels, and with labels of one letter (read after folding: `A` is `a`).
+        let labelled = BASE.replace(
+            "missing = [0, 9]",
+            "missing = [0, 9]\nlabels = [\"a\", \"b\", \"c\", \"d\", \"e\"]\nmissing_labels = [\"x\"]",
+        );
+        for text in [BASE.to_string(), labelled] {
+            let s = parse(&text).unwrap().scale;
+            let mut cells: Vec<String> = (0u8..128).map(|b| (b as char).to_string()).collect();
+            cells.extend(["", "10", "05", "4 ", "é", "Ă", "ab", "-1"].map(String::from));
+            for cell in &cells {
+                assert_eq!(s.read(cell), s.read_text(cell), "{cell:?}");
+            }
+            assert_eq!(s.read("4"), Some(Answer::Valid(4)));
+            assert_eq!(s.read("9"), Some(Answer::Missing));
+            assert_eq!(s.read("6"), None);
+        }
     }
 
     #[test]

@@ -355,36 +355,13 @@ enum PreparedAnswers {
     Spilled(Vec<Option<Answer>>),
 }
 
-/// What [`crate::questionnaire::Scale::read`] makes of each cell of one ASCII byte (the
-/// usual answer cell, a digit), looked up rather than read.
-struct OneByteAnswers<'s> {
-    scale: &'s crate::questionnaire::Scale,
-    ascii: [Option<Answer>; 128],
-}
-
-impl<'s> OneByteAnswers<'s> {
-    fn new(scale: &'s crate::questionnaire::Scale) -> Self {
-        let ascii = std::array::from_fn(|b| {
-            let cell = [b as u8];
-            scale.read(std::str::from_utf8(&cell).expect("an ASCII byte is UTF-8"))
-        });
-        OneByteAnswers { scale, ascii }
-    }
-
-    /// The answer in `cell`, as the scale reads it.
-    #[inline]
-    fn read(&self, cell: &str) -> Option<Answer> {
-        match cell.as_bytes() {
-            &[b] if b < 128 => self.ascii[b as usize],
-            _ => self.scale.read(cell),
-        }
-    }
-}
-
 impl PreparedAnswers {
     const INLINE: usize = 32;
 
-    fn read<'c>(scale: &OneByteAnswers, cells: impl ExactSizeIterator<Item = &'c str>) -> Self {
+    fn read<'c>(
+        scale: &crate::questionnaire::Scale,
+        cells: impl ExactSizeIterator<Item = &'c str>,
+    ) -> Self {
         if cells.len() > Self::INLINE {
             return PreparedAnswers::Spilled(cells.map(|v| scale.read(v)).collect());
         }
@@ -822,7 +799,7 @@ pub fn read_with(
     // Each stratum's number among the respondents' strata, by its number in `link_strata`.
     let mut stratum_place: Vec<u32> = Vec::new();
     // On the parsing threads: the answers read, and the unit found in the population file.
-    let scale = &OneByteAnswers::new(&q.scale);
+    let scale = &q.scale;
     let item_columns = &item_cols;
     let population_col = match (link, &options.units) {
         (Link::Population(_), None) => Some(key_col),
@@ -1165,31 +1142,6 @@ pub fn read_with(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn one_byte_cells_are_looked_up_as_the_scale_reads_them() {
-        let base = "name = \"t\"\n[scale]\nmin = 1\nmax = 5\nsatisfied = [4, 5]\n\
-                    dissatisfied = [1, 2]\nmissing = [0, 9]\n";
-        // Without labels, and with labels of one letter (read after folding: `A` is `a`).
-        let labelled = format!(
-            "{base}labels = [\"a\", \"b\", \"c\", \"d\", \"e\"]\nmissing_labels = [\"x\"]\n"
-        );
-        for scale in [base.to_string(), labelled] {
-            let text =
-                format!("{scale}[[element]]\ncode = \"E1\"\nname = \"E\"\nitems = [\"Q1\"]\n");
-            let spec = toml::from_str(&text).unwrap();
-            let q = crate::questionnaire::Questionnaire::from_spec(spec, "q.toml").unwrap();
-            let lookup = OneByteAnswers::new(&q.scale);
-            let mut cells: Vec<String> = (0u8..128).map(|b| (b as char).to_string()).collect();
-            cells.extend(["", "10", "05", "4 ", "é", "Ă", "ab", "-1"].map(String::from));
-            for cell in &cells {
-                assert_eq!(lookup.read(cell), q.scale.read(cell), "{cell:?}");
-            }
-            assert_eq!(lookup.read("4"), Some(Answer::Valid(4)));
-            assert_eq!(lookup.read("9"), Some(Answer::Missing));
-            assert_eq!(lookup.read("6"), None);
-        }
-    }
 
     #[test]
     fn the_columns_of_rows_are_each_items_answers_in_row_order() {
